@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config python3 \
 	libjansson-dev libsqlite3-dev libutf8proc-dev libstemmer-dev \
-	liblinear-dev libpcre2-dev libcmocka-dev
+	liblinear-dev libpcre2-dev libcmocka-dev libcsv-dev
 
 .PHONY: all deps build asan-build test check demo bench clean
 

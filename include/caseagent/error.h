@@ -56,6 +56,13 @@ void ca_err_clear(ca_err *err);
 int ca_err_set(ca_err *err, int code, const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * Say where an error happened, from an outer layer that knows more (a file
+ * and line, a conversation): sets err->where when the inner code left it
+ * empty, else prefixes it as "OUTER: inner". NULL-safe; no-op without error.
+ */
+void ca_err_locate(ca_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #ifdef __cplusplus
 }
 #endif

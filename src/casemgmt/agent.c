@@ -1,1 +1,761 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The case agent on live chat (ARCHITECTURE §3): the conversation state
+ * machine (open -> active -> [waiting] -> wrap-up -> closed), the creation
+ * gate (a case only when every default field is predicted above its
+ * threshold), update from conversation, the summary note on close, the agent
+ * interaction log, and people's edits. Each event is one transaction and is
+ * idempotent by event id.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "casemgmt.h"
+#include "summary.h"
+#include "text.h"
+
+/* ---- opening ---- */
+
+int ca_agent_open(const char *db_path, ca_agent **ret, ca_err *err)
+{
+	ca_agent *a = calloc(1, sizeof(*a));
+	if (!a)
+		return CA_ENOMEM;
+	ca_analysis_init(&a->cache);
+	int r = ca_store_open(db_path, &a->store, err);
+	if (r) {
+		free(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+void ca_agent_invalidate(ca_agent *a)
+{
+	ca_predictor_free(a->predictor);
+	a->predictor = NULL;
+	json_decref(a->models);
+	a->models = NULL;
+	free(a->cache_conv);
+	a->cache_conv = NULL;
+	ca_analysis_done(&a->cache);
+}
+
+void ca_agent_close(ca_agent *a)
+{
+	if (!a)
+		return;
+	ca_agent_invalidate(a);
+	ca_settings_free(a->settings);
+	ca_store_close(a->store);
+	free(a);
+}
+
+static int load_settings(ca_agent *a, ca_err *err)
+{
+	char *text = NULL;
+	int r = ca_store_settings_get(a->store, &text, err);
+	if (r == CA_ENOTFOUND) {
+		ca_err_clear(err);
+		return ca_err_set(err, CA_ESTATE, "settings",
+				  "this database has no settings yet: run `caseagent settings import FILE` first");
+	}
+	if (r)
+		return r;
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	free(text);
+	if (!j)
+		return ca_err_set(err, CA_EPARSE, "settings", "stored settings are not JSON: %s", je.text);
+	r = ca_settings_parse(j, &a->settings, err);
+	json_decref(j);
+	return r;
+}
+
+int ca_agent_ready(ca_agent *a, ca_err *err)
+{
+	int r = 0;
+	if (!a->settings && (r = load_settings(a, err)))
+		return r;
+	if (a->predictor)
+		return 0;
+	static const char *const kinds[] = { "contact", "account", "product", "subject" };
+	json_t *dir = json_object();
+	if (!dir)
+		return CA_ENOMEM;
+	for (size_t i = 0; !r && i < CA_ARRAY_SIZE(kinds); i++) {
+		json_t *list = NULL;
+		r = ca_store_directory_list(a->store, kinds[i], &list, err);
+		if (!r)
+			json_object_set_new(dir, kinds[i], list);
+	}
+	char *blob = NULL;
+	size_t len = 0;
+	if (!r) {
+		int b = ca_store_blob_get(a->store, "models", &blob, &len, NULL);
+		if (b == 0) {
+			json_error_t je;
+			a->models = json_loadb(blob, len, 0, &je);
+			free(blob);
+			if (!a->models)
+				r = ca_err_set(err, CA_EPARSE, "models", "stored models are damaged (%s): run `caseagent train` again", je.text);
+		}
+	}
+	if (!r)
+		r = ca_embedded_new(dir, a->settings->fields, a->settings->n_fields, a->models, &a->predictor, err);
+	json_decref(dir);
+	return r;
+}
+
+/* ---- helpers ---- */
+
+int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err)
+{
+	json_t *c = NULL;
+	int r = ca_store_case_get(a->store, ref, &c, err);
+	if (r)
+		return r;
+	*ret_id = json_integer_value(json_object_get(c, "id"));
+	json_decref(c);
+	return 0;
+}
+
+static int log_interaction(ca_agent *a, const char *conv, int64_t case_id, const char *action, const char *outcome,
+			   json_t *detail, ca_err *err)
+{
+	int r = 0;
+	if (a->settings->record_agent_experience)
+		r = ca_store_interaction_add(a->store, conv, case_id, action, outcome, detail, err);
+	json_decref(detail);
+	return r;
+}
+
+/* The conversation's messages, with the analysis cache kept across events of
+ * the same conversation (messages are append-only). */
+typedef struct conv_msgs {
+	json_t *json;
+	ca_msg *msgs;
+	size_t n;
+} conv_msgs;
+
+static void conv_msgs_done(conv_msgs *m)
+{
+	json_decref(m->json);
+	free(m->msgs);
+}
+
+static int load_msgs(ca_agent *a, const char *conv, conv_msgs *out, ca_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	int r = ca_store_message_list(a->store, conv, &out->json, err);
+	if (!r)
+		r = ca_msgs_from_json(out->json, &out->msgs, &out->n);
+	if (r)
+		return r;
+	if (!a->cache_conv || strcmp(a->cache_conv, conv) != 0 || a->cache.n > out->n) {
+		ca_analysis_done(&a->cache);
+		free(a->cache_conv);
+		a->cache_conv = strdup(conv);
+		if (!a->cache_conv)
+			return CA_ENOMEM;
+	}
+	return 0;
+}
+
+/* Create a case from a complete plan, or report what was missing. */
+static int try_create(ca_agent *a, const char *conv, const char *identity, const conv_msgs *m, json_t *res,
+		      ca_err *err)
+{
+	ca_plan plan;
+	int r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, NULL, &plan, err);
+	if (r)
+		return r;
+	if (!plan.complete) {
+		json_object_set(res, "missing", plan.missing);
+		r = log_interaction(a, conv, 0, "create_case", "withheld",
+				    json_pack("{s:O}", "missing", plan.missing), err);
+		ca_plan_done(&plan);
+		return r;
+	}
+	int64_t id;
+	char *ticket = NULL;
+	r = ca_store_case_create(a->store, "chat", conv, &id, &ticket, err);
+	json_t *changed = json_array();
+	if (!r)
+		r = ca_case_write_as(a, id, "origin", "chat", "system", "caseagent", err);
+	if (!r)
+		r = ca_plan_apply(a, id, 1, &plan, changed, err);
+	if (!r)
+		r = ca_store_conversation_set_case(a->store, conv, id, "agent", err);
+	if (!r) {
+		json_object_set_new(res, "case", json_string(ticket));
+		json_object_set_new(res, "created", json_true());
+		json_object_set(res, "changed", changed);
+		r = log_interaction(a, conv, id, "create_case", "created",
+				    json_pack("{s:I, s:I}", "fields", (json_int_t)plan.n_writes, "rules_matched",
+					      (json_int_t)plan.rules_matched), err);
+	}
+	json_decref(changed);
+	free(ticket);
+	ca_plan_done(&plan);
+	return r;
+}
+
+static int do_update(ca_agent *a, const char *conv, int64_t case_id, const char *identity, const conv_msgs *m,
+		     json_t *res, ca_err *err)
+{
+	ca_case_view view = { 0 };
+	int64_t version;
+	int r = ca_case_view_load(a, case_id, &view, &version, err);
+	if (r)
+		return r;
+	ca_plan plan;
+	r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, &view, &plan, err);
+	json_t *changed = json_array();
+	if (!r) {
+		r = ca_plan_apply(a, case_id, version, &plan, changed, err);
+		json_object_set(res, "changed", changed);
+		json_object_set_new(res, "no_changes", json_boolean(plan.n_writes == 0));
+		if (!r)
+			r = log_interaction(a, conv, case_id, "update_case", plan.n_writes ? "changed" : "no_changes",
+					    json_pack("{s:I}", "fields", (json_int_t)plan.n_writes), err);
+		ca_plan_done(&plan);
+	}
+	json_decref(changed);
+	ca_case_view_done(&view);
+	return r;
+}
+
+static int write_summary(ca_agent *a, const char *conv, int64_t case_id, const conv_msgs *m, json_t *res,
+			 ca_err *err)
+{
+	ca_summary sum = { 0 };
+	int r = ca_summarize(m->msgs, m->n, 0, &sum, err);
+	if (r)
+		return r;
+	if (sum.n == 0) {
+		ca_summary_done(&sum);
+		return 0;
+	}
+	ca_buf body = { 0 };
+	r = ca_summary_render(&sum, &body);
+	json_t *ev = ca_summary_to_json(&sum);
+	if (!r && ev)
+		r = ca_store_note_add(a->store, case_id, "summary", body.data, ev, "caseagent", err);
+	else if (!r)
+		r = CA_ENOMEM;
+	if (!r) {
+		json_object_set_new(res, "note", json_true());
+		r = log_interaction(a, conv, case_id, "summary_note", "written", json_pack("{s:I}", "lines", (json_int_t)sum.n), err);
+	}
+	json_decref(ev);
+	ca_buf_done(&body);
+	ca_summary_done(&sum);
+	return r;
+}
+
+/* ---- events ---- */
+
+static const char *const event_types[] = { "open", "message", "accept", "update", "wrapup", "close", "link", "wait" };
+static const char *const event_keys[] = { "id", "type", "conversation", "message", "case", "actor", "identity", "channel" };
+
+static int validate_event(const json_t *ev, ca_err *err)
+{
+	if (!json_is_object(ev))
+		return ca_err_set(err, CA_EINVAL, "event", "an event must be a JSON object");
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)ev, k, v) {
+		bool ok = false;
+		for (size_t i = 0; i < CA_ARRAY_SIZE(event_keys) && !ok; i++)
+			ok = !strcmp(k, event_keys[i]);
+		if (!ok)
+			return ca_err_set(err, CA_EINVAL, k, "event: unknown key '%s'", k);
+	}
+	const char *id = ca_json_str(ev, "id"), *type = ca_json_str(ev, "type"), *conv = ca_json_str(ev, "conversation");
+	if (ca_str_empty(id))
+		return ca_err_set(err, CA_EINVAL, "id", "event: \"id\" is required (events are idempotent by id)");
+	bool known = false;
+	for (size_t i = 0; type && i < CA_ARRAY_SIZE(event_types); i++)
+		known |= !strcmp(type, event_types[i]);
+	if (!known)
+		return ca_err_set(err, CA_EINVAL, "type", "event %s: type '%s' is not one of open, message, accept, update, wait, wrapup, close, link",
+				  id, type ? type : "(missing)");
+	if (ca_str_empty(conv))
+		return ca_err_set(err, CA_EINVAL, "conversation", "event %s: \"conversation\" is required", id);
+	if (!strcmp(type, "message")) {
+		const json_t *m = json_object_get(ev, "message");
+		const char *mid = ca_json_str(m, "id"), *role = ca_json_str(m, "role");
+		json_t *text = json_object_get(m, "text");
+		if (!json_is_object(m) || ca_str_empty(mid))
+			return ca_err_set(err, CA_EINVAL, "message.id", "event %s: a message event needs \"message\" with an \"id\"", id);
+		if (!ca_role_parse(role))
+			return ca_err_set(err, CA_EINVAL, "message.role", "message %s: role '%s' is not customer, agent, system or bot",
+					  mid, role ? role : "(missing)");
+		if (!json_is_string(text))
+			return ca_err_set(err, CA_EINVAL, "message.text", "message %s: \"text\" must be a string", mid);
+		size_t len = json_string_length(text);
+		if (len > CA_MAX_MESSAGE_BYTES)
+			return ca_err_set(err, CA_ETOOBIG, "message.text",
+					  "message %s is %zu bytes; the limit for a chat message is %u bytes", mid, len,
+					  CA_MAX_MESSAGE_BYTES);
+		size_t bad;
+		if (!ca_utf8_valid(json_string_value(text), len, &bad) || memchr(json_string_value(text), 0, len))
+			return ca_err_set(err, CA_EUTF8, "message.text", "message %s: text is not valid UTF-8 (byte %zu)", mid, bad);
+	}
+	return 0;
+}
+
+static int handle_event(ca_agent *a, const json_t *ev, json_t *res, ca_err *err)
+{
+	const char *id = ca_json_str(ev, "id"), *type = ca_json_str(ev, "type"), *conv = ca_json_str(ev, "conversation");
+	json_t *c = NULL;
+	int r = 0;
+	if (!strcmp(type, "open")) {
+		r = ca_store_conversation_create(a->store, conv, ca_json_str(ev, "channel") ? ca_json_str(ev, "channel") : "chat", err);
+		if (r == CA_EEXIST)
+			return ca_err_set(err, CA_EEXIST, "conversation", "event %s: conversation %s is already open", id, conv);
+		if (!r && ca_json_str(ev, "identity")) {
+			json_t *ct = NULL;
+			r = ca_store_directory_get(a->store, "contact", ca_json_str(ev, "identity"), &ct, err);
+			json_decref(ct);
+			if (r == CA_ENOTFOUND) {
+				ca_err_clear(err);
+				r = ca_err_set(err, CA_EINVAL, "identity", "event %s: identity '%s' is not a known contact id", id,
+					       ca_json_str(ev, "identity"));
+			}
+			if (!r)
+				r = ca_store_conversation_set_contact(a->store, conv, ca_json_str(ev, "identity"), err);
+		}
+		if (r)
+			return r;
+	}
+	r = ca_store_conversation_get(a->store, conv, &c, err);
+	if (r == CA_ENOTFOUND) {
+		ca_err_clear(err);
+		return ca_err_set(err, CA_ENOTFOUND, "conversation",
+				  "event %s: conversation '%s' does not exist; send an \"open\" event first", id, conv);
+	}
+	if (r)
+		return r;
+	const char *state = ca_json_str(c, "state");
+	const char *identity = ca_json_str(c, "contact_id");
+	json_t *cid = json_object_get(c, "case_id");
+	int64_t case_id = json_is_integer(cid) ? json_integer_value(cid) : 0;
+	if (strcmp(state, "closed") == 0 && strcmp(type, "open") != 0) {
+		r = ca_err_set(err, CA_ESTATE, "conversation", "event %s: conversation %s is closed", id, conv);
+		goto out;
+	}
+	if (!strcmp(type, "message")) {
+		const json_t *m = json_object_get(ev, "message");
+		r = ca_store_message_add(a->store, conv, ca_json_str(m, "id"), ca_json_str(m, "role"), ca_json_str(m, "text"), err);
+		if (r == CA_EEXIST) {
+			ca_err_clear(err);
+			r = ca_err_set(err, CA_EEXIST, "message.id", "event %s: message %s is already in conversation %s", id,
+				       ca_json_str(m, "id"), conv);
+		}
+	} else if (!strcmp(type, "link")) {
+		int64_t linked;
+		r = ca_case_ref(a, ca_json_str(ev, "case"), &linked, err);
+		if (!r)
+			r = ca_store_conversation_set_case(a->store, conv, linked, "person", err);
+		if (!r) {
+			case_id = linked;
+			r = log_interaction(a, conv, linked, "link_case", "linked_by_person",
+					    json_pack("{s:s?}", "actor", ca_json_str(ev, "actor")), err);
+		}
+	} else if (!strcmp(type, "wait")) {
+		r = ca_store_conversation_set_state(a->store, conv, "waiting", err);
+	} else if (!strcmp(type, "accept") || !strcmp(type, "update") || !strcmp(type, "wrapup") || !strcmp(type, "close")) {
+		const char *next = !strcmp(type, "accept") || !strcmp(type, "update") ? "active"
+				   : !strcmp(type, "wrapup")				? "wrapup"
+											: "closed";
+		if (!strcmp(type, "update") && !strcmp(state, "open"))
+			next = "open";
+		conv_msgs m;
+		r = load_msgs(a, conv, &m, err);
+		if (!r) {
+			if (case_id == 0)
+				r = try_create(a, conv, identity, &m, res, err);
+			else if (strcmp(type, "close") != 0 && strcmp(type, "accept") != 0)
+				r = do_update(a, conv, case_id, identity, &m, res, err);
+			if (!r && case_id == 0 && json_is_true(json_object_get(res, "created")))
+				r = ca_case_ref(a, ca_json_str(res, "case"), &case_id, err);
+			if (!r && !strcmp(type, "close") && case_id && a->settings->summary_note_on_close)
+				r = write_summary(a, conv, case_id, &m, res, err);
+			if (!r)
+				r = ca_store_conversation_set_state(a->store, conv, next, err);
+			state = next;
+		}
+		conv_msgs_done(&m);
+	}
+	if (!r && case_id && !json_is_string(json_object_get(res, "case"))) {
+		json_t *cj = NULL;
+		if (ca_store_case_get_id(a->store, case_id, &cj, NULL) == 0)
+			json_object_set(res, "case", json_object_get(cj, "ticket_number"));
+		json_decref(cj);
+	}
+	if (!r && !strcmp(type, "open"))
+		state = "open";
+	json_object_set_new(res, "state", json_string(state));
+out:
+	json_decref(c);
+	return r;
+}
+
+/* Apply one parsed event in its own transaction. *ret: result (new ref). */
+static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
+{
+	int r = validate_event(ev, err);
+	if (r)
+		return r;
+	if ((r = ca_agent_ready(a, err)))
+		return r;
+	if (!a->settings->chat_enabled)
+		return ca_err_set(err, CA_ESTATE, "channels.chat", "the live chat channel is disabled in settings");
+	if ((r = ca_store_begin(a->store, err)))
+		return r;
+	json_t *prev = NULL;
+	r = ca_store_event_lookup(a->store, ca_json_str(ev, "id"), &prev, err);
+	if (!r && prev) {
+		ca_store_rollback(a->store);
+		json_object_set_new(prev, "replayed", json_true());
+		*ret = prev;
+		return 0;
+	}
+	json_t *res = json_pack("{s:s, s:s, s:s, s:n, s:b, s:[], s:b, s:[], s:b, s:b}", "event", ca_json_str(ev, "id"),
+				"type", ca_json_str(ev, "type"), "conversation", ca_json_str(ev, "conversation"),
+				"case", "created", 0, "changed", "no_changes", 0, "missing", "note", 0, "replayed", 0);
+	if (!r && !res)
+		r = CA_ENOMEM;
+	if (!r)
+		r = handle_event(a, ev, res, err);
+	if (!r)
+		r = ca_store_event_record(a->store, ca_json_str(ev, "id"), ca_json_str(ev, "conversation"),
+					  ca_json_str(ev, "type"), res, err);
+	if (!r)
+		r = ca_store_commit(a->store, err);
+	if (r) {
+		ca_store_rollback(a->store);
+		/* The analysis cache may hold messages that were rolled back. */
+		free(a->cache_conv);
+		a->cache_conv = NULL;
+		ca_analysis_done(&a->cache);
+		json_decref(res);
+		return r;
+	}
+	*ret = res;
+	return 0;
+}
+
+int ca_chat_event(ca_agent *a, const char *event_json, char **ret_json, ca_err *err)
+{
+	json_error_t je;
+	json_t *ev = json_loads(event_json, JSON_REJECT_DUPLICATES, &je);
+	if (!ev)
+		return ca_err_set(err, CA_EPARSE, "event", "event is not valid JSON: %s (column %d)", je.text, je.column);
+	json_t *res = NULL;
+	int r = apply_event(a, ev, &res, err);
+	json_decref(ev);
+	return r ? r : ca_result(res, ret_json);
+}
+
+/* ---- transcripts ---- */
+
+/* Read and validate a whole transcript file before anything is written. */
+int ca_transcripts_load(const char *path, json_t **ret, ca_err *err);
+
+static json_t *make_event(const char *id, const char *type, const char *conv)
+{
+	return json_pack("{s:s, s:s, s:s}", "id", id, "type", type, "conversation", conv);
+}
+
+/* The events of one transcript: explicit, or the replay schedule. */
+int ca_transcript_events(const json_t *t, unsigned accept_after, unsigned update_every, json_t **ret)
+{
+	const char *conv = ca_json_str(t, "conversation_id");
+	const json_t *msgs = json_object_get(t, "messages");
+	const json_t *explicit_ev = json_object_get(t, "events");
+	json_t *out = json_array();
+	if (!out)
+		return CA_ENOMEM;
+	char id[512];
+	if (explicit_ev) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(explicit_ev, i, e) {
+			const char *type = ca_json_str(e, "type");
+			snprintf(id, sizeof(id), "%s:%s", conv, ca_json_str(e, "id") ? ca_json_str(e, "id") : "");
+			json_t *x = make_event(id, type, conv);
+			if (!strcmp(type, "message")) {
+				const char *mid = ca_json_str(e, "message");
+				size_t k;
+				json_t *m;
+				json_array_foreach(msgs, k, m) if (ca_streq(ca_json_str(m, "id"), mid))
+					json_object_set(x, "message", m);
+			}
+			if (ca_json_str(e, "case"))
+				json_object_set_new(x, "case", json_string(ca_json_str(e, "case")));
+			if (ca_json_str(e, "actor"))
+				json_object_set_new(x, "actor", json_string(ca_json_str(e, "actor")));
+			json_array_append_new(out, x);
+		}
+		*ret = out;
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%s:open", conv);
+	json_t *open = make_event(id, "open", conv);
+	if (ca_json_str(t, "identity"))
+		json_object_set_new(open, "identity", json_string(ca_json_str(t, "identity")));
+	json_array_append_new(out, open);
+	unsigned customer = 0, since = 0;
+	bool accepted = false;
+	size_t i;
+	json_t *m;
+	json_array_foreach(msgs, i, m) {
+		snprintf(id, sizeof(id), "%s:msg:%s", conv, ca_json_str(m, "id"));
+		json_t *x = make_event(id, "message", conv);
+		json_object_set(x, "message", m);
+		json_array_append_new(out, x);
+		if (ca_streq(ca_json_str(m, "role"), "customer"))
+			customer++;
+		if (!accepted && customer >= accept_after) {
+			snprintf(id, sizeof(id), "%s:accept", conv);
+			json_array_append_new(out, make_event(id, "accept", conv));
+			accepted = true;
+			since = 0;
+		} else if (accepted && ++since >= update_every) {
+			snprintf(id, sizeof(id), "%s:update:%zu", conv, i);
+			json_array_append_new(out, make_event(id, "update", conv));
+			since = 0;
+		}
+	}
+	if (!accepted) {
+		snprintf(id, sizeof(id), "%s:accept", conv);
+		json_array_append_new(out, make_event(id, "accept", conv));
+	}
+	snprintf(id, sizeof(id), "%s:wrapup", conv);
+	json_array_append_new(out, make_event(id, "wrapup", conv));
+	snprintf(id, sizeof(id), "%s:close", conv);
+	json_array_append_new(out, make_event(id, "close", conv));
+	*ret = out;
+	return 0;
+}
+
+int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, char **ret_json, ca_err *err)
+{
+	unsigned accept_after = opts && opts->accept_after ? opts->accept_after : 2;
+	unsigned update_every = opts && opts->update_every ? opts->update_every : 4;
+	int r = ca_agent_ready(a, err);
+	json_t *ts = NULL;
+	if (!r)
+		r = ca_transcripts_load(path, &ts, err);
+	if (r)
+		return r;
+	json_t *detail = json_array();
+	json_t *at = json_pack("{s:i, s:i, s:i, s:i}", "accept", 0, "update", 0, "wrapup", 0, "close", 0);
+	size_t n_events = 0, created = 0, filled = 0, no_change = 0, notes = 0, withheld = 0, replayed = 0;
+	size_t n = json_array_size(ts);
+	for (size_t i = 0; !r && i < n; i++) {
+		const json_t *t = json_array_get(ts, i);
+		json_t *evs = NULL;
+		r = ca_transcript_events(t, accept_after, update_every, &evs);
+		const char *case_ticket = NULL, *created_at = NULL;
+		size_t msgs_seen = 0, created_after = 0;
+		for (size_t k = 0; !r && k < json_array_size(evs); k++) {
+			json_t *res = NULL;
+			const json_t *ev = json_array_get(evs, k);
+			r = apply_event(a, ev, &res, err);
+			if (r)
+				break;
+			n_events++;
+			const char *type = ca_json_str(ev, "type");
+			if (!strcmp(type, "message"))
+				msgs_seen++;
+			if (json_is_true(json_object_get(res, "replayed")))
+				replayed++;
+			else {
+				if (json_is_true(json_object_get(res, "created"))) {
+					created++;
+					created_at = type;
+					created_after = msgs_seen;
+					json_object_set_new(at, type, json_integer(json_integer_value(json_object_get(at, type)) + 1));
+				}
+				filled += json_array_size(json_object_get(res, "changed"));
+				if (json_is_true(json_object_get(res, "no_changes")))
+					no_change++;
+				if (json_is_true(json_object_get(res, "note")))
+					notes++;
+			}
+			if (json_is_string(json_object_get(res, "case")))
+				case_ticket = ca_json_str(res, "case");
+			json_t *keep = json_pack("{s:s, s:s?, s:s?, s:I}", "conversation", ca_json_str(t, "conversation_id"),
+						 "case", case_ticket, "created_at_event", created_at, "created_after_message",
+						 (json_int_t)created_after);
+			if (k + 1 == json_array_size(evs)) {
+				if (!case_ticket)
+					withheld++;
+				json_array_append_new(detail, keep);
+			} else {
+				json_decref(keep);
+			}
+			json_decref(res);
+		}
+		json_decref(evs);
+		if (r)
+			ca_err_locate(err, "%s:%lld (conversation %s)", path,
+				      (long long)json_integer_value(json_object_get(t, "_line")), ca_json_str(t, "conversation_id"));
+		if (opts && opts->progress)
+			opts->progress(i + 1, n, opts->progress_ud);
+	}
+	json_decref(ts);
+	if (r) {
+		json_decref(detail);
+		json_decref(at);
+		return r;
+	}
+	return ca_result(json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "conversations", (json_int_t)n,
+				   "events", (json_int_t)n_events, "cases_created", (json_int_t)created, "created_at", at,
+				   "withheld", (json_int_t)withheld, "fields_filled", (json_int_t)filled,
+				   "no_change_updates", (json_int_t)no_change, "notes_written", (json_int_t)notes,
+				   "events_replayed", (json_int_t)replayed, "conversations_detail", detail),
+			 ret_json);
+}
+
+/* ---- cases ---- */
+
+int ca_case_list(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
+{
+	json_t *list = NULL;
+	int r = ca_store_case_list(a->store, limit, &list, err);
+	return r ? r : ca_result(json_pack("{s:o}", "cases", list), ret_json);
+}
+
+int ca_case_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err)
+{
+	json_t *c = NULL, *prov = NULL, *notes = NULL;
+	int r = ca_store_case_get(a->store, ref, &c, err);
+	int64_t id = r ? 0 : json_integer_value(json_object_get(c, "id"));
+	if (!r)
+		r = ca_store_case_provenance(a->store, id, &prov, err);
+	if (!r)
+		r = ca_store_note_list(a->store, id, &notes, err);
+	if (r) {
+		json_decref(c);
+		json_decref(prov);
+		return r;
+	}
+	json_object_set_new(c, "provenance", prov);
+	json_object_set_new(c, "notes", notes);
+	return ca_result(c, ret_json);
+}
+
+int ca_case_audit(ca_agent *a, const char *ref, char **ret_json, ca_err *err)
+{
+	int64_t id;
+	json_t *c = NULL, *audit = NULL;
+	int r = ca_store_case_get(a->store, ref, &c, err);
+	if (!r)
+		id = json_integer_value(json_object_get(c, "id"));
+	if (!r)
+		r = ca_store_audit_list(a->store, id, &audit, err);
+	if (r) {
+		json_decref(c);
+		return r;
+	}
+	json_t *res = json_pack("{s:O, s:o}", "case", json_object_get(c, "ticket_number"), "audit", audit);
+	json_decref(c);
+	return ca_result(res, ret_json);
+}
+
+/* A person's value must still be a valid value of the field. */
+static int check_value(ca_agent *a, const ca_field_def *f, const char *value, ca_err *err)
+{
+	if (ca_str_empty(value))
+		return 0;
+	size_t bad;
+	if (!ca_utf8_valid(value, strlen(value), &bad))
+		return ca_err_set(err, CA_EUTF8, f->name, "value for %s is not valid UTF-8 (byte %zu)", f->name, bad);
+	if (f->type == CA_FT_OPTION && ca_field_option_index(f, value) < 0)
+		return ca_err_set(err, CA_EINVAL, f->name, "'%s' is not an option of %s", value, f->name);
+	if (f->type == CA_FT_LOOKUP) {
+		json_t *rec = NULL;
+		int r = ca_store_directory_get(a->store, ca_entity_name(f->lookup), value, &rec, err);
+		json_decref(rec);
+		if (r == CA_ENOTFOUND) {
+			ca_err_clear(err);
+			return ca_err_set(err, CA_EINVAL, f->name, "%s: no %s has id '%s'", f->name, ca_entity_name(f->lookup), value);
+		}
+		return r;
+	}
+	if (f->type == CA_FT_NUMBER) {
+		double d;
+		if (ca_parse_double(value, &d))
+			return ca_err_set(err, CA_EINVAL, f->name, "%s: '%s' is not a number", f->name, value);
+	}
+	return 0;
+}
+
+int ca_case_edit(ca_agent *a, const char *ref, const char *field, const char *value, const char *actor,
+		 int64_t expected_version, char **ret_json, ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	if (r)
+		return r;
+	int fi = ca_settings_field(a->settings, field);
+	if (fi < 0 && !ca_case_is_standard_field(field))
+		return ca_err_set(err, CA_EINVAL, field, "'%s' is neither a configured field nor a standard case field", field);
+	if (fi < 0 && (!strcmp(field, "ticket_number")))
+		return ca_err_set(err, CA_EINVAL, field, "the ticket number cannot be edited");
+	if (fi >= 0 && (r = check_value(a, &a->settings->fields[fi], value, err)))
+		return r;
+	if (fi < 0 && !strcmp(field, "customer")) {
+		/* customer is a contact even when not configured as a field */
+		json_t *rec = NULL;
+		r = ca_store_directory_get(a->store, "contact", value, &rec, NULL);
+		json_decref(rec);
+		if (r)
+			return ca_err_set(err, CA_EINVAL, field, "customer: no contact has id '%s'", value);
+	}
+	if ((r = ca_store_begin(a->store, err)))
+		return r;
+	int64_t id = 0, version = 0, nv = 0;
+	json_t *c = NULL;
+	r = ca_case_ref(a, ref, &id, err);
+	if (!r)
+		r = ca_store_case_get_id(a->store, id, &c, err);
+	if (!r) {
+		version = json_integer_value(json_object_get(c, "version"));
+		if (expected_version && expected_version != version)
+			r = ca_err_set(err, CA_ECONFLICT, "version",
+				       "case %s is at version %lld, not %lld: someone changed it; reload and edit again", ref,
+				       (long long)version, (long long)expected_version);
+	}
+	const char *old = r ? NULL : ca_json_str(json_object_get(c, "fields"), field);
+	json_t *res = NULL;
+	if (!r)
+		res = json_pack("{s:O, s:s, s:s?, s:s?}", "case", json_object_get(c, "ticket_number"), "field", field,
+				"old", old, "new", value);
+	if (!r)
+		r = ca_store_case_bump_version(a->store, id, version, &nv, err);
+	if (!r)
+		r = ca_case_write_as(a, id, field, ca_str_empty(value) ? NULL : value, "person", actor ? actor : "unknown", err);
+	if (!r)
+		r = ca_store_commit(a->store, err);
+	json_decref(c);
+	if (r) {
+		ca_store_rollback(a->store);
+		json_decref(res);
+		return r;
+	}
+	json_object_set_new(res, "version", json_integer(nv));
+	return ca_result(res, ret_json);
+}
+
+int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err)
+{
+	json_t *list = NULL;
+	int r = ca_store_interaction_list(a->store, conversation, &list, err);
+	return r ? r : ca_result(json_pack("{s:o}", "interactions", list), ret_json);
+}

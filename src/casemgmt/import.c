@@ -1,1 +1,523 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Import of directory records (contacts, accounts, products, subjects) and of
+ * historical cases from CSV (RFC 4180, parsed with libcsv) or JSON Lines, and
+ * loading of transcript files. Every import is all or nothing: the whole file
+ * is parsed and validated first, then written in one transaction, and any
+ * error names the file, the line and the key.
+ */
+#include <csv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "casemgmt.h"
+#include "text.h"
+
+#define MAX_IMPORT_BYTES ((size_t)1 << 30)
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* ---- JSON Lines ---- */
+
+/* Parse a JSONL file into an array of objects, each tagged with its line
+ * number in "_line". Blank lines are skipped. */
+static int load_jsonl(const char *path, json_t **ret, ca_err *err)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f)
+		return ca_err_set(err, CA_EIO, path, "cannot open %s: %s", path, strerror(errno));
+	json_t *arr = json_array();
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	size_t lineno = 0;
+	int r = arr ? 0 : CA_ENOMEM;
+	while (!r && (len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%zu", path, lineno);
+		size_t bad;
+		if (!ca_utf8_valid(line, (size_t)len, &bad)) {
+			r = ca_err_set(err, CA_EUTF8, where, "%s: line is not valid UTF-8 (byte %zu); nothing was imported",
+				       where, bad);
+			break;
+		}
+		size_t i = 0;
+		while (i < (size_t)len && strchr(" \t\r\n", line[i]))
+			i++;
+		if (i == (size_t)len)
+			continue;
+		json_error_t je;
+		json_t *j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+		if (!j) {
+			r = ca_err_set(err, CA_EPARSE, where, "%s: malformed JSON at column %d: %s; nothing was imported", where,
+				       je.column, je.text);
+			break;
+		}
+		if (!json_is_object(j)) {
+			json_decref(j);
+			r = ca_err_set(err, CA_EPARSE, where, "%s: each line must be a JSON object", where);
+			break;
+		}
+		json_object_set_new(j, "_line", json_integer((json_int_t)lineno));
+		json_array_append_new(arr, j);
+	}
+	free(line);
+	if (!r && ferror(f))
+		r = ca_err_set(err, CA_EIO, path, "error reading %s", path);
+	if (f != stdin)
+		fclose(f);
+	if (r) {
+		json_decref(arr);
+		return r;
+	}
+	*ret = arr;
+	return 0;
+}
+
+/* ---- CSV ---- */
+
+typedef struct csv_state {
+	json_t *rows;
+	json_t *header;  /* array of column names */
+	json_t *row;     /* current row object */
+	size_t col;
+	size_t line;
+	int r;
+	ca_err *err;
+	const char *path;
+} csv_state;
+
+static void csv_field(void *s, size_t len, void *ud)
+{
+	csv_state *st = ud;
+	if (st->r)
+		return;
+	size_t bad;
+	if (!ca_utf8_valid(s, len, &bad)) {
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%zu", st->path, st->line);
+		st->r = ca_err_set(st->err, CA_EUTF8, where, "%s: field %zu is not valid UTF-8", where, st->col + 1);
+		return;
+	}
+	json_t *v = json_stringn(s, len);
+	if (!v) {
+		st->r = CA_ENOMEM;
+		return;
+	}
+	if (!st->header) {
+		st->header = json_array();
+	}
+	if (json_array_size(st->header) < st->col + 1 && !st->row) {
+		json_array_append_new(st->header, v);
+	} else {
+		if (!st->row)
+			st->row = json_object();
+		const char *name = json_string_value(json_array_get(st->header, st->col));
+		if (!name) {
+			char where[512];
+			snprintf(where, sizeof(where), "%s:%zu", st->path, st->line);
+			st->r = ca_err_set(st->err, CA_EPARSE, where, "%s: more fields than the header has", where);
+			json_decref(v);
+			return;
+		}
+		if (len)
+			json_object_set_new(st->row, name, v);
+		else
+			json_decref(v);
+	}
+	st->col++;
+}
+
+static void csv_row(int c, void *ud)
+{
+	csv_state *st = ud;
+	(void)c;
+	st->line++;
+	if (st->r)
+		return;
+	if (st->row) {
+		json_object_set_new(st->row, "_line", json_integer((json_int_t)st->line));
+		json_array_append_new(st->rows, st->row);
+		st->row = NULL;
+	} else if (st->col > 0 && json_array_size(st->rows) == 0 && st->line > 1) {
+		/* header already read; an empty row */
+	} else if (st->col > 0 && st->line > 1) {
+		st->row = json_object();
+		json_object_set_new(st->row, "_line", json_integer((json_int_t)st->line));
+		json_array_append_new(st->rows, st->row);
+		st->row = NULL;
+	}
+	/* After the first row, fields go to data rows. */
+	if (st->line == 1 && !st->row)
+		st->row = NULL;
+	st->col = 0;
+}
+
+static void csv_field_data(void *s, size_t len, void *ud);
+
+static void csv_row_header(int c, void *ud)
+{
+	csv_state *st = ud;
+	(void)c;
+	st->line++;
+	st->col = 0;
+}
+
+static int load_csv(const char *path, json_t **ret, ca_err *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int r = ca_file_read(path, MAX_IMPORT_BYTES, &data, &len, err);
+	if (r)
+		return r;
+	struct csv_parser p;
+	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0) {
+		free(data);
+		return CA_ENOMEM;
+	}
+	csv_state st = { .rows = json_array(), .header = json_array(), .path = path, .err = err };
+	/* First pass: the header row only. */
+	size_t hdr_end = 0;
+	while (hdr_end < len && data[hdr_end] != '\n')
+		hdr_end++;
+	if (csv_parse(&p, data, hdr_end, csv_field, csv_row_header, &st) != hdr_end ||
+	    csv_fini(&p, csv_field, csv_row_header, &st) != 0) {
+		r = ca_err_set(err, CA_EPARSE, path, "%s:1: the header row is not valid CSV: %s", path,
+			       csv_strerror(csv_error(&p)));
+	}
+	csv_free(&p);
+	if (!r && json_array_size(st.header) == 0)
+		r = ca_err_set(err, CA_EPARSE, path, "%s:1: a CSV file needs a header row naming the columns", path);
+	if (!r && csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0)
+		r = CA_ENOMEM;
+	if (!r) {
+		st.line = 1;
+		st.row = NULL;
+		st.col = 0;
+		size_t off = hdr_end < len ? hdr_end + 1 : len;
+		if (csv_parse(&p, data + off, len - off, csv_field_data, csv_row, &st) != len - off ||
+		    csv_fini(&p, csv_field_data, csv_row, &st) != 0) {
+			if (!st.r) {
+				char where[512];
+				snprintf(where, sizeof(where), "%s:%zu", path, st.line + 1);
+				st.r = ca_err_set(err, CA_EPARSE, where, "%s: not valid CSV: %s", where,
+						  csv_strerror(csv_error(&p)));
+			}
+		}
+		csv_free(&p);
+		r = st.r;
+	}
+	free(data);
+	json_decref(st.header);
+	json_decref(st.row);
+	if (r) {
+		json_decref(st.rows);
+		return r;
+	}
+	*ret = st.rows;
+	return 0;
+}
+
+static void csv_field_data(void *s, size_t len, void *ud)
+{
+	csv_state *st = ud;
+	if (st->r)
+		return;
+	size_t bad;
+	if (!ca_utf8_valid(s, len, &bad)) {
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%zu", st->path, st->line + 1);
+		st->r = ca_err_set(st->err, CA_EUTF8, where, "%s: field %zu is not valid UTF-8", where, st->col + 1);
+		return;
+	}
+	if (!st->row && !(st->row = json_object())) {
+		st->r = CA_ENOMEM;
+		return;
+	}
+	const char *name = json_string_value(json_array_get(st->header, st->col));
+	if (!name) {
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%zu", st->path, st->line + 1);
+		st->r = ca_err_set(st->err, CA_EPARSE, where, "%s: more fields than the header's %zu", where,
+				   json_array_size(st->header));
+		return;
+	}
+	if (len)
+		json_object_set_new(st->row, name, json_stringn(s, len));
+	st->col++;
+}
+
+static int load_records(const char *path, json_t **ret, ca_err *err)
+{
+	return ends_with(path, ".csv") ? load_csv(path, ret, err) : load_jsonl(path, ret, err);
+}
+
+/* ---- import ---- */
+
+static const char *kind_singular(const char *kind)
+{
+	static const char *const map[][2] = {
+		{ "contacts", "contact" }, { "accounts", "account" }, { "products", "product" },
+		{ "subjects", "subject" }, { "cases", "case" },
+	};
+	for (size_t i = 0; i < CA_ARRAY_SIZE(map); i++)
+		if (!strcmp(kind, map[i][0]) || !strcmp(kind, map[i][1]))
+			return map[i][1];
+	return NULL;
+}
+
+/* A CSV "aliases" column holds names separated by '|'. */
+static void aliases_to_array(json_t *rec)
+{
+	json_t *a = json_object_get(rec, "aliases");
+	if (!json_is_string(a))
+		return;
+	json_t *arr = json_array();
+	const char *s = json_string_value(a);
+	while (arr && *s) {
+		const char *e = strchr(s, '|');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (n)
+			json_array_append_new(arr, json_stringn(s, n));
+		s += n + (e ? 1 : 0);
+	}
+	json_object_set_new(rec, "aliases", arr);
+}
+
+static int import_case(ca_agent *a, json_t *rec, const char *where, ca_err *err)
+{
+	const ca_settings *s = a->settings;
+	json_t *fields = json_object_get(rec, "fields");
+	json_t *flat = NULL;
+	if (!fields) {
+		/* Flat form (CSV, or JSONL without "fields"): every column is a field. */
+		flat = json_deep_copy(rec);
+		json_object_del(flat, "_line");
+		json_object_del(flat, "id");
+		json_object_del(flat, "text");
+		fields = flat;
+	}
+	if (!json_is_object(fields))
+		return ca_err_set(err, CA_EINVAL, where, "%s: \"fields\" must be an object", where);
+	const char *k;
+	json_t *v;
+	int r = 0;
+	json_object_foreach(fields, k, v) {
+		char w[600];
+		snprintf(w, sizeof(w), "%s: %s", where, k);
+		if (!json_is_string(v)) {
+			r = ca_err_set(err, CA_EINVAL, w, "%s: field '%s' must be a string", where, k);
+			break;
+		}
+		int fi = ca_settings_field(s, k);
+		if (fi < 0 && !ca_case_is_standard_field(k)) {
+			r = ca_err_set(err, CA_EINVAL, w, "%s: '%s' is neither a configured field nor a standard case field", where, k);
+			break;
+		}
+		if (!strcmp(k, "ticket_number")) {
+			r = ca_err_set(err, CA_EINVAL, w, "%s: ticket numbers are assigned by caseagent", where);
+			break;
+		}
+		const char *kind = fi >= 0 && s->fields[fi].type == CA_FT_LOOKUP ? ca_entity_name(s->fields[fi].lookup)
+				   : !strcmp(k, "customer")				  ? "contact"
+				   : !strcmp(k, "account")				  ? "account"
+				   : !strcmp(k, "product")				  ? "product"
+				   : !strcmp(k, "subject")				  ? "subject"
+											  : NULL;
+		if (kind) {
+			json_t *d = NULL;
+			int g = ca_store_directory_get(a->store, kind, json_string_value(v), &d, NULL);
+			json_decref(d);
+			if (g) {
+				r = ca_err_set(err, CA_EINVAL, w, "%s: %s '%s' is not a known %s id; import %ss first", where, k,
+					       json_string_value(v), kind, kind);
+				break;
+			}
+		} else if (fi >= 0 && s->fields[fi].type == CA_FT_OPTION &&
+			   ca_field_option_index(&s->fields[fi], json_string_value(v)) < 0) {
+			r = ca_err_set(err, CA_EINVAL, w, "%s: '%s' is not an option of %s", where, json_string_value(v), k);
+			break;
+		}
+	}
+	int64_t id = 0;
+	char *ticket = NULL;
+	if (!r)
+		r = ca_store_case_create(a->store, "import", NULL, &id, &ticket, err);
+	free(ticket);
+	json_object_foreach(fields, k, v) {
+		if (r)
+			break;
+		r = ca_case_write_as(a, id, k, json_string_value(v), "import", "import", err);
+	}
+	const char *text = ca_json_str(rec, "text");
+	if (!r && text)
+		r = ca_store_note_add(a->store, id, "note", text, NULL, "import", err);
+	json_decref(flat);
+	return r;
+}
+
+int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_json, ca_err *err)
+{
+	const char *one = kind_singular(kind);
+	if (!one)
+		return ca_err_set(err, CA_EINVAL, kind, "cannot import '%s': use contacts, accounts, products, subjects or cases", kind);
+	int r = 0;
+	if (!strcmp(one, "case") && (r = ca_agent_ready(a, err)))
+		return r;
+	json_t *recs = NULL;
+	if ((r = load_records(path, &recs, err)))
+		return r;
+	if ((r = ca_store_begin(a->store, err))) {
+		json_decref(recs);
+		return r;
+	}
+	size_t i;
+	json_t *rec;
+	json_array_foreach(recs, i, rec) {
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%lld", path, (long long)json_integer_value(json_object_get(rec, "_line")));
+		json_t *clean = json_deep_copy(rec);
+		json_object_del(clean, "_line");
+		if (!strcmp(one, "case")) {
+			r = import_case(a, rec, where, err);
+		} else {
+			aliases_to_array(clean);
+			r = ca_store_directory_put(a->store, one, clean, err);
+			if (r)
+				ca_err_locate(err, "%s", where);
+		}
+		json_decref(clean);
+		if (r)
+			break;
+	}
+	if (!r)
+		r = ca_store_commit(a->store, err);
+	if (r) {
+		ca_store_rollback(a->store);
+		json_decref(recs);
+		return r;
+	}
+	size_t n = json_array_size(recs);
+	json_decref(recs);
+	ca_agent_invalidate(a); /* the directory changed: rebuild the linkers */
+	return ca_result(json_pack("{s:s, s:I, s:s}", "kind", kind, "imported", (json_int_t)n, "file", path), ret_json);
+}
+
+/* ---- settings ---- */
+
+int ca_settings_import_file(ca_agent *a, const char *path, ca_err *err)
+{
+	json_t *j = NULL;
+	int r = ca_json_load_file(path, &j, err);
+	if (r)
+		return r;
+	ca_settings *s = NULL;
+	r = ca_settings_parse(j, &s, err);
+	json_decref(j);
+	if (r)
+		return r;
+	char *text = json_dumps(s->json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	r = text ? ca_store_settings_put(a->store, text, err) : CA_ENOMEM;
+	free(text);
+	if (r) {
+		ca_settings_free(s);
+		return r;
+	}
+	ca_settings_free(a->settings);
+	a->settings = s;
+	ca_agent_invalidate(a);
+	return 0;
+}
+
+int ca_settings_export(ca_agent *a, char **ret_json, ca_err *err)
+{
+	return ca_store_settings_get(a->store, ret_json, err);
+}
+
+/* ---- transcripts ---- */
+
+static const char *const transcript_keys[] = {
+	"conversation_id", "channel", "messages", "labels", "labels_found_in_text", "events", "identity", "_line",
+};
+
+static int check_transcript(const json_t *t, const char *where, json_t *seen_ids, ca_err *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)t, k, v) {
+		bool ok = false;
+		for (size_t i = 0; i < CA_ARRAY_SIZE(transcript_keys) && !ok; i++)
+			ok = !strcmp(k, transcript_keys[i]);
+		if (!ok)
+			return ca_err_set(err, CA_EINVAL, where, "%s: unknown key '%s'", where, k);
+	}
+	const char *conv = ca_json_str(t, "conversation_id");
+	if (ca_str_empty(conv))
+		return ca_err_set(err, CA_EINVAL, where, "%s: \"conversation_id\" is required", where);
+	if (json_object_get(seen_ids, conv))
+		return ca_err_set(err, CA_EINVAL, where, "%s: conversation %s appears twice in the file", where, conv);
+	json_object_set_new(seen_ids, conv, json_true());
+	const json_t *msgs = json_object_get(t, "messages");
+	if (!json_is_array(msgs))
+		return ca_err_set(err, CA_EINVAL, where, "%s: conversation %s: \"messages\" must be an array", where, conv);
+	json_t *mids = json_object();
+	size_t i;
+	json_t *m;
+	int r = mids ? 0 : CA_ENOMEM;
+	json_array_foreach(msgs, i, m) {
+		if (r)
+			break;
+		const char *mid = ca_json_str(m, "id");
+		json_t *text = json_object_get(m, "text");
+		if (ca_str_empty(mid))
+			r = ca_err_set(err, CA_EINVAL, where, "%s: conversation %s: message %zu has no \"id\"", where, conv, i + 1);
+		else if (json_object_get(mids, mid))
+			r = ca_err_set(err, CA_EINVAL, where, "%s: conversation %s: message id %s repeats", where, conv, mid);
+		else if (!ca_role_parse(ca_json_str(m, "role")))
+			r = ca_err_set(err, CA_EINVAL, where, "%s: message %s: role must be customer, agent, system or bot", where, mid);
+		else if (!json_is_string(text))
+			r = ca_err_set(err, CA_EINVAL, where, "%s: message %s: \"text\" must be a string", where, mid);
+		else if (json_string_length(text) > CA_MAX_MESSAGE_BYTES)
+			r = ca_err_set(err, CA_ETOOBIG, where, "%s: message %s is %zu bytes; the limit for a chat message is %u bytes",
+				       where, mid, json_string_length(text), CA_MAX_MESSAGE_BYTES);
+		else if (memchr(json_string_value(text), 0, json_string_length(text)))
+			r = ca_err_set(err, CA_EUTF8, where, "%s: message %s: text contains a NUL character", where, mid);
+		else
+			json_object_set_new(mids, mid, json_true());
+	}
+	json_decref(mids);
+	const json_t *evs = json_object_get(t, "events");
+	if (!r && evs && !json_is_array(evs))
+		r = ca_err_set(err, CA_EINVAL, where, "%s: \"events\" must be an array", where);
+	return r;
+}
+
+int ca_transcripts_load(const char *path, json_t **ret, ca_err *err)
+{
+	json_t *arr = NULL;
+	int r = load_jsonl(path, &arr, err);
+	if (r)
+		return r;
+	json_t *seen = json_object();
+	size_t i;
+	json_t *t;
+	json_array_foreach(arr, i, t) {
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%lld", path, (long long)json_integer_value(json_object_get(t, "_line")));
+		if ((r = check_transcript(t, where, seen, err)))
+			break;
+	}
+	json_decref(seen);
+	if (r) {
+		json_decref(arr);
+		return r;
+	}
+	*ret = arr;
+	return 0;
+}

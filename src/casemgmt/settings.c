@@ -1,1 +1,238 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Settings: the administrator's configuration of the case agent
+ * (docs/settings.md), validated as a whole so a typo never reaches
+ * production: unknown keys, undefined fields, bad rules and bad regexes are
+ * rejected with the key's path. Stored in the database as canonical JSON.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "casemgmt.h"
+
+static const char *const top_keys[] = {
+	"version", "channels", "fields", "default_fields", "update_rules",
+	"summary_note_on_close", "record_agent_experience",
+};
+
+void ca_settings_free(ca_settings *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_fields; i++)
+		ca_field_def_done(&s->fields[i]);
+	free(s->fields);
+	free(s->defaults);
+	for (size_t i = 0; i < s->n_rules; i++) {
+		free(s->rules[i].name);
+		ca_rule_free(s->rules[i].condition);
+		free(s->rules[i].predict);
+	}
+	free(s->rules);
+	json_decref(s->json);
+	free(s);
+}
+
+int ca_settings_field(const ca_settings *s, const char *name)
+{
+	for (size_t i = 0; name && i < s->n_fields; i++)
+		if (strcmp(s->fields[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int check_top_keys(const json_t *j, ca_err *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)j, k, v) {
+		bool ok = false;
+		for (size_t i = 0; i < CA_ARRAY_SIZE(top_keys) && !ok; i++)
+			ok = strcmp(k, top_keys[i]) == 0;
+		if (!ok)
+			return ca_err_set(err, CA_EINVAL, k,
+					  "settings: unknown key '%s' (known: version, channels, fields, default_fields, "
+					  "update_rules, summary_note_on_close, record_agent_experience)", k);
+	}
+	return 0;
+}
+
+static int get_bool(const json_t *j, const char *key, bool dflt, bool *out, ca_err *err)
+{
+	json_t *v = json_object_get(j, key);
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return ca_err_set(err, CA_EINVAL, key, "settings: %s must be true or false", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* A list of field names -> indexes, each defined. */
+static int field_list(const ca_settings *s, const json_t *arr, const char *path, size_t **ret, size_t *ret_n,
+		      ca_err *err)
+{
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return ca_err_set(err, CA_EINVAL, path, "settings: %s must be a non-empty array of field names", path);
+	size_t *v = calloc(json_array_size(arr), sizeof(size_t));
+	if (!v)
+		return CA_ENOMEM;
+	size_t i, n = 0;
+	json_t *e;
+	json_array_foreach(arr, i, e) {
+		char where[160];
+		snprintf(where, sizeof(where), "%s[%zu]", path, i);
+		int fi = ca_settings_field(s, json_string_value(e));
+		if (fi < 0) {
+			free(v);
+			return ca_err_set(err, CA_EINVAL, where, "settings: %s names field '%s', which is not defined in \"fields\"",
+					  where, json_is_string(e) ? json_string_value(e) : "(not a string)");
+		}
+		bool dup = false;
+		for (size_t k = 0; k < n; k++)
+			dup |= v[k] == (size_t)fi;
+		if (!dup)
+			v[n++] = (size_t)fi;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int parse_rules(ca_settings *s, const json_t *arr, ca_err *err)
+{
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return ca_err_set(err, CA_EINVAL, "update_rules", "settings: update_rules must be an array");
+	s->rules = calloc(json_array_size(arr) + 1, sizeof(*s->rules));
+	if (!s->rules)
+		return CA_ENOMEM;
+	size_t i;
+	json_t *r;
+	json_array_foreach(arr, i, r) {
+		char path[96], where[160];
+		snprintf(path, sizeof(path), "update_rules[%zu]", i);
+		ca_update_rule *u = &s->rules[s->n_rules];
+		if (!json_is_object(r))
+			return ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object", path);
+		const char *k;
+		json_t *v;
+		json_object_foreach(r, k, v) {
+			if (strcmp(k, "name") && strcmp(k, "condition") && strcmp(k, "predict")) {
+				snprintf(where, sizeof(where), "%s.%s", path, k);
+				return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s (known: name, condition, predict)", k, path);
+			}
+		}
+		const char *name = ca_json_str(r, "name");
+		u->name = name ? strdup(name) : strdup(path);
+		if (!u->name)
+			return CA_ENOMEM;
+		s->n_rules++;
+		snprintf(where, sizeof(where), "%s.condition", path);
+		int rc = ca_rule_compile(json_object_get(r, "condition"), where, &u->condition, err);
+		if (rc)
+			return rc;
+		ca_strv used = { 0 };
+		rc = ca_rule_fields(u->condition, &used);
+		for (size_t q = 0; !rc && q < used.n; q++)
+			if (ca_settings_field(s, used.v[q]) < 0 && !ca_case_is_standard_field(used.v[q]))
+				rc = ca_err_set(err, CA_EINVAL, where, "settings: %s reads field '%s', which is neither defined nor a standard case field",
+						where, used.v[q]);
+		ca_strv_done(&used);
+		if (rc)
+			return rc;
+		snprintf(where, sizeof(where), "%s.predict", path);
+		rc = field_list(s, json_object_get(r, "predict"), where, &u->predict, &u->n_predict, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err)
+{
+	if (!json_is_object(j))
+		return ca_err_set(err, CA_EINVAL, "", "settings must be a JSON object");
+	int r = check_top_keys(j, err);
+	if (r)
+		return r;
+	json_t *ver = json_object_get(j, "version");
+	if (ver && (!json_is_integer(ver) || json_integer_value(ver) != 1))
+		return ca_err_set(err, CA_EINVAL, "version", "settings: version must be 1");
+	ca_settings *s = calloc(1, sizeof(*s));
+	if (!s)
+		return CA_ENOMEM;
+	const json_t *ch = json_object_get(j, "channels");
+	s->chat_enabled = true;
+	if (ch) {
+		const char *k;
+		json_t *v;
+		if (!json_is_object(ch))
+			r = ca_err_set(err, CA_EINVAL, "channels", "settings: channels must be an object");
+		json_object_foreach((json_t *)ch, k, v) {
+			if (r)
+				break;
+			char where[64];
+			snprintf(where, sizeof(where), "channels.%s", k);
+			if (strcmp(k, "chat") && strcmp(k, "email"))
+				r = ca_err_set(err, CA_EINVAL, where, "settings: unknown channel '%s' (chat, email)", k);
+			else if (!json_is_boolean(v))
+				r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be true or false", where);
+			else if (!strcmp(k, "chat"))
+				s->chat_enabled = json_is_true(v);
+			else
+				s->email_enabled = json_is_true(v);
+		}
+	}
+	const json_t *fields = json_object_get(j, "fields");
+	if (!r && (!json_is_array(fields) || json_array_size(fields) == 0))
+		r = ca_err_set(err, CA_EINVAL, "fields", "settings: fields must be a non-empty array of field definitions");
+	if (!r) {
+		s->fields = calloc(json_array_size(fields), sizeof(*s->fields));
+		if (!s->fields)
+			r = CA_ENOMEM;
+	}
+	for (size_t i = 0; !r && i < json_array_size(fields); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "fields[%zu]", i);
+		r = ca_field_def_parse(json_array_get(fields, i), path, &s->fields[i], err);
+		if (r)
+			break;
+		s->n_fields++;
+		if (ca_settings_field(s, s->fields[i].name) != (int)i) {
+			snprintf(path, sizeof(path), "fields[%zu].name", i);
+			r = ca_err_set(err, CA_EINVAL, path, "settings: field '%s' is defined twice", s->fields[i].name);
+		}
+	}
+	if (!r)
+		r = field_list(s, json_object_get(j, "default_fields"), "default_fields", &s->defaults, &s->n_defaults, err);
+	if (!r)
+		r = parse_rules(s, json_object_get(j, "update_rules"), err);
+	if (!r)
+		r = get_bool(j, "summary_note_on_close", true, &s->summary_note_on_close, err);
+	if (!r)
+		r = get_bool(j, "record_agent_experience", true, &s->record_agent_experience, err);
+	if (r) {
+		ca_settings_free(s);
+		return r;
+	}
+	/* Canonical form: fields as parsed (defaults filled in), the rest as given. */
+	s->json = json_deep_copy(j);
+	json_t *cf = json_array();
+	for (size_t i = 0; s->json && cf && i < s->n_fields; i++)
+		json_array_append_new(cf, ca_field_def_to_json(&s->fields[i]));
+	if (!s->json || !cf) {
+		json_decref(cf);
+		ca_settings_free(s);
+		return CA_ENOMEM;
+	}
+	json_object_set_new(s->json, "version", json_integer(1));
+	json_object_set_new(s->json, "fields", cf);
+	json_object_set_new(s->json, "summary_note_on_close", json_boolean(s->summary_note_on_close));
+	json_object_set_new(s->json, "record_agent_experience", json_boolean(s->record_agent_experience));
+	*ret = s;
+	return 0;
+}

@@ -1,1 +1,229 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Simulation: runs the case agent over labelled transcripts exactly as live
+ * chats would run it (same schedule of events, same decision core and update
+ * policy) against an in-memory case, writes nothing, and scores the result:
+ * per field precision, recall, F1 and support against the labels, and the
+ * creation decision (created at which event, or withheld and why).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "casemgmt.h"
+
+int ca_transcripts_load(const char *path, json_t **ret, ca_err *err);
+int ca_transcript_events(const json_t *t, unsigned accept_after, unsigned update_every, json_t **ret);
+
+typedef struct counts {
+	size_t tp, predicted, support;
+} counts;
+
+typedef struct field_score {
+	counts all, in_text;
+} field_score;
+
+static json_t *prf(const counts *c)
+{
+	double p = c->predicted ? (double)c->tp / (double)c->predicted : 0;
+	double r = c->support ? (double)c->tp / (double)c->support : 0;
+	double f = p + r > 0 ? 2 * p * r / (p + r) : 0;
+	return json_pack("{s:f, s:f, s:f, s:I, s:I, s:I}", "precision", p, "recall", r, "f1", f, "support",
+			 (json_int_t)c->support, "predicted", (json_int_t)c->predicted, "correct", (json_int_t)c->tp);
+}
+
+/* Does the field apply to this conversation, judged on the labels: a default
+ * field always; a rule field when its rule holds on the labelled case. */
+static bool applies(const ca_settings *s, size_t fi, const json_t *labels)
+{
+	for (size_t i = 0; i < s->n_defaults; i++)
+		if (s->defaults[i] == fi)
+			return true;
+	for (size_t k = 0; k < s->n_rules; k++)
+		for (size_t q = 0; q < s->rules[k].n_predict; q++)
+			if (s->rules[k].predict[q] == fi && ca_rule_eval(s->rules[k].condition, labels))
+				return true;
+	return false;
+}
+
+/* Run one transcript; *ret_case is the final in-memory case fields. */
+static int run_one(ca_agent *a, const json_t *t, unsigned accept_after, unsigned update_every, json_t **ret_case,
+		   const char **ret_created_at, size_t *ret_after, json_t **ret_missing, bool *ret_bad_create,
+		   ca_err *err)
+{
+	json_t *evs = NULL;
+	int r = ca_transcript_events(t, accept_after, update_every, &evs);
+	if (r)
+		return r;
+	const json_t *msgs_j = json_object_get(t, "messages");
+	ca_msg *all = NULL;
+	size_t n_all = 0;
+	r = ca_msgs_from_json(msgs_j, &all, &n_all);
+	ca_analysis an;
+	ca_analysis_init(&an);
+	ca_case_view view = { .fields = NULL, .sources = json_object() };
+	size_t seen = 0;
+	const char *identity = ca_json_str(t, "identity");
+	*ret_created_at = NULL;
+	*ret_after = 0;
+	*ret_missing = NULL;
+	*ret_bad_create = false;
+	for (size_t k = 0; !r && k < json_array_size(evs); k++) {
+		const char *type = ca_json_str(json_array_get(evs, k), "type");
+		if (!strcmp(type, "message")) {
+			seen++;
+			continue;
+		}
+		if (strcmp(type, "accept") && strcmp(type, "update") && strcmp(type, "wrapup") && strcmp(type, "close"))
+			continue;
+		if (view.fields && (!strcmp(type, "close") || !strcmp(type, "accept")))
+			continue;
+		ca_plan plan;
+		r = ca_plan_update(a, all, seen, &an, identity, view.fields ? &view : NULL, &plan, err);
+		if (r)
+			break;
+		if (!view.fields && !plan.complete) {
+			json_decref(*ret_missing);
+			*ret_missing = json_incref(plan.missing);
+		} else {
+			if (!view.fields) {
+				view.fields = json_object();
+				*ret_created_at = type;
+				*ret_after = seen;
+				json_decref(*ret_missing);
+				*ret_missing = NULL;
+			}
+			for (size_t i = 0; i < plan.n_writes; i++) {
+				json_object_set_new(view.fields, plan.writes[i].pred.field, json_string(plan.writes[i].pred.value));
+				json_object_set_new(view.sources, plan.writes[i].pred.field, json_string("agent"));
+			}
+			/* The creation gate, checked independently of the plan. */
+			if (*ret_after == seen && *ret_created_at == type)
+				for (size_t i = 0; i < a->settings->n_defaults; i++)
+					if (!json_object_get(view.fields, a->settings->fields[a->settings->defaults[i]].name))
+						*ret_bad_create = true;
+		}
+		ca_plan_done(&plan);
+	}
+	ca_analysis_done(&an);
+	free(all);
+	json_decref(evs);
+	json_decref(view.sources);
+	if (r) {
+		json_decref(view.fields);
+		return r;
+	}
+	*ret_case = view.fields;
+	return 0;
+}
+
+int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, char **ret_json, ca_err *err)
+{
+	unsigned accept_after = opts && opts->accept_after ? opts->accept_after : 2;
+	unsigned update_every = opts && opts->update_every ? opts->update_every : 4;
+	unsigned repeat = opts && opts->repeat ? opts->repeat : 1;
+	int r = ca_agent_ready(a, err);
+	json_t *ts = NULL;
+	if (!r)
+		r = ca_transcripts_load(path, &ts, err);
+	if (r)
+		return r;
+	const ca_settings *s = a->settings;
+	field_score *fs = calloc(s->n_fields, sizeof(*fs));
+	json_t *by_event = json_pack("{s:i, s:i, s:i, s:i}", "accept", 0, "update", 0, "wrapup", 0, "close", 0);
+	json_t *withheld_missing = json_object();
+	json_t *per = json_array();
+	size_t created = 0, withheld = 0, bad_create = 0, total = 0;
+	size_t n = json_array_size(ts);
+	double t0 = ca_time_mono();
+	if (!fs || !by_event || !withheld_missing || !per)
+		r = CA_ENOMEM;
+	for (unsigned rep = 0; !r && rep < repeat; rep++) {
+		for (size_t i = 0; !r && i < n; i++) {
+			const json_t *t = json_array_get(ts, i);
+			json_t *cs = NULL, *missing = NULL;
+			const char *at = NULL;
+			size_t after = 0;
+			bool bad = false;
+			r = run_one(a, t, accept_after, update_every, &cs, &at, &after, &missing, &bad, err);
+			if (r) {
+				ca_err_locate(err, "%s (conversation %s)", path, ca_json_str(t, "conversation_id"));
+				break;
+			}
+			total++;
+			if (cs) {
+				created++;
+				json_object_set_new(by_event, at, json_integer(json_integer_value(json_object_get(by_event, at)) + 1));
+			} else {
+				withheld++;
+				size_t q;
+				json_t *m;
+				json_array_foreach(missing, q, m) {
+					const char *f = ca_json_str(m, "field");
+					json_object_set_new(withheld_missing, f,
+							    json_integer(json_integer_value(json_object_get(withheld_missing, f)) + 1));
+				}
+			}
+			bad_create += bad;
+			const json_t *labels = json_object_get(t, "labels");
+			const json_t *found = json_object_get(t, "labels_found_in_text");
+			json_t *row = rep == 0 ? json_pack("{s:s, s:s?, s:I, s:O?, s:O?, s:O?}", "conversation",
+							   ca_json_str(t, "conversation_id"), "created_at", at, "created_after_message",
+							   (json_int_t)after, "fields", cs, "labels", labels, "missing", missing)
+					       : NULL;
+			for (size_t fi = 0; labels && fi < s->n_fields; fi++) {
+				const char *name = s->fields[fi].name;
+				const char *truth = ca_json_str(labels, name);
+				const char *got = cs ? ca_json_str(cs, name) : NULL;
+				if (!applies(s, fi, labels))
+					continue;
+				bool intext = truth && json_is_true(json_object_get(found, name));
+				if (truth) {
+					fs[fi].all.support++;
+					fs[fi].in_text.support += intext;
+				}
+				if (got && (truth || !json_object_get(labels, name))) {
+					/* Only score predictions where a label exists or the
+					 * label says the field is absent. */
+					if (truth) {
+						fs[fi].all.predicted++;
+						fs[fi].in_text.predicted += intext;
+						bool ok = strcmp(got, truth) == 0;
+						fs[fi].all.tp += ok;
+						fs[fi].in_text.tp += ok && intext;
+					}
+				}
+			}
+			if (row)
+				json_array_append_new(per, row);
+			json_decref(cs);
+			json_decref(missing);
+		}
+		if (opts && opts->progress)
+			opts->progress(rep + 1, repeat, opts->progress_ud);
+	}
+	double secs = ca_time_mono() - t0;
+	json_t *fields = json_object();
+	for (size_t fi = 0; !r && fi < s->n_fields; fi++) {
+		if (fs[fi].all.support == 0 && fs[fi].all.predicted == 0)
+			continue;
+		json_t *o = prf(&fs[fi].all);
+		json_object_set_new(o, "in_text", prf(&fs[fi].in_text));
+		json_object_set_new(fields, s->fields[fi].name, o);
+	}
+	free(fs);
+	json_decref(ts);
+	if (r) {
+		json_decref(fields);
+		json_decref(by_event);
+		json_decref(withheld_missing);
+		json_decref(per);
+		return r;
+	}
+	json_t *creation = json_pack("{s:I, s:I, s:I, s:o, s:o}", "created", (json_int_t)created, "withheld",
+				     (json_int_t)withheld, "created_with_missing_field", (json_int_t)bad_create, "by_event",
+				     by_event, "withheld_missing", withheld_missing);
+	return ca_result(json_pack("{s:I, s:I, s:o, s:o, s:o, s:f, s:f}", "conversations", (json_int_t)total, "repeat",
+				   (json_int_t)repeat, "fields", fields, "creation", creation, "per_conversation", per,
+				   "seconds", secs, "conversations_per_second", secs > 0 ? (double)total / secs : 0),
+			 ret_json);
+}

@@ -1,1 +1,43 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * `caseagent train`: learn option-set models from the team's own resolved
+ * cases and store them in the database, so the embedded predictor moves from
+ * the administrator's option descriptions to what this team actually files.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "casemgmt.h"
+
+int ca_train(ca_agent *a, size_t min_examples, char **ret_json, ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	json_t *ex = NULL, *models = NULL;
+	if (!r)
+		r = ca_store_training_cases(a->store, &ex, err);
+	if (!r)
+		r = ca_embedded_train(ex, a->settings->fields, a->settings->n_fields, min_examples ? min_examples : 20,
+				      &models, err);
+	json_decref(ex);
+	if (r)
+		return r;
+	json_t *skipped = json_incref(json_object_get(models, "_skipped"));
+	json_object_del(models, "_skipped");
+	json_t *trained = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(models, k, v) {
+		json_object_set_new(trained, k, json_pack("{s:O, s:I}", "examples", json_object_get(v, "examples"), "classes",
+							  (json_int_t)json_array_size(json_object_get(v, "labels"))));
+	}
+	char *text = json_dumps(models, JSON_COMPACT);
+	json_decref(models);
+	r = text ? ca_store_blob_put(a->store, "models", text, strlen(text), err) : CA_ENOMEM;
+	free(text);
+	if (r) {
+		json_decref(skipped);
+		json_decref(trained);
+		return r;
+	}
+	ca_agent_invalidate(a);
+	return ca_result(json_pack("{s:o, s:o}", "trained", trained, "skipped", skipped ? skipped : json_object()), ret_json);
+}

@@ -1,1 +1,1069 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The commands of `caseagent`: one declarative table (name, subcommand,
+ * handler, usage, one-line help, long help, options, argument counts, flags)
+ * from which main.c parses the command line and output.c generates every help
+ * text, and the handlers. A handler calls the public API of
+ * include/caseagent/caseagent.h, then prints the result: the API's JSON as
+ * one line with --json, otherwise a readable rendering of it. Handlers hold
+ * no state between runs and never exit; they return an exit status.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "cli.h"
+
+/* Value of option `name` if given, else `def`. The table guarantees the
+ * option exists; parse_uint in main.c that it fits in unsigned. */
+static unsigned long long opt_num(const cli_args *a, const char *name, unsigned long long def)
+{
+	int i = cli_opt_index(a->cmd, name);
+
+	return i >= 0 && a->set[i] ? a->num[i] : def;
+}
+
+static const char *opt_str(const cli_args *a, const char *name, const char *def)
+{
+	int i = cli_opt_index(a->cmd, name);
+
+	return i >= 0 && a->set[i] ? a->str[i] : def;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int print_table(const cli_ctx *ctx, cli_table *t)
+{
+	int rc = cli_table_print(t, stdout);
+
+	cli_table_done(t);
+	if (rc < 0)
+		return cli_failf(ctx, rc, NULL, "out of memory while printing the result");
+	return CLI_EXIT_OK;
+}
+
+/* ---- init ---- */
+
+static int cmd_init(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *text = NULL;
+	json_t *settings = NULL, *out;
+	size_t nfields = 0;
+	int rc, status;
+
+	(void)a;
+	ca_err_clear(&err);
+	rc = ca_settings_export(ctx->agent, &text, &err);
+	if (rc < 0 && rc != CA_ENOTFOUND)
+		return cli_fail(ctx, rc, &err);
+	if (rc == 0) {
+		settings = json_loads(text, 0, NULL);
+		free(text);
+		nfields = json_array_size(json_object_get(settings, "fields"));
+	}
+	if (ctx->json) {
+		out = json_pack("{s:s,s:b,s:s,s:s,s:b,s:I}", "db", ctx->db_path, "created", !ctx->db_existed,
+				"schema", "current", "version", CA_VERSION, "settings", settings != NULL,
+				"fields", (json_int_t)nfields);
+		status = out ? cli_print_json(ctx, out) : cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
+		json_decref(out);
+	} else {
+		printf("database  %s (%s)\n", ctx->db_path, ctx->db_existed ? "existing" : "created");
+		printf("schema    up to date (caseagent %s)\n", CA_VERSION);
+		if (settings)
+			printf("settings  imported: %zu fields\n", nfields);
+		else
+			printf("settings  none yet: run `caseagent settings import FILE`\n");
+		status = CLI_EXIT_OK;
+	}
+	json_decref(settings);
+	return status;
+}
+
+/* ---- settings ---- */
+
+static int cmd_settings_import(cli_ctx *ctx, const cli_args *a)
+{
+	const char *path = a->pos[0];
+	ca_err err;
+	char *text = NULL;
+	json_t *settings, *names, *out, *f;
+	size_t i;
+	int rc, status;
+
+	ca_err_clear(&err);
+	rc = ca_settings_import_file(ctx->agent, path, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	ca_err_clear(&err);
+	rc = ca_settings_export(ctx->agent, &text, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	settings = json_loads(text, 0, NULL);
+	free(text);
+	names = json_array();
+	json_array_foreach(json_object_get(settings, "fields"), i, f) {
+		const char *n = jstr(f, "name");
+
+		if (n)
+			json_array_append_new(names, json_string(n));
+	}
+	if (ctx->json) {
+		out = json_pack("{s:s,s:s,s:O,s:I}", "settings", "imported", "file", path, "fields", names,
+				"update_rules",
+				(json_int_t)json_array_size(json_object_get(settings, "update_rules")));
+		status = out ? cli_print_json(ctx, out) : cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
+		json_decref(out);
+	} else {
+		if (!ctx->quiet) {
+			printf("settings imported from %s: %zu fields (", path, json_array_size(names));
+			json_array_foreach(names, i, f)
+				printf("%s%s", i ? ", " : "", json_string_value(f));
+			printf("), %zu update rules\n",
+			       json_array_size(json_object_get(settings, "update_rules")));
+		}
+		status = CLI_EXIT_OK;
+	}
+	json_decref(names);
+	json_decref(settings);
+	return status;
+}
+
+static int cmd_settings_export(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	(void)a;
+	ca_err_clear(&err);
+	rc = ca_settings_export(ctx->agent, &text, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	if (ctx->json) {
+		rc = cli_print_json_text(ctx, text);
+		free(text);
+		return rc;
+	}
+	/* As the library wrote it: canonical, and ready to import again. */
+	len = strlen(text);
+	fputs(text, stdout);
+	if (len == 0 || text[len - 1] != '\n')
+		fputc('\n', stdout);
+	free(text);
+	return CLI_EXIT_OK;
+}
+
+/* ---- import ---- */
+
+static int show_import(const cli_ctx *ctx, const json_t *r)
+{
+	char *n;
+
+	if (ctx->quiet)
+		return CLI_EXIT_OK;
+	n = cli_scalar(json_object_get(r, "imported"), 0);
+	if (!n)
+		return cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
+	printf("imported %s %s from %s\n", n, jstr(r, "kind") ? jstr(r, "kind") : ctx->cmd->sub,
+	       jstr(r, "file") ? jstr(r, "file") : "-");
+	free(n);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_import(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	ca_err_clear(&err);
+	/* ca_import_file reports no progress; say what is running instead of
+	 * a bar, on a terminal only, and clear the line afterwards. */
+	if (ctx->progress) {
+		fprintf(stderr, "importing %s from %s ...", a->cmd->sub, a->pos[0]);
+		fflush(stderr);
+	}
+	rc = ca_import_file(ctx->agent, a->cmd->sub, a->pos[0], &out, &err);
+	if (ctx->progress)
+		fputs("\r\033[K", stderr);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_import);
+}
+
+/* ---- chat ---- */
+
+/* "accept 9, update 1" from {"accept":9,"update":1}; zero counts left out
+ * unless all are zero. Caller frees. */
+static char *count_list(const json_t *obj)
+{
+	const char *k;
+	json_t *v;
+	char *s = cli_strf("%s", ""), *n;
+
+	json_object_foreach((json_t *)obj, k, v) {
+		char *c;
+
+		if (!s)
+			return NULL;
+		if (json_is_integer(v) && json_integer_value(v) == 0)
+			continue;
+		c = cli_scalar(v, 2);
+		n = c ? cli_strf("%s%s%s %s", s, s[0] ? ", " : "", k, c) : NULL;
+		free(c);
+		free(s);
+		s = n;
+	}
+	if (s && !s[0]) {
+		free(s);
+		s = cli_strf("-");
+	}
+	return s;
+}
+
+static void summary_row(cli_table *t, const char *label, const json_t *v)
+{
+	cli_table_cell(t, label);
+	cli_table_cellj(t, v, 2, 0);
+}
+
+static int show_replay(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const sh[] = {"replay", "count"};
+	static const char *const dh[] = {"conversation", "case", "created at event", "after message"};
+	const json_t *detail = json_object_get(r, "conversations_detail");
+	cli_table t;
+	char *by;
+	int status;
+	size_t i;
+	json_t *c;
+
+	if (ctx->quiet)
+		return CLI_EXIT_OK;
+	cli_table_init(&t, 2, sh, "lr");
+	summary_row(&t, "conversations", json_object_get(r, "conversations"));
+	summary_row(&t, "events", json_object_get(r, "events"));
+	summary_row(&t, "cases created", json_object_get(r, "cases_created"));
+	by = count_list(json_object_get(r, "created_at"));
+	cli_table_cell(&t, "  created at");
+	cli_table_cell(&t, by ? by : "-");
+	free(by);
+	summary_row(&t, "withheld (no case)", json_object_get(r, "withheld"));
+	summary_row(&t, "fields filled", json_object_get(r, "fields_filled"));
+	summary_row(&t, "\"no changes\" updates", json_object_get(r, "no_change_updates"));
+	summary_row(&t, "notes written", json_object_get(r, "notes_written"));
+	status = print_table(ctx, &t);
+	if (status != CLI_EXIT_OK || json_array_size(detail) == 0)
+		return status;
+
+	fputc('\n', stdout);
+	cli_table_init(&t, 4, dh, "llll");
+	json_array_foreach(detail, i, c) {
+		cli_table_cellj(&t, json_object_get(c, "conversation"), 2, 40);
+		cli_table_cellj(&t, json_object_get(c, "case"), 2, 0);
+		cli_table_cellj(&t, json_object_get(c, "created_at_event"), 2, 40);
+		cli_table_cellj(&t, json_object_get(c, "created_after_message"), 2, 40);
+	}
+	return print_table(ctx, &t);
+}
+
+static int cmd_chat_replay(cli_ctx *ctx, const cli_args *a)
+{
+	ca_replay_opts o = {0};
+	cli_progress p;
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	o.accept_after = (unsigned)opt_num(a, "accept-after", 2);
+	o.update_every = (unsigned)opt_num(a, "update-every", 4);
+	cli_progress_init(&p, ctx, "replay");
+	o.progress = cli_progress_fn;
+	o.progress_ud = &p;
+	ca_err_clear(&err);
+	rc = ca_chat_replay(ctx->agent, a->pos[0], &o, &out, &err);
+	cli_progress_done(&p);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_replay);
+}
+
+/* One line per event: what happened to the conversation and its case. */
+static int show_event(const cli_ctx *ctx, const json_t *r)
+{
+	const json_t *changed = json_object_get(r, "changed");
+	const json_t *missing = json_object_get(r, "missing");
+	const char *cas = jstr(r, "case");
+	size_t i;
+	json_t *c;
+
+	printf("%s %s %s: %s", jstr(r, "event") ? jstr(r, "event") : "-", jstr(r, "type") ? jstr(r, "type") : "-",
+	       jstr(r, "conversation") ? jstr(r, "conversation") : "-", jstr(r, "state") ? jstr(r, "state") : "-");
+	if (cas)
+		printf("; case %s%s", cas, json_is_true(json_object_get(r, "created")) ? " created" : "");
+	if (json_array_size(changed) > 0) {
+		fputs("; changed", stdout);
+		json_array_foreach(changed, i, c) {
+			char *v = cli_scalar(json_object_get(c, "new"), 2);
+			char *vc = cli_clip(v, 40);
+			char *conf = cli_scalar(json_object_get(c, "confidence"), 2);
+
+			printf("%s %s=%s (%s)", i ? "," : "", jstr(c, "field") ? jstr(c, "field") : "?",
+			       vc ? vc : "?", conf ? conf : "?");
+			free(v);
+			free(vc);
+			free(conf);
+		}
+	} else if (json_is_true(json_object_get(r, "no_changes"))) {
+		fputs("; no changes", stdout);
+	}
+	if (json_array_size(missing) > 0) {
+		fputs("; missing", stdout);
+		json_array_foreach(missing, i, c) {
+			const char *reason = jstr(c, "reason");
+
+			printf("%s %s%s%s%s", i ? "," : "", jstr(c, "field") ? jstr(c, "field") : "?",
+			       reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
+		}
+	}
+	if (json_is_true(json_object_get(r, "note")))
+		fputs("; note written", stdout);
+	if (json_is_true(json_object_get(r, "replayed")))
+		fputs(" [seen before: stored result, nothing changed]", stdout);
+	fputc('\n', stdout);
+	(void)ctx;
+	return CLI_EXIT_OK;
+}
+
+/* Events from stdin, one JSON object a line; stops at the first failure so
+ * later events never run against a state the failed one should have made. */
+static int chat_events_stdin(cli_ctx *ctx)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+	int status = CLI_EXIT_OK;
+
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		ca_err err;
+		char *out = NULL;
+		const char *p = line;
+		int rc;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (!*p)
+			continue;
+		if ((size_t)n != strlen(line)) {
+			status = cli_failf(ctx, CA_EPARSE, NULL, "stdin line %lu contains a NUL byte", lineno);
+			break;
+		}
+		ca_err_clear(&err);
+		rc = ca_chat_event(ctx->agent, line, &out, &err);
+		if (rc < 0) {
+			ca_err e2 = err;
+			int w = snprintf(e2.where, sizeof e2.where, "stdin line %lu%s%s", lineno,
+					 err.where[0] ? ", " : "", err.where);
+
+			if (w < 0)
+				e2.where[0] = '\0';
+			status = cli_fail(ctx, rc, &e2);
+			break;
+		}
+		status = cli_result(ctx, out, show_event);
+		if (status != CLI_EXIT_OK)
+			break;
+		/* Results appear as events are applied, for a caller reading a pipe. */
+		fflush(stdout);
+	}
+	if (status == CLI_EXIT_OK && ferror(stdin))
+		status = cli_failf(ctx, CA_EIO, "stdin", "reading standard input failed");
+	free(line);
+	return status;
+}
+
+static int cmd_chat_event(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	if (strcmp(a->pos[0], "-") == 0)
+		return chat_events_stdin(ctx);
+	ca_err_clear(&err);
+	rc = ca_chat_event(ctx->agent, a->pos[0], &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_event);
+}
+
+/* ---- cases ---- */
+
+/* Long free-text fields get more room in a table than ids and options. */
+static size_t field_clip(const char *field)
+{
+	return strcmp(field, "description") == 0 || strcmp(field, "title") == 0 ? 48 : 28;
+}
+
+static int show_case_list(const cli_ctx *ctx, const json_t *r)
+{
+	enum { MAX_FIELD_COLS = 8 };
+	const json_t *cases = json_object_get(r, "cases");
+	const char *cols[4 + MAX_FIELD_COLS] = {"case", "version", "origin", "created"};
+	char align[4 + MAX_FIELD_COLS + 1] = "lrll";
+	size_t ncols = 4, i;
+	json_t *c;
+	cli_table t;
+
+	if (json_array_size(cases) == 0) {
+		printf("no cases\n");
+		return CLI_EXIT_OK;
+	}
+	/* Columns: the fields that occur, in order of first appearance. */
+	json_array_foreach(cases, i, c) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(json_object_get(c, "fields"), k, v) {
+			size_t j;
+
+			for (j = 4; j < ncols && strcmp(cols[j], k) != 0; j++)
+				;
+			if (j == ncols && ncols < 4 + MAX_FIELD_COLS) {
+				cols[ncols] = k;
+				align[ncols++] = 'l';
+			}
+		}
+	}
+	align[ncols] = '\0';
+	cli_table_init(&t, ncols, cols, align);
+	json_array_foreach(cases, i, c) {
+		const json_t *f = json_object_get(c, "fields");
+
+		cli_table_cellj(&t, json_object_get(c, "ticket_number"), 2, 0);
+		cli_table_cellj(&t, json_object_get(c, "version"), 2, 0);
+		cli_table_cellj(&t, json_object_get(c, "origin"), 2, 12);
+		cli_table_cellj(&t, json_object_get(c, "created_at"), 2, 20);
+		for (size_t j = 4; j < ncols; j++)
+			cli_table_cellj(&t, json_object_get(f, cols[j]), 2, field_clip(cols[j]));
+	}
+	printf("%zu case%s\n", json_array_size(cases), json_array_size(cases) == 1 ? "" : "s");
+	return print_table(ctx, &t);
+}
+
+static int cmd_case_list(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	ca_err_clear(&err);
+	rc = ca_case_list(ctx->agent, (size_t)opt_num(a, "limit", 0), &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_case_list);
+}
+
+/* Message ids of an evidence array: "m3, m5". Caller frees. */
+static char *evidence_ids(const json_t *ev)
+{
+	size_t i;
+	json_t *e;
+	char *s = cli_strf("%s", "");
+
+	json_array_foreach(ev, i, e) {
+		const char *m = json_is_object(e) ? jstr(e, "message") : json_string_value(e);
+		char *n;
+
+		if (!s)
+			return NULL;
+		if (!m)
+			continue;
+		n = cli_strf("%s%s%s", s, s[0] ? ", " : "", m);
+		free(s);
+		s = n;
+	}
+	if (s && !s[0]) {
+		free(s);
+		s = cli_strf("-");
+	}
+	return s;
+}
+
+static void print_indented(const char *text, const char *indent)
+{
+	const char *p = text ? text : "";
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		printf("%s%.*s\n", indent, (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+static int show_case(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"field", "value", "source", "actor", "confidence", "method", "evidence"};
+	const json_t *fields = json_object_get(r, "fields");
+	const json_t *prov = json_object_get(r, "provenance");
+	const json_t *notes = json_object_get(r, "notes");
+	const char *k;
+	json_t *v, *n;
+	cli_table t;
+	size_t i;
+	char *ver = cli_scalar(json_object_get(r, "version"), 0);
+	int status;
+
+	printf("%s  version %s", jstr(r, "ticket_number") ? jstr(r, "ticket_number") : "?", ver ? ver : "?");
+	free(ver);
+	if (jstr(r, "status"))
+		printf(", %s", jstr(r, "status"));
+	if (jstr(r, "origin"))
+		printf(", from %s", jstr(r, "origin"));
+	if (jstr(r, "conversation_id"))
+		printf(" %s", jstr(r, "conversation_id"));
+	fputc('\n', stdout);
+	if (jstr(r, "created_at"))
+		printf("created %s, updated %s\n", jstr(r, "created_at"),
+		       jstr(r, "updated_at") ? jstr(r, "updated_at") : "-");
+	fputc('\n', stdout);
+
+	cli_table_init(&t, 7, heads, "llllrll");
+	json_object_foreach((json_t *)fields, k, v) {
+		const json_t *p = json_object_get(prov, k);
+		char *ev = evidence_ids(json_object_get(p, "evidence"));
+		char *evc = cli_clip(ev, 32);
+
+		cli_table_cell(&t, k);
+		cli_table_cellj(&t, v, 2, field_clip(k) + 12);
+		cli_table_cellj(&t, json_object_get(p, "source"), 2, 0);
+		cli_table_cellj(&t, json_object_get(p, "actor"), 2, 20);
+		cli_table_cellj(&t, json_object_get(p, "confidence"), 2, 0);
+		cli_table_cellj(&t, json_object_get(p, "method"), 2, 28);
+		cli_table_cell(&t, evc ? evc : "?");
+		free(ev);
+		free(evc);
+	}
+	if (cli_table_rows(&t) == 0) {
+		cli_table_done(&t);
+		printf("  (no fields set)\n");
+	} else if ((status = print_table(ctx, &t)) != CLI_EXIT_OK) {
+		return status;
+	}
+
+	printf("\nnotes: %zu\n", json_array_size(notes));
+	json_array_foreach(notes, i, n) {
+		const char *body = jstr(n, "body") ? jstr(n, "body") : jstr(n, "text");
+
+		printf("  [%s] %s by %s\n", jstr(n, "kind") ? jstr(n, "kind") : "note",
+		       jstr(n, "at") ? jstr(n, "at") : "-", jstr(n, "actor") ? jstr(n, "actor") : "-");
+		print_indented(body, "    ");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int cmd_case_show(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	ca_err_clear(&err);
+	rc = ca_case_show(ctx->agent, a->pos[0], &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_case);
+}
+
+static int cmd_case_edit(cli_ctx *ctx, const cli_args *a)
+{
+	const char *ref = a->pos[0];
+	const char *actor = opt_str(a, "actor", NULL);
+	int64_t expected = (int64_t)opt_num(a, "expect-version", 0);
+	json_t *edits;
+	int status = CLI_EXIT_OK;
+
+	if (!actor) {
+		actor = getenv("USER");
+		if (!actor || !actor[0])
+			actor = "cli";
+	}
+	/* Check every pair before the first write: a typo in the third pair
+	 * must not leave the first two applied. */
+	for (size_t i = 1; i < a->npos; i++) {
+		const char *eq = strchr(a->pos[i], '=');
+
+		if (!eq || eq == a->pos[i])
+			return cli_usage_error(ctx, a->cmd, NULL, "'%s' is not FIELD=VALUE", a->pos[i]);
+	}
+	edits = json_array();
+	if (!edits)
+		return cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
+	for (size_t i = 1; i < a->npos; i++) {
+		const char *eq = strchr(a->pos[i], '=');
+		char *field = cli_strf("%.*s", (int)(eq - a->pos[i]), a->pos[i]);
+		ca_err err;
+		char *out = NULL;
+		json_t *r;
+		int rc;
+
+		if (!field) {
+			status = cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
+			break;
+		}
+		ca_err_clear(&err);
+		rc = ca_case_edit(ctx->agent, ref, field, eq + 1, actor, expected, &out, &err);
+		free(field);
+		if (rc < 0) {
+			if (json_array_size(edits) > 0 && !ctx->json)
+				fprintf(stderr, "caseagent: %zu earlier edit%s of %s stayed applied\n",
+					json_array_size(edits), json_array_size(edits) == 1 ? "" : "s", ref);
+			status = cli_fail(ctx, rc, &err);
+			break;
+		}
+		r = json_loads(out, 0, NULL);
+		free(out);
+		if (!r) {
+			status = cli_failf(ctx, CA_EPARSE, "result", "the library returned a result that is not JSON");
+			break;
+		}
+		/* The next pair must find the case at the version this one made;
+		 * anything else means someone else edited it in between. */
+		if (expected > 0 && json_is_integer(json_object_get(r, "version")))
+			expected = json_integer_value(json_object_get(r, "version"));
+		if (!ctx->json && !ctx->quiet) {
+			char *o = cli_scalar(json_object_get(r, "old"), 2), *nv = cli_scalar(json_object_get(r, "new"), 2);
+			char *ver = cli_scalar(json_object_get(r, "version"), 0);
+
+			printf("%s %s: %s -> %s (version %s, by %s)\n", jstr(r, "case") ? jstr(r, "case") : ref,
+			       jstr(r, "field") ? jstr(r, "field") : "?", o ? o : "?", nv ? nv : "?", ver ? ver : "?",
+			       actor);
+			free(o);
+			free(nv);
+			free(ver);
+		}
+		json_array_append_new(edits, r);
+	}
+	if (status == CLI_EXIT_OK && ctx->json) {
+		if (json_array_size(edits) == 1) {
+			status = cli_print_json(ctx, json_array_get(edits, 0));
+		} else {
+			const json_t *last = json_array_get(edits, json_array_size(edits) - 1);
+			json_t *o = json_pack("{s:O?,s:O?,s:O}", "case", json_object_get(last, "case"), "version",
+					      json_object_get(last, "version"), "edits", edits);
+
+			status = o ? cli_print_json(ctx, o) : cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
+			json_decref(o);
+		}
+	}
+	json_decref(edits);
+	return status;
+}
+
+static int show_audit(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"at", "field", "old -> new", "source/actor", "confidence", "method"};
+	const json_t *rows = json_object_get(r, "audit");
+	cli_table t;
+	size_t i;
+	json_t *e;
+
+	printf("audit of %s: %zu change%s\n", jstr(r, "case") ? jstr(r, "case") : "?", json_array_size(rows),
+	       json_array_size(rows) == 1 ? "" : "s");
+	if (json_array_size(rows) == 0)
+		return CLI_EXIT_OK;
+	cli_table_init(&t, 6, heads, "llllrl");
+	json_array_foreach(rows, i, e) {
+		char *o = cli_scalar(json_object_get(e, "old_value"), 2);
+		char *n = cli_scalar(json_object_get(e, "new_value"), 2);
+		char *oc = cli_clip(o, 24), *nc = cli_clip(n, 32);
+
+		cli_table_cellj(&t, json_object_get(e, "at"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "field"), 2, 0);
+		cli_table_cellf(&t, "%s -> %s", oc ? oc : "?", nc ? nc : "?");
+		cli_table_cellf(&t, "%s/%s", jstr(e, "source") ? jstr(e, "source") : "-",
+				jstr(e, "actor") ? jstr(e, "actor") : "-");
+		cli_table_cellj(&t, json_object_get(e, "confidence"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "method"), 2, 28);
+		free(o);
+		free(n);
+		free(oc);
+		free(nc);
+	}
+	return print_table(ctx, &t);
+}
+
+static int cmd_audit(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	ca_err_clear(&err);
+	rc = ca_case_audit(ctx->agent, a->pos[0], &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_audit);
+}
+
+static int show_interactions(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"at", "conversation", "case", "action", "outcome", "detail"};
+	const json_t *rows = json_object_get(r, "interactions");
+	cli_table t;
+	size_t i;
+	json_t *e;
+
+	printf("%zu interaction%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
+	if (json_array_size(rows) == 0)
+		return CLI_EXIT_OK;
+	cli_table_init(&t, 6, heads, "llrlll");
+	json_array_foreach(rows, i, e) {
+		cli_table_cellj(&t, json_object_get(e, "at"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "conversation_id"), 2, 24);
+		cli_table_cellj(&t, json_object_get(e, "case_id"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "action"), 2, 16);
+		cli_table_cellj(&t, json_object_get(e, "outcome"), 2, 24);
+		cli_table_cellj(&t, json_object_get(e, "detail"), 2, 60);
+	}
+	return print_table(ctx, &t);
+}
+
+static int cmd_interactions(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	ca_err_clear(&err);
+	rc = ca_interactions(ctx->agent, opt_str(a, "conversation", NULL), &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_interactions);
+}
+
+/* ---- learning and evaluation ---- */
+
+static int show_train(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"field", "result", "examples", "classes / reason"};
+	const char *k;
+	json_t *v;
+	cli_table t;
+
+	cli_table_init(&t, 4, heads, "llrl");
+	json_object_foreach(json_object_get(r, "trained"), k, v) {
+		cli_table_cell(&t, k);
+		cli_table_cell(&t, "trained");
+		cli_table_cellj(&t, json_object_get(v, "examples"), 2, 0);
+		cli_table_cellj(&t, json_object_get(v, "classes"), 2, 0);
+	}
+	json_object_foreach(json_object_get(r, "skipped"), k, v) {
+		const json_t *why = json_is_object(v) ? json_object_get(v, "reason") : v;
+
+		cli_table_cell(&t, k);
+		cli_table_cell(&t, "skipped");
+		cli_table_cellj(&t, json_is_object(v) ? json_object_get(v, "examples") : NULL, 2, 0);
+		cli_table_cellj(&t, why, 2, 60);
+	}
+	if (cli_table_rows(&t) == 0) {
+		cli_table_done(&t);
+		printf("no option fields to train\n");
+		return CLI_EXIT_OK;
+	}
+	return print_table(ctx, &t);
+}
+
+static int cmd_train(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	ca_err_clear(&err);
+	rc = ca_train(ctx->agent, (size_t)opt_num(a, "min-examples", 0), &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_train);
+}
+
+static int show_simulate(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"field", "precision", "recall", "F1", "support",
+					    "in-text P", "in-text R", "in-text F1", "in-text n"};
+	static const char *const ch[] = {"case creation", "count"};
+	const json_t *creation = json_object_get(r, "creation");
+	char *n = cli_scalar(json_object_get(r, "conversations"), 0);
+	char *secs = cli_scalar(json_object_get(r, "seconds"), 3);
+	char *cps = cli_scalar(json_object_get(r, "conversations_per_second"), 0);
+	const char *k;
+	json_t *v;
+	cli_table t;
+	char *list;
+	int status;
+
+	printf("simulated %s conversations in %s s (%s conversations/s); nothing was written\n\n", n ? n : "?",
+	       secs ? secs : "?", cps ? cps : "?");
+	free(n);
+	free(secs);
+	free(cps);
+
+	cli_table_init(&t, 9, heads, "lrrrrrrrr");
+	json_object_foreach(json_object_get(r, "fields"), k, v) {
+		const json_t *it = json_object_get(v, "in_text");
+
+		cli_table_cell(&t, k);
+		cli_table_cellj(&t, json_object_get(v, "precision"), 3, 0);
+		cli_table_cellj(&t, json_object_get(v, "recall"), 3, 0);
+		cli_table_cellj(&t, json_object_get(v, "f1"), 3, 0);
+		cli_table_cellj(&t, json_object_get(v, "support"), 3, 0);
+		cli_table_cellj(&t, json_object_get(it, "precision"), 3, 0);
+		cli_table_cellj(&t, json_object_get(it, "recall"), 3, 0);
+		cli_table_cellj(&t, json_object_get(it, "f1"), 3, 0);
+		cli_table_cellj(&t, json_object_get(it, "support"), 3, 0);
+	}
+	status = print_table(ctx, &t);
+	if (status != CLI_EXIT_OK)
+		return status;
+
+	fputc('\n', stdout);
+	cli_table_init(&t, 2, ch, "lr");
+	summary_row(&t, "created", json_object_get(creation, "created"));
+	summary_row(&t, "withheld", json_object_get(creation, "withheld"));
+	summary_row(&t, "created with a missing field", json_object_get(creation, "created_with_missing_field"));
+	list = count_list(json_object_get(creation, "by_event"));
+	cli_table_cell(&t, "created at event");
+	cli_table_cell(&t, list ? list : "-");
+	free(list);
+	list = count_list(json_object_get(creation, "withheld_missing"));
+	cli_table_cell(&t, "withheld for lack of");
+	cli_table_cell(&t, list ? list : "-");
+	free(list);
+	return print_table(ctx, &t);
+}
+
+static int cmd_simulate(cli_ctx *ctx, const cli_args *a)
+{
+	ca_simulate_opts o = {0};
+	cli_progress p;
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	o.accept_after = (unsigned)opt_num(a, "accept-after", 2);
+	o.update_every = (unsigned)opt_num(a, "update-every", 4);
+	o.repeat = (unsigned)opt_num(a, "repeat", 1);
+	if (o.repeat == 0)
+		return cli_usage_error(ctx, a->cmd, NULL, "--repeat must be at least 1");
+	cli_progress_init(&p, ctx, "simulate");
+	o.progress = cli_progress_fn;
+	o.progress_ud = &p;
+	ca_err_clear(&err);
+	rc = ca_simulate(ctx->agent, a->pos[0], &o, &out, &err);
+	cli_progress_done(&p);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_simulate);
+}
+
+/* ---- help ---- */
+
+static int cmd_help(cli_ctx *ctx, const cli_args *a)
+{
+	const cli_cmd *c;
+
+	if (a->npos == 0) {
+		cli_print_help_all(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (a->npos == 1 && cli_is_group(a->pos[0])) {
+		cli_print_help_group(stdout, a->pos[0]);
+		return CLI_EXIT_OK;
+	}
+	c = cli_find(a->pos[0], a->npos > 1 ? a->pos[1] : NULL);
+	if (!c) {
+		if (a->npos > 1 && cli_is_group(a->pos[0]))
+			return cli_usage_error(ctx, NULL, a->pos[0], "unknown subcommand '%s %s'", a->pos[0],
+					       a->pos[1]);
+		return cli_usage_error(ctx, NULL, NULL, "unknown command '%s'", a->pos[0]);
+	}
+	cli_print_help_cmd(stdout, c);
+	return CLI_EXIT_OK;
+}
+
+/* ---- the table ---- */
+
+static const cli_opt replay_opts[] = {
+	{"accept-after", CLI_ARG_UINT, "N", "accept after the customer's Nth message (default 2)"},
+	{"update-every", CLI_ARG_UINT, "N", "after accept, update every N messages (default 4)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+static const cli_opt simulate_opts[] = {
+	{"repeat", CLI_ARG_UINT, "N", "run the file N times, for timing (default 1)"},
+	{"accept-after", CLI_ARG_UINT, "N", "accept after the customer's Nth message (default 2)"},
+	{"update-every", CLI_ARG_UINT, "N", "after accept, update every N messages (default 4)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+static const cli_opt list_opts[] = {
+	{"limit", CLI_ARG_UINT, "N", "show at most N cases, newest first (default 0: all)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+static const cli_opt edit_opts[] = {
+	{"actor", CLI_ARG_STR, "NAME", "who makes the edit, recorded in the audit (default: $USER)"},
+	{"expect-version", CLI_ARG_UINT, "N", "refuse the edit unless the case is at version N"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+static const cli_opt interactions_opts[] = {
+	{"conversation", CLI_ARG_STR, "ID", "only the interactions of conversation ID"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+static const cli_opt train_opts[] = {
+	{"min-examples", CLI_ARG_UINT, "N", "labelled resolved cases a field needs (default 0: the library's 20)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+#define IMPORT_HELP \
+	"FILE is JSON Lines (one object per line) or, by its .csv extension, CSV\n" \
+	"with a header row (RFC 4180). Records are upserted by \"id\". All or nothing:\n" \
+	"an error names the file, line and key, and leaves the database unchanged.\n"
+
+const cli_cmd cli_commands[] = {
+	{"init", NULL, cmd_init, "", "Open or create the database and show its status",
+	 "Creates the database file at --db if it does not exist, brings its schema up\n"
+	 "to date, and shows whether settings have been imported. The other commands\n"
+	 "need an existing database, so a mistyped --db never creates an empty one.\n",
+	 NULL, 0, 0, CLI_NEEDS_DB | CLI_CREATES_DB},
+	{"settings", "import", cmd_settings_import, "FILE", "Validate and store settings from a JSON file",
+	 "Reads settings.json (docs/settings.md): channels, case fields and their\n"
+	 "thresholds, default fields, update rules. An error names the offending key\n"
+	 "(e.g. fields[2].type) and nothing is stored.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"settings", "export", cmd_settings_export, "", "Print the stored settings as JSON",
+	 "Prints the settings as the database holds them; the output can be imported\n"
+	 "again with `caseagent settings import`.\n",
+	 NULL, 0, 0, CLI_NEEDS_DB},
+	{"import", "contacts", cmd_import, "FILE", "Import contacts (people) from JSONL or CSV",
+	 "Keys: id, full_name (required), email, phone, username, account_number,\n"
+	 "account_id.\n" IMPORT_HELP,
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"import", "accounts", cmd_import, "FILE", "Import accounts (customer organisations) from JSONL or CSV",
+	 "Keys: id, name (required), account_number, email, phone.\n" IMPORT_HELP,
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"import", "products", cmd_import, "FILE", "Import products from JSONL or CSV",
+	 "Keys: id, name (required), aliases (array of strings), product_number.\n" IMPORT_HELP,
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"import", "subjects", cmd_import, "FILE", "Import the subject tree from JSONL or CSV",
+	 "Keys: id, name (required), parent_id.\n" IMPORT_HELP,
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"import", "cases", cmd_import, "FILE", "Import historical cases from JSONL or CSV",
+	 "Each record is a case with its field values; lookup values must name\n"
+	 "imported records (an unknown contact id is an error naming the line).\n" IMPORT_HELP,
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"chat", "replay", cmd_chat_replay, "FILE.jsonl", "Play transcripts through the case lifecycle",
+	 "Plays each conversation of a transcript file (docs/transcript-format.md)\n"
+	 "through open, accept, updates, wrap-up and close, as if it were live. A\n"
+	 "conversation with its own \"events\" is replayed exactly; the others get the\n"
+	 "default schedule shaped by --accept-after and --update-every. Every line is\n"
+	 "validated before anything is written. Event ids make a second replay of the\n"
+	 "same file change nothing. Prints the summary: conversations, cases created\n"
+	 "and at which event, fields filled, \"no changes\" updates, notes written.\n",
+	 replay_opts, 1, 1, CLI_NEEDS_DB},
+	{"chat", "event", cmd_chat_event, "JSON|-", "Apply one chat event (or one per line of stdin)",
+	 "JSON is one event object, e.g.\n"
+	 "  {\"id\":\"e1\",\"type\":\"open\",\"conversation\":\"c1\",\"identity\":\"C-1\"}\n"
+	 "  {\"id\":\"e2\",\"type\":\"message\",\"conversation\":\"c1\",\n"
+	 "   \"message\":{\"id\":\"c1-m1\",\"role\":\"customer\",\"text\":\"...\"}}\n"
+	 "  {\"id\":\"e3\",\"type\":\"accept\",\"conversation\":\"c1\",\"actor\":\"alice\"}\n"
+	 "Types: open, message, accept, update, wrapup, close, link (with \"case\").\n"
+	 "With `-`, events are read from stdin, one per line, and one result is\n"
+	 "printed per line; the first failing event stops the run (exit 1). An event\n"
+	 "id seen before returns its stored result and changes nothing.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"case", "list", cmd_case_list, "", "List cases, newest first",
+	 "One row per case: ticket number, version, origin, creation time and the\n"
+	 "fields that are set.\n",
+	 list_opts, 0, 0, CLI_NEEDS_DB},
+	{"case", "show", cmd_case_show, "CASE", "Show a case's fields with provenance, and its notes",
+	 "CASE is a ticket number (CAS-00012) or a numeric id. Every field shows where\n"
+	 "its value came from: source (agent, person, import...), actor, confidence,\n"
+	 "method and the messages it was found in.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"case", "edit", cmd_case_edit, "CASE FIELD=VALUE...", "Edit case fields as a person",
+	 "Each FIELD=VALUE pair is one edit by a person, applied in turn. People win:\n"
+	 "the agent never overwrites a field a person has set. Lookup values must name\n"
+	 "an imported record; option values must be one of the field's options.\n"
+	 "Every pair is checked for its form first; if an edit then fails, the pairs\n"
+	 "before it stay applied (the message says so). With --expect-version the\n"
+	 "first edit is refused if the case has moved on (CA_ECONFLICT).\n"
+	 "With --json: the edit's result object, or for several pairs\n"
+	 "{\"case\",\"version\",\"edits\":[...]}.\n",
+	 edit_opts, 2, CLI_UNLIMITED, CLI_NEEDS_DB},
+	{"audit", NULL, cmd_audit, "CASE", "Show every change of a case, oldest first",
+	 "One row per change: time, field, old -> new value, source/actor, confidence\n"
+	 "and method.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB},
+	{"interactions", NULL, cmd_interactions, "", "Show the agent's interaction log",
+	 "What the agent did and why, per event: creations, updates, withheld cases\n"
+	 "and the fields that lacked context.\n",
+	 interactions_opts, 0, 0, CLI_NEEDS_DB},
+	{"train", NULL, cmd_train, "", "Train option-field models from resolved cases",
+	 "Trains one model per option field (liblinear) from the team's resolved\n"
+	 "cases; fields with too few labelled cases are skipped and keep using the\n"
+	 "option descriptions.\n",
+	 train_opts, 0, 0, CLI_NEEDS_DB},
+	{"simulate", NULL, cmd_simulate, "FILE.jsonl", "Score the agent on labelled transcripts (writes nothing)",
+	 "Runs the lifecycle over a transcript file with labels, in memory, and prints\n"
+	 "precision, recall, F1 and support per field, the same restricted to labels\n"
+	 "whose evidence is in the text (in-text), and how cases were created or\n"
+	 "withheld. --repeat runs the file several times for benchmarks.\n",
+	 simulate_opts, 1, 1, CLI_NEEDS_DB},
+	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND]]", "Show help for all commands or one",
+	 NULL, NULL, 0, 2, 0},
+};
+
+const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
+
+const cli_cmd *cli_find(const char *name, const char *sub)
+{
+	for (size_t i = 0; i < cli_ncommands; i++) {
+		const cli_cmd *c = &cli_commands[i];
+
+		if (strcmp(c->name, name) != 0)
+			continue;
+		if (!sub && !c->sub)
+			return c;
+		if (sub && c->sub && strcmp(c->sub, sub) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+bool cli_is_group(const char *name)
+{
+	for (size_t i = 0; i < cli_ncommands; i++)
+		if (strcmp(cli_commands[i].name, name) == 0 && cli_commands[i].sub)
+			return true;
+	return false;
+}
+
+int cli_opt_index(const cli_cmd *cmd, const char *name)
+{
+	if (!cmd || !cmd->opts)
+		return -1;
+	for (int i = 0; cmd->opts[i].name; i++)
+		if (strcmp(cmd->opts[i].name, name) == 0)
+			return i;
+	return -1;
+}

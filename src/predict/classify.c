@@ -1,1 +1,636 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Option-set classification (category, priority, case type...). Two sources,
+ * the stronger one used when present:
+ *  - a liblinear L2-regularised logistic regression over TF-IDF features,
+ *    trained on the team's own resolved cases by `caseagent train`
+ *    (R.-E. Fan et al., "LIBLINEAR: A Library for Large Linear
+ *    Classification", JMLR 9, 2008);
+ *  - before enough history exists, the administrator's option descriptions:
+ *    cosine similarity between the conversation's TF-IDF vector and each
+ *    option's description vector (Salton & Buckley 1988 term weighting), plus
+ *    the option's keyword cues as a last resort. Scores become a
+ *    distribution by a softmax, whose top probability is the confidence.
+ * The customer's words weigh most, early turns (where the issue is stated)
+ * more than late ones; the representative's words count at half weight;
+ * system and bot lines not at all.
+ */
+#include <errno.h>
+#include <linear.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define SOFTMAX_TEMPERATURE 0.06
+#define CUE_WEIGHT 0.12
+#define AGENT_WEIGHT 0.5
+
+typedef struct cue {
+	char **stems;   /* stem sequence of the cue phrase */
+	size_t n;
+	size_t option;
+} cue;
+
+struct ca_classifier {
+	size_t n_options;
+	ca_vocab *vocab;      /* over option descriptions */
+	ca_svec *opt_vec;     /* one per option */
+	cue *cues;
+	size_t n_cues;
+	/* trained model (optional) */
+	struct model *lin;
+	ca_vocab *lin_vocab;  /* term -> id */
+	int *lin_feature;     /* id -> liblinear feature index (1-based) */
+	double *lin_idf;      /* id -> idf at training time */
+	int *lin_option;      /* liblinear label -> option index */
+	size_t lin_n_labels;
+};
+
+int ca_content_terms(const ca_tokens *t, size_t from, size_t to, const char ***terms, size_t *n, size_t *cap)
+{
+	for (size_t i = from; i < to && i < t->n; i++) {
+		const ca_token *tok = &t->v[i];
+		if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 2))
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 64;
+			const char **v = realloc(*terms, c * sizeof(*v));
+			if (!v)
+				return CA_ENOMEM;
+			*terms = v;
+			*cap = c;
+		}
+		(*terms)[(*n)++] = tok->stem;
+	}
+	return 0;
+}
+
+int ca_prediction_set(ca_prediction *p, const ca_field_def *f, const char *value, const char *display,
+		      double confidence, const char *method)
+{
+	memset(p, 0, sizeof(*p));
+	p->field = strdup(f->name);
+	p->value = strdup(value);
+	p->display = strdup(display ? display : value);
+	p->method = strdup(method);
+	p->confidence = confidence < 0 ? 0 : confidence > 1 ? 1 : confidence;
+	if (!p->field || !p->value || !p->display || !p->method) {
+		ca_prediction_done(p);
+		return CA_ENOMEM;
+	}
+	return 0;
+}
+
+void ca_classifier_free(ca_classifier *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_options && c->opt_vec; i++)
+		ca_svec_done(&c->opt_vec[i]);
+	free(c->opt_vec);
+	ca_vocab_free(c->vocab);
+	for (size_t i = 0; i < c->n_cues; i++) {
+		for (size_t k = 0; k < c->cues[i].n; k++)
+			free(c->cues[i].stems[k]);
+		free(c->cues[i].stems);
+	}
+	free(c->cues);
+	if (c->lin)
+		free_and_destroy_model(&c->lin);
+	ca_vocab_free(c->lin_vocab);
+	free(c->lin_feature);
+	free(c->lin_idf);
+	free(c->lin_option);
+	free(c);
+}
+
+static int option_terms(const ca_option *o, ca_stemmer *st, ca_tokens *t, const char ***terms, size_t *n, size_t *cap)
+{
+	ca_tokens_reset(t);
+	int r = ca_tokenize(o->label, strlen(o->label), 0, st, t);
+	if (!r)
+		r = ca_tokenize(o->description, strlen(o->description), 0, st, t);
+	for (size_t k = 0; !r && k < o->cues.n; k++)
+		r = ca_tokenize(o->cues.v[k], strlen(o->cues.v[k]), 0, st, t);
+	/* The value itself ("product_defect") names the option too. */
+	if (!r) {
+		char *v = strdup(o->value);
+		if (!v)
+			return CA_ENOMEM;
+		for (char *p = v; *p; p++)
+			if (*p == '_' || *p == '-')
+				*p = ' ';
+		r = ca_tokenize(v, strlen(v), 0, st, t);
+		free(v);
+	}
+	*n = 0;
+	if (!r)
+		r = ca_content_terms(t, 0, t->n, terms, n, cap);
+	return r;
+}
+
+static int add_cue(ca_classifier *c, const char *phrase, size_t option, ca_stemmer *st)
+{
+	ca_tokens t = { 0 };
+	int r = ca_tokenize(phrase, strlen(phrase), 0, st, &t);
+	if (r || t.n == 0) {
+		ca_tokens_done(&t);
+		return r == CA_EUTF8 ? 0 : r;
+	}
+	cue *v = realloc(c->cues, (c->n_cues + 1) * sizeof(*v));
+	if (!v) {
+		ca_tokens_done(&t);
+		return CA_ENOMEM;
+	}
+	c->cues = v;
+	cue *q = &c->cues[c->n_cues];
+	q->stems = calloc(t.n, sizeof(char *));
+	q->n = t.n;
+	q->option = option;
+	if (!q->stems) {
+		ca_tokens_done(&t);
+		return CA_ENOMEM;
+	}
+	c->n_cues++;
+	for (size_t i = 0; i < t.n; i++)
+		if (!(q->stems[i] = strdup(t.v[i].stem)))
+			r = CA_ENOMEM;
+	ca_tokens_done(&t);
+	return r;
+}
+
+/* liblinear reads and writes models through files only: use an unlinked
+ * temporary file under $TMPDIR (or /tmp) as the go-between. */
+static int tmp_model_file(char *path, size_t size)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	int n = snprintf(path, size, "%s/caseagent-model-XXXXXX", dir);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return mkstemp(path);
+}
+
+static int load_liblinear(const char *text, struct model **ret)
+{
+	char path[512];
+	int fd = tmp_model_file(path, sizeof(path));
+	if (fd < 0)
+		return CA_EIO;
+	size_t len = strlen(text);
+	ssize_t w = write(fd, text, len);
+	close(fd);
+	struct model *m = w == (ssize_t)len ? load_model(path) : NULL;
+	unlink(path);
+	if (!m)
+		return CA_EPARSE;
+	*ret = m;
+	return 0;
+}
+
+static int save_liblinear(const struct model *m, char **ret)
+{
+	char path[512];
+	int fd = tmp_model_file(path, sizeof(path));
+	if (fd < 0)
+		return CA_EIO;
+	close(fd);
+	int r = save_model(path, m) == 0 ? 0 : CA_EIO;
+	size_t len;
+	if (!r)
+		r = ca_file_read(path, (size_t)1 << 30, ret, &len, NULL);
+	unlink(path);
+	return r;
+}
+
+static int load_trained(ca_classifier *c, const ca_field_def *f, const json_t *model, ca_err *err)
+{
+	const json_t *vocab = json_object_get(model, "vocab");
+	const json_t *idf = json_object_get(model, "idf");
+	const json_t *labels = json_object_get(model, "labels");
+	const char *text = ca_json_str(model, "liblinear");
+	if (!json_is_array(vocab) || !json_is_array(idf) || json_array_size(vocab) != json_array_size(idf) ||
+	    !json_is_array(labels) || !text)
+		return ca_err_set(err, CA_EPARSE, f->name,
+				  "trained model for field '%s' is incomplete; run `caseagent train` again", f->name);
+	/* The vocab only maps terms to ids here; the feature index and idf of
+	 * each id come from the stored arrays, so weights match training. */
+	c->lin_vocab = ca_vocab_new();
+	size_t V = json_array_size(vocab);
+	c->lin_feature = calloc(V ? V : 1, sizeof(int));
+	c->lin_idf = calloc(V ? V : 1, sizeof(double));
+	if (!c->lin_vocab || !c->lin_feature || !c->lin_idf)
+		return CA_ENOMEM;
+	size_t i;
+	json_t *t;
+	json_array_foreach(vocab, i, t) {
+		const char *term = json_string_value(t);
+		if (!term || ca_vocab_add_doc(c->lin_vocab, &term, 1) < 0)
+			return ca_err_set(err, CA_EPARSE, f->name, "trained model for field '%s': bad vocabulary", f->name);
+	}
+	ca_vocab_freeze(c->lin_vocab);
+	json_array_foreach(vocab, i, t) {
+		int32_t id = ca_vocab_id(c->lin_vocab, json_string_value(t));
+		if (id < 0 || (size_t)id >= V)
+			return ca_err_set(err, CA_EPARSE, f->name, "trained model for field '%s': duplicate term", f->name);
+		c->lin_feature[id] = (int)i + 1;
+		c->lin_idf[id] = json_number_value(json_array_get(idf, i));
+	}
+	int r = load_liblinear(text, &c->lin);
+	if (r)
+		return ca_err_set(err, r, f->name, "cannot load the trained model for field '%s'", f->name);
+	int nr = get_nr_class(c->lin);
+	int *lab = calloc((size_t)nr, sizeof(int));
+	c->lin_option = calloc((size_t)nr, sizeof(int));
+	if (!lab || !c->lin_option) {
+		free(lab);
+		return CA_ENOMEM;
+	}
+	get_labels(c->lin, lab);
+	c->lin_n_labels = (size_t)nr;
+	for (int k = 0; k < nr; k++) {
+		const char *v = json_string_value(json_array_get(labels, (size_t)lab[k]));
+		c->lin_option[k] = ca_field_option_index(f, v);
+	}
+	free(lab);
+	return 0;
+}
+
+int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st, ca_classifier **ret, ca_err *err)
+{
+	ca_classifier *c = calloc(1, sizeof(*c));
+	if (!c)
+		return CA_ENOMEM;
+	c->n_options = f->n_options;
+	c->vocab = ca_vocab_new();
+	c->opt_vec = calloc(f->n_options ? f->n_options : 1, sizeof(ca_svec));
+	int r = c->vocab && c->opt_vec ? 0 : CA_ENOMEM;
+	ca_tokens t = { 0 };
+	const char **terms = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < f->n_options && !r; i++) {
+		r = option_terms(&f->options[i], st, &t, &terms, &n, &cap);
+		if (!r)
+			r = ca_vocab_add_doc(c->vocab, terms, n);
+	}
+	if (!r)
+		ca_vocab_freeze(c->vocab);
+	for (size_t i = 0; i < f->n_options && !r; i++) {
+		r = option_terms(&f->options[i], st, &t, &terms, &n, &cap);
+		if (!r)
+			r = ca_tfidf(c->vocab, terms, n, &c->opt_vec[i]);
+		for (size_t k = 0; !r && k < f->options[i].cues.n; k++)
+			r = add_cue(c, f->options[i].cues.v[k], i, st);
+	}
+	ca_tokens_done(&t);
+	free(terms);
+	if (!r && model)
+		r = load_trained(c, f, model, err);
+	if (r) {
+		ca_classifier_free(c);
+		return ca_err_set(err, r, f->name, "cannot build the classifier for field '%s'", f->name);
+	}
+	*ret = c;
+	return 0;
+}
+
+/* Weight of a message for classification: the customer's first turns state
+ * the issue; later turns are identity details and pleasantries. */
+static double msg_weight(const ca_msg *m, size_t customer_turn)
+{
+	if (m->role == CA_ROLE_CUSTOMER)
+		return customer_turn < 3 ? 1.0 : customer_turn < 6 ? 0.6 : 0.35;
+	if (m->role == CA_ROLE_AGENT)
+		return AGENT_WEIGHT * (customer_turn < 3 ? 1.0 : 0.5);
+	return 0;
+}
+
+typedef struct best_span {
+	const char *msg;
+	uint32_t begin, end;
+	double w;
+} best_span;
+
+static int cmp_feature(const void *a, const void *b)
+{
+	const struct feature_node *x = a, *y = b;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static int predict_trained(const ca_classifier *c, const ca_predict_input *in, const ca_field_def *f,
+			   ca_prediction *ret)
+{
+	size_t V = ca_vocab_size(c->lin_vocab);
+	double *acc = calloc(V ? V : 1, sizeof(double));
+	if (!acc)
+		return CA_ENOMEM;
+	for (size_t mi = 0; mi < in->n_msgs; mi++) {
+		const ca_msg *m = &in->msgs[mi];
+		if (m->role != CA_ROLE_CUSTOMER && m->role != CA_ROLE_AGENT)
+			continue;
+		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		for (size_t i = 0; i < t->n; i++) {
+			int32_t id = ca_vocab_id(c->lin_vocab, t->v[i].stem);
+			if (id >= 0)
+				acc[id] += 1.0;
+		}
+	}
+	size_t nz = 0;
+	for (size_t i = 0; i < V; i++)
+		nz += acc[i] > 0;
+	struct feature_node *x = calloc(nz + 2, sizeof(*x));
+	double *prob = calloc(c->lin_n_labels ? c->lin_n_labels : 1, sizeof(double));
+	if (!x || !prob) {
+		free(acc);
+		free(x);
+		free(prob);
+		return CA_ENOMEM;
+	}
+	double norm = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < V; i++)
+		if (acc[i] > 0) {
+			double v = (1.0 + log(acc[i])) * c->lin_idf[i];
+			x[k].index = c->lin_feature[i];
+			x[k].value = v;
+			norm += v * v;
+			k++;
+		}
+	norm = sqrt(norm);
+	for (size_t i = 0; i < k && norm > 0; i++)
+		x[i].value /= norm;
+	/* liblinear wants ascending feature indexes. */
+	qsort(x, k, sizeof(*x), cmp_feature);
+	x[k].index = -1;
+	predict_probability(c->lin, x, prob);
+	size_t bi = 0;
+	for (size_t i = 1; i < c->lin_n_labels; i++)
+		if (prob[i] > prob[bi])
+			bi = i;
+	int r = CA_ENOTFOUND;
+	int oi = c->lin_option[bi];
+	if (k > 0 && oi >= 0)
+		r = ca_prediction_set(ret, f, f->options[oi].value, f->options[oi].label, prob[bi], "liblinear");
+	free(acc);
+	free(x);
+	free(prob);
+	return r;
+}
+
+int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, const ca_field_def *f,
+			  ca_prediction *ret)
+{
+	if (c->lin)
+		return predict_trained(c, in, f, ret);
+	size_t V = ca_vocab_size(c->vocab);
+	double *acc = calloc(V ? V : 1, sizeof(double));
+	double *cue_score = calloc(c->n_options ? c->n_options : 1, sizeof(double));
+	best_span *cue_ev = calloc(c->n_options ? c->n_options : 1, sizeof(best_span));
+	if (!acc || !cue_score || !cue_ev) {
+		free(acc);
+		free(cue_score);
+		free(cue_ev);
+		return CA_ENOMEM;
+	}
+	size_t customer_turn = 0;
+	bool any = false;
+	for (size_t mi = 0; mi < in->n_msgs; mi++) {
+		const ca_msg *m = &in->msgs[mi];
+		double w = msg_weight(m, customer_turn);
+		if (m->role == CA_ROLE_CUSTOMER)
+			customer_turn++;
+		if (w <= 0)
+			continue;
+		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		for (size_t i = 0; i < t->n; i++) {
+			const ca_token *tok = &t->v[i];
+			if (tok->kind == CA_TOK_WORD && ca_stopword(tok->norm))
+				continue;
+			int32_t id = ca_vocab_id(c->vocab, tok->stem);
+			if (id >= 0) {
+				acc[id] += w;
+				any = true;
+			}
+			for (size_t q = 0; q < c->n_cues; q++) {
+				const cue *cu = &c->cues[q];
+				if (i + cu->n > t->n || strcmp(cu->stems[0], tok->stem) != 0)
+					continue;
+				size_t k = 1;
+				while (k < cu->n && strcmp(cu->stems[k], t->v[i + k].stem) == 0)
+					k++;
+				if (k < cu->n)
+					continue;
+				cue_score[cu->option] += CUE_WEIGHT * w;
+				any = true;
+				if (w > cue_ev[cu->option].w) {
+					cue_ev[cu->option] = (best_span){ m->id, tok->begin, t->v[i + cu->n - 1].end, w };
+				}
+			}
+		}
+	}
+	int r = CA_ENOTFOUND;
+	if (any) {
+		/* Query vector: sublinear tf of the weighted counts times idf. */
+		ca_svec q = { 0 };
+		size_t nz = 0;
+		for (size_t i = 0; i < V; i++)
+			nz += acc[i] > 0;
+		q.idx = calloc(nz ? nz : 1, sizeof(uint32_t));
+		q.val = calloc(nz ? nz : 1, sizeof(float));
+		if (!q.idx || !q.val) {
+			r = CA_ENOMEM;
+			goto out;
+		}
+		double norm = 0;
+		for (size_t i = 0; i < V; i++)
+			if (acc[i] > 0) {
+				double v = (1.0 + log1p(acc[i])) * ca_vocab_idf(c->vocab, (uint32_t)i);
+				q.idx[q.n] = (uint32_t)i;
+				q.val[q.n++] = (float)v;
+				norm += v * v;
+			}
+		norm = sqrt(norm);
+		for (size_t i = 0; i < q.n && norm > 0; i++)
+			q.val[i] = (float)(q.val[i] / norm);
+		double best = -1, sum = 0;
+		size_t bi = 0;
+		double *score = cue_score; /* reuse: score = similarity + cues */
+		for (size_t o = 0; o < c->n_options; o++) {
+			score[o] += ca_svec_dot(&q, &c->opt_vec[o]);
+			if (score[o] > best) {
+				best = score[o];
+				bi = o;
+			}
+		}
+		for (size_t o = 0; o < c->n_options; o++)
+			sum += exp((score[o] - best) / SOFTMAX_TEMPERATURE);
+		double conf = 1.0 / sum;
+		ca_svec_done(&q);
+		r = ca_prediction_set(ret, f, f->options[bi].value, f->options[bi].label, conf,
+				      cue_ev[bi].msg ? "option-description+cue" : "option-description-similarity");
+		if (!r && cue_ev[bi].msg)
+			r = ca_prediction_add_evidence(ret, cue_ev[bi].msg, cue_ev[bi].begin, cue_ev[bi].end);
+	}
+out:
+	free(acc);
+	free(cue_score);
+	free(cue_ev);
+	return r;
+}
+
+/* ---- training ---- */
+
+static void quiet(const char *s)
+{
+	(void)s; /* liblinear prints iterations; the CLI reports progress itself */
+}
+
+typedef struct doc {
+	const char **terms;
+	size_t n, cap;
+	int label;
+} doc;
+
+static int train_field(const json_t *examples, const ca_field_def *f, size_t min_examples,
+		       ca_stemmer *st, json_t *out, json_t *skipped)
+{
+	size_t ne = json_array_size(examples);
+	doc *docs = calloc(ne ? ne : 1, sizeof(doc));
+	ca_tokens *toks = calloc(ne ? ne : 1, sizeof(ca_tokens));
+	json_t *labels = json_array();
+	int r = docs && toks && labels ? 0 : CA_ENOMEM;
+	size_t nd = 0;
+	for (size_t i = 0; i < ne && !r; i++) {
+		const json_t *ex = json_array_get(examples, i);
+		const char *val = ca_json_str(json_object_get(ex, "fields"), f->name);
+		const char *text = ca_json_str(ex, "text");
+		int oi = ca_field_option_index(f, val);
+		if (oi < 0 || !text)
+			continue;
+		const char *value = f->options[oi].value;
+		int li = -1;
+		for (size_t k = 0; k < json_array_size(labels); k++)
+			if (strcmp(json_string_value(json_array_get(labels, k)), value) == 0)
+				li = (int)k;
+		if (li < 0) {
+			li = (int)json_array_size(labels);
+			json_array_append_new(labels, json_string(value));
+		}
+		if (ca_tokenize(text, strlen(text), 0, st, &toks[nd]) != 0)
+			continue; /* invalid UTF-8 in history: skip that example */
+		r = ca_content_terms(&toks[nd], 0, toks[nd].n, &docs[nd].terms, &docs[nd].n, &docs[nd].cap);
+		docs[nd].label = li;
+		nd++;
+	}
+	if (!r && (nd < min_examples || json_array_size(labels) < 2)) {
+		json_object_set_new(skipped, f->name,
+				    json_pack("{s:I, s:I, s:s}", "examples", (json_int_t)nd, "classes",
+					      (json_int_t)json_array_size(labels), "reason",
+					      nd < min_examples ? "too few labelled resolved cases"
+								: "fewer than two classes"));
+		goto out;
+	}
+	ca_vocab *v = r ? NULL : ca_vocab_new();
+	if (!r && !v)
+		r = CA_ENOMEM;
+	for (size_t i = 0; i < nd && !r; i++)
+		r = ca_vocab_add_doc(v, docs[i].terms, docs[i].n);
+	if (!r) {
+		ca_vocab_freeze(v);
+		size_t V = ca_vocab_size(v);
+		struct problem prob = { 0 };
+		prob.l = (int)nd;
+		prob.n = (int)V;
+		prob.bias = -1;
+		prob.y = calloc(nd, sizeof(double));
+		prob.x = calloc(nd, sizeof(struct feature_node *));
+		ca_svec sv = { 0 };
+		if (!prob.y || !prob.x)
+			r = CA_ENOMEM;
+		for (size_t i = 0; i < nd && !r; i++) {
+			prob.y[i] = docs[i].label;
+			if ((r = ca_tfidf(v, docs[i].terms, docs[i].n, &sv)))
+				break;
+			prob.x[i] = calloc(sv.n + 1, sizeof(struct feature_node));
+			if (!prob.x[i]) {
+				r = CA_ENOMEM;
+				break;
+			}
+			for (size_t k = 0; k < sv.n; k++) {
+				prob.x[i][k].index = (int)sv.idx[k] + 1;
+				prob.x[i][k].value = sv.val[k];
+			}
+			prob.x[i][sv.n].index = -1;
+		}
+		ca_svec_done(&sv);
+		struct parameter param = { 0 };
+		param.solver_type = L2R_LR;
+		param.C = 10;
+		param.eps = 0.01;
+		struct model *m = NULL;
+		if (!r && check_parameter(&prob, &param) == NULL)
+			m = train(&prob, &param);
+		char *text = NULL;
+		if (!r && m)
+			r = save_liblinear(m, &text);
+		else if (!r)
+			r = CA_EINVAL;
+		if (!r) {
+			json_t *vocab = json_array(), *idf = json_array();
+			for (size_t k = 0; k < V; k++) {
+				json_array_append_new(vocab, json_string(ca_vocab_term(v, (uint32_t)k)));
+				json_array_append_new(idf, json_real(ca_vocab_idf(v, (uint32_t)k)));
+			}
+			json_object_set_new(out, f->name,
+					    json_pack("{s:o, s:o, s:s, s:O, s:I}", "vocab", vocab, "idf", idf,
+						      "liblinear", text, "labels", labels, "examples", (json_int_t)nd));
+		}
+		free(text);
+		if (m)
+			free_and_destroy_model(&m);
+		for (size_t i = 0; prob.x && i < nd; i++)
+			free(prob.x[i]);
+		free(prob.x);
+		free(prob.y);
+	}
+	ca_vocab_free(v);
+out:
+	for (size_t i = 0; i < ne && docs; i++) {
+		free(docs[i].terms);
+		if (toks)
+			ca_tokens_done(&toks[i]);
+	}
+	free(docs);
+	free(toks);
+	json_decref(labels);
+	return r;
+}
+
+int ca_embedded_train(const json_t *examples, const ca_field_def *fields, size_t n_fields,
+		      size_t min_examples, json_t **ret, ca_err *err)
+{
+	set_print_string_function(quiet);
+	ca_stemmer *st = ca_stemmer_new();
+	json_t *out = json_object(), *skipped = json_object();
+	int r = st && out && skipped ? 0 : CA_ENOMEM;
+	for (size_t i = 0; i < n_fields && !r; i++)
+		if (fields[i].type == CA_FT_OPTION) {
+			r = train_field(examples, &fields[i], min_examples, st, out, skipped);
+			if (r)
+				ca_err_set(err, r, fields[i].name, "training field '%s' failed: %s", fields[i].name,
+					   ca_strerror(r));
+		}
+	ca_stemmer_free(st);
+	if (r) {
+		json_decref(out);
+		json_decref(skipped);
+		return r;
+	}
+	json_object_set_new(out, "_skipped", skipped);
+	*ret = out;
+	return 0;
+}

@@ -1,1 +1,548 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The embedded predictor: no model download, every value explainable. It
+ * dispatches on field type (ARCHITECTURE §4): lookups to the entity linkers,
+ * option sets to the classifiers, and here the extractors for text (the
+ * customer sentences that state the problem), pattern strings (the admin's
+ * PCRE2 pattern, the match nearest a cue word winning), numbers, dates and
+ * booleans (typed parsers over cue-anchored spans).
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+/* ---- analysis cache ---- */
+
+void ca_analysis_init(ca_analysis *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void ca_analysis_done(ca_analysis *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		ca_tokens_done(&a->info[i].tokens);
+		free(a->info[i].sentences);
+	}
+	free(a->info);
+	ca_analysis_init(a);
+}
+
+int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *st)
+{
+	if (n > a->cap) {
+		size_t cap = a->cap ? a->cap : 16;
+		while (cap < n)
+			cap *= 2;
+		ca_msg_info *v = realloc(a->info, cap * sizeof(*v));
+		if (!v)
+			return CA_ENOMEM;
+		a->info = v;
+		a->cap = cap;
+	}
+	while (a->n < n) {
+		ca_msg_info *mi = &a->info[a->n];
+		memset(mi, 0, sizeof(*mi));
+		const ca_msg *m = &msgs[a->n];
+		int r = ca_tokenize(m->text, m->len, 0, st, &mi->tokens);
+		if (!r)
+			r = ca_sentences(m->text, m->len, &mi->sentences, &mi->n_sentences);
+		if (r) {
+			ca_tokens_done(&mi->tokens);
+			return r;
+		}
+		a->n++;
+	}
+	return 0;
+}
+
+/* ---- phrases (cue words) as stem sequences ---- */
+
+typedef struct phrase {
+	char **stems;
+	size_t n;
+} phrase;
+
+typedef struct phrases {
+	phrase *v;
+	size_t n;
+} phrases;
+
+static void phrases_done(phrases *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		for (size_t k = 0; k < p->v[i].n; k++)
+			free(p->v[i].stems[k]);
+		free(p->v[i].stems);
+	}
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+static int phrases_add(phrases *p, const char *text, ca_stemmer *st)
+{
+	ca_tokens t = { 0 };
+	int r = ca_tokenize(text, strlen(text), 0, st, &t);
+	if (r || t.n == 0) {
+		ca_tokens_done(&t);
+		return r == CA_EUTF8 ? 0 : r;
+	}
+	phrase *v = realloc(p->v, (p->n + 1) * sizeof(*v));
+	if (!v) {
+		ca_tokens_done(&t);
+		return CA_ENOMEM;
+	}
+	p->v = v;
+	phrase *ph = &p->v[p->n];
+	ph->stems = calloc(t.n, sizeof(char *));
+	ph->n = 0;
+	if (!ph->stems)
+		r = CA_ENOMEM;
+	for (size_t i = 0; !r && i < t.n; i++) {
+		if (!(ph->stems[i] = strdup(t.v[i].stem)))
+			r = CA_ENOMEM;
+		else
+			ph->n++;
+	}
+	p->n++;
+	ca_tokens_done(&t);
+	return r;
+}
+
+/* Length in tokens of a phrase starting at token i, or 0. */
+static size_t phrase_at(const phrases *p, const ca_tokens *t, size_t i)
+{
+	size_t best = 0;
+	for (size_t q = 0; q < p->n; q++) {
+		const phrase *ph = &p->v[q];
+		if (i + ph->n > t->n)
+			continue;
+		size_t k = 0;
+		while (k < ph->n && strcmp(ph->stems[k], t->v[i + k].stem) == 0)
+			k++;
+		if (k == ph->n && k > best)
+			best = k;
+	}
+	return best;
+}
+
+/* Byte offset just past the last cue in the message ending at or before
+ * `limit`, or -1 when there is none. */
+static long last_cue_before(const phrases *p, const ca_tokens *t, uint32_t limit)
+{
+	long end = -1;
+	for (size_t i = 0; i < t->n && t->v[i].begin < limit; i++) {
+		size_t k = phrase_at(p, t, i);
+		if (k && t->v[i + k - 1].end <= limit)
+			end = (long)t->v[i + k - 1].end;
+	}
+	return end;
+}
+
+static bool has_cue(const phrases *p, const ca_tokens *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (phrase_at(p, t, i))
+			return true;
+	return false;
+}
+
+/* ---- the predictor ---- */
+
+typedef struct embedded {
+	ca_predictor base; /* first member: the interface */
+	ca_stemmer *st;
+	ca_linker *linkers[CA_ENT_SUBJECT + 1];
+	const ca_field_def *fields;
+	size_t n_fields;
+	ca_classifier **classifiers; /* per field, option sets only */
+	phrases *cues;               /* per field */
+	phrases problem;             /* problem-statement cues for text fields */
+} embedded;
+
+/* Words with which customers state a problem or a request. */
+static const char *const problem_cues[] = {
+	"need", "want", "help", "problem", "issue", "wrong", "broken", "damaged", "not", "can't",
+	"cannot", "unable", "error", "missing", "charged", "charge", "return", "refund", "cancel",
+	"change", "delivered", "received", "receive", "arrive", "arrived", "question", "wondering",
+	"know", "how", "when", "why", "where", "trying", "work", "working", "login", "log in",
+	"password", "stain", "size", "color", "fee", "bill", "price", "order", "shipping", "account",
+	"would like", "i'd like", "doesn't", "didn't", "won't", "isn't", "still", "late", "expired",
+	"promo code", "subscription", "membership", "upgrade", "slow", "cart", "address", "update",
+};
+
+static void embedded_free(ca_predictor *p)
+{
+	embedded *e = (embedded *)p;
+	if (!e)
+		return;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(e->linkers); i++)
+		ca_linker_free(e->linkers[i]);
+	for (size_t i = 0; i < e->n_fields; i++) {
+		if (e->classifiers)
+			ca_classifier_free(e->classifiers[i]);
+		if (e->cues)
+			phrases_done(&e->cues[i]);
+	}
+	free(e->classifiers);
+	free(e->cues);
+	phrases_done(&e->problem);
+	ca_stemmer_free(e->st);
+	free(e);
+}
+
+/* ---- text: the customer's own statement of the problem ---- */
+
+typedef struct scored {
+	size_t msg;
+	ca_span span;
+	double score;
+} scored;
+
+static int cmp_scored(const void *a, const void *b)
+{
+	const scored *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	if (x->msg != y->msg)
+		return x->msg < y->msg ? -1 : 1;
+	return x->span.begin < y->span.begin ? -1 : 1;
+}
+
+static int cmp_position(const void *a, const void *b)
+{
+	const scored *x = a, *y = b;
+	if (x->msg != y->msg)
+		return x->msg < y->msg ? -1 : 1;
+	return x->span.begin < y->span.begin ? -1 : (x->span.begin > y->span.begin);
+}
+
+static int predict_text(const embedded *e, const ca_predict_input *in, const ca_field_def *f, ca_prediction *ret)
+{
+	scored *c = NULL;
+	size_t n = 0, cap = 0;
+	size_t turn = 0;
+	for (size_t mi = 0; mi < in->n_msgs; mi++) {
+		const ca_msg *m = &in->msgs[mi];
+		if (m->role != CA_ROLE_CUSTOMER)
+			continue;
+		const ca_msg_info *info = &in->analysis->info[mi];
+		for (size_t si = 0; si < info->n_sentences; si++) {
+			ca_span sp = info->sentences[si];
+			size_t words = 0, content = 0, ids = 0, cues = 0;
+			for (size_t ti = 0; ti < info->tokens.n; ti++) {
+				const ca_token *tok = &info->tokens.v[ti];
+				if (tok->begin < sp.begin || tok->end > sp.end)
+					continue;
+				if (tok->kind == CA_TOK_WORD) {
+					words++;
+					if (!ca_stopword(tok->norm))
+						content++;
+				} else {
+					ids++;
+				}
+				if (phrase_at(&e->problem, &info->tokens, ti))
+					cues++;
+			}
+			/* Greetings, one-word answers and bare identifiers state nothing. */
+			if (words < 4 || content < 2 || ids * 2 > words)
+				continue;
+			double s = 0.35 + 0.12 * (double)(cues < 4 ? cues : 4) + (content >= 4 ? 0.1 : 0) +
+				   (turn < 2 ? 0.2 : turn < 5 ? 0.1 : 0);
+			if (sp.end > sp.begin && m->text[sp.end - 1] == '?')
+				s += 0.05;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				scored *v = realloc(c, cap * sizeof(*v));
+				if (!v) {
+					free(c);
+					return CA_ENOMEM;
+				}
+				c = v;
+			}
+			c[n++] = (scored){ mi, sp, s };
+		}
+		turn++;
+	}
+	if (n == 0) {
+		free(c);
+		return CA_ENOTFOUND;
+	}
+	qsort(c, n, sizeof(*c), cmp_scored);
+	/* A title is one sentence; a description the two best, in the order said. */
+	size_t take = strcmp(f->name, "title") == 0 ? 1 : (n < 2 ? n : 2);
+	size_t limit = strcmp(f->name, "title") == 0 ? 120 : 600;
+	double conf = c[0].score > 0.95 ? 0.95 : c[0].score;
+	qsort(c, take, sizeof(*c), cmp_position);
+	ca_buf v = { 0 };
+	int r = 0;
+	for (size_t i = 0; i < take && !r; i++) {
+		const ca_msg *m = &in->msgs[c[i].msg];
+		size_t len = c[i].span.end - c[i].span.begin;
+		if (v.len && v.len + 1 + len > limit)
+			break;
+		if (len > limit)
+			len = limit; /* a long sentence: cut at the limit, on a UTF-8 boundary */
+		while (len > 0 && ((unsigned char)m->text[c[i].span.begin + len] & 0xC0) == 0x80 &&
+		       c[i].span.begin + len < c[i].span.end)
+			len--;
+		if (v.len)
+			r = ca_buf_puts(&v, " ");
+		if (!r)
+			r = ca_buf_append(&v, m->text + c[i].span.begin, len);
+	}
+	if (!r)
+		r = ca_prediction_set(ret, f, v.data ? v.data : "", NULL, conf, "problem-sentences");
+	for (size_t i = 0; i < take && !r; i++)
+		r = ca_prediction_add_evidence(ret, in->msgs[c[i].msg].id, c[i].span.begin, c[i].span.end);
+	ca_buf_done(&v);
+	free(c);
+	return r;
+}
+
+/* ---- pattern strings: the match nearest a cue ---- */
+
+typedef struct match {
+	char *value;
+	const char *msg;
+	uint32_t begin, end;
+	double s;
+} match;
+
+static int predict_pattern(const embedded *e, const ca_predict_input *in, const ca_field_def *f,
+			   const phrases *cues, ca_prediction *ret)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(f->re, NULL);
+	if (!md)
+		return CA_ENOMEM;
+	match *ms = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+	bool asked = false; /* the representative just asked for this value */
+	for (size_t mi = 0; mi < in->n_msgs && !r; mi++) {
+		const ca_msg *m = &in->msgs[mi];
+		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		if (m->role == CA_ROLE_AGENT) {
+			asked = has_cue(cues, t);
+			continue;
+		}
+		if (m->role != CA_ROLE_CUSTOMER)
+			continue;
+		PCRE2_SIZE off = 0;
+		while (off <= m->len) {
+			int rc = pcre2_match(f->re, (PCRE2_SPTR)m->text, m->len, off, 0, md, NULL);
+			if (rc < 0)
+				break;
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+			/* The first capture group, when the pattern has one, is the value. */
+			size_t g = rc > 1 && ov[2] != PCRE2_UNSET ? 1 : 0;
+			uint32_t b = (uint32_t)ov[2 * g], en = (uint32_t)ov[2 * g + 1];
+			off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+			if (en <= b)
+				continue;
+			long cue_end = last_cue_before(cues, t, b);
+			double s = 0.5;
+			if (cue_end >= 0 && b - (uint32_t)cue_end <= 24)
+				s = 0.97;
+			else if (cue_end >= 0)
+				s = 0.85;
+			else if (asked)
+				s = 0.9;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 8;
+				match *v = realloc(ms, cap * sizeof(*v));
+				if (!v) {
+					r = CA_ENOMEM;
+					break;
+				}
+				ms = v;
+			}
+			ms[n].value = strndup(m->text + b, en - b);
+			if (!ms[n].value) {
+				r = CA_ENOMEM;
+				break;
+			}
+			ms[n].msg = m->id;
+			ms[n].begin = b;
+			ms[n].end = en;
+			ms[n].s = s;
+			n++;
+		}
+		/* Only the customer's reply right after the question counts as asked. */
+		asked = false;
+	}
+	pcre2_match_data_free(md);
+	if (!r && n == 0)
+		r = CA_ENOTFOUND;
+	if (!r) {
+		/* Combine mentions of the same value; distinct values compete. */
+		size_t bi = 0;
+		double best = 0, second = 0;
+		for (size_t i = 0; i < n; i++) {
+			double miss = 1.0;
+			for (size_t k = 0; k < n; k++)
+				if (strcmp(ms[k].value, ms[i].value) == 0)
+					miss *= 1.0 - ms[k].s;
+			double s = 1.0 - miss;
+			if (s > best) {
+				if (strcmp(ms[bi].value, ms[i].value) != 0)
+					second = best;
+				best = s;
+				bi = i;
+			} else if (s > second && strcmp(ms[bi].value, ms[i].value) != 0) {
+				second = s;
+			}
+		}
+		r = ca_prediction_set(ret, f, ms[bi].value, NULL, best - 0.5 * second,
+				      best >= 0.85 ? "pattern+cue" : "pattern");
+		for (size_t i = 0; !r && i < n; i++)
+			if (strcmp(ms[i].value, ms[bi].value) == 0)
+				r = ca_prediction_add_evidence(ret, ms[i].msg, ms[i].begin, ms[i].end);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(ms[i].value);
+	free(ms);
+	(void)e;
+	return r;
+}
+
+/* ---- numbers, dates, booleans: typed values after a cue ---- */
+
+static bool parse_date(const char *s, size_t len, char out[11])
+{
+	int y, mo, d;
+	char buf[32];
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%4d-%2d-%2d", &y, &mo, &d) == 3 || sscanf(buf, "%2d/%2d/%4d", &mo, &d, &y) == 3) {
+		if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31)
+			return false;
+		snprintf(out, 11, "%04d-%02d-%02d", y, mo, d);
+		return true;
+	}
+	return false;
+}
+
+static int predict_typed(const ca_predict_input *in, const ca_field_def *f, const phrases *cues,
+			 ca_prediction *ret)
+{
+	for (size_t mi = in->n_msgs; mi-- > 0;) {
+		const ca_msg *m = &in->msgs[mi];
+		if (m->role != CA_ROLE_CUSTOMER)
+			continue;
+		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		for (size_t i = 0; i < t->n; i++) {
+			size_t k = phrase_at(cues, t, i);
+			if (!k)
+				continue;
+			for (size_t j = i + k; j < t->n && j < i + k + 6; j++) {
+				const ca_token *tok = &t->v[j];
+				char val[32];
+				const char *method = NULL;
+				if (f->type == CA_FT_NUMBER && tok->kind == CA_TOK_NUMBER) {
+					double d;
+					size_t len = 0;
+					for (const char *p = tok->norm; *p && len + 1 < sizeof(val); p++)
+						if (*p != ',')
+							val[len++] = *p;
+					val[len] = '\0';
+					if (ca_parse_double(val, &d) == 0)
+						method = "number+cue";
+				} else if (f->type == CA_FT_DATE) {
+					/* A date spans several tokens: try the raw text from here. */
+					size_t end = tok->end;
+					while (end < m->len && m->text[end] && strchr("0123456789-/", m->text[end]))
+						end++;
+					if (parse_date(m->text + tok->begin, end - tok->begin, val))
+						method = "date+cue";
+				} else if (f->type == CA_FT_BOOLEAN && tok->kind == CA_TOK_WORD) {
+					if (!strcmp(tok->norm, "yes") || !strcmp(tok->norm, "yeah") || !strcmp(tok->norm, "true"))
+						snprintf(val, sizeof(val), "true"), method = "boolean+cue";
+					else if (!strcmp(tok->norm, "no") || !strcmp(tok->norm, "not") || !strcmp(tok->norm, "false"))
+						snprintf(val, sizeof(val), "false"), method = "boolean+cue";
+				}
+				if (method) {
+					int r = ca_prediction_set(ret, f, val, NULL, 0.85, method);
+					if (!r)
+						r = ca_prediction_add_evidence(ret, m->id, t->v[i].begin, tok->end);
+					return r;
+				}
+			}
+		}
+	}
+	return CA_ENOTFOUND;
+}
+
+static int embedded_predict(ca_predictor *p, const ca_predict_input *in, const ca_field_def *f,
+			    ca_prediction *ret, ca_err *err)
+{
+	embedded *e = (embedded *)p;
+	int r = ca_analysis_sync(in->analysis, in->msgs, in->n_msgs, e->st);
+	if (r)
+		return ca_err_set(err, r, f->name, "cannot analyse the conversation: %s", ca_strerror(r));
+	size_t fi = (size_t)(f - e->fields);
+	if (f < e->fields || fi >= e->n_fields)
+		return ca_err_set(err, CA_EINVAL, f->name, "field '%s' was not given to the predictor", f->name);
+	switch (f->type) {
+	case CA_FT_LOOKUP:
+		if (!e->linkers[f->lookup])
+			return CA_ENOTFOUND;
+		return ca_linker_predict(e->linkers[f->lookup], in, f, ret);
+	case CA_FT_OPTION:
+		return ca_classifier_predict(e->classifiers[fi], in, f, ret);
+	case CA_FT_TEXT:
+		return predict_text(e, in, f, ret);
+	case CA_FT_PATTERN:
+		return predict_pattern(e, in, f, &e->cues[fi], ret);
+	case CA_FT_NUMBER:
+	case CA_FT_DATE:
+	case CA_FT_BOOLEAN:
+		return predict_typed(in, f, &e->cues[fi], ret);
+	}
+	return CA_ENOTFOUND;
+}
+
+static const ca_predictor_ops embedded_ops = {
+	.version = CA_PREDICTOR_VERSION,
+	.name = "embedded",
+	.predict = embedded_predict,
+	.free = embedded_free,
+};
+
+int ca_embedded_new(const json_t *directory, const ca_field_def *fields, size_t n_fields,
+		    const json_t *models, ca_predictor **ret, ca_err *err)
+{
+	embedded *e = calloc(1, sizeof(*e));
+	if (!e)
+		return CA_ENOMEM;
+	e->base.ops = &embedded_ops;
+	e->fields = fields;
+	e->n_fields = n_fields;
+	e->st = ca_stemmer_new();
+	e->classifiers = calloc(n_fields ? n_fields : 1, sizeof(*e->classifiers));
+	e->cues = calloc(n_fields ? n_fields : 1, sizeof(*e->cues));
+	int r = e->st && e->classifiers && e->cues ? 0 : CA_ENOMEM;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(problem_cues) && !r; i++)
+		r = phrases_add(&e->problem, problem_cues[i], e->st);
+	for (size_t i = 0; i < n_fields && !r; i++) {
+		const ca_field_def *f = &fields[i];
+		for (size_t k = 0; k < f->cues.n && !r; k++)
+			r = phrases_add(&e->cues[i], f->cues.v[k], e->st);
+		if (!r && f->type == CA_FT_OPTION)
+			r = ca_classifier_new(f, json_object_get(models, f->name), e->st, &e->classifiers[i], err);
+		if (!r && f->type == CA_FT_LOOKUP && !e->linkers[f->lookup])
+			r = ca_linker_new(f->lookup, json_object_get(directory, ca_entity_name(f->lookup)), e->st,
+					  &e->linkers[f->lookup], err);
+	}
+	if (r) {
+		embedded_free(&e->base);
+		return r;
+	}
+	*ret = &e->base;
+	return 0;
+}

@@ -1,1 +1,290 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Versioned schema migrations, the only place the database layout is written
+ * down. Migrations are applied in order, each in its own transaction and
+ * recorded in schema_version, so an interrupted upgrade resumes where it
+ * stopped and two processes opening the same database at once apply each step
+ * once. The SQL is the portable subset shared by SQLite and PostgreSQL:
+ * INTEGER/BIGINT, TEXT, REAL, no AUTOINCREMENT or SERIAL; ids are handed out
+ * by the repository from the counter table (see store.c), not by the backend.
+ * Never edit a released migration; append a new one.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "store.h"
+
+typedef struct migration {
+	int version;
+	const char *name;
+	const char *sql;
+} migration;
+
+/* Case columns follow model.h's ca_case_standard_fields (src/model/field.c),
+ * which the repository writes by name; keep the two in step. */
+static const char schema_v1[] =
+	/* Next id per kind of numbered record. One row update per new id
+	 * serialises concurrent creators on PostgreSQL too, and a rolled-back
+	 * transaction gives its number back, so tickets stay dense. */
+	"CREATE TABLE counter (\n"
+	"  name TEXT PRIMARY KEY,\n"
+	"  value BIGINT NOT NULL\n"
+	");\n"
+	"INSERT INTO counter (name, value) VALUES ('case', 0), ('audit', 0), ('note', 0), ('interaction', 0);\n"
+	"\n"
+	"CREATE TABLE settings (\n"
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+	"  body TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL\n"
+	");\n"
+	"\n"
+	/* Directory: ids are the importer's strings. No foreign keys between
+	 * directory tables, so files can be imported in any order. */
+	"CREATE TABLE account (\n"
+	"  id TEXT PRIMARY KEY,\n"
+	"  name TEXT NOT NULL,\n"
+	"  account_number TEXT,\n"
+	"  email TEXT,\n"
+	"  phone TEXT\n"
+	");\n"
+	"CREATE INDEX account_number_idx ON account (account_number);\n"
+	"CREATE INDEX account_email_idx ON account (email);\n"
+	"CREATE TABLE contact (\n"
+	"  id TEXT PRIMARY KEY,\n"
+	"  full_name TEXT NOT NULL,\n"
+	"  email TEXT,\n"
+	"  phone TEXT,\n"
+	"  username TEXT,\n"
+	"  account_number TEXT,\n"
+	"  account_id TEXT\n"
+	");\n"
+	"CREATE INDEX contact_email_idx ON contact (email);\n"
+	"CREATE INDEX contact_username_idx ON contact (username);\n"
+	"CREATE INDEX contact_phone_idx ON contact (phone);\n"
+	"CREATE INDEX contact_account_number_idx ON contact (account_number);\n"
+	"CREATE TABLE product (\n"
+	"  id TEXT PRIMARY KEY,\n"
+	"  name TEXT NOT NULL,\n"
+	"  aliases TEXT,\n" /* JSON array of strings */
+	"  product_number TEXT\n"
+	");\n"
+	"CREATE TABLE subject (\n"
+	"  id TEXT PRIMARY KEY,\n"
+	"  name TEXT NOT NULL,\n"
+	"  parent_id TEXT\n"
+	");\n"
+	"\n"
+	/* "case" is a keyword in both dialects. conversation_id has no foreign
+	 * key: an e-mail case may name a thread that has no conversation row. */
+	"CREATE TABLE case_record (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  version INTEGER NOT NULL DEFAULT 1,\n"
+	"  conversation_id TEXT,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL,\n"
+	"  ticket_number TEXT NOT NULL UNIQUE,\n"
+	"  title TEXT,\n"
+	"  description TEXT,\n"
+	"  customer TEXT,\n"
+	"  account TEXT,\n"
+	"  product TEXT,\n"
+	"  subject TEXT,\n"
+	"  priority TEXT,\n"
+	"  case_type TEXT,\n"
+	"  category TEXT,\n"
+	"  origin TEXT,\n"
+	"  status TEXT,\n"
+	"  status_reason TEXT,\n"
+	"  serial_number TEXT,\n"
+	"  order_number TEXT,\n"
+	"  owner TEXT\n"
+	");\n"
+	"CREATE INDEX case_record_conversation_idx ON case_record (conversation_id);\n"
+	"CREATE INDEX case_record_status_idx ON case_record (status);\n"
+	"CREATE TABLE case_custom_field (\n"
+	"  case_id INTEGER NOT NULL REFERENCES case_record (id),\n"
+	"  field TEXT NOT NULL,\n"
+	"  value TEXT NOT NULL,\n"
+	"  PRIMARY KEY (case_id, field)\n"
+	");\n"
+	"CREATE TABLE field_provenance (\n"
+	"  case_id INTEGER NOT NULL REFERENCES case_record (id),\n"
+	"  field TEXT NOT NULL,\n"
+	"  source TEXT NOT NULL,\n"
+	"  actor TEXT,\n"
+	"  confidence REAL,\n"
+	"  method TEXT,\n"
+	"  evidence TEXT,\n" /* JSON array */
+	"  at TEXT NOT NULL,\n"
+	"  PRIMARY KEY (case_id, field)\n"
+	");\n"
+	"CREATE TABLE audit (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  case_id INTEGER NOT NULL REFERENCES case_record (id),\n"
+	"  field TEXT NOT NULL,\n"
+	"  old_value TEXT,\n"
+	"  new_value TEXT,\n"
+	"  source TEXT NOT NULL,\n"
+	"  actor TEXT,\n"
+	"  confidence REAL,\n"
+	"  method TEXT,\n"
+	"  evidence TEXT,\n"
+	"  at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX audit_case_idx ON audit (case_id, id);\n"
+	"\n"
+	/* message_count doubles as the sequence counter of the messages: bumping
+	 * it locks the conversation row, which orders concurrent appends. */
+	"CREATE TABLE conversation (\n"
+	"  id TEXT PRIMARY KEY,\n"
+	"  channel TEXT NOT NULL,\n"
+	"  state TEXT NOT NULL,\n"
+	"  case_id INTEGER REFERENCES case_record (id),\n"
+	"  case_link TEXT,\n"
+	"  contact_id TEXT,\n"
+	"  opened_at TEXT NOT NULL,\n"
+	"  closed_at TEXT,\n"
+	"  message_count INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX conversation_case_idx ON conversation (case_id);\n"
+	"CREATE TABLE message (\n"
+	"  conversation_id TEXT NOT NULL REFERENCES conversation (id),\n"
+	"  id TEXT NOT NULL,\n"
+	"  seq INTEGER NOT NULL,\n"
+	"  role TEXT NOT NULL,\n"
+	"  text TEXT NOT NULL,\n"
+	"  at TEXT NOT NULL,\n"
+	"  PRIMARY KEY (conversation_id, id)\n"
+	");\n"
+	"CREATE UNIQUE INDEX message_seq_idx ON message (conversation_id, seq);\n"
+	"CREATE TABLE chat_event (\n"
+	"  event_id TEXT PRIMARY KEY,\n"
+	"  conversation_id TEXT,\n"
+	"  type TEXT NOT NULL,\n"
+	"  result TEXT NOT NULL,\n" /* JSON */
+	"  at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX chat_event_conversation_idx ON chat_event (conversation_id);\n"
+	"\n"
+	"CREATE TABLE note (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  case_id INTEGER NOT NULL REFERENCES case_record (id),\n"
+	"  kind TEXT NOT NULL,\n"
+	"  body TEXT NOT NULL,\n"
+	"  evidence TEXT,\n"
+	"  actor TEXT,\n"
+	"  at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX note_case_idx ON note (case_id, id);\n"
+	/* No foreign key on case_id: the log reports on what happened, and
+	 * must be writable even for a case id that failed to commit. */
+	"CREATE TABLE interaction_log (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  conversation_id TEXT,\n"
+	"  case_id INTEGER,\n"
+	"  action TEXT NOT NULL,\n"
+	"  outcome TEXT,\n"
+	"  detail TEXT,\n" /* JSON object */
+	"  at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX interaction_log_conversation_idx ON interaction_log (conversation_id, id);\n"
+	"\n"
+	/* Binary-safe in a TEXT column on both backends: data is the bytes
+	 * themselves when they are NUL-free UTF-8 (encoding 'text', readable
+	 * with the sqlite3 shell), else lowercase hex (encoding 'hex'). */
+	"CREATE TABLE blob (\n"
+	"  name TEXT PRIMARY KEY,\n"
+	"  encoding TEXT NOT NULL,\n"
+	"  data TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL\n"
+	");\n";
+
+static const migration migrations[] = {
+	{ 1, "initial schema", schema_v1 },
+};
+
+static int read_version(const ca_sql_row *row, void *ud)
+{
+	int64_t *v = ud;
+	if (row->n < 1 || !row->text[0] || ca_parse_i64(row->text[0], v) < 0)
+		*v = -1;
+	return 1;
+}
+
+static int current_version(const ca_sql_driver *drv, void *conn, int64_t *ret, ca_err *err)
+{
+	int64_t v = 0;
+	int r = drv->query(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version", NULL, 0, read_version, &v,
+			   err);
+	if (r)
+		return r;
+	if (v < 0)
+		return ca_err_set(err, CA_EDB, "schema_version", "schema_version holds a non-numeric version");
+	*ret = v;
+	return 0;
+}
+
+static int apply(const ca_sql_driver *drv, void *conn, const migration *m, ca_err *err)
+{
+	/* A local error so the message can say which migration failed. */
+	ca_err e;
+	ca_err_clear(&e);
+	int r = drv->exec(conn, "BEGIN", NULL, 0, &e);
+	if (r)
+		return ca_err_set(err, r, "schema_version", "migration %d (%s): %s", m->version, m->name, e.message);
+	/* Another process may have applied it while we waited for the lock. */
+	int64_t v;
+	r = current_version(drv, conn, &v, &e);
+	if (!r && v < m->version) {
+		r = drv->exec_script(conn, m->sql, &e);
+		if (!r) {
+			char at[21];
+			ca_time_iso(ca_time_now(), at);
+			ca_sql_param p[] = { ca_sql_int(m->version), ca_sql_text(m->name), ca_sql_text(at) };
+			r = drv->exec(conn, "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+				      p, CA_ARRAY_SIZE(p), &e);
+		}
+	}
+	if (!r)
+		r = drv->exec(conn, "COMMIT", NULL, 0, &e);
+	if (r) {
+		/* The failure is what the caller needs to see; a failed
+		 * rollback of a failed transaction adds nothing to it. */
+		ca_err ignored;
+		ca_err_clear(&ignored);
+		(void)drv->exec(conn, "ROLLBACK", NULL, 0, &ignored);
+		return ca_err_set(err, r, "schema_version", "migration %d (%s) failed: %s", m->version, m->name,
+				  e.message);
+	}
+	return 0;
+}
+
+int ca_store_migrate(const ca_sql_driver *drv, void *conn, int *ret_version, ca_err *err)
+{
+	int r = drv->exec_script(conn,
+				 "CREATE TABLE IF NOT EXISTS schema_version (\n"
+				 "  version INTEGER PRIMARY KEY,\n"
+				 "  name TEXT NOT NULL,\n"
+				 "  applied_at TEXT NOT NULL\n"
+				 ")",
+				 err);
+	if (r)
+		return r;
+	int64_t v;
+	r = current_version(drv, conn, &v, err);
+	if (r)
+		return r;
+	int latest = migrations[CA_ARRAY_SIZE(migrations) - 1].version;
+	if (v > latest)
+		return ca_err_set(err, CA_ESTATE, "schema_version",
+				  "database schema version %lld is newer than this build knows (%d); upgrade caseagent",
+				  (long long)v, latest);
+	for (size_t i = 0; i < CA_ARRAY_SIZE(migrations); i++) {
+		if (migrations[i].version <= v)
+			continue;
+		r = apply(drv, conn, &migrations[i], err);
+		if (r)
+			return r;
+	}
+	*ret_version = latest;
+	return 0;
+}

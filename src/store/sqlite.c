@@ -1,1 +1,342 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite backend of the SQL driver interface (store.h level 1), the
+ * default for a single machine. A connection runs in WAL mode so readers never
+ * block the one writer, with foreign keys on, synchronous=NORMAL (durable at
+ * checkpoints, never corrupt) and a 5 s busy timeout. Statements are prepared
+ * once and kept in a small per-connection cache keyed by SQL text, because the
+ * repository issues the same few dozen statements over and over.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "store.h"
+
+/* Enough for every statement of the repository's hot paths; colder ones are
+ * evicted least-recently-used. */
+#define STMT_CACHE_SIZE 48
+
+typedef struct cached_stmt {
+	char *sql;
+	sqlite3_stmt *st;
+	uint64_t used; /* tick of last use, for eviction */
+	bool busy;     /* stepping right now: a nested call must not reset it */
+} cached_stmt;
+
+typedef struct conn {
+	sqlite3 *db;
+	int64_t changes;
+	uint64_t tick;
+	cached_stmt cache[STMT_CACHE_SIZE];
+} conn;
+
+static int map_code(int rc)
+{
+	switch (rc) {
+	case SQLITE_NOMEM:
+		return CA_ENOMEM;
+	case SQLITE_CANTOPEN:
+		return CA_EIO;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		/* The repository checks first, so a reader of the error sees the
+		 * record named; this is the backstop for racing writers. */
+		return CA_EEXIST;
+	default:
+		return CA_EDB;
+	}
+}
+
+static int db_error(conn *c, int rc, const char *sql, ca_err *err)
+{
+	/* Enough of the statement to tell which one failed, never the values. */
+	return ca_err_set(err, map_code(rc), "sqlite", "sqlite: %s (in \"%.80s\")",
+			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), sql);
+}
+
+static void conn_free(conn *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+		sqlite3_finalize(c->cache[i].st);
+		free(c->cache[i].sql);
+	}
+	/* close_v2 defers the close if anything is still open instead of
+	 * failing, so the handle is never leaked. */
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static int pragma(conn *c, const char *sql, const char *path, ca_err *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		return 0;
+	int r = ca_err_set(err, map_code(rc), path, "cannot open database %s: %s", path,
+			   msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return r;
+}
+
+static int sq_open(const char *dsn, void **ret_conn, ca_err *err)
+{
+	if (ca_str_empty(dsn))
+		return ca_err_set(err, CA_EINVAL, "path", "no database path given");
+	conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return ca_err_set(err, CA_ENOMEM, dsn, "out of memory opening %s", dsn);
+	/* NOMUTEX: a ca_store belongs to one thread (store.h), so SQLite's own
+	 * locking would only cost time. */
+	int rc = sqlite3_open_v2(dsn, &c->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		int r = ca_err_set(err, map_code(rc), dsn, "cannot open database %s: %s", dsn,
+				   c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		conn_free(c);
+		return r;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, 5000);
+	int r = pragma(c, "PRAGMA journal_mode=WAL", dsn, err);
+	if (!r)
+		r = pragma(c, "PRAGMA foreign_keys=ON", dsn, err);
+	if (!r)
+		r = pragma(c, "PRAGMA synchronous=NORMAL", dsn, err);
+	if (r) {
+		conn_free(c);
+		return r;
+	}
+	*ret_conn = c;
+	return 0;
+}
+
+static void sq_close(void *p)
+{
+	conn_free(p);
+}
+
+/*
+ * A prepared statement for `sql`: from the cache when it is there and idle,
+ * else prepared and cached. When the cached copy is in use by an outer query
+ * (a row callback issuing the same SQL), a private statement is prepared and
+ * *ret_owned is set so the caller finalizes it.
+ */
+static int prepare(conn *c, const char *sql, sqlite3_stmt **ret, bool *ret_owned, cached_stmt **ret_slot,
+		   ca_err *err)
+{
+	cached_stmt *slot = NULL, *victim = NULL;
+	bool in_use = false;
+	for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+		cached_stmt *e = &c->cache[i];
+		if (e->sql && strcmp(e->sql, sql) == 0) {
+			if (e->busy) {
+				in_use = true;
+				continue;
+			}
+			slot = e;
+			break;
+		}
+		if (e->busy)
+			continue;
+		if (!victim || !e->sql || (victim->sql && e->used < victim->used))
+			victim = e;
+	}
+	if (slot) {
+		slot->used = ++c->tick;
+		slot->busy = true;
+		*ret = slot->st;
+		*ret_owned = false;
+		*ret_slot = slot;
+		return 0;
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return db_error(c, rc, sql, err);
+	}
+	if (!st) /* only whitespace or a comment: nothing to run */
+		return ca_err_set(err, CA_EINVAL, "sql", "empty SQL statement");
+	char *copy = in_use || !victim ? NULL : strdup(sql);
+	if (!copy) {
+		/* Not cacheable (duplicate in use, cache full of busy statements,
+		 * or no memory for the key): run it uncached, which is correct,
+		 * only slower. */
+		*ret = st;
+		*ret_owned = true;
+		*ret_slot = NULL;
+		return 0;
+	}
+	sqlite3_finalize(victim->st);
+	free(victim->sql);
+	victim->sql = copy;
+	victim->st = st;
+	victim->used = ++c->tick;
+	victim->busy = true;
+	*ret = st;
+	*ret_owned = false;
+	*ret_slot = victim;
+	return 0;
+}
+
+static void release(sqlite3_stmt *st, bool owned, cached_stmt *slot)
+{
+	if (owned) {
+		sqlite3_finalize(st);
+		return;
+	}
+	/* Reset at once: a statement left mid-step would hold its read
+	 * transaction open and pin the WAL. */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	slot->busy = false;
+}
+
+static int bind(conn *c, sqlite3_stmt *st, const char *sql, const ca_sql_param *p, size_t n, ca_err *err)
+{
+	if (n != (size_t)sqlite3_bind_parameter_count(st))
+		return ca_err_set(err, CA_EINVAL, "sql", "statement expects %d parameters, got %zu (in \"%.80s\")",
+				  sqlite3_bind_parameter_count(st), n, sql);
+	for (size_t i = 0; i < n; i++) {
+		int idx = (int)i + 1, rc;
+		switch (p[i].type) {
+		case CA_SQL_INT:
+			rc = sqlite3_bind_int64(st, idx, p[i].i);
+			break;
+		case CA_SQL_REAL:
+			rc = sqlite3_bind_double(st, idx, p[i].r);
+			break;
+		case CA_SQL_TEXT:
+			/* STATIC is safe: the string is borrowed for the call and
+			 * the bindings are cleared before we return. */
+			rc = p[i].s ? sqlite3_bind_text(st, idx, p[i].s, -1, SQLITE_STATIC)
+				    : sqlite3_bind_null(st, idx);
+			break;
+		case CA_SQL_NULL:
+		default:
+			rc = sqlite3_bind_null(st, idx);
+			break;
+		}
+		if (rc != SQLITE_OK)
+			return db_error(c, rc, sql, err);
+	}
+	return 0;
+}
+
+/* Runs `sql`; with fn, hands each row to it until it returns nonzero. */
+static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql_row_fn fn, void *ud,
+	       ca_err *err)
+{
+	/* BEGIN takes the write lock up front: a deferred transaction that
+	 * reads and then writes cannot wait out a concurrent writer (SQLite
+	 * returns SQLITE_BUSY at once to avoid deadlock), while BEGIN IMMEDIATE
+	 * honours busy_timeout. This is the one dialect rewrite this driver does. */
+	if (strcmp(sql, "BEGIN") == 0)
+		sql = "BEGIN IMMEDIATE";
+	sqlite3_stmt *st;
+	bool owned;
+	cached_stmt *slot;
+	int r = prepare(c, sql, &st, &owned, &slot, err);
+	if (r)
+		return r;
+	r = bind(c, st, sql, p, n, err);
+	const char **names = NULL, **text = NULL;
+	ca_sql_type *types = NULL;
+	size_t ncol = (size_t)sqlite3_column_count(st);
+	if (!r && fn && ncol) {
+		names = calloc(ncol, sizeof(*names));
+		text = calloc(ncol, sizeof(*text));
+		types = calloc(ncol, sizeof(*types));
+		if (!names || !text || !types)
+			r = ca_err_set(err, CA_ENOMEM, "sql", "out of memory running \"%.80s\"", sql);
+		for (size_t i = 0; !r && i < ncol; i++)
+			names[i] = sqlite3_column_name(st, (int)i);
+	}
+	while (!r) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			r = db_error(c, rc, sql, err);
+			break;
+		}
+		if (!fn)
+			continue;
+		for (size_t i = 0; i < ncol; i++) {
+			/* The type first: reading the text converts the value. */
+			switch (sqlite3_column_type(st, (int)i)) {
+			case SQLITE_INTEGER:
+				types[i] = CA_SQL_INT;
+				break;
+			case SQLITE_FLOAT:
+				types[i] = CA_SQL_REAL;
+				break;
+			case SQLITE_NULL:
+				types[i] = CA_SQL_NULL;
+				break;
+			default:
+				types[i] = CA_SQL_TEXT;
+				break;
+			}
+			text[i] = (const char *)sqlite3_column_text(st, (int)i);
+			if (!text[i] && types[i] != CA_SQL_NULL) {
+				r = ca_err_set(err, CA_ENOMEM, "sql", "out of memory reading a row of \"%.80s\"", sql);
+				break;
+			}
+		}
+		if (r)
+			break;
+		ca_sql_row row = { .n = ncol, .names = names, .text = text, .types = types };
+		if (fn(&row, ud) != 0)
+			break;
+	}
+	if (!r)
+		c->changes = sqlite3_changes64(c->db);
+	free(names);
+	free(text);
+	free(types);
+	release(st, owned, slot);
+	return r;
+}
+
+static int sq_exec(void *p, const char *sql, const ca_sql_param *params, size_t n, ca_err *err)
+{
+	return run(p, sql, params, n, NULL, NULL, err);
+}
+
+static int sq_query(void *p, const char *sql, const ca_sql_param *params, size_t n, ca_sql_row_fn fn,
+		    void *ud, ca_err *err)
+{
+	return run(p, sql, params, n, fn, ud, err);
+}
+
+static int64_t sq_changes(void *p)
+{
+	return ((conn *)p)->changes;
+}
+
+static int sq_exec_script(void *p, const char *sql, ca_err *err)
+{
+	conn *c = p;
+	char *msg = NULL;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		return 0;
+	int r = ca_err_set(err, map_code(sqlite3_extended_errcode(c->db)), "sqlite", "sqlite: %s",
+			   msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return r;
+}
+
+const ca_sql_driver ca_sqlite_driver = {
+	.version = CA_SQL_DRIVER_VERSION,
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.exec = sq_exec,
+	.query = sq_query,
+	.changes = sq_changes,
+	.exec_script = sq_exec_script,
+};

@@ -1,1 +1,1768 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The repository: every table of the case agent behind typed calls, written
+ * once in portable SQL over the driver interface so each backend passes the
+ * same contract tests. It validates records at the door (clear errors naming
+ * the record and key, nothing half-written), hands out ids from the counter
+ * table inside the writing transaction, and makes every multi-statement call
+ * atomic on its own: a savepoint inside the caller's transaction, or a short
+ * transaction of its own in autocommit. SQL text is fixed; the only names
+ * ever spliced into it are case columns taken from model.h's standard field
+ * list, never from the caller's string.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store.h"
+#include "model.h"
+
+struct ca_store {
+	const ca_sql_driver *drv;
+	void *conn;
+	int schema_version;
+	bool in_tx;   /* the caller's ca_store_begin is open */
+	int op_depth; /* nesting of the repository's own atomic sections */
+};
+
+/* ---- level 1 parameter constructors ---- */
+
+ca_sql_param ca_sql_int(int64_t v)
+{
+	return (ca_sql_param){ .type = CA_SQL_INT, .i = v };
+}
+
+ca_sql_param ca_sql_real(double v)
+{
+	return (ca_sql_param){ .type = CA_SQL_REAL, .r = v };
+}
+
+ca_sql_param ca_sql_null(void)
+{
+	return (ca_sql_param){ .type = CA_SQL_NULL };
+}
+
+ca_sql_param ca_sql_text(const char *s)
+{
+	return s ? (ca_sql_param){ .type = CA_SQL_TEXT, .s = s } : ca_sql_null();
+}
+
+/* ---- small helpers ---- */
+
+/*
+ * RFC 3629 well-formedness. Our own, not text.h's, because the store's
+ * declared dependencies are base and model; jansson only validates while
+ * copying, and cannot tell bad input from a failed allocation.
+ */
+static bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		unsigned c = *p;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		size_t len;
+		uint32_t cp, min;
+		if ((c & 0xE0) == 0xC0) {
+			len = 2, cp = c & 0x1F, min = 0x80;
+		} else if ((c & 0xF0) == 0xE0) {
+			len = 3, cp = c & 0x0F, min = 0x800;
+		} else if ((c & 0xF8) == 0xF0) {
+			len = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if ((size_t)(end - p) < len)
+			return false;
+		for (size_t i = 1; i < len; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+/* A text input: present and non-empty when required, valid UTF-8 always. */
+static int check_str(const char *v, bool required, const char *what, const char *key, ca_err *err)
+{
+	if (!v || (required && !*v))
+		return required ? ca_err_set(err, CA_EINVAL, key, "%s: %s is required", what, key) : 0;
+	if (!utf8_valid(v, strlen(v)))
+		return ca_err_set(err, CA_EUTF8, key, "%s: %s is not valid UTF-8", what, key);
+	return 0;
+}
+
+static bool one_of(const char *v, const char *const *list, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		if (strcmp(v, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static void now_iso(char out[static 21])
+{
+	ca_time_iso(ca_time_now(), out);
+}
+
+static int enomem(ca_err *err, const char *what)
+{
+	return ca_err_set(err, CA_ENOMEM, NULL, "%s: out of memory", what);
+}
+
+/* Compact JSON text of any value; caller frees. NULL only on ENOMEM. */
+static char *dump(const json_t *j)
+{
+	return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* ---- driver calls, with the record named in any failure ---- */
+
+static int wrap(ca_err *err, int r, const char *what, const ca_err *e)
+{
+	return ca_err_set(err, r, e->where, "%s: %s", what, e->message[0] ? e->message : ca_strerror(r));
+}
+
+static int db_exec(ca_store *s, const char *what, const char *sql, const ca_sql_param *p, size_t n,
+		   ca_err *err)
+{
+	ca_err e;
+	ca_err_clear(&e);
+	int r = s->drv->exec(s->conn, sql, p, n, &e);
+	return r ? wrap(err, r, what, &e) : 0;
+}
+
+static int db_query(ca_store *s, const char *what, const char *sql, const ca_sql_param *p, size_t n,
+		    ca_sql_row_fn fn, void *ud, ca_err *err)
+{
+	ca_err e;
+	ca_err_clear(&e);
+	int r = s->drv->query(s->conn, sql, p, n, fn, ud, &e);
+	return r ? wrap(err, r, what, &e) : 0;
+}
+
+/* One result cell as JSON: integers, reals, strings, null. */
+static int cell(const ca_sql_row *row, size_t i, json_t **ret)
+{
+	const char *t = row->text[i];
+	json_t *v = NULL;
+	int64_t iv;
+	double dv;
+	switch (row->types[i]) {
+	case CA_SQL_NULL:
+		v = json_null();
+		break;
+	case CA_SQL_INT:
+		if (ca_parse_i64(t, &iv) < 0)
+			return CA_EDB;
+		v = json_integer(iv);
+		break;
+	case CA_SQL_REAL:
+		if (ca_parse_double(t, &dv) < 0)
+			return CA_EDB;
+		v = json_real(dv);
+		break;
+	case CA_SQL_TEXT:
+	default:
+		v = json_string(t);
+		if (!v && !utf8_valid(t, strlen(t)))
+			return CA_EUTF8;
+		break;
+	}
+	if (!v)
+		return CA_ENOMEM;
+	*ret = v;
+	return 0;
+}
+
+typedef struct rows_ctx {
+	json_t *arr;
+	int rc;
+} rows_ctx;
+
+static int collect_row(const ca_sql_row *row, void *ud)
+{
+	rows_ctx *c = ud;
+	json_t *o = json_object();
+	if (!o) {
+		c->rc = CA_ENOMEM;
+		return 1;
+	}
+	for (size_t i = 0; i < row->n; i++) {
+		json_t *v;
+		int r = cell(row, i, &v);
+		if (!r && json_object_set_new(o, row->names[i], v) < 0)
+			r = CA_ENOMEM;
+		if (r) {
+			c->rc = r;
+			json_decref(o);
+			return 1;
+		}
+	}
+	if (json_array_append_new(c->arr, o) < 0) {
+		c->rc = CA_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+/* All rows as an array of objects keyed by column name (new reference). */
+static int db_rows(ca_store *s, const char *what, const char *sql, const ca_sql_param *p, size_t n,
+		   json_t **ret, ca_err *err)
+{
+	rows_ctx c = { .arr = json_array() };
+	if (!c.arr)
+		return enomem(err, what);
+	int r = db_query(s, what, sql, p, n, collect_row, &c, err);
+	if (!r && c.rc) {
+		r = c.rc == CA_ENOMEM ? enomem(err, what)
+				      : ca_err_set(err, c.rc, NULL, "%s: a stored value is not readable (%s)", what,
+						   ca_strerror(c.rc));
+	}
+	if (r) {
+		json_decref(c.arr);
+		return r;
+	}
+	*ret = c.arr;
+	return 0;
+}
+
+/* The first row's first columns as heap strings; NULL for SQL NULL. */
+#define FIRST_MAX 2
+typedef struct first_row {
+	bool found;
+	int rc;
+	char *v[FIRST_MAX];
+} first_row;
+
+static void first_row_done(first_row *f)
+{
+	for (size_t i = 0; i < FIRST_MAX; i++)
+		free(f->v[i]);
+}
+
+static int take_first(const ca_sql_row *row, void *ud)
+{
+	first_row *f = ud;
+	f->found = true;
+	for (size_t i = 0; i < row->n && i < FIRST_MAX; i++) {
+		if (!row->text[i])
+			continue;
+		f->v[i] = strdup(row->text[i]);
+		if (!f->v[i]) {
+			f->rc = CA_ENOMEM;
+			break;
+		}
+	}
+	return 1;
+}
+
+static int db_first(ca_store *s, const char *what, const char *sql, const ca_sql_param *p, size_t n,
+		    first_row *f, ca_err *err)
+{
+	*f = (first_row){ .found = false };
+	int r = db_query(s, what, sql, p, n, take_first, f, err);
+	if (!r && f->rc)
+		r = enomem(err, what);
+	if (r)
+		first_row_done(f);
+	return r;
+}
+
+/* First column of the first row as an integer; *found false when no row. */
+static int db_i64(ca_store *s, const char *what, const char *sql, const ca_sql_param *p, size_t n,
+		  int64_t *ret, bool *found, ca_err *err)
+{
+	first_row f;
+	int r = db_first(s, what, sql, p, n, &f, err);
+	if (r)
+		return r;
+	*found = f.found;
+	if (f.found && (!f.v[0] || ca_parse_i64(f.v[0], ret) < 0))
+		r = ca_err_set(err, CA_EDB, NULL, "%s: expected a number from the database, got '%s'", what,
+			       f.v[0] ? f.v[0] : "NULL");
+	first_row_done(&f);
+	return r;
+}
+
+/* First column of the first row as a heap string (NULL for SQL NULL). */
+static int db_str(ca_store *s, const char *what, const char *sql, const ca_sql_param *p, size_t n,
+		  char **ret, bool *found, ca_err *err)
+{
+	first_row f;
+	int r = db_first(s, what, sql, p, n, &f, err);
+	if (r)
+		return r;
+	*found = f.found;
+	*ret = f.v[0];
+	f.v[0] = NULL;
+	first_row_done(&f);
+	return 0;
+}
+
+/* ---- atomic sections ---- */
+
+/*
+ * Makes one repository call all-or-nothing. Inside the caller's transaction a
+ * savepoint, so a failed call leaves the caller's earlier work intact (and,
+ * on PostgreSQL, the transaction usable); in autocommit a transaction of its
+ * own. Nested sections join the outer one.
+ */
+static int op_begin(ca_store *s, const char *what, ca_err *err)
+{
+	if (s->op_depth++ > 0)
+		return 0;
+	int r = db_exec(s, what, s->in_tx ? "SAVEPOINT ca_op" : "BEGIN", NULL, 0, err);
+	if (r)
+		s->op_depth = 0;
+	return r;
+}
+
+static int op_end(ca_store *s, int r, const char *what, ca_err *err)
+{
+	if (--s->op_depth > 0)
+		return r;
+	if (!r) {
+		r = db_exec(s, what, s->in_tx ? "RELEASE SAVEPOINT ca_op" : "COMMIT", NULL, 0, err);
+		if (!r)
+			return 0;
+	}
+	/* The first failure is the one to report; undoing it cannot add a
+	 * better reason. */
+	ca_err ignored;
+	ca_err_clear(&ignored);
+	if (s->in_tx) {
+		(void)s->drv->exec(s->conn, "ROLLBACK TO SAVEPOINT ca_op", NULL, 0, &ignored);
+		(void)s->drv->exec(s->conn, "RELEASE SAVEPOINT ca_op", NULL, 0, &ignored);
+	} else {
+		(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
+	}
+	return r;
+}
+
+/* Next id of a numbered record; call inside an atomic section. */
+static int next_id(ca_store *s, const char *what, const char *counter, int64_t *ret, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_text(counter) };
+	bool found;
+	int r = db_i64(s, what, "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", p, 1, ret,
+		       &found, err);
+	if (!r && !found)
+		r = ca_err_set(err, CA_EDB, "counter", "%s: id counter '%s' is missing from the database", what,
+			       counter);
+	return r;
+}
+
+/* Parse a column that holds JSON text back into JSON, in place. */
+static int parse_col(json_t *obj, const char *key, const char *what, ca_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_string(v))
+		return 0;
+	json_error_t je;
+	json_t *j = json_loads(json_string_value(v), JSON_DECODE_ANY, &je);
+	if (!j)
+		return ca_err_set(err, CA_EPARSE, key, "%s: stored %s is not JSON: %s", what, key, je.text);
+	if (json_object_set_new(obj, key, j) < 0)
+		return enomem(err, what);
+	return 0;
+}
+
+static int parse_col_all(json_t *arr, const char *key, const char *what, ca_err *err)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o) {
+		int r = parse_col(o, key, what, err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int case_exists(ca_store *s, const char *what, int64_t id, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_int(id) };
+	int64_t v;
+	bool found;
+	int r = db_i64(s, what, "SELECT id FROM case_record WHERE id = ?", p, 1, &v, &found, err);
+	if (!r && !found)
+		r = ca_err_set(err, CA_ENOTFOUND, "case_id", "case %lld not found", (long long)id);
+	return r;
+}
+
+/* ---- open, close, transactions ---- */
+
+int ca_store_open_with(const ca_sql_driver *drv, const char *dsn, ca_store **ret, ca_err *err)
+{
+	if (!drv || drv->version != CA_SQL_DRIVER_VERSION)
+		return ca_err_set(err, CA_EUNSUPPORTED, "driver",
+				  "store driver '%s' speaks interface version %u; this build needs %d",
+				  drv && drv->name ? drv->name : "?", drv ? drv->version : 0u, CA_SQL_DRIVER_VERSION);
+	ca_store *s = calloc(1, sizeof(*s));
+	if (!s)
+		return enomem(err, "opening the store");
+	s->drv = drv;
+	int r = drv->open(dsn, &s->conn, err);
+	if (!r)
+		r = ca_store_migrate(drv, s->conn, &s->schema_version, err);
+	if (r) {
+		ca_store_close(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int ca_store_open(const char *path, ca_store **ret, ca_err *err)
+{
+	return ca_store_open_with(&ca_sqlite_driver, path, ret, err);
+}
+
+void ca_store_close(ca_store *s)
+{
+	if (!s)
+		return;
+	ca_store_rollback(s);
+	if (s->conn)
+		s->drv->close(s->conn);
+	free(s);
+}
+
+int ca_store_schema_version(ca_store *s)
+{
+	return s->schema_version;
+}
+
+int ca_store_begin(ca_store *s, ca_err *err)
+{
+	if (s->in_tx)
+		return ca_err_set(err, CA_ESTATE, "transaction", "a transaction is already open on this store");
+	int r = db_exec(s, "begin transaction", "BEGIN", NULL, 0, err);
+	if (!r)
+		s->in_tx = true;
+	return r;
+}
+
+int ca_store_commit(ca_store *s, ca_err *err)
+{
+	if (!s->in_tx)
+		return ca_err_set(err, CA_ESTATE, "transaction", "commit without an open transaction");
+	int r = db_exec(s, "commit", "COMMIT", NULL, 0, err);
+	if (r) {
+		/* A failed commit writes nothing, and says so by ending the
+		 * transaction rather than leaving it half-open. */
+		ca_store_rollback(s);
+		return r;
+	}
+	s->in_tx = false;
+	return 0;
+}
+
+void ca_store_rollback(ca_store *s)
+{
+	if (!s || !s->in_tx)
+		return;
+	/* Nothing useful can be done when ROLLBACK itself fails: the backend
+	 * ends the transaction on its own (SQLite on error, PostgreSQL on
+	 * disconnect). */
+	ca_err ignored;
+	ca_err_clear(&ignored);
+	(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
+	s->in_tx = false;
+}
+
+/* ---- settings ---- */
+
+int ca_store_settings_get(ca_store *s, char **ret, ca_err *err)
+{
+	char *body = NULL;
+	bool found;
+	int r = db_str(s, "settings", "SELECT body FROM settings WHERE id = 1", NULL, 0, &body, &found, err);
+	if (r)
+		return r;
+	if (!found || !body) {
+		free(body);
+		return ca_err_set(err, CA_ENOTFOUND, "settings", "settings have not been imported yet");
+	}
+	*ret = body;
+	return 0;
+}
+
+int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err)
+{
+	if (!json_text)
+		return ca_err_set(err, CA_EINVAL, "settings", "settings: no document given");
+	json_error_t je;
+	json_t *j = json_loads(json_text, 0, &je);
+	if (!j)
+		return ca_err_set(err, CA_EPARSE, "settings", "settings: line %d column %d: %s", je.line, je.column,
+				  je.text);
+	json_decref(j);
+	char at[21];
+	now_iso(at);
+	ca_sql_param p[] = { ca_sql_text(json_text), ca_sql_text(at) };
+	return db_exec(s, "settings",
+		       "INSERT INTO settings (id, body, updated_at) VALUES (1, ?, ?) "
+		       "ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+		       p, CA_ARRAY_SIZE(p), err);
+}
+
+/* ---- directory ---- */
+
+#define DIR_MAX_COLS 7
+
+typedef struct dir_kind {
+	const char *kind;
+	const char *name_key;
+	const char *cols[DIR_MAX_COLS]; /* cols[0] is "id"; order of the SQL below */
+	size_t ncols;
+	const char *json_col; /* column holding a JSON array, or NULL */
+	const char *upsert;
+	const char *get;
+	const char *list;
+} dir_kind;
+
+/* Upserts replace the whole record: a key left out of the new version is
+ * NULL afterwards, as store.h promises. */
+static const dir_kind dir_kinds[] = {
+	{ "contact", "full_name",
+	  { "id", "full_name", "email", "phone", "username", "account_number", "account_id" }, 7, NULL,
+	  "INSERT INTO contact (id, full_name, email, phone, username, account_number, account_id) "
+	  "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, "
+	  "email = excluded.email, phone = excluded.phone, username = excluded.username, "
+	  "account_number = excluded.account_number, account_id = excluded.account_id",
+	  "SELECT id, full_name, email, phone, username, account_number, account_id FROM contact WHERE id = ?",
+	  "SELECT id, full_name, email, phone, username, account_number, account_id FROM contact ORDER BY id" },
+	{ "account", "name", { "id", "name", "account_number", "email", "phone" }, 5, NULL,
+	  "INSERT INTO account (id, name, account_number, email, phone) VALUES (?, ?, ?, ?, ?) "
+	  "ON CONFLICT (id) DO UPDATE SET name = excluded.name, account_number = excluded.account_number, "
+	  "email = excluded.email, phone = excluded.phone",
+	  "SELECT id, name, account_number, email, phone FROM account WHERE id = ?",
+	  "SELECT id, name, account_number, email, phone FROM account ORDER BY id" },
+	{ "product", "name", { "id", "name", "aliases", "product_number" }, 4, "aliases",
+	  "INSERT INTO product (id, name, aliases, product_number) VALUES (?, ?, ?, ?) "
+	  "ON CONFLICT (id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases, "
+	  "product_number = excluded.product_number",
+	  "SELECT id, name, aliases, product_number FROM product WHERE id = ?",
+	  "SELECT id, name, aliases, product_number FROM product ORDER BY id" },
+	{ "subject", "name", { "id", "name", "parent_id" }, 3, NULL,
+	  "INSERT INTO subject (id, name, parent_id) VALUES (?, ?, ?) "
+	  "ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id",
+	  "SELECT id, name, parent_id FROM subject WHERE id = ?",
+	  "SELECT id, name, parent_id FROM subject ORDER BY id" },
+};
+
+static int find_kind(const char *kind, const dir_kind **ret, ca_err *err)
+{
+	for (size_t i = 0; kind && i < CA_ARRAY_SIZE(dir_kinds); i++) {
+		if (strcmp(dir_kinds[i].kind, kind) == 0) {
+			*ret = &dir_kinds[i];
+			return 0;
+		}
+	}
+	return ca_err_set(err, CA_EINVAL, "kind", "unknown directory kind '%s' (contact, account, product, subject)",
+			  kind ? kind : "(null)");
+}
+
+static int col_index(const dir_kind *k, const char *key)
+{
+	for (size_t i = 0; i < k->ncols; i++)
+		if (strcmp(k->cols[i], key) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Directory records round-trip as given: a NULL column is an absent key. */
+static int dir_record(json_t *row, const dir_kind *k, const char *what, ca_err *err)
+{
+	const char *key;
+	json_t *v, *tmp;
+	json_object_foreach_safe(row, tmp, key, v) {
+		if (json_is_null(v))
+			json_object_del(row, key);
+	}
+	return k->json_col ? parse_col(row, k->json_col, what, err) : 0;
+}
+
+int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err)
+{
+	const dir_kind *k;
+	int r = find_kind(kind, &k, err);
+	if (r)
+		return r;
+	if (!json_is_object(rec))
+		return ca_err_set(err, CA_EINVAL, kind, "%s record is not a JSON object", kind);
+	const char *id = ca_json_str(rec, "id");
+	if (ca_str_empty(id))
+		return ca_err_set(err, CA_EINVAL, "id", "%s record: \"id\" is required (a non-empty string)", kind);
+	const char *name = ca_json_str(rec, k->name_key);
+	if (ca_str_empty(name))
+		return ca_err_set(err, CA_EINVAL, k->name_key, "%s '%s': \"%s\" is required (a non-empty string)",
+				  kind, id, k->name_key);
+
+	ca_sql_param p[DIR_MAX_COLS];
+	for (size_t i = 0; i < k->ncols; i++)
+		p[i] = ca_sql_null();
+	char *json_text = NULL;
+	const char *key;
+	json_t *v;
+	/* jansson's iterator wants a mutable object; it is only read here. */
+	json_object_foreach((json_t *)rec, key, v) {
+		int ci = col_index(k, key);
+		if (ci < 0) {
+			r = ca_err_set(err, CA_EINVAL, key, "%s '%s': unknown key '%s'", kind, id, key);
+			break;
+		}
+		if (json_is_null(v))
+			continue;
+		if (k->json_col && strcmp(key, k->json_col) == 0) {
+			bool ok = json_is_array(v);
+			size_t i;
+			json_t *e;
+			json_array_foreach(v, i, e) {
+				ok = ok && json_is_string(e);
+			}
+			if (!ok) {
+				r = ca_err_set(err, CA_EINVAL, key, "%s '%s': \"%s\" must be an array of strings", kind,
+					       id, key);
+				break;
+			}
+			json_text = dump(v);
+			if (!json_text) {
+				r = ca_err_set(err, CA_ENOMEM, key, "%s '%s': out of memory", kind, id);
+				break;
+			}
+			p[ci] = ca_sql_text(json_text);
+			continue;
+		}
+		if (!json_is_string(v)) {
+			r = ca_err_set(err, CA_EINVAL, key, "%s '%s': \"%s\" must be a string or null", kind, id, key);
+			break;
+		}
+		p[ci] = ca_sql_text(json_string_value(v));
+	}
+	if (!r) {
+		char what[160];
+		snprintf(what, sizeof(what), "%s '%s'", kind, id);
+		r = db_exec(s, what, k->upsert, p, k->ncols, err);
+	}
+	free(json_text);
+	return r;
+}
+
+int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err)
+{
+	const dir_kind *k;
+	int r = find_kind(kind, &k, err);
+	if (r)
+		return r;
+	if (ca_str_empty(id))
+		return ca_err_set(err, CA_EINVAL, "id", "%s: no id given", kind);
+	char what[160];
+	snprintf(what, sizeof(what), "%s '%s'", kind, id);
+	ca_sql_param p[] = { ca_sql_text(id) };
+	json_t *rows;
+	r = db_rows(s, what, k->get, p, 1, &rows, err);
+	if (r)
+		return r;
+	json_t *row = json_array_get(rows, 0);
+	if (!row)
+		r = ca_err_set(err, CA_ENOTFOUND, "id", "%s not found", what);
+	else
+		r = dir_record(row, k, what, err);
+	if (!r)
+		*ret = json_incref(row);
+	json_decref(rows);
+	return r;
+}
+
+int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err *err)
+{
+	const dir_kind *k;
+	int r = find_kind(kind, &k, err);
+	if (r)
+		return r;
+	json_t *rows;
+	r = db_rows(s, kind, k->list, NULL, 0, &rows, err);
+	if (r)
+		return r;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		r = dir_record(row, k, kind, err);
+		if (r) {
+			json_decref(rows);
+			return r;
+		}
+	}
+	*ret = rows;
+	return 0;
+}
+
+/* ---- cases ---- */
+
+/* Columns the store manages itself; a field of that name would shadow them. */
+static const char *const case_reserved[] = { "id", "version", "conversation_id", "created_at", "updated_at" };
+
+/*
+ * The case_record column for a standard field, from model.h's fixed list —
+ * the pointer returned is that list's, never the caller's string, and is
+ * checked to be a plain identifier before it goes into SQL.
+ */
+static const char *standard_column(const char *field)
+{
+	if (!ca_case_is_standard_field(field))
+		return NULL;
+	for (size_t i = 0; i < ca_case_standard_field_count; i++) {
+		const char *c = ca_case_standard_fields[i];
+		if (strcmp(c, field) != 0)
+			continue;
+		if (!*c || strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(c))
+			return NULL;
+		return c;
+	}
+	return NULL;
+}
+
+static int check_field_name(int64_t case_id, const char *field, ca_err *err)
+{
+	if (ca_str_empty(field))
+		return ca_err_set(err, CA_EINVAL, "field", "case %lld: no field name given", (long long)case_id);
+	size_t n = strlen(field);
+	bool ctl = false;
+	for (size_t i = 0; i < n; i++)
+		ctl = ctl || (unsigned char)field[i] < 0x20 || field[i] == 0x7f;
+	if (n > 128 || ctl || !utf8_valid(field, n))
+		return ca_err_set(err, CA_EINVAL, "field",
+				  "case %lld: field name is not a name (control characters, bad UTF-8 or over 128 bytes)",
+				  (long long)case_id);
+	if (one_of(field, case_reserved, CA_ARRAY_SIZE(case_reserved)))
+		return ca_err_set(err, CA_EINVAL, field, "case %lld: field '%s' is managed by the store", (long long)case_id,
+				  field);
+	return 0;
+}
+
+/* One case row plus its custom fields, as the case JSON of store.h. */
+static int case_json(json_t *row, json_t *customs, json_t **ret)
+{
+	json_t *c = json_object(), *fields = json_object();
+	if (!c || !fields) {
+		json_decref(c);
+		json_decref(fields);
+		return CA_ENOMEM;
+	}
+	static const char *const top[] = { "id", "ticket_number", "version", "conversation_id", "origin",
+					   "created_at", "updated_at" };
+	int bad = 0;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(top); i++) {
+		json_t *v = json_object_get(row, top[i]);
+		bad |= json_object_set(c, top[i], v ? v : json_null());
+	}
+	for (size_t i = 0; i < ca_case_standard_field_count; i++) {
+		json_t *v = json_object_get(row, ca_case_standard_fields[i]);
+		if (json_is_string(v))
+			bad |= json_object_set(fields, ca_case_standard_fields[i], v);
+	}
+	size_t i;
+	json_t *cf;
+	json_array_foreach(customs, i, cf) {
+		const char *f = ca_json_str(cf, "field");
+		json_t *v = json_object_get(cf, "value");
+		if (f && v)
+			bad |= json_object_set(fields, f, v);
+	}
+	bad |= json_object_set_new(c, "fields", fields);
+	if (bad) {
+		json_decref(c);
+		return CA_ENOMEM;
+	}
+	*ret = c;
+	return 0;
+}
+
+int ca_store_case_get_id(ca_store *s, int64_t id, json_t **ret, ca_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "case %lld", (long long)id);
+	ca_sql_param p[] = { ca_sql_int(id) };
+	json_t *rows = NULL, *customs = NULL;
+	int r = db_rows(s, what, "SELECT * FROM case_record WHERE id = ?", p, 1, &rows, err);
+	if (!r && json_array_size(rows) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "id", "case %lld not found", (long long)id);
+	if (!r)
+		r = db_rows(s, what, "SELECT field, value FROM case_custom_field WHERE case_id = ? ORDER BY field", p,
+			    1, &customs, err);
+	json_t *c = NULL;
+	if (!r && case_json(json_array_get(rows, 0), customs, &c) < 0)
+		r = enomem(err, what);
+	json_decref(rows);
+	json_decref(customs);
+	if (!r)
+		*ret = c;
+	return r;
+}
+
+int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_err *err)
+{
+	if (ca_str_empty(id_or_ticket))
+		return ca_err_set(err, CA_EINVAL, "case", "no case id or ticket number given");
+	/* Ticket first: an imported ticket number may itself be all digits. */
+	ca_sql_param p[] = { ca_sql_text(id_or_ticket) };
+	int64_t id;
+	bool found;
+	int r = db_i64(s, "case", "SELECT id FROM case_record WHERE ticket_number = ?", p, 1, &id, &found, err);
+	if (r)
+		return r;
+	if (!found && ca_parse_i64(id_or_ticket, &id) < 0)
+		return ca_err_set(err, CA_ENOTFOUND, "case", "case '%s' not found", id_or_ticket);
+	return ca_store_case_get_id(s, id, ret, err);
+}
+
+int ca_store_case_create(ca_store *s, const char *origin, const char *conversation_id, int64_t *ret_id,
+			 char **ret_ticket, ca_err *err)
+{
+	int r = check_str(origin, false, "new case", "origin", err);
+	if (!r)
+		r = check_str(conversation_id, false, "new case", "conversation_id", err);
+	if (r)
+		return r;
+	r = op_begin(s, "new case", err);
+	if (r)
+		return r;
+	int64_t id;
+	ca_buf ticket;
+	ca_buf_init(&ticket);
+	r = next_id(s, "new case", "case", &id, err);
+	if (!r && ca_buf_printf(&ticket, "CAS-%05lld", (long long)id) < 0)
+		r = enomem(err, "new case");
+	if (!r) {
+		/* A hand-imported ticket may hold the number already. */
+		ca_sql_param q[] = { ca_sql_text(ticket.data) };
+		int64_t other;
+		bool taken;
+		r = db_i64(s, "new case", "SELECT id FROM case_record WHERE ticket_number = ?", q, 1, &other, &taken,
+			   err);
+		if (!r && taken)
+			r = ca_err_set(err, CA_EEXIST, "ticket_number", "new case: ticket number %s is taken by case %lld",
+				       ticket.data, (long long)other);
+	}
+	if (!r) {
+		char at[21];
+		now_iso(at);
+		ca_sql_param p[] = { ca_sql_int(id), ca_sql_text(ticket.data), ca_sql_text(conversation_id),
+				     ca_sql_text(origin), ca_sql_text(at), ca_sql_text(at) };
+		r = db_exec(s, ticket.data,
+			    "INSERT INTO case_record (id, ticket_number, version, conversation_id, origin, status, "
+			    "created_at, updated_at) VALUES (?, ?, 1, ?, ?, 'active', ?, ?)",
+			    p, CA_ARRAY_SIZE(p), err);
+	}
+	r = op_end(s, r, "new case", err);
+	if (r) {
+		ca_buf_done(&ticket);
+		return r;
+	}
+	/* Cannot fail: the buffer already holds the ticket, so steal only
+	 * hands the pointer over. */
+	char *t = ret_ticket ? ca_buf_steal(&ticket) : NULL;
+	ca_buf_done(&ticket);
+	*ret_id = id;
+	if (ret_ticket)
+		*ret_ticket = t;
+	return 0;
+}
+
+int ca_store_case_list(ca_store *s, size_t limit, json_t **ret, ca_err *err)
+{
+	json_t *ids, *out = json_array();
+	if (!out)
+		return enomem(err, "case list");
+	ca_sql_param p[] = { ca_sql_int(limit > INT64_MAX ? INT64_MAX : (int64_t)limit) };
+	int r = limit ? db_rows(s, "case list", "SELECT id FROM case_record ORDER BY id DESC LIMIT ?", p, 1, &ids,
+				err)
+		      : db_rows(s, "case list", "SELECT id FROM case_record ORDER BY id DESC", NULL, 0, &ids, err);
+	if (r) {
+		json_decref(out);
+		return r;
+	}
+	size_t i;
+	json_t *row;
+	json_array_foreach(ids, i, row) {
+		json_t *c;
+		r = ca_store_case_get_id(s, json_integer_value(json_object_get(row, "id")), &c, err);
+		if (!r && json_array_append_new(out, c) < 0)
+			r = enomem(err, "case list");
+		if (r)
+			break;
+	}
+	json_decref(ids);
+	if (r) {
+		json_decref(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}
+
+int ca_store_case_count(ca_store *s, int64_t *ret, ca_err *err)
+{
+	int64_t n;
+	bool found;
+	int r = db_i64(s, "case count", "SELECT COUNT(*) FROM case_record", NULL, 0, &n, &found, err);
+	if (!r)
+		*ret = found ? n : 0;
+	return r;
+}
+
+static const char *const prov_sources[] = { "agent", "person", "arc", "import", "system" };
+static const char *const prov_keys[] = { "source", "actor", "confidence", "method", "evidence" };
+
+typedef struct prov {
+	const char *source, *actor, *method; /* borrowed from the JSON */
+	bool has_confidence;
+	double confidence;
+	char *evidence; /* JSON text, heap, or NULL */
+} prov;
+
+static int prov_parse(const json_t *j, const char *what, prov *pv, ca_err *err)
+{
+	*pv = (prov){ .source = NULL };
+	if (!json_is_object(j))
+		return ca_err_set(err, CA_EINVAL, "prov", "%s: provenance is required (an object with \"source\")", what);
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)j, key, v) { /* read only; jansson wants it mutable */
+		if (!one_of(key, prov_keys, CA_ARRAY_SIZE(prov_keys)))
+			return ca_err_set(err, CA_EINVAL, key, "%s: unknown provenance key '%s'", what, key);
+		if (json_is_null(v))
+			continue;
+		if (strcmp(key, "confidence") == 0) {
+			double c = json_number_value(v);
+			if (!json_is_number(v) || !(c >= 0.0 && c <= 1.0))
+				return ca_err_set(err, CA_EINVAL, key, "%s: confidence must be a number in [0, 1]", what);
+			pv->has_confidence = true;
+			pv->confidence = c;
+		} else if (strcmp(key, "evidence") == 0) {
+			if (!json_is_array(v))
+				return ca_err_set(err, CA_EINVAL, key, "%s: evidence must be an array", what);
+		} else if (!json_is_string(v)) {
+			return ca_err_set(err, CA_EINVAL, key, "%s: provenance \"%s\" must be a string", what, key);
+		}
+	}
+	pv->source = ca_json_str(j, "source");
+	pv->actor = ca_json_str(j, "actor");
+	pv->method = ca_json_str(j, "method");
+	if (!one_of(pv->source, prov_sources, CA_ARRAY_SIZE(prov_sources)))
+		return ca_err_set(err, CA_EINVAL, "source",
+				  "%s: provenance source '%s' is not one of agent, person, arc, import, system", what,
+				  pv->source ? pv->source : "(missing)");
+	json_t *ev = json_object_get(j, "evidence");
+	if (json_is_array(ev) && !(pv->evidence = dump(ev)))
+		return enomem(err, what);
+	return 0;
+}
+
+int ca_store_case_write(ca_store *s, int64_t case_id, const char *field, const char *value, const json_t *prov_j,
+			ca_err *err)
+{
+	int r = check_field_name(case_id, field, err);
+	if (r)
+		return r;
+	char what[192];
+	snprintf(what, sizeof(what), "case %lld field '%s'", (long long)case_id, field);
+	r = check_str(value, false, what, "value", err);
+	if (r)
+		return r;
+	prov pv;
+	r = prov_parse(prov_j, what, &pv, err);
+	if (r) {
+		free(pv.evidence);
+		return r;
+	}
+	const char *col = standard_column(field);
+	bool is_ticket = col && strcmp(col, "ticket_number") == 0;
+	if (is_ticket && ca_str_empty(value)) {
+		free(pv.evidence);
+		return ca_err_set(err, CA_EINVAL, field, "%s: the ticket number cannot be cleared", what);
+	}
+
+	ca_buf sql;
+	ca_buf_init(&sql);
+	char *old = NULL;
+	char at[21];
+	now_iso(at);
+	r = op_begin(s, what, err);
+	if (r) {
+		free(pv.evidence);
+		return r;
+	}
+	ca_sql_param pid[] = { ca_sql_int(case_id) };
+	bool found = false;
+	if (col) {
+		if (ca_buf_printf(&sql, "SELECT %s FROM case_record WHERE id = ?", col) < 0)
+			r = enomem(err, what);
+		if (!r)
+			r = db_str(s, what, sql.data, pid, 1, &old, &found, err);
+		if (!r && !found)
+			r = ca_err_set(err, CA_ENOTFOUND, "case_id", "case %lld not found", (long long)case_id);
+	} else {
+		r = case_exists(s, what, case_id, err);
+		ca_sql_param p[] = { ca_sql_int(case_id), ca_sql_text(field) };
+		if (!r)
+			r = db_str(s, what, "SELECT value FROM case_custom_field WHERE case_id = ? AND field = ?", p, 2,
+				   &old, &found, err);
+	}
+	if (!r && is_ticket) {
+		ca_sql_param p[] = { ca_sql_text(value), ca_sql_int(case_id) };
+		int64_t other;
+		bool taken;
+		r = db_i64(s, what, "SELECT id FROM case_record WHERE ticket_number = ? AND id <> ?", p, 2, &other,
+			   &taken, err);
+		if (!r && taken)
+			r = ca_err_set(err, CA_EEXIST, field, "%s: ticket number %s is taken by case %lld", what, value,
+				       (long long)other);
+	}
+	if (!r && col) {
+		ca_buf_reset(&sql);
+		if (ca_buf_printf(&sql, "UPDATE case_record SET %s = ?, updated_at = ? WHERE id = ?", col) < 0)
+			r = enomem(err, what);
+		ca_sql_param p[] = { ca_sql_text(value), ca_sql_text(at), ca_sql_int(case_id) };
+		if (!r)
+			r = db_exec(s, what, sql.data, p, 3, err);
+	} else if (!r) {
+		ca_sql_param p[] = { ca_sql_int(case_id), ca_sql_text(field), ca_sql_text(value) };
+		if (value)
+			r = db_exec(s, what,
+				    "INSERT INTO case_custom_field (case_id, field, value) VALUES (?, ?, ?) "
+				    "ON CONFLICT (case_id, field) DO UPDATE SET value = excluded.value",
+				    p, 3, err);
+		else
+			r = db_exec(s, what, "DELETE FROM case_custom_field WHERE case_id = ? AND field = ?", p, 2, err);
+		ca_sql_param q[] = { ca_sql_text(at), ca_sql_int(case_id) };
+		if (!r)
+			r = db_exec(s, what, "UPDATE case_record SET updated_at = ? WHERE id = ?", q, 2, err);
+	}
+	ca_sql_param conf = pv.has_confidence ? ca_sql_real(pv.confidence) : ca_sql_null();
+	if (!r) {
+		ca_sql_param p[] = { ca_sql_int(case_id), ca_sql_text(field), ca_sql_text(pv.source),
+				     ca_sql_text(pv.actor), conf, ca_sql_text(pv.method), ca_sql_text(pv.evidence),
+				     ca_sql_text(at) };
+		r = db_exec(s, what,
+			    "INSERT INTO field_provenance (case_id, field, source, actor, confidence, method, evidence, at) "
+			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, field) DO UPDATE SET "
+			    "source = excluded.source, actor = excluded.actor, confidence = excluded.confidence, "
+			    "method = excluded.method, evidence = excluded.evidence, at = excluded.at",
+			    p, CA_ARRAY_SIZE(p), err);
+	}
+	int64_t audit_id = 0;
+	if (!r)
+		r = next_id(s, what, "audit", &audit_id, err);
+	if (!r) {
+		ca_sql_param p[] = { ca_sql_int(audit_id), ca_sql_int(case_id), ca_sql_text(field), ca_sql_text(old),
+				     ca_sql_text(value), ca_sql_text(pv.source), ca_sql_text(pv.actor), conf,
+				     ca_sql_text(pv.method), ca_sql_text(pv.evidence), ca_sql_text(at) };
+		r = db_exec(s, what,
+			    "INSERT INTO audit (id, case_id, field, old_value, new_value, source, actor, confidence, "
+			    "method, evidence, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    p, CA_ARRAY_SIZE(p), err);
+	}
+	r = op_end(s, r, what, err);
+	free(old);
+	free(pv.evidence);
+	ca_buf_done(&sql);
+	return r;
+}
+
+int ca_store_case_bump_version(ca_store *s, int64_t case_id, int64_t expected, int64_t *ret_version, ca_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "case %lld", (long long)case_id);
+	char at[21];
+	now_iso(at);
+	ca_sql_param p[] = { ca_sql_text(at), ca_sql_int(case_id), ca_sql_int(expected) };
+	int r = db_exec(s, what, "UPDATE case_record SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+			p, 3, err);
+	if (r)
+		return r;
+	if (s->drv->changes(s->conn) == 1) {
+		*ret_version = expected + 1;
+		return 0;
+	}
+	ca_sql_param q[] = { ca_sql_int(case_id) };
+	int64_t now;
+	bool found;
+	r = db_i64(s, what, "SELECT version FROM case_record WHERE id = ?", q, 1, &now, &found, err);
+	if (r)
+		return r;
+	if (!found)
+		return ca_err_set(err, CA_ENOTFOUND, "case_id", "case %lld not found", (long long)case_id);
+	return ca_err_set(err, CA_ECONFLICT, "version",
+			  "case %lld is at version %lld, not %lld: it changed under us; recompute", (long long)case_id,
+			  (long long)now, (long long)expected);
+}
+
+int ca_store_case_provenance(ca_store *s, int64_t case_id, json_t **ret, ca_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "case %lld", (long long)case_id);
+	int r = case_exists(s, what, case_id, err);
+	if (r)
+		return r;
+	ca_sql_param p[] = { ca_sql_int(case_id) };
+	json_t *rows, *out = json_object();
+	if (!out)
+		return enomem(err, what);
+	r = db_rows(s, what,
+		    "SELECT field, source, actor, confidence, method, evidence, at FROM field_provenance "
+		    "WHERE case_id = ? ORDER BY field",
+		    p, 1, &rows, err);
+	if (r) {
+		json_decref(out);
+		return r;
+	}
+	r = parse_col_all(rows, "evidence", what, err);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		if (r)
+			break;
+		char *field = ca_strdup(ca_json_str(row, "field"));
+		if (!field) {
+			r = enomem(err, what);
+			break;
+		}
+		json_object_del(row, "field");
+		if (json_object_set(out, field, row) < 0)
+			r = enomem(err, what);
+		free(field);
+	}
+	json_decref(rows);
+	if (r) {
+		json_decref(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}
+
+int ca_store_audit_list(ca_store *s, int64_t case_id, json_t **ret, ca_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "case %lld", (long long)case_id);
+	int r = case_exists(s, what, case_id, err);
+	if (r)
+		return r;
+	ca_sql_param p[] = { ca_sql_int(case_id) };
+	json_t *rows = NULL;
+	r = db_rows(s, what,
+		    "SELECT id, field, old_value, new_value, source, actor, confidence, method, evidence, at "
+		    "FROM audit WHERE case_id = ? ORDER BY id",
+		    p, 1, &rows, err);
+	if (!r)
+		r = parse_col_all(rows, "evidence", what, err);
+	if (r) {
+		json_decref(rows);
+		return r;
+	}
+	*ret = rows;
+	return 0;
+}
+
+/* ---- conversations and messages ---- */
+
+static const char *const conv_states[] = { "open", "active", "waiting", "wrapup", "closed" };
+static const char *const case_links[] = { "agent", "person" };
+
+int ca_store_conversation_create(ca_store *s, const char *id, const char *channel, ca_err *err)
+{
+	int r = check_str(id, true, "new conversation", "id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "conversation '%s'", id);
+	r = check_str(channel, true, what, "channel", err);
+	if (!r)
+		r = op_begin(s, what, err);
+	if (r)
+		return r;
+	ca_sql_param q[] = { ca_sql_text(id) };
+	char *dummy = NULL;
+	bool found;
+	r = db_str(s, what, "SELECT id FROM conversation WHERE id = ?", q, 1, &dummy, &found, err);
+	free(dummy);
+	if (!r && found)
+		r = ca_err_set(err, CA_EEXIST, "id", "%s exists already", what);
+	if (!r) {
+		char at[21];
+		now_iso(at);
+		ca_sql_param p[] = { ca_sql_text(id), ca_sql_text(channel), ca_sql_text(at) };
+		r = db_exec(s, what,
+			    "INSERT INTO conversation (id, channel, state, opened_at, message_count) "
+			    "VALUES (?, ?, 'open', ?, 0)",
+			    p, 3, err);
+	}
+	return op_end(s, r, what, err);
+}
+
+int ca_store_conversation_get(ca_store *s, const char *id, json_t **ret, ca_err *err)
+{
+	int r = check_str(id, true, "conversation", "id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "conversation '%s'", id);
+	ca_sql_param p[] = { ca_sql_text(id) };
+	json_t *rows;
+	r = db_rows(s, what,
+		    "SELECT id, channel, state, case_id, case_link, contact_id, opened_at, closed_at, message_count "
+		    "FROM conversation WHERE id = ?",
+		    p, 1, &rows, err);
+	if (r)
+		return r;
+	json_t *row = json_array_get(rows, 0);
+	if (!row) {
+		json_decref(rows);
+		return ca_err_set(err, CA_ENOTFOUND, "id", "%s not found", what);
+	}
+	*ret = json_incref(row);
+	json_decref(rows);
+	return 0;
+}
+
+int ca_store_conversation_set_state(ca_store *s, const char *id, const char *state, ca_err *err)
+{
+	int r = check_str(id, true, "conversation", "id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "conversation '%s'", id);
+	if (!one_of(state, conv_states, CA_ARRAY_SIZE(conv_states)))
+		return ca_err_set(err, CA_EINVAL, "state",
+				  "%s: unknown state '%s' (open, active, waiting, wrapup, closed)", what,
+				  state ? state : "(null)");
+	char at[21];
+	now_iso(at);
+	/* closed_at belongs to the closed state only: reopening clears it. */
+	bool closed = strcmp(state, "closed") == 0;
+	ca_sql_param p[] = { ca_sql_text(state), closed ? ca_sql_text(at) : ca_sql_null(), ca_sql_text(id) };
+	r = db_exec(s, what, "UPDATE conversation SET state = ?, closed_at = ? WHERE id = ?", p, 3, err);
+	if (!r && s->drv->changes(s->conn) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "id", "%s not found", what);
+	return r;
+}
+
+int ca_store_conversation_set_case(ca_store *s, const char *id, int64_t case_id, const char *link, ca_err *err)
+{
+	int r = check_str(id, true, "conversation", "id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "conversation '%s'", id);
+	if (!one_of(link, case_links, CA_ARRAY_SIZE(case_links)))
+		return ca_err_set(err, CA_EINVAL, "case_link", "%s: case link '%s' is not agent or person", what,
+				  link ? link : "(null)");
+	r = op_begin(s, what, err);
+	if (r)
+		return r;
+	r = case_exists(s, what, case_id, err);
+	ca_sql_param p[] = { ca_sql_int(case_id), ca_sql_text(link), ca_sql_text(id) };
+	if (!r)
+		r = db_exec(s, what, "UPDATE conversation SET case_id = ?, case_link = ? WHERE id = ?", p, 3, err);
+	if (!r && s->drv->changes(s->conn) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "id", "%s not found", what);
+	return op_end(s, r, what, err);
+}
+
+int ca_store_conversation_set_contact(ca_store *s, const char *id, const char *contact_id, ca_err *err)
+{
+	int r = check_str(id, true, "conversation", "id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "conversation '%s'", id);
+	r = check_str(contact_id, false, what, "contact_id", err);
+	if (r)
+		return r;
+	ca_sql_param p[] = { ca_sql_text(contact_id), ca_sql_text(id) };
+	r = db_exec(s, what, "UPDATE conversation SET contact_id = ? WHERE id = ?", p, 2, err);
+	if (!r && s->drv->changes(s->conn) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "id", "%s not found", what);
+	return r;
+}
+
+int ca_store_message_add(ca_store *s, const char *conversation_id, const char *msg_id, const char *role,
+			 const char *text, ca_err *err)
+{
+	int r = check_str(conversation_id, true, "message", "conversation_id", err);
+	if (r)
+		return r;
+	char what[192];
+	snprintf(what, sizeof(what), "conversation '%s'", conversation_id);
+	r = check_str(msg_id, true, what, "message id", err);
+	if (r)
+		return r;
+	snprintf(what, sizeof(what), "conversation '%s' message '%s'", conversation_id, msg_id);
+	if (!ca_role_parse(role))
+		return ca_err_set(err, CA_EINVAL, "role", "%s: unknown role '%s' (customer, agent, system, bot)", what,
+				  role ? role : "(null)");
+	if (!text)
+		return ca_err_set(err, CA_EINVAL, "text", "%s: text is required", what);
+	r = check_str(text, false, what, "text", err);
+	if (!r)
+		r = op_begin(s, what, err);
+	if (r)
+		return r;
+	/* Checked before writing so the answer names the message, and so a
+	 * PostgreSQL transaction is not poisoned by a constraint failure. */
+	ca_sql_param pk[] = { ca_sql_text(conversation_id), ca_sql_text(msg_id) };
+	int64_t seq;
+	bool found;
+	r = db_i64(s, what, "SELECT seq FROM message WHERE conversation_id = ? AND id = ?", pk, 2, &seq, &found, err);
+	if (!r && found)
+		r = ca_err_set(err, CA_EEXIST, "id", "%s exists already (seq %lld)", what, (long long)seq);
+	if (!r) {
+		ca_sql_param p[] = { ca_sql_text(conversation_id) };
+		r = db_i64(s, what,
+			   "UPDATE conversation SET message_count = message_count + 1 WHERE id = ? RETURNING message_count",
+			   p, 1, &seq, &found, err);
+		if (!r && !found)
+			r = ca_err_set(err, CA_ENOTFOUND, "conversation_id", "conversation '%s' not found",
+				       conversation_id);
+	}
+	if (!r) {
+		char at[21];
+		now_iso(at);
+		ca_sql_param p[] = { ca_sql_text(conversation_id), ca_sql_text(msg_id), ca_sql_int(seq),
+				     ca_sql_text(role), ca_sql_text(text), ca_sql_text(at) };
+		r = db_exec(s, what,
+			    "INSERT INTO message (conversation_id, id, seq, role, text, at) VALUES (?, ?, ?, ?, ?, ?)", p,
+			    CA_ARRAY_SIZE(p), err);
+	}
+	return op_end(s, r, what, err);
+}
+
+int ca_store_message_list(ca_store *s, const char *conversation_id, json_t **ret, ca_err *err)
+{
+	int r = check_str(conversation_id, true, "messages", "conversation_id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "conversation '%s'", conversation_id);
+	ca_sql_param p[] = { ca_sql_text(conversation_id) };
+	char *dummy = NULL;
+	bool found;
+	r = db_str(s, what, "SELECT id FROM conversation WHERE id = ?", p, 1, &dummy, &found, err);
+	free(dummy);
+	if (!r && !found)
+		r = ca_err_set(err, CA_ENOTFOUND, "conversation_id", "%s not found", what);
+	if (r)
+		return r;
+	return db_rows(s, what, "SELECT id, role, text, seq, at FROM message WHERE conversation_id = ? ORDER BY seq", p,
+		       1, ret, err);
+}
+
+/* ---- chat events ---- */
+
+int ca_store_event_lookup(ca_store *s, const char *event_id, json_t **ret, ca_err *err)
+{
+	int r = check_str(event_id, true, "chat event", "event_id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "chat event '%s'", event_id);
+	ca_sql_param p[] = { ca_sql_text(event_id) };
+	char *text = NULL;
+	bool found;
+	r = db_str(s, what, "SELECT result FROM chat_event WHERE event_id = ?", p, 1, &text, &found, err);
+	if (r)
+		return r;
+	if (!found) {
+		*ret = NULL;
+		return 0;
+	}
+	json_error_t je;
+	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, &je) : json_null();
+	free(text);
+	if (!j)
+		return ca_err_set(err, CA_EPARSE, "result", "%s: stored result is not JSON", what);
+	*ret = j;
+	return 0;
+}
+
+int ca_store_event_record(ca_store *s, const char *event_id, const char *conversation_id, const char *type,
+			  const json_t *result, ca_err *err)
+{
+	int r = check_str(event_id, true, "chat event", "event_id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "chat event '%s'", event_id);
+	r = check_str(conversation_id, false, what, "conversation_id", err);
+	if (!r)
+		r = check_str(type, true, what, "type", err);
+	if (r)
+		return r;
+	/* A NULL result is stored as JSON null so lookup can still tell
+	 * "seen" from "unseen". */
+	char *text = dump(result ? result : json_null());
+	if (!text)
+		return enomem(err, what);
+	r = op_begin(s, what, err);
+	if (r) {
+		free(text);
+		return r;
+	}
+	ca_sql_param q[] = { ca_sql_text(event_id) };
+	char *dummy = NULL;
+	bool found;
+	r = db_str(s, what, "SELECT event_id FROM chat_event WHERE event_id = ?", q, 1, &dummy, &found, err);
+	free(dummy);
+	if (!r && found)
+		r = ca_err_set(err, CA_EEXIST, "event_id", "%s was recorded already", what);
+	if (!r) {
+		char at[21];
+		now_iso(at);
+		ca_sql_param p[] = { ca_sql_text(event_id), ca_sql_text(conversation_id), ca_sql_text(type),
+				     ca_sql_text(text), ca_sql_text(at) };
+		r = db_exec(s, what,
+			    "INSERT INTO chat_event (event_id, conversation_id, type, result, at) VALUES (?, ?, ?, ?, ?)", p,
+			    CA_ARRAY_SIZE(p), err);
+	}
+	free(text);
+	return op_end(s, r, what, err);
+}
+
+/* ---- notes ---- */
+
+static const char *const note_kinds[] = { "summary", "note" };
+
+int ca_store_note_add(ca_store *s, int64_t case_id, const char *kind, const char *body, const json_t *evidence,
+		      const char *actor, ca_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "case %lld note", (long long)case_id);
+	if (!one_of(kind, note_kinds, CA_ARRAY_SIZE(note_kinds)))
+		return ca_err_set(err, CA_EINVAL, "kind", "%s: kind '%s' is not summary or note", what,
+				  kind ? kind : "(null)");
+	int r = check_str(body, true, what, "body", err);
+	if (!r)
+		r = check_str(actor, false, what, "actor", err);
+	if (r)
+		return r;
+	char *ev = NULL;
+	if (evidence && !(ev = dump(evidence)))
+		return enomem(err, what);
+	r = op_begin(s, what, err);
+	if (r) {
+		free(ev);
+		return r;
+	}
+	int64_t id = 0;
+	r = case_exists(s, what, case_id, err);
+	if (!r)
+		r = next_id(s, what, "note", &id, err);
+	if (!r) {
+		char at[21];
+		now_iso(at);
+		ca_sql_param p[] = { ca_sql_int(id), ca_sql_int(case_id), ca_sql_text(kind), ca_sql_text(body),
+				     ca_sql_text(ev), ca_sql_text(actor), ca_sql_text(at) };
+		r = db_exec(s, what,
+			    "INSERT INTO note (id, case_id, kind, body, evidence, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)", p,
+			    CA_ARRAY_SIZE(p), err);
+	}
+	free(ev);
+	return op_end(s, r, what, err);
+}
+
+int ca_store_note_list(ca_store *s, int64_t case_id, json_t **ret, ca_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "case %lld notes", (long long)case_id);
+	int r = case_exists(s, what, case_id, err);
+	if (r)
+		return r;
+	ca_sql_param p[] = { ca_sql_int(case_id) };
+	json_t *rows;
+	r = db_rows(s, what, "SELECT id, kind, body, evidence, actor, at FROM note WHERE case_id = ? ORDER BY id", p, 1,
+		    &rows, err);
+	if (r)
+		return r;
+	r = parse_col_all(rows, "evidence", what, err);
+	if (r) {
+		json_decref(rows);
+		return r;
+	}
+	*ret = rows;
+	return 0;
+}
+
+/* ---- agent interaction log ---- */
+
+int ca_store_interaction_add(ca_store *s, const char *conversation_id, int64_t case_id, const char *action,
+			     const char *outcome, const json_t *detail, ca_err *err)
+{
+	const char *what = "interaction log";
+	int r = check_str(conversation_id, false, what, "conversation_id", err);
+	if (!r)
+		r = check_str(action, true, what, "action", err);
+	if (!r)
+		r = check_str(outcome, false, what, "outcome", err);
+	if (r)
+		return r;
+	if (detail && !json_is_object(detail))
+		return ca_err_set(err, CA_EINVAL, "detail", "%s: detail must be a JSON object", what);
+	char *dt = NULL;
+	if (detail && !(dt = dump(detail)))
+		return enomem(err, what);
+	r = op_begin(s, what, err);
+	if (r) {
+		free(dt);
+		return r;
+	}
+	int64_t id = 0;
+	r = next_id(s, what, "interaction", &id, err);
+	if (!r) {
+		char at[21];
+		now_iso(at);
+		ca_sql_param p[] = { ca_sql_int(id), ca_sql_text(conversation_id),
+				     case_id > 0 ? ca_sql_int(case_id) : ca_sql_null(), ca_sql_text(action),
+				     ca_sql_text(outcome), ca_sql_text(dt), ca_sql_text(at) };
+		r = db_exec(s, what,
+			    "INSERT INTO interaction_log (id, conversation_id, case_id, action, outcome, detail, at) "
+			    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+			    p, CA_ARRAY_SIZE(p), err);
+	}
+	free(dt);
+	return op_end(s, r, what, err);
+}
+
+int ca_store_interaction_list(ca_store *s, const char *conversation_id, json_t **ret, ca_err *err)
+{
+	const char *what = "interaction log";
+	int r = check_str(conversation_id, false, what, "conversation_id", err);
+	if (r)
+		return r;
+	ca_sql_param p[] = { ca_sql_text(conversation_id) };
+	json_t *rows;
+	if (conversation_id)
+		r = db_rows(s, what,
+			    "SELECT id, conversation_id, case_id, action, outcome, detail, at FROM interaction_log "
+			    "WHERE conversation_id = ? ORDER BY id",
+			    p, 1, &rows, err);
+	else
+		r = db_rows(s, what,
+			    "SELECT id, conversation_id, case_id, action, outcome, detail, at FROM interaction_log ORDER BY id",
+			    NULL, 0, &rows, err);
+	if (r)
+		return r;
+	r = parse_col_all(rows, "detail", what, err);
+	if (r) {
+		json_decref(rows);
+		return r;
+	}
+	*ret = rows;
+	return 0;
+}
+
+/* ---- blobs ---- */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static int unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int ca_store_blob_put(ca_store *s, const char *name, const char *data, size_t len, ca_err *err)
+{
+	int r = check_str(name, true, "blob", "name", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "blob '%s'", name);
+	if (!data && len)
+		return ca_err_set(err, CA_EINVAL, "data", "%s: no data given for %zu bytes", what, len);
+	/* Both backends keep TEXT as NUL-free UTF-8 only, so anything else
+	 * goes in as hex (see the blob table in migrate.c). */
+	bool as_text = !len || (!memchr(data, '\0', len) && utf8_valid(data, len));
+	if (!as_text && len > (SIZE_MAX - 1) / 2)
+		return ca_err_set(err, CA_ETOOBIG, "data", "%s: %zu bytes is too large", what, len);
+	char *enc = malloc(as_text ? len + 1 : 2 * len + 1);
+	if (!enc)
+		return enomem(err, what);
+	if (as_text) {
+		if (len)
+			memcpy(enc, data, len);
+		enc[len] = '\0';
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			unsigned char b = (unsigned char)data[i];
+			enc[2 * i] = hexdigits[b >> 4];
+			enc[2 * i + 1] = hexdigits[b & 15];
+		}
+		enc[2 * len] = '\0';
+	}
+	char at[21];
+	now_iso(at);
+	ca_sql_param p[] = { ca_sql_text(name), ca_sql_text(as_text ? "text" : "hex"), ca_sql_text(enc),
+			     ca_sql_text(at) };
+	r = db_exec(s, what,
+		    "INSERT INTO blob (name, encoding, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) "
+		    "DO UPDATE SET encoding = excluded.encoding, data = excluded.data, updated_at = excluded.updated_at",
+		    p, CA_ARRAY_SIZE(p), err);
+	free(enc);
+	return r;
+}
+
+int ca_store_blob_get(ca_store *s, const char *name, char **ret, size_t *ret_len, ca_err *err)
+{
+	int r = check_str(name, true, "blob", "name", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "blob '%s'", name);
+	ca_sql_param p[] = { ca_sql_text(name) };
+	first_row f;
+	r = db_first(s, what, "SELECT encoding, data FROM blob WHERE name = ?", p, 1, &f, err);
+	if (r)
+		return r;
+	if (!f.found) {
+		first_row_done(&f);
+		return ca_err_set(err, CA_ENOTFOUND, "name", "%s not found", what);
+	}
+	const char *enc = f.v[0] ? f.v[0] : "", *data = f.v[1] ? f.v[1] : "";
+	size_t n = strlen(data);
+	if (strcmp(enc, "text") == 0) {
+		*ret_len = n;
+		*ret = f.v[1] ? f.v[1] : calloc(1, 1);
+		f.v[1] = NULL;
+		first_row_done(&f);
+		return *ret ? 0 : enomem(err, what);
+	}
+	if (strcmp(enc, "hex") != 0 || n % 2) {
+		first_row_done(&f);
+		return ca_err_set(err, CA_EDB, "data", "%s is corrupt (encoding '%s', %zu characters)", what, enc, n);
+	}
+	char *out = malloc(n / 2 + 1);
+	if (!out) {
+		first_row_done(&f);
+		return enomem(err, what);
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = unhex(data[2 * i]), lo = unhex(data[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			free(out);
+			first_row_done(&f);
+			return ca_err_set(err, CA_EDB, "data", "%s is corrupt (bad hex at %zu)", what, 2 * i);
+		}
+		out[i] = (char)(hi << 4 | lo);
+	}
+	out[n / 2] = '\0';
+	first_row_done(&f);
+	*ret = out;
+	*ret_len = n / 2;
+	return 0;
+}
+
+/* ---- training data ---- */
+
+/* The people's words of a conversation, one message a line; empty when the
+ * conversation has none. */
+static int conversation_text(ca_store *s, const char *conversation_id, ca_buf *out, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_text(conversation_id) };
+	json_t *rows;
+	int r = db_rows(s, "training text",
+			"SELECT text FROM message WHERE conversation_id = ? AND role IN ('customer', 'agent') ORDER BY seq",
+			p, 1, &rows, err);
+	if (r)
+		return r;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const char *t = ca_json_str(row, "text");
+		if ((out->len && ca_buf_puts(out, "\n") < 0) || ca_buf_puts(out, t ? t : "") < 0) {
+			r = enomem(err, "training text");
+			break;
+		}
+	}
+	json_decref(rows);
+	return r;
+}
+
+static int training_item(ca_store *s, int64_t id, json_t **ret, ca_err *err)
+{
+	json_t *c;
+	int r = ca_store_case_get_id(s, id, &c, err);
+	if (r)
+		return r;
+	ca_buf text;
+	ca_buf_init(&text);
+	const char *conv = ca_json_str(c, "conversation_id");
+	if (conv)
+		r = conversation_text(s, conv, &text, err);
+	if (!r && text.len == 0) {
+		json_t *fields = json_object_get(c, "fields");
+		const char *title = ca_json_str(fields, "title"), *desc = ca_json_str(fields, "description");
+		if (ca_buf_puts(&text, title ? title : "") < 0 ||
+		    (desc && (ca_buf_puts(&text, "\n") < 0 || ca_buf_puts(&text, desc) < 0)))
+			r = enomem(err, "training text");
+	}
+	json_t *item = NULL;
+	if (!r) {
+		/* The _new setters take their value even when they fail. */
+		item = json_object();
+		if (!item || json_object_set_new(item, "case_id", json_integer(id)) < 0 ||
+		    json_object_set(item, "fields", json_object_get(c, "fields")) < 0 ||
+		    json_object_set_new(item, "text", json_string(text.data ? text.data : "")) < 0) {
+			json_decref(item);
+			item = NULL;
+			r = enomem(err, "training text");
+		}
+	}
+	ca_buf_done(&text);
+	json_decref(c);
+	if (!r)
+		*ret = item;
+	return r;
+}
+
+int ca_store_training_cases(ca_store *s, json_t **ret, ca_err *err)
+{
+	json_t *ids, *out = json_array();
+	if (!out)
+		return enomem(err, "training cases");
+	int r = db_rows(s, "training cases",
+			"SELECT id FROM case_record WHERE LOWER(status) IN ('resolved', 'closed') ORDER BY id", NULL, 0,
+			&ids, err);
+	if (r) {
+		json_decref(out);
+		return r;
+	}
+	size_t i;
+	json_t *row;
+	json_array_foreach(ids, i, row) {
+		json_t *item;
+		r = training_item(s, json_integer_value(json_object_get(row, "id")), &item, err);
+		if (!r && json_array_append_new(out, item) < 0)
+			r = enomem(err, "training cases");
+		if (r)
+			break;
+	}
+	json_decref(ids);
+	if (r) {
+		json_decref(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}

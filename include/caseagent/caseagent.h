@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public API of caseagent: everything the `caseagent` command (and later
+ * the HTTP server) may call. An agent is an open database plus the settings
+ * and predictor loaded from it. Results of commands are JSON documents
+ * (UTF-8 text, caller frees with free()) whose shapes are given per call and
+ * in docs/; this keeps the API small and stable and gives scripts --json for
+ * free. Errors: negative CA_E* codes with detail in the optional ca_err.
+ * Thread-safety: one ca_agent per thread.
+ */
+#ifndef CASEAGENT_H
+#define CASEAGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "caseagent/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CA_VERSION "0.1.0"
+
+typedef struct ca_agent ca_agent;
+
+/*
+ * Open (creating and migrating if needed) the SQLite database at `db_path`
+ * and load its settings, directory and trained models. A database without
+ * settings opens fine; commands that need settings fail with CA_ESTATE
+ * saying to run `caseagent settings import`. Caller frees with ca_agent_close.
+ */
+int ca_agent_open(const char *db_path, ca_agent **ret, ca_err *err);
+void ca_agent_close(ca_agent *a);
+
+/* Progress callback for long runs: done of total units (total 0 = unknown). */
+typedef void (*ca_progress_fn)(size_t done, size_t total, void *ud);
+
+/* ---- settings (docs/settings.md) ---- */
+
+/* Validate and store settings from a JSON file. Errors name the key
+ * (err->where, e.g. "fields[2].type"); nothing is stored on error. */
+int ca_settings_import_file(ca_agent *a, const char *path, ca_err *err);
+/* The stored settings as canonical JSON text. CA_ENOTFOUND before import. */
+int ca_settings_export(ca_agent *a, char **ret_json, ca_err *err);
+
+/* ---- directory and history import ---- */
+
+/*
+ * Import records of `kind` ("contacts", "accounts", "products", "subjects",
+ * "cases") from a CSV file (RFC 4180, header row; by the .csv extension) or
+ * JSON Lines (one object per line). All or nothing: one transaction; an
+ * error names the file, line and key, and leaves the database unchanged.
+ * *ret_json: {"kind","imported":N,"file"}.
+ */
+int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_json, ca_err *err);
+
+/* ---- chat lifecycle (ARCHITECTURE §3, docs/transcript-format.md) ---- */
+
+/*
+ * Apply one chat event, given as JSON text:
+ *   {"id": "e1", "type": "open"|"message"|"accept"|"update"|"wrapup"|"close"|"link",
+ *    "conversation": "c1", "message": {"id","role","text"} (type message),
+ *    "case": "CAS-00001" (type link), "actor": "rep name", "identity": "C-1" (open)}
+ * One transaction per event; an event id seen before returns the stored
+ * result and changes nothing. *ret_json (caller frees) is the result:
+ *   {"event","type","conversation","state","case": "CAS-.."|null,
+ *    "created": bool, "changed": [{"field","old","new","confidence","method",
+ *    "evidence"}], "no_changes": bool, "missing": [{"field","reason"}],
+ *    "note": bool, "replayed": bool}
+ */
+int ca_chat_event(ca_agent *a, const char *event_json, char **ret_json, ca_err *err);
+
+typedef struct ca_replay_opts {
+	unsigned accept_after;   /* customer messages before accept (default 2) */
+	unsigned update_every;   /* messages between updates after accept (default 4) */
+	ca_progress_fn progress;
+	void *progress_ud;
+} ca_replay_opts;
+
+/*
+ * Drive the lifecycle from a transcript JSONL file (every line validated
+ * before anything is written). *ret_json: {"conversations","events",
+ * "cases_created","created_at":{"accept":N,"update":N,"wrapup":N,"close":N},
+ * "withheld","fields_filled","no_change_updates","notes_written",
+ * "conversations_detail":[{"conversation","case","created_at_event",
+ * "created_after_message"}]}.
+ */
+int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, char **ret_json, ca_err *err);
+
+/* ---- cases ---- */
+
+/* {"cases":[case...]} newest first; limit 0 = all. */
+int ca_case_list(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
+/* One case with provenance and notes:
+ * {"id","ticket_number","version","fields":{},"provenance":{},"notes":[]}. */
+int ca_case_show(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
+/*
+ * A person's edit of one field (people win: the agent never overwrites it
+ * after). `expected_version` 0 = don't check; otherwise CA_ECONFLICT when
+ * the case moved on. Lookup values are checked (unknown contact id: CA_EINVAL
+ * naming it); option values must be one of the options.
+ * *ret_json: {"case","field","old","new","version"}.
+ */
+int ca_case_edit(ca_agent *a, const char *case_ref, const char *field, const char *value,
+		 const char *actor, int64_t expected_version, char **ret_json, ca_err *err);
+/* {"case","audit":[{"field","old_value","new_value","source","actor",
+ *  "confidence","method","evidence","at"}]} oldest first. */
+int ca_case_audit(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
+
+/* ---- learning and evaluation ---- */
+
+/*
+ * Train option-set models from resolved cases (liblinear). Needs at least
+ * `min_examples` labelled resolved cases per field (0 = default 20).
+ * *ret_json: {"trained":{"field":{"examples":N,"classes":K}},"skipped":{...}}.
+ */
+int ca_train(ca_agent *a, size_t min_examples, char **ret_json, ca_err *err);
+
+typedef struct ca_simulate_opts {
+	unsigned accept_after, update_every; /* as for replay */
+	unsigned repeat;                      /* run the file this many times (bench) */
+	ca_progress_fn progress;
+	void *progress_ud;
+} ca_simulate_opts;
+
+/*
+ * Run the agent over labelled transcripts without writing anything and
+ * score it. *ret_json:
+ *   {"conversations":N,
+ *    "fields":{"name":{"precision","recall","f1","support",
+ *                      "in_text":{"precision","recall","f1","support"}}},
+ *    "creation":{"created","withheld","created_with_missing_field",
+ *                "by_event":{...},"withheld_missing":{"field":N}},
+ *    "per_conversation":[...], "seconds", "conversations_per_second"}
+ * Precision, recall and F1 compare the case's final value with the label;
+ * a field counts where it applies (a default field, or an update-rule field
+ * whose rule holds on the labelled values).
+ */
+int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, char **ret_json, ca_err *err);
+
+/* Agent interaction log for reports: {"interactions":[...]}. */
+int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layer 4 internals of the case agent: the parsed settings, the agent object,
+ * the pure decision core (what to predict, whether a case may be created,
+ * which writes the update policy allows) and the transactional apply step.
+ * The decision core touches no database, so `simulate` runs exactly the code
+ * that live chats run, against an in-memory case.
+ */
+#ifndef CA_CASEMGMT_H
+#define CA_CASEMGMT_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include "caseagent/caseagent.h"
+#include "base.h"
+#include "model.h"
+#include "predictor.h"
+#include "rules.h"
+#include "store.h"
+
+/* Largest chat message accepted, in bytes. A chat line beyond this is a
+ * paste or an attack; it is refused with an error naming the message. */
+#define CA_MAX_MESSAGE_BYTES (1u << 20)
+
+/* ---- settings ---- */
+
+typedef struct ca_update_rule {
+	char *name;
+	ca_rule *condition;
+	size_t *predict;     /* field indexes */
+	size_t n_predict;
+} ca_update_rule;
+
+typedef struct ca_settings {
+	bool chat_enabled, email_enabled;
+	ca_field_def *fields;
+	size_t n_fields;
+	size_t *defaults;     /* field indexes of the default list */
+	size_t n_defaults;
+	ca_update_rule *rules;
+	size_t n_rules;
+	bool summary_note_on_close;
+	bool record_agent_experience;
+	json_t *json;         /* canonical form, for export */
+} ca_settings;
+
+/* Parse and validate; err->where names the key. Caller frees. */
+int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err);
+void ca_settings_free(ca_settings *s);
+/* Field index by name, or -1. */
+int ca_settings_field(const ca_settings *s, const char *name);
+
+/* ---- the agent ---- */
+
+struct ca_agent {
+	ca_store *store;
+	ca_settings *settings;    /* NULL until settings are imported */
+	ca_predictor *predictor;  /* built lazily from settings + directory */
+	json_t *models;           /* trained models or NULL */
+	/* analysis cache for the conversation seen last */
+	char *cache_conv;
+	ca_analysis cache;
+};
+
+/* Ensure settings and predictor are loaded; CA_ESTATE with a hint if the
+ * database has no settings yet. */
+int ca_agent_ready(ca_agent *a, ca_err *err);
+/* Drop the predictor (directory or models changed); rebuilt on next use. */
+void ca_agent_invalidate(ca_agent *a);
+
+/* ---- the decision core (pure) ---- */
+
+/* A case as the decision core sees it: field values and who set each. */
+typedef struct ca_case_view {
+	json_t *fields;     /* {"name": "value"} */
+	json_t *sources;    /* {"name": "agent"|"person"|"arc"|"import"|...} */
+} ca_case_view;
+
+/* One field the agent wants to write, and the prediction behind it. */
+typedef struct ca_planned_write {
+	size_t field;           /* settings field index */
+	ca_prediction pred;
+	const char *old_value;  /* borrowed from the view */
+} ca_planned_write;
+
+typedef struct ca_plan {
+	ca_planned_write *writes;
+	size_t n_writes;
+	/* default fields without a qualifying value: {"field","reason"} */
+	json_t *missing;
+	bool complete;          /* every default field has a qualifying value */
+	size_t rules_matched;
+} ca_plan;
+
+void ca_plan_done(ca_plan *p);
+
+/*
+ * Decide what an update from conversation writes to `view` (NULL = no case
+ * yet): predict the default fields, then the fields of every update rule
+ * whose condition holds on the case as it would be, re-evaluating until no
+ * new rule matches; keep what the update policy allows.
+ */
+int ca_plan_update(ca_agent *a, const ca_msg *msgs, size_t n, ca_analysis *an, const char *identity,
+		   const ca_case_view *view, ca_plan *ret, ca_err *err);
+
+/*
+ * The update policy, one function for every writer. Given who writes
+ * (source), the field's current value and source, and the proposal, returns
+ * true when the write may happen, else false with *ret_reason set (static
+ * string): "set by a person", "set by an ARC rule", "below threshold",
+ * "unchanged".
+ */
+bool ca_policy_allows(const char *writer_source, const ca_field_def *f, const char *current_value,
+		      const char *current_source, const char *new_value, double confidence,
+		      const char **ret_reason);
+
+/*
+ * Apply a plan to a stored case within the caller's transaction: bump the row
+ * version from `expected_version` (CA_ECONFLICT if a person changed the case
+ * since the plan was computed: the caller recomputes), then write each field
+ * with provenance and audit. *ret_changed gets [{"field","old","new",...}].
+ */
+int ca_plan_apply(ca_agent *a, int64_t case_id, int64_t expected_version, const ca_plan *plan,
+		  json_t *changed, ca_err *err);
+
+/* Write one field with provenance {"source": source, "actor": actor}: the
+ * path for people, ARC rules, imports and the system (the agent's own
+ * writes go through ca_plan_apply). */
+int ca_case_write_as(ca_agent *a, int64_t case_id, const char *field, const char *value, const char *source,
+		     const char *actor, ca_err *err);
+
+/* Load a stored case as a view (fields + sources) and its version. */
+int ca_case_view_load(ca_agent *a, int64_t case_id, ca_case_view *view, int64_t *ret_version, ca_err *err);
+void ca_case_view_done(ca_case_view *v);
+
+/* Messages JSON array ({"id","role","text"}) -> ca_msg array (borrowing). */
+int ca_msgs_from_json(const json_t *arr, ca_msg **ret, size_t *ret_n);
+
+/* Resolve "CAS-00012" / "12" to a case id. */
+int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);
+
+/* JSON text of a result (caller frees); CA_ENOMEM on failure. */
+int ca_result(json_t *j, char **ret_json);
+
+#endif

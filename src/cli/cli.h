@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private interface of the `caseagent` command (layer 6). main.c parses the
+ * command line (global options anywhere, then a command from the table,
+ * then that command's options and arguments) and is the only place that
+ * exits; commands.c holds the declarative command table (name, subcommand,
+ * handler, usage, help, options — in the manner of tmux's cmd_entry and
+ * Redis's command table) and the handlers, which call only the public API of
+ * include/caseagent/; output.c renders what the handlers return: help
+ * generated from the table, text tables, JSON on stdout, errors with hints,
+ * and the progress bar on a terminal's stderr. Nothing here is used by the
+ * library.
+ */
+#ifndef CA_CLI_H
+#define CA_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "caseagent/caseagent.h"
+
+/* Exit statuses: 1 for a failure reported by the library (or the file
+ * system), 2 for a command line we cannot make sense of. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_ERROR = 1, CLI_EXIT_USAGE = 2 };
+
+/* Most options one command accepts (size of the parsed-option arrays). */
+#define CLI_MAX_OPTS 8
+/* max_pos value of a command taking any number of trailing arguments. */
+#define CLI_UNLIMITED ((unsigned)-1)
+
+/* What an option takes. CLI_ARG_UINT values are checked while parsing, so a
+ * handler never sees a malformed number. */
+enum cli_arg { CLI_ARG_NONE, CLI_ARG_UINT, CLI_ARG_STR };
+
+typedef struct cli_opt {
+	const char *name;     /* without the leading "--"; NULL ends a list */
+	enum cli_arg arg;
+	const char *metavar;  /* "N", "NAME"; NULL for a flag */
+	const char *help;
+} cli_opt;
+
+struct cli_ctx;
+struct cli_cmd;
+
+/* One parsed invocation. Strings are borrowed from argv. */
+typedef struct cli_args {
+	const struct cli_cmd *cmd;
+	char **pos;                                 /* positional arguments */
+	size_t npos;
+	bool set[CLI_MAX_OPTS];                     /* opts[i] given */
+	const char *str[CLI_MAX_OPTS];              /* its text */
+	unsigned long long num[CLI_MAX_OPTS];       /* its value for CLI_ARG_UINT */
+} cli_args;
+
+/* A handler returns an exit status (CLI_EXIT_*), having printed its result
+ * or its error already. */
+typedef int (*cli_handler)(struct cli_ctx *ctx, const cli_args *args);
+
+/* Command flags. */
+#define CLI_NEEDS_DB 0x1u  /* open the agent on --db before the handler runs */
+#define CLI_CREATES_DB 0x2u /* may create the database file (init only) */
+
+typedef struct cli_cmd {
+	const char *name;       /* "case" */
+	const char *sub;        /* "edit", or NULL for a command without one */
+	cli_handler fn;
+	const char *args;       /* positional part of the usage: "CASE FIELD=VALUE..." */
+	const char *help;       /* one line, for the command list */
+	const char *long_help;  /* paragraphs for `help CMD`, may be NULL */
+	const cli_opt *opts;    /* NULL or a list ended by {NULL} */
+	unsigned min_pos, max_pos;
+	unsigned flags;
+} cli_cmd;
+
+/* State of one run of the command. */
+typedef struct cli_ctx {
+	const char *db_path;
+	bool json;      /* --json: results as one JSON object on stdout */
+	bool quiet;     /* --quiet: no progress, hints or confirmations */
+	bool progress;  /* draw progress bars (stderr is a terminal, not quiet) */
+	bool db_existed;
+	ca_agent *agent; /* open while a CLI_NEEDS_DB handler runs */
+	const cli_cmd *cmd;
+} cli_ctx;
+
+/* ---- commands.c: the table ---- */
+
+extern const cli_cmd cli_commands[];
+extern const size_t cli_ncommands;
+
+/* The entry for `name` [`sub`]; NULL if none. `sub` NULL finds a command
+ * without subcommands only. */
+const cli_cmd *cli_find(const char *name, const char *sub);
+/* Whether `name` is a group (its entries all have subcommands). */
+bool cli_is_group(const char *name);
+/* Index of option `name` in cmd->opts, or -1. */
+int cli_opt_index(const cli_cmd *cmd, const char *name);
+
+/* ---- output.c ---- */
+
+/* Help generated from the table. */
+void cli_print_usage(FILE *f, const cli_cmd *cmd);
+void cli_print_group_usage(FILE *f, const char *group);
+void cli_print_help_all(FILE *f);
+void cli_print_help_cmd(FILE *f, const cli_cmd *cmd);
+void cli_print_help_group(FILE *f, const char *group);
+
+/* Report a failure from the library: "caseagent: error: ..." with `at:`
+ * and a hint on stderr, and with --json the error object on stdout.
+ * Returns CLI_EXIT_ERROR. `err` may be NULL or empty. */
+int cli_fail(const cli_ctx *ctx, int code, const ca_err *err);
+/* The same for an error detected by the CLI itself. */
+int cli_failf(const cli_ctx *ctx, int code, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Report a usage error and the usage of `cmd` (or of the whole command when
+ * cmd is NULL and group is NULL, or of a group). Returns CLI_EXIT_USAGE. */
+int cli_usage_error(const cli_ctx *ctx, const cli_cmd *cmd, const char *group,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Print a JSON value compactly on one line of stdout. */
+int cli_print_json(const cli_ctx *ctx, const json_t *v);
+/* Print JSON text (from the API) as one line of stdout, whitespace outside
+ * strings removed so numbers keep the library's spelling. */
+int cli_print_json_text(const cli_ctx *ctx, const char *text);
+
+/*
+ * The common tail of a handler: `text` is a result from the API (taken: it is
+ * freed here). With --json it is printed as one line; otherwise it is parsed
+ * and handed to `human`, which prints it readably. Returns an exit status.
+ */
+typedef int (*cli_render_fn)(const cli_ctx *ctx, const json_t *result);
+int cli_result(const cli_ctx *ctx, char *text, cli_render_fn human);
+
+/* A scalar JSON value as text: strings as they are, integers in decimal,
+ * reals with `prec` decimals, true/false, "-" for null or absent, and compact
+ * JSON for arrays and objects. Caller frees; NULL only on ENOMEM. */
+char *cli_scalar(const json_t *v, int prec);
+/* printf into a new heap string (caller frees); NULL on ENOMEM. */
+char *cli_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Copy of at most `max` display characters of UTF-8 text `s`, with "..." when
+ * cut and control characters (newlines, tabs) shown as spaces. Caller frees. */
+char *cli_clip(const char *s, size_t max);
+
+/*
+ * Text tables: columns with headers, cells added left to right, row by row;
+ * widths computed on print. `align` holds one letter per column, 'l' or 'r'.
+ * Cells are copied. An allocation failure is remembered and reported by
+ * cli_table_print (CA_ENOMEM).
+ */
+typedef struct cli_table {
+	size_t ncols;
+	const char *const *heads;
+	const char *align;
+	char **cells;     /* row-major */
+	size_t ncells, cap;
+	bool oom;
+} cli_table;
+
+void cli_table_init(cli_table *t, size_t ncols, const char *const *heads, const char *align);
+void cli_table_done(cli_table *t);
+void cli_table_cell(cli_table *t, const char *s);
+void cli_table_cellf(cli_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON value as cli_scalar(v, prec) would show it, clipped to `max`
+ * characters when max > 0. */
+void cli_table_cellj(cli_table *t, const json_t *v, int prec, size_t max);
+size_t cli_table_rows(const cli_table *t);
+/* Print with a two-space indent and a header rule; CA_ENOMEM if a cell was lost. */
+int cli_table_print(const cli_table *t, FILE *f);
+
+/* Progress bar on stderr, drawn only when ctx->progress. Use
+ * cli_progress_fn with a cli_progress as user data. */
+typedef struct cli_progress {
+	const char *label;
+	bool enabled;
+	bool drawn;
+	double last;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, const cli_ctx *ctx, const char *label);
+void cli_progress_fn(size_t done, size_t total, void *ud);
+/* Clear the bar's line. */
+void cli_progress_done(cli_progress *p);
+
+/* An informational line on stderr (not with --quiet). */
+void cli_note(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

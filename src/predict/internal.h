@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the embedded predictor: the pieces embedded.c assembles — entity
+ * linkers (linker.c) and option-set classifiers (classify.c).
+ */
+#ifndef CA_PREDICT_INTERNAL_H
+#define CA_PREDICT_INTERNAL_H
+
+#include "predictor.h"
+
+/* ---- entity linking (lookup fields) ---- */
+
+typedef struct ca_linker ca_linker;
+/* Index one kind of directory record ("contact", "product"...) from a JSON
+ * array of records. Caller frees with ca_linker_free. */
+int ca_linker_new(ca_entity kind, const json_t *records, ca_stemmer *st, ca_linker **ret, ca_err *err);
+void ca_linker_free(ca_linker *l);
+/* Best record for the conversation; CA_ENOTFOUND when nothing links. */
+int ca_linker_predict(const ca_linker *l, const ca_predict_input *in, const ca_field_def *f,
+		      ca_prediction *ret);
+
+/* ---- option sets ---- */
+
+typedef struct ca_classifier ca_classifier;
+/* From the admin's option descriptions (and cues), plus a trained liblinear
+ * model when `model` (one entry of the trained models object) is given. */
+int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st,
+		      ca_classifier **ret, ca_err *err);
+void ca_classifier_free(ca_classifier *c);
+int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, const ca_field_def *f,
+			  ca_prediction *ret);
+
+/* Terms (stems of content words) of one token list, appended to *out as
+ * borrowed pointers into the tokens. */
+int ca_content_terms(const ca_tokens *t, size_t from, size_t to, const char ***terms, size_t *n, size_t *cap);
+
+/* Set p->field/value/display/method and confidence (copies strings). */
+int ca_prediction_set(ca_prediction *p, const ca_field_def *f, const char *value, const char *display,
+		      double confidence, const char *method);
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layer 3 prediction. A predictor proposes a value for one field of a case
+ * from a conversation, with a confidence and the evidence it rests on. The
+ * interface is a struct of function pointers with a version field; the base
+ * struct is the first member of every backend (as Postfix's DICT does).
+ * Backends: `embedded` (this directory: statistical NLP, no model download,
+ * every value explainable) and, later, `llm` (an OpenAI-compatible server).
+ *
+ * A ca_analysis caches per-message tokens and sentences for one conversation,
+ * so repeated predictions as the chat grows only analyse the new messages.
+ */
+#ifndef CA_PREDICTOR_H
+#define CA_PREDICTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include "base.h"
+#include "model.h"
+#include "text.h"
+
+/* Per-message analysis, filled by ca_analysis_sync. */
+typedef struct ca_msg_info {
+	ca_tokens tokens;    /* stems and offsets into the message text */
+	ca_span *sentences;
+	size_t n_sentences;
+} ca_msg_info;
+
+typedef struct ca_analysis {
+	ca_msg_info *info;  /* info[i] belongs to msgs[i] */
+	size_t n, cap;
+} ca_analysis;
+
+void ca_analysis_init(ca_analysis *a);
+void ca_analysis_done(ca_analysis *a);
+/* Analyse msgs[a->n .. n). Messages already analysed are not looked at again,
+ * so the caller must only append. CA_EUTF8 names nothing: callers validate
+ * text at the edge. */
+int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *st);
+
+/* What a prediction reads. All borrowed for the call. */
+typedef struct ca_predict_input {
+	const ca_msg *msgs;
+	size_t n_msgs;
+	ca_analysis *analysis;      /* synced to n_msgs by the predictor */
+	const json_t *case_fields;  /* current values of the case ({} if none) */
+	const char *identity_contact; /* authenticated chat identity or e-mail
+					 sender already resolved to a contact id */
+} ca_predict_input;
+
+#define CA_PREDICTOR_VERSION 1
+typedef struct ca_predictor ca_predictor;
+typedef struct ca_predictor_ops {
+	unsigned version;   /* CA_PREDICTOR_VERSION */
+	const char *name;
+	/*
+	 * Predict `field`. Returns 0 and fills *ret (caller frees with
+	 * ca_prediction_done) when a value was found, CA_ENOTFOUND when the
+	 * conversation holds no value for it (not an error: "not enough
+	 * context"), or a negative error. Must not modify the input.
+	 */
+	int (*predict)(ca_predictor *p, const ca_predict_input *in, const ca_field_def *field,
+		       ca_prediction *ret, ca_err *err);
+	void (*free)(ca_predictor *p);
+} ca_predictor_ops;
+
+struct ca_predictor {
+	const ca_predictor_ops *ops;
+};
+
+static inline int ca_predict(ca_predictor *p, const ca_predict_input *in, const ca_field_def *f,
+			     ca_prediction *ret, ca_err *err)
+{
+	return p->ops->predict(p, in, f, ret, err);
+}
+static inline void ca_predictor_free(ca_predictor *p)
+{
+	if (p)
+		p->ops->free(p);
+}
+
+/* ---- the embedded backend ---- */
+
+/*
+ * Build the embedded predictor.
+ *   directory: {"contact": [...], "account": [...], "product": [...],
+ *               "subject": [...]} as returned by ca_store_directory_list
+ *               (borrowed; indexes are built and the JSON is not kept).
+ *   fields:    the field definitions it will be asked about (borrowed; must
+ *               outlive the predictor).
+ *   models:    trained option-set models, {"field": {"vocab": [...],
+ *               "liblinear": "<model text>", "labels": [...]}} or NULL.
+ * Caller frees with ca_predictor_free.
+ */
+int ca_embedded_new(const json_t *directory, const ca_field_def *fields, size_t n_fields,
+		    const json_t *models, ca_predictor **ret, ca_err *err);
+
+/*
+ * Train option-set models with liblinear (L2-regularised logistic
+ * regression, Fan et al., JMLR 9 (2008)) over TF-IDF features of the
+ * examples' text. examples: array of {"text": "...", "fields": {...}}.
+ * For each option field with at least `min_examples` labelled examples and
+ * two classes, *ret gets {"field": {"vocab": [...], "idf": [...],
+ * "liblinear": "<model text>", "labels": [...], "examples": N}} (new
+ * reference). Fields with too little history are listed in
+ * (*ret)["_skipped"] with the reason.
+ */
+int ca_embedded_train(const json_t *examples, const ca_field_def *fields, size_t n_fields,
+		      size_t min_examples, json_t **ret, ca_err *err);
+
+#endif

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layer 2 persistence. Two levels:
+ *
+ *  1. A SQL driver (struct ca_sql_driver, a vtable with a version field, in the
+ *     manner of Dovecot's lib-sql drivers): open, exec, query with a row
+ *     callback, transactions. Backends sit side by side: sqlite.c (default,
+ *     WAL) now, postgres.c later. SQL given to a driver is portable: `?`
+ *     placeholders (a driver rewrites them to its own), no backend-only syntax.
+ *
+ *  2. The repository (store.c): every table of ARCHITECTURE §3 behind typed
+ *     calls, written once over the driver, so every backend passes the same
+ *     contract tests. Records cross this API as jansson objects whose keys are
+ *     the column names given below.
+ *
+ * Transactions: the caller brackets one event with ca_store_begin/commit (or
+ * rollback); the repository never commits on its own. Calls outside a
+ * transaction run in autocommit. Errors: CA_EDB with the driver's message,
+ * CA_ENOTFOUND, CA_ECONFLICT (row version), CA_EINVAL (bad record: the message
+ * names the record id and key). Thread-safety: one ca_store per thread.
+ */
+#ifndef CA_STORE_H
+#define CA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "base.h"
+
+/* ---- level 1: drivers ---- */
+
+typedef enum ca_sql_type { CA_SQL_NULL = 0, CA_SQL_INT, CA_SQL_REAL, CA_SQL_TEXT } ca_sql_type;
+
+typedef struct ca_sql_param {
+	ca_sql_type type;
+	int64_t i;
+	double r;
+	const char *s; /* borrowed for the call */
+} ca_sql_param;
+
+/* Constructors for parameter arrays. A NULL string gives CA_SQL_NULL. */
+ca_sql_param ca_sql_int(int64_t v);
+ca_sql_param ca_sql_real(double v);
+ca_sql_param ca_sql_text(const char *s);
+ca_sql_param ca_sql_null(void);
+
+/* One result row: n columns; text of column i (NULL for SQL NULL), borrowed
+ * until the callback returns. Return nonzero from the callback to stop. */
+typedef struct ca_sql_row {
+	size_t n;
+	const char *const *names;
+	const char *const *text;
+	const ca_sql_type *types;
+} ca_sql_row;
+typedef int (*ca_sql_row_fn)(const ca_sql_row *row, void *ud);
+
+#define CA_SQL_DRIVER_VERSION 1
+typedef struct ca_sql_driver {
+	unsigned version; /* CA_SQL_DRIVER_VERSION */
+	const char *name; /* "sqlite", "postgres" */
+	int (*open)(const char *dsn, void **ret_conn, ca_err *err);
+	void (*close)(void *conn);
+	int (*exec)(void *conn, const char *sql, const ca_sql_param *p, size_t n, ca_err *err);
+	int (*query)(void *conn, const char *sql, const ca_sql_param *p, size_t n,
+		     ca_sql_row_fn fn, void *ud, ca_err *err);
+	/* Rows changed by the last exec. */
+	int64_t (*changes)(void *conn);
+	/* Run a script of several statements (migrations); no parameters. */
+	int (*exec_script)(void *conn, const char *sql, ca_err *err);
+} ca_sql_driver;
+
+extern const ca_sql_driver ca_sqlite_driver;
+
+/* Apply pending migrations (src/store/migrate.c) on an open connection; sets
+ * *ret_version to the schema version after. CA_ESTATE when the database is
+ * newer than this build. Used by ca_store_open_with. */
+int ca_store_migrate(const ca_sql_driver *drv, void *conn, int *ret_version, ca_err *err);
+
+/* ---- level 2: the repository ---- */
+
+typedef struct ca_store ca_store;
+
+/*
+ * Open (creating if needed) the database at `path` with the SQLite driver, in
+ * WAL mode with foreign keys on and a 5 s busy timeout, and apply pending
+ * migrations (each in its own transaction; schema_version table). Caller frees
+ * with ca_store_close (NULL-safe).
+ */
+int ca_store_open(const char *path, ca_store **ret, ca_err *err);
+/* The same over any driver (dsn is the driver's: a path for sqlite), so the
+ * contract tests run every backend through one entry point. */
+int ca_store_open_with(const ca_sql_driver *drv, const char *dsn, ca_store **ret, ca_err *err);
+void ca_store_close(ca_store *s);
+/* Schema version after migrations. */
+int ca_store_schema_version(ca_store *s);
+
+int ca_store_begin(ca_store *s, ca_err *err);
+int ca_store_commit(ca_store *s, ca_err *err);
+void ca_store_rollback(ca_store *s); /* never fails visibly; NULL-safe state */
+
+/* Settings: one JSON document (text). get: CA_ENOTFOUND before any import;
+ * *ret is a heap string the caller frees. */
+int ca_store_settings_get(ca_store *s, char **ret, ca_err *err);
+int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err);
+
+/*
+ * Directory records, upserted by "id" (a string chosen by the importer).
+ *   contact: id, full_name, email, phone, username, account_number, account_id
+ *   account: id, name, account_number, email, phone
+ *   product: id, name, aliases (JSON array of strings), product_number
+ *   subject: id, name, parent_id
+ * Missing keys are NULL. Unknown keys: CA_EINVAL naming the key. "id" and the
+ * name (full_name/name) are required. kind is "contact" | "account" |
+ * "product" | "subject".
+ */
+int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err);
+/* One record by id (new reference in *ret), CA_ENOTFOUND if absent. */
+int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err);
+/* All records of a kind as a JSON array (new reference), ordered by id. */
+int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err *err);
+
+/*
+ * Cases. A case as JSON:
+ *   {"id": 12, "ticket_number": "CAS-00012", "version": 3,
+ *    "conversation_id": "c1" | null, "origin": "chat", "created_at": "ISO",
+ *    "updated_at": "ISO", "fields": {"title": "...", "customer": "C-1", ...}}
+ * "fields" holds every non-NULL field: standard columns (model.h list) and
+ * custom fields alike, all as strings.
+ *
+ * create: inserts an empty case (status "active", version 1) and returns its
+ * id and ticket number "CAS-%05d" of the id. Fields are then written with
+ * ca_store_case_write.
+ */
+int ca_store_case_create(ca_store *s, const char *origin, const char *conversation_id,
+			 int64_t *ret_id, char **ret_ticket, ca_err *err);
+/* By numeric id or ticket number ("CAS-00012" or "12"). New reference. */
+int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_err *err);
+int ca_store_case_get_id(ca_store *s, int64_t id, json_t **ret, ca_err *err);
+/* All cases, newest first, at most `limit` (0 = all); array of case JSON. */
+int ca_store_case_list(ca_store *s, size_t limit, json_t **ret, ca_err *err);
+
+/*
+ * One field write with its provenance and audit row. The caller (the update
+ * policy in casemgmt) decides whether to write; this only records it.
+ *   prov: {"source": "agent"|"person"|"arc"|"import"|"system",
+ *          "actor": "caseagent"|user name, "confidence": 0.87 (agent only),
+ *          "method": "...", "evidence": [{"message","begin","end"}]}
+ * `value` NULL clears the field. Writes: the column or custom-field row, the
+ * field_provenance row (replacing the previous one), an audit row with old
+ * value, new value, source, actor, confidence, method, evidence, time.
+ */
+int ca_store_case_write(ca_store *s, int64_t case_id, const char *field, const char *value,
+			const json_t *prov, ca_err *err);
+/*
+ * Row version check-and-bump: succeeds (and sets *ret_version to the new
+ * version) only if the case is still at `expected`; CA_ECONFLICT otherwise.
+ * Every writer calls it once per batch of writes, in the same transaction.
+ */
+int ca_store_case_bump_version(ca_store *s, int64_t case_id, int64_t expected,
+			       int64_t *ret_version, ca_err *err);
+/* Provenance of every field of a case: {"field": prov, ...} (new reference). */
+int ca_store_case_provenance(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+/* Audit history of a case, oldest first: array of {"id","field","old_value",
+ * "new_value","source","actor","confidence","method","evidence","at"}. */
+int ca_store_audit_list(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+int ca_store_case_count(ca_store *s, int64_t *ret, ca_err *err);
+
+/*
+ * Conversations:
+ *   {"id","channel","state","case_id" (int or null),"case_link" ("agent" |
+ *    "person" | null),"contact_id","opened_at","closed_at","message_count"}
+ * states: open, active, waiting, wrapup, closed.
+ */
+int ca_store_conversation_create(ca_store *s, const char *id, const char *channel, ca_err *err);
+int ca_store_conversation_get(ca_store *s, const char *id, json_t **ret, ca_err *err);
+int ca_store_conversation_set_state(ca_store *s, const char *id, const char *state, ca_err *err);
+/* The contact the conversation is known to be with (authenticated chat). */
+int ca_store_conversation_set_contact(ca_store *s, const char *id, const char *contact_id, ca_err *err);
+/* Link a case; link is "agent" or "person". */
+int ca_store_conversation_set_case(ca_store *s, const char *id, int64_t case_id, const char *link, ca_err *err);
+/* Record who the customer is (a contact id; NULL clears). The store does not
+ * check the contact exists: directories may be imported in any order. */
+int ca_store_conversation_set_contact(ca_store *s, const char *id, const char *contact_id, ca_err *err);
+
+/* Messages of a conversation, in arrival order (seq 1, 2, ...).
+ * add: CA_EEXIST if the message id exists already. */
+int ca_store_message_add(ca_store *s, const char *conversation_id, const char *msg_id,
+			 const char *role, const char *text, ca_err *err);
+/* Array of {"id","role","text","seq","at"} (new reference). */
+int ca_store_message_list(ca_store *s, const char *conversation_id, json_t **ret, ca_err *err);
+
+/* Chat event idempotency: an event id seen before returns its stored result.
+ * lookup: *ret = stored result JSON (new reference) or NULL when unseen. */
+int ca_store_event_lookup(ca_store *s, const char *event_id, json_t **ret, ca_err *err);
+int ca_store_event_record(ca_store *s, const char *event_id, const char *conversation_id,
+			  const char *type, const json_t *result, ca_err *err);
+
+/* Notes on a case: kind "summary" | "note"; body text; evidence JSON or NULL. */
+int ca_store_note_add(ca_store *s, int64_t case_id, const char *kind, const char *body,
+		      const json_t *evidence, const char *actor, ca_err *err);
+/* Array of {"id","kind","body","evidence","actor","at"}. */
+int ca_store_note_list(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+
+/* Agent interaction log (for reports): what the agent did and why.
+ * case_id <= 0 means none. detail: any JSON object (fields changed, missing
+ * fields, timings). */
+int ca_store_interaction_add(ca_store *s, const char *conversation_id, int64_t case_id,
+			     const char *action, const char *outcome, const json_t *detail, ca_err *err);
+/* Array of {"id","conversation_id","case_id","action","outcome","detail","at"},
+ * optionally filtered by conversation (NULL = all). */
+int ca_store_interaction_list(ca_store *s, const char *conversation_id, json_t **ret, ca_err *err);
+
+/* Trained models (liblinear text, vocabulary...): named blobs. get returns
+ * CA_ENOTFOUND when absent; *ret heap, caller frees. */
+int ca_store_blob_put(ca_store *s, const char *name, const char *data, size_t len, ca_err *err);
+int ca_store_blob_get(ca_store *s, const char *name, char **ret, size_t *ret_len, ca_err *err);
+
+/* Resolved cases with their conversation text, for training: array of
+ * {"case_id","fields":{...},"text":"customer and agent messages joined"}. */
+int ca_store_training_cases(ca_store *s, json_t **ret, ca_err *err);
+
+#endif

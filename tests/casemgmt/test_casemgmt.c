@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Case agent tests against a real SQLite file: the creation gate, update
+ * rules to a fixpoint, the update policy (people win; row version stops stale
+ * AI writes), audit rows, idempotent events and bad input leaving nothing
+ * half-written.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "casemgmt.h"
+
+static const char *SETTINGS =
+	"{\"version\":1,\"channels\":{\"chat\":true},"
+	"\"fields\":["
+	"{\"name\":\"customer\",\"label\":\"Customer\",\"type\":\"lookup\",\"lookup\":\"contact\",\"threshold\":0.6},"
+	"{\"name\":\"category\",\"type\":\"option\",\"threshold\":0.3,\"options\":["
+	"  {\"value\":\"defect\",\"label\":\"Product defect\",\"description\":\"the device is broken, damaged, faulty, stopped working, will not turn on\",\"cues\":[\"broken\",\"not working\"]},"
+	"  {\"value\":\"billing\",\"label\":\"Billing\",\"description\":\"a charge on the invoice, payment, refund of money, double charged\",\"cues\":[\"charged\",\"invoice\"]},"
+	"  {\"value\":\"delivery\",\"label\":\"Delivery\",\"description\":\"the parcel has not arrived, shipping is late, tracking\",\"cues\":[\"parcel\",\"tracking\"]}]},"
+	"{\"name\":\"description\",\"label\":\"Issue description\",\"type\":\"text\",\"threshold\":0.3},"
+	"{\"name\":\"product\",\"type\":\"lookup\",\"lookup\":\"product\",\"threshold\":0.5},"
+	"{\"name\":\"serial_number\",\"type\":\"pattern\",\"pattern\":\"\\\\bSN-[0-9]{5}\\\\b\",\"cues\":[\"serial number\",\"serial\"],\"threshold\":0.5},"
+	"{\"name\":\"priority\",\"type\":\"option\",\"threshold\":0.2,\"options\":["
+	"  {\"value\":\"low\",\"description\":\"not urgent, whenever, no rush, low priority\"},"
+	"  {\"value\":\"high\",\"description\":\"urgent, immediately, right now, emergency, asap\"}]}],"
+	"\"default_fields\":[\"customer\",\"category\",\"description\"],"
+	"\"update_rules\":["
+	"  {\"name\":\"defect details\",\"condition\":{\"match\":\"all\",\"conditions\":[{\"field\":\"category\",\"operator\":\"equals\",\"value\":\"defect\"}]},\"predict\":[\"product\",\"serial_number\"]},"
+	"  {\"name\":\"product known\",\"condition\":{\"match\":\"all\",\"conditions\":[{\"field\":\"product\",\"operator\":\"is_not_empty\"}]},\"predict\":[\"priority\"]}],"
+	"\"summary_note_on_close\":true,\"record_agent_experience\":true}";
+
+typedef struct fixture {
+	char dir[64];
+	char db[128];
+	ca_agent *a;
+} fixture;
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	fixture *fx = calloc(1, sizeof(*fx));
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ca-casemgmt-XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->db, sizeof(fx->db), "%s/t.db", fx->dir);
+	ca_err err = { 0 };
+	if (ca_agent_open(fx->db, &fx->a, &err))
+		return -1;
+	char p[160];
+	snprintf(p, sizeof(p), "%s/settings.json", fx->dir);
+	write_file(p, SETTINGS);
+	if (ca_settings_import_file(fx->a, p, &err)) {
+		fprintf(stderr, "settings: %s (%s)\n", err.message, err.where);
+		return -1;
+	}
+	snprintf(p, sizeof(p), "%s/contacts.jsonl", fx->dir);
+	write_file(p, "{\"id\":\"C-1\",\"full_name\":\"Dana Whitfield\",\"email\":\"dana@example.org\"}\n"
+		      "{\"id\":\"C-2\",\"full_name\":\"Omar Lindqvist\",\"email\":\"omar@example.net\",\"phone\":\"+1 555 201 3344\"}\n");
+	char *res = NULL;
+	if (ca_import_file(fx->a, "contacts", p, &res, &err))
+		return -1;
+	free(res);
+	snprintf(p, sizeof(p), "%s/products.jsonl", fx->dir);
+	write_file(p, "{\"id\":\"P-1\",\"name\":\"Blendmaster X200\",\"aliases\":[\"X200 blender\"]}\n"
+		      "{\"id\":\"P-2\",\"name\":\"Toastly Pro\"}\n");
+	if (ca_import_file(fx->a, "products", p, &res, &err))
+		return -1;
+	free(res);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *fx = *state;
+	ca_agent_close(fx->a);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+/* Send one event; returns the parsed result (caller decrefs) or NULL with err. */
+static json_t *event(ca_agent *a, ca_err *err, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	char *out = NULL;
+	ca_err_clear(err);
+	if (ca_chat_event(a, buf, &out, err) != 0)
+		return NULL;
+	json_t *j = json_loads(out, 0, NULL);
+	free(out);
+	return j;
+}
+
+static json_t *ok_event(ca_agent *a, const char *fmt, const char *arg1, const char *arg2)
+{
+	ca_err err = { 0 };
+	json_t *j = event(a, &err, fmt, arg1, arg2);
+	if (!j)
+		fprintf(stderr, "event failed: %s (%s)\n", err.message, err.where);
+	assert_non_null(j);
+	return j;
+}
+
+static void say(ca_agent *a, const char *conv, const char *mid, const char *role, const char *text)
+{
+	char buf[2048];
+	snprintf(buf, sizeof(buf),
+		 "{\"id\":\"%s-%s\",\"type\":\"message\",\"conversation\":\"%s\",\"message\":{\"id\":\"%s\",\"role\":\"%s\",\"text\":\"%s\"}}",
+		 conv, mid, conv, mid, role, text);
+	json_decref(ok_event(a, "%s%s", buf, ""));
+}
+
+static json_t *case_json(ca_agent *a, const char *ticket)
+{
+	char *out = NULL;
+	ca_err err = { 0 };
+	assert_int_equal(ca_case_show(a, ticket, &out, &err), 0);
+	json_t *j = json_loads(out, 0, NULL);
+	free(out);
+	return j;
+}
+
+static void open_defect_chat(ca_agent *a, const char *conv)
+{
+	json_decref(ok_event(a, "{\"id\":\"%s-open\",\"type\":\"open\",\"conversation\":\"%s\"}", conv, conv));
+	say(a, conv, "m1", "agent", "Hello, how can I help you today?");
+	say(a, conv, "m2", "customer", "Hi, my Blendmaster X200 is broken and not working since yesterday.");
+	say(a, conv, "m3", "agent", "Sorry to hear that. May I have your e-mail and the serial number?");
+	say(a, conv, "m4", "customer", "dana@example.org, serial number SN-88213");
+}
+
+static void test_create_when_all_default_fields_known(void **state)
+{
+	fixture *fx = *state;
+	open_defect_chat(fx->a, "c1");
+	json_t *r = ok_event(fx->a, "{\"id\":\"c1-accept\",\"type\":\"accept\",\"conversation\":\"%s\"%s}", "c1", "");
+	assert_true(json_is_true(json_object_get(r, "created")));
+	const char *ticket = ca_json_str(r, "case");
+	assert_non_null(ticket);
+	json_t *c = case_json(fx->a, ticket);
+	json_t *f = json_object_get(c, "fields");
+	assert_string_equal(ca_json_str(f, "customer"), "C-1");
+	assert_string_equal(ca_json_str(f, "category"), "defect");
+	assert_non_null(strstr(ca_json_str(f, "description"), "broken"));
+	/* rule 1 fired (product, serial), and rule 2 on product: a fixpoint */
+	assert_string_equal(ca_json_str(f, "product"), "P-1");
+	assert_string_equal(ca_json_str(f, "serial_number"), "SN-88213");
+	/* every predicted value carries provenance with evidence */
+	json_t *pv = json_object_get(json_object_get(c, "provenance"), "serial_number");
+	assert_string_equal(ca_json_str(pv, "source"), "agent");
+	json_t *ev = json_array_get(json_object_get(pv, "evidence"), 0);
+	assert_string_equal(ca_json_str(ev, "message"), "m4");
+	assert_int_equal(json_integer_value(json_object_get(ev, "end")) - json_integer_value(json_object_get(ev, "begin")),
+			 strlen("SN-88213"));
+	json_decref(c);
+	json_decref(r);
+}
+
+static void test_withheld_lists_missing_fields(void **state)
+{
+	fixture *fx = *state;
+	json_decref(ok_event(fx->a, "{\"id\":\"c2-open\",\"type\":\"open\",\"conversation\":\"%s\"%s}", "c2", ""));
+	say(fx->a, "c2", "m1", "customer", "Hi there");
+	say(fx->a, "c2", "m2", "customer", "My toaster is broken and does not heat at all anymore.");
+	json_t *r = ok_event(fx->a, "{\"id\":\"c2-accept\",\"type\":\"accept\",\"conversation\":\"%s\"%s}", "c2", "");
+	assert_false(json_is_true(json_object_get(r, "created")));
+	assert_true(json_is_null(json_object_get(r, "case")));
+	json_t *missing = json_object_get(r, "missing");
+	assert_int_equal(json_array_size(missing), 1);
+	assert_string_equal(ca_json_str(json_array_get(missing, 0), "field"), "customer");
+	int64_t n;
+	ca_err err = { 0 };
+	assert_int_equal(ca_store_case_count(fx->a->store, &n, &err), 0);
+	assert_int_equal(n, 0);
+	json_decref(r);
+	/* once the customer says who they are, an update creates the case */
+	say(fx->a, "c2", "m3", "customer", "I am Omar Lindqvist, omar@example.net");
+	r = ok_event(fx->a, "{\"id\":\"c2-upd\",\"type\":\"update\",\"conversation\":\"%s\"%s}", "c2", "");
+	assert_true(json_is_true(json_object_get(r, "created")));
+	json_decref(r);
+}
+
+static void test_person_wins_and_audit(void **state)
+{
+	fixture *fx = *state;
+	open_defect_chat(fx->a, "c3");
+	json_t *r = ok_event(fx->a, "{\"id\":\"c3-accept\",\"type\":\"accept\",\"conversation\":\"%s\"%s}", "c3", "");
+	char ticket[32];
+	snprintf(ticket, sizeof(ticket), "%s", ca_json_str(r, "case"));
+	json_decref(r);
+	char *out = NULL;
+	ca_err err = { 0 };
+	assert_int_equal(ca_case_edit(fx->a, ticket, "priority", "high", "alice", 0, &out, &err), 0);
+	free(out);
+	say(fx->a, "c3", "m5", "customer", "Honestly it is not urgent at all, no rush, low priority, whenever you can.");
+	r = ok_event(fx->a, "{\"id\":\"c3-upd\",\"type\":\"update\",\"conversation\":\"%s\"%s}", "c3", "");
+	json_t *changed = json_object_get(r, "changed");
+	for (size_t i = 0; i < json_array_size(changed); i++)
+		assert_string_not_equal(ca_json_str(json_array_get(changed, i), "field"), "priority");
+	json_decref(r);
+	json_t *c = case_json(fx->a, ticket);
+	assert_string_equal(ca_json_str(json_object_get(c, "fields"), "priority"), "high");
+	json_decref(c);
+	assert_int_equal(ca_case_audit(fx->a, ticket, &out, &err), 0);
+	json_t *doc = json_loads(out, 0, NULL);
+	json_t *audit = json_object_get(doc, "audit");
+	free(out);
+	bool person = false, agent_after = false;
+	for (size_t i = 0; i < json_array_size(audit); i++) {
+		json_t *row = json_array_get(audit, i);
+		if (strcmp(ca_json_str(row, "field"), "priority"))
+			continue;
+		if (!strcmp(ca_json_str(row, "source"), "person")) {
+			person = true;
+			assert_string_equal(ca_json_str(row, "actor"), "alice");
+			assert_string_equal(ca_json_str(row, "new_value"), "high");
+		} else if (person) {
+			agent_after = true;
+		}
+	}
+	assert_true(person);
+	assert_false(agent_after);
+	json_decref(doc);
+}
+
+static void test_stale_plan_conflicts(void **state)
+{
+	fixture *fx = *state;
+	open_defect_chat(fx->a, "c4");
+	json_t *r = ok_event(fx->a, "{\"id\":\"c4-accept\",\"type\":\"accept\",\"conversation\":\"%s\"%s}", "c4", "");
+	char ticket[32];
+	snprintf(ticket, sizeof(ticket), "%s", ca_json_str(r, "case"));
+	json_decref(r);
+	int64_t id, version;
+	ca_err err = { 0 };
+	assert_int_equal(ca_case_ref(fx->a, ticket, &id, &err), 0);
+	/* the agent computes a plan on version V... */
+	ca_case_view view = { 0 };
+	assert_int_equal(ca_case_view_load(fx->a, id, &view, &version, &err), 0);
+	json_object_del(view.fields, "serial_number");
+	json_object_del(view.sources, "serial_number");
+	json_t *msgs = NULL;
+	assert_int_equal(ca_store_message_list(fx->a->store, "c4", &msgs, &err), 0);
+	ca_msg *m;
+	size_t n;
+	assert_int_equal(ca_msgs_from_json(msgs, &m, &n), 0);
+	ca_analysis an;
+	ca_analysis_init(&an);
+	ca_plan plan;
+	assert_int_equal(ca_plan_update(fx->a, m, n, &an, NULL, &view, &plan, &err), 0);
+	assert_true(plan.n_writes > 0);
+	/* ...a person edits the case meanwhile... */
+	char *out = NULL;
+	assert_int_equal(ca_case_edit(fx->a, ticket, "serial_number", "SN-00001", "bob", version, &out, &err), 0);
+	free(out);
+	/* ...so the stale plan must not land */
+	assert_int_equal(ca_store_begin(fx->a->store, &err), 0);
+	assert_int_equal(ca_plan_apply(fx->a, id, version, &plan, NULL, &err), CA_ECONFLICT);
+	ca_store_rollback(fx->a->store);
+	json_t *c = case_json(fx->a, ticket);
+	assert_string_equal(ca_json_str(json_object_get(c, "fields"), "serial_number"), "SN-00001");
+	json_decref(c);
+	/* a person's edit with a stale version is refused too */
+	ca_err_clear(&err);
+	assert_int_equal(ca_case_edit(fx->a, ticket, "priority", "low", "carol", version, &out, &err), CA_ECONFLICT);
+	ca_plan_done(&plan);
+	ca_analysis_done(&an);
+	ca_case_view_done(&view);
+	free(m);
+	json_decref(msgs);
+}
+
+static void test_replayed_event_is_noop(void **state)
+{
+	fixture *fx = *state;
+	open_defect_chat(fx->a, "c5");
+	json_t *r1 = ok_event(fx->a, "{\"id\":\"c5-accept\",\"type\":\"accept\",\"conversation\":\"%s\"%s}", "c5", "");
+	json_t *r2 = ok_event(fx->a, "{\"id\":\"c5-accept\",\"type\":\"accept\",\"conversation\":\"%s\"%s}", "c5", "");
+	assert_true(json_is_true(json_object_get(r2, "replayed")));
+	assert_string_equal(ca_json_str(r1, "case"), ca_json_str(r2, "case"));
+	int64_t n;
+	ca_err err = { 0 };
+	assert_int_equal(ca_store_case_count(fx->a->store, &n, &err), 0);
+	assert_int_equal(n, 1);
+	json_decref(r1);
+	json_decref(r2);
+}
+
+static void test_close_writes_summary_note(void **state)
+{
+	fixture *fx = *state;
+	open_defect_chat(fx->a, "c6");
+	say(fx->a, "c6", "m5", "agent", "I have issued a replacement; it will arrive within 3 days.");
+	json_t *r = ok_event(fx->a, "{\"id\":\"c6-close\",\"type\":\"close\",\"conversation\":\"%s\"%s}", "c6", "");
+	assert_true(json_is_true(json_object_get(r, "created")));
+	assert_true(json_is_true(json_object_get(r, "note")));
+	json_t *c = case_json(fx->a, ca_json_str(r, "case"));
+	json_t *note = json_array_get(json_object_get(c, "notes"), 0);
+	assert_string_equal(ca_json_str(note, "kind"), "summary");
+	assert_non_null(strstr(ca_json_str(note, "body"), "Issue:"));
+	json_decref(c);
+	json_decref(r);
+	/* closed conversations take no more events */
+	ca_err err = { 0 };
+	assert_null(event(fx->a, &err, "{\"id\":\"c6-late\",\"type\":\"update\",\"conversation\":\"c6\"}"));
+	assert_int_equal(err.code, CA_ESTATE);
+}
+
+static void test_bad_events(void **state)
+{
+	fixture *fx = *state;
+	ca_err err = { 0 };
+	assert_null(event(fx->a, &err, "{\"id\":\"x1\",\"type\":\"accept\",\"conversation\":\"nope\"}"));
+	assert_int_equal(err.code, CA_ENOTFOUND);
+	assert_non_null(strstr(err.message, "nope"));
+	assert_null(event(fx->a, &err, "{\"id\":\"x2\",\"type\":\"fly\",\"conversation\":\"c1\"}"));
+	assert_int_equal(err.code, CA_EINVAL);
+	assert_null(event(fx->a, &err, "{\"id\":\"x3\",\"type\":\"open\",\"conversation\":\"c9\",\"colour\":1}"));
+	assert_string_equal(err.where, "colour");
+	assert_null(event(fx->a, &err, "{\"id\":\"x4\",\"type\":\"open\",\"conversation\":\"c9\",\"identity\":\"C-404\"}"));
+	assert_non_null(strstr(err.message, "C-404"));
+	/* nothing of the failed open was kept */
+	json_t *c = NULL;
+	assert_int_equal(ca_store_conversation_get(fx->a->store, "c9", &c, &err), CA_ENOTFOUND);
+	/* invalid UTF-8 in a message */
+	json_decref(ok_event(fx->a, "{\"id\":\"c8-open\",\"type\":\"open\",\"conversation\":\"%s\"%s}", "c8", ""));
+	assert_null(event(fx->a, &err, "{\"id\":\"x5\",\"type\":\"message\",\"conversation\":\"c8\",\"message\":{\"id\":\"m1\",\"role\":\"customer\",\"text\":\"caf\\u00e9 \\ud800\"}}"));
+	/* a 2 MB message */
+	size_t big = 2u << 20;
+	char *ev = malloc(big + 256);
+	int k = snprintf(ev, 256, "{\"id\":\"x6\",\"type\":\"message\",\"conversation\":\"c8\",\"message\":{\"id\":\"m2\",\"role\":\"customer\",\"text\":\"");
+	memset(ev + k, 'a', big);
+	snprintf(ev + k + big, 16, "\"}}");
+	char *out = NULL;
+	ca_err_clear(&err);
+	assert_int_equal(ca_chat_event(fx->a, ev, &out, &err), CA_ETOOBIG);
+	assert_non_null(strstr(err.message, "m2"));
+	free(ev);
+	json_t *msgs = NULL;
+	assert_int_equal(ca_store_message_list(fx->a->store, "c8", &msgs, &err), 0);
+	assert_int_equal(json_array_size(msgs), 0);
+	json_decref(msgs);
+}
+
+static void test_unknown_settings_key(void **state)
+{
+	fixture *fx = *state;
+	char p[160];
+	snprintf(p, sizeof(p), "%s/bad.json", fx->dir);
+	write_file(p, "{\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"text\"}],\"default_fields\":[\"x\"],\"colour\":\"red\"}");
+	ca_err err = { 0 };
+	assert_int_equal(ca_settings_import_file(fx->a, p, &err), CA_EINVAL);
+	assert_string_equal(err.where, "colour");
+	write_file(p, "{\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"texty\"}],\"default_fields\":[\"x\"]}");
+	ca_err_clear(&err);
+	assert_int_equal(ca_settings_import_file(fx->a, p, &err), CA_EINVAL);
+	assert_string_equal(err.where, "fields[0].type");
+	/* the stored settings are unchanged */
+	char *s = NULL;
+	assert_int_equal(ca_settings_export(fx->a, &s, &err), 0);
+	assert_non_null(strstr(s, "serial_number"));
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_when_all_default_fields_known, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withheld_lists_missing_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_person_wins_and_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_plan_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replayed_event_is_noop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_writes_summary_note, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_settings_key, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
