@@ -20,6 +20,7 @@ typedef struct counts {
 
 typedef struct field_score {
 	counts all, in_text;
+	size_t raw_correct, raw_support; /* ungated top prediction at close */
 } field_score;
 
 static json_t *prf(const counts *c)
@@ -45,8 +46,17 @@ static bool applies(const ca_settings *s, size_t fi, const json_t *labels)
 	return false;
 }
 
+static const char *event_name(const char *type)
+{
+	static const char *const names[] = { "accept", "update", "wrapup", "close" };
+	for (size_t i = 0; i < CA_ARRAY_SIZE(names); i++)
+		if (!strcmp(type, names[i]))
+			return names[i];
+	return "other";
+}
+
 /* Run one transcript; *ret_case is the final in-memory case fields. */
-static int run_one(ca_agent *a, const json_t *t, unsigned accept_after, unsigned update_every, json_t **ret_case,
+static int run_one(ca_agent *a, const json_t *t, ca_analysis *an_out, unsigned accept_after, unsigned update_every, json_t **ret_case,
 		   const char **ret_created_at, size_t *ret_after, json_t **ret_missing, bool *ret_bad_create,
 		   ca_err *err)
 {
@@ -58,8 +68,7 @@ static int run_one(ca_agent *a, const json_t *t, unsigned accept_after, unsigned
 	ca_msg *all = NULL;
 	size_t n_all = 0;
 	r = ca_msgs_from_json(msgs_j, &all, &n_all);
-	ca_analysis an;
-	ca_analysis_init(&an);
+	ca_analysis an = *an_out;
 	ca_case_view view = { .fields = NULL, .sources = json_object() };
 	size_t seen = 0;
 	const char *identity = ca_json_str(t, "identity");
@@ -87,7 +96,7 @@ static int run_one(ca_agent *a, const json_t *t, unsigned accept_after, unsigned
 		} else {
 			if (!view.fields) {
 				view.fields = json_object();
-				*ret_created_at = type;
+				*ret_created_at = event_name(type);
 				*ret_after = seen;
 				json_decref(*ret_missing);
 				*ret_missing = NULL;
@@ -97,14 +106,14 @@ static int run_one(ca_agent *a, const json_t *t, unsigned accept_after, unsigned
 				json_object_set_new(view.sources, plan.writes[i].pred.field, json_string("agent"));
 			}
 			/* The creation gate, checked independently of the plan. */
-			if (*ret_after == seen && *ret_created_at == type)
+			if (*ret_after == seen && *ret_created_at == event_name(type))
 				for (size_t i = 0; i < a->settings->n_defaults; i++)
 					if (!json_object_get(view.fields, a->settings->fields[a->settings->defaults[i]].name))
 						*ret_bad_create = true;
 		}
 		ca_plan_done(&plan);
 	}
-	ca_analysis_done(&an);
+	*an_out = an;
 	free(all);
 	json_decref(evs);
 	json_decref(view.sources);
@@ -114,6 +123,42 @@ static int run_one(ca_agent *a, const json_t *t, unsigned accept_after, unsigned
 	}
 	*ret_case = view.fields;
 	return 0;
+}
+
+/* The predictor alone: its top value for each labelled, applicable field
+ * with the whole conversation, whatever the threshold or the gate. */
+static int score_raw(ca_agent *a, const json_t *t, ca_analysis *an, field_score *fs, json_t **ret_row, ca_err *err)
+{
+	const ca_settings *s = a->settings;
+	const json_t *labels = json_object_get(t, "labels");
+	ca_msg *msgs = NULL;
+	size_t n = 0;
+	int r = ca_msgs_from_json(json_object_get(t, "messages"), &msgs, &n);
+	json_t *row = ret_row ? json_object() : NULL;
+	ca_predict_input in = { .msgs = msgs, .n_msgs = n, .analysis = an,
+				.identity_contact = ca_json_str(t, "identity"), .case_fields = labels };
+	for (size_t fi = 0; !r && fi < s->n_fields; fi++) {
+		const char *truth = ca_json_str(labels, s->fields[fi].name);
+		if (!truth || !applies(s, fi, labels))
+			continue;
+		ca_prediction p = { 0 };
+		int pr = ca_predict(a->predictor, &in, &s->fields[fi], &p, err);
+		if (pr && pr != CA_ENOTFOUND) {
+			r = pr;
+			break;
+		}
+		fs[fi].raw_support++;
+		if (!pr && strcmp(p.value, truth) == 0)
+			fs[fi].raw_correct++;
+		if (row && !pr)
+			json_object_set_new(row, s->fields[fi].name,
+					    json_pack("{s:s, s:f, s:s}", "value", p.value, "confidence", p.confidence, "method", p.method));
+		ca_prediction_done(&p);
+	}
+	free(msgs);
+	if (ret_row)
+		*ret_row = row;
+	return r;
 }
 
 int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, char **ret_json, ca_err *err)
@@ -140,11 +185,16 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 	for (unsigned rep = 0; !r && rep < repeat; rep++) {
 		for (size_t i = 0; !r && i < n; i++) {
 			const json_t *t = json_array_get(ts, i);
-			json_t *cs = NULL, *missing = NULL;
+			json_t *cs = NULL, *missing = NULL, *raw_row = NULL;
 			const char *at = NULL;
 			size_t after = 0;
 			bool bad = false;
-			r = run_one(a, t, accept_after, update_every, &cs, &at, &after, &missing, &bad, err);
+			ca_analysis an;
+			ca_analysis_init(&an);
+			r = run_one(a, t, &an, accept_after, update_every, &cs, &at, &after, &missing, &bad, err);
+			if (!r)
+				r = score_raw(a, t, &an, fs, rep == 0 ? &raw_row : NULL, err);
+			ca_analysis_done(&an);
 			if (r) {
 				ca_err_locate(err, "%s (conversation %s)", path, ca_json_str(t, "conversation_id"));
 				break;
@@ -193,8 +243,12 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 					}
 				}
 			}
-			if (row)
+			if (row) {
+				json_object_set_new(row, "predicted_at_close", raw_row);
 				json_array_append_new(per, row);
+			} else {
+				json_decref(raw_row);
+			}
 			json_decref(cs);
 			json_decref(missing);
 		}
@@ -207,6 +261,8 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 		if (fs[fi].all.support == 0 && fs[fi].all.predicted == 0)
 			continue;
 		json_t *o = prf(&fs[fi].all);
+		json_object_set_new(o, "predictor_accuracy",
+				    json_real(fs[fi].raw_support ? (double)fs[fi].raw_correct / (double)fs[fi].raw_support : 0));
 		json_object_set_new(o, "in_text", prf(&fs[fi].in_text));
 		json_object_set_new(fields, s->fields[fi].name, o);
 	}

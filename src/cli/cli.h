@@ -29,9 +29,9 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_ERROR = 1, CLI_EXIT_USAGE = 2 };
 /* max_pos value of a command taking any number of trailing arguments. */
 #define CLI_UNLIMITED ((unsigned)-1)
 
-/* What an option takes. CLI_ARG_UINT values are checked while parsing, so a
- * handler never sees a malformed number. */
-enum cli_arg { CLI_ARG_NONE, CLI_ARG_UINT, CLI_ARG_STR };
+/* What an option takes. Numbers are checked while parsing, so a handler never
+ * sees a malformed one: CLI_ARG_UINT is 0..UINT_MAX, CLI_ARG_COUNT 1..UINT_MAX. */
+enum cli_arg { CLI_ARG_NONE, CLI_ARG_UINT, CLI_ARG_COUNT, CLI_ARG_STR };
 
 typedef struct cli_opt {
 	const char *name;     /* without the leading "--"; NULL ends a list */
@@ -50,7 +50,7 @@ typedef struct cli_args {
 	size_t npos;
 	bool set[CLI_MAX_OPTS];                     /* opts[i] given */
 	const char *str[CLI_MAX_OPTS];              /* its text */
-	unsigned long long num[CLI_MAX_OPTS];       /* its value for CLI_ARG_UINT */
+	unsigned long long num[CLI_MAX_OPTS];       /* its value for a number option */
 } cli_args;
 
 /* A handler returns an exit status (CLI_EXIT_*), having printed its result
@@ -71,6 +71,9 @@ typedef struct cli_cmd {
 	const cli_opt *opts;    /* NULL or a list ended by {NULL} */
 	unsigned min_pos, max_pos;
 	unsigned flags;
+	/* Optional check of the positional arguments' form, run before the
+	 * database is opened; returns CLI_EXIT_OK or a usage error. */
+	int (*check)(const struct cli_ctx *ctx, const cli_args *args);
 } cli_cmd;
 
 /* State of one run of the command. */

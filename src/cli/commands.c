@@ -73,13 +73,15 @@ static int cmd_init(cli_ctx *ctx, const cli_args *a)
 				"fields", (json_int_t)nfields);
 		status = out ? cli_print_json(ctx, out) : cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
 		json_decref(out);
-	} else {
+	} else if (!ctx->quiet) {
 		printf("database  %s (%s)\n", ctx->db_path, ctx->db_existed ? "existing" : "created");
 		printf("schema    up to date (caseagent %s)\n", CA_VERSION);
 		if (settings)
 			printf("settings  imported: %zu fields\n", nfields);
 		else
 			printf("settings  none yet: run `caseagent settings import FILE`\n");
+		status = CLI_EXIT_OK;
+	} else {
 		status = CLI_EXIT_OK;
 	}
 	json_decref(settings);
@@ -229,37 +231,39 @@ static char *count_list(const json_t *obj)
 	return s;
 }
 
-static void summary_row(cli_table *t, const char *label, const json_t *v)
+/* A row of a three-column summary: label, count, remark. */
+static void summary_row(cli_table *t, const char *label, const json_t *v, const char *remark)
 {
 	cli_table_cell(t, label);
 	cli_table_cellj(t, v, 2, 0);
+	cli_table_cell(t, remark ? remark : "");
 }
 
 static int show_replay(const cli_ctx *ctx, const json_t *r)
 {
-	static const char *const sh[] = {"replay", "count"};
+	static const char *const sh[] = {"replay", "count", ""};
 	static const char *const dh[] = {"conversation", "case", "created at event", "after message"};
 	const json_t *detail = json_object_get(r, "conversations_detail");
 	cli_table t;
-	char *by;
+	char *by, *at;
 	int status;
 	size_t i;
 	json_t *c;
 
 	if (ctx->quiet)
 		return CLI_EXIT_OK;
-	cli_table_init(&t, 2, sh, "lr");
-	summary_row(&t, "conversations", json_object_get(r, "conversations"));
-	summary_row(&t, "events", json_object_get(r, "events"));
-	summary_row(&t, "cases created", json_object_get(r, "cases_created"));
 	by = count_list(json_object_get(r, "created_at"));
-	cli_table_cell(&t, "  created at");
-	cli_table_cell(&t, by ? by : "-");
+	at = by ? cli_strf("at %s", by) : NULL;
+	cli_table_init(&t, 3, sh, "lrl");
+	summary_row(&t, "conversations", json_object_get(r, "conversations"), NULL);
+	summary_row(&t, "events", json_object_get(r, "events"), NULL);
+	summary_row(&t, "cases created", json_object_get(r, "cases_created"), at);
+	summary_row(&t, "withheld", json_object_get(r, "withheld"), "conversations left without a case");
+	summary_row(&t, "fields filled", json_object_get(r, "fields_filled"), NULL);
+	summary_row(&t, "\"no changes\" updates", json_object_get(r, "no_change_updates"), NULL);
+	summary_row(&t, "notes written", json_object_get(r, "notes_written"), NULL);
 	free(by);
-	summary_row(&t, "withheld (no case)", json_object_get(r, "withheld"));
-	summary_row(&t, "fields filled", json_object_get(r, "fields_filled"));
-	summary_row(&t, "\"no changes\" updates", json_object_get(r, "no_change_updates"));
-	summary_row(&t, "notes written", json_object_get(r, "notes_written"));
+	free(at);
 	status = print_table(ctx, &t);
 	if (status != CLI_EXIT_OK || json_array_size(detail) == 0)
 		return status;
@@ -437,6 +441,9 @@ static int show_case_list(const cli_ctx *ctx, const json_t *r)
 		json_object_foreach(json_object_get(c, "fields"), k, v) {
 			size_t j;
 
+			if (strcmp(k, "ticket_number") == 0 || strcmp(k, "origin") == 0)
+				continue;
+
 			for (j = 4; j < ncols && strcmp(cols[j], k) != 0; j++)
 				;
 			if (j == ncols && ncols < 4 + MAX_FIELD_COLS) {
@@ -513,6 +520,12 @@ static void print_indented(const char *text, const char *indent)
 	}
 }
 
+/* Case columns that the fields object repeats; tables show them once. */
+static bool is_header_field(const char *k)
+{
+	return strcmp(k, "ticket_number") == 0 || strcmp(k, "origin") == 0 || strcmp(k, "status") == 0;
+}
+
 static int show_case(const cli_ctx *ctx, const json_t *r)
 {
 	static const char *const heads[] = {"field", "value", "source", "actor", "confidence", "method", "evidence"};
@@ -528,8 +541,8 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 
 	printf("%s  version %s", jstr(r, "ticket_number") ? jstr(r, "ticket_number") : "?", ver ? ver : "?");
 	free(ver);
-	if (jstr(r, "status"))
-		printf(", %s", jstr(r, "status"));
+	if (jstr(json_object_get(r, "fields"), "status"))
+		printf(", %s", jstr(json_object_get(r, "fields"), "status"));
 	if (jstr(r, "origin"))
 		printf(", from %s", jstr(r, "origin"));
 	if (jstr(r, "conversation_id"))
@@ -543,6 +556,10 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 	cli_table_init(&t, 7, heads, "llllrll");
 	json_object_foreach((json_t *)fields, k, v) {
 		const json_t *p = json_object_get(prov, k);
+
+		/* Shown in the heading above. */
+		if (is_header_field(k))
+			continue;
 		char *ev = evidence_ids(json_object_get(p, "evidence"));
 		char *evc = cli_clip(ev, 32);
 
@@ -550,8 +567,8 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 		cli_table_cellj(&t, v, 2, field_clip(k) + 12);
 		cli_table_cellj(&t, json_object_get(p, "source"), 2, 0);
 		cli_table_cellj(&t, json_object_get(p, "actor"), 2, 20);
-		cli_table_cellj(&t, json_object_get(p, "confidence"), 2, 0);
-		cli_table_cellj(&t, json_object_get(p, "method"), 2, 28);
+		cli_table_cellj(&t, json_object_get(p, "confidence"), 3, 0);
+		cli_table_cellj(&t, json_object_get(p, "method"), 2, 34);
 		cli_table_cell(&t, evc ? evc : "?");
 		free(ev);
 		free(evc);
@@ -587,6 +604,19 @@ static int cmd_case_show(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_case);
 }
 
+/* Every pair is checked before the first write (and before the database
+ * opens): a typo in the third pair must not leave the first two applied. */
+static int check_case_edit(const cli_ctx *ctx, const cli_args *a)
+{
+	for (size_t i = 1; i < a->npos; i++) {
+		const char *eq = strchr(a->pos[i], '=');
+
+		if (!eq || eq == a->pos[i])
+			return cli_usage_error(ctx, a->cmd, NULL, "'%s' is not FIELD=VALUE", a->pos[i]);
+	}
+	return CLI_EXIT_OK;
+}
+
 static int cmd_case_edit(cli_ctx *ctx, const cli_args *a)
 {
 	const char *ref = a->pos[0];
@@ -599,14 +629,6 @@ static int cmd_case_edit(cli_ctx *ctx, const cli_args *a)
 		actor = getenv("USER");
 		if (!actor || !actor[0])
 			actor = "cli";
-	}
-	/* Check every pair before the first write: a typo in the third pair
-	 * must not leave the first two applied. */
-	for (size_t i = 1; i < a->npos; i++) {
-		const char *eq = strchr(a->pos[i], '=');
-
-		if (!eq || eq == a->pos[i])
-			return cli_usage_error(ctx, a->cmd, NULL, "'%s' is not FIELD=VALUE", a->pos[i]);
 	}
 	edits = json_array();
 	if (!edits)
@@ -695,8 +717,8 @@ static int show_audit(const cli_ctx *ctx, const json_t *r)
 		cli_table_cellf(&t, "%s -> %s", oc ? oc : "?", nc ? nc : "?");
 		cli_table_cellf(&t, "%s/%s", jstr(e, "source") ? jstr(e, "source") : "-",
 				jstr(e, "actor") ? jstr(e, "actor") : "-");
-		cli_table_cellj(&t, json_object_get(e, "confidence"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "method"), 2, 28);
+		cli_table_cellj(&t, json_object_get(e, "confidence"), 3, 0);
+		cli_table_cellj(&t, json_object_get(e, "method"), 2, 34);
 		free(o);
 		free(n);
 		free(oc);
@@ -803,7 +825,7 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 {
 	static const char *const heads[] = {"field", "precision", "recall", "F1", "support",
 					    "in-text P", "in-text R", "in-text F1", "in-text n"};
-	static const char *const ch[] = {"case creation", "count"};
+	static const char *const ch[] = {"case creation", "count", ""};
 	const json_t *creation = json_object_get(r, "creation");
 	char *n = cli_scalar(json_object_get(r, "conversations"), 0);
 	char *secs = cli_scalar(json_object_get(r, "seconds"), 3);
@@ -811,7 +833,7 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 	const char *k;
 	json_t *v;
 	cli_table t;
-	char *list;
+	char *list, *at;
 	int status;
 
 	printf("simulated %s conversations in %s s (%s conversations/s); nothing was written\n\n", n ? n : "?",
@@ -839,18 +861,19 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 		return status;
 
 	fputc('\n', stdout);
-	cli_table_init(&t, 2, ch, "lr");
-	summary_row(&t, "created", json_object_get(creation, "created"));
-	summary_row(&t, "withheld", json_object_get(creation, "withheld"));
-	summary_row(&t, "created with a missing field", json_object_get(creation, "created_with_missing_field"));
+	cli_table_init(&t, 3, ch, "lrl");
 	list = count_list(json_object_get(creation, "by_event"));
-	cli_table_cell(&t, "created at event");
-	cli_table_cell(&t, list ? list : "-");
+	at = list ? cli_strf("at %s", list) : NULL;
+	summary_row(&t, "created", json_object_get(creation, "created"), at);
 	free(list);
+	free(at);
 	list = count_list(json_object_get(creation, "withheld_missing"));
-	cli_table_cell(&t, "withheld for lack of");
-	cli_table_cell(&t, list ? list : "-");
+	at = list ? cli_strf("lacking %s", list) : NULL;
+	summary_row(&t, "withheld", json_object_get(creation, "withheld"), at);
 	free(list);
+	free(at);
+	summary_row(&t, "created with a missing field", json_object_get(creation, "created_with_missing_field"),
+		    NULL);
 	return print_table(ctx, &t);
 }
 
@@ -865,8 +888,6 @@ static int cmd_simulate(cli_ctx *ctx, const cli_args *a)
 	o.accept_after = (unsigned)opt_num(a, "accept-after", 2);
 	o.update_every = (unsigned)opt_num(a, "update-every", 4);
 	o.repeat = (unsigned)opt_num(a, "repeat", 1);
-	if (o.repeat == 0)
-		return cli_usage_error(ctx, a->cmd, NULL, "--repeat must be at least 1");
 	cli_progress_init(&p, ctx, "simulate");
 	o.progress = cli_progress_fn;
 	o.progress_ud = &p;
@@ -906,14 +927,14 @@ static int cmd_help(cli_ctx *ctx, const cli_args *a)
 /* ---- the table ---- */
 
 static const cli_opt replay_opts[] = {
-	{"accept-after", CLI_ARG_UINT, "N", "accept after the customer's Nth message (default 2)"},
-	{"update-every", CLI_ARG_UINT, "N", "after accept, update every N messages (default 4)"},
+	{"accept-after", CLI_ARG_COUNT, "N", "accept after the customer's Nth message (default 2)"},
+	{"update-every", CLI_ARG_COUNT, "N", "after accept, update every N messages (default 4)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 static const cli_opt simulate_opts[] = {
-	{"repeat", CLI_ARG_UINT, "N", "run the file N times, for timing (default 1)"},
-	{"accept-after", CLI_ARG_UINT, "N", "accept after the customer's Nth message (default 2)"},
-	{"update-every", CLI_ARG_UINT, "N", "after accept, update every N messages (default 4)"},
+	{"repeat", CLI_ARG_COUNT, "N", "run the file N times, for timing (default 1)"},
+	{"accept-after", CLI_ARG_COUNT, "N", "accept after the customer's Nth message (default 2)"},
+	{"update-every", CLI_ARG_COUNT, "N", "after accept, update every N messages (default 4)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 static const cli_opt list_opts[] = {
@@ -944,33 +965,33 @@ const cli_cmd cli_commands[] = {
 	 "Creates the database file at --db if it does not exist, brings its schema up\n"
 	 "to date, and shows whether settings have been imported. The other commands\n"
 	 "need an existing database, so a mistyped --db never creates an empty one.\n",
-	 NULL, 0, 0, CLI_NEEDS_DB | CLI_CREATES_DB},
+	 NULL, 0, 0, CLI_NEEDS_DB | CLI_CREATES_DB, NULL},
 	{"settings", "import", cmd_settings_import, "FILE", "Validate and store settings from a JSON file",
 	 "Reads settings.json (docs/settings.md): channels, case fields and their\n"
 	 "thresholds, default fields, update rules. An error names the offending key\n"
 	 "(e.g. fields[2].type) and nothing is stored.\n",
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"settings", "export", cmd_settings_export, "", "Print the stored settings as JSON",
 	 "Prints the settings as the database holds them; the output can be imported\n"
 	 "again with `caseagent settings import`.\n",
-	 NULL, 0, 0, CLI_NEEDS_DB},
+	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
 	{"import", "contacts", cmd_import, "FILE", "Import contacts (people) from JSONL or CSV",
 	 "Keys: id, full_name (required), email, phone, username, account_number,\n"
 	 "account_id.\n" IMPORT_HELP,
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"import", "accounts", cmd_import, "FILE", "Import accounts (customer organisations) from JSONL or CSV",
 	 "Keys: id, name (required), account_number, email, phone.\n" IMPORT_HELP,
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"import", "products", cmd_import, "FILE", "Import products from JSONL or CSV",
 	 "Keys: id, name (required), aliases (array of strings), product_number.\n" IMPORT_HELP,
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"import", "subjects", cmd_import, "FILE", "Import the subject tree from JSONL or CSV",
 	 "Keys: id, name (required), parent_id.\n" IMPORT_HELP,
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"import", "cases", cmd_import, "FILE", "Import historical cases from JSONL or CSV",
 	 "Each record is a case with its field values; lookup values must name\n"
 	 "imported records (an unknown contact id is an error naming the line).\n" IMPORT_HELP,
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"chat", "replay", cmd_chat_replay, "FILE.jsonl", "Play transcripts through the case lifecycle",
 	 "Plays each conversation of a transcript file (docs/transcript-format.md)\n"
 	 "through open, accept, updates, wrap-up and close, as if it were live. A\n"
@@ -979,7 +1000,7 @@ const cli_cmd cli_commands[] = {
 	 "validated before anything is written. Event ids make a second replay of the\n"
 	 "same file change nothing. Prints the summary: conversations, cases created\n"
 	 "and at which event, fields filled, \"no changes\" updates, notes written.\n",
-	 replay_opts, 1, 1, CLI_NEEDS_DB},
+	 replay_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"chat", "event", cmd_chat_event, "JSON|-", "Apply one chat event (or one per line of stdin)",
 	 "JSON is one event object, e.g.\n"
 	 "  {\"id\":\"e1\",\"type\":\"open\",\"conversation\":\"c1\",\"identity\":\"C-1\"}\n"
@@ -990,16 +1011,16 @@ const cli_cmd cli_commands[] = {
 	 "With `-`, events are read from stdin, one per line, and one result is\n"
 	 "printed per line; the first failing event stops the run (exit 1). An event\n"
 	 "id seen before returns its stored result and changes nothing.\n",
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"case", "list", cmd_case_list, "", "List cases, newest first",
 	 "One row per case: ticket number, version, origin, creation time and the\n"
 	 "fields that are set.\n",
-	 list_opts, 0, 0, CLI_NEEDS_DB},
+	 list_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"case", "show", cmd_case_show, "CASE", "Show a case's fields with provenance, and its notes",
 	 "CASE is a ticket number (CAS-00012) or a numeric id. Every field shows where\n"
 	 "its value came from: source (agent, person, import...), actor, confidence,\n"
 	 "method and the messages it was found in.\n",
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"case", "edit", cmd_case_edit, "CASE FIELD=VALUE...", "Edit case fields as a person",
 	 "Each FIELD=VALUE pair is one edit by a person, applied in turn. People win:\n"
 	 "the agent never overwrites a field a person has set. Lookup values must name\n"
@@ -1009,28 +1030,28 @@ const cli_cmd cli_commands[] = {
 	 "first edit is refused if the case has moved on (CA_ECONFLICT).\n"
 	 "With --json: the edit's result object, or for several pairs\n"
 	 "{\"case\",\"version\",\"edits\":[...]}.\n",
-	 edit_opts, 2, CLI_UNLIMITED, CLI_NEEDS_DB},
+	 edit_opts, 2, CLI_UNLIMITED, CLI_NEEDS_DB, check_case_edit},
 	{"audit", NULL, cmd_audit, "CASE", "Show every change of a case, oldest first",
 	 "One row per change: time, field, old -> new value, source/actor, confidence\n"
 	 "and method.\n",
-	 NULL, 1, 1, CLI_NEEDS_DB},
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"interactions", NULL, cmd_interactions, "", "Show the agent's interaction log",
 	 "What the agent did and why, per event: creations, updates, withheld cases\n"
 	 "and the fields that lacked context.\n",
-	 interactions_opts, 0, 0, CLI_NEEDS_DB},
+	 interactions_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"train", NULL, cmd_train, "", "Train option-field models from resolved cases",
 	 "Trains one model per option field (liblinear) from the team's resolved\n"
 	 "cases; fields with too few labelled cases are skipped and keep using the\n"
 	 "option descriptions.\n",
-	 train_opts, 0, 0, CLI_NEEDS_DB},
+	 train_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"simulate", NULL, cmd_simulate, "FILE.jsonl", "Score the agent on labelled transcripts (writes nothing)",
 	 "Runs the lifecycle over a transcript file with labels, in memory, and prints\n"
 	 "precision, recall, F1 and support per field, the same restricted to labels\n"
 	 "whose evidence is in the text (in-text), and how cases were created or\n"
 	 "withheld. --repeat runs the file several times for benchmarks.\n",
-	 simulate_opts, 1, 1, CLI_NEEDS_DB},
+	 simulate_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND]]", "Show help for all commands or one",
-	 NULL, NULL, 0, 2, 0},
+	 NULL, NULL, 0, 2, 0, NULL},
 };
 
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];

@@ -89,10 +89,11 @@ static int parse_command_args(const cli_ctx *ctx, const cli_cmd *cmd, char **tok
 			return cli_usage_error(ctx, cmd, NULL, "option '--%s' needs a value %s", o->name,
 					       o->metavar ? o->metavar : "");
 		}
-		if (o->arg == CLI_ARG_UINT && !parse_uint(val, &a->num[idx]))
+		if ((o->arg == CLI_ARG_UINT || o->arg == CLI_ARG_COUNT) &&
+		    (!parse_uint(val, &a->num[idx]) || (o->arg == CLI_ARG_COUNT && a->num[idx] == 0)))
 			return cli_usage_error(ctx, cmd, NULL,
-					       "option '--%s' needs a whole number from 0 to %u, not '%s'",
-					       o->name, UINT_MAX, val);
+					       "option '--%s' needs a whole number from %d to %u, not '%s'",
+					       o->name, o->arg == CLI_ARG_COUNT ? 1 : 0, UINT_MAX, val);
 		a->set[idx] = true;
 		a->str[idx] = val;
 	}
@@ -192,6 +193,8 @@ static int run(int argc, char **argv, char **rest)
 	}
 
 	status = parse_command_args(&ctx, cmd, rest + first, nrest - first, &args);
+	if (status == CLI_EXIT_OK && cmd->check)
+		status = cmd->check(&ctx, &args);
 	if (status != CLI_EXIT_OK)
 		return status;
 

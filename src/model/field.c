@@ -75,7 +75,7 @@ static int parse_strv(const json_t *arr, const char *path, ca_strv *out, ca_err 
 static const char *const field_keys[] = {
 	"name", "label", "type", "lookup", "options", "pattern", "cues", "threshold", "description",
 };
-static const char *const option_keys[] = { "value", "label", "description", "cues" };
+static const char *const option_keys[] = { "value", "label", "description", "cues", "subcategories" };
 
 static int check_keys(const json_t *j, const char *const *keys, size_t n, const char *path, ca_err *err)
 {
@@ -129,6 +129,27 @@ static int parse_options(const json_t *arr, const char *path, ca_field_def *def,
 		r = parse_strv(json_object_get(o, "cues"), cw, &opt->cues, err);
 		if (r)
 			return r;
+		json_t *subs = json_object_get(o, "subcategories");
+		snprintf(cw, sizeof(cw), "%s.subcategories", where);
+		if (subs && !json_is_array(subs))
+			return ca_err_set(err, CA_EINVAL, cw, "%s must be an array of {\"label\", \"description\"}", cw);
+		size_t k;
+		json_t *sc;
+		json_array_foreach(subs, k, sc) {
+			const char *sl = ca_json_str(sc, "label"), *sd = ca_json_str(sc, "description");
+			const char *key;
+			json_t *kv;
+			json_object_foreach(sc, key, kv) if (strcmp(key, "label") && strcmp(key, "description"))
+				return ca_err_set(err, CA_EINVAL, cw, "%s[%zu]: unknown key '%s'", cw, k, key);
+			if (ca_str_empty(sl))
+				return ca_err_set(err, CA_EINVAL, cw, "%s[%zu].label is required", cw, k);
+			ca_buf t = { 0 };
+			if (ca_buf_printf(&t, "%s. %s", sl, sd ? sd : "") < 0 || ca_strv_push(&opt->subcategories, t.data) < 0) {
+				ca_buf_done(&t);
+				return CA_ENOMEM;
+			}
+			ca_buf_done(&t);
+		}
 	}
 	return 0;
 }
@@ -263,6 +284,7 @@ void ca_field_def_done(ca_field_def *def)
 		free(def->options[i].label);
 		free(def->options[i].description);
 		ca_strv_done(&def->options[i].cues);
+		ca_strv_done(&def->options[i].subcategories);
 	}
 	free(def->options);
 	free(def->pattern);
@@ -299,6 +321,15 @@ json_t *ca_field_def_to_json(const ca_field_def *def)
 					       "description", o->description);
 			if (oj && o->cues.n)
 				json_object_set_new(oj, "cues", strv_json(&o->cues));
+			if (oj && o->subcategories.n) {
+				json_t *subs = json_array();
+				for (size_t k = 0; subs && k < o->subcategories.n; k++) {
+					const char *t = o->subcategories.v[k], *dot = strstr(t, ". ");
+					json_array_append_new(subs, json_pack("{s:s%, s:s}", "label", t, dot ? (size_t)(dot - t) : strlen(t),
+									      "description", dot ? dot + 2 : ""));
+				}
+				json_object_set_new(oj, "subcategories", subs);
+			}
 			json_array_append_new(opts, oj);
 		}
 		json_object_set_new(j, "options", opts);

@@ -65,6 +65,8 @@ typedef struct ca_option {
 	char *label;        /* shown to people, e.g. "Product defect" */
 	char *description;  /* admin's prose: what cases of this kind are about */
 	ca_strv cues;       /* optional keyword cues (last resort) */
+	ca_strv subcategories; /* "Label. description" of each subcategory the
+				  admin described; each is a prototype of its own */
 } ca_option;
 
 /*

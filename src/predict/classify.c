@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <linear.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,11 @@
 #include "internal.h"
 
 #define SOFTMAX_TEMPERATURE 0.06
-#define CUE_WEIGHT 0.12
-#define AGENT_WEIGHT 0.5
+#define CUE_WEIGHT 0.04
+#define AGENT_WEIGHT 0.35
+#define LABEL_REPEAT 1
+#define EARLY_TURNS 3
+#define LATE_WEIGHT 0.35
 
 typedef struct cue {
 	char **stems;   /* stem sequence of the cue phrase */
@@ -36,8 +40,10 @@ typedef struct cue {
 
 struct ca_classifier {
 	size_t n_options;
-	ca_vocab *vocab;      /* over option descriptions */
-	ca_svec *opt_vec;     /* one per option */
+	ca_vocab *vocab;      /* over option prototypes */
+	ca_svec *opt_vec;     /* one per prototype */
+	size_t *proto_option; /* prototype -> option */
+	size_t n_protos;
 	cue *cues;
 	size_t n_cues;
 	/* trained model (optional) */
@@ -49,11 +55,28 @@ struct ca_classifier {
 	size_t lin_n_labels;
 };
 
+/* Chat filler: greetings, thanks and acknowledgements say nothing about
+ * what a conversation is about, yet fill every chat. */
+static const char *const filler[] = {
+	"also", "could", "get", "hello", "hey", "hi", "like", "ok", "okay", "one", "please", "thank",
+	"thanks", "thx", "would", "yeah", "yes",
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool ca_filler_word(const char *norm)
+{
+	return bsearch(&norm, filler, CA_ARRAY_SIZE(filler), sizeof(filler[0]), cmp_str) != NULL;
+}
+
 int ca_content_terms(const ca_tokens *t, size_t from, size_t to, const char ***terms, size_t *n, size_t *cap)
 {
 	for (size_t i = from; i < to && i < t->n; i++) {
 		const ca_token *tok = &t->v[i];
-		if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 2))
+		if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 2 || ca_filler_word(tok->norm)))
 			continue;
 		if (*n == *cap) {
 			size_t c = *cap ? *cap * 2 : 64;
@@ -88,9 +111,10 @@ void ca_classifier_free(ca_classifier *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_options && c->opt_vec; i++)
+	for (size_t i = 0; i < c->n_protos && c->opt_vec; i++)
 		ca_svec_done(&c->opt_vec[i]);
 	free(c->opt_vec);
+	free(c->proto_option);
 	ca_vocab_free(c->vocab);
 	for (size_t i = 0; i < c->n_cues; i++) {
 		for (size_t k = 0; k < c->cues[i].n; k++)
@@ -107,10 +131,18 @@ void ca_classifier_free(ca_classifier *c)
 	free(c);
 }
 
-static int option_terms(const ca_option *o, ca_stemmer *st, ca_tokens *t, const char ***terms, size_t *n, size_t *cap)
+/* Terms of one prototype of an option: its label, description, cues and
+ * value, plus subcategory `sub` when the option has subcategories. */
+static int option_terms(const ca_option *o, size_t sub, ca_stemmer *st, ca_tokens *t, const char ***terms, size_t *n,
+			size_t *cap)
 {
 	ca_tokens_reset(t);
-	int r = ca_tokenize(o->label, strlen(o->label), 0, st, t);
+	int r = 0;
+	/* The label is the admin's own name for the option: it counts thrice. */
+	for (int k = 0; k < LABEL_REPEAT && !r; k++)
+		r = ca_tokenize(o->label, strlen(o->label), 0, st, t);
+	if (!r && sub < o->subcategories.n)
+		r = ca_tokenize(o->subcategories.v[sub], strlen(o->subcategories.v[sub]), 0, st, t);
 	if (!r)
 		r = ca_tokenize(o->description, strlen(o->description), 0, st, t);
 	for (size_t k = 0; !r && k < o->cues.n; k++)
@@ -266,26 +298,40 @@ int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st
 	if (!c)
 		return CA_ENOMEM;
 	c->n_options = f->n_options;
+	/* One prototype per subcategory (or one for an option without any): an
+	 * option is as close as its nearest prototype, so a broad option with
+	 * many subcategories is not diluted into one vague vector. */
+	size_t np = 0;
+	for (size_t i = 0; i < f->n_options; i++)
+		np += f->options[i].subcategories.n ? f->options[i].subcategories.n : 1;
 	c->vocab = ca_vocab_new();
-	c->opt_vec = calloc(f->n_options ? f->n_options : 1, sizeof(ca_svec));
-	int r = c->vocab && c->opt_vec ? 0 : CA_ENOMEM;
+	c->opt_vec = calloc(np ? np : 1, sizeof(ca_svec));
+	c->proto_option = calloc(np ? np : 1, sizeof(size_t));
+	int r = c->vocab && c->opt_vec && c->proto_option ? 0 : CA_ENOMEM;
 	ca_tokens t = { 0 };
 	const char **terms = NULL;
 	size_t n = 0, cap = 0;
-	for (size_t i = 0; i < f->n_options && !r; i++) {
-		r = option_terms(&f->options[i], st, &t, &terms, &n, &cap);
-		if (!r)
-			r = ca_vocab_add_doc(c->vocab, terms, n);
+	for (int pass = 0; pass < 2 && !r; pass++) {
+		size_t p = 0;
+		for (size_t i = 0; i < f->n_options && !r; i++) {
+			size_t subs = f->options[i].subcategories.n ? f->options[i].subcategories.n : 1;
+			for (size_t k = 0; k < subs && !r; k++, p++) {
+				r = option_terms(&f->options[i], f->options[i].subcategories.n ? k : SIZE_MAX, st, &t, &terms, &n, &cap);
+				if (!r && pass == 0)
+					r = ca_vocab_add_doc(c->vocab, terms, n);
+				else if (!r) {
+					r = ca_tfidf(c->vocab, terms, n, &c->opt_vec[p]);
+					c->proto_option[p] = i;
+				}
+			}
+		}
+		if (!r && pass == 0)
+			ca_vocab_freeze(c->vocab);
+		c->n_protos = p;
 	}
-	if (!r)
-		ca_vocab_freeze(c->vocab);
-	for (size_t i = 0; i < f->n_options && !r; i++) {
-		r = option_terms(&f->options[i], st, &t, &terms, &n, &cap);
-		if (!r)
-			r = ca_tfidf(c->vocab, terms, n, &c->opt_vec[i]);
+	for (size_t i = 0; i < f->n_options && !r; i++)
 		for (size_t k = 0; !r && k < f->options[i].cues.n; k++)
 			r = add_cue(c, f->options[i].cues.v[k], i, st);
-	}
 	ca_tokens_done(&t);
 	free(terms);
 	if (!r && model)
@@ -303,9 +349,9 @@ int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st
 static double msg_weight(const ca_msg *m, size_t customer_turn)
 {
 	if (m->role == CA_ROLE_CUSTOMER)
-		return customer_turn < 3 ? 1.0 : customer_turn < 6 ? 0.6 : 0.35;
+		return customer_turn < EARLY_TURNS ? 1.0 : LATE_WEIGHT;
 	if (m->role == CA_ROLE_AGENT)
-		return AGENT_WEIGHT * (customer_turn < 3 ? 1.0 : 0.5);
+		return AGENT_WEIGHT;
 	return 0;
 }
 
@@ -408,7 +454,7 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 		const ca_tokens *t = &in->analysis->info[mi].tokens;
 		for (size_t i = 0; i < t->n; i++) {
 			const ca_token *tok = &t->v[i];
-			if (tok->kind == CA_TOK_WORD && ca_stopword(tok->norm))
+			if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || ca_filler_word(tok->norm)))
 				continue;
 			int32_t id = ca_vocab_id(c->vocab, tok->stem);
 			if (id >= 0) {
@@ -458,14 +504,26 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 			q.val[i] = (float)(q.val[i] / norm);
 		double best = -1, sum = 0;
 		size_t bi = 0;
-		double *score = cue_score; /* reuse: score = similarity + cues */
+		double *score = cue_score; /* reuse: score = nearest prototype + cues */
+		double *sim = calloc(c->n_options ? c->n_options : 1, sizeof(double));
+		if (!sim) {
+			ca_svec_done(&q);
+			r = CA_ENOMEM;
+			goto out;
+		}
+		for (size_t p = 0; p < c->n_protos; p++) {
+			double d = ca_svec_dot(&q, &c->opt_vec[p]);
+			if (d > sim[c->proto_option[p]])
+				sim[c->proto_option[p]] = d;
+		}
 		for (size_t o = 0; o < c->n_options; o++) {
-			score[o] += ca_svec_dot(&q, &c->opt_vec[o]);
+			score[o] += sim[o];
 			if (score[o] > best) {
 				best = score[o];
 				bi = o;
 			}
 		}
+		free(sim);
 		for (size_t o = 0; o < c->n_options; o++)
 			sum += exp((score[o] - best) / SOFTMAX_TEMPERATURE);
 		double conf = 1.0 / sum;

@@ -34,6 +34,9 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
  * borrowed pointers into the tokens. */
 int ca_content_terms(const ca_tokens *t, size_t from, size_t to, const char ***terms, size_t *n, size_t *cap);
 
+/* True for chat filler ("thanks", "ok", "hi"...), given a folded token. */
+bool ca_filler_word(const char *norm);
+
 /* Set p->field/value/display/method and confidence (copies strings). */
 int ca_prediction_set(ca_prediction *p, const ca_field_def *f, const char *value, const char *display,
 		      double confidence, const char *method);

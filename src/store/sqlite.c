@@ -235,9 +235,9 @@ static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql
 	 * honours busy_timeout. This is the one dialect rewrite this driver does. */
 	if (strcmp(sql, "BEGIN") == 0)
 		sql = "BEGIN IMMEDIATE";
-	sqlite3_stmt *st;
-	bool owned;
-	cached_stmt *slot;
+	sqlite3_stmt *st = NULL;
+	bool owned = false;
+	cached_stmt *slot = NULL;
 	int r = prepare(c, sql, &st, &owned, &slot, err);
 	if (r)
 		return r;

@@ -175,13 +175,12 @@ int ca_store_case_count(ca_store *s, int64_t *ret, ca_err *err);
 int ca_store_conversation_create(ca_store *s, const char *id, const char *channel, ca_err *err);
 int ca_store_conversation_get(ca_store *s, const char *id, json_t **ret, ca_err *err);
 int ca_store_conversation_set_state(ca_store *s, const char *id, const char *state, ca_err *err);
-/* The contact the conversation is known to be with (authenticated chat). */
+/* The contact the conversation is known to be with (authenticated chat);
+ * NULL clears. The store does not check the contact exists (directories may
+ * be imported in any order); CA_ENOTFOUND for an unknown conversation. */
 int ca_store_conversation_set_contact(ca_store *s, const char *id, const char *contact_id, ca_err *err);
 /* Link a case; link is "agent" or "person". */
 int ca_store_conversation_set_case(ca_store *s, const char *id, int64_t case_id, const char *link, ca_err *err);
-/* Record who the customer is (a contact id; NULL clears). The store does not
- * check the contact exists: directories may be imported in any order. */
-int ca_store_conversation_set_contact(ca_store *s, const char *id, const char *contact_id, ca_err *err);
 
 /* Messages of a conversation, in arrival order (seq 1, 2, ...).
  * add: CA_EEXIST if the message id exists already. */
