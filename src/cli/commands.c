@@ -127,8 +127,8 @@ static int cmd_settings_import(cli_ctx *ctx, const cli_args *a)
 			printf("settings imported from %s: %zu fields (", path, json_array_size(names));
 			json_array_foreach(names, i, f)
 				printf("%s%s", i ? ", " : "", json_string_value(f));
-			printf("), %zu update rules\n",
-			       json_array_size(json_object_get(settings, "update_rules")));
+			i = json_array_size(json_object_get(settings, "update_rules"));
+			printf("), %zu update rule%s\n", i, i == 1 ? "" : "s");
 		}
 		status = CLI_EXIT_OK;
 	}
@@ -203,8 +203,8 @@ static int cmd_import(cli_ctx *ctx, const cli_args *a)
 
 /* ---- chat ---- */
 
-/* "accept 9, update 1" from {"accept":9,"update":1}; zero counts left out
- * unless all are zero. Caller frees. */
+/* "accept 9, update 1" from {"accept":9,"update":1}, zero counts left out
+ * ("" when all are zero). Caller frees; NULL on ENOMEM. */
 static char *count_list(const json_t *obj)
 {
 	const char *k;
@@ -223,10 +223,6 @@ static char *count_list(const json_t *obj)
 		free(c);
 		free(s);
 		s = n;
-	}
-	if (s && !s[0]) {
-		free(s);
-		s = cli_strf("-");
 	}
 	return s;
 }
@@ -253,7 +249,7 @@ static int show_replay(const cli_ctx *ctx, const json_t *r)
 	if (ctx->quiet)
 		return CLI_EXIT_OK;
 	by = count_list(json_object_get(r, "created_at"));
-	at = by ? cli_strf("at %s", by) : NULL;
+	at = by && by[0] ? cli_strf("at %s", by) : NULL;
 	cli_table_init(&t, 3, sh, "lrl");
 	summary_row(&t, "conversations", json_object_get(r, "conversations"), NULL);
 	summary_row(&t, "events", json_object_get(r, "events"), NULL);
@@ -273,6 +269,13 @@ static int show_replay(const cli_ctx *ctx, const json_t *r)
 	json_array_foreach(detail, i, c) {
 		cli_table_cellj(&t, json_object_get(c, "conversation"), 2, 40);
 		cli_table_cellj(&t, json_object_get(c, "case"), 2, 0);
+		/* Not created by this replay (none, or one from before): no event. */
+		if (json_is_null(json_object_get(c, "created_at_event")) ||
+		    !json_object_get(c, "created_at_event")) {
+			cli_table_cell(&t, "-");
+			cli_table_cell(&t, "-");
+			continue;
+		}
 		cli_table_cellj(&t, json_object_get(c, "created_at_event"), 2, 40);
 		cli_table_cellj(&t, json_object_get(c, "created_after_message"), 2, 40);
 	}
@@ -863,12 +866,12 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 	fputc('\n', stdout);
 	cli_table_init(&t, 3, ch, "lrl");
 	list = count_list(json_object_get(creation, "by_event"));
-	at = list ? cli_strf("at %s", list) : NULL;
+	at = list && list[0] ? cli_strf("at %s", list) : NULL;
 	summary_row(&t, "created", json_object_get(creation, "created"), at);
 	free(list);
 	free(at);
 	list = count_list(json_object_get(creation, "withheld_missing"));
-	at = list ? cli_strf("lacking %s", list) : NULL;
+	at = list && list[0] ? cli_strf("lacking %s", list) : NULL;
 	summary_row(&t, "withheld", json_object_get(creation, "withheld"), at);
 	free(list);
 	free(at);

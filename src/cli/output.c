@@ -209,6 +209,22 @@ static void put_padded(FILE *f, const char *s, size_t width, char align, bool la
 		fprintf(f, "%s%*s", s, (int)pad, "");
 }
 
+/* Print one row: cells up to the last non-empty one, so lines carry no
+ * trailing blanks. */
+static void print_row(const cli_table *t, FILE *f, const char *const *cells, const size_t *w)
+{
+	size_t last = 0;
+
+	for (size_t c = 0; c < t->ncols; c++)
+		if (cells[c][0])
+			last = c;
+	fputs("  ", f);
+	for (size_t c = 0; c <= last; c++) {
+		put_padded(f, cells[c], w[c], t->align[c], c == last);
+		fputs(c == last ? "\n" : "  ", f);
+	}
+}
+
 int cli_table_print(const cli_table *t, FILE *f)
 {
 	size_t rows = cli_table_rows(t);
@@ -228,24 +244,15 @@ int cli_table_print(const cli_table *t, FILE *f)
 				w[c] = cw;
 		}
 	}
-	fputs("  ", f);
-	for (size_t c = 0; c < t->ncols; c++) {
-		put_padded(f, t->heads[c], w[c], t->align[c], c + 1 == t->ncols);
-		fputs(c + 1 == t->ncols ? "\n" : "  ", f);
-	}
+	print_row(t, f, t->heads, w);
 	fputs("  ", f);
 	for (size_t c = 0; c < t->ncols; c++) {
 		for (size_t k = 0; k < w[c]; k++)
 			fputc('-', f);
 		fputs(c + 1 == t->ncols ? "\n" : "  ", f);
 	}
-	for (size_t r = 0; r < rows; r++) {
-		fputs("  ", f);
-		for (size_t c = 0; c < t->ncols; c++) {
-			put_padded(f, t->cells[r * t->ncols + c], w[c], t->align[c], c + 1 == t->ncols);
-			fputs(c + 1 == t->ncols ? "\n" : "  ", f);
-		}
-	}
+	for (size_t r = 0; r < rows; r++)
+		print_row(t, f, (const char *const *)&t->cells[r * t->ncols], w);
 	free(w);
 	return 0;
 }

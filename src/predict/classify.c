@@ -26,7 +26,7 @@
 #include "internal.h"
 
 #define SOFTMAX_TEMPERATURE 0.06
-#define CUE_WEIGHT 0.01 /* cues only break ties: measured to hurt when stronger */
+#define CUE_WEIGHT 0.04
 #define AGENT_WEIGHT 0.35
 #define LABEL_REPEAT 1
 #define EARLY_TURNS 3
@@ -427,6 +427,62 @@ static int predict_trained(const ca_classifier *c, const ca_predict_input *in, c
 	return r;
 }
 
+/* Weight of term `id` in a sparse vector (ids ascending), 0 if absent. */
+static double svec_get(const ca_svec *v, uint32_t id)
+{
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v->idx[mid] == id)
+			return v->val[mid];
+		if (v->idx[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Evidence for a similarity decision: the message that adds most to the
+ * winning prototype, spanning its first to last contributing word. */
+static int similarity_evidence(const ca_classifier *c, const ca_predict_input *in, const ca_svec *proto,
+			       ca_prediction *ret)
+{
+	double best = 0;
+	size_t bm = 0;
+	uint32_t bb = 0, be = 0;
+	size_t turn = 0;
+	for (size_t mi = 0; mi < in->n_msgs; mi++) {
+		const ca_msg *m = &in->msgs[mi];
+		double w = msg_weight(m, turn);
+		if (m->role == CA_ROLE_CUSTOMER)
+			turn++;
+		if (w <= 0)
+			continue;
+		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		double sum = 0;
+		uint32_t b = UINT32_MAX, e = 0;
+		for (size_t i = 0; i < t->n; i++) {
+			int32_t id = ca_vocab_id(c->vocab, t->v[i].stem);
+			double v = id >= 0 ? svec_get(proto, (uint32_t)id) : 0;
+			if (v <= 0 || (t->v[i].kind == CA_TOK_WORD && (ca_stopword(t->v[i].norm) || ca_filler_word(t->v[i].norm))))
+				continue;
+			sum += w * v;
+			if (t->v[i].begin < b)
+				b = t->v[i].begin;
+			if (t->v[i].end > e)
+				e = t->v[i].end;
+		}
+		if (sum > best) {
+			best = sum;
+			bm = mi;
+			bb = b;
+			be = e;
+		}
+	}
+	return best > 0 ? ca_prediction_add_evidence(ret, in->msgs[bm].id, bb, be) : 0;
+}
+
 int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, const ca_field_def *f,
 			  ca_prediction *ret)
 {
@@ -511,11 +567,25 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 			r = CA_ENOMEM;
 			goto out;
 		}
+		size_t *best_proto = calloc(c->n_options ? c->n_options : 1, sizeof(size_t));
+		if (!best_proto) {
+			free(sim);
+			ca_svec_done(&q);
+			r = CA_ENOMEM;
+			goto out;
+		}
 		for (size_t p = 0; p < c->n_protos; p++) {
 			double d = ca_svec_dot(&q, &c->opt_vec[p]);
-			if (d > sim[c->proto_option[p]])
+			if (d > sim[c->proto_option[p]]) {
 				sim[c->proto_option[p]] = d;
+				best_proto[c->proto_option[p]] = p;
+			}
 		}
+		/* Cues add a small nudge to similarity, and decide alone only when no
+		 * option is similar at all (the last resort of ARCHITECTURE §4). */
+		double top_sim = 0;
+		for (size_t o = 0; o < c->n_options; o++)
+			top_sim = sim[o] > top_sim ? sim[o] : top_sim;
 		for (size_t o = 0; o < c->n_options; o++) {
 			score[o] += sim[o];
 			if (score[o] > best) {
@@ -523,15 +593,19 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 				bi = o;
 			}
 		}
+		size_t win_proto = best_proto[bi];
 		free(sim);
+		free(best_proto);
 		for (size_t o = 0; o < c->n_options; o++)
 			sum += exp((score[o] - best) / SOFTMAX_TEMPERATURE);
 		double conf = 1.0 / sum;
 		ca_svec_done(&q);
 		r = ca_prediction_set(ret, f, f->options[bi].value, f->options[bi].label, conf,
 				      cue_ev[bi].msg ? "option-description+cue" : "option-description-similarity");
-		if (!r && cue_ev[bi].msg)
+		if (!r && top_sim <= 0 && cue_ev[bi].msg)
 			r = ca_prediction_add_evidence(ret, cue_ev[bi].msg, cue_ev[bi].begin, cue_ev[bi].end);
+		else if (!r && top_sim > 0)
+			r = similarity_evidence(c, in, &c->opt_vec[win_proto], ret);
 	}
 out:
 	free(acc);

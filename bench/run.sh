@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Throughput and memory benchmark of the case agent, run by `make bench`:
+# usage `bench/run.sh BUILD_DIR`. Converts the shared ABCD conversations
+# (../shared/data/abcd beside the repository; else uses examples/), loads a
+# scratch database, and runs `caseagent simulate FILE --repeat N --json` with
+# N chosen so the run covers at least 10,000 conversations, pinned to one core
+# (taskset -c 0) when possible, under /usr/bin/time -v (else a wrapper that
+# samples VmHWM from /proc). Prints conversations, seconds, conversations per
+# second and peak RSS next to the targets (>= 5000 conversations/s, <= 100 MB).
+# It prints figures and never fails on them; it fails only if the run fails.
+set -euo pipefail
+
+BUILD=${1:?usage: bench/run.sh BUILD_DIR}
+BIN="$BUILD/caseagent"
+[ -x "$BIN" ] || { echo "bench: $BIN is not an executable (build first: make build)" >&2; exit 1; }
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+ABCD="$HERE/../../shared/data/abcd"
+TARGET_CONV=10000
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+if [ -f "$ABCD/conversations.json" ]; then
+	"$ROOT/tools/abcd-convert" "$ABCD/conversations.json" "$WORK/data" >/dev/null 2>&1 ||
+		{ echo "bench: tools/abcd-convert failed" >&2; exit 1; }
+	DATA="$WORK/data"
+	SOURCE="ABCD ($(cd "$ABCD" && pwd))"
+else
+	DATA="$ROOT/examples"
+	SOURCE="examples/"
+fi
+FILE="$DATA/conversations.jsonl"
+
+export CASEAGENT_DB="$WORK/bench.db"
+"$BIN" --quiet init
+"$BIN" --quiet settings import "$DATA/settings.json"
+"$BIN" --quiet import contacts "$DATA/contacts.jsonl"
+"$BIN" --quiet import products "$DATA/products.jsonl"
+
+PER_FILE=$(grep -c . "$FILE")
+[ "$PER_FILE" -gt 0 ] || { echo "bench: $FILE has no conversations" >&2; exit 1; }
+REPEAT=$(((TARGET_CONV + PER_FILE - 1) / PER_FILE))
+
+PIN=()
+PINNED="no (taskset not found)"
+if command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null; then
+	PIN=(taskset -c 0)
+	PINNED="core 0"
+fi
+
+CMD=("$BIN" simulate "$FILE" --repeat "$REPEAT" --json)
+START=$(date +%s.%N)
+if [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then
+	"${PIN[@]}" /usr/bin/time -v -o "$WORK/time.txt" "${CMD[@]}" >"$WORK/sim.json"
+	PEAK_KB=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): *//p' "$WORK/time.txt")
+	MEASURED="/usr/bin/time -v (max RSS)"
+else
+	# Sample VmHWM (the peak resident set the kernel keeps) until the
+	# process exits; taskset execs the command, so the pid is the same.
+	PEAK_KB=$(python3 - "$WORK/sim.json" "${PIN[@]}" "${CMD[@]}" <<'EOF'
+import subprocess, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+with open(out, "wb") as f:
+    p = subprocess.Popen(cmd, stdout=f)
+    peak = 0
+    while p.poll() is None:
+        try:
+            with open(f"/proc/{p.pid}/status") as s:
+                for line in s:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        except OSError:
+            pass
+        time.sleep(0.005)
+if p.returncode != 0:
+    sys.exit(p.returncode)
+print(peak)
+EOF
+)
+	MEASURED="VmHWM sampled from /proc"
+fi
+END=$(date +%s.%N)
+
+BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+SANITIZE=$(sed -n 's/^CA_SANITIZE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+
+python3 - "$WORK/sim.json" "$PEAK_KB" "$START" "$END" <<EOF
+import json, sys
+sim = json.load(open(sys.argv[1]))
+peak_mb = int(sys.argv[2] or 0) / 1024.0
+wall = float(sys.argv[4]) - float(sys.argv[3])
+n = sim["conversations"]
+secs = sim.get("seconds") or wall
+cps = sim.get("conversations_per_second") or (n / secs if secs else 0)
+def verdict(ok): return "meets" if ok else "MISSES"
+print("caseagent benchmark: simulate")
+print("  data          $SOURCE, $PER_FILE conversations x $REPEAT")
+print("  build         $BUILD (${BUILD_TYPE:-?}${SANITIZE:+, CA_SANITIZE=$SANITIZE})")
+print("  pinned        $PINNED;  memory: $MEASURED")
+print()
+print(f"  conversations        {n:>10}")
+print(f"  seconds              {secs:>10.3f}   (simulate's own clock; {wall:.3f} s wall with start-up)")
+print(f"  conversations/s      {cps:>10.0f}   target >= 5000: {verdict(cps >= 5000)}")
+print(f"  peak RSS (MB)        {peak_mb:>10.1f}   target <= 100: {verdict(peak_mb <= 100)}")
+if "${SANITIZE}" in ("ON", "1", "TRUE", "YES"):
+    print("  note: a sanitizer build; figures are not representative")
+EOF
