@@ -183,8 +183,6 @@ static int try_create(ca_agent *a, const char *conv, const char *identity, const
 	r = ca_store_case_create(a->store, "chat", conv, &id, &ticket, err);
 	json_t *changed = json_array();
 	if (!r)
-		r = ca_case_write_as(a, id, "origin", "chat", "system", "caseagent", err);
-	if (!r)
 		r = ca_plan_apply(a, id, 1, &plan, changed, err);
 	if (!r)
 		r = ca_store_conversation_set_case(a->store, conv, id, "agent", err);

@@ -80,7 +80,7 @@ typedef struct cli_cmd {
 typedef struct cli_ctx {
 	const char *db_path;
 	bool json;      /* --json: results as one JSON object on stdout */
-	bool quiet;     /* --quiet: no progress, hints or confirmations */
+	bool quiet;     /* --quiet: no progress bar or confirmations (errors and hints stay) */
 	bool progress;  /* draw progress bars (stderr is a terminal, not quiet) */
 	bool db_existed;
 	ca_agent *agent; /* open while a CLI_NEEDS_DB handler runs */
@@ -184,8 +184,5 @@ void cli_progress_init(cli_progress *p, const cli_ctx *ctx, const char *label);
 void cli_progress_fn(size_t done, size_t total, void *ud);
 /* Clear the bar's line. */
 void cli_progress_done(cli_progress *p);
-
-/* An informational line on stderr (not with --quiet). */
-void cli_note(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -8,7 +8,6 @@
  * one line with --json, otherwise a readable rendering of it. Handlers hold
  * no state between runs and never exit; they return an exit status.
  */
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

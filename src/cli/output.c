@@ -602,18 +602,6 @@ int cli_usage_error(const cli_ctx *ctx, const cli_cmd *cmd, const char *group, c
 	return CLI_EXIT_USAGE;
 }
 
-void cli_note(const cli_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ctx->quiet)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* ---- progress ---- */
 
 static double mono_now(void)

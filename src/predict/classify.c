@@ -34,6 +34,7 @@
 
 typedef struct cue {
 	char **stems;   /* stem sequence of the cue phrase */
+	uint32_t *hash; /* their hashes */
 	size_t n;
 	size_t option;
 } cue;
@@ -44,6 +45,11 @@ struct ca_classifier {
 	ca_svec *opt_vec;     /* one per prototype */
 	size_t *proto_option; /* prototype -> option */
 	size_t n_protos;
+	/* inverted index: term id -> (prototype, weight) postings, so scoring a
+	 * query touches only the prototypes that share its terms */
+	size_t *post_start;   /* V + 1 offsets */
+	uint32_t *post_proto;
+	float *post_val;
 	cue *cues;
 	size_t n_cues;
 	/* trained model (optional) */
@@ -115,11 +121,15 @@ void ca_classifier_free(ca_classifier *c)
 		ca_svec_done(&c->opt_vec[i]);
 	free(c->opt_vec);
 	free(c->proto_option);
+	free(c->post_start);
+	free(c->post_proto);
+	free(c->post_val);
 	ca_vocab_free(c->vocab);
 	for (size_t i = 0; i < c->n_cues; i++) {
 		for (size_t k = 0; k < c->cues[i].n; k++)
 			free(c->cues[i].stems[k]);
 		free(c->cues[i].stems);
+		free(c->cues[i].hash);
 	}
 	free(c->cues);
 	if (c->lin)
@@ -180,16 +190,19 @@ static int add_cue(ca_classifier *c, const char *phrase, size_t option, ca_stemm
 	c->cues = v;
 	cue *q = &c->cues[c->n_cues];
 	q->stems = calloc(t.n, sizeof(char *));
+	q->hash = calloc(t.n, sizeof(uint32_t));
 	q->n = t.n;
 	q->option = option;
-	if (!q->stems) {
+	c->n_cues++;
+	if (!q->stems || !q->hash) {
 		ca_tokens_done(&t);
 		return CA_ENOMEM;
 	}
-	c->n_cues++;
-	for (size_t i = 0; i < t.n; i++)
+	for (size_t i = 0; i < t.n; i++) {
+		q->hash[i] = ca_hash_str(t.v[i].stem);
 		if (!(q->stems[i] = strdup(t.v[i].stem)))
 			r = CA_ENOMEM;
+	}
 	ca_tokens_done(&t);
 	return r;
 }
@@ -292,6 +305,37 @@ static int load_trained(ca_classifier *c, const ca_field_def *f, const json_t *m
 	return 0;
 }
 
+static int build_postings(ca_classifier *c)
+{
+	size_t V = ca_vocab_size(c->vocab), total = 0;
+	c->post_start = calloc(V + 1, sizeof(size_t));
+	if (!c->post_start)
+		return CA_ENOMEM;
+	for (size_t p = 0; p < c->n_protos; p++) {
+		total += c->opt_vec[p].n;
+		for (size_t k = 0; k < c->opt_vec[p].n; k++)
+			c->post_start[c->opt_vec[p].idx[k] + 1]++;
+	}
+	for (size_t i = 0; i < V; i++)
+		c->post_start[i + 1] += c->post_start[i];
+	c->post_proto = malloc((total ? total : 1) * sizeof(uint32_t));
+	c->post_val = malloc((total ? total : 1) * sizeof(float));
+	size_t *fill = calloc(V ? V : 1, sizeof(size_t));
+	if (!c->post_proto || !c->post_val || !fill) {
+		free(fill);
+		return CA_ENOMEM;
+	}
+	for (size_t p = 0; p < c->n_protos; p++)
+		for (size_t k = 0; k < c->opt_vec[p].n; k++) {
+			uint32_t id = c->opt_vec[p].idx[k];
+			size_t at = c->post_start[id] + fill[id]++;
+			c->post_proto[at] = (uint32_t)p;
+			c->post_val[at] = c->opt_vec[p].val[k];
+		}
+	free(fill);
+	return 0;
+}
+
 int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st, ca_classifier **ret, ca_err *err)
 {
 	ca_classifier *c = calloc(1, sizeof(*c));
@@ -332,6 +376,8 @@ int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st
 	for (size_t i = 0; i < f->n_options && !r; i++)
 		for (size_t k = 0; !r && k < f->options[i].cues.n; k++)
 			r = add_cue(c, f->options[i].cues.v[k], i, st);
+	if (!r)
+		r = build_postings(c);
 	ca_tokens_done(&t);
 	free(terms);
 	if (!r && model)
@@ -465,7 +511,7 @@ static int similarity_evidence(const ca_classifier *c, const ca_predict_input *i
 		for (size_t i = 0; i < t->n; i++) {
 			int32_t id = ca_vocab_id(c->vocab, t->v[i].stem);
 			double v = id >= 0 ? svec_get(proto, (uint32_t)id) : 0;
-			if (v <= 0 || (t->v[i].kind == CA_TOK_WORD && (ca_stopword(t->v[i].norm) || ca_filler_word(t->v[i].norm))))
+			if (v <= 0 || in->analysis->info[mi].flags[i])
 				continue;
 			sum += w * v;
 			if (t->v[i].begin < b)
@@ -507,10 +553,11 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 			customer_turn++;
 		if (w <= 0)
 			continue;
-		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		const ca_msg_info *info = &in->analysis->info[mi];
+		const ca_tokens *t = &info->tokens;
 		for (size_t i = 0; i < t->n; i++) {
 			const ca_token *tok = &t->v[i];
-			if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || ca_filler_word(tok->norm)))
+			if (info->flags[i])
 				continue;
 			int32_t id = ca_vocab_id(c->vocab, tok->stem);
 			if (id >= 0) {
@@ -519,10 +566,10 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 			}
 			for (size_t q = 0; q < c->n_cues; q++) {
 				const cue *cu = &c->cues[q];
-				if (i + cu->n > t->n || strcmp(cu->stems[0], tok->stem) != 0)
+				if (i + cu->n > t->n || cu->hash[0] != info->stem_hash[i] || strcmp(cu->stems[0], tok->stem) != 0)
 					continue;
 				size_t k = 1;
-				while (k < cu->n && strcmp(cu->stems[k], t->v[i + k].stem) == 0)
+				while (k < cu->n && cu->hash[k] == info->stem_hash[i + k] && strcmp(cu->stems[k], t->v[i + k].stem) == 0)
 					k++;
 				if (k < cu->n)
 					continue;
@@ -574,13 +621,24 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 			r = CA_ENOMEM;
 			goto out;
 		}
+		double *dot = calloc(c->n_protos ? c->n_protos : 1, sizeof(double));
+		if (!dot) {
+			free(sim);
+			free(best_proto);
+			ca_svec_done(&q);
+			r = CA_ENOMEM;
+			goto out;
+		}
+		for (size_t k = 0; k < q.n; k++)
+			for (size_t at = c->post_start[q.idx[k]]; at < c->post_start[q.idx[k] + 1]; at++)
+				dot[c->post_proto[at]] += (double)q.val[k] * c->post_val[at];
 		for (size_t p = 0; p < c->n_protos; p++) {
-			double d = ca_svec_dot(&q, &c->opt_vec[p]);
-			if (d > sim[c->proto_option[p]]) {
-				sim[c->proto_option[p]] = d;
+			if (dot[p] > sim[c->proto_option[p]]) {
+				sim[c->proto_option[p]] = dot[p];
 				best_proto[c->proto_option[p]] = p;
 			}
 		}
+		free(dot);
 		/* Cues add a small nudge to similarity, and decide alone only when no
 		 * option is similar at all (the last resort of ARCHITECTURE §4). */
 		double top_sim = 0;

@@ -21,11 +21,21 @@ void ca_analysis_init(ca_analysis *a)
 	memset(a, 0, sizeof(*a));
 }
 
+uint32_t ca_hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 void ca_analysis_done(ca_analysis *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		ca_tokens_done(&a->info[i].tokens);
 		free(a->info[i].sentences);
+		free(a->info[i].stem_hash);
+		free(a->info[i].flags);
 	}
 	free(a->info);
 	ca_analysis_init(a);
@@ -50,9 +60,24 @@ int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *s
 		int r = ca_tokenize(m->text, m->len, 0, st, &mi->tokens);
 		if (!r)
 			r = ca_sentences(m->text, m->len, &mi->sentences, &mi->n_sentences);
+		size_t nt = mi->tokens.n ? mi->tokens.n : 1;
+		if (!r && (!(mi->stem_hash = malloc(nt * sizeof(uint32_t))) || !(mi->flags = calloc(nt, 1))))
+			r = CA_ENOMEM;
 		if (r) {
 			ca_tokens_done(&mi->tokens);
+			free(mi->sentences);
+			free(mi->stem_hash);
 			return r;
+		}
+		for (size_t i = 0; i < mi->tokens.n; i++) {
+			const ca_token *tok = &mi->tokens.v[i];
+			mi->stem_hash[i] = ca_hash_str(tok->stem);
+			if (tok->kind == CA_TOK_WORD) {
+				if (ca_stopword(tok->norm) || !tok->norm[0] || !tok->norm[1])
+					mi->flags[i] |= CA_TF_STOP;
+				if (ca_filler_word(tok->norm))
+					mi->flags[i] |= CA_TF_FILLER;
+			}
 		}
 		a->n++;
 	}
@@ -63,6 +88,7 @@ int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *s
 
 typedef struct phrase {
 	char **stems;
+	uint32_t *hash;
 	size_t n;
 } phrase;
 
@@ -77,6 +103,7 @@ static void phrases_done(phrases *p)
 		for (size_t k = 0; k < p->v[i].n; k++)
 			free(p->v[i].stems[k]);
 		free(p->v[i].stems);
+		free(p->v[i].hash);
 	}
 	free(p->v);
 	memset(p, 0, sizeof(*p));
@@ -98,30 +125,33 @@ static int phrases_add(phrases *p, const char *text, ca_stemmer *st)
 	p->v = v;
 	phrase *ph = &p->v[p->n];
 	ph->stems = calloc(t.n, sizeof(char *));
+	ph->hash = calloc(t.n, sizeof(uint32_t));
 	ph->n = 0;
-	if (!ph->stems)
+	if (!ph->stems || !ph->hash)
 		r = CA_ENOMEM;
 	for (size_t i = 0; !r && i < t.n; i++) {
 		if (!(ph->stems[i] = strdup(t.v[i].stem)))
 			r = CA_ENOMEM;
 		else
-			ph->n++;
+			ph->hash[ph->n++] = ca_hash_str(t.v[i].stem);
 	}
 	p->n++;
 	ca_tokens_done(&t);
 	return r;
 }
 
-/* Length in tokens of a phrase starting at token i, or 0. */
-static size_t phrase_at(const phrases *p, const ca_tokens *t, size_t i)
+/* Length in tokens of a phrase starting at token i, or 0. Hashes first,
+ * strings only to confirm. */
+static size_t phrase_at(const phrases *p, const ca_msg_info *mi, size_t i)
 {
+	const ca_tokens *t = &mi->tokens;
 	size_t best = 0;
 	for (size_t q = 0; q < p->n; q++) {
 		const phrase *ph = &p->v[q];
-		if (i + ph->n > t->n)
+		if (i + ph->n > t->n || ph->hash[0] != mi->stem_hash[i])
 			continue;
 		size_t k = 0;
-		while (k < ph->n && strcmp(ph->stems[k], t->v[i + k].stem) == 0)
+		while (k < ph->n && ph->hash[k] == mi->stem_hash[i + k] && strcmp(ph->stems[k], t->v[i + k].stem) == 0)
 			k++;
 		if (k == ph->n && k > best)
 			best = k;
@@ -131,21 +161,22 @@ static size_t phrase_at(const phrases *p, const ca_tokens *t, size_t i)
 
 /* Byte offset just past the last cue in the message ending at or before
  * `limit`, or -1 when there is none. */
-static long last_cue_before(const phrases *p, const ca_tokens *t, uint32_t limit)
+static long last_cue_before(const phrases *p, const ca_msg_info *mi, uint32_t limit)
 {
+	const ca_tokens *t = &mi->tokens;
 	long end = -1;
 	for (size_t i = 0; i < t->n && t->v[i].begin < limit; i++) {
-		size_t k = phrase_at(p, t, i);
+		size_t k = phrase_at(p, mi, i);
 		if (k && t->v[i + k - 1].end <= limit)
 			end = (long)t->v[i + k - 1].end;
 	}
 	return end;
 }
 
-static bool has_cue(const phrases *p, const ca_tokens *t)
+static bool has_cue(const phrases *p, const ca_msg_info *mi)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (phrase_at(p, t, i))
+	for (size_t i = 0; i < mi->tokens.n; i++)
+		if (phrase_at(p, mi, i))
 			return true;
 	return false;
 }
@@ -239,12 +270,12 @@ static int predict_text(const embedded *e, const ca_predict_input *in, const ca_
 					continue;
 				if (tok->kind == CA_TOK_WORD) {
 					words++;
-					if (!ca_stopword(tok->norm))
+					if (!(info->flags[ti] & CA_TF_STOP))
 						content++;
 				} else {
 					ids++;
 				}
-				if (phrase_at(&e->problem, &info->tokens, ti))
+				if (phrase_at(&e->problem, info, ti))
 					cues++;
 			}
 			/* Greetings, one-word answers and bare identifiers state nothing. */
@@ -324,9 +355,9 @@ static int predict_pattern(const embedded *e, const ca_predict_input *in, const 
 	bool asked = false; /* the representative just asked for this value */
 	for (size_t mi = 0; mi < in->n_msgs && !r; mi++) {
 		const ca_msg *m = &in->msgs[mi];
-		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		const ca_msg_info *info = &in->analysis->info[mi];
 		if (m->role == CA_ROLE_AGENT) {
-			asked = has_cue(cues, t);
+			asked = has_cue(cues, info);
 			continue;
 		}
 		if (m->role != CA_ROLE_CUSTOMER)
@@ -343,7 +374,7 @@ static int predict_pattern(const embedded *e, const ca_predict_input *in, const 
 			off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 			if (en <= b)
 				continue;
-			long cue_end = last_cue_before(cues, t, b);
+			long cue_end = last_cue_before(cues, info, b);
 			double s = 0.5;
 			if (cue_end >= 0 && b - (uint32_t)cue_end <= 24)
 				s = 0.97;
@@ -435,9 +466,10 @@ static int predict_typed(const ca_predict_input *in, const ca_field_def *f, cons
 		const ca_msg *m = &in->msgs[mi];
 		if (m->role != CA_ROLE_CUSTOMER)
 			continue;
-		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		const ca_msg_info *info = &in->analysis->info[mi];
+		const ca_tokens *t = &info->tokens;
 		for (size_t i = 0; i < t->n; i++) {
-			size_t k = phrase_at(cues, t, i);
+			size_t k = phrase_at(cues, info, i);
 			if (!k)
 				continue;
 			for (size_t j = i + k; j < t->n && j < i + k + 6; j++) {

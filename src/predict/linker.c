@@ -42,6 +42,7 @@ struct ca_linker {
 	json_t *exact;   /* normalised identifier -> [rec idx, ...] with kind tag */
 	json_t *names;   /* stem sequence "a b c" -> [[rec idx, mask, alias_len], ...] */
 	bool partial;    /* every sub-run of a name is indexed (products, subjects) */
+	json_t *starts;  /* stems that begin some indexed name: most tokens are not */
 };
 
 void ca_linker_free(ca_linker *l)
@@ -55,6 +56,7 @@ void ca_linker_free(ca_linker *l)
 	free(l->recs);
 	json_decref(l->exact);
 	json_decref(l->names);
+	json_decref(l->starts);
 	free(l);
 }
 
@@ -123,7 +125,8 @@ static int add_name(ca_linker *l, const char *name, size_t idx, ca_stemmer *st, 
 			json_t *arr = json_object_get(l->names, key.data);
 			if (!arr) {
 				arr = json_array();
-				if (!arr || json_object_set_new(l->names, key.data, arr) < 0) {
+				if (!arr || json_object_set_new(l->names, key.data, arr) < 0 ||
+				    json_object_set_new(l->starts, t.v[i].stem, json_true()) < 0) {
 					r = CA_ENOMEM;
 					break;
 				}
@@ -145,9 +148,10 @@ int ca_linker_new(ca_entity kind, const json_t *records, ca_stemmer *st, ca_link
 	l->partial = kind == CA_ENT_PRODUCT || kind == CA_ENT_SUBJECT;
 	l->exact = json_object();
 	l->names = json_object();
+	l->starts = json_object();
 	size_t n = json_array_size(records);
 	l->recs = calloc(n ? n : 1, sizeof(*l->recs));
-	if (!l->exact || !l->names || !l->recs) {
+	if (!l->exact || !l->names || !l->starts || !l->recs) {
 		ca_linker_free(l);
 		return CA_ENOMEM;
 	}
@@ -326,6 +330,8 @@ static int name_hits(const ca_linker *l, cands *c, const ca_msg *m, const ca_tok
 	ca_buf key = { 0 };
 	int r = 0;
 	for (size_t i = 0; i < t->n && !r; i++) {
+		if (!json_object_get(l->starts, t->v[i].stem))
+			continue;
 		for (size_t j = i; j < t->n && j < i + MAX_NGRAM; j++) {
 			ca_buf_reset(&key);
 			for (size_t k = i; k <= j; k++)

@@ -23,9 +23,14 @@
 /* Per-message analysis, filled by ca_analysis_sync. */
 typedef struct ca_msg_info {
 	ca_tokens tokens;    /* stems and offsets into the message text */
+	uint32_t *stem_hash; /* FNV-1a of each token's stem, for fast phrase tests */
+	uint8_t *flags;      /* CA_TF_* per token */
 	ca_span *sentences;
 	size_t n_sentences;
 } ca_msg_info;
+
+/* Token flags computed once per message. */
+enum { CA_TF_STOP = 1, CA_TF_FILLER = 2 };
 
 typedef struct ca_analysis {
 	ca_msg_info *info;  /* info[i] belongs to msgs[i] */
@@ -38,6 +43,9 @@ void ca_analysis_done(ca_analysis *a);
  * so the caller must only append. CA_EUTF8 names nothing: callers validate
  * text at the edge. */
 int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *st);
+
+/* FNV-1a 32-bit hash of a NUL-terminated string (Fowler, Noll, Vo). */
+uint32_t ca_hash_str(const char *s);
 
 /* What a prediction reads. All borrowed for the call. */
 typedef struct ca_predict_input {
