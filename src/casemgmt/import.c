@@ -82,91 +82,67 @@ static int load_jsonl(const char *path, json_t **ret, ca_err *err)
 
 /* ---- CSV ---- */
 
+/* One pass of libcsv: the first record names the columns, every later
+ * record becomes a JSON object keyed by them (empty fields left out). */
 typedef struct csv_state {
 	json_t *rows;
-	json_t *header;  /* array of column names */
-	json_t *row;     /* current row object */
+	json_t *header;  /* column names */
+	json_t *row;     /* record being read, NULL between records */
+	bool in_header;
 	size_t col;
-	size_t line;
+	size_t line;     /* record number, 1 = header */
 	int r;
 	ca_err *err;
 	const char *path;
 } csv_state;
 
-static void csv_field(void *s, size_t len, void *ud)
+static void csv_on_field(void *s, size_t len, void *ud)
 {
 	csv_state *st = ud;
 	if (st->r)
 		return;
+	char where[512];
+	snprintf(where, sizeof(where), "%s:%zu", st->path, st->line);
 	size_t bad;
-	if (!ca_utf8_valid(s, len, &bad)) {
-		char where[512];
-		snprintf(where, sizeof(where), "%s:%zu", st->path, st->line);
-		st->r = ca_err_set(st->err, CA_EUTF8, where, "%s: field %zu is not valid UTF-8", where, st->col + 1);
+	if (!ca_utf8_valid(s, len, &bad) || memchr(s, 0, len)) {
+		st->r = ca_err_set(st->err, CA_EUTF8, where, "%s: field %zu is not valid UTF-8 text", where, st->col + 1);
 		return;
 	}
-	json_t *v = json_stringn(s, len);
-	if (!v) {
+	if (st->in_header) {
+		if (json_array_append_new(st->header, json_stringn(s, len)) < 0)
+			st->r = CA_ENOMEM;
+		st->col++;
+		return;
+	}
+	const char *name = json_string_value(json_array_get(st->header, st->col));
+	if (!name) {
+		st->r = ca_err_set(st->err, CA_EPARSE, where, "%s: more fields than the header's %zu", where,
+				   json_array_size(st->header));
+		return;
+	}
+	if (!st->row && !(st->row = json_object())) {
 		st->r = CA_ENOMEM;
 		return;
 	}
-	if (!st->header) {
-		st->header = json_array();
-	}
-	if (json_array_size(st->header) < st->col + 1 && !st->row) {
-		json_array_append_new(st->header, v);
-	} else {
-		if (!st->row)
-			st->row = json_object();
-		const char *name = json_string_value(json_array_get(st->header, st->col));
-		if (!name) {
-			char where[512];
-			snprintf(where, sizeof(where), "%s:%zu", st->path, st->line);
-			st->r = ca_err_set(st->err, CA_EPARSE, where, "%s: more fields than the header has", where);
-			json_decref(v);
-			return;
-		}
-		if (len)
-			json_object_set_new(st->row, name, v);
-		else
-			json_decref(v);
-	}
+	if (len && json_object_set_new(st->row, name, json_stringn(s, len)) < 0)
+		st->r = CA_ENOMEM;
 	st->col++;
 }
 
-static void csv_row(int c, void *ud)
+static void csv_on_record(int c, void *ud)
 {
 	csv_state *st = ud;
 	(void)c;
-	st->line++;
-	if (st->r)
-		return;
-	if (st->row) {
+	if (!st->r && st->in_header) {
+		st->in_header = false;
+	} else if (!st->r && st->row) {
 		json_object_set_new(st->row, "_line", json_integer((json_int_t)st->line));
-		json_array_append_new(st->rows, st->row);
-		st->row = NULL;
-	} else if (st->col > 0 && json_array_size(st->rows) == 0 && st->line > 1) {
-		/* header already read; an empty row */
-	} else if (st->col > 0 && st->line > 1) {
-		st->row = json_object();
-		json_object_set_new(st->row, "_line", json_integer((json_int_t)st->line));
-		json_array_append_new(st->rows, st->row);
+		if (json_array_append_new(st->rows, st->row) < 0)
+			st->r = CA_ENOMEM;
 		st->row = NULL;
 	}
-	/* After the first row, fields go to data rows. */
-	if (st->line == 1 && !st->row)
-		st->row = NULL;
 	st->col = 0;
-}
-
-static void csv_field_data(void *s, size_t len, void *ud);
-
-static void csv_row_header(int c, void *ud)
-{
-	csv_state *st = ud;
-	(void)c;
 	st->line++;
-	st->col = 0;
 }
 
 static int load_csv(const char *path, json_t **ret, ca_err *err)
@@ -177,80 +153,32 @@ static int load_csv(const char *path, json_t **ret, ca_err *err)
 	if (r)
 		return r;
 	struct csv_parser p;
-	if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0) {
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		free(data);
 		return CA_ENOMEM;
 	}
-	csv_state st = { .rows = json_array(), .header = json_array(), .path = path, .err = err };
-	/* First pass: the header row only. */
-	size_t hdr_end = 0;
-	while (hdr_end < len && data[hdr_end] != '\n')
-		hdr_end++;
-	if (csv_parse(&p, data, hdr_end, csv_field, csv_row_header, &st) != hdr_end ||
-	    csv_fini(&p, csv_field, csv_row_header, &st) != 0) {
-		r = ca_err_set(err, CA_EPARSE, path, "%s:1: the header row is not valid CSV: %s", path,
-			       csv_strerror(csv_error(&p)));
+	csv_state st = { .rows = json_array(), .header = json_array(), .in_header = true, .line = 1,
+			 .path = path, .err = err };
+	if (!st.rows || !st.header)
+		st.r = CA_ENOMEM;
+	if (!st.r && (csv_parse(&p, data, len, csv_on_field, csv_on_record, &st) != len ||
+		      csv_fini(&p, csv_on_field, csv_on_record, &st) != 0) && !st.r) {
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%zu", path, st.line);
+		st.r = ca_err_set(err, CA_EPARSE, where, "%s: not valid CSV: %s", where, csv_strerror(csv_error(&p)));
 	}
 	csv_free(&p);
-	if (!r && json_array_size(st.header) == 0)
-		r = ca_err_set(err, CA_EPARSE, path, "%s:1: a CSV file needs a header row naming the columns", path);
-	if (!r && csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0)
-		r = CA_ENOMEM;
-	if (!r) {
-		st.line = 1;
-		st.row = NULL;
-		st.col = 0;
-		size_t off = hdr_end < len ? hdr_end + 1 : len;
-		if (csv_parse(&p, data + off, len - off, csv_field_data, csv_row, &st) != len - off ||
-		    csv_fini(&p, csv_field_data, csv_row, &st) != 0) {
-			if (!st.r) {
-				char where[512];
-				snprintf(where, sizeof(where), "%s:%zu", path, st.line + 1);
-				st.r = ca_err_set(err, CA_EPARSE, where, "%s: not valid CSV: %s", where,
-						  csv_strerror(csv_error(&p)));
-			}
-		}
-		csv_free(&p);
-		r = st.r;
-	}
 	free(data);
+	if (!st.r && json_array_size(st.header) == 0)
+		st.r = ca_err_set(err, CA_EPARSE, path, "%s:1: a CSV file needs a header row naming the columns", path);
 	json_decref(st.header);
 	json_decref(st.row);
-	if (r) {
+	if (st.r) {
 		json_decref(st.rows);
-		return r;
+		return st.r;
 	}
 	*ret = st.rows;
 	return 0;
-}
-
-static void csv_field_data(void *s, size_t len, void *ud)
-{
-	csv_state *st = ud;
-	if (st->r)
-		return;
-	size_t bad;
-	if (!ca_utf8_valid(s, len, &bad)) {
-		char where[512];
-		snprintf(where, sizeof(where), "%s:%zu", st->path, st->line + 1);
-		st->r = ca_err_set(st->err, CA_EUTF8, where, "%s: field %zu is not valid UTF-8", where, st->col + 1);
-		return;
-	}
-	if (!st->row && !(st->row = json_object())) {
-		st->r = CA_ENOMEM;
-		return;
-	}
-	const char *name = json_string_value(json_array_get(st->header, st->col));
-	if (!name) {
-		char where[512];
-		snprintf(where, sizeof(where), "%s:%zu", st->path, st->line + 1);
-		st->r = ca_err_set(st->err, CA_EPARSE, where, "%s: more fields than the header's %zu", where,
-				   json_array_size(st->header));
-		return;
-	}
-	if (len)
-		json_object_set_new(st->row, name, json_stringn(s, len));
-	st->col++;
 }
 
 static int load_records(const char *path, json_t **ret, ca_err *err)

@@ -245,7 +245,7 @@ int ca_result(json_t *j, char **ret_json)
 {
 	if (!j)
 		return CA_ENOMEM;
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(j);
 	if (!s)
 		return CA_ENOMEM;

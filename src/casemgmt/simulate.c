@@ -263,7 +263,8 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 		json_t *o = prf(&fs[fi].all);
 		json_object_set_new(o, "predictor_accuracy",
 				    json_real(fs[fi].raw_support ? (double)fs[fi].raw_correct / (double)fs[fi].raw_support : 0));
-		json_object_set_new(o, "in_text", prf(&fs[fi].in_text));
+		/* No in-text figures where the labels do not say what is in the text. */
+		json_object_set_new(o, "in_text", fs[fi].in_text.support ? prf(&fs[fi].in_text) : json_null());
 		json_object_set_new(fields, s->fields[fi].name, o);
 	}
 	free(fs);

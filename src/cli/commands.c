@@ -826,7 +826,7 @@ static int cmd_train(cli_ctx *ctx, const cli_args *a)
 static int show_simulate(const cli_ctx *ctx, const json_t *r)
 {
 	static const char *const heads[] = {"field", "precision", "recall", "F1", "support",
-					    "in-text P", "in-text R", "in-text F1", "in-text n"};
+					    "in-text P", "in-text R", "in-text F1", "in-text n", "predictor acc"};
 	static const char *const ch[] = {"case creation", "count", ""};
 	const json_t *creation = json_object_get(r, "creation");
 	char *n = cli_scalar(json_object_get(r, "conversations"), 0);
@@ -844,7 +844,7 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 	free(secs);
 	free(cps);
 
-	cli_table_init(&t, 9, heads, "lrrrrrrrr");
+	cli_table_init(&t, 10, heads, "lrrrrrrrrr");
 	json_object_foreach(json_object_get(r, "fields"), k, v) {
 		const json_t *it = json_object_get(v, "in_text");
 
@@ -857,10 +857,14 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 		cli_table_cellj(&t, json_object_get(it, "recall"), 3, 0);
 		cli_table_cellj(&t, json_object_get(it, "f1"), 3, 0);
 		cli_table_cellj(&t, json_object_get(it, "support"), 3, 0);
+		cli_table_cellj(&t, json_object_get(v, "predictor_accuracy"), 3, 0);
 	}
 	status = print_table(ctx, &t);
 	if (status != CLI_EXIT_OK)
 		return status;
+	puts("  precision/recall: the case's final values against the labels (no case, no value);\n"
+	     "  in-text: where the label's value appears in the chat; predictor acc: the top\n"
+	     "  prediction at close, whatever the threshold or the creation gate.");
 
 	fputc('\n', stdout);
 	cli_table_init(&t, 3, ch, "lrl");

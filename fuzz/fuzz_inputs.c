@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One libFuzzer target over every parser of outside input: chat events,
+ * transcript files (through simulate and replay), settings, CSV and JSONL
+ * imports, and raw message text through the whole analysis (tokens,
+ * sentences, prediction, summary). The first byte chooses the parser; the
+ * rest is the input. Built with -DCA_FUZZ=ON and clang it is a libFuzzer
+ * binary; otherwise fuzz_replay, which CTest runs over fuzz/corpus so every
+ * crash once found stays fixed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "casemgmt.h"
+#include "summary.h"
+
+static const char *SETTINGS =
+	"{\"version\":1,\"fields\":["
+	"{\"name\":\"customer\",\"type\":\"lookup\",\"lookup\":\"contact\",\"threshold\":0.6},"
+	"{\"name\":\"category\",\"type\":\"option\",\"threshold\":0.2,\"options\":["
+	"{\"value\":\"defect\",\"description\":\"broken damaged not working\",\"subcategories\":[{\"label\":\"Stain\",\"description\":\"a stain on it\"}]},"
+	"{\"value\":\"billing\",\"description\":\"charge invoice refund\",\"cues\":[\"charged\"]}]},"
+	"{\"name\":\"description\",\"type\":\"text\",\"threshold\":0.3},"
+	"{\"name\":\"order_number\",\"type\":\"pattern\",\"pattern\":\"\\\\b[0-9]{6,10}\\\\b\",\"cues\":[\"order\"]},"
+	"{\"name\":\"product\",\"type\":\"lookup\",\"lookup\":\"product\"},"
+	"{\"name\":\"amount\",\"type\":\"number\",\"cues\":[\"amount\"]},"
+	"{\"name\":\"when\",\"type\":\"date\",\"cues\":[\"on\"]},"
+	"{\"name\":\"urgent\",\"type\":\"boolean\",\"cues\":[\"urgent\"]}],"
+	"\"default_fields\":[\"customer\",\"category\",\"description\"],"
+	"\"update_rules\":[{\"condition\":{\"match\":\"any\",\"conditions\":[{\"field\":\"category\",\"operator\":\"equals\",\"value\":\"defect\"}]},"
+	"\"predict\":[\"order_number\",\"product\",\"amount\",\"when\",\"urgent\"]}]}";
+
+static char dir[64];
+static ca_agent *agent;
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		abort();
+	if (n && fwrite(data, 1, n, f) != n)
+		abort();
+	fclose(f);
+}
+
+static void setup(void)
+{
+	if (agent)
+		return;
+	snprintf(dir, sizeof(dir), "/tmp/ca-fuzz-XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
+	char p[128];
+	snprintf(p, sizeof(p), "%s/f.db", dir);
+	ca_err err = { 0 };
+	if (ca_agent_open(p, &agent, &err))
+		abort();
+	snprintf(p, sizeof(p), "%s/settings.json", dir);
+	write_file(p, SETTINGS, strlen(SETTINGS));
+	if (ca_settings_import_file(agent, p, &err))
+		abort();
+	snprintf(p, sizeof(p), "%s/c.jsonl", dir);
+	const char *contacts = "{\"id\":\"C-1\",\"full_name\":\"Ana Lima\",\"email\":\"ana@example.org\",\"phone\":\"555 201 3344\"}\n";
+	write_file(p, contacts, strlen(contacts));
+	char *out = NULL;
+	if (ca_import_file(agent, "contacts", p, &out, &err))
+		abort();
+	free(out);
+	snprintf(p, sizeof(p), "%s/p.jsonl", dir);
+	const char *products = "{\"id\":\"P-1\",\"name\":\"Acme Kettle\",\"aliases\":[\"kettle\"],\"product_number\":\"AK-1\"}\n";
+	write_file(p, products, strlen(products));
+	if (ca_import_file(agent, "products", p, &out, &err))
+		abort();
+	free(out);
+}
+
+static void run_text(const char *text, size_t len)
+{
+	if (!ca_utf8_valid(text, len, NULL) || memchr(text, 0, len))
+		return;
+	ca_msg msgs[2] = { { "m1", CA_ROLE_CUSTOMER, text, len }, { "m2", CA_ROLE_AGENT, text, len } };
+	ca_err err = { 0 };
+	if (ca_agent_ready(agent, &err))
+		abort();
+	ca_analysis an;
+	ca_analysis_init(&an);
+	ca_plan plan;
+	if (ca_plan_update(agent, msgs, 2, &an, NULL, NULL, &plan, &err) == 0)
+		ca_plan_done(&plan);
+	ca_analysis_done(&an);
+	ca_summary sum;
+	if (ca_summarize(msgs, 2, 0, &sum, &err) == 0) {
+		ca_buf b = { 0 };
+		(void)ca_summary_render(&sum, &b); /* output unused: only crashes matter here */
+		ca_buf_done(&b);
+		ca_summary_done(&sum);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	setup();
+	unsigned sel = data[0] % 6;
+	const char *body = (const char *)data + 1;
+	size_t n = size - 1;
+	char *text = malloc(n + 1);
+	if (!text)
+		return 0;
+	memcpy(text, body, n);
+	text[n] = '\0';
+	char *out = NULL;
+	ca_err err = { 0 };
+	char p[128];
+	switch (sel) {
+	case 0: /* one chat event */
+		if (ca_chat_event(agent, text, &out, &err) == 0)
+			free(out);
+		break;
+	case 1: /* a transcript file through simulate and replay */
+		snprintf(p, sizeof(p), "%s/t.jsonl", dir);
+		write_file(p, body, n);
+		if (ca_simulate(agent, p, NULL, &out, &err) == 0)
+			free(out);
+		ca_err_clear(&err);
+		if (ca_chat_replay(agent, p, NULL, &out, &err) == 0)
+			free(out);
+		break;
+	case 2: { /* settings, on a scratch agent so the fixed settings stay */
+		snprintf(p, sizeof(p), "%s/s.json", dir);
+		write_file(p, body, n);
+		json_t *j = json_loadb(body, n, 0, NULL);
+		ca_settings *s = NULL;
+		if (j && ca_settings_parse(j, &s, &err) == 0)
+			ca_settings_free(s);
+		json_decref(j);
+		break;
+	}
+	case 3: /* CSV import */
+		snprintf(p, sizeof(p), "%s/i.csv", dir);
+		write_file(p, body, n);
+		if (ca_import_file(agent, (n && body[0] & 1) ? "contacts" : "cases", p, &out, &err) == 0)
+			free(out);
+		break;
+	case 4: /* JSONL import */
+		snprintf(p, sizeof(p), "%s/i.jsonl", dir);
+		write_file(p, body, n);
+		if (ca_import_file(agent, (n && body[0] & 1) ? "products" : "cases", p, &out, &err) == 0)
+			free(out);
+		break;
+	case 5:
+		run_text(text, n);
+		break;
+	}
+	free(text);
+	return 0;
+}
+
+#ifndef CA_LIBFUZZER
+/* Replay mode: run every file named (or every file in a named directory). */
+#include <dirent.h>
+static int replay(const char *path)
+{
+	char *data = NULL;
+	size_t len = 0;
+	if (ca_file_read(path, (size_t)64 << 20, &data, &len, NULL) != 0) {
+		fprintf(stderr, "cannot read %s\n", path);
+		return 1;
+	}
+	LLVMFuzzerTestOneInput((const unsigned char *)data, len);
+	free(data);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int bad = 0, runs = 0;
+	for (int i = 1; i < argc; i++) {
+		DIR *d = opendir(argv[i]);
+		if (!d) {
+			bad |= replay(argv[i]);
+			runs++;
+			continue;
+		}
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			char p[4096];
+			snprintf(p, sizeof(p), "%s/%s", argv[i], e->d_name);
+			bad |= replay(p);
+			runs++;
+		}
+		closedir(d);
+	}
+	ca_agent_close(agent);
+	if (dir[0]) {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			bad = 1;
+	}
+	printf("fuzz replay: %d inputs, %s\n", runs, bad ? "errors" : "no crash");
+	return bad;
+}
+#endif
