@@ -401,11 +401,135 @@ static double msg_weight(const ca_msg *m, size_t customer_turn)
 	return 0;
 }
 
-typedef struct best_span {
-	const char *msg;
-	uint32_t begin, end;
-	double w;
-} best_span;
+/* Running sums of one conversation for one classifier: messages are only
+ * ever appended, so each prediction adds the new messages and re-scores. */
+typedef struct mterm {
+	uint32_t id;  /* vocab id */
+	uint32_t tok; /* token index in its message */
+} mterm;
+
+typedef struct cls_state {
+	size_t upto;          /* messages consumed */
+	size_t turn;          /* customer turns so far */
+	bool any;
+	double *acc;          /* per vocab id: weighted count */
+	uint32_t *touched;    /* ids with acc > 0 */
+	size_t n_touched;
+	double *cue;          /* per option: cue score */
+	size_t *cue_msg;      /* per option: message of the strongest cue (+1; 0 none) */
+	uint32_t *cue_b, *cue_e;
+	double *cue_w;
+	mterm **mt;           /* per message: its vocabulary terms */
+	size_t *mt_n;
+	size_t mt_cap;
+} cls_state;
+
+static void cls_state_free(void *p)
+{
+	cls_state *st = p;
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->upto && st->mt; i++)
+		free(st->mt[i]);
+	free(st->mt);
+	free(st->mt_n);
+	free(st->acc);
+	free(st->touched);
+	free(st->cue);
+	free(st->cue_msg);
+	free(st->cue_b);
+	free(st->cue_e);
+	free(st->cue_w);
+	free(st);
+}
+
+static cls_state *cls_state_new(const ca_classifier *c)
+{
+	size_t V = ca_vocab_size(c->vocab), O = c->n_options ? c->n_options : 1;
+	cls_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->acc = calloc(V ? V : 1, sizeof(double));
+	st->touched = malloc((V ? V : 1) * sizeof(uint32_t));
+	st->cue = calloc(O, sizeof(double));
+	st->cue_msg = calloc(O, sizeof(size_t));
+	st->cue_b = calloc(O, sizeof(uint32_t));
+	st->cue_e = calloc(O, sizeof(uint32_t));
+	st->cue_w = calloc(O, sizeof(double));
+	if (!st->acc || !st->touched || !st->cue || !st->cue_msg || !st->cue_b || !st->cue_e || !st->cue_w) {
+		cls_state_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Add messages [st->upto, in->n_msgs) to the running sums. */
+static int cls_consume(const ca_classifier *c, cls_state *st, const ca_predict_input *in)
+{
+	if (in->n_msgs > st->mt_cap) {
+		size_t cap = st->mt_cap ? st->mt_cap * 2 : 32;
+		while (cap < in->n_msgs)
+			cap *= 2;
+		mterm **mt = realloc(st->mt, cap * sizeof(*mt));
+		if (!mt)
+			return CA_ENOMEM;
+		st->mt = mt;
+		size_t *mn = realloc(st->mt_n, cap * sizeof(*mn));
+		if (!mn)
+			return CA_ENOMEM;
+		st->mt_n = mn;
+		st->mt_cap = cap;
+	}
+	for (; st->upto < in->n_msgs; st->upto++) {
+		size_t mi = st->upto;
+		const ca_msg *m = &in->msgs[mi];
+		double w = msg_weight(m, st->turn);
+		if (m->role == CA_ROLE_CUSTOMER)
+			st->turn++;
+		st->mt[mi] = NULL;
+		st->mt_n[mi] = 0;
+		if (w <= 0)
+			continue;
+		const ca_msg_info *info = &in->analysis->info[mi];
+		const ca_tokens *t = &info->tokens;
+		st->mt[mi] = malloc((t->n ? t->n : 1) * sizeof(mterm));
+		if (!st->mt[mi])
+			return CA_ENOMEM;
+		for (size_t i = 0; i < t->n; i++) {
+			if (info->flags[i])
+				continue;
+			const ca_token *tok = &t->v[i];
+			int32_t id = ca_vocab_id(c->vocab, tok->stem);
+			if (id >= 0) {
+				if (st->acc[id] == 0)
+					st->touched[st->n_touched++] = (uint32_t)id;
+				st->acc[id] += w;
+				st->mt[mi][st->mt_n[mi]++] = (mterm){ (uint32_t)id, (uint32_t)i };
+				st->any = true;
+			}
+			for (size_t q = 0; q < c->n_cues; q++) {
+				const cue *cu = &c->cues[q];
+				if (i + cu->n > t->n || cu->hash[0] != info->stem_hash[i] || strcmp(cu->stems[0], tok->stem) != 0)
+					continue;
+				size_t k = 1;
+				while (k < cu->n && cu->hash[k] == info->stem_hash[i + k] &&
+				       strcmp(cu->stems[k], t->v[i + k].stem) == 0)
+					k++;
+				if (k < cu->n)
+					continue;
+				st->cue[cu->option] += CUE_WEIGHT * w;
+				st->any = true;
+				if (w > st->cue_w[cu->option]) {
+					st->cue_w[cu->option] = w;
+					st->cue_msg[cu->option] = mi + 1;
+					st->cue_b[cu->option] = tok->begin;
+					st->cue_e[cu->option] = t->v[i + cu->n - 1].end;
+				}
+			}
+		}
+	}
+	return 0;
+}
 
 static int cmp_feature(const void *a, const void *b)
 {
@@ -491,33 +615,30 @@ static double svec_get(const ca_svec *v, uint32_t id)
 
 /* Evidence for a similarity decision: the message that adds most to the
  * winning prototype, spanning its first to last contributing word. */
-static int similarity_evidence(const ca_classifier *c, const ca_predict_input *in, const ca_svec *proto,
+static int similarity_evidence(const ca_predict_input *in, const cls_state *st, const ca_svec *proto,
 			       ca_prediction *ret)
 {
 	double best = 0;
 	size_t bm = 0;
 	uint32_t bb = 0, be = 0;
 	size_t turn = 0;
-	for (size_t mi = 0; mi < in->n_msgs; mi++) {
-		const ca_msg *m = &in->msgs[mi];
-		double w = msg_weight(m, turn);
-		if (m->role == CA_ROLE_CUSTOMER)
+	for (size_t mi = 0; mi < st->upto; mi++) {
+		double w = msg_weight(&in->msgs[mi], turn);
+		if (in->msgs[mi].role == CA_ROLE_CUSTOMER)
 			turn++;
-		if (w <= 0)
-			continue;
-		const ca_tokens *t = &in->analysis->info[mi].tokens;
 		double sum = 0;
 		uint32_t b = UINT32_MAX, e = 0;
-		for (size_t i = 0; i < t->n; i++) {
-			int32_t id = ca_vocab_id(c->vocab, t->v[i].stem);
-			double v = id >= 0 ? svec_get(proto, (uint32_t)id) : 0;
-			if (v <= 0 || in->analysis->info[mi].flags[i])
+		const ca_tokens *t = &in->analysis->info[mi].tokens;
+		for (size_t k = 0; k < st->mt_n[mi]; k++) {
+			double v = svec_get(proto, st->mt[mi][k].id);
+			if (v <= 0)
 				continue;
+			const ca_token *tok = &t->v[st->mt[mi][k].tok];
 			sum += w * v;
-			if (t->v[i].begin < b)
-				b = t->v[i].begin;
-			if (t->v[i].end > e)
-				e = t->v[i].end;
+			if (tok->begin < b)
+				b = tok->begin;
+			if (tok->end > e)
+				e = tok->end;
 		}
 		if (sum > best) {
 			best = sum;
@@ -534,141 +655,70 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 {
 	if (c->lin)
 		return predict_trained(c, in, f, ret);
-	size_t V = ca_vocab_size(c->vocab);
-	double *acc = calloc(V ? V : 1, sizeof(double));
-	double *cue_score = calloc(c->n_options ? c->n_options : 1, sizeof(double));
-	best_span *cue_ev = calloc(c->n_options ? c->n_options : 1, sizeof(best_span));
-	if (!acc || !cue_score || !cue_ev) {
-		free(acc);
-		free(cue_score);
-		free(cue_ev);
+	cls_state *st = ca_analysis_state(in->analysis, c);
+	if (!st || st->upto > in->n_msgs) {
+		if (st)
+			return CA_EINVAL; /* the conversation shrank: the caller reset nothing */
+		if (!(st = cls_state_new(c)))
+			return CA_ENOMEM;
+		int r = ca_analysis_set_state(in->analysis, c, st, cls_state_free);
+		if (r)
+			return r;
+	}
+	int r = cls_consume(c, st, in);
+	if (r)
+		return r;
+	if (!st->any)
+		return CA_ENOTFOUND;
+	size_t O = c->n_options, P = c->n_protos;
+	double *buf = calloc(O * 2 + P + 1, sizeof(double));
+	size_t *best_proto = calloc(O ? O : 1, sizeof(size_t));
+	if (!buf || !best_proto) {
+		free(buf);
+		free(best_proto);
 		return CA_ENOMEM;
 	}
-	size_t customer_turn = 0;
-	bool any = false;
-	for (size_t mi = 0; mi < in->n_msgs; mi++) {
-		const ca_msg *m = &in->msgs[mi];
-		double w = msg_weight(m, customer_turn);
-		if (m->role == CA_ROLE_CUSTOMER)
-			customer_turn++;
-		if (w <= 0)
-			continue;
-		const ca_msg_info *info = &in->analysis->info[mi];
-		const ca_tokens *t = &info->tokens;
-		for (size_t i = 0; i < t->n; i++) {
-			const ca_token *tok = &t->v[i];
-			if (info->flags[i])
-				continue;
-			int32_t id = ca_vocab_id(c->vocab, tok->stem);
-			if (id >= 0) {
-				acc[id] += w;
-				any = true;
-			}
-			for (size_t q = 0; q < c->n_cues; q++) {
-				const cue *cu = &c->cues[q];
-				if (i + cu->n > t->n || cu->hash[0] != info->stem_hash[i] || strcmp(cu->stems[0], tok->stem) != 0)
-					continue;
-				size_t k = 1;
-				while (k < cu->n && cu->hash[k] == info->stem_hash[i + k] && strcmp(cu->stems[k], t->v[i + k].stem) == 0)
-					k++;
-				if (k < cu->n)
-					continue;
-				cue_score[cu->option] += CUE_WEIGHT * w;
-				any = true;
-				if (w > cue_ev[cu->option].w) {
-					cue_ev[cu->option] = (best_span){ m->id, tok->begin, t->v[i + cu->n - 1].end, w };
-				}
-			}
+	double *sim = buf, *score = buf + O, *dot = buf + 2 * O;
+	/* Query: sublinear tf of the weighted counts times idf, L2-normalised;
+	 * scored through the inverted index. */
+	double norm = 0;
+	for (size_t k = 0; k < st->n_touched; k++) {
+		uint32_t id = st->touched[k];
+		double v = (1.0 + log1p(st->acc[id])) * ca_vocab_idf(c->vocab, id);
+		norm += v * v;
+		for (size_t at = c->post_start[id]; at < c->post_start[id + 1]; at++)
+			dot[c->post_proto[at]] += v * c->post_val[at];
+	}
+	norm = sqrt(norm);
+	for (size_t p = 0; p < P; p++) {
+		double d = norm > 0 ? dot[p] / norm : 0;
+		if (d > sim[c->proto_option[p]]) {
+			sim[c->proto_option[p]] = d;
+			best_proto[c->proto_option[p]] = p;
 		}
 	}
-	int r = CA_ENOTFOUND;
-	if (any) {
-		/* Query vector: sublinear tf of the weighted counts times idf. */
-		ca_svec q = { 0 };
-		size_t nz = 0;
-		for (size_t i = 0; i < V; i++)
-			nz += acc[i] > 0;
-		q.idx = calloc(nz ? nz : 1, sizeof(uint32_t));
-		q.val = calloc(nz ? nz : 1, sizeof(float));
-		if (!q.idx || !q.val) {
-			r = CA_ENOMEM;
-			goto out;
+	/* Cues add a small nudge to similarity, and decide alone only when no
+	 * option is similar at all (the last resort of ARCHITECTURE §4). */
+	double best = -1, sum = 0, top_sim = 0;
+	size_t bi = 0;
+	for (size_t o = 0; o < O; o++) {
+		top_sim = sim[o] > top_sim ? sim[o] : top_sim;
+		score[o] = sim[o] + st->cue[o];
+		if (score[o] > best) {
+			best = score[o];
+			bi = o;
 		}
-		double norm = 0;
-		for (size_t i = 0; i < V; i++)
-			if (acc[i] > 0) {
-				double v = (1.0 + log1p(acc[i])) * ca_vocab_idf(c->vocab, (uint32_t)i);
-				q.idx[q.n] = (uint32_t)i;
-				q.val[q.n++] = (float)v;
-				norm += v * v;
-			}
-		norm = sqrt(norm);
-		for (size_t i = 0; i < q.n && norm > 0; i++)
-			q.val[i] = (float)(q.val[i] / norm);
-		double best = -1, sum = 0;
-		size_t bi = 0;
-		double *score = cue_score; /* reuse: score = nearest prototype + cues */
-		double *sim = calloc(c->n_options ? c->n_options : 1, sizeof(double));
-		if (!sim) {
-			ca_svec_done(&q);
-			r = CA_ENOMEM;
-			goto out;
-		}
-		size_t *best_proto = calloc(c->n_options ? c->n_options : 1, sizeof(size_t));
-		if (!best_proto) {
-			free(sim);
-			ca_svec_done(&q);
-			r = CA_ENOMEM;
-			goto out;
-		}
-		double *dot = calloc(c->n_protos ? c->n_protos : 1, sizeof(double));
-		if (!dot) {
-			free(sim);
-			free(best_proto);
-			ca_svec_done(&q);
-			r = CA_ENOMEM;
-			goto out;
-		}
-		for (size_t k = 0; k < q.n; k++)
-			for (size_t at = c->post_start[q.idx[k]]; at < c->post_start[q.idx[k] + 1]; at++)
-				dot[c->post_proto[at]] += (double)q.val[k] * c->post_val[at];
-		for (size_t p = 0; p < c->n_protos; p++) {
-			if (dot[p] > sim[c->proto_option[p]]) {
-				sim[c->proto_option[p]] = dot[p];
-				best_proto[c->proto_option[p]] = p;
-			}
-		}
-		free(dot);
-		/* Cues add a small nudge to similarity, and decide alone only when no
-		 * option is similar at all (the last resort of ARCHITECTURE §4). */
-		double top_sim = 0;
-		for (size_t o = 0; o < c->n_options; o++)
-			top_sim = sim[o] > top_sim ? sim[o] : top_sim;
-		for (size_t o = 0; o < c->n_options; o++) {
-			score[o] += sim[o];
-			if (score[o] > best) {
-				best = score[o];
-				bi = o;
-			}
-		}
-		size_t win_proto = best_proto[bi];
-		free(sim);
-		free(best_proto);
-		for (size_t o = 0; o < c->n_options; o++)
-			sum += exp((score[o] - best) / SOFTMAX_TEMPERATURE);
-		double conf = 1.0 / sum;
-		ca_svec_done(&q);
-		r = ca_prediction_set(ret, f, f->options[bi].value, f->options[bi].label, conf,
-				      cue_ev[bi].msg ? "option-description+cue" : "option-description-similarity");
-		if (!r && top_sim <= 0 && cue_ev[bi].msg)
-			r = ca_prediction_add_evidence(ret, cue_ev[bi].msg, cue_ev[bi].begin, cue_ev[bi].end);
-		else if (!r && top_sim > 0)
-			r = similarity_evidence(c, in, &c->opt_vec[win_proto], ret);
 	}
-out:
-	free(acc);
-	free(cue_score);
-	free(cue_ev);
+	for (size_t o = 0; o < O; o++)
+		sum += exp((score[o] - best) / SOFTMAX_TEMPERATURE);
+	r = ca_prediction_set(ret, f, f->options[bi].value, f->options[bi].label, 1.0 / sum,
+			      top_sim > 0 ? "option-description+cue" : "option-cue");
+	if (!r && top_sim <= 0 && st->cue_msg[bi])
+		r = ca_prediction_add_evidence(ret, in->msgs[st->cue_msg[bi] - 1].id, st->cue_b[bi], st->cue_e[bi]);
+	else if (!r && top_sim > 0)
+		r = similarity_evidence(in, st, &c->opt_vec[best_proto[bi]], ret);
+	free(buf);
+	free(best_proto);
 	return r;
 }
 

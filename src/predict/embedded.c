@@ -38,7 +38,30 @@ void ca_analysis_done(ca_analysis *a)
 		free(a->info[i].flags);
 	}
 	free(a->info);
+	for (size_t i = 0; i < a->n_slots; i++)
+		a->slots[i].free_state(a->slots[i].state);
+	free(a->slots);
 	ca_analysis_init(a);
+}
+
+void *ca_analysis_state(const ca_analysis *a, const void *owner)
+{
+	for (size_t i = 0; i < a->n_slots; i++)
+		if (a->slots[i].owner == owner)
+			return a->slots[i].state;
+	return NULL;
+}
+
+int ca_analysis_set_state(ca_analysis *a, const void *owner, void *state, void (*free_state)(void *))
+{
+	ca_analysis_slot *v = realloc(a->slots, (a->n_slots + 1) * sizeof(*v));
+	if (!v) {
+		free_state(state);
+		return CA_ENOMEM;
+	}
+	a->slots = v;
+	a->slots[a->n_slots++] = (ca_analysis_slot){ owner, state, free_state };
+	return 0;
 }
 
 int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *st)
@@ -251,86 +274,128 @@ static int cmp_position(const void *a, const void *b)
 	return x->span.begin < y->span.begin ? -1 : (x->span.begin > y->span.begin);
 }
 
-static int predict_text(const embedded *e, const ca_predict_input *in, const ca_field_def *f, ca_prediction *ret)
+/* The customer's sentences scored so far in one conversation. */
+typedef struct text_state {
+	size_t upto, turn;
+	scored *c;
+	size_t n, cap;
+} text_state;
+
+static void text_state_free(void *p)
 {
-	scored *c = NULL;
-	size_t n = 0, cap = 0;
-	size_t turn = 0;
-	for (size_t mi = 0; mi < in->n_msgs; mi++) {
+	text_state *st = p;
+	if (st)
+		free(st->c);
+	free(st);
+}
+
+/* Score the sentences of customer messages [st->upto, in->n_msgs). */
+static int text_consume(const embedded *e, text_state *st, const ca_predict_input *in)
+{
+	for (; st->upto < in->n_msgs; st->upto++) {
+		size_t mi = st->upto;
 		const ca_msg *m = &in->msgs[mi];
 		if (m->role != CA_ROLE_CUSTOMER)
 			continue;
 		const ca_msg_info *info = &in->analysis->info[mi];
+		size_t ti = 0;
 		for (size_t si = 0; si < info->n_sentences; si++) {
 			ca_span sp = info->sentences[si];
 			size_t words = 0, content = 0, ids = 0, cues = 0;
-			for (size_t ti = 0; ti < info->tokens.n; ti++) {
-				const ca_token *tok = &info->tokens.v[ti];
-				if (tok->begin < sp.begin || tok->end > sp.end)
-					continue;
-				if (tok->kind == CA_TOK_WORD) {
+			while (ti < info->tokens.n && info->tokens.v[ti].begin < sp.begin)
+				ti++;
+			for (size_t k = ti; k < info->tokens.n && info->tokens.v[k].end <= sp.end; k++) {
+				if (info->tokens.v[k].kind == CA_TOK_WORD) {
 					words++;
-					if (!(info->flags[ti] & CA_TF_STOP))
+					if (!(info->flags[k] & CA_TF_STOP))
 						content++;
 				} else {
 					ids++;
 				}
-				if (phrase_at(&e->problem, info, ti))
+				if (phrase_at(&e->problem, info, k))
 					cues++;
 			}
 			/* Greetings, one-word answers and bare identifiers state nothing. */
 			if (words < 4 || content < 2 || ids * 2 > words)
 				continue;
-			double s = 0.35 + 0.12 * (double)(cues < 4 ? cues : 4) + (content >= 4 ? 0.1 : 0) +
-				   (turn < 2 ? 0.2 : turn < 5 ? 0.1 : 0);
+			double sc = 0.35 + 0.12 * (double)(cues < 4 ? cues : 4) + (content >= 4 ? 0.1 : 0) +
+				    (st->turn < 2 ? 0.2 : st->turn < 5 ? 0.1 : 0);
 			if (sp.end > sp.begin && m->text[sp.end - 1] == '?')
-				s += 0.05;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				scored *v = realloc(c, cap * sizeof(*v));
-				if (!v) {
-					free(c);
+				sc += 0.05;
+			if (st->n == st->cap) {
+				size_t cap = st->cap ? st->cap * 2 : 16;
+				scored *v = realloc(st->c, cap * sizeof(*v));
+				if (!v)
 					return CA_ENOMEM;
-				}
-				c = v;
+				st->c = v;
+				st->cap = cap;
 			}
-			c[n++] = (scored){ mi, sp, s };
+			st->c[st->n++] = (scored){ mi, sp, sc };
 		}
-		turn++;
+		st->turn++;
 	}
-	if (n == 0) {
-		free(c);
-		return CA_ENOTFOUND;
-	}
-	qsort(c, n, sizeof(*c), cmp_scored);
-	/* A title is one sentence; a description the two best, in the order said. */
-	size_t take = strcmp(f->name, "title") == 0 ? 1 : (n < 2 ? n : 2);
-	size_t limit = strcmp(f->name, "title") == 0 ? 120 : 600;
-	double conf = c[0].score > 0.95 ? 0.95 : c[0].score;
-	qsort(c, take, sizeof(*c), cmp_position);
-	ca_buf v = { 0 };
+	return 0;
+}
+
+static int predict_text(const embedded *e, const ca_predict_input *in, const ca_field_def *f, ca_prediction *ret)
+{
+	text_state *st = ca_analysis_state(in->analysis, &e->problem);
 	int r = 0;
-	for (size_t i = 0; i < take && !r; i++) {
-		const ca_msg *m = &in->msgs[c[i].msg];
-		size_t len = c[i].span.end - c[i].span.begin;
+	if (!st) {
+		if (!(st = calloc(1, sizeof(*st))))
+			return CA_ENOMEM;
+		if ((r = ca_analysis_set_state(in->analysis, &e->problem, st, text_state_free)))
+			return r;
+	}
+	if (st->upto > in->n_msgs)
+		return CA_EINVAL; /* messages are append-only */
+	if ((r = text_consume(e, st, in)))
+		return r;
+	if (st->n == 0)
+		return CA_ENOTFOUND;
+	/* A title is one sentence; a description the two best, in the order said. */
+	bool title = strcmp(f->name, "title") == 0;
+	size_t take = title ? 1 : (st->n < 2 ? st->n : 2);
+	size_t limit = title ? 120 : 600;
+	scored top[2];
+	size_t nt = 0;
+	for (size_t i = 0; i < st->n; i++) {
+		/* keep the `take` best, best first (earlier sentences win ties) */
+		if (nt < take)
+			top[nt++] = st->c[i];
+		else if (cmp_scored(&st->c[i], &top[nt - 1]) < 0)
+			top[nt - 1] = st->c[i];
+		else
+			continue;
+		for (size_t k = nt - 1; k > 0 && cmp_scored(&top[k], &top[k - 1]) < 0; k--) {
+			scored x = top[k];
+			top[k] = top[k - 1];
+			top[k - 1] = x;
+		}
+	}
+	double conf = top[0].score > 0.95 ? 0.95 : top[0].score;
+	qsort(top, nt, sizeof(top[0]), cmp_position);
+	ca_buf v = { 0 };
+	for (size_t i = 0; i < nt && !r; i++) {
+		const ca_msg *m = &in->msgs[top[i].msg];
+		size_t len = top[i].span.end - top[i].span.begin;
 		if (v.len && v.len + 1 + len > limit)
 			break;
 		if (len > limit)
 			len = limit; /* a long sentence: cut at the limit, on a UTF-8 boundary */
-		while (len > 0 && ((unsigned char)m->text[c[i].span.begin + len] & 0xC0) == 0x80 &&
-		       c[i].span.begin + len < c[i].span.end)
+		while (len > 0 && ((unsigned char)m->text[top[i].span.begin + len] & 0xC0) == 0x80 &&
+		       top[i].span.begin + len < top[i].span.end)
 			len--;
 		if (v.len)
 			r = ca_buf_puts(&v, " ");
 		if (!r)
-			r = ca_buf_append(&v, m->text + c[i].span.begin, len);
+			r = ca_buf_append(&v, m->text + top[i].span.begin, len);
 	}
 	if (!r)
 		r = ca_prediction_set(ret, f, v.data ? v.data : "", NULL, conf, "problem-sentences");
-	for (size_t i = 0; i < take && !r; i++)
-		r = ca_prediction_add_evidence(ret, in->msgs[c[i].msg].id, c[i].span.begin, c[i].span.end);
+	for (size_t i = 0; i < nt && !r; i++)
+		r = ca_prediction_add_evidence(ret, in->msgs[top[i].msg].id, top[i].span.begin, top[i].span.end);
 	ca_buf_done(&v);
-	free(c);
 	return r;
 }
 

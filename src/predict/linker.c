@@ -230,7 +230,7 @@ typedef struct cand {
 	uint32_t mask;      /* alias tokens covered by name mentions */
 	unsigned alias_len;
 	double name_s;      /* strength of the best name mention */
-	const char *ev_msg; /* strongest evidence */
+	size_t ev_msg;      /* strongest evidence: message index + 1 (0: none) */
 	uint32_t ev_begin, ev_end;
 	double ev_s;
 	const char *method;
@@ -261,18 +261,18 @@ static cand *cand_get(cands *c, size_t idx)
 	return x;
 }
 
-static void note_evidence(cand *x, double s, const ca_msg *m, uint32_t b, uint32_t e, const char *method)
+static void note_evidence(cand *x, double s, size_t mi, uint32_t b, uint32_t e, const char *method)
 {
 	if (s > x->ev_s) {
 		x->ev_s = s;
-		x->ev_msg = m->id;
+		x->ev_msg = mi + 1;
 		x->ev_begin = b;
 		x->ev_end = e;
 		x->method = method;
 	}
 }
 
-static int exact_hits(const ca_linker *l, cands *c, const char *key, double factor, const ca_msg *m,
+static int exact_hits(const ca_linker *l, cands *c, const char *key, double factor, size_t m,
 		      uint32_t b, uint32_t e, const char *method)
 {
 	json_t *arr = json_object_get(l->exact, key);
@@ -295,7 +295,7 @@ static int exact_hits(const ca_linker *l, cands *c, const char *key, double fact
 
 /* Phone numbers are written with spaces, dots, dashes and brackets: collect
  * runs of those around digits and normalise each run. */
-static int phone_hits(const ca_linker *l, cands *c, const ca_msg *m, double factor)
+static int phone_hits(const ca_linker *l, cands *c, const ca_msg *m, size_t mi, double factor)
 {
 	const char *s = m->text;
 	size_t i = 0, len = m->len;
@@ -317,7 +317,7 @@ static int phone_hits(const ca_linker *l, cands *c, const ca_msg *m, double fact
 			i++;
 		char pn[16];
 		if (digits >= 10 && digits <= 11 && ca_phone_norm(buf, pn) == 0) {
-			int r = exact_hits(l, c, pn, factor, m, (uint32_t)b, (uint32_t)i, "phone-match");
+			int r = exact_hits(l, c, pn, factor, mi, (uint32_t)b, (uint32_t)i, "phone-match");
 			if (r)
 				return r;
 		}
@@ -325,7 +325,7 @@ static int phone_hits(const ca_linker *l, cands *c, const ca_msg *m, double fact
 	return 0;
 }
 
-static int name_hits(const ca_linker *l, cands *c, const ca_msg *m, const ca_tokens *t, double factor)
+static int name_hits(const ca_linker *l, cands *c, size_t m, const ca_tokens *t, double factor)
 {
 	ca_buf key = { 0 };
 	int r = 0;
@@ -382,19 +382,51 @@ static int name_hits(const ca_linker *l, cands *c, const ca_msg *m, const ca_tok
 	return r;
 }
 
+/* What one conversation has said so far about each candidate record. */
+typedef struct link_state {
+	size_t upto;
+	cands c;
+} link_state;
+
+static void link_state_free(void *p)
+{
+	link_state *st = p;
+	if (st)
+		free(st->c.v);
+	free(st);
+}
+
+static double cand_score(const cand *x, double *ret_name)
+{
+	/* The name contributes by how much of it was said (squared: half a name
+	 * is far weaker than a whole one). */
+	double cover = x->alias_len ? (double)__builtin_popcount(x->mask) / x->alias_len : 0;
+	double name = x->name_s * cover * cover;
+	if (ret_name)
+		*ret_name = name;
+	return 1.0 - x->miss * (1.0 - name);
+}
+
 int ca_linker_predict(const ca_linker *l, const ca_predict_input *in, const ca_field_def *f,
 		      ca_prediction *ret)
 {
-	cands c = { 0 };
 	int r = 0;
 	if (l->kind == CA_ENT_CONTACT && in->identity_contact) {
 		for (size_t i = 0; i < l->n; i++)
-			if (strcmp(l->recs[i].id, in->identity_contact) == 0) {
-				r = ca_prediction_set(ret, f, l->recs[i].id, l->recs[i].display, S_IDENTITY, "identity");
-				return r;
-			}
+			if (strcmp(l->recs[i].id, in->identity_contact) == 0)
+				return ca_prediction_set(ret, f, l->recs[i].id, l->recs[i].display, S_IDENTITY, "identity");
 	}
-	for (size_t mi = 0; mi < in->n_msgs && !r; mi++) {
+	link_state *st = ca_analysis_state(in->analysis, l);
+	if (!st) {
+		if (!(st = calloc(1, sizeof(*st))))
+			return CA_ENOMEM;
+		if ((r = ca_analysis_set_state(in->analysis, l, st, link_state_free)))
+			return r;
+	}
+	if (st->upto > in->n_msgs)
+		return CA_EINVAL; /* messages are append-only */
+	for (; st->upto < in->n_msgs && !r; st->upto++) {
+		size_t mi = st->upto;
 		const ca_msg *m = &in->msgs[mi];
 		if (m->role != CA_ROLE_CUSTOMER && m->role != CA_ROLE_AGENT)
 			continue;
@@ -403,63 +435,57 @@ int ca_linker_predict(const ca_linker *l, const ca_predict_input *in, const ca_f
 		for (size_t ti = 0; ti < t->n && !r; ti++) {
 			const ca_token *tok = &t->v[ti];
 			const char *method = tok->kind == CA_TOK_EMAIL ? "email-match" : "identifier-match";
-			r = exact_hits(l, &c, tok->norm, factor, m, tok->begin, tok->end, method);
+			r = exact_hits(l, &st->c, tok->norm, factor, mi, tok->begin, tok->end, method);
 		}
 		if (!r && l->kind == CA_ENT_CONTACT)
-			r = phone_hits(l, &c, m, factor);
+			r = phone_hits(l, &st->c, m, mi, factor);
 		if (!r)
-			r = name_hits(l, &c, m, t, factor);
+			r = name_hits(l, &st->c, mi, t, factor);
 	}
-	if (r) {
-		free(c.v);
+	if (r)
 		return r;
-	}
-	/* Score: identifiers combine; the name contributes by how much of it was
-	 * said (squared: half a name is far weaker than a whole one). */
+	const cands *c = &st->c;
 	double best = 0;
 	size_t bi = 0;
-	for (size_t i = 0; i < c.n; i++) {
-		cand *x = &c.v[i];
-		double cover = x->alias_len ? (double)__builtin_popcount(x->mask) / x->alias_len : 0;
-		x->name_s *= cover * cover;
-		double score = 1.0 - x->miss * (1.0 - x->name_s);
+	for (size_t i = 0; i < c->n; i++) {
+		double score = cand_score(&c->v[i], NULL);
 		if (score > best) {
 			best = score;
 			bi = i;
 		}
 	}
-	if (best <= 0) {
-		free(c.v);
+	if (best <= 0)
 		return CA_ENOTFOUND;
-	}
 	/* Rivals weigh only with evidence the winner lacks: a name shared with
 	 * the winner is no argument against it, but a rival with the same
 	 * evidence splits the confidence ("Crystal Minh" fitting three contacts
 	 * is a third as sure). */
-	cand *win = &c.v[bi];
+	const cand *win = &c->v[bi];
+	double win_name;
+	cand_score(win, &win_name);
 	double rival = 0;
 	size_t ties = 1;
-	for (size_t i = 0; i < c.n; i++) {
+	for (size_t i = 0; i < c->n; i++) {
 		if (i == bi)
 			continue;
-		cand *x = &c.v[i];
-		double name = x->name_s > win->name_s + 1e-9 || win->miss < 1.0 ? x->name_s : 0;
-		if (win->miss >= 1.0 && x->miss >= 1.0 && x->name_s >= win->name_s - 1e-9) {
+		const cand *x = &c->v[i];
+		double x_name;
+		cand_score(x, &x_name);
+		if (win->miss >= 1.0 && x->miss >= 1.0 && x_name >= win_name - 1e-9) {
 			ties++;
 			continue;
 		}
+		double name = x_name > win_name + 1e-9 || win->miss < 1.0 ? x_name : 0;
 		double score = 1.0 - x->miss * (1.0 - name);
-		if (win->miss < 1.0 && x->miss >= 1.0 && x->name_s <= win->name_s + 1e-9)
+		if (win->miss < 1.0 && x->miss >= 1.0 && x_name <= win_name + 1e-9)
 			score = 0; /* only the shared name speaks for it */
 		if (score > rival)
 			rival = score;
 	}
 	double conf = best / (double)ties - 0.5 * rival;
-	cand *w = &c.v[bi];
-	const rec *rc = &l->recs[w->idx];
-	r = ca_prediction_set(ret, f, rc->id, rc->display, conf < 0 ? 0 : conf, w->method ? w->method : "name-match");
-	if (!r && w->ev_msg)
-		r = ca_prediction_add_evidence(ret, w->ev_msg, w->ev_begin, w->ev_end);
-	free(c.v);
+	const rec *rc = &l->recs[win->idx];
+	r = ca_prediction_set(ret, f, rc->id, rc->display, conf < 0 ? 0 : conf, win->method ? win->method : "name-match");
+	if (!r && win->ev_msg)
+		r = ca_prediction_add_evidence(ret, in->msgs[win->ev_msg - 1].id, win->ev_begin, win->ev_end);
 	return r;
 }

@@ -32,10 +32,25 @@ typedef struct ca_msg_info {
 /* Token flags computed once per message. */
 enum { CA_TF_STOP = 1, CA_TF_FILLER = 2 };
 
+/* Incremental state one part of a predictor keeps per conversation (its
+ * running sums over the messages seen so far), freed with the analysis. */
+typedef struct ca_analysis_slot {
+	const void *owner;
+	void *state;
+	void (*free_state)(void *state);
+} ca_analysis_slot;
+
 typedef struct ca_analysis {
 	ca_msg_info *info;  /* info[i] belongs to msgs[i] */
 	size_t n, cap;
+	ca_analysis_slot *slots;
+	size_t n_slots;
 } ca_analysis;
+
+/* The state `owner` keeps in this analysis, or NULL. */
+void *ca_analysis_state(const ca_analysis *a, const void *owner);
+/* Attach a state (ownership passes to the analysis even on failure). */
+int ca_analysis_set_state(ca_analysis *a, const void *owner, void *state, void (*free_state)(void *));
 
 void ca_analysis_init(ca_analysis *a);
 void ca_analysis_done(ca_analysis *a);

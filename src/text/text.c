@@ -183,13 +183,25 @@ int ca_text_fold(const char *s, size_t len, char **ret)
 
 /* ---- stemmer ---- */
 
+/* Snowball is the cost of tokenising, and chat repeats its words: a small
+ * direct-mapped memo of short words and their stems answers most calls. */
+#define STEM_MEMO_SLOTS 4096
+#define STEM_MEMO_WORD 24
+
+typedef struct stem_memo {
+	uint8_t wlen, slen; /* 0 = empty slot */
+	char word[STEM_MEMO_WORD];
+	char stem[STEM_MEMO_WORD];
+} stem_memo;
+
 struct ca_stemmer {
 	struct sb_stemmer *sb;
+	stem_memo memo[STEM_MEMO_SLOTS];
 };
 
 ca_stemmer *ca_stemmer_new(void)
 {
-	ca_stemmer *st = malloc(sizeof(*st));
+	ca_stemmer *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
 	/* NULL encoding selects UTF-8, which is what ca_text_fold produces. */
@@ -218,12 +230,30 @@ static int stem_raw(ca_stemmer *st, const char *w, size_t len, const char **ret,
 		*ret_len = len;
 		return 0;
 	}
+	stem_memo *slot = NULL;
+	if (len > 0 && len < STEM_MEMO_WORD) {
+		uint32_t h = 2166136261u;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)w[i]) * 16777619u;
+		slot = &st->memo[h % STEM_MEMO_SLOTS];
+		if (slot->wlen == len && memcmp(slot->word, w, len) == 0) {
+			*ret = slot->stem;
+			*ret_len = slot->slen;
+			return 0;
+		}
+	}
 	const sb_symbol *s = sb_stemmer_stem(st->sb, (const sb_symbol *)w, (int)len);
 	if (!s)
 		return CA_ENOMEM;
 	int n = sb_stemmer_length(st->sb);
 	*ret = (const char *)s;
 	*ret_len = n > 0 ? (size_t)n : 0;
+	if (slot && *ret_len < STEM_MEMO_WORD) {
+		memcpy(slot->word, w, len);
+		slot->wlen = (uint8_t)len;
+		memcpy(slot->stem, s, *ret_len);
+		slot->slen = (uint8_t)*ret_len;
+	}
 	return 0;
 }
 
