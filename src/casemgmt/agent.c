@@ -461,82 +461,129 @@ int ca_chat_event(ca_agent *a, const char *event_json, char **ret_json, ca_err *
 
 /* ---- transcripts ---- */
 
-/* Read and validate a whole transcript file before anything is written. */
-int ca_transcripts_load(const char *path, json_t **ret, ca_err *err);
+static const char *const step_names[] = { "open", "message", "accept", "update", "wait", "wrapup", "close", "link" };
 
-static json_t *make_event(const char *id, const char *type, const char *conv)
+const char *ca_step_name(ca_step_type t)
 {
-	return json_pack("{s:s, s:s, s:s}", "id", id, "type", type, "conversation", conv);
+	return (size_t)t < CA_ARRAY_SIZE(step_names) ? step_names[t] : "unknown";
 }
 
-/* The events of one transcript: explicit, or the replay schedule. */
-int ca_transcript_events(const json_t *t, unsigned accept_after, unsigned update_every, json_t **ret)
+static int push_step(ca_step **v, size_t *n, size_t *cap, ca_step s)
 {
-	const char *conv = ca_json_str(t, "conversation_id");
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 32;
+		ca_step *nv = realloc(*v, c * sizeof(*nv));
+		if (!nv)
+			return CA_ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = s;
+	return 0;
+}
+
+int ca_transcript_schedule(const json_t *t, unsigned accept_after, unsigned update_every, ca_step **ret,
+			   size_t *ret_n)
+{
 	const json_t *msgs = json_object_get(t, "messages");
 	const json_t *explicit_ev = json_object_get(t, "events");
-	json_t *out = json_array();
-	if (!out)
-		return CA_ENOMEM;
-	char id[512];
+	ca_step *v = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+	size_t i;
+	json_t *e;
 	if (explicit_ev) {
-		size_t i;
-		json_t *e;
 		json_array_foreach(explicit_ev, i, e) {
 			const char *type = ca_json_str(e, "type");
-			snprintf(id, sizeof(id), "%s:%s", conv, ca_json_str(e, "id") ? ca_json_str(e, "id") : "");
-			json_t *x = make_event(id, type, conv);
-			if (!strcmp(type, "message")) {
+			ca_step st = { CA_STEP_OPEN, 0, e };
+			for (size_t k = 0; type && k < CA_ARRAY_SIZE(step_names); k++)
+				if (!strcmp(type, step_names[k]))
+					st.type = (ca_step_type)k;
+			if (st.type == CA_STEP_MESSAGE) {
 				const char *mid = ca_json_str(e, "message");
 				size_t k;
 				json_t *m;
-				json_array_foreach(msgs, k, m) if (ca_streq(ca_json_str(m, "id"), mid))
-					json_object_set(x, "message", m);
+				json_array_foreach(msgs, k, m) if (ca_streq(ca_json_str(m, "id"), mid)) st.msg = k;
 			}
-			if (ca_json_str(e, "case"))
-				json_object_set_new(x, "case", json_string(ca_json_str(e, "case")));
-			if (ca_json_str(e, "actor"))
-				json_object_set_new(x, "actor", json_string(ca_json_str(e, "actor")));
-			json_array_append_new(out, x);
+			if ((r = push_step(&v, &n, &cap, st)))
+				break;
 		}
-		*ret = out;
-		return 0;
+	} else {
+		unsigned customer = 0, since = 0;
+		bool accepted = false;
+		r = push_step(&v, &n, &cap, (ca_step){ CA_STEP_OPEN, 0, NULL });
+		for (i = 0; !r && i < json_array_size(msgs); i++) {
+			r = push_step(&v, &n, &cap, (ca_step){ CA_STEP_MESSAGE, i, NULL });
+			if (ca_streq(ca_json_str(json_array_get(msgs, i), "role"), "customer"))
+				customer++;
+			if (!r && !accepted && customer >= accept_after) {
+				r = push_step(&v, &n, &cap, (ca_step){ CA_STEP_ACCEPT, i, NULL });
+				accepted = true;
+				since = 0;
+			} else if (!r && accepted && ++since >= update_every) {
+				r = push_step(&v, &n, &cap, (ca_step){ CA_STEP_UPDATE, i, NULL });
+				since = 0;
+			}
+		}
+		if (!r && !accepted)
+			r = push_step(&v, &n, &cap, (ca_step){ CA_STEP_ACCEPT, 0, NULL });
+		if (!r)
+			r = push_step(&v, &n, &cap, (ca_step){ CA_STEP_WRAPUP, 0, NULL });
+		if (!r)
+			r = push_step(&v, &n, &cap, (ca_step){ CA_STEP_CLOSE, 0, NULL });
 	}
-	snprintf(id, sizeof(id), "%s:open", conv);
-	json_t *open = make_event(id, "open", conv);
-	if (ca_json_str(t, "identity"))
-		json_object_set_new(open, "identity", json_string(ca_json_str(t, "identity")));
-	json_array_append_new(out, open);
-	unsigned customer = 0, since = 0;
-	bool accepted = false;
-	size_t i;
-	json_t *m;
-	json_array_foreach(msgs, i, m) {
-		snprintf(id, sizeof(id), "%s:msg:%s", conv, ca_json_str(m, "id"));
-		json_t *x = make_event(id, "message", conv);
-		json_object_set(x, "message", m);
+	if (r) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* The chat events of one transcript's steps, with ids stable across replays
+ * (so replaying a file twice changes nothing). New reference in *ret. */
+static int transcript_events(const json_t *t, const ca_step *steps, size_t n, json_t **ret)
+{
+	const char *conv = ca_json_str(t, "conversation_id");
+	const json_t *msgs = json_object_get(t, "messages");
+	json_t *out = json_array();
+	if (!out)
+		return CA_ENOMEM;
+	ca_buf id = { 0 };
+	int r = 0;
+	for (size_t i = 0; i < n && !r; i++) {
+		const ca_step *s = &steps[i];
+		ca_buf_reset(&id);
+		if (s->event)
+			r = ca_buf_printf(&id, "%s:%s", conv, ca_json_str(s->event, "id") ? ca_json_str(s->event, "id") : "");
+		else if (s->type == CA_STEP_MESSAGE)
+			r = ca_buf_printf(&id, "%s:msg:%s", conv, ca_json_str(json_array_get(msgs, s->msg), "id"));
+		else if (s->type == CA_STEP_UPDATE)
+			r = ca_buf_printf(&id, "%s:update:%zu", conv, s->msg);
+		else
+			r = ca_buf_printf(&id, "%s:%s", conv, ca_step_name(s->type));
+		json_t *x = r ? NULL : json_pack("{s:s, s:s, s:s}", "id", id.data, "type", ca_step_name(s->type),
+						 "conversation", conv);
+		if (!x) {
+			r = CA_ENOMEM;
+			break;
+		}
+		if (s->type == CA_STEP_MESSAGE)
+			json_object_set(x, "message", json_array_get(msgs, s->msg));
+		if (s->type == CA_STEP_OPEN && !s->event && ca_json_str(t, "identity"))
+			json_object_set_new(x, "identity", json_string(ca_json_str(t, "identity")));
+		if (s->event && ca_json_str(s->event, "case"))
+			json_object_set_new(x, "case", json_string(ca_json_str(s->event, "case")));
+		if (s->event && ca_json_str(s->event, "actor"))
+			json_object_set_new(x, "actor", json_string(ca_json_str(s->event, "actor")));
 		json_array_append_new(out, x);
-		if (ca_streq(ca_json_str(m, "role"), "customer"))
-			customer++;
-		if (!accepted && customer >= accept_after) {
-			snprintf(id, sizeof(id), "%s:accept", conv);
-			json_array_append_new(out, make_event(id, "accept", conv));
-			accepted = true;
-			since = 0;
-		} else if (accepted && ++since >= update_every) {
-			snprintf(id, sizeof(id), "%s:update:%zu", conv, i);
-			json_array_append_new(out, make_event(id, "update", conv));
-			since = 0;
-		}
 	}
-	if (!accepted) {
-		snprintf(id, sizeof(id), "%s:accept", conv);
-		json_array_append_new(out, make_event(id, "accept", conv));
+	ca_buf_done(&id);
+	if (r) {
+		json_decref(out);
+		return r;
 	}
-	snprintf(id, sizeof(id), "%s:wrapup", conv);
-	json_array_append_new(out, make_event(id, "wrapup", conv));
-	snprintf(id, sizeof(id), "%s:close", conv);
-	json_array_append_new(out, make_event(id, "close", conv));
 	*ret = out;
 	return 0;
 }
@@ -558,7 +605,12 @@ int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, ch
 	for (size_t i = 0; !r && i < n; i++) {
 		const json_t *t = json_array_get(ts, i);
 		json_t *evs = NULL;
-		r = ca_transcript_events(t, accept_after, update_every, &evs);
+		ca_step *steps = NULL;
+		size_t n_steps = 0;
+		r = ca_transcript_schedule(t, accept_after, update_every, &steps, &n_steps);
+		if (!r)
+			r = transcript_events(t, steps, n_steps, &evs);
+		free(steps);
 		const char *case_ticket = NULL, *created_at = NULL;
 		size_t msgs_seen = 0, created_after = 0;
 		for (size_t k = 0; !r && k < json_array_size(evs); k++) {

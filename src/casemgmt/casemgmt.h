@@ -136,6 +136,32 @@ void ca_case_view_done(ca_case_view *v);
 /* Messages JSON array ({"id","role","text"}) -> ca_msg array (borrowing). */
 int ca_msgs_from_json(const json_t *arr, ca_msg **ret, size_t *ret_n);
 
+/* ---- transcripts (docs/transcript-format.md) ---- */
+
+/* Read and validate a whole transcript file before anything is written:
+ * an array of transcripts, each tagged with its line in "_line". */
+int ca_transcripts_load(const char *path, json_t **ret, ca_err *err);
+
+typedef enum ca_step_type {
+	CA_STEP_OPEN, CA_STEP_MESSAGE, CA_STEP_ACCEPT, CA_STEP_UPDATE, CA_STEP_WAIT,
+	CA_STEP_WRAPUP, CA_STEP_CLOSE, CA_STEP_LINK,
+} ca_step_type;
+
+/* One step of a transcript's lifecycle. */
+typedef struct ca_step {
+	ca_step_type type;
+	size_t msg;          /* message index, for CA_STEP_MESSAGE */
+	const json_t *event; /* the explicit event, or NULL for the schedule */
+} ca_step;
+
+/* The steps of one transcript: its explicit "events", or else the schedule
+ * (open, each message, accept after `accept_after` customer messages, an
+ * update every `update_every` messages after, wrap-up, close). *ret is a
+ * heap array the caller frees; it borrows from t. */
+int ca_transcript_schedule(const json_t *t, unsigned accept_after, unsigned update_every, ca_step **ret,
+			   size_t *ret_n);
+const char *ca_step_name(ca_step_type t);
+
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);
 

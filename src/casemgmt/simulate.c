@@ -11,8 +11,6 @@
 #include <string.h>
 #include "casemgmt.h"
 
-int ca_transcripts_load(const char *path, json_t **ret, ca_err *err);
-int ca_transcript_events(const json_t *t, unsigned accept_after, unsigned update_every, json_t **ret);
 
 typedef struct counts {
 	size_t tp, predicted, support;
@@ -46,22 +44,14 @@ static bool applies(const ca_settings *s, size_t fi, const json_t *labels)
 	return false;
 }
 
-static const char *event_name(const char *type)
-{
-	static const char *const names[] = { "accept", "update", "wrapup", "close" };
-	for (size_t i = 0; i < CA_ARRAY_SIZE(names); i++)
-		if (!strcmp(type, names[i]))
-			return names[i];
-	return "other";
-}
-
 /* Run one transcript; *ret_case is the final in-memory case fields. */
 static int run_one(ca_agent *a, const json_t *t, ca_analysis *an_out, unsigned accept_after, unsigned update_every, json_t **ret_case,
 		   const char **ret_created_at, size_t *ret_after, json_t **ret_missing, bool *ret_bad_create,
 		   ca_err *err)
 {
-	json_t *evs = NULL;
-	int r = ca_transcript_events(t, accept_after, update_every, &evs);
+	ca_step *steps = NULL;
+	size_t n_steps = 0;
+	int r = ca_transcript_schedule(t, accept_after, update_every, &steps, &n_steps);
 	if (r)
 		return r;
 	const json_t *msgs_j = json_object_get(t, "messages");
@@ -76,13 +66,14 @@ static int run_one(ca_agent *a, const json_t *t, ca_analysis *an_out, unsigned a
 	*ret_after = 0;
 	*ret_missing = NULL;
 	*ret_bad_create = false;
-	for (size_t k = 0; !r && k < json_array_size(evs); k++) {
-		const char *type = ca_json_str(json_array_get(evs, k), "type");
-		if (!strcmp(type, "message")) {
+	for (size_t k = 0; !r && k < n_steps; k++) {
+		const char *type = ca_step_name(steps[k].type);
+		if (steps[k].type == CA_STEP_MESSAGE) {
 			seen++;
 			continue;
 		}
-		if (strcmp(type, "accept") && strcmp(type, "update") && strcmp(type, "wrapup") && strcmp(type, "close"))
+		if (steps[k].type != CA_STEP_ACCEPT && steps[k].type != CA_STEP_UPDATE && steps[k].type != CA_STEP_WRAPUP &&
+		    steps[k].type != CA_STEP_CLOSE)
 			continue;
 		if (view.fields && (!strcmp(type, "close") || !strcmp(type, "accept")))
 			continue;
@@ -96,7 +87,7 @@ static int run_one(ca_agent *a, const json_t *t, ca_analysis *an_out, unsigned a
 		} else {
 			if (!view.fields) {
 				view.fields = json_object();
-				*ret_created_at = event_name(type);
+				*ret_created_at = type;
 				*ret_after = seen;
 				json_decref(*ret_missing);
 				*ret_missing = NULL;
@@ -106,7 +97,7 @@ static int run_one(ca_agent *a, const json_t *t, ca_analysis *an_out, unsigned a
 				json_object_set_new(view.sources, plan.writes[i].pred.field, json_string("agent"));
 			}
 			/* The creation gate, checked independently of the plan. */
-			if (*ret_after == seen && *ret_created_at == event_name(type))
+			if (*ret_after == seen && *ret_created_at == type)
 				for (size_t i = 0; i < a->settings->n_defaults; i++)
 					if (!json_object_get(view.fields, a->settings->fields[a->settings->defaults[i]].name))
 						*ret_bad_create = true;
@@ -115,7 +106,7 @@ static int run_one(ca_agent *a, const json_t *t, ca_analysis *an_out, unsigned a
 	}
 	*an_out = an;
 	free(all);
-	json_decref(evs);
+	free(steps);
 	json_decref(view.sources);
 	if (r) {
 		json_decref(view.fields);
