@@ -120,6 +120,8 @@ int ca_train(ca_agent *a, size_t min_examples, char **ret_json, ca_err *err);
 typedef struct ca_simulate_opts {
 	unsigned accept_after, update_every; /* as for replay */
 	unsigned repeat;                      /* run the file this many times (bench) */
+	bool all_fields;                      /* score every labelled field, as if
+						 every update rule held */
 	ca_progress_fn progress;
 	void *progress_ud;
 } ca_simulate_opts;

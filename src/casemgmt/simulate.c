@@ -32,8 +32,10 @@ static json_t *prf(const counts *c)
 
 /* Does the field apply to this conversation, judged on the labels: a default
  * field always; a rule field when its rule holds on the labelled case. */
-static bool applies(const ca_settings *s, size_t fi, const json_t *labels)
+static bool applies(const ca_settings *s, size_t fi, const json_t *labels, bool all_fields)
 {
+	if (all_fields)
+		return true;
 	for (size_t i = 0; i < s->n_defaults; i++)
 		if (s->defaults[i] == fi)
 			return true;
@@ -118,7 +120,8 @@ static int run_one(ca_agent *a, const json_t *t, ca_analysis *an_out, unsigned a
 
 /* The predictor alone: its top value for each labelled, applicable field
  * with the whole conversation, whatever the threshold or the gate. */
-static int score_raw(ca_agent *a, const json_t *t, ca_analysis *an, field_score *fs, json_t **ret_row, ca_err *err)
+static int score_raw(ca_agent *a, const json_t *t, ca_analysis *an, bool all_fields, field_score *fs, json_t **ret_row,
+		     ca_err *err)
 {
 	const ca_settings *s = a->settings;
 	const json_t *labels = json_object_get(t, "labels");
@@ -130,7 +133,7 @@ static int score_raw(ca_agent *a, const json_t *t, ca_analysis *an, field_score 
 				.identity_contact = ca_json_str(t, "identity"), .case_fields = labels };
 	for (size_t fi = 0; !r && fi < s->n_fields; fi++) {
 		const char *truth = ca_json_str(labels, s->fields[fi].name);
-		if (!truth || !applies(s, fi, labels))
+		if (!truth || !applies(s, fi, labels, all_fields))
 			continue;
 		ca_prediction p = { 0 };
 		int pr = ca_predict(a->predictor, &in, &s->fields[fi], &p, err);
@@ -184,7 +187,7 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 			ca_analysis_init(&an);
 			r = run_one(a, t, &an, accept_after, update_every, &cs, &at, &after, &missing, &bad, err);
 			if (!r)
-				r = score_raw(a, t, &an, fs, rep == 0 ? &raw_row : NULL, err);
+				r = score_raw(a, t, &an, opts && opts->all_fields, fs, rep == 0 ? &raw_row : NULL, err);
 			ca_analysis_done(&an);
 			if (r) {
 				ca_err_locate(err, "%s (conversation %s)", path, ca_json_str(t, "conversation_id"));
@@ -215,7 +218,7 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 				const char *name = s->fields[fi].name;
 				const char *truth = ca_json_str(labels, name);
 				const char *got = cs ? ca_json_str(cs, name) : NULL;
-				if (!applies(s, fi, labels))
+				if (!applies(s, fi, labels, false))
 					continue;
 				bool intext = truth && json_is_true(json_object_get(found, name));
 				if (truth) {

@@ -31,6 +31,13 @@ static const char *opt_str(const cli_args *a, const char *name, const char *def)
 	return i >= 0 && a->set[i] ? a->str[i] : def;
 }
 
+static bool opt_flag(const cli_args *a, const char *name)
+{
+	int i = cli_opt_index(a->cmd, name);
+
+	return i >= 0 && a->set[i];
+}
+
 static const char *jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -894,6 +901,7 @@ static int cmd_simulate(cli_ctx *ctx, const cli_args *a)
 	o.accept_after = (unsigned)opt_num(a, "accept-after", 2);
 	o.update_every = (unsigned)opt_num(a, "update-every", 4);
 	o.repeat = (unsigned)opt_num(a, "repeat", 1);
+	o.all_fields = opt_flag(a, "all-fields");
 	cli_progress_init(&p, ctx, "simulate");
 	o.progress = cli_progress_fn;
 	o.progress_ud = &p;
@@ -941,6 +949,7 @@ static const cli_opt simulate_opts[] = {
 	{"repeat", CLI_ARG_COUNT, "N", "run the file N times, for timing (default 1)"},
 	{"accept-after", CLI_ARG_COUNT, "N", "accept after the customer's Nth message (default 2)"},
 	{"update-every", CLI_ARG_COUNT, "N", "after accept, update every N messages (default 4)"},
+	{"all-fields", CLI_ARG_NONE, NULL, "score the predictor on every labelled field, not only where an update rule asks for it"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 static const cli_opt list_opts[] = {
