@@ -226,6 +226,8 @@ static const char *const problem_cues[] = {
 	"password", "stain", "size", "color", "fee", "bill", "price", "order", "shipping", "account",
 	"would like", "i'd like", "doesn't", "didn't", "won't", "isn't", "still", "late", "expired",
 	"promo code", "subscription", "membership", "upgrade", "slow", "cart", "address", "update",
+	"forgot", "lost", "locked", "stuck", "failed", "fails", "declined", "rejected", "stopped",
+	"delayed", "defective", "faulty", "username", "reset", "cost", "expire",
 };
 
 static void embedded_free(ca_predictor *p)
@@ -315,12 +317,14 @@ static int text_consume(const embedded *e, text_state *st, const ca_predict_inpu
 				if (phrase_at(&e->problem, info, k))
 					cues++;
 			}
-			/* Greetings, one-word answers and bare identifiers state nothing. */
-			if (words < 4 || content < 2 || ids * 2 > words)
+			bool question = sp.end > sp.begin && m->text[sp.end - 1] == '?';
+			/* Greetings, introductions, one-word answers and bare identifiers
+			 * state nothing: a problem sentence has a problem cue or asks. */
+			if (words < 4 || content < 2 || ids * 2 > words || (cues == 0 && !question))
 				continue;
 			double sc = 0.35 + 0.12 * (double)(cues < 4 ? cues : 4) + (content >= 4 ? 0.1 : 0) +
 				    (st->turn < 2 ? 0.2 : st->turn < 5 ? 0.1 : 0);
-			if (sp.end > sp.begin && m->text[sp.end - 1] == '?')
+			if (question)
 				sc += 0.05;
 			if (st->n == st->cap) {
 				size_t cap = st->cap ? st->cap * 2 : 16;
