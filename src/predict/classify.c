@@ -738,12 +738,13 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 		return CA_ENOMEM;
 	}
 	double *sim = buf, *score = buf + O, *dot = buf + 2 * O;
-	/* Query: sublinear tf of the weighted counts times idf, L2-normalised;
-	 * scored through the inverted index. */
+	/* Query: the weighted counts times idf, L2-normalised; scored through
+	 * the inverted index. Linear, not sublinear, tf: the message weights are
+	 * the signal (0.825 against 0.775 on the ABCD dev chats). */
 	double norm = 0;
 	for (size_t k = 0; k < st->n_touched; k++) {
 		uint32_t id = st->touched[k];
-		double v = (1.0 + log1p(st->acc[id])) * ca_vocab_idf(c->vocab, id);
+		double v = st->acc[id] * ca_vocab_idf(c->vocab, id);
 		norm += v * v;
 		for (size_t at = c->post_start[id]; at < c->post_start[id + 1]; at++)
 			dot[c->post_proto[at]] += v * c->post_val[at];
