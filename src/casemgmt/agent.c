@@ -590,8 +590,8 @@ static int transcript_events(const json_t *t, const ca_step *steps, size_t n, js
 
 int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, char **ret_json, ca_err *err)
 {
-	unsigned accept_after = opts && opts->accept_after ? opts->accept_after : 2;
-	unsigned update_every = opts && opts->update_every ? opts->update_every : 4;
+	unsigned accept_after = opts && opts->accept_after ? opts->accept_after : CA_DEFAULT_ACCEPT_AFTER;
+	unsigned update_every = opts && opts->update_every ? opts->update_every : CA_DEFAULT_UPDATE_EVERY;
 	int r = ca_agent_ready(a, err);
 	json_t *ts = NULL;
 	if (!r)

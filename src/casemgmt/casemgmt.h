@@ -142,6 +142,11 @@ int ca_msgs_from_json(const json_t *arr, ca_msg **ret, size_t *ret_n);
  * an array of transcripts, each tagged with its line in "_line". */
 int ca_transcripts_load(const char *path, json_t **ret, ca_err *err);
 
+/* The replay schedule's defaults: accept after the customer's second
+ * message, then an update every four messages. */
+#define CA_DEFAULT_ACCEPT_AFTER 2
+#define CA_DEFAULT_UPDATE_EVERY 4
+
 typedef enum ca_step_type {
 	CA_STEP_OPEN, CA_STEP_MESSAGE, CA_STEP_ACCEPT, CA_STEP_UPDATE, CA_STEP_WAIT,
 	CA_STEP_WRAPUP, CA_STEP_CLOSE, CA_STEP_LINK,

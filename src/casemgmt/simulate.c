@@ -157,8 +157,8 @@ static int score_raw(ca_agent *a, const json_t *t, ca_analysis *an, bool all_fie
 
 int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, char **ret_json, ca_err *err)
 {
-	unsigned accept_after = opts && opts->accept_after ? opts->accept_after : 2;
-	unsigned update_every = opts && opts->update_every ? opts->update_every : 4;
+	unsigned accept_after = opts && opts->accept_after ? opts->accept_after : CA_DEFAULT_ACCEPT_AFTER;
+	unsigned update_every = opts && opts->update_every ? opts->update_every : CA_DEFAULT_UPDATE_EVERY;
 	unsigned repeat = opts && opts->repeat ? opts->repeat : 1;
 	int r = ca_agent_ready(a, err);
 	json_t *ts = NULL;

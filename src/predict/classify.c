@@ -37,13 +37,6 @@
 #define ISSUE_BOOST 2.0
 #define LATE_WEIGHT 0.35
 
-typedef struct cue {
-	char **stems;   /* stem sequence of the cue phrase */
-	uint32_t *hash; /* their hashes */
-	size_t n;
-	size_t option;
-} cue;
-
 struct ca_classifier {
 	size_t n_options;
 	ca_vocab *vocab;      /* over option prototypes */
@@ -56,8 +49,7 @@ struct ca_classifier {
 	size_t *post_start;   /* V + 1 offsets */
 	uint32_t *post_proto;
 	float *post_val;
-	cue *cues;
-	size_t n_cues;
+	ca_phrases cues;      /* keyword cues; tag = option index */
 	/* trained model (optional) */
 	struct model *lin;
 	ca_vocab *lin_vocab;  /* term -> id */
@@ -132,13 +124,7 @@ void ca_classifier_free(ca_classifier *c)
 	free(c->post_proto);
 	free(c->post_val);
 	ca_vocab_free(c->vocab);
-	for (size_t i = 0; i < c->n_cues; i++) {
-		for (size_t k = 0; k < c->cues[i].n; k++)
-			free(c->cues[i].stems[k]);
-		free(c->cues[i].stems);
-		free(c->cues[i].hash);
-	}
-	free(c->cues);
+	ca_phrases_done(&c->cues);
 	if (c->lin)
 		free_and_destroy_model(&c->lin);
 	ca_vocab_free(c->lin_vocab);
@@ -178,39 +164,6 @@ static int option_terms(const ca_option *o, size_t sub, ca_stemmer *st, ca_token
 	*n = 0;
 	if (!r)
 		r = ca_content_terms(t, 0, t->n, terms, n, cap);
-	return r;
-}
-
-static int add_cue(ca_classifier *c, const char *phrase, size_t option, ca_stemmer *st)
-{
-	ca_tokens t = { 0 };
-	int r = ca_tokenize(phrase, strlen(phrase), 0, st, &t);
-	if (r || t.n == 0) {
-		ca_tokens_done(&t);
-		return r == CA_EUTF8 ? 0 : r;
-	}
-	cue *v = realloc(c->cues, (c->n_cues + 1) * sizeof(*v));
-	if (!v) {
-		ca_tokens_done(&t);
-		return CA_ENOMEM;
-	}
-	c->cues = v;
-	cue *q = &c->cues[c->n_cues];
-	q->stems = calloc(t.n, sizeof(char *));
-	q->hash = calloc(t.n, sizeof(uint32_t));
-	q->n = t.n;
-	q->option = option;
-	c->n_cues++;
-	if (!q->stems || !q->hash) {
-		ca_tokens_done(&t);
-		return CA_ENOMEM;
-	}
-	for (size_t i = 0; i < t.n; i++) {
-		q->hash[i] = ca_hash_str(t.v[i].stem);
-		if (!(q->stems[i] = strdup(t.v[i].stem)))
-			r = CA_ENOMEM;
-	}
-	ca_tokens_done(&t);
 	return r;
 }
 
@@ -315,28 +268,28 @@ static int load_trained(ca_classifier *c, const ca_field_def *f, const json_t *m
 static int cmp_cue_hash(const void *a, const void *b, void *ctx)
 {
 	const ca_classifier *c = ctx;
-	uint32_t x = c->cues[*(const size_t *)a].hash[0], y = c->cues[*(const size_t *)b].hash[0];
+	uint32_t x = c->cues.v[*(const size_t *)a].hash[0], y = c->cues.v[*(const size_t *)b].hash[0];
 	return (x > y) - (x < y);
 }
 
 static int sort_cues(ca_classifier *c)
 {
-	c->cue_order = malloc((c->n_cues ? c->n_cues : 1) * sizeof(size_t));
+	c->cue_order = malloc((c->cues.n ? c->cues.n : 1) * sizeof(size_t));
 	if (!c->cue_order)
 		return CA_ENOMEM;
-	for (size_t i = 0; i < c->n_cues; i++)
+	for (size_t i = 0; i < c->cues.n; i++)
 		c->cue_order[i] = i;
-	qsort_r(c->cue_order, c->n_cues, sizeof(size_t), cmp_cue_hash, c);
+	qsort_r(c->cue_order, c->cues.n, sizeof(size_t), cmp_cue_hash, c);
 	return 0;
 }
 
 /* First position in cue_order whose first-stem hash is >= h. */
 static size_t cue_lower_bound(const ca_classifier *c, uint32_t h)
 {
-	size_t lo = 0, hi = c->n_cues;
+	size_t lo = 0, hi = c->cues.n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (c->cues[c->cue_order[mid]].hash[0] < h)
+		if (c->cues.v[c->cue_order[mid]].hash[0] < h)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -414,7 +367,7 @@ int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st
 	}
 	for (size_t i = 0; i < f->n_options && !r; i++)
 		for (size_t k = 0; !r && k < f->options[i].cues.n; k++)
-			r = add_cue(c, f->options[i].cues.v[k], i, st);
+			r = ca_phrases_add(&c->cues, f->options[i].cues.v[k], i, st);
 	if (!r)
 		r = build_postings(c);
 	if (!r)
@@ -569,23 +522,18 @@ static int cls_consume(const ca_classifier *c, cls_state *st, const ca_predict_i
 				st->any = true;
 			}
 			for (size_t o = cue_lower_bound(c, info->stem_hash[i]);
-			     o < c->n_cues && c->cues[c->cue_order[o]].hash[0] == info->stem_hash[i]; o++) {
-				const cue *cu = &c->cues[c->cue_order[o]];
-				if (i + cu->n > t->n || strcmp(cu->stems[0], tok->stem) != 0)
+			     o < c->cues.n && c->cues.v[c->cue_order[o]].hash[0] == info->stem_hash[i]; o++) {
+				const ca_phrase *cu = &c->cues.v[c->cue_order[o]];
+				if (!ca_phrase_matches(cu, info, i))
 					continue;
-				size_t k = 1;
-				while (k < cu->n && cu->hash[k] == info->stem_hash[i + k] &&
-				       strcmp(cu->stems[k], t->v[i + k].stem) == 0)
-					k++;
-				if (k < cu->n)
-					continue;
-				st->cue[cu->option] += CUE_WEIGHT * w;
+				size_t opt = cu->tag;
+				st->cue[opt] += CUE_WEIGHT * w;
 				st->any = true;
-				if (w > st->cue_w[cu->option]) {
-					st->cue_w[cu->option] = w;
-					st->cue_msg[cu->option] = mi + 1;
-					st->cue_b[cu->option] = tok->begin;
-					st->cue_e[cu->option] = t->v[i + cu->n - 1].end;
+				if (w > st->cue_w[opt]) {
+					st->cue_w[opt] = w;
+					st->cue_msg[opt] = mi + 1;
+					st->cue_b[opt] = tok->begin;
+					st->cue_e[opt] = t->v[i + cu->n - 1].end;
 				}
 			}
 		}

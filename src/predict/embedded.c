@@ -107,84 +107,21 @@ int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *s
 	return 0;
 }
 
-/* ---- phrases (cue words) as stem sequences ---- */
+/* ---- cue phrases ---- */
 
-typedef struct phrase {
-	char **stems;
-	uint32_t *hash;
-	size_t n;
-} phrase;
-
-typedef struct phrases {
-	phrase *v;
-	size_t n;
-} phrases;
-
-static void phrases_done(phrases *p)
+/* Length in tokens of the longest phrase starting at token i, or 0. */
+static size_t phrase_at(const ca_phrases *p, const ca_msg_info *mi, size_t i)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		for (size_t k = 0; k < p->v[i].n; k++)
-			free(p->v[i].stems[k]);
-		free(p->v[i].stems);
-		free(p->v[i].hash);
-	}
-	free(p->v);
-	memset(p, 0, sizeof(*p));
-}
-
-static int phrases_add(phrases *p, const char *text, ca_stemmer *st)
-{
-	ca_tokens t = { 0 };
-	int r = ca_tokenize(text, strlen(text), 0, st, &t);
-	if (r || t.n == 0) {
-		ca_tokens_done(&t);
-		return r == CA_EUTF8 ? 0 : r;
-	}
-	phrase *v = realloc(p->v, (p->n + 1) * sizeof(*v));
-	if (!v) {
-		ca_tokens_done(&t);
-		return CA_ENOMEM;
-	}
-	p->v = v;
-	phrase *ph = &p->v[p->n];
-	ph->stems = calloc(t.n, sizeof(char *));
-	ph->hash = calloc(t.n, sizeof(uint32_t));
-	ph->n = 0;
-	if (!ph->stems || !ph->hash)
-		r = CA_ENOMEM;
-	for (size_t i = 0; !r && i < t.n; i++) {
-		if (!(ph->stems[i] = strdup(t.v[i].stem)))
-			r = CA_ENOMEM;
-		else
-			ph->hash[ph->n++] = ca_hash_str(t.v[i].stem);
-	}
-	p->n++;
-	ca_tokens_done(&t);
-	return r;
-}
-
-/* Length in tokens of a phrase starting at token i, or 0. Hashes first,
- * strings only to confirm. */
-static size_t phrase_at(const phrases *p, const ca_msg_info *mi, size_t i)
-{
-	const ca_tokens *t = &mi->tokens;
 	size_t best = 0;
-	for (size_t q = 0; q < p->n; q++) {
-		const phrase *ph = &p->v[q];
-		if (i + ph->n > t->n || ph->hash[0] != mi->stem_hash[i])
-			continue;
-		size_t k = 0;
-		while (k < ph->n && ph->hash[k] == mi->stem_hash[i + k] && strcmp(ph->stems[k], t->v[i + k].stem) == 0)
-			k++;
-		if (k == ph->n && k > best)
-			best = k;
-	}
+	for (size_t q = 0; q < p->n; q++)
+		if (p->v[q].n > best && ca_phrase_matches(&p->v[q], mi, i))
+			best = p->v[q].n;
 	return best;
 }
 
 /* Byte offset just past the last cue in the message ending at or before
  * `limit`, or -1 when there is none. */
-static long last_cue_before(const phrases *p, const ca_msg_info *mi, uint32_t limit)
+static long last_cue_before(const ca_phrases *p, const ca_msg_info *mi, uint32_t limit)
 {
 	const ca_tokens *t = &mi->tokens;
 	long end = -1;
@@ -196,7 +133,7 @@ static long last_cue_before(const phrases *p, const ca_msg_info *mi, uint32_t li
 	return end;
 }
 
-static bool has_cue(const phrases *p, const ca_msg_info *mi)
+static bool has_cue(const ca_phrases *p, const ca_msg_info *mi)
 {
 	for (size_t i = 0; i < mi->tokens.n; i++)
 		if (phrase_at(p, mi, i))
@@ -213,8 +150,8 @@ typedef struct embedded {
 	const ca_field_def *fields;
 	size_t n_fields;
 	ca_classifier **classifiers; /* per field, option sets only */
-	phrases *cues;               /* per field */
-	phrases problem;             /* problem-statement cues for text fields */
+	ca_phrases *cues;            /* per field */
+	ca_phrases problem;          /* problem-statement cues for text fields */
 } embedded;
 
 /* Words with which customers state a problem or a request. */
@@ -241,11 +178,11 @@ static void embedded_free(ca_predictor *p)
 		if (e->classifiers)
 			ca_classifier_free(e->classifiers[i]);
 		if (e->cues)
-			phrases_done(&e->cues[i]);
+			ca_phrases_done(&e->cues[i]);
 	}
 	free(e->classifiers);
 	free(e->cues);
-	phrases_done(&e->problem);
+	ca_phrases_done(&e->problem);
 	ca_stemmer_free(e->st);
 	free(e);
 }
@@ -413,7 +350,7 @@ typedef struct match {
 } match;
 
 static int predict_pattern(const embedded *e, const ca_predict_input *in, const ca_field_def *f,
-			   const phrases *cues, ca_prediction *ret)
+			   const ca_phrases *cues, ca_prediction *ret)
 {
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(f->re, NULL);
 	if (!md)
@@ -528,7 +465,7 @@ static bool parse_date(const char *s, size_t len, char out[11])
 	return false;
 }
 
-static int predict_typed(const ca_predict_input *in, const ca_field_def *f, const phrases *cues,
+static int predict_typed(const ca_predict_input *in, const ca_field_def *f, const ca_phrases *cues,
 			 ca_prediction *ret)
 {
 	for (size_t mi = in->n_msgs; mi-- > 0;) {
@@ -629,11 +566,11 @@ int ca_embedded_new(const json_t *directory, const ca_field_def *fields, size_t 
 	e->cues = calloc(n_fields ? n_fields : 1, sizeof(*e->cues));
 	int r = e->st && e->classifiers && e->cues ? 0 : CA_ENOMEM;
 	for (size_t i = 0; i < CA_ARRAY_SIZE(problem_cues) && !r; i++)
-		r = phrases_add(&e->problem, problem_cues[i], e->st);
+		r = ca_phrases_add(&e->problem, problem_cues[i], 0, e->st);
 	for (size_t i = 0; i < n_fields && !r; i++) {
 		const ca_field_def *f = &fields[i];
 		for (size_t k = 0; k < f->cues.n && !r; k++)
-			r = phrases_add(&e->cues[i], f->cues.v[k], e->st);
+			r = ca_phrases_add(&e->cues[i], f->cues.v[k], 0, e->st);
 		if (!r && f->type == CA_FT_OPTION)
 			r = ca_classifier_new(f, json_object_get(models, f->name), e->st, &e->classifiers[i], err);
 		if (!r && f->type == CA_FT_LOOKUP && !e->linkers[f->lookup])

@@ -8,6 +8,29 @@
 
 #include "predictor.h"
 
+/* ---- phrases (phrase.c) ---- */
+
+/* A phrase as a stem sequence with the hash of each stem; `tag` is the
+ * owner's (an option index for option cues). */
+typedef struct ca_phrase {
+	char **stems;
+	uint32_t *hash;
+	size_t n;
+	size_t tag;
+} ca_phrase;
+
+typedef struct ca_phrases {
+	ca_phrase *v;
+	size_t n;
+} ca_phrases;
+
+/* Tokenise and stem `text` into a new phrase (text that is not valid UTF-8
+ * or has no tokens adds nothing). CA_ENOMEM on failure. */
+int ca_phrases_add(ca_phrases *p, const char *text, size_t tag, ca_stemmer *st);
+void ca_phrases_done(ca_phrases *p);
+/* Does the phrase start at token i of the message? */
+bool ca_phrase_matches(const ca_phrase *ph, const ca_msg_info *mi, size_t i);
+
 /* ---- entity linking (lookup fields) ---- */
 
 typedef struct ca_linker ca_linker;

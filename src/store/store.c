@@ -877,15 +877,15 @@ int ca_store_case_create(ca_store *s, const char *origin, const char *conversati
 	return 0;
 }
 
-int ca_store_case_list(ca_store *s, size_t limit, json_t **ret, ca_err *err)
+/* Run an "SELECT id ..." query and build one item per id with `item`,
+ * in the query's order: the shape of every list of whole cases. */
+static int items_by_id(ca_store *s, const char *what, const char *sql, const ca_sql_param *p, size_t n,
+		       int (*item)(ca_store *, int64_t, json_t **, ca_err *), json_t **ret, ca_err *err)
 {
 	json_t *ids, *out = json_array();
 	if (!out)
-		return enomem(err, "case list");
-	ca_sql_param p[] = { ca_sql_int(limit > INT64_MAX ? INT64_MAX : (int64_t)limit) };
-	int r = limit ? db_rows(s, "case list", "SELECT id FROM case_record ORDER BY id DESC LIMIT ?", p, 1, &ids,
-				err)
-		      : db_rows(s, "case list", "SELECT id FROM case_record ORDER BY id DESC", NULL, 0, &ids, err);
+		return enomem(err, what);
+	int r = db_rows(s, what, sql, p, n, &ids, err);
 	if (r) {
 		json_decref(out);
 		return r;
@@ -893,10 +893,10 @@ int ca_store_case_list(ca_store *s, size_t limit, json_t **ret, ca_err *err)
 	size_t i;
 	json_t *row;
 	json_array_foreach(ids, i, row) {
-		json_t *c;
-		r = ca_store_case_get_id(s, json_integer_value(json_object_get(row, "id")), &c, err);
-		if (!r && json_array_append_new(out, c) < 0)
-			r = enomem(err, "case list");
+		json_t *it;
+		r = item(s, json_integer_value(json_object_get(row, "id")), &it, err);
+		if (!r && json_array_append_new(out, it) < 0)
+			r = enomem(err, what);
 		if (r)
 			break;
 	}
@@ -907,6 +907,15 @@ int ca_store_case_list(ca_store *s, size_t limit, json_t **ret, ca_err *err)
 	}
 	*ret = out;
 	return 0;
+}
+
+int ca_store_case_list(ca_store *s, size_t limit, json_t **ret, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_int(limit > INT64_MAX ? INT64_MAX : (int64_t)limit) };
+	return limit ? items_by_id(s, "case list", "SELECT id FROM case_record ORDER BY id DESC LIMIT ?", p, 1,
+				   ca_store_case_get_id, ret, err)
+		     : items_by_id(s, "case list", "SELECT id FROM case_record ORDER BY id DESC", NULL, 0,
+				   ca_store_case_get_id, ret, err);
 }
 
 int ca_store_case_count(ca_store *s, int64_t *ret, ca_err *err)
@@ -1738,31 +1747,7 @@ static int training_item(ca_store *s, int64_t id, json_t **ret, ca_err *err)
 
 int ca_store_training_cases(ca_store *s, json_t **ret, ca_err *err)
 {
-	json_t *ids, *out = json_array();
-	if (!out)
-		return enomem(err, "training cases");
-	int r = db_rows(s, "training cases",
-			"SELECT id FROM case_record WHERE LOWER(status) IN ('resolved', 'closed') ORDER BY id", NULL, 0,
-			&ids, err);
-	if (r) {
-		json_decref(out);
-		return r;
-	}
-	size_t i;
-	json_t *row;
-	json_array_foreach(ids, i, row) {
-		json_t *item;
-		r = training_item(s, json_integer_value(json_object_get(row, "id")), &item, err);
-		if (!r && json_array_append_new(out, item) < 0)
-			r = enomem(err, "training cases");
-		if (r)
-			break;
-	}
-	json_decref(ids);
-	if (r) {
-		json_decref(out);
-		return r;
-	}
-	*ret = out;
-	return 0;
+	return items_by_id(s, "training cases",
+			   "SELECT id FROM case_record WHERE LOWER(status) IN ('resolved', 'closed') ORDER BY id", NULL, 0,
+			   training_item, ret, err);
 }
