@@ -141,6 +141,92 @@ typedef struct ca_simulate_opts {
  */
 int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, char **ret_json, ca_err *err);
 
+/* ---- e-mail channel (ARCHITECTURE §3; docs/settings.md "email", "arc_rules") ---- */
+
+typedef struct ca_email_opts {
+	const char *mailbox;     /* the receiving mailbox/queue, for ARC rules (may be NULL) */
+	ca_progress_fn progress;
+	void *progress_ud;
+} ca_email_opts;
+
+/*
+ * Ingest every message at `path`: an .eml file, a directory (recursively),
+ * an mbox file, a Maildir, or "-" for one message on standard input. Each
+ * message is one transaction and gets one activity-log row; a message that
+ * cannot be parsed is kept raw with the reason. The same message twice is a
+ * duplicate, never a second case. *ret_json: {"path","emails",
+ * "outcomes":{"created","updated","attached","skipped"},"emails_detail":
+ * [{"origin","email_id","message_id","outcome","reason","rule","case","changed"}]}.
+ * Errors are the database's only (the message is then not recorded at all,
+ * so a retry loses nothing).
+ */
+int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opts, char **ret_json, ca_err *err);
+/* One message given as bytes; the result is one element of emails_detail. */
+int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
+			char **ret_json, ca_err *err);
+/* The activity monitor, newest first: {"log":[{"id","email_id","origin",
+ * "outcome","reason","rule","case","from_addr","subject","at"}]}. */
+int ca_email_log(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
+/* One stored e-mail with its attachments (metadata). */
+int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err);
+/* Automatic responses queued or sent: {"outbox":[...]}. */
+int ca_outbox(ca_agent *a, char **ret_json, ca_err *err);
+
+/* A mail server to poll (IMAP) or send through (SMTP). Strings are
+ * borrowed for the call. */
+typedef struct ca_mail_server {
+	const char *url;          /* imap[s]://HOST[:PORT]/MAILBOX or smtp[s]://HOST[:PORT]; no password in it */
+	const char *user;         /* NULL: no login */
+	const char *password;     /* never logged or stored */
+	const char *mailbox_name; /* IMAP: the receiving address or queue ARC rules see as "mailbox"
+				     (like ca_email_opts.mailbox), may be NULL; unused for SMTP */
+} ca_mail_server;
+
+/*
+ * Poll an IMAP mailbox (RFC 3501) once: for each message without \Seen, in
+ * UID order and at most `limit` of them (0 = all), fetch it without
+ * setting \Seen (BODY.PEEK[]), ingest it as ca_email_ingest_raw does (one
+ * transaction, committed), and only then set \Seen. A crash or a database
+ * error between fetch and commit leaves the message unseen, so the next
+ * poll takes it again, and ingest is idempotent by Message-ID, so nothing
+ * is lost and nothing doubled. A database error stops the poll (the error
+ * names the UID); a message the server cannot deliver intact is listed
+ * under "failed", left unseen, and the poll goes on. The mailbox's
+ * UIDVALIDITY is recorded per user, server and mailbox; a change is
+ * reported ("uidvalidity_changed") and harmless, since \Seen, not UIDs,
+ * marks what is done.
+ * *ret_json: {"server","mailbox","uidvalidity","uidvalidity_changed",
+ * "unseen":N,"ingested":N,"outcomes":{"created","updated","attached",
+ * "skipped"},"failed":[{"uid","error"}],"emails_detail":[{...,"uid"}]}
+ * (emails_detail elements as ca_email_ingest_raw's, plus the UID).
+ * Errors: CA_ESTATE (no settings or e-mail disabled), CA_EINVAL (URL),
+ * CA_EIO naming server, mailbox and UID, CA_EDB.
+ * Test hook: with CA_TEST_CRASH_AFTER_FETCH=N in the environment the
+ * process ends with _exit(3) right after fetching the Nth message, before
+ * ingesting it (tests/cli/cli_email_net.sh).
+ */
+int ca_email_poll(ca_agent *a, const ca_mail_server *srv, size_t limit, char **ret_json, ca_err *err);
+
+/*
+ * Send the outbox through SMTP (RFC 5321): every message queued, and every
+ * failed one with fewer than CA_OUTBOX_MAX_ATTEMPTS attempts, is composed
+ * as RFC 5322 text (Date, a Message-ID of our own, From, To, Subject as
+ * RFC 2047 encoded words when not ASCII, the stored headers such as
+ * Auto-Submitted, In-Reply-To and References, text/plain; charset=utf-8),
+ * sent, then marked sent and stored as an outgoing e-mail of its case, so
+ * a reply with In-Reply-To our Message-ID threads. Automatic responses
+ * (Auto-Submitted other than "no") go out with the null envelope sender
+ * (MAIL FROM:<>, RFC 3834 §3.3), so bounces of them never loop back. A
+ * failure marks the message failed with the reason and counts an attempt;
+ * the others are still tried. At least once: a crash after the server
+ * accepted a message but before it was marked sent sends it again.
+ * *ret_json: {"server","attempted":N,"sent":N,"failed":N,"messages":
+ * [{"id","to","subject","case","status","message_id","email_id","error"}]}.
+ * Errors (the run itself): CA_EINVAL (URL), CA_EDB.
+ */
+#define CA_OUTBOX_MAX_ATTEMPTS 5
+int ca_outbox_send(ca_agent *a, const ca_mail_server *smtp, char **ret_json, ca_err *err);
+
 /* Agent interaction log for reports: {"interactions":[...]}. */
 int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err);
 

@@ -31,6 +31,30 @@ typedef struct ca_update_rule {
 	size_t n_predict;
 } ca_update_rule;
 
+/* The e-mail channel's settings (docs/settings.md, "email"). */
+typedef struct ca_email_settings {
+	ca_strv mailboxes;        /* our receiving addresses (lower case) */
+	ca_strv own_addresses;    /* addresses we send from: never a customer */
+	char *token_prefix;       /* case token = prefix + ticket + suffix, */
+	char *token_suffix;       /*   from "case_token": "[{ticket}]" */
+	bool subject_threading;   /* fall back to sender + normalised subject */
+	unsigned subject_threading_days;
+	unsigned max_per_sender_per_hour;
+	char *reply_from;         /* auto-response From */
+	char *reply_subject;      /* template: {token} {subject} {ticket} */
+	char *reply_body;         /* template */
+} ca_email_settings;
+
+/* One ARC (Automatic Record Creation) rule item. */
+typedef struct ca_arc_rule {
+	char *name;
+	ca_rule *condition;       /* over the e-mail record (see arc_record) */
+	json_t *fields;           /* {"field": "template"} set when the case is created */
+	bool accept_unknown_senders;
+	unsigned resolved_window_hours;
+	bool auto_response;
+} ca_arc_rule;
+
 typedef struct ca_settings {
 	bool chat_enabled, email_enabled;
 	ca_field_def *fields;
@@ -41,6 +65,9 @@ typedef struct ca_settings {
 	size_t n_rules;
 	bool summary_note_on_close;
 	bool record_agent_experience;
+	ca_email_settings email;
+	ca_arc_rule *arc;
+	size_t n_arc;
 	json_t *json;         /* canonical form, for export */
 } ca_settings;
 

@@ -12,7 +12,7 @@
 
 static const char *const top_keys[] = {
 	"version", "channels", "fields", "default_fields", "update_rules",
-	"summary_note_on_close", "record_agent_experience",
+	"summary_note_on_close", "record_agent_experience", "email", "arc_rules",
 };
 
 void ca_settings_free(ca_settings *s)
@@ -29,6 +29,19 @@ void ca_settings_free(ca_settings *s)
 		free(s->rules[i].predict);
 	}
 	free(s->rules);
+	ca_strv_done(&s->email.mailboxes);
+	ca_strv_done(&s->email.own_addresses);
+	free(s->email.token_prefix);
+	free(s->email.token_suffix);
+	free(s->email.reply_from);
+	free(s->email.reply_subject);
+	free(s->email.reply_body);
+	for (size_t i = 0; i < s->n_arc; i++) {
+		free(s->arc[i].name);
+		ca_rule_free(s->arc[i].condition);
+		json_decref(s->arc[i].fields);
+	}
+	free(s->arc);
 	json_decref(s->json);
 	free(s);
 }
@@ -52,7 +65,7 @@ static int check_top_keys(const json_t *j, ca_err *err)
 		if (!ok)
 			return ca_err_set(err, CA_EINVAL, k,
 					  "settings: unknown key '%s' (known: version, channels, fields, default_fields, "
-					  "update_rules, summary_note_on_close, record_agent_experience)", k);
+					  "update_rules, summary_note_on_close, record_agent_experience, email, arc_rules)", k);
 	}
 	return 0;
 }
@@ -152,6 +165,236 @@ static int parse_rules(ca_settings *s, const json_t *arr, ca_err *err)
 	return 0;
 }
 
+/* Keys of an object must be among `keys`; the error names the first other. */
+static int only_keys(const json_t *o, const char *path, const char *const *keys, size_t n, ca_err *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		bool ok = false;
+		for (size_t i = 0; i < n && !ok; i++)
+			ok = !strcmp(k, keys[i]);
+		if (!ok) {
+			char where[160];
+			snprintf(where, sizeof(where), "%s.%s", path, k);
+			return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s", k, path);
+		}
+	}
+	return 0;
+}
+
+static int get_str(const json_t *o, const char *path, const char *key, const char *dflt, char **out, ca_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	if (v && !json_is_string(v)) {
+		char where[160];
+		snprintf(where, sizeof(where), "%s.%s", path, key);
+		return ca_err_set(err, CA_EINVAL, where, "settings: %s must be a string", where);
+	}
+	const char *s = v ? json_string_value(v) : dflt;
+	if (s && !(*out = strdup(s)))
+		return CA_ENOMEM;
+	return 0;
+}
+
+static int get_uint(const json_t *o, const char *path, const char *key, unsigned dflt, unsigned *out, ca_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000) {
+		char where[160];
+		snprintf(where, sizeof(where), "%s.%s", path, key);
+		return ca_err_set(err, CA_EINVAL, where, "settings: %s must be a whole number from 0 to 1000000", where);
+	}
+	*out = (unsigned)json_integer_value(v);
+	return 0;
+}
+
+/* A list of e-mail addresses, stored lower case. */
+static int get_addresses(const json_t *o, const char *path, const char *key, ca_strv *out, ca_err *err)
+{
+	json_t *arr = json_object_get(o, key);
+	char where[160];
+	snprintf(where, sizeof(where), "%s.%s", path, key);
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return ca_err_set(err, CA_EINVAL, where, "settings: %s must be an array of e-mail addresses", where);
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) {
+		const char *a = json_string_value(v);
+		if (!a || !strchr(a, '@'))
+			return ca_err_set(err, CA_EINVAL, where, "settings: %s[%zu] is not an e-mail address", where, i);
+		char *low = strdup(a);
+		if (!low)
+			return CA_ENOMEM;
+		for (char *p = low; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		int r = ca_strv_push(out, low);
+		free(low);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static const char *const email_keys[] = {
+	"mailboxes", "own_addresses", "case_token", "subject_threading", "subject_threading_days",
+	"max_per_sender_per_hour", "auto_response",
+};
+
+static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
+{
+	ca_email_settings *es = &s->email;
+	const json_t *empty = json_object();
+	if (!e)
+		e = empty;
+	int r = json_is_object(e) ? only_keys(e, "email", email_keys, CA_ARRAY_SIZE(email_keys), err)
+				  : ca_err_set(err, CA_EINVAL, "email", "settings: email must be an object");
+	if (!r)
+		r = get_addresses(e, "email", "mailboxes", &es->mailboxes, err);
+	if (!r)
+		r = get_addresses(e, "email", "own_addresses", &es->own_addresses, err);
+	char *token = NULL;
+	if (!r)
+		r = get_str(e, "email", "case_token", "[{ticket}]", &token, err);
+	if (!r) {
+		const char *at = token ? strstr(token, "{ticket}") : NULL;
+		if (!at || strstr(at + 1, "{ticket}") || at == token)
+			r = ca_err_set(err, CA_EINVAL, "email.case_token",
+				       "settings: email.case_token must contain {ticket} once, after a prefix such as '[' (e.g. \"[{ticket}]\")");
+		else if (!(es->token_prefix = strndup(token, (size_t)(at - token))) || !(es->token_suffix = strdup(at + 8)))
+			r = CA_ENOMEM;
+	}
+	free(token);
+	json_t *st = json_object_get(e, "subject_threading");
+	if (!r && st && !json_is_boolean(st))
+		r = ca_err_set(err, CA_EINVAL, "email.subject_threading", "settings: email.subject_threading must be true or false");
+	es->subject_threading = json_is_true(st);
+	if (!r)
+		r = get_uint(e, "email", "subject_threading_days", 7, &es->subject_threading_days, err);
+	if (!r)
+		r = get_uint(e, "email", "max_per_sender_per_hour", 20, &es->max_per_sender_per_hour, err);
+	const json_t *ar = json_object_get(e, "auto_response");
+	static const char *const ar_keys[] = { "from", "subject", "body" };
+	if (!r && ar) {
+		r = json_is_object(ar) ? only_keys(ar, "email.auto_response", ar_keys, CA_ARRAY_SIZE(ar_keys), err)
+				       : ca_err_set(err, CA_EINVAL, "email.auto_response", "settings: email.auto_response must be an object");
+		if (!r)
+			r = get_str(ar, "email.auto_response", "from", NULL, &es->reply_from, err);
+		if (!r)
+			r = get_str(ar, "email.auto_response", "subject", "{token} {subject}", &es->reply_subject, err);
+		if (!r)
+			r = get_str(ar, "email.auto_response", "body",
+				    "We have received your message and opened case {ticket}. Reply to this e-mail to add to it.",
+				    &es->reply_body, err);
+		if (!r && (!es->reply_from || !strchr(es->reply_from, '@')))
+			r = ca_err_set(err, CA_EINVAL, "email.auto_response.from",
+				       "settings: email.auto_response.from must be the address responses are sent from");
+	}
+	json_decref((json_t *)empty);
+	return r;
+}
+
+/* Field names an ARC rule condition may read: the e-mail's, or header.NAME. */
+static bool arc_field_ok(const char *f)
+{
+	static const char *const names[] = { "from", "from_name", "to", "cc", "subject", "body", "has_attachments",
+					     "sender_known", "mailbox" };
+	for (size_t i = 0; i < CA_ARRAY_SIZE(names); i++)
+		if (!strcmp(f, names[i]))
+			return true;
+	return strncmp(f, "header.", 7) == 0 && f[7];
+}
+
+static const char *const arc_keys[] = {
+	"name", "condition", "fields", "accept_unknown_senders", "resolved_window_hours", "auto_response",
+};
+
+static int parse_arc(ca_settings *s, const json_t *arr, ca_err *err)
+{
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return ca_err_set(err, CA_EINVAL, "arc_rules", "settings: arc_rules must be an array");
+	s->arc = calloc(json_array_size(arr) + 1, sizeof(*s->arc));
+	if (!s->arc)
+		return CA_ENOMEM;
+	size_t i;
+	json_t *j;
+	json_array_foreach(arr, i, j) {
+		char path[64], where[160];
+		snprintf(path, sizeof(path), "arc_rules[%zu]", i);
+		ca_arc_rule *a = &s->arc[s->n_arc];
+		if (!json_is_object(j))
+			return ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object", path);
+		int r = only_keys(j, path, arc_keys, CA_ARRAY_SIZE(arc_keys), err);
+		if (!r)
+			r = get_str(j, path, "name", path, &a->name, err);
+		s->n_arc++;
+		if (r)
+			return r;
+		snprintf(where, sizeof(where), "%s.condition", path);
+		const json_t *cond = json_object_get(j, "condition");
+		/* No condition: the rule takes every e-mail that reaches it. */
+		json_t *all = cond ? NULL : json_pack("{s:s, s:[{s:s, s:s}]}", "match", "all", "conditions", "field", "from",
+						      "operator", "is_not_empty");
+		r = ca_rule_compile(cond ? cond : all, where, &a->condition, err);
+		json_decref(all);
+		if (r)
+			return r;
+		ca_strv used = { 0 };
+		r = ca_rule_fields(a->condition, &used);
+		for (size_t q = 0; !r && q < used.n; q++)
+			if (!arc_field_ok(used.v[q]))
+				r = ca_err_set(err, CA_EINVAL, where,
+					       "settings: %s reads '%s'; an ARC rule reads from, from_name, to, cc, subject, body, "
+					       "has_attachments, sender_known, mailbox or header.NAME",
+					       where, used.v[q]);
+		ca_strv_done(&used);
+		if (r)
+			return r;
+		const json_t *fields = json_object_get(j, "fields");
+		snprintf(where, sizeof(where), "%s.fields", path);
+		if (fields && !json_is_object(fields))
+			return ca_err_set(err, CA_EINVAL, where, "settings: %s must map field names to values", where);
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)fields, k, v) {
+			if (!json_is_string(v))
+				return ca_err_set(err, CA_EINVAL, where, "settings: %s.%s must be a string (a value or a template)",
+						  where, k);
+			if (ca_settings_field(s, k) < 0 && !ca_case_is_standard_field(k))
+				return ca_err_set(err, CA_EINVAL, where, "settings: %s sets '%s', which is neither defined nor a standard case field",
+						  where, k);
+			if (!strcmp(k, "ticket_number") || !strcmp(k, "status"))
+				return ca_err_set(err, CA_EINVAL, where, "settings: %s cannot set %s", where, k);
+		}
+		a->fields = fields ? json_deep_copy(fields) : json_object();
+		if (!a->fields)
+			return CA_ENOMEM;
+		bool unk = true, resp = false;
+		r = get_bool(j, "accept_unknown_senders", true, &unk, err);
+		if (!r)
+			r = get_bool(j, "auto_response", false, &resp, err);
+		if (!r)
+			r = get_uint(j, path, "resolved_window_hours", 24, &a->resolved_window_hours, err);
+		if (r)
+			return r;
+		a->accept_unknown_senders = unk;
+		a->auto_response = resp;
+		if (resp && !s->email.reply_from)
+			return ca_err_set(err, CA_EINVAL, path, "settings: %s sends an automatic response but email.auto_response is not set",
+					  path);
+	}
+	return 0;
+}
+
 int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err)
 {
 	if (!json_is_object(j))
@@ -215,6 +458,10 @@ int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err)
 		r = get_bool(j, "summary_note_on_close", true, &s->summary_note_on_close, err);
 	if (!r)
 		r = get_bool(j, "record_agent_experience", true, &s->record_agent_experience, err);
+	if (!r)
+		r = parse_email(s, json_object_get(j, "email"), err);
+	if (!r)
+		r = parse_arc(s, json_object_get(j, "arc_rules"), err);
 	if (r) {
 		ca_settings_free(s);
 		return r;

@@ -92,6 +92,12 @@ typedef struct cli_ctx {
 extern const cli_cmd cli_commands[];
 extern const size_t cli_ncommands;
 
+/* mailcmd.c: `email poll` (IMAP) and `email send` (SMTP), listed in the table. */
+extern const cli_opt cli_email_poll_opts[];
+extern const cli_opt cli_email_send_opts[];
+int cli_cmd_email_poll(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_email_send(struct cli_ctx *ctx, const cli_args *args);
+
 /* The entry for `name` [`sub`]; NULL if none. `sub` NULL finds a command
  * without subcommands only. */
 const cli_cmd *cli_find(const char *name, const char *sub);

@@ -8,6 +8,7 @@
  * one line with --json, otherwise a readable rendering of it. Handlers hold
  * no state between runs and never exit; they return an exit status.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -785,6 +786,163 @@ static int cmd_interactions(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_interactions);
 }
 
+/* ---- e-mail ---- */
+
+static int show_email_ingest(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"origin", "outcome", "case", "rule", "reason"};
+	const json_t *o = json_object_get(r, "outcomes");
+	const json_t *rows = json_object_get(r, "emails_detail");
+	cli_table t;
+	size_t i;
+	json_t *e;
+
+	printf("%lld e-mails: %lld created a case, %lld updated one, %lld attached, %lld skipped\n",
+	       (long long)json_integer_value(json_object_get(r, "emails")),
+	       (long long)json_integer_value(json_object_get(o, "created")),
+	       (long long)json_integer_value(json_object_get(o, "updated")),
+	       (long long)json_integer_value(json_object_get(o, "attached")),
+	       (long long)json_integer_value(json_object_get(o, "skipped")));
+	if (json_array_size(rows) == 0 || json_array_size(rows) > 200) {
+		if (json_array_size(rows) > 200)
+			puts("(more than 200: see `caseagent email log` or --json for each)");
+		return CLI_EXIT_OK;
+	}
+	cli_table_init(&t, 5, heads, "lllll");
+	json_array_foreach(rows, i, e) {
+		cli_table_cellj(&t, json_object_get(e, "origin"), 2, 40);
+		cli_table_cellj(&t, json_object_get(e, "outcome"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "case"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "rule"), 2, 24);
+		cli_table_cellj(&t, json_object_get(e, "reason"), 2, 60);
+	}
+	return print_table(ctx, &t);
+}
+
+static int cmd_email_ingest(cli_ctx *ctx, const cli_args *a)
+{
+	ca_email_opts o = {0};
+	cli_progress p;
+	json_t *all = NULL;
+	int rc = CLI_EXIT_OK;
+
+	o.mailbox = opt_str(a, "mailbox", NULL);
+	cli_progress_init(&p, ctx, "ingest");
+	o.progress = cli_progress_fn;
+	o.progress_ud = &p;
+	for (unsigned i = 0; i < a->npos && rc == CLI_EXIT_OK; i++) {
+		ca_err err;
+		char *out = NULL;
+		ca_err_clear(&err);
+		int r = ca_email_ingest_path(ctx->agent, a->pos[i], &o, &out, &err);
+		if (r < 0) {
+			cli_progress_done(&p);
+			json_decref(all);
+			return cli_fail(ctx, r, &err);
+		}
+		json_t *j = json_loads(out, 0, NULL);
+		free(out);
+		if (!all) {
+			all = j;
+			continue;
+		}
+		/* several paths: one summary */
+		json_object_set_new(all, "emails", json_integer(json_integer_value(json_object_get(all, "emails")) +
+								json_integer_value(json_object_get(j, "emails"))));
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(j, "outcomes"), k, v) {
+			json_t *o2 = json_object_get(all, "outcomes");
+			json_object_set_new(o2, k, json_integer(json_integer_value(json_object_get(o2, k)) + json_integer_value(v)));
+		}
+		json_array_extend(json_object_get(all, "emails_detail"), json_object_get(j, "emails_detail"));
+		json_decref(j);
+	}
+	cli_progress_done(&p);
+	char *text = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	return cli_result(ctx, text, show_email_ingest);
+}
+
+static int show_email_log(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"at", "e-mail", "from", "subject", "outcome", "case", "rule", "reason"};
+	const json_t *rows = json_object_get(r, "log");
+	cli_table t;
+	size_t i;
+	json_t *e;
+
+	printf("%zu row%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
+	if (json_array_size(rows) == 0)
+		return CLI_EXIT_OK;
+	cli_table_init(&t, 8, heads, "lrllllll");
+	json_array_foreach(rows, i, e) {
+		cli_table_cellj(&t, json_object_get(e, "at"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "email_id"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "from_addr"), 2, 28);
+		cli_table_cellj(&t, json_object_get(e, "subject"), 2, 32);
+		cli_table_cellj(&t, json_object_get(e, "outcome"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "case"), 2, 0);
+		cli_table_cellj(&t, json_object_get(e, "rule"), 2, 20);
+		cli_table_cellj(&t, json_object_get(e, "reason"), 2, 50);
+	}
+	return print_table(ctx, &t);
+}
+
+static int cmd_email_log(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+
+	ca_err_clear(&err);
+	int rc = ca_email_log(ctx->agent, (size_t)opt_num(a, "limit", 50), &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_email_log);
+}
+
+static int show_json_pretty(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!s)
+		return CLI_EXIT_ERROR;
+	puts(s);
+	free(s);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_email_show(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	unsigned long long id = 0;
+	char *end;
+
+	errno = 0;
+	id = strtoull(a->pos[0], &end, 10);
+	if (errno || *end || id == 0 || id > INT64_MAX)
+		return cli_usage_error(ctx, a->cmd, NULL, "'%s' is not an e-mail id (see `caseagent email log`)", a->pos[0]);
+	ca_err_clear(&err);
+	int rc = ca_email_show(ctx->agent, (int64_t)id, &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_json_pretty);
+}
+
+static int cmd_outbox(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+
+	(void)a;
+	ca_err_clear(&err);
+	int rc = ca_outbox(ctx->agent, &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_json_pretty);
+}
+
 /* ---- learning and evaluation ---- */
 
 static int show_train(const cli_ctx *ctx, const json_t *r)
@@ -961,6 +1119,14 @@ static const cli_opt edit_opts[] = {
 	{"expect-version", CLI_ARG_UINT, "N", "refuse the edit unless the case is at version N"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
+static const cli_opt email_ingest_opts[] = {
+	{"mailbox", CLI_ARG_STR, "ADDRESS", "the mailbox or queue the mail arrived at (for ARC rules)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+static const cli_opt email_log_opts[] = {
+	{"limit", CLI_ARG_UINT, "N", "show the N newest rows (default 50; 0: all)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
 static const cli_opt interactions_opts[] = {
 	{"conversation", CLI_ARG_STR, "ID", "only the interactions of conversation ID"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
@@ -1050,6 +1216,47 @@ const cli_cmd cli_commands[] = {
 	 "One row per change: time, field, old -> new value, source/actor, confidence\n"
 	 "and method.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"email", "ingest", cmd_email_ingest, "PATH...", "Ingest e-mail: .eml files, directories, mbox, Maildir, or - (stdin)",
+	 "Each message is one transaction: stored as received, then checked for\n"
+	 "duplicates (Message-ID, else a hash of the bytes), automatic mail (auto-\n"
+	 "replies, bounces, out-of-office, bulk), our own addresses and the sender's\n"
+	 "hourly limit; replies found by the case token in the subject, In-Reply-To or\n"
+	 "References update their case; otherwise the first matching ARC rule creates\n"
+	 "one. Every message gets one row in `caseagent email log`. A message that\n"
+	 "cannot be parsed is kept raw with the reason. `-` reads one message from\n"
+	 "standard input, so an MTA can pipe into `caseagent email ingest -`.\n",
+	 email_ingest_opts, 1, CLI_UNLIMITED, CLI_NEEDS_DB, NULL},
+	{"email", "log", cmd_email_log, "", "Show the e-mail activity monitor, newest first",
+	 "One row per ingested message: outcome (created, updated, attached, skipped),\n"
+	 "the case, the ARC rule that decided, and the reason.\n",
+	 email_log_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"email", "show", cmd_email_show, "ID", "Show one stored e-mail with its attachments",
+	 "Headers as parsed, the text, the new part of a reply, attachments (name,\n"
+	 "type, size, SHA-256) and the case it belongs to.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"email", "outbox", cmd_outbox, "", "Show automatic responses queued or sent",
+	 "Each response carries Auto-Submitted: auto-replied and the case token in\n"
+	 "its subject.\n",
+	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
+	{"email", "poll", cli_cmd_email_poll, "", "Fetch unseen mail from an IMAP mailbox and ingest it",
+	 "Logs in to the mailbox of --url (imap:// with STARTTLS when offered, or\n"
+	 "imaps://), and for each message without \\Seen, oldest first: fetches it\n"
+	 "without marking it, ingests it as `email ingest` does (one transaction),\n"
+	 "and only then sets \\Seen. If anything fails in between, the message stays\n"
+	 "unseen and the next poll takes it again; ingest knows it by its Message-ID,\n"
+	 "so nothing is lost and nothing is doubled. The password is read from\n"
+	 "--password-file only, never from the command line. Exit status 1 when a\n"
+	 "message could not be fetched (it is listed and left unseen).\n",
+	 cli_email_poll_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"email", "send", cli_cmd_email_send, "", "Send the queued automatic responses over SMTP",
+	 "Sends every queued response (and failed ones with attempts left) to --url\n"
+	 "(smtp:// with STARTTLS when offered, or smtps://): Date, a Message-ID of\n"
+	 "our own, the subject RFC 2047-encoded when not ASCII, Auto-Submitted,\n"
+	 "In-Reply-To and References, a text/plain UTF-8 body. A sent response is\n"
+	 "marked sent and stored as an outgoing e-mail of its case, so the customer's\n"
+	 "reply threads; a failure is marked failed with the server's answer. Exit\n"
+	 "status 1 when a message failed.\n",
+	 cli_email_send_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"interactions", NULL, cmd_interactions, "", "Show the agent's interaction log",
 	 "What the agent did and why, per event: creations, updates, withheld cases\n"
 	 "and the fields that lacked context.\n",

@@ -214,6 +214,10 @@ static int bind(conn *c, sqlite3_stmt *st, const char *sql, const ca_sql_param *
 			rc = p[i].s ? sqlite3_bind_text(st, idx, p[i].s, -1, SQLITE_STATIC)
 				    : sqlite3_bind_null(st, idx);
 			break;
+		case CA_SQL_BLOB:
+			rc = p[i].s ? sqlite3_bind_blob64(st, idx, p[i].s, p[i].len, SQLITE_STATIC)
+				    : sqlite3_bind_null(st, idx);
+			break;
 		case CA_SQL_NULL:
 		default:
 			rc = sqlite3_bind_null(st, idx);
@@ -244,12 +248,14 @@ static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql
 	r = bind(c, st, sql, p, n, err);
 	const char **names = NULL, **text = NULL;
 	ca_sql_type *types = NULL;
+	size_t *lens = NULL;
 	size_t ncol = (size_t)sqlite3_column_count(st);
 	if (!r && fn && ncol) {
 		names = calloc(ncol, sizeof(*names));
 		text = calloc(ncol, sizeof(*text));
 		types = calloc(ncol, sizeof(*types));
-		if (!names || !text || !types)
+		lens = calloc(ncol, sizeof(*lens));
+		if (!names || !text || !types || !lens)
 			r = ca_err_set(err, CA_ENOMEM, "sql", "out of memory running \"%.80s\"", sql);
 		for (size_t i = 0; !r && i < ncol; i++)
 			names[i] = sqlite3_column_name(st, (int)i);
@@ -276,11 +282,22 @@ static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql
 			case SQLITE_NULL:
 				types[i] = CA_SQL_NULL;
 				break;
+			case SQLITE_BLOB:
+				types[i] = CA_SQL_BLOB;
+				break;
 			default:
 				types[i] = CA_SQL_TEXT;
 				break;
 			}
-			text[i] = (const char *)sqlite3_column_text(st, (int)i);
+			if (types[i] == CA_SQL_BLOB) {
+				text[i] = sqlite3_column_blob(st, (int)i);
+				/* a zero-length BLOB reads as NULL: give it an address */
+				if (!text[i])
+					text[i] = "";
+			} else {
+				text[i] = (const char *)sqlite3_column_text(st, (int)i);
+			}
+			lens[i] = (size_t)sqlite3_column_bytes(st, (int)i);
 			if (!text[i] && types[i] != CA_SQL_NULL) {
 				r = ca_err_set(err, CA_ENOMEM, "sql", "out of memory reading a row of \"%.80s\"", sql);
 				break;
@@ -288,7 +305,7 @@ static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql
 		}
 		if (r)
 			break;
-		ca_sql_row row = { .n = ncol, .names = names, .text = text, .types = types };
+		ca_sql_row row = { .n = ncol, .names = names, .text = text, .types = types, .lens = lens };
 		if (fn(&row, ud) != 0)
 			break;
 	}
@@ -297,6 +314,7 @@ static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql
 	free(names);
 	free(text);
 	free(types);
+	free(lens);
 	release(st, owned, slot);
 	return r;
 }

@@ -30,13 +30,16 @@
 
 /* ---- level 1: drivers ---- */
 
-typedef enum ca_sql_type { CA_SQL_NULL = 0, CA_SQL_INT, CA_SQL_REAL, CA_SQL_TEXT } ca_sql_type;
+/* Types are only appended. CA_SQL_BLOB carries bytes that may hold NUL or
+ * invalid UTF-8 (a raw e-mail as received). */
+typedef enum ca_sql_type { CA_SQL_NULL = 0, CA_SQL_INT, CA_SQL_REAL, CA_SQL_TEXT, CA_SQL_BLOB } ca_sql_type;
 
 typedef struct ca_sql_param {
 	ca_sql_type type;
 	int64_t i;
 	double r;
 	const char *s; /* borrowed for the call */
+	size_t len;    /* bytes of s, for CA_SQL_BLOB */
 } ca_sql_param;
 
 /* Constructors for parameter arrays. A NULL string gives CA_SQL_NULL. */
@@ -44,6 +47,7 @@ ca_sql_param ca_sql_int(int64_t v);
 ca_sql_param ca_sql_real(double v);
 ca_sql_param ca_sql_text(const char *s);
 ca_sql_param ca_sql_null(void);
+ca_sql_param ca_sql_blob(const void *p, size_t len);
 
 /* One result row: n columns; text of column i (NULL for SQL NULL), borrowed
  * until the callback returns. Return nonzero from the callback to stop. */
@@ -52,6 +56,7 @@ typedef struct ca_sql_row {
 	const char *const *names;
 	const char *const *text;
 	const ca_sql_type *types;
+	const size_t *lens; /* bytes of text[i] (a BLOB may hold NUL) */
 } ca_sql_row;
 typedef int (*ca_sql_row_fn)(const ca_sql_row *row, void *ud);
 
@@ -218,5 +223,76 @@ int ca_store_blob_get(ca_store *s, const char *name, char **ret, size_t *ret_len
 /* Resolved cases with their conversation text, for training: array of
  * {"case_id","fields":{...},"text":"customer and agent messages joined"}. */
 int ca_store_training_cases(ca_store *s, json_t **ret, ca_err *err);
+
+/* ---- e-mail (migration 2) ---- */
+
+/*
+ * An e-mail as received. `msg_key` is its identity for idempotent ingest:
+ * "mid:" + Message-ID, or "sha256:" + hex of the raw bytes when it has none.
+ *   rec: {"msg_key","message_id","in_reply_to","refs":[...],"direction":"in"|"out",
+ *         "from_addr","from_name","to_addrs","subject","subject_norm","sent_epoch",
+ *         "mailbox","origin","body_text","reply_text","auto_kind","parse_error"}
+ * Missing keys are NULL; "msg_key" is required. raw is stored byte for byte.
+ * CA_EEXIST when msg_key is stored already.
+ */
+int ca_store_email_add(ca_store *s, const json_t *rec, const void *raw, size_t raw_len, int64_t *ret_id,
+		       ca_err *err);
+/* The stored e-mail with this key: *found, its id and case id (0 = none). */
+int ca_store_email_by_key(ca_store *s, const char *msg_key, bool *found, int64_t *ret_id, int64_t *ret_case,
+			  ca_err *err);
+int ca_store_email_attachment_add(ca_store *s, int64_t email_id, int64_t seq, const char *filename,
+				  const char *content_type, size_t size, const char *sha256, const void *content,
+				  ca_err *err);
+int ca_store_email_set_case(ca_store *s, int64_t email_id, int64_t case_id, ca_err *err);
+/* The case of a stored e-mail (either direction) with this Message-ID. */
+int ca_store_email_case_of_message(ca_store *s, const char *message_id, bool *found, int64_t *ret_case,
+				   ca_err *err);
+/* The newest case of an e-mail from `from_addr` with this normalised
+ * subject, received at or after `since_epoch`. */
+int ca_store_email_case_by_subject(ca_store *s, const char *from_addr, const char *subject_norm, int64_t since_epoch,
+				   bool *found, int64_t *ret_case, ca_err *err);
+/* The e-mails of a case, oldest first: [{"id","direction","from_addr","subject",
+ * "body_text","reply_text","received_epoch","auto_kind"}]. */
+int ca_store_email_thread(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+/* E-mails received from `from_addr` at or after since_epoch. */
+int ca_store_email_count_from(ca_store *s, const char *from_addr, int64_t since_epoch, int64_t *ret, ca_err *err);
+/* One e-mail with its attachments (no content) and raw size, or
+ * CA_ENOTFOUND. */
+int ca_store_email_get(ca_store *s, int64_t id, json_t **ret, ca_err *err);
+/* The raw bytes as received (caller frees *ret). */
+int ca_store_email_raw(ca_store *s, int64_t id, char **ret, size_t *ret_len, ca_err *err);
+
+/* Activity monitor: one row per ingest. outcome: "created" | "updated" |
+ * "attached" | "skipped"; reason says why (for skipped: "auto-reply",
+ * "bounce", "unknown sender", "no rule matched", "duplicate",
+ * "resolved-case window", "rate limit", "parse error", "own address"...). */
+int ca_store_email_log_add(ca_store *s, int64_t email_id, const char *origin, const char *outcome,
+			   const char *reason, const char *rule, int64_t case_id, ca_err *err);
+/* Newest first, with the e-mail's from and subject: [{"id","email_id",
+ * "origin","outcome","reason","rule","case","from_addr","subject","at"}]. */
+int ca_store_email_log_list(ca_store *s, size_t limit, json_t **ret, ca_err *err);
+
+/* Outbox of automatic responses: {"case_id","email_id","to_addr","subject",
+ * "body","headers": {...}} queued for sending. */
+int ca_store_outbox_add(ca_store *s, const json_t *msg, int64_t *ret_id, ca_err *err);
+/* Responses queued to `to_addr` at or after since_epoch. */
+int ca_store_outbox_count_to(ca_store *s, const char *to_addr, int64_t since_epoch, int64_t *ret, ca_err *err);
+/* [{"id","case_id","email_id","to_addr","subject","body","headers","status",
+ * "attempts","last_error","created_at","sent_at"}], oldest first; status NULL = all. */
+int ca_store_outbox_list(ca_store *s, const char *status, json_t **ret, ca_err *err);
+int ca_store_outbox_mark(ca_store *s, int64_t id, const char *status, const char *error, ca_err *err);
+
+/* IMAP mailbox state between polls, by a stable mailbox name (user, server
+ * and mailbox, e.g. "imap://support@mail.example:993/INBOX"): the
+ * UIDVALIDITY seen last (RFC 3501 §2.3.1.1) and the highest UID ingested.
+ * get: *found false (values 0) for a mailbox never polled. put: insert or
+ * replace. */
+int ca_store_mailbox_state_get(ca_store *s, const char *name, bool *found, int64_t *ret_uidvalidity,
+			       int64_t *ret_last_uid, ca_err *err);
+int ca_store_mailbox_state_put(ca_store *s, const char *name, int64_t uidvalidity, int64_t last_uid, ca_err *err);
+
+/* When the case was last set to resolved or closed (ISO 8601, caller frees),
+ * from its audit history; *found false when it never was. */
+int ca_store_case_resolved_at(ca_store *s, int64_t case_id, bool *found, char **ret_iso, ca_err *err);
 
 #endif

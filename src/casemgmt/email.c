@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The case agent on e-mail (ARCHITECTURE §3): each message is one
+ * transaction that stores it as received, then decides, in this order:
+ * duplicate (by Message-ID, or a hash of the bytes), unparsable, automatic
+ * (auto-reply, bounce, out-of-office, bulk: never a case, never a response;
+ * a bounce attaches to its thread), from our own addresses, over the
+ * sender's hourly limit, part of a thread (case token in the subject,
+ * In-Reply-To/References, optionally sender + subject) -> update or attach,
+ * else the first matching ARC rule -> create the case with the rule's field
+ * values (protected like a person's), let the agent fill the rest, and queue
+ * the automatic response. Every message leaves exactly one row in the
+ * activity log saying what happened and why.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "casemgmt.h"
+#include "email.h"
+#include "text.h"
+
+#define MAX_EMAIL_BYTES ((size_t)50 << 20)
+
+typedef struct decision {
+	const char *outcome;  /* created | updated | attached | skipped */
+	char reason[160];
+	const char *rule;
+	int64_t case_id;
+	json_t *changed;
+} decision;
+
+static void decide(decision *d, const char *outcome, const char *rule, int64_t case_id, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void decide(decision *d, const char *outcome, const char *rule, int64_t case_id, const char *fmt, ...)
+{
+	d->outcome = outcome;
+	d->rule = rule;
+	d->case_id = case_id;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	va_end(ap);
+}
+
+static bool in_list(const ca_strv *list, const char *addr)
+{
+	return addr && ca_strv_contains(list, addr);
+}
+
+/* The ticket number in a subject carrying our case token, or NULL. */
+static char *token_ticket(const ca_email_settings *es, const char *subject)
+{
+	size_t pl = strlen(es->token_prefix), sl = strlen(es->token_suffix);
+	for (const char *p = subject ? strstr(subject, es->token_prefix) : NULL; p; p = strstr(p + 1, es->token_prefix)) {
+		const char *t = p + pl, *e = t;
+		if (strncmp(t, "CAS-", 4) != 0)
+			continue;
+		e = t + 4;
+		while (*e >= '0' && *e <= '9')
+			e++;
+		if (e == t + 4 || strncmp(e, es->token_suffix, sl) != 0)
+			continue;
+		return strndup(t, (size_t)(e - t));
+	}
+	return NULL;
+}
+
+/* {placeholder} expansion for ARC field values and response templates. */
+static int expand(const char *tpl, const ca_email *e, const char *ticket, const char *token, const char *mailbox,
+		  ca_buf *out)
+{
+	int r = 0;
+	for (const char *p = tpl; *p && !r;) {
+		const char *o = strchr(p, '{'), *c = o ? strchr(o, '}') : NULL;
+		if (!o || !c) {
+			r = ca_buf_puts(out, p);
+			break;
+		}
+		r = ca_buf_append(out, p, (size_t)(o - p));
+		size_t n = (size_t)(c - o - 1);
+		const char *name = o + 1;
+		const char *v = NULL;
+		char hdr[128];
+		if (n == 7 && !strncmp(name, "subject", n))
+			v = e ? e->subject : "";
+		else if (n == 4 && !strncmp(name, "body", n))
+			v = e ? e->reply_text : "";
+		else if (n == 4 && !strncmp(name, "from", n))
+			v = e ? e->from.email : "";
+		else if (n == 9 && !strncmp(name, "from_name", n))
+			v = e && e->from.name ? e->from.name : (e ? e->from.email : "");
+		else if (n == 6 && !strncmp(name, "ticket", n))
+			v = ticket;
+		else if (n == 5 && !strncmp(name, "token", n))
+			v = token;
+		else if (n == 7 && !strncmp(name, "mailbox", n))
+			v = mailbox;
+		else if (n > 7 && n < sizeof(hdr) && !strncmp(name, "header:", 7)) {
+			size_t k = 0;
+			for (const char *q = name + 7; q < c && k + 1 < sizeof(hdr); q++)
+				hdr[k++] = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+			hdr[k] = '\0';
+			json_t *h = e ? json_object_get(e->headers, hdr) : NULL;
+			v = json_is_array(h) ? json_string_value(json_array_get(h, 0)) : json_string_value(h);
+		} else {
+			/* Not a placeholder: keep the braces as written. */
+			if (!r)
+				r = ca_buf_append(out, o, (size_t)(c - o + 1));
+			p = c + 1;
+			continue;
+		}
+		if (!r && v)
+			r = ca_buf_puts(out, v);
+		p = c + 1;
+	}
+	return r;
+}
+
+/* The e-mail as the ARC rules see it. */
+static json_t *arc_record(const ca_email *e, bool sender_known, const char *mailbox)
+{
+	ca_buf to = { 0 }, cc = { 0 };
+	for (size_t i = 0; i < e->n_to; i++)
+		if (e->to[i].email && (ca_buf_puts(&to, to.len ? ", " : "") < 0 || ca_buf_puts(&to, e->to[i].email) < 0))
+			break;
+	for (size_t i = 0; i < e->n_cc; i++)
+		if (e->cc[i].email && (ca_buf_puts(&cc, cc.len ? ", " : "") < 0 || ca_buf_puts(&cc, e->cc[i].email) < 0))
+			break;
+	json_t *rec = json_pack("{s:s?, s:s?, s:s, s:s, s:s?, s:s?, s:b, s:b, s:s?}", "from", e->from.email, "from_name",
+				e->from.name, "to", to.data ? to.data : "", "cc", cc.data ? cc.data : "", "subject",
+				e->subject, "body", e->text, "has_attachments", e->n_attachments > 0, "sender_known",
+				sender_known, "mailbox", mailbox);
+	const char *k;
+	json_t *v;
+	json_object_foreach(e->headers, k, v) {
+		char key[160];
+		snprintf(key, sizeof(key), "header.%s", k);
+		json_object_set(rec, key, json_is_array(v) ? json_array_get(v, 0) : v);
+	}
+	ca_buf_done(&to);
+	ca_buf_done(&cc);
+	return rec;
+}
+
+/* The thread of a case as messages the predictor reads: the customer's
+ * e-mails (only what is new in each) and ours. */
+static int thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err)
+{
+	json_t *th = NULL;
+	int r = ca_store_email_thread(a->store, case_id, &th, err);
+	if (r)
+		return r;
+	size_t n = json_array_size(th);
+	ca_msg *m = calloc(n ? n : 1, sizeof(*m));
+	if (!m) {
+		json_decref(th);
+		return CA_ENOMEM;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *row = json_array_get(th, i);
+		const char *auto_kind = ca_json_str(row, "auto_kind");
+		if (auto_kind && strcmp(auto_kind, "none"))
+			continue; /* bounces and auto-replies say nothing about the case */
+		char id[32];
+		snprintf(id, sizeof(id), "email-%lld", (long long)json_integer_value(json_object_get(row, "id")));
+		json_object_set_new(row, "msg_id", json_string(id));
+		const char *from = ca_json_str(row, "from_addr");
+		bool ours = !strcmp(ca_json_str(row, "direction") ? ca_json_str(row, "direction") : "in", "out") ||
+			    in_list(&a->settings->email.own_addresses, from) || in_list(&a->settings->email.mailboxes, from);
+		const char *text = ca_json_str(row, "reply_text");
+		m[k].id = ca_json_str(row, "msg_id");
+		m[k].role = ours ? CA_ROLE_AGENT : CA_ROLE_CUSTOMER;
+		m[k].text = text ? text : "";
+		m[k].len = strlen(m[k].text);
+		k++;
+	}
+	*ret_json = th;
+	*ret = m;
+	*ret_n = k;
+	return 0;
+}
+
+/* Update from e-mail: the agent predicts from the whole thread and writes
+ * what the policy allows (fields an ARC rule or a person set stay). */
+static int update_from_thread(ca_agent *a, int64_t case_id, const char *identity, json_t *changed, ca_err *err)
+{
+	json_t *th = NULL;
+	ca_msg *m = NULL;
+	size_t n = 0;
+	int r = thread_msgs(a, case_id, &th, &m, &n, err);
+	if (r)
+		return r;
+	ca_case_view view = { 0 };
+	int64_t version;
+	r = ca_case_view_load(a, case_id, &view, &version, err);
+	ca_analysis an;
+	ca_analysis_init(&an);
+	ca_plan plan;
+	if (!r && n > 0 && !(r = ca_plan_update(a, m, n, &an, identity, &view, &plan, err))) {
+		r = ca_plan_apply(a, case_id, version, &plan, changed, err);
+		ca_plan_done(&plan);
+	}
+	ca_analysis_done(&an);
+	ca_case_view_done(&view);
+	free(m);
+	json_decref(th);
+	return r;
+}
+
+static int sender_contact(ca_agent *a, const char *addr, char **ret_id, ca_err *err)
+{
+	*ret_id = NULL;
+	if (!addr)
+		return 0;
+	json_t *list = NULL;
+	int r = ca_store_directory_list(a->store, "contact", &list, err);
+	size_t i;
+	json_t *c;
+	json_array_foreach(list, i, c) {
+		if (ca_streq_ci(ca_json_str(c, "email"), addr)) {
+			*ret_id = strdup(ca_json_str(c, "id"));
+			if (!*ret_id)
+				r = CA_ENOMEM;
+			break;
+		}
+	}
+	json_decref(list);
+	return r;
+}
+
+static int queue_response(ca_agent *a, const ca_email *e, int64_t email_id, int64_t case_id, const char *ticket,
+			  const char *mailbox, ca_err *err)
+{
+	const ca_email_settings *es = &a->settings->email;
+	int64_t sent = 0;
+	/* At most one automatic response an hour to any address: a loop with
+	 * another robot ends after one round. */
+	int r = ca_store_outbox_count_to(a->store, e->from.email, ca_time_now() - 3600, &sent, err);
+	if (r || sent > 0)
+		return r;
+	ca_buf token = { 0 }, subject = { 0 }, body = { 0 };
+	r = ca_buf_printf(&token, "%s%s%s", es->token_prefix, ticket, es->token_suffix);
+	if (!r)
+		r = expand(es->reply_subject, e, ticket, token.data, mailbox, &subject);
+	if (!r)
+		r = expand(es->reply_body, e, ticket, token.data, mailbox, &body);
+	/* The token must be in the subject, so the customer's reply threads. */
+	if (!r && !strstr(subject.data ? subject.data : "", token.data))
+		r = ca_buf_printf(&subject, " %s", token.data);
+	json_t *headers = NULL;
+	if (!r) {
+		headers = json_pack("{s:s, s:s, s:s}", "From", es->reply_from, "Auto-Submitted", "auto-replied",
+				    "X-Auto-Response-Suppress", "All");
+		if (e->message_id) {
+			char ref[600];
+			snprintf(ref, sizeof(ref), "<%s>", e->message_id);
+			json_object_set_new(headers, "In-Reply-To", json_string(ref));
+			json_object_set_new(headers, "References", json_string(ref));
+		}
+	}
+	json_t *msg = r ? NULL : json_pack("{s:I, s:I, s:s, s:s, s:s, s:o}", "case_id", (json_int_t)case_id, "email_id",
+					   (json_int_t)email_id, "to_addr", e->from.email, "subject", subject.data ? subject.data : "",
+					   "body", body.data ? body.data : "", "headers", headers);
+	if (!r)
+		r = msg ? ca_store_outbox_add(a->store, msg, NULL, err) : CA_ENOMEM;
+	json_decref(msg);
+	ca_buf_done(&token);
+	ca_buf_done(&subject);
+	ca_buf_done(&body);
+	return r;
+}
+
+/* Create the case through an ARC rule, then let the agent fill the rest. */
+static int arc_create(ca_agent *a, const ca_arc_rule *rule, const ca_email *e, int64_t email_id, const char *contact,
+		      const char *mailbox, decision *d, ca_err *err)
+{
+	int64_t id;
+	char *ticket = NULL;
+	int r = ca_store_case_create(a->store, "email", NULL, &id, &ticket, err);
+	ca_buf token = { 0 };
+	if (!r)
+		r = ca_buf_printf(&token, "%s%s%s", a->settings->email.token_prefix, ticket, a->settings->email.token_suffix);
+	const char *k;
+	json_t *v;
+	json_object_foreach(rule->fields, k, v) {
+		if (r)
+			break;
+		ca_buf val = { 0 };
+		r = expand(json_string_value(v), e, ticket, token.data, mailbox, &val);
+		if (!r && val.len)
+			r = ca_case_write_as(a, id, k, val.data, "arc", rule->name, err);
+		ca_buf_done(&val);
+	}
+	if (!r && contact)
+		r = ca_case_write_as(a, id, "customer", contact, "arc", rule->name, err);
+	if (!r)
+		r = ca_store_email_set_case(a->store, email_id, id, err);
+	if (!r)
+		r = update_from_thread(a, id, contact, d->changed, err);
+	if (!r && rule->auto_response)
+		r = queue_response(a, e, email_id, id, ticket, mailbox, err);
+	if (!r)
+		decide(d, "created", rule->name, id, "new request: %s created by ARC rule '%s'", ticket, rule->name);
+	ca_buf_done(&token);
+	free(ticket);
+	return r;
+}
+
+/* Threading: our token, then In-Reply-To/References, then (if enabled)
+ * sender + normalised subject. *ret_case 0 when none; *how says which. */
+static int find_thread(ca_agent *a, const ca_email *e, const char *subject_norm, int64_t *ret_case, const char **how,
+		       ca_err *err)
+{
+	*ret_case = 0;
+	*how = NULL;
+	char *ticket = token_ticket(&a->settings->email, e->subject);
+	int r = 0;
+	if (ticket) {
+		int64_t id;
+		ca_err ignore = { 0 };
+		if (ca_case_ref(a, ticket, &id, &ignore) == 0) {
+			*ret_case = id;
+			*how = "case token";
+		}
+		free(ticket);
+		if (*ret_case)
+			return 0;
+	}
+	bool found = false;
+	if (e->in_reply_to && !(r = ca_store_email_case_of_message(a->store, e->in_reply_to, &found, ret_case, err)) &&
+	    found) {
+		*how = "In-Reply-To";
+		return 0;
+	}
+	for (size_t i = e->references.n; !r && i-- > 0;)
+		if (!(r = ca_store_email_case_of_message(a->store, e->references.v[i], &found, ret_case, err)) && found) {
+			*how = "References";
+			return 0;
+		}
+	if (!r && e->bounced_message_id &&
+	    !(r = ca_store_email_case_of_message(a->store, e->bounced_message_id, &found, ret_case, err)) && found) {
+		*how = "bounced message";
+		return 0;
+	}
+	const ca_email_settings *es = &a->settings->email;
+	if (!r && e->from.email && subject_norm && *subject_norm) {
+		/* A sender's new mail with the subject of a case of theirs within
+		 * the hour is the same request (a loop, or a resend), whatever the
+		 * subject-threading setting: never a second case. */
+		int64_t window = es->subject_threading ? (int64_t)es->subject_threading_days * 86400 : 3600;
+		r = ca_store_email_case_by_subject(a->store, e->from.email, subject_norm, ca_time_now() - window, &found,
+						   ret_case, err);
+		if (!r && found)
+			*how = es->subject_threading ? "sender and subject" : "same sender and subject within the hour";
+	}
+	return r;
+}
+
+static bool case_is_closed(const char *status)
+{
+	return status && (ca_streq_ci(status, "resolved") || ca_streq_ci(status, "closed") || ca_streq_ci(status, "cancelled"));
+}
+
+/* Decide and act on a parsed, stored e-mail. */
+static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *mailbox, decision *d, ca_err *err)
+{
+	const ca_email_settings *es = &a->settings->email;
+	char *subject_norm = ca_email_subject_norm(e->subject);
+	int64_t thread = 0;
+	const char *how = NULL;
+	int r = subject_norm ? find_thread(a, e, subject_norm, &thread, &how, err) : CA_ENOMEM;
+	free(subject_norm);
+	if (r)
+		return r;
+	if (e->auto_kind != CA_AUTO_NONE) {
+		if (e->auto_kind == CA_AUTO_BOUNCE && thread) {
+			r = ca_store_email_set_case(a->store, email_id, thread, err);
+			decide(d, "attached", NULL, thread, "bounce (%s)", e->auto_reason ? e->auto_reason : "delivery report");
+		} else {
+			decide(d, "skipped", NULL, thread, "%s (%s)", ca_auto_kind_name(e->auto_kind),
+			       e->auto_reason ? e->auto_reason : "automatic mail");
+		}
+		return r;
+	}
+	if (in_list(&es->own_addresses, e->from.email) || in_list(&es->mailboxes, e->from.email)) {
+		decide(d, "skipped", NULL, 0, "own address (%s)", e->from.email);
+		return 0;
+	}
+	if (!e->from.email) {
+		decide(d, "skipped", NULL, 0, "unknown sender (no usable From address)");
+		return 0;
+	}
+	int64_t count = 0;
+	r = ca_store_email_count_from(a->store, e->from.email, ca_time_now() - 3600, &count, err);
+	if (r)
+		return r;
+	if (es->max_per_sender_per_hour && count > (int64_t)es->max_per_sender_per_hour) {
+		decide(d, "skipped", NULL, thread, "rate limit (%lld e-mails from %s in the last hour; the limit is %u)",
+		       (long long)count, e->from.email, es->max_per_sender_per_hour);
+		return 0;
+	}
+	char *contact = NULL;
+	if ((r = sender_contact(a, e->from.email, &contact, err)))
+		return r;
+	const ca_arc_rule *rule = NULL;
+	json_t *rec = arc_record(e, contact != NULL, mailbox);
+	for (size_t i = 0; rec && i < a->settings->n_arc && !rule; i++)
+		if (ca_rule_eval(a->settings->arc[i].condition, rec))
+			rule = &a->settings->arc[i];
+	json_decref(rec);
+	if (thread) {
+		json_t *c = NULL;
+		r = ca_store_case_get_id(a->store, thread, &c, err);
+		const char *status = r ? NULL : ca_json_str(json_object_get(c, "fields"), "status");
+		if (!r && !case_is_closed(status)) {
+			r = ca_store_email_set_case(a->store, email_id, thread, err);
+			if (!r)
+				r = update_from_thread(a, thread, contact, d->changed, err);
+			decide(d, "updated", NULL, thread, "reply found by %s", how);
+		} else if (!r) {
+			/* A reply to a resolved case: attach it, and only open a new
+			 * case once the rule's window since resolution has passed. */
+			bool found = false;
+			char *at = NULL;
+			r = ca_store_case_resolved_at(a->store, thread, &found, &at, err);
+			unsigned window = rule ? rule->resolved_window_hours : 24;
+			char cutoff[21];
+			ca_time_iso(ca_time_now() - (int64_t)window * 3600, cutoff);
+			if (!r && (!found || strcmp(at, cutoff) >= 0 || !rule)) {
+				r = ca_store_email_set_case(a->store, email_id, thread, err);
+				decide(d, "attached", NULL, thread, "resolved-case window (case resolved %s, within %u h)",
+				       found ? at : "recently", window);
+			} else if (!r) {
+				thread = 0; /* past the window: a new case, below */
+			}
+			free(at);
+		}
+		json_decref(c);
+		if (r || thread) {
+			free(contact);
+			return r;
+		}
+	}
+	if (!rule) {
+		decide(d, "skipped", NULL, 0, "no rule matched");
+	} else if (!contact && !rule->accept_unknown_senders) {
+		decide(d, "skipped", rule->name, 0, "unknown sender (%s is not a contact)", e->from.email);
+	} else {
+		if (!contact) {
+			/* The rule accepts unknown senders: they become contacts. */
+			ca_buf id = { 0 };
+			r = ca_buf_printf(&id, "C-%s", e->from.email);
+			json_t *ct = r ? NULL : json_pack("{s:s, s:s, s:s}", "id", id.data, "full_name",
+							  e->from.name && *e->from.name ? e->from.name : e->from.email, "email",
+							  e->from.email);
+			if (!r)
+				r = ct ? ca_store_directory_put(a->store, "contact", ct, err) : CA_ENOMEM;
+			json_decref(ct);
+			if (!r)
+				contact = ca_buf_steal(&id);
+			ca_buf_done(&id);
+			ca_agent_invalidate(a); /* the directory changed */
+			if (!r)
+				r = ca_agent_ready(a, err);
+		}
+		if (!r)
+			r = arc_create(a, rule, e, email_id, contact, mailbox, d, err);
+	}
+	free(contact);
+	return r;
+}
+
+static int store_parsed(ca_agent *a, const ca_email *e, const char *key, const char *raw, size_t len,
+			const char *origin, const char *mailbox, int64_t *ret_id, ca_err *err)
+{
+	char *subject_norm = ca_email_subject_norm(e->subject);
+	json_t *refs = json_array();
+	for (size_t i = 0; refs && i < e->references.n; i++)
+		json_array_append_new(refs, json_string(e->references.v[i]));
+	ca_buf to = { 0 };
+	for (size_t i = 0; i < e->n_to; i++)
+		if (e->to[i].email)
+			ca_buf_printf(&to, "%s%s", to.len ? ", " : "", e->to[i].email);
+	json_t *rec = json_pack("{s:s, s:s?, s:s?, s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s}",
+				"msg_key", key, "message_id", e->message_id, "in_reply_to", e->in_reply_to, "refs", refs,
+				"direction", "in", "from_addr", e->from.email, "from_name", e->from.name, "to_addrs",
+				to.data, "subject", e->subject, "subject_norm", subject_norm, "sent_epoch",
+				(json_int_t)e->date, "mailbox", mailbox, "origin", origin, "body_text", e->text,
+				"reply_text", e->reply_text, "auto_kind", ca_auto_kind_name(e->auto_kind));
+	int r = rec ? ca_store_email_add(a->store, rec, raw, len, ret_id, err) : CA_ENOMEM;
+	for (size_t i = 0; !r && i < e->n_attachments; i++) {
+		const ca_attachment *at = &e->attachments[i];
+		r = ca_store_email_attachment_add(a->store, *ret_id, (int64_t)i + 1, at->filename, at->content_type,
+						  at->size, at->sha256, at->content, err);
+	}
+	json_decref(rec);
+	ca_buf_done(&to);
+	free(subject_norm);
+	return r;
+}
+
+/* The idempotency key: the Message-ID, else a SHA-256 of the bytes. */
+static int message_key(const char *raw, size_t len, const char *message_id, ca_buf *out);
+
+/* One message, one transaction. *ret: the outcome (new reference). */
+static int ingest_one(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox, json_t **ret,
+		      ca_err *err)
+{
+	ca_email e;
+	ca_err perr = { 0 };
+	int pr = ca_email_parse(raw, len, MAX_EMAIL_BYTES, &e, &perr);
+	ca_buf key = { 0 };
+	int r = message_key(raw, len, pr == 0 ? e.message_id : NULL, &key);
+	decision d = { .changed = json_array() };
+	int64_t email_id = 0;
+	if (!r)
+		r = ca_store_begin(a->store, err);
+	bool found = false;
+	int64_t prev_id = 0, prev_case = 0;
+	if (!r)
+		r = ca_store_email_by_key(a->store, key.data, &found, &prev_id, &prev_case, err);
+	if (!r && found) {
+		decide(&d, "skipped", NULL, prev_case, "duplicate of e-mail %lld", (long long)prev_id);
+		email_id = prev_id;
+	} else if (!r && pr != 0) {
+		/* Kept raw, so nothing is lost; the reason says why it was not read. */
+		json_t *rec = json_pack("{s:s, s:s, s:s?, s:s?}", "msg_key", key.data, "parse_error", perr.message, "origin",
+					origin, "mailbox", mailbox);
+		r = rec ? ca_store_email_add(a->store, rec, raw, len, &email_id, err) : CA_ENOMEM;
+		json_decref(rec);
+		decide(&d, "skipped", NULL, 0, "parse error: %s", perr.message);
+	} else if (!r) {
+		r = store_parsed(a, &e, key.data, raw, len, origin, mailbox, &email_id, err);
+		if (!r)
+			r = route(a, &e, email_id, mailbox, &d, err);
+	}
+	if (!r)
+		r = ca_store_email_log_add(a->store, email_id, origin, d.outcome, d.reason, d.rule, d.case_id, err);
+	if (!r)
+		r = ca_store_commit(a->store, err);
+	if (r) {
+		ca_store_rollback(a->store);
+		ca_err_locate(err, "%s", origin ? origin : "e-mail");
+	} else {
+		json_t *c = NULL;
+		const char *ticket = NULL;
+		if (d.case_id && ca_store_case_get_id(a->store, d.case_id, &c, NULL) == 0)
+			ticket = ca_json_str(c, "ticket_number");
+		*ret = json_pack("{s:s?, s:I, s:s?, s:s, s:s, s:s?, s:s?, s:O}", "origin", origin, "email_id",
+				 (json_int_t)email_id, "message_id", pr == 0 ? e.message_id : NULL, "outcome", d.outcome,
+				 "reason", d.reason, "rule", d.rule, "case", ticket, "changed", d.changed);
+		json_decref(c);
+		if (!*ret)
+			r = CA_ENOMEM;
+	}
+	json_decref(d.changed);
+	ca_buf_done(&key);
+	if (pr == 0)
+		ca_email_done(&e);
+	return r;
+}
+
+static int message_key(const char *raw, size_t len, const char *message_id, ca_buf *out)
+{
+	if (message_id && *message_id)
+		return ca_buf_printf(out, "mid:%s", message_id);
+	char hex[65];
+	ca_sha256_hex(raw, len, hex);
+	return ca_buf_printf(out, "sha256:%s", hex);
+}
+
+/* ---- public ---- */
+
+int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
+			char **ret_json, ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	if (r)
+		return r;
+	if (!a->settings->email_enabled)
+		return ca_err_set(err, CA_ESTATE, "channels.email",
+				  "the e-mail channel is disabled in settings: set \"channels\": {\"email\": true}");
+	ca_email_global_init();
+	json_t *res = NULL;
+	r = ingest_one(a, raw, len, origin ? origin : "-", mailbox, &res, err);
+	return r ? r : ca_result(res, ret_json);
+}
+
+typedef struct walk_ctx {
+	ca_agent *a;
+	const ca_email_opts *opts;
+	json_t *results;
+	json_t *counts;
+	size_t done;
+	ca_err *err;
+} walk_ctx;
+
+static int walk_one(const char *raw, size_t len, const char *origin, const ca_err *read_err, void *ud)
+{
+	walk_ctx *w = ud;
+	json_t *res = NULL;
+	if (!raw) {
+		/* A file we could not read: say so, keep going (nothing to store). */
+		res = json_pack("{s:s, s:s, s:s}", "origin", origin, "outcome", "skipped", "reason",
+				read_err && read_err->message[0] ? read_err->message : "unreadable");
+	} else {
+		int r = ingest_one(w->a, raw, len, origin, w->opts ? w->opts->mailbox : NULL, &res, w->err);
+		if (r)
+			return r;
+	}
+	const char *o = ca_json_str(res, "outcome");
+	json_object_set_new(w->counts, o, json_integer(json_integer_value(json_object_get(w->counts, o)) + 1));
+	json_array_append_new(w->results, res);
+	w->done++;
+	if (w->opts && w->opts->progress)
+		w->opts->progress(w->done, 0, w->opts->progress_ud);
+	return 0;
+}
+
+int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opts, char **ret_json, ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	if (r)
+		return r;
+	if (!a->settings->email_enabled)
+		return ca_err_set(err, CA_ESTATE, "channels.email",
+				  "the e-mail channel is disabled in settings: set \"channels\": {\"email\": true}");
+	ca_email_global_init();
+	walk_ctx w = { .a = a, .opts = opts, .results = json_array(),
+		       .counts = json_pack("{s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0, "skipped", 0),
+		       .err = err };
+	r = ca_email_sources_walk(path, walk_one, &w, err);
+	if (r) {
+		json_decref(w.results);
+		json_decref(w.counts);
+		return r;
+	}
+	return ca_result(json_pack("{s:s, s:I, s:o, s:o}", "path", path, "emails", (json_int_t)w.done, "outcomes", w.counts,
+				   "emails_detail", w.results),
+			 ret_json);
+}
+
+int ca_email_log(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
+{
+	json_t *list = NULL;
+	int r = ca_store_email_log_list(a->store, limit, &list, err);
+	return r ? r : ca_result(json_pack("{s:o}", "log", list), ret_json);
+}
+
+int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err)
+{
+	json_t *e = NULL;
+	int r = ca_store_email_get(a->store, id, &e, err);
+	return r ? r : ca_result(e, ret_json);
+}
+
+int ca_outbox(ca_agent *a, char **ret_json, ca_err *err)
+{
+	json_t *list = NULL;
+	int r = ca_store_outbox_list(a->store, NULL, &list, err);
+	return r ? r : ca_result(json_pack("{s:o}", "outbox", list), ret_json);
+}

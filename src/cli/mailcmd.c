@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The network commands of the e-mail channel, `caseagent email poll` (IMAP)
+ * and `caseagent email send` (SMTP): their option tables and handlers, kept
+ * apart from commands.c, whose table points here. A password is read only
+ * from a file named by --password-file, never taken on the command line,
+ * where every user of the machine could read it in the process list; it is
+ * wiped from memory after use.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* A password file larger than this is not a password file. */
+#define MAX_PASSWORD_BYTES 4096
+
+const cli_opt cli_email_poll_opts[] = {
+	{"url", CLI_ARG_STR, "URL", "the mailbox: imap://HOST[:PORT]/MAILBOX or imaps://... (required)"},
+	{"user", CLI_ARG_STR, "NAME", "the login name"},
+	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
+	{"limit", CLI_ARG_UINT, "N", "take at most N unseen messages this time (default 0: all)"},
+	{"mailbox", CLI_ARG_STR, "ADDRESS", "the receiving address or queue, for ARC rules"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+const cli_opt cli_email_send_opts[] = {
+	{"url", CLI_ARG_STR, "URL", "the server: smtp://HOST[:PORT] or smtps://... (required)"},
+	{"user", CLI_ARG_STR, "NAME", "the login name (no AUTH without it)"},
+	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+static const char *opt(const cli_args *a, const char *name)
+{
+	int i = cli_opt_index(a->cmd, name);
+
+	return i >= 0 && a->set[i] ? a->str[i] : NULL;
+}
+
+static void wipe(char *s)
+{
+	if (s) {
+		/* volatile: the stores must happen though the memory is freed next */
+		for (volatile char *p = s; *p; p++)
+			*p = '\0';
+		free(s);
+	}
+}
+
+/* The first line of `path`, without its line end. Caller wipes. */
+static int read_password(const cli_ctx *ctx, const char *path, char **ret)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return cli_failf(ctx, CA_EIO, path, "cannot open the password file %s: %s", path, strerror(errno));
+	buf = calloc(1, MAX_PASSWORD_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return cli_failf(ctx, CA_ENOMEM, path, "out of memory");
+	}
+	n = fread(buf, 1, MAX_PASSWORD_BYTES + 1, f);
+	if (ferror(f) || n > MAX_PASSWORD_BYTES) {
+		bool big = !ferror(f);
+
+		fclose(f);
+		wipe(buf);
+		return cli_failf(ctx, big ? CA_ETOOBIG : CA_EIO, path, "%s: %s", path,
+				 big ? "too large for a password file" : strerror(errno));
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		wipe(buf);
+		return cli_failf(ctx, CA_EINVAL, path, "%s: the first line of the password file is empty", path);
+	}
+	*ret = buf;
+	return CLI_EXIT_OK;
+}
+
+/* --url is required; --password-file wants a user (in --user or the URL). */
+static int server_opts(cli_ctx *ctx, const cli_args *a, ca_mail_server *srv, char **ret_password)
+{
+	const char *pf = opt(a, "password-file");
+
+	*ret_password = NULL;
+	memset(srv, 0, sizeof *srv);
+	srv->url = opt(a, "url");
+	srv->user = opt(a, "user");
+	if (!srv->url)
+		return cli_usage_error(ctx, a->cmd, NULL, "--url is required");
+	if (pf) {
+		int rc = read_password(ctx, pf, ret_password);
+
+		if (rc != CLI_EXIT_OK)
+			return rc;
+		srv->password = *ret_password;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int show_poll(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"uid", "outcome", "case", "rule", "reason"};
+	const json_t *o = json_object_get(r, "outcomes");
+	const json_t *rows = json_object_get(r, "emails_detail");
+	const json_t *failed = json_object_get(r, "failed");
+	cli_table t;
+	size_t i;
+	json_t *e;
+	int rc;
+
+	printf("%s %s: %lld unseen, %lld ingested: %lld created a case, %lld updated one, %lld attached, %lld skipped\n",
+	       json_string_value(json_object_get(r, "server")), json_string_value(json_object_get(r, "mailbox")),
+	       (long long)json_integer_value(json_object_get(r, "unseen")),
+	       (long long)json_integer_value(json_object_get(r, "ingested")),
+	       (long long)json_integer_value(json_object_get(o, "created")),
+	       (long long)json_integer_value(json_object_get(o, "updated")),
+	       (long long)json_integer_value(json_object_get(o, "attached")),
+	       (long long)json_integer_value(json_object_get(o, "skipped")));
+	if (json_is_true(json_object_get(r, "uidvalidity_changed")))
+		printf("note: the mailbox's UIDVALIDITY changed (now %lld); unseen messages were taken as usual\n",
+		       (long long)json_integer_value(json_object_get(r, "uidvalidity")));
+	json_array_foreach(failed, i, e)
+		fprintf(stderr, "caseagent: UID %lld left unseen: %s\n", (long long)json_integer_value(json_object_get(e, "uid")),
+			json_string_value(json_object_get(e, "error")));
+	if (json_array_size(rows) == 0 || json_array_size(rows) > 200) {
+		if (json_array_size(rows) > 200)
+			puts("(more than 200: see `caseagent email log` or --json for each)");
+		return CLI_EXIT_OK;
+	}
+	cli_table_init(&t, 5, heads, "rllll");
+	json_array_foreach(rows, i, e) {
+		cli_table_cellj(&t, json_object_get(e, "uid"), 0, 0);
+		cli_table_cellj(&t, json_object_get(e, "outcome"), 0, 0);
+		cli_table_cellj(&t, json_object_get(e, "case"), 0, 0);
+		cli_table_cellj(&t, json_object_get(e, "rule"), 0, 24);
+		cli_table_cellj(&t, json_object_get(e, "reason"), 0, 60);
+	}
+	rc = cli_table_print(&t, stdout);
+	cli_table_done(&t);
+	return rc < 0 ? cli_failf(ctx, CA_ENOMEM, NULL, "out of memory while printing the result") : CLI_EXIT_OK;
+}
+
+static int show_send(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"id", "to", "case", "status", "subject / error"};
+	const json_t *rows = json_object_get(r, "messages");
+	cli_table t;
+	size_t i;
+	json_t *e;
+	int rc;
+
+	printf("%s: %lld sent, %lld failed\n", json_string_value(json_object_get(r, "server")),
+	       (long long)json_integer_value(json_object_get(r, "sent")),
+	       (long long)json_integer_value(json_object_get(r, "failed")));
+	if (json_array_size(rows) == 0)
+		return CLI_EXIT_OK;
+	cli_table_init(&t, 5, heads, "rllll");
+	json_array_foreach(rows, i, e) {
+		const json_t *why = json_object_get(e, "error");
+
+		cli_table_cellj(&t, json_object_get(e, "id"), 0, 0);
+		cli_table_cellj(&t, json_object_get(e, "to"), 0, 32);
+		cli_table_cellj(&t, json_object_get(e, "case"), 0, 0);
+		cli_table_cellj(&t, json_object_get(e, "status"), 0, 0);
+		cli_table_cellj(&t, json_is_string(why) ? why : json_object_get(e, "subject"), 0, 70);
+	}
+	rc = cli_table_print(&t, stdout);
+	cli_table_done(&t);
+	return rc < 0 ? cli_failf(ctx, CA_ENOMEM, NULL, "out of memory while printing the result") : CLI_EXIT_OK;
+}
+
+/* Exit 1 when some message failed, after the whole result is shown, so a
+ * scheduler notices without parsing the output. */
+static int finish(cli_ctx *ctx, char *out, const char *key, cli_render_fn human)
+{
+	json_t *j = json_loads(out, 0, NULL);
+	const json_t *f = json_object_get(j, key);
+	bool failures = json_is_array(f) ? json_array_size(f) > 0 : json_integer_value(f) > 0;
+	int rc;
+
+	json_decref(j);
+	rc = cli_result(ctx, out, human);
+	return rc == CLI_EXIT_OK && failures ? CLI_EXIT_ERROR : rc;
+}
+
+int cli_cmd_email_poll(cli_ctx *ctx, const cli_args *a)
+{
+	ca_mail_server srv;
+	char *password = NULL, *out = NULL;
+	ca_err err;
+	int i = cli_opt_index(a->cmd, "limit");
+	int rc = server_opts(ctx, a, &srv, &password);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	srv.mailbox_name = opt(a, "mailbox");
+	ca_err_clear(&err);
+	rc = ca_email_poll(ctx->agent, &srv, i >= 0 && a->set[i] ? (size_t)a->num[i] : 0, &out, &err);
+	wipe(password);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return finish(ctx, out, "failed", show_poll);
+}
+
+int cli_cmd_email_send(cli_ctx *ctx, const cli_args *a)
+{
+	ca_mail_server srv;
+	char *password = NULL, *out = NULL;
+	ca_err err;
+	int rc = server_opts(ctx, a, &srv, &password);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	ca_err_clear(&err);
+	rc = ca_outbox_send(ctx->agent, &srv, &out, &err);
+	wipe(password);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return finish(ctx, out, "failed", show_send);
+}

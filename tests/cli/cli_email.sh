@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The e-mail channel end to end on real .eml files: ARC rules create cases,
+# replies thread by case token, In-Reply-To and References, the same message
+# twice is one case, automatic mail never creates a case or a response, a
+# loop of 100 mails from one sender makes one case and at most one response,
+# replies to resolved cases honour the rule's window, and a field an ARC rule
+# set is never overwritten by the agent. Every message gets one log row.
+set -euo pipefail
+BIN=$1; SRC=$2
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+export CA_NOW=1767225600   # 2026-01-01T00:00:00Z; moved on below
+ca() { "$BIN" --db "$T/t.db" "$@"; }
+j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ca init >/dev/null
+ca settings import "$SRC/tests/data/email/settings.json" >/dev/null
+ca import contacts "$SRC/examples/contacts.jsonl" >/dev/null
+ca import products "$SRC/examples/products.jsonl" >/dev/null
+
+mail() { # mail FILE FROM SUBJECT MESSAGE-ID [EXTRA-HEADER...] < body
+	local f=$1 from=$2 subject=$3 mid=$4; shift 4
+	{ printf 'From: %s\r\nTo: Support <support@brightwave.example>\r\nSubject: %s\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\n' "$from" "$subject"
+	  [ -n "$mid" ] && printf 'Message-ID: <%s>\r\n' "$mid"
+	  for h in "$@"; do printf '%s\r\n' "$h"; done
+	  printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'; cat; } > "$T/$f"
+}
+ingest() { ca --json email ingest "$T/$1"; }
+outcome() { ingest "$1" | j 'd["emails_detail"][0]["outcome"] + " " + str(d["emails_detail"][0].get("case")) + " " + d["emails_detail"][0]["reason"]'; }
+
+# 1. a new request from a known contact: the support-mailbox rule creates a case
+mail new.eml 'Priya Vantassel <priya.vantassel@example.com>' 'My earbuds will not pair' m1@example.com <<'B'
+Hello, my new earbuds will not pair with my phone since yesterday. Order BW-517204.
+B
+r=$(outcome new.eml); echo "new: $r"
+[[ $r == "created CAS-00001 "* ]] || fail "new request: $r"
+ca --json case show CAS-00001 | j 'd["fields"]["customer"]' | grep -qx C-pvantassel || fail "customer not set from the sender"
+ca --json email outbox | j 'len(d["outbox"])' | grep -qx 1 || fail "no automatic response queued"
+ca --json email outbox | j 'd["outbox"][0]["headers"]["Auto-Submitted"] + "|" + d["outbox"][0]["subject"]' | grep -q '^auto-replied|\[CAS-00001\]' || fail "response lacks Auto-Submitted or the token"
+
+# 2. the same message again: a duplicate, no second case
+r=$(outcome new.eml); [[ $r == "skipped CAS-00001 duplicate"* ]] || fail "duplicate: $r"
+
+# 3. replies: by token, by In-Reply-To, by References
+mail tok.eml 'Priya Vantassel <priya.vantassel@example.com>' 'Re: [CAS-00001] We received: My earbuds will not pair' m2@example.com <<'B'
+I tried resetting them, still nothing.
+
+On Thu, 1 Jan 2026, Brightwave <noreply@brightwave.example> wrote:
+> Thank you for writing to us.
+B
+r=$(outcome tok.eml); [[ $r == "updated CAS-00001 reply found by case token"* ]] || fail "token reply: $r"
+mail irt.eml 'Priya Vantassel <priya.vantassel@example.com>' 'Re: something else entirely' m3@example.com 'In-Reply-To: <m1@example.com>' <<'B'
+Any news on this?
+B
+r=$(outcome irt.eml); [[ $r == "updated CAS-00001 reply found by In-Reply-To"* ]] || fail "In-Reply-To reply: $r"
+mail refs.eml 'Priya Vantassel <priya.vantassel@example.com>' 'Fwd: from my other phone' m4@example.com 'References: <zz@elsewhere> <m3@example.com>' <<'B'
+Sending again from my other phone.
+B
+r=$(outcome refs.eml); [[ $r == "updated CAS-00001 reply found by References"* ]] || fail "References reply: $r"
+
+# 4. automatic mail: auto-reply, out-of-office, bounce (attached to its case)
+mail auto.eml 'Robot <robot@partner.example>' 'Your ticket' a1@partner.example 'Auto-Submitted: auto-replied' <<'B'
+This is an automatic reply.
+B
+r=$(outcome auto.eml); [[ $r == "skipped None auto-reply"* ]] || fail "auto-reply: $r"
+mail ooo.eml 'Hugo Morcombe <hugo.m@example.net>' 'Out of Office: back on Monday' o1@example.net <<'B'
+I am out of the office until Monday.
+B
+r=$(outcome ooo.eml); [[ $r == "skipped None out-of-office"* ]] || fail "out-of-office: $r"
+cat > "$T/bounce.eml" <<'B'
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>
+To: noreply@brightwave.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <b1@mx.example.com>
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="BB"
+
+--BB
+Content-Type: text/plain
+
+Your message could not be delivered.
+--BB
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+Final-Recipient: rfc822; gone@example.com
+Action: failed
+Status: 5.1.1
+
+--BB
+Content-Type: text/rfc822-headers
+
+From: noreply@brightwave.example
+To: gone@example.com
+Subject: [CAS-00001] We received: My earbuds will not pair
+Message-ID: <m1@example.com>
+
+--BB--
+B
+r=$(outcome bounce.eml); [[ $r == "attached CAS-00001 bounce"* ]] || fail "bounce: $r"
+
+# 5. a loop: 100 mails from one robot that answers everything: one case, one response
+for i in $(seq 1 100); do
+	mail "loop$i.eml" 'Helpdesk Bot <bot@vendor.example>' 'Your request has been received' "loop$i@vendor.example" <<'B'
+Thank you, your request has been received and will be handled shortly.
+B
+done
+mkdir "$T/loop"; mv "$T"/loop*.eml "$T/loop/"
+ca --json email ingest "$T/loop" > "$T/loop.json"
+python3 - "$T/loop.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+o = d["outcomes"]
+assert d["emails"] == 100, d["emails"]
+assert o["created"] == 1, o
+cases = {e.get("case") for e in d["emails_detail"] if e.get("case")}
+assert len(cases) == 1, cases
+print("ok: loop of 100:", o)
+PY
+ca --json email outbox | j 'sum(1 for m in d["outbox"] if m["to_addr"]=="bot@vendor.example")' | grep -qx 1 || fail "more than one response to the loop"
+
+# 6. a rule-set field the agent must not overwrite
+mail vip.eml 'Hugo Morcombe <hugo.m@example.net>' 'Router keeps dropping' v1@example.net 'X-Priority: 1' <<'B'
+My router drops the connection every evening.
+B
+r=$(outcome vip.eml); [[ $r == "created CAS-"* ]] || fail "vip: $r"
+VIP=$(echo "$r" | cut -d' ' -f2)
+mail vip2.eml 'Hugo Morcombe <hugo.m@example.net>' "Re: [$VIP] Router keeps dropping" v2@example.net <<'B'
+Honestly it is not urgent at all, no rush, low priority, whenever you can.
+B
+r=$(outcome vip2.eml); [[ $r == "updated $VIP"* ]] || fail "vip reply: $r"
+ca --json case show "$VIP" | j 'd["fields"]["priority"] + "|" + d["provenance"]["priority"]["source"]' | grep -qx 'high|arc' || fail "the agent overwrote the ARC rule's priority"
+
+# 7. replies to resolved cases: within the window attach, past it a new case
+ca case edit CAS-00001 status=resolved --actor alice >/dev/null
+export CA_NOW=$((CA_NOW + 3600))
+mail late1.eml 'Priya Vantassel <priya.vantassel@example.com>' 'Re: [CAS-00001] We received: My earbuds will not pair' r1@example.com <<'B'
+Thanks, it works now.
+B
+r=$(outcome late1.eml); [[ $r == "attached CAS-00001 resolved-case window"* ]] || fail "reply 1 h after resolution: $r"
+export CA_NOW=$((CA_NOW + 30 * 3600))
+mail late2.eml 'Priya Vantassel <priya.vantassel@example.com>' 'Re: [CAS-00001] We received: My earbuds will not pair' r2@example.com <<'B'
+They stopped pairing again, the left one will not charge.
+B
+r=$(outcome late2.eml); [[ $r == "created CAS-"* && $r != "created CAS-00001 "* ]] || fail "reply 31 h after resolution: $r"
+
+# 8. unparsable input is kept raw with a reason; one log row per message
+printf '\x00\x01\x02 not a message' > "$T/garbage.eml"
+r=$(outcome garbage.eml); [[ $r == "skipped None parse error"* ]] || fail "garbage: $r"
+rows=$(ca --json email log --limit 0 | j 'len(d["log"])')
+[ "$rows" -eq 113 ] || fail "expected 113 log rows (one per message), got $rows"
+
+# 9. stdin, as an MTA pipes it
+mail pipe.eml 'Omar Lindqvist <omar@example.org>' 'Question about my invoice' p1@example.org <<'B'
+Could you send me the invoice for my last order?
+B
+r=$(ca --json email ingest - < "$T/pipe.eml" | j 'd["emails_detail"][0]["outcome"]')
+[ "$r" = created ] || fail "stdin: $r"
+echo "ok: cli_email"
