@@ -2,8 +2,9 @@
 /*
  * One libFuzzer target over every parser of outside input: chat events,
  * transcript files (through simulate and replay), settings, CSV and JSONL
- * imports, and raw message text through the whole analysis (tokens,
- * sentences, prediction, summary). The first byte chooses the parser; the
+ * imports, raw message text through the whole analysis (tokens, sentences,
+ * prediction, summary), and raw e-mail (the MIME parser, HTML to text,
+ * reply extraction, and the whole ingest path into the store). The first byte chooses the parser; the
  * rest is the input. Built with -DCA_FUZZ=ON and clang it is a libFuzzer
  * binary; otherwise fuzz_replay, which CTest runs over fuzz/corpus so every
  * crash once found stays fixed.
@@ -13,10 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 #include "casemgmt.h"
+#include "email.h"
 #include "summary.h"
 
 static const char *SETTINGS =
-	"{\"version\":1,\"fields\":["
+	"{\"version\":1,\"channels\":{\"chat\":true,\"email\":true},"
+	"\"email\":{\"mailboxes\":[\"support@shop.example\"],\"max_per_sender_per_hour\":5,"
+	"\"auto_response\":{\"from\":\"noreply@shop.example\"}},"
+	"\"arc_rules\":[{\"name\":\"pri\",\"condition\":{\"match\":\"all\",\"conditions\":[{\"field\":\"header.x-priority\",\"operator\":\"equals\",\"value\":\"1\"}]},"
+	"\"fields\":{\"title\":\"{subject}\",\"description\":\"{body}\",\"serial\":\"{header:X-Serial}\"},\"accept_unknown_senders\":false},"
+	"{\"name\":\"all\",\"fields\":{\"title\":\"{subject}\"},\"auto_response\":true}],"
+	"\"fields\":["
 	"{\"name\":\"customer\",\"type\":\"lookup\",\"lookup\":\"contact\",\"threshold\":0.6},"
 	"{\"name\":\"category\",\"type\":\"option\",\"threshold\":0.2,\"options\":["
 	"{\"value\":\"defect\",\"description\":\"broken damaged not working\",\"subcategories\":[{\"label\":\"Stain\",\"description\":\"a stain on it\"}]},"
@@ -26,7 +34,8 @@ static const char *SETTINGS =
 	"{\"name\":\"product\",\"type\":\"lookup\",\"lookup\":\"product\"},"
 	"{\"name\":\"amount\",\"type\":\"number\",\"cues\":[\"amount\"]},"
 	"{\"name\":\"when\",\"type\":\"date\",\"cues\":[\"on\"]},"
-	"{\"name\":\"urgent\",\"type\":\"boolean\",\"cues\":[\"urgent\"]}],"
+	"{\"name\":\"urgent\",\"type\":\"boolean\",\"cues\":[\"urgent\"]},"
+	"{\"name\":\"serial\",\"type\":\"text\"}],"
 	"\"default_fields\":[\"customer\",\"category\",\"description\"],"
 	"\"update_rules\":[{\"condition\":{\"match\":\"any\",\"conditions\":[{\"field\":\"category\",\"operator\":\"equals\",\"value\":\"defect\"}]},"
 	"\"predict\":[\"order_number\",\"product\",\"amount\",\"when\",\"urgent\"]}]}";
@@ -103,7 +112,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (size < 1)
 		return 0;
 	setup();
-	unsigned sel = data[0] % 6;
+	unsigned sel = data[0] % 8;
 	const char *body = (const char *)data + 1;
 	size_t n = size - 1;
 	char *text = malloc(n + 1);
@@ -153,6 +162,25 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	case 5:
 		run_text(text, n);
 		break;
+	case 6: { /* raw e-mail through the whole ingest path, into the store */
+		if (ca_email_ingest_raw(agent, body, n, "fuzz", "support@shop.example", &out, &err) == 0)
+			free(out);
+		break;
+	}
+	case 7: { /* the parser alone, and what is derived from it */
+		ca_email_global_init();
+		ca_email e;
+		if (ca_email_parse(body, n, 0, &e, &err) == 0) {
+			char *sn = ca_email_subject_norm(e.subject);
+			free(sn);
+			ca_email_done(&e);
+		}
+		char *h = ca_html_to_text(body, n);
+		free(h);
+		char *rt = ca_email_reply_text(text);
+		free(rt);
+		break;
+	}
 	}
 	free(text);
 	return 0;

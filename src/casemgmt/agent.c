@@ -408,6 +408,10 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 	int r = validate_event(ev, err);
 	if (r)
 		return r;
+	if (a->directory_stale) {
+		ca_agent_invalidate(a); /* e-mail added contacts chat may name */
+		a->directory_stale = false;
+	}
 	if ((r = ca_agent_ready(a, err)))
 		return r;
 	if (!a->settings->chat_enabled)

@@ -83,6 +83,7 @@ struct ca_agent {
 	ca_store *store;
 	ca_settings *settings;    /* NULL until settings are imported */
 	ca_predictor *predictor;  /* built lazily from settings + directory */
+	bool directory_stale;     /* contacts were added since it was built */
 	json_t *models;           /* trained models or NULL */
 	/* analysis cache for the conversation seen last */
 	char *cache_conv;

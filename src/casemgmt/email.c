@@ -212,22 +212,8 @@ static int update_from_thread(ca_agent *a, int64_t case_id, const char *identity
 static int sender_contact(ca_agent *a, const char *addr, char **ret_id, ca_err *err)
 {
 	*ret_id = NULL;
-	if (!addr)
-		return 0;
-	json_t *list = NULL;
-	int r = ca_store_directory_list(a->store, "contact", &list, err);
-	size_t i;
-	json_t *c;
-	json_array_foreach(list, i, c) {
-		if (ca_streq_ci(ca_json_str(c, "email"), addr)) {
-			*ret_id = strdup(ca_json_str(c, "id"));
-			if (!*ret_id)
-				r = CA_ENOMEM;
-			break;
-		}
-	}
-	json_decref(list);
-	return r;
+	bool found = false;
+	return addr ? ca_store_contact_by_email(a->store, addr, &found, ret_id, err) : 0;
 }
 
 static int queue_response(ca_agent *a, const ca_email *e, int64_t email_id, int64_t case_id, const char *ticket,
@@ -461,9 +447,9 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 			if (!r)
 				contact = ca_buf_steal(&id);
 			ca_buf_done(&id);
-			ca_agent_invalidate(a); /* the directory changed */
-			if (!r)
-				r = ca_agent_ready(a, err);
+			/* The predictor knows the sender by identity; chat matching by
+			 * name picks the new contact up at the next rebuild. */
+			a->directory_stale = true;
 		}
 		if (!r)
 			r = arc_create(a, rule, e, email_id, contact, mailbox, d, err);

@@ -174,11 +174,10 @@ int ca_mail_compose(const ca_mail_out *m, char **ret_text, size_t *ret_len, char
 		part = g_mime_text_part_new_with_subtype("plain");
 		g_mime_text_part_set_text(part, body);
 		g_mime_text_part_set_charset(part, "utf-8");
-		GMimeContentEncoding best =
-			g_mime_part_get_best_content_encoding(GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT);
-		g_mime_part_set_content_encoding(GMIME_PART(part), best == GMIME_CONTENT_ENCODING_7BIT
-									   ? GMIME_CONTENT_ENCODING_7BIT
-									   : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+		/* set_text chose 7bit for plain ASCII with short lines; anything
+		 * else is quoted-printable, readable where base64 is not. */
+		if (g_mime_part_get_content_encoding(GMIME_PART(part)) != GMIME_CONTENT_ENCODING_7BIT)
+			g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
 		g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
 		g_object_unref(part);
 	}

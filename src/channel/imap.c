@@ -2,20 +2,23 @@
 /*
  * IMAP (RFC 3501) through libcurl, just what polling a support mailbox
  * needs: STATUS for UIDVALIDITY, UID SEARCH UNSEEN, UID FETCH BODY.PEEK[]
- * and UID STORE +FLAGS (\Seen), all over one connection kept by one CURL
- * handle. libcurl selects the mailbox given in the URL before a custom
- * command, and checks the ";UIDVALIDITY=" we put there against the SELECT
- * answer, so a UID is never used across UIDVALIDITY epochs.
+ * and UID STORE +FLAGS (\Seen), all over one connection. libcurl selects
+ * the mailbox given in the URL before a custom command, and checks the
+ * ";UIDVALIDITY=" we put there against the SELECT answer, so a UID is never
+ * used across UIDVALIDITY epochs.
  *
  * libcurl has no FETCH that leaves \Seen alone (its URL fetch sends
  * BODY[], which sets it), so the fetch is a custom command and we read the
- * literal ourselves. Depending on the libcurl version the literal arrives
- * with the response lines libcurl passes to the header callback (every
- * line, as received) or in the body; we take it from whichever stream holds
- * exactly the announced number of bytes followed by the end of the FETCH
- * response, and refuse anything else rather than ingest a damaged message.
- * After any failure the handle and its connection are dropped: a response
- * we did not read to its end leaves the connection out of step.
+ * literal ourselves, in ranges (BODY.PEEK[]<origin.octets>) that keep each
+ * response under libcurl's header-size cap. Depending on the libcurl
+ * version a literal arrives with the response lines libcurl passes to the
+ * header callback (every line, as received) or in the body; we take it from
+ * whichever stream holds exactly the announced number of bytes followed by
+ * the end of the FETCH response, and refuse anything else rather than
+ * ingest a damaged message. Each request runs on an easy handle of its own
+ * that takes the connection from a shared cache; after any failure the
+ * cache, and with it the connection, is dropped: a response we did not
+ * read to its end leaves the connection out of step.
  */
 #include <ctype.h>
 #include <pthread.h>

@@ -47,8 +47,9 @@ typedef struct ca_imap ca_imap;
  * when the server offers it; certificates are verified.
  *
  * The session logs in and reads the mailbox's UIDVALIDITY (STATUS); every
- * later call reuses that one connection (one CURL handle), reconnecting
- * only after a failure. Caller frees with ca_imap_close (NULL-safe).
+ * later call reuses that one connection (kept in a libcurl connection
+ * cache shared by the session's requests), reconnecting only after a
+ * failure. Caller frees with ca_imap_close (NULL-safe).
  * Errors: CA_EINVAL (bad URL), CA_EIO (connect, TLS, login, no such
  * mailbox), CA_ENOMEM.
  */
@@ -78,7 +79,8 @@ int ca_imap_search_unseen(ca_imap *m, uint32_t **ret_uids, size_t *ret_n, ca_err
 
 /*
  * The whole message with this UID, byte for byte as the server stores it
- * (UID FETCH uid BODY.PEEK[], RFC 3501 §6.4.5: .PEEK, so \Seen is NOT set).
+ * (UID FETCH uid BODY.PEEK[]<origin.octets> in 64 KiB ranges, RFC 3501
+ * §6.4.5: .PEEK, so \Seen is NOT set).
  * *ret: heap buffer (caller frees with free()), NUL-terminated for
  * convenience, *ret_len bytes without the terminator. Errors:
  * CA_ENOTFOUND (no message with that UID: expunged meanwhile), CA_ETOOBIG

@@ -15,7 +15,6 @@
  * more than late ones; the representative's words count at half weight;
  * system and bot lines not at all.
  */
-#define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
 #include <linear.h>
 #include <math.h>
@@ -45,7 +44,6 @@ struct ca_classifier {
 	size_t n_protos;
 	/* inverted index: term id -> (prototype, weight) postings, so scoring a
 	 * query touches only the prototypes that share its terms */
-	size_t *cue_order;    /* cue indexes sorted by the hash of their first stem */
 	size_t *post_start;   /* V + 1 offsets */
 	uint32_t *post_proto;
 	float *post_val;
@@ -119,7 +117,6 @@ void ca_classifier_free(ca_classifier *c)
 		ca_svec_done(&c->opt_vec[i]);
 	free(c->opt_vec);
 	free(c->proto_option);
-	free(c->cue_order);
 	free(c->post_start);
 	free(c->post_proto);
 	free(c->post_val);
@@ -265,38 +262,6 @@ static int load_trained(ca_classifier *c, const ca_field_def *f, const json_t *m
 	return 0;
 }
 
-static int cmp_cue_hash(const void *a, const void *b, void *ctx)
-{
-	const ca_classifier *c = ctx;
-	uint32_t x = c->cues.v[*(const size_t *)a].hash[0], y = c->cues.v[*(const size_t *)b].hash[0];
-	return (x > y) - (x < y);
-}
-
-static int sort_cues(ca_classifier *c)
-{
-	c->cue_order = malloc((c->cues.n ? c->cues.n : 1) * sizeof(size_t));
-	if (!c->cue_order)
-		return CA_ENOMEM;
-	for (size_t i = 0; i < c->cues.n; i++)
-		c->cue_order[i] = i;
-	qsort_r(c->cue_order, c->cues.n, sizeof(size_t), cmp_cue_hash, c);
-	return 0;
-}
-
-/* First position in cue_order whose first-stem hash is >= h. */
-static size_t cue_lower_bound(const ca_classifier *c, uint32_t h)
-{
-	size_t lo = 0, hi = c->cues.n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (c->cues.v[c->cue_order[mid]].hash[0] < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static int build_postings(ca_classifier *c)
 {
 	size_t V = ca_vocab_size(c->vocab), total = 0;
@@ -371,7 +336,7 @@ int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st
 	if (!r)
 		r = build_postings(c);
 	if (!r)
-		r = sort_cues(c);
+		r = ca_phrases_index(&c->cues);
 	ca_tokens_done(&t);
 	free(terms);
 	if (!r && model)
@@ -521,9 +486,10 @@ static int cls_consume(const ca_classifier *c, cls_state *st, const ca_predict_i
 				st->mt[mi][st->mt_n[mi]++] = (mterm){ (uint32_t)id, (uint32_t)i };
 				st->any = true;
 			}
-			for (size_t o = cue_lower_bound(c, info->stem_hash[i]);
-			     o < c->cues.n && c->cues.v[c->cue_order[o]].hash[0] == info->stem_hash[i]; o++) {
-				const ca_phrase *cu = &c->cues.v[c->cue_order[o]];
+			size_t lo, hi;
+			ca_phrases_starting(&c->cues, info->stem_hash[i], &lo, &hi);
+			for (size_t o = lo; o < hi; o++) {
+				const ca_phrase *cu = &c->cues.v[c->cues.order[o]];
 				if (!ca_phrase_matches(cu, info, i))
 					continue;
 				size_t opt = cu->tag;

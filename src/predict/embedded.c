@@ -112,10 +112,13 @@ int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *s
 /* Length in tokens of the longest phrase starting at token i, or 0. */
 static size_t phrase_at(const ca_phrases *p, const ca_msg_info *mi, size_t i)
 {
-	size_t best = 0;
-	for (size_t q = 0; q < p->n; q++)
-		if (p->v[q].n > best && ca_phrase_matches(&p->v[q], mi, i))
-			best = p->v[q].n;
+	size_t best = 0, lo, hi;
+	ca_phrases_starting(p, mi->stem_hash[i], &lo, &hi);
+	for (size_t q = lo; q < hi; q++) {
+		const ca_phrase *ph = &p->v[p->order[q]];
+		if (ph->n > best && ca_phrase_matches(ph, mi, i))
+			best = ph->n;
+	}
 	return best;
 }
 
@@ -567,10 +570,14 @@ int ca_embedded_new(const json_t *directory, const ca_field_def *fields, size_t 
 	int r = e->st && e->classifiers && e->cues ? 0 : CA_ENOMEM;
 	for (size_t i = 0; i < CA_ARRAY_SIZE(problem_cues) && !r; i++)
 		r = ca_phrases_add(&e->problem, problem_cues[i], 0, e->st);
+	if (!r)
+		r = ca_phrases_index(&e->problem);
 	for (size_t i = 0; i < n_fields && !r; i++) {
 		const ca_field_def *f = &fields[i];
 		for (size_t k = 0; k < f->cues.n && !r; k++)
 			r = ca_phrases_add(&e->cues[i], f->cues.v[k], 0, e->st);
+		if (!r)
+			r = ca_phrases_index(&e->cues[i]);
 		if (!r && f->type == CA_FT_OPTION)
 			r = ca_classifier_new(f, json_object_get(models, f->name), e->st, &e->classifiers[i], err);
 		if (!r && f->type == CA_FT_LOOKUP && !e->linkers[f->lookup])

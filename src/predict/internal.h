@@ -22,12 +22,20 @@ typedef struct ca_phrase {
 typedef struct ca_phrases {
 	ca_phrase *v;
 	size_t n;
+	size_t *order; /* phrase indexes sorted by the hash of their first stem
+			  (built by ca_phrases_index; NULL before) */
 } ca_phrases;
 
 /* Tokenise and stem `text` into a new phrase (text that is not valid UTF-8
  * or has no tokens adds nothing). CA_ENOMEM on failure. */
 int ca_phrases_add(ca_phrases *p, const char *text, size_t tag, ca_stemmer *st);
 void ca_phrases_done(ca_phrases *p);
+/* Sort the phrases by first-stem hash so the phrases that can start at a
+ * token are found by binary search. Call once all are added. */
+int ca_phrases_index(ca_phrases *p);
+/* Positions in p->order of the phrases whose first stem hashes to h:
+ * [*ret_lo, *ret_hi). Needs ca_phrases_index. */
+void ca_phrases_starting(const ca_phrases *p, uint32_t h, size_t *ret_lo, size_t *ret_hi);
 /* Does the phrase start at token i of the message? */
 bool ca_phrase_matches(const ca_phrase *ph, const ca_msg_info *mi, size_t i);
 

@@ -412,9 +412,12 @@ int ca_linker_predict(const ca_linker *l, const ca_predict_input *in, const ca_f
 {
 	int r = 0;
 	if (l->kind == CA_ENT_CONTACT && in->identity_contact) {
+		/* An authenticated identity is the answer, even for a contact made
+		 * after this index was built (an e-mail sender seen first). */
 		for (size_t i = 0; i < l->n; i++)
 			if (strcmp(l->recs[i].id, in->identity_contact) == 0)
 				return ca_prediction_set(ret, f, l->recs[i].id, l->recs[i].display, S_IDENTITY, "identity");
+		return ca_prediction_set(ret, f, in->identity_contact, NULL, S_IDENTITY, "identity");
 	}
 	link_state *st = ca_analysis_state(in->analysis, l);
 	if (!st) {

@@ -5,6 +5,7 @@
  * first and by string only to confirm. One piece for every cue list of the
  * embedded predictor.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -18,6 +19,7 @@ void ca_phrases_done(ca_phrases *p)
 		free(p->v[i].hash);
 	}
 	free(p->v);
+	free(p->order);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -50,6 +52,42 @@ int ca_phrases_add(ca_phrases *p, const char *text, size_t tag, ca_stemmer *st)
 	}
 	ca_tokens_done(&t);
 	return r;
+}
+
+static int cmp_first_hash(const void *a, const void *b, void *ctx)
+{
+	const ca_phrases *p = ctx;
+	uint32_t x = p->v[*(const size_t *)a].hash[0], y = p->v[*(const size_t *)b].hash[0];
+	return (x > y) - (x < y);
+}
+
+int ca_phrases_index(ca_phrases *p)
+{
+	free(p->order);
+	p->order = malloc((p->n ? p->n : 1) * sizeof(size_t));
+	if (!p->order)
+		return CA_ENOMEM;
+	for (size_t i = 0; i < p->n; i++)
+		p->order[i] = i;
+	qsort_r(p->order, p->n, sizeof(size_t), cmp_first_hash, p);
+	return 0;
+}
+
+void ca_phrases_starting(const ca_phrases *p, uint32_t h, size_t *ret_lo, size_t *ret_hi)
+{
+	size_t lo = 0, hi = p->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (p->v[p->order[mid]].hash[0] < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < p->n && p->v[p->order[end]].hash[0] == h)
+		end++;
+	*ret_lo = lo;
+	*ret_hi = end;
 }
 
 bool ca_phrase_matches(const ca_phrase *ph, const ca_msg_info *mi, size_t i)

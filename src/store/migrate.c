@@ -276,9 +276,14 @@ static const char schema_v2[] =
 	");\n"
 	"INSERT INTO counter (name, value) VALUES ('email', 0), ('email_log', 0), ('outbox', 0);\n";
 
+/* E-mail senders are matched to contacts whatever the case of the address:
+ * an expression index keeps that lookup off a table scan. */
+static const char schema_v3[] = "CREATE INDEX contact_email_lower_idx ON contact (LOWER(email));\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1 },
 	{ 2, "e-mail channel", schema_v2 },
+	{ 3, "contact by e-mail, any case", schema_v3 },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)

@@ -661,6 +661,21 @@ int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_
 	return r;
 }
 
+int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char **ret_id, ca_err *err)
+{
+	char *low = strdup(email ? email : "");
+	if (!low)
+		return enomem(err, "contact");
+	for (char *p = low; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	ca_sql_param p[] = { ca_sql_text(low) };
+	int r = db_str(s, "contact", "SELECT id FROM contact WHERE LOWER(email) = ? ORDER BY id LIMIT 1", p, 1, ret_id,
+		       found, err);
+	free(low);
+	return r;
+}
+
 int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err)
 {
 	const dir_kind *k;

@@ -122,6 +122,10 @@ int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err);
 int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err);
 /* One record by id (new reference in *ret), CA_ENOTFOUND if absent. */
 int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err);
+/* The id of the contact with this e-mail address (compared case-
+ * insensitively, through an index); *found false when there is none. Caller
+ * frees *ret_id. */
+int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char **ret_id, ca_err *err);
 /* All records of a kind as a JSON array (new reference), ordered by id. */
 int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err *err);
 
