@@ -8,8 +8,10 @@
  * machine (RFC 3834 Auto-Submitted, Precedence, X-Autoreply, RFC 3464
  * delivery reports, out-of-office wording) and, for a bounce, which message
  * bounced. Before GMime sees anything, a cheap check of the header block
- * rejects input that is not a message at all. Everything is linear in the
- * input: one GMime parse, one pass over the parts, one conversion per text.
+ * rejects input that is not a message at all, and two rewrites of GMime's
+ * copy work around GMime 3.2.13 (fix_b_words, guard_rfc2047). Everything is
+ * linear in the input: one GMime parse, one pass over the parts, one
+ * conversion per text.
  */
 #include <errno.h>
 #include <iconv.h>
@@ -297,6 +299,54 @@ static int fix_b_words(const char *s, size_t n, char **ret, size_t *ret_n)
 	}
 	ca_buf_done(&b);
 	return r;
+}
+
+/*
+ * GMime looks for the "?=" that ends an encoded word from every "=?" it
+ * meets, to the end of the header, so a header with many "=?" and no "?="
+ * after them costs quadratic time (about a minute for 2 MB). Per logical
+ * line (a line and its folded continuations), after the last "?=", at most
+ * GUARD_KEEP such starts are left; further ones become "=_" and stay text,
+ * which GMime would have made of them anyway. Those can only occur in junk.
+ * With patch NULL this only counts; else it writes into patch (which may be
+ * s itself). Linear: every byte is looked at a bounded number of times.
+ */
+#define GUARD_KEEP 8
+
+static size_t guard_rfc2047(const char *s, size_t n, char *patch)
+{
+	size_t changes = 0, i = 0;
+	while (i < n) {
+		size_t e = i;
+		for (;;) {
+			const char *nl = memchr(s + e, '\n', n - e);
+			if (!nl) {
+				e = n;
+				break;
+			}
+			e = (size_t)(nl - s) + 1;
+			if (e < n && (s[e] == ' ' || s[e] == '\t'))
+				continue;
+			break;
+		}
+		size_t from = i;
+		for (size_t k = e; k >= i + 2; k--) {
+			if (s[k - 2] == '?' && s[k - 1] == '=') {
+				from = k;
+				break;
+			}
+		}
+		size_t starts = 0;
+		for (size_t k = from; k + 1 < e; k++) {
+			if (s[k] == '=' && s[k + 1] == '?' && ++starts > GUARD_KEEP) {
+				if (patch)
+					patch[k + 1] = '_';
+				changes++;
+			}
+		}
+		i = e;
+	}
+	return changes;
 }
 
 /* ---- small helpers ---- */
@@ -664,7 +714,13 @@ static int add_attachment(walk *w, GMimeObject *o, const char *filename, char *d
  * GMime's parser so folding and comments are handled. */
 static char *msgid_from_headers(const char *data, size_t n, GMimeParserOptions *opts, int *r)
 {
+	/* The part was transfer-encoded, so the guard has not seen it yet. The
+	 * stream takes its own copy, patched here when needed. */
 	GMimeStream *s = g_mime_stream_mem_new_with_buffer(data, n);
+	if (guard_rfc2047(data, n, NULL) > 0) {
+		GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+		guard_rfc2047((const char *)arr->data, arr->len, (char *)arr->data);
+	}
 	GMimeParser *p = g_mime_parser_new_with_stream(s);
 	GMimeMessage *m = g_mime_parser_construct_message(p, opts);
 	char *id = NULL;
@@ -1296,7 +1352,7 @@ int ca_email_parse(const char *raw, size_t len, size_t max_bytes, ca_email *out,
 		return r;
 	ca_email_global_init();
 	/* GMime reads a copy in any case; when the header block needs the
-	 * B-word rewrite, that copy is the rewritten one. */
+	 * B-word rewrite or the encoded-word guard, that copy is the changed one. */
 	char *fixed = NULL, *joined = NULL;
 	size_t fixed_n = 0;
 	const char *src = raw + skip;
@@ -1316,9 +1372,21 @@ int ca_email_parse(const char *raw, size_t len, size_t max_bytes, ca_email *out,
 		src = joined;
 		src_n = fixed_n + (len - hend);
 	}
+	size_t guarded = guard_rfc2047(src, src_n, NULL);
+	if (guarded > 0) {
+		if (!joined) {
+			if (!(joined = malloc(src_n + 1)))
+				return ca_err_set(err, CA_ENOMEM, NULL, "out of memory parsing an e-mail message");
+			memcpy(joined, src, src_n);
+			src = joined;
+		}
+		guard_rfc2047(joined, src_n, joined);
+	}
 
 	parse_ctx pc = { .err = 0 };
 	ca_buf_init(&pc.warn);
+	if (guarded > 0)
+		warn(&pc, "%zu unterminated RFC 2047 encoded-word starts left undecoded", guarded);
 	GMimeParserOptions *opts = g_mime_parser_options_new();
 	/* Real mail breaks the RFCs; read it the way mail clients do. A charset
 	 * GMime cannot use for an 8-bit header is tried as UTF-8, then as

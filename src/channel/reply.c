@@ -229,6 +229,48 @@ static bool mobile_footer(line l)
 	return false;
 }
 
+/* "Name: value" as in the header block of a quoted message ("Sent:",
+ * "Envoyé :", "*From:*"). */
+static bool fieldish(line l)
+{
+	l = trim(l);
+	size_t i = 0;
+	if (i < l.n && l.p[i] == '*')
+		i++;
+	size_t start = i;
+	while (i < l.n && i - start < 30 && l.p[i] != ':' &&
+	       ((unsigned char)l.p[i] >= 0x80 || (l.p[i] >= 'A' && l.p[i] <= 'Z') ||
+		(l.p[i] >= 'a' && l.p[i] <= 'z') || l.p[i] == '-' || l.p[i] == ' '))
+		i++;
+	return i > start && i < l.n && l.p[i] == ':';
+}
+
+/*
+ * Mark lines[i] (a banner or the first line of an Outlook block) and the
+ * header block under it as dropped: after a banner, blank lines and then a
+ * run of lines that opens with a field, up to its last field line (wrapped
+ * values in between go too), looking at no more than 12 lines and stopping
+ * at a blank or quoted line. Returns the index of the last line dropped.
+ */
+static size_t drop_header_block(const line *lines, size_t n, size_t i, bool banner, bool *drop)
+{
+	drop[i] = true;
+	size_t j = i + 1;
+	if (banner) {
+		while (j < n && blank(lines[j]))
+			drop[j++] = true;
+		if (j >= n || !fieldish(lines[j]))
+			return j - 1;
+	}
+	size_t last = j - 1;
+	for (size_t k = j; k < n && k < j + 12 && !blank(lines[k]) && !quoted(lines[k]); k++)
+		if (fieldish(lines[k]))
+			last = k;
+	for (size_t k = j; k <= last; k++)
+		drop[k] = true;
+	return last;
+}
+
 char *ca_email_reply_text(const char *text)
 {
 	if (!text)
@@ -259,9 +301,20 @@ char *ca_email_reply_text(const char *text)
 	bool stripped = false, seen_text = false;
 	for (size_t i = 0; i < n; i++) {
 		size_t span;
-		if (sig_delim(lines[i]) || original_banner(lines[i]) || mobile_footer(lines[i])) {
+		bool banner = original_banner(lines[i]);
+		if (sig_delim(lines[i]) || mobile_footer(lines[i]) || (banner && seen_text)) {
 			cut = i;
 			break;
+		}
+		if (banner || (!seen_text && outlook_block(lines, n, i))) {
+			/* Nothing written above the quoted message: the answer is
+			 * below it or between its lines. Drop the banner and the
+			 * header block, keep reading. */
+			for (size_t j = i; j > 0 && (blank(lines[j - 1]) || underscores(lines[j - 1])); j--)
+				drop[j - 1] = true; /* Outlook's rule above the block */
+			i = drop_header_block(lines, n, i, banner, drop);
+			stripped = true;
+			continue;
 		}
 		if ((span = attribution(lines, n, i)) > 0) {
 			if (seen_text) {
@@ -292,7 +345,7 @@ char *ca_email_reply_text(const char *text)
 			stripped = true;
 			continue;
 		}
-		if (!blank(lines[i]))
+		if (!blank(lines[i]) && !underscores(lines[i]))
 			seen_text = true;
 	}
 	if (cut < n)
