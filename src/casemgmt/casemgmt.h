@@ -195,6 +195,18 @@ int ca_transcript_schedule(const json_t *t, unsigned accept_after, unsigned upda
 			   size_t *ret_n);
 const char *ca_step_name(ca_step_type t);
 
+/* ---- e-mail decisions shared by ingest and simulate (email.c) ---- */
+
+struct ca_email;
+/* The first ARC rule whose condition holds on the e-mail, or NULL. */
+const ca_arc_rule *ca_arc_match(const ca_settings *s, const struct ca_email *e, bool sender_known, const char *mailbox);
+/* The rule's field values for this e-mail (templates expanded), written
+ * into `fields` ({"field": "value"}; empty values left out). */
+int ca_arc_fields(const ca_settings *s, const ca_arc_rule *rule, const struct ca_email *e, const char *ticket,
+		  const char *mailbox, json_t *fields);
+/* Is the address one of ours (mailboxes or own addresses)? */
+bool ca_email_is_ours(const ca_settings *s, const char *addr);
+
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);
 

@@ -110,8 +110,13 @@ static int expand(const char *tpl, const ca_email *e, const char *ticket, const 
 			p = c + 1;
 			continue;
 		}
-		if (!r && v)
-			r = ca_buf_puts(out, v);
+		if (!r && v) {
+			/* Values end where their text does: no trailing blank lines. */
+			size_t vl = strlen(v);
+			while (vl > 0 && (v[vl - 1] == '\n' || v[vl - 1] == '\r' || v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				vl--;
+			r = ca_buf_append(out, v, vl);
+		}
 		p = c + 1;
 	}
 	return r;
@@ -143,6 +148,42 @@ static json_t *arc_record(const ca_email *e, bool sender_known, const char *mail
 	return rec;
 }
 
+const ca_arc_rule *ca_arc_match(const ca_settings *s, const ca_email *e, bool sender_known, const char *mailbox)
+{
+	json_t *rec = arc_record(e, sender_known, mailbox);
+	const ca_arc_rule *rule = NULL;
+	for (size_t i = 0; rec && i < s->n_arc && !rule; i++)
+		if (ca_rule_eval(s->arc[i].condition, rec))
+			rule = &s->arc[i];
+	json_decref(rec);
+	return rule;
+}
+
+int ca_arc_fields(const ca_settings *s, const ca_arc_rule *rule, const ca_email *e, const char *ticket,
+		  const char *mailbox, json_t *fields)
+{
+	ca_buf token = { 0 };
+	int r = ca_buf_printf(&token, "%s%s%s", s->email.token_prefix, ticket ? ticket : "", s->email.token_suffix);
+	const char *k;
+	json_t *v;
+	json_object_foreach(rule->fields, k, v) {
+		if (r)
+			break;
+		ca_buf val = { 0 };
+		r = expand(json_string_value(v), e, ticket, token.data, mailbox, &val);
+		if (!r && val.len && json_object_set_new(fields, k, json_string(val.data)) < 0)
+			r = CA_ENOMEM;
+		ca_buf_done(&val);
+	}
+	ca_buf_done(&token);
+	return r;
+}
+
+bool ca_email_is_ours(const ca_settings *s, const char *addr)
+{
+	return in_list(&s->email.own_addresses, addr) || in_list(&s->email.mailboxes, addr);
+}
+
 /* The thread of a case as messages the predictor reads: the customer's
  * e-mails (only what is new in each) and ours. */
 static int thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err)
@@ -168,7 +209,7 @@ static int thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg *
 		json_object_set_new(row, "msg_id", json_string(id));
 		const char *from = ca_json_str(row, "from_addr");
 		bool ours = !strcmp(ca_json_str(row, "direction") ? ca_json_str(row, "direction") : "in", "out") ||
-			    in_list(&a->settings->email.own_addresses, from) || in_list(&a->settings->email.mailboxes, from);
+			    ca_email_is_ours(a->settings, from);
 		const char *text = ca_json_str(row, "reply_text");
 		m[k].id = ca_json_str(row, "msg_id");
 		m[k].role = ours ? CA_ROLE_AGENT : CA_ROLE_CUSTOMER;
@@ -265,20 +306,17 @@ static int arc_create(ca_agent *a, const ca_arc_rule *rule, const ca_email *e, i
 	int64_t id;
 	char *ticket = NULL;
 	int r = ca_store_case_create(a->store, "email", NULL, &id, &ticket, err);
-	ca_buf token = { 0 };
+	json_t *fields = json_object();
 	if (!r)
-		r = ca_buf_printf(&token, "%s%s%s", a->settings->email.token_prefix, ticket, a->settings->email.token_suffix);
+		r = fields ? ca_arc_fields(a->settings, rule, e, ticket, mailbox, fields) : CA_ENOMEM;
 	const char *k;
 	json_t *v;
-	json_object_foreach(rule->fields, k, v) {
+	json_object_foreach(fields, k, v) {
 		if (r)
 			break;
-		ca_buf val = { 0 };
-		r = expand(json_string_value(v), e, ticket, token.data, mailbox, &val);
-		if (!r && val.len)
-			r = ca_case_write_as(a, id, k, val.data, "arc", rule->name, err);
-		ca_buf_done(&val);
+		r = ca_case_write_as(a, id, k, json_string_value(v), "arc", rule->name, err);
 	}
+	json_decref(fields);
 	if (!r && contact)
 		r = ca_case_write_as(a, id, "customer", contact, "arc", rule->name, err);
 	if (!r)
@@ -289,7 +327,6 @@ static int arc_create(ca_agent *a, const ca_arc_rule *rule, const ca_email *e, i
 		r = queue_response(a, e, email_id, id, ticket, mailbox, err);
 	if (!r)
 		decide(d, "created", rule->name, id, "new request: %s created by ARC rule '%s'", ticket, rule->name);
-	ca_buf_done(&token);
 	free(ticket);
 	return r;
 }
@@ -370,7 +407,7 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 		}
 		return r;
 	}
-	if (in_list(&es->own_addresses, e->from.email) || in_list(&es->mailboxes, e->from.email)) {
+	if (ca_email_is_ours(a->settings, e->from.email)) {
 		decide(d, "skipped", NULL, 0, "own address (%s)", e->from.email);
 		return 0;
 	}
@@ -390,12 +427,7 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 	char *contact = NULL;
 	if ((r = sender_contact(a, e->from.email, &contact, err)))
 		return r;
-	const ca_arc_rule *rule = NULL;
-	json_t *rec = arc_record(e, contact != NULL, mailbox);
-	for (size_t i = 0; rec && i < a->settings->n_arc && !rule; i++)
-		if (ca_rule_eval(a->settings->arc[i].condition, rec))
-			rule = &a->settings->arc[i];
-	json_decref(rec);
+	const ca_arc_rule *rule = ca_arc_match(a->settings, e, contact != NULL, mailbox);
 	if (thread) {
 		json_t *c = NULL;
 		r = ca_store_case_get_id(a->store, thread, &c, err);

@@ -372,6 +372,7 @@ int ca_settings_export(ca_agent *a, char **ret_json, ca_err *err)
 
 static const char *const transcript_keys[] = {
 	"conversation_id", "channel", "messages", "labels", "labels_found_in_text", "events", "identity", "_line",
+	"emails", "mailbox",
 };
 
 static int check_transcript(const json_t *t, const char *where, json_t *seen_ids, ca_err *err)
@@ -391,6 +392,25 @@ static int check_transcript(const json_t *t, const char *where, json_t *seen_ids
 	if (json_object_get(seen_ids, conv))
 		return ca_err_set(err, CA_EINVAL, where, "%s: conversation %s appears twice in the file", where, conv);
 	json_object_set_new(seen_ids, conv, json_true());
+	const json_t *emails = json_object_get(t, "emails");
+	if (emails) {
+		/* A labelled e-mail thread: {"raw": "RFC 5322 text"} or {"path":
+		 * "file.eml", relative to the transcript file}, oldest first. */
+		if (!ca_streq(ca_json_str(t, "channel"), "email") || !json_is_array(emails) || json_array_size(emails) == 0)
+			return ca_err_set(err, CA_EINVAL, where,
+					  "%s: conversation %s: \"emails\" needs \"channel\": \"email\" and a non-empty array", where, conv);
+		size_t i;
+		json_t *m;
+		json_array_foreach(emails, i, m) {
+			if (!json_is_string(json_object_get(m, "raw")) && !json_is_string(json_object_get(m, "path")))
+				return ca_err_set(err, CA_EINVAL, where, "%s: conversation %s: emails[%zu] needs \"raw\" or \"path\"",
+						  where, conv, i);
+		}
+		if (json_object_get(t, "messages"))
+			return ca_err_set(err, CA_EINVAL, where, "%s: conversation %s: give \"emails\" or \"messages\", not both",
+					  where, conv);
+		return 0;
+	}
 	const json_t *msgs = json_object_get(t, "messages");
 	if (!json_is_array(msgs))
 		return ca_err_set(err, CA_EINVAL, where, "%s: conversation %s: \"messages\" must be an array", where, conv);

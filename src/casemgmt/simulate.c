@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
+#include "email.h"
 
 
 typedef struct counts {
@@ -32,6 +33,145 @@ static json_t *prf(const counts *c)
 
 /* Does the field apply to this conversation, judged on the labels: a default
  * field always; a rule field when its rule holds on the labelled case. */
+/*
+ * A labelled e-mail thread becomes the messages the predictor reads (the new
+ * part of each e-mail; ours as the agent's) plus "_arc", the decision the
+ * first e-mail gets on ingest: {"create": bool, "reason", "rule", "fields",
+ * "identity"}. Read-only: nothing is stored.
+ */
+static int email_transcript(ca_agent *a, json_t *t, const char *dir, ca_err *err)
+{
+	const ca_settings *s = a->settings;
+	json_t *msgs = json_array(), *arc = json_object();
+	int r = msgs && arc ? 0 : CA_ENOMEM;
+	size_t i;
+	json_t *m;
+	ca_email_global_init();
+	json_array_foreach(json_object_get(t, "emails"), i, m) {
+		if (r)
+			break;
+		char *raw = NULL;
+		size_t len = 0;
+		const char *path = ca_json_str(m, "path");
+		if (path) {
+			ca_buf p = { 0 };
+			r = path[0] == '/' ? ca_buf_puts(&p, path) : ca_buf_printf(&p, "%s/%s", dir, path);
+			if (!r)
+				r = ca_file_read(p.data, (size_t)50 << 20, &raw, &len, err);
+			ca_buf_done(&p);
+			if (r)
+				break;
+		}
+		const char *bytes = raw ? raw : ca_json_str(m, "raw");
+		if (!raw)
+			len = strlen(bytes);
+		ca_email e;
+		ca_err perr = { 0 };
+		if (ca_email_parse(bytes, len, 0, &e, &perr) != 0) {
+			if (i == 0)
+				json_object_set_new(arc, "reason", json_sprintf("parse error: %s", perr.message));
+			free(raw);
+			continue;
+		}
+		char id[32];
+		snprintf(id, sizeof(id), "e%zu", i + 1);
+		bool ours = ca_email_is_ours(s, e.from.email);
+		json_array_append_new(msgs, json_pack("{s:s, s:s, s:s}", "id", id, "role", ours ? "agent" : "customer", "text",
+						      e.reply_text ? e.reply_text : ""));
+		if (i == 0) {
+			bool known = false;
+			char *contact = NULL;
+			if (e.from.email)
+				r = ca_store_contact_by_email(a->store, e.from.email, &known, &contact, err);
+			const char *mailbox = ca_json_str(t, "mailbox");
+			const ca_arc_rule *rule = r ? NULL : ca_arc_match(s, &e, known, mailbox);
+			const char *why = NULL;
+			if (e.auto_kind != CA_AUTO_NONE)
+				why = ca_auto_kind_name(e.auto_kind);
+			else if (ours)
+				why = "own address";
+			else if (!e.from.email)
+				why = "unknown sender";
+			else if (!rule)
+				why = "no rule matched";
+			else if (!known && !rule->accept_unknown_senders)
+				why = "unknown sender";
+			if (!r && why) {
+				json_object_set_new(arc, "create", json_false());
+				json_object_set_new(arc, "reason", json_string(why));
+			} else if (!r) {
+				json_t *fields = json_object();
+				r = fields ? ca_arc_fields(s, rule, &e, "CAS-SIM", mailbox, fields) : CA_ENOMEM;
+				if (!r)
+					r = json_object_set_new(arc, "fields", fields) ? CA_ENOMEM : 0;
+				ca_buf cid = { 0 };
+				if (!r && !known)
+					r = ca_buf_printf(&cid, "C-%s", e.from.email);
+				json_object_set_new(arc, "identity", json_string(known ? contact : cid.data));
+				json_object_set_new(arc, "create", json_true());
+				json_object_set_new(arc, "rule", json_string(rule->name));
+				ca_buf_done(&cid);
+			}
+			free(contact);
+		}
+		ca_email_done(&e);
+		free(raw);
+	}
+	if (!r) {
+		if (!json_object_get(arc, "create"))
+			json_object_set_new(arc, "create", json_false());
+		json_object_set_new(t, "messages", msgs);
+		json_object_set_new(t, "_arc", arc);
+		return 0;
+	}
+	json_decref(msgs);
+	json_decref(arc);
+	return r;
+}
+
+/* An e-mail thread: the ARC decision, then the agent over the whole thread
+ * with the rule's fields protected, as the ingest path does. */
+static int run_email(ca_agent *a, const json_t *t, ca_analysis *an, json_t **ret_case, const char **ret_created_at,
+		     size_t *ret_after, json_t **ret_missing, ca_err *err)
+{
+	const json_t *arc = json_object_get(t, "_arc");
+	*ret_case = NULL;
+	*ret_created_at = NULL;
+	*ret_after = 0;
+	*ret_missing = NULL;
+	if (!json_is_true(json_object_get(arc, "create"))) {
+		*ret_missing = json_pack("[{s:s%, s:s?}]", "field", "no case", (size_t)7, "reason", ca_json_str(arc, "reason"));
+		json_t *m0 = json_array_get(*ret_missing, 0);
+		/* Counted by reason: "no case: out-of-office" */
+		char key[160];
+		snprintf(key, sizeof(key), "no case: %s", ca_json_str(arc, "reason") ? ca_json_str(arc, "reason") : "?");
+		json_object_set_new(m0, "field", json_string(key));
+		return 0;
+	}
+	ca_msg *msgs = NULL;
+	size_t n = 0;
+	int r = ca_msgs_from_json(json_object_get(t, "messages"), &msgs, &n);
+	if (r)
+		return r;
+	ca_case_view view = { .fields = json_deep_copy(json_object_get(arc, "fields")), .sources = json_object() };
+	const char *k;
+	json_t *v;
+	json_object_foreach(view.fields, k, v) json_object_set_new(view.sources, k, json_string("arc"));
+	ca_plan plan;
+	r = ca_plan_update(a, msgs, n, an, ca_json_str(arc, "identity"), &view, &plan, err);
+	if (!r) {
+		for (size_t i = 0; i < plan.n_writes; i++)
+			json_object_set_new(view.fields, plan.writes[i].pred.field, json_string(plan.writes[i].pred.value));
+		ca_plan_done(&plan);
+		*ret_case = json_incref(view.fields);
+		*ret_created_at = "email";
+		*ret_after = 1;
+	}
+	ca_case_view_done(&view);
+	free(msgs);
+	return r;
+}
+
 static bool applies(const ca_settings *s, size_t fi, const json_t *labels, bool all_fields)
 {
 	if (all_fields)
@@ -129,8 +269,11 @@ static int score_raw(ca_agent *a, const json_t *t, ca_analysis *an, bool all_fie
 	size_t n = 0;
 	int r = ca_msgs_from_json(json_object_get(t, "messages"), &msgs, &n);
 	json_t *row = ret_row ? json_object() : NULL;
-	ca_predict_input in = { .msgs = msgs, .n_msgs = n, .analysis = an,
-				.identity_contact = ca_json_str(t, "identity"), .case_fields = labels };
+	const char *identity = ca_json_str(t, "identity");
+	if (!identity) /* an e-mail thread: the sender, as ingest resolves it */
+		identity = ca_json_str(json_object_get(t, "_arc"), "identity");
+	ca_predict_input in = { .msgs = msgs, .n_msgs = n, .analysis = an, .identity_contact = identity,
+				.case_fields = labels };
 	for (size_t fi = 0; !r && fi < s->n_fields; fi++) {
 		const char *truth = ca_json_str(labels, s->fields[fi].name);
 		if (!truth || !applies(s, fi, labels, all_fields))
@@ -166,12 +309,31 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 		r = ca_transcripts_load(path, &ts, err);
 	if (r)
 		return r;
+	/* E-mail threads become messages once, before the clock starts. */
+	char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash)
+		*slash = '\0';
+	for (size_t i = 0; !r && dir && i < json_array_size(ts); i++) {
+		json_t *t = json_array_get(ts, i);
+		if (json_object_get(t, "emails"))
+			r = email_transcript(a, t, slash ? dir : ".", err);
+		if (r)
+			ca_err_locate(err, "%s (conversation %s)", path, ca_json_str(t, "conversation_id"));
+	}
+	free(dir);
+	if (r) {
+		json_decref(ts);
+		return r;
+	}
 	const ca_settings *s = a->settings;
 	field_score *fs = calloc(s->n_fields, sizeof(*fs));
-	json_t *by_event = json_pack("{s:i, s:i, s:i, s:i}", "accept", 0, "update", 0, "wrapup", 0, "close", 0);
+	json_t *by_event = json_pack("{s:i, s:i, s:i, s:i, s:i}", "accept", 0, "update", 0, "wrapup", 0, "close", 0,
+				     "email", 0);
 	json_t *withheld_missing = json_object();
 	json_t *per = json_array();
 	size_t created = 0, withheld = 0, bad_create = 0, total = 0;
+	size_t dec_tp = 0, dec_fp = 0, dec_fn = 0, dec_tn = 0; /* against labels.case */
 	size_t n = json_array_size(ts);
 	double t0 = ca_time_mono();
 	if (!fs || !by_event || !withheld_missing || !per)
@@ -185,7 +347,10 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 			bool bad = false;
 			ca_analysis an;
 			ca_analysis_init(&an);
-			r = run_one(a, t, &an, accept_after, update_every, &cs, &at, &after, &missing, &bad, err);
+			if (json_object_get(t, "_arc"))
+				r = run_email(a, t, &an, &cs, &at, &after, &missing, err);
+			else
+				r = run_one(a, t, &an, accept_after, update_every, &cs, &at, &after, &missing, &bad, err);
 			if (!r)
 				r = score_raw(a, t, &an, opts && opts->all_fields, fs, rep == 0 ? &raw_row : NULL, err);
 			ca_analysis_done(&an);
@@ -210,6 +375,14 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 			bad_create += bad;
 			const json_t *labels = json_object_get(t, "labels");
 			const json_t *found = json_object_get(t, "labels_found_in_text");
+			json_t *want = json_object_get(labels, "case");
+			if (json_is_boolean(want)) {
+				bool w = json_is_true(want), got_case = cs != NULL;
+				dec_tp += w && got_case;
+				dec_fp += !w && got_case;
+				dec_fn += w && !got_case;
+				dec_tn += !w && !got_case;
+			}
 			json_t *row = rep == 0 ? json_pack("{s:s, s:s?, s:I, s:O?, s:O?, s:O?}", "conversation",
 							   ca_json_str(t, "conversation_id"), "created_at", at, "created_after_message",
 							   (json_int_t)after, "fields", cs, "labels", labels, "missing", missing)
@@ -273,6 +446,13 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 	json_t *creation = json_pack("{s:I, s:I, s:I, s:o, s:o}", "created", (json_int_t)created, "withheld",
 				     (json_int_t)withheld, "created_with_missing_field", (json_int_t)bad_create, "by_event",
 				     by_event, "withheld_missing", withheld_missing);
+	size_t dec = dec_tp + dec_fp + dec_fn + dec_tn;
+	if (dec)
+		json_object_set_new(creation, "decision",
+				    json_pack("{s:I, s:I, s:I, s:I, s:f}", "case_and_expected", (json_int_t)dec_tp,
+					      "case_not_expected", (json_int_t)dec_fp, "no_case_expected_one", (json_int_t)dec_fn,
+					      "no_case_as_expected", (json_int_t)dec_tn, "accuracy",
+					      (double)(dec_tp + dec_tn) / (double)dec));
 	return ca_result(json_pack("{s:I, s:I, s:o, s:o, s:o, s:f, s:f}", "conversations", (json_int_t)total, "repeat",
 				   (json_int_t)repeat, "fields", fields, "creation", creation, "per_conversation", per,
 				   "seconds", secs, "conversations_per_second", secs > 0 ? (double)total / secs : 0),

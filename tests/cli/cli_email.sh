@@ -157,4 +157,20 @@ Could you send me the invoice for my last order?
 B
 r=$(ca --json email ingest - < "$T/pipe.eml" | j 'd["emails_detail"][0]["outcome"]')
 [ "$r" = created ] || fail "stdin: $r"
+# 10. simulation on labelled e-mail threads: the same decisions, nothing written
+before=$(ca --json case list | j 'len(d["cases"])')
+ca --json simulate "$SRC/tests/data/email/labelled.jsonl" > "$T/esim.json"
+python3 - "$T/esim.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+dec = d["creation"]["decision"]
+assert dec["accuracy"] == 1.0, dec
+rows = {r["conversation"]: r for r in d["per_conversation"]}
+assert rows["mail-1"]["fields"]["customer"] == "C-pvantassel", rows["mail-1"]
+assert rows["mail-3"]["fields"]["title"] == "Faktura - dobbelt træk", rows["mail-3"]  # RFC 2047, ISO-8859-1
+assert rows["mail-2"]["fields"] is None and rows["mail-4"]["fields"] is None
+print("ok: e-mail simulation:", dec)
+PY
+after=$(ca --json case list | j 'len(d["cases"])')
+[ "$before" = "$after" ] || fail "simulate wrote cases"
 echo "ok: cli_email"
