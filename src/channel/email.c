@@ -1128,8 +1128,10 @@ static bool local_part_is(const char *email, const char *local)
 
 /*
  * Classify automatic mail. Order matters: a delivery report is a bounce
- * whatever else it says; out-of-office wording is more specific than a bare
- * Auto-Submitted; a Precedence header is the weakest signal.
+ * whatever else it says; Auto-Submitted (RFC 3834) names the kind, which an
+ * out-of-office subject refines; then out-of-office wording alone,
+ * X-Auto-Response-Suppress, read receipts, the X-Autoreply family; a
+ * Precedence header is the weakest signal.
  */
 static int detect_auto(GMimeObject *m, ca_email *e, const walk *w)
 {
@@ -1154,17 +1156,22 @@ static int detect_auto(GMimeObject *m, ca_email *e, const walk *w)
 	} else if (bounce_subject(subject) && (null_sender || local_part_is(e->from.email, "postmaster"))) {
 		kind = CA_AUTO_BOUNCE;
 		why = reason("Subject", subject);
+	} else if ((v = header(m, "Auto-Submitted")) && (token(v, tok, sizeof(tok)), tok[0]) &&
+		   strcmp(tok, "no") != 0) {
+		/* RFC 3834 says what it is; an out-of-office subject only refines it. */
+		kind = ooo_subject(subject)		? CA_AUTO_OOO
+		       : strcmp(tok, "auto-replied") == 0 ? CA_AUTO_REPLY
+							  : CA_AUTO_GENERATED;
+		why = reason("Auto-Submitted", v);
 	} else if (ooo_subject(subject)) {
 		kind = CA_AUTO_OOO;
 		why = reason("Subject", subject);
-	} else if ((v = header(m, "X-Auto-Response-Suppress")) && *skip_ws(v) &&
-		   (header(m, "In-Reply-To") || is_reply_subject(subject))) {
-		kind = CA_AUTO_OOO;
+	} else if ((v = header(m, "X-Auto-Response-Suppress")) && *skip_ws(v)) {
+		/* The sender asks for no automatic answer: mail that a program
+		 * sent, never a request of a person's (issue: no case, no
+		 * response). On a reply it is an automatic answer itself. */
+		kind = header(m, "In-Reply-To") || is_reply_subject(subject) ? CA_AUTO_REPLY : CA_AUTO_GENERATED;
 		why = reason("X-Auto-Response-Suppress", v);
-	} else if ((v = header(m, "Auto-Submitted")) && (token(v, tok, sizeof(tok)), tok[0]) &&
-		   strcmp(tok, "no") != 0) {
-		kind = strcmp(tok, "auto-replied") == 0 ? CA_AUTO_REPLY : CA_AUTO_GENERATED;
-		why = reason("Auto-Submitted", v);
 	} else if (w->mdn_report) {
 		kind = CA_AUTO_GENERATED;
 		why = reason("Content-Type", "multipart/report; report-type=disposition-notification");

@@ -474,12 +474,13 @@ static void test_auto_kinds(void **state)
 	auto_case("Subject: Out of Office: Re: order\n", CA_AUTO_OOO, "Subject: Out of Office");
 	auto_case("Subject: Automatic reply: order 4711\n", CA_AUTO_OOO, "Subject: Automatic reply");
 	auto_case("Subject: =?UTF-8?Q?R=C3=A9ponse_automatique=C2=A0:_commande?=\n", CA_AUTO_OOO, "Réponse automatique");
-	/* Out-of-office wording beats a bare Auto-Submitted. */
-	auto_case("Subject: Out of office\nAuto-Submitted: auto-replied\n", CA_AUTO_OOO, "Subject");
-	auto_case("Subject: RE: order\nIn-Reply-To: <1@y.org>\nX-Auto-Response-Suppress: All\n", CA_AUTO_OOO,
+	/* Auto-Submitted names the kind; out-of-office wording refines it. */
+	auto_case("Subject: Out of office\nAuto-Submitted: auto-replied\n", CA_AUTO_OOO, "Auto-Submitted");
+	/* X-Auto-Response-Suppress: automatic mail, never a case (issue 3). */
+	auto_case("Subject: RE: order\nIn-Reply-To: <1@y.org>\nX-Auto-Response-Suppress: All\n", CA_AUTO_REPLY,
 		  "X-Auto-Response-Suppress: All");
-	/* On a new message the header only asks others not to answer. */
-	auto_case("Subject: newsletter\nX-Auto-Response-Suppress: All\n", CA_AUTO_NONE, NULL);
+	/* On a new message too: a program sent it. */
+	auto_case("Subject: newsletter\nX-Auto-Response-Suppress: All\n", CA_AUTO_GENERATED, "X-Auto-Response-Suppress");
 	auto_case("Subject: Customer asks about out of office hours\n", CA_AUTO_NONE, NULL);
 	auto_case("Subject: Undeliverable: order\nReturn-Path: <>\n", CA_AUTO_BOUNCE, "Subject: Undeliverable");
 	auto_case("Subject: failure\nX-Failed-Recipients: nobody@y.org\n", CA_AUTO_BOUNCE, "X-Failed-Recipients");
