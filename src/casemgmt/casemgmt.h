@@ -204,6 +204,9 @@ const ca_arc_rule *ca_arc_match(const ca_settings *s, const struct ca_email *e, 
  * into `fields` ({"field": "value"}; empty values left out). */
 int ca_arc_fields(const ca_settings *s, const ca_arc_rule *rule, const struct ca_email *e, const char *ticket,
 		  const char *mailbox, json_t *fields);
+/* Settings loaded and the e-mail channel enabled; CA_ESTATE saying how to
+ * enable it otherwise. */
+int ca_email_ready(ca_agent *a, ca_err *err);
 /* Is the address one of ours (mailboxes or own addresses)? */
 bool ca_email_is_ours(const ca_settings *s, const char *addr);
 

@@ -591,8 +591,7 @@ static int message_key(const char *raw, size_t len, const char *message_id, ca_b
 
 /* ---- public ---- */
 
-int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
-			char **ret_json, ca_err *err)
+int ca_email_ready(ca_agent *a, ca_err *err)
 {
 	int r = ca_agent_ready(a, err);
 	if (r)
@@ -601,6 +600,15 @@ int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *or
 		return ca_err_set(err, CA_ESTATE, "channels.email",
 				  "the e-mail channel is disabled in settings: set \"channels\": {\"email\": true}");
 	ca_email_global_init();
+	return 0;
+}
+
+int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
+			char **ret_json, ca_err *err)
+{
+	int r = ca_email_ready(a, err);
+	if (r)
+		return r;
 	json_t *res = NULL;
 	r = ingest_one(a, raw, len, origin ? origin : "-", mailbox, &res, err);
 	return r ? r : ca_result(res, ret_json);
@@ -639,13 +647,9 @@ static int walk_one(const char *raw, size_t len, const char *origin, const ca_er
 
 int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opts, char **ret_json, ca_err *err)
 {
-	int r = ca_agent_ready(a, err);
+	int r = ca_email_ready(a, err);
 	if (r)
 		return r;
-	if (!a->settings->email_enabled)
-		return ca_err_set(err, CA_ESTATE, "channels.email",
-				  "the e-mail channel is disabled in settings: set \"channels\": {\"email\": true}");
-	ca_email_global_init();
 	walk_ctx w = { .a = a, .opts = opts, .results = json_array(),
 		       .counts = json_pack("{s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0, "skipped", 0),
 		       .err = err };

@@ -24,17 +24,6 @@
  * gone, not one message broken. */
 #define MAX_CONSECUTIVE_FAILURES 3
 
-static int email_channel_ready(ca_agent *a, ca_err *err)
-{
-	int r = ca_agent_ready(a, err);
-	if (r)
-		return r;
-	if (!a->settings->email_enabled)
-		return ca_err_set(err, CA_ESTATE, "channels.email",
-				  "the e-mail channel is disabled in settings: set \"channels\": {\"email\": true}");
-	return 0;
-}
-
 /* The documented test hook: CA_TEST_CRASH_AFTER_FETCH=N, 0 when unset. */
 static int64_t crash_after_fetch(void)
 {
@@ -127,7 +116,7 @@ int ca_email_poll(ca_agent *a, const ca_mail_server *srv, size_t limit, char **r
 {
 	if (!srv || ca_str_empty(srv->url))
 		return ca_err_set(err, CA_EINVAL, "url", "no IMAP URL given");
-	int r = email_channel_ready(a, err);
+	int r = ca_email_ready(a, err);
 	if (r)
 		return r;
 	ca_email_global_init();

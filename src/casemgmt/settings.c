@@ -114,6 +114,24 @@ static int field_list(const ca_settings *s, const json_t *arr, const char *path,
 	return 0;
 }
 
+/* Keys of an object must be among `keys`; the error names the first other. */
+static int only_keys(const json_t *o, const char *path, const char *const *keys, size_t n, ca_err *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		bool ok = false;
+		for (size_t i = 0; i < n && !ok; i++)
+			ok = !strcmp(k, keys[i]);
+		if (!ok) {
+			char where[160];
+			snprintf(where, sizeof(where), "%s.%s", path, k);
+			return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s", k, path);
+		}
+	}
+	return 0;
+}
+
 static int parse_rules(ca_settings *s, const json_t *arr, ca_err *err)
 {
 	if (!arr)
@@ -131,14 +149,10 @@ static int parse_rules(ca_settings *s, const json_t *arr, ca_err *err)
 		ca_update_rule *u = &s->rules[s->n_rules];
 		if (!json_is_object(r))
 			return ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object", path);
-		const char *k;
-		json_t *v;
-		json_object_foreach(r, k, v) {
-			if (strcmp(k, "name") && strcmp(k, "condition") && strcmp(k, "predict")) {
-				snprintf(where, sizeof(where), "%s.%s", path, k);
-				return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s (known: name, condition, predict)", k, path);
-			}
-		}
+		static const char *const rule_keys[] = { "name", "condition", "predict" };
+		int rk = only_keys(r, path, rule_keys, CA_ARRAY_SIZE(rule_keys), err);
+		if (rk)
+			return rk;
 		const char *name = ca_json_str(r, "name");
 		u->name = name ? strdup(name) : strdup(path);
 		if (!u->name)
@@ -161,24 +175,6 @@ static int parse_rules(ca_settings *s, const json_t *arr, ca_err *err)
 		rc = field_list(s, json_object_get(r, "predict"), where, &u->predict, &u->n_predict, err);
 		if (rc)
 			return rc;
-	}
-	return 0;
-}
-
-/* Keys of an object must be among `keys`; the error names the first other. */
-static int only_keys(const json_t *o, const char *path, const char *const *keys, size_t n, ca_err *err)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)o, k, v) {
-		bool ok = false;
-		for (size_t i = 0; i < n && !ok; i++)
-			ok = !strcmp(k, keys[i]);
-		if (!ok) {
-			char where[160];
-			snprintf(where, sizeof(where), "%s.%s", path, k);
-			return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s", k, path);
-		}
 	}
 	return 0;
 }
