@@ -104,6 +104,21 @@ int ca_case_show(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err
  */
 int ca_case_edit(ca_agent *a, const char *case_ref, const char *field, const char *value,
 		 const char *actor, int64_t expected_version, char **ret_json, ca_err *err);
+/*
+ * Resolution, as a person does it (audited; one transaction):
+ *   resolve:    an open case -> "resolved"; `resolution` (required) says how
+ *               the problem was solved and is kept as a "resolution" note;
+ *   cancel:     an open case -> "cancelled" (reason optional);
+ *   reactivate: a resolved or cancelled case -> "active".
+ * CA_ESTATE when the case is not in a status the step starts from.
+ * *ret_json: {"case","old_status","status","reason","version"}.
+ */
+int ca_case_resolve(ca_agent *a, const char *case_ref, const char *resolution, const char *actor, char **ret_json,
+		    ca_err *err);
+int ca_case_cancel(ca_agent *a, const char *case_ref, const char *reason, const char *actor, char **ret_json,
+		   ca_err *err);
+int ca_case_reactivate(ca_agent *a, const char *case_ref, const char *actor, char **ret_json, ca_err *err);
+
 /* {"case","audit":[{"field","old_value","new_value","source","actor",
  *  "confidence","method","evidence","at"}]} oldest first. */
 int ca_case_audit(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);

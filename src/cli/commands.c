@@ -737,6 +737,38 @@ static int show_audit(const cli_ctx *ctx, const json_t *r)
 	return print_table(ctx, &t);
 }
 
+/* ---- resolution ---- */
+
+static int show_status_change(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	printf("%s: %s -> %s", jstr(r, "case") ? jstr(r, "case") : "?",
+	       jstr(r, "old_status") ? jstr(r, "old_status") : "active", jstr(r, "status") ? jstr(r, "status") : "?");
+	if (jstr(r, "reason"))
+		printf(" (%s)", jstr(r, "reason"));
+	printf(", version %lld\n", (long long)json_integer_value(json_object_get(r, "version")));
+	return CLI_EXIT_OK;
+}
+
+static int cmd_case_status(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	const char *actor = opt_str(a, "actor", getenv("USER"));
+	int rc;
+
+	ca_err_clear(&err);
+	if (!strcmp(a->cmd->sub, "resolve"))
+		rc = ca_case_resolve(ctx->agent, a->pos[0], opt_str(a, "resolution", NULL), actor, &out, &err);
+	else if (!strcmp(a->cmd->sub, "cancel"))
+		rc = ca_case_cancel(ctx->agent, a->pos[0], opt_str(a, "reason", NULL), actor, &out, &err);
+	else
+		rc = ca_case_reactivate(ctx->agent, a->pos[0], actor, &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_status_change);
+}
+
 static int cmd_audit(cli_ctx *ctx, const cli_args *a)
 {
 	ca_err err;
@@ -1119,6 +1151,20 @@ static const cli_opt edit_opts[] = {
 	{"expect-version", CLI_ARG_UINT, "N", "refuse the edit unless the case is at version N"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
+static const cli_opt resolve_opts[] = {
+	{"resolution", CLI_ARG_STR, "TEXT", "how the problem was solved (required; kept as a note)"},
+	{"actor", CLI_ARG_STR, "NAME", "who resolves it, recorded in the audit (default: $USER)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+static const cli_opt cancel_opts[] = {
+	{"reason", CLI_ARG_STR, "TEXT", "why the case is cancelled (default: cancelled)"},
+	{"actor", CLI_ARG_STR, "NAME", "who cancels it, recorded in the audit (default: $USER)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+static const cli_opt actor_opts[] = {
+	{"actor", CLI_ARG_STR, "NAME", "who does it, recorded in the audit (default: $USER)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
 static const cli_opt email_ingest_opts[] = {
 	{"mailbox", CLI_ARG_STR, "ADDRESS", "the mailbox or queue the mail arrived at (for ARC rules)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
@@ -1212,6 +1258,17 @@ const cli_cmd cli_commands[] = {
 	 "With --json: the edit's result object, or for several pairs\n"
 	 "{\"case\",\"version\",\"edits\":[...]}.\n",
 	 edit_opts, 2, CLI_UNLIMITED, CLI_NEEDS_DB, check_case_edit},
+	{"case", "resolve", cmd_case_status, "CASE --resolution TEXT", "Resolve a case, saying how it was solved",
+	 "Sets status resolved as a person's change (audited) and keeps the resolution\n"
+	 "text as a note. An e-mail reply within an ARC rule's window is then attached\n"
+	 "to the case; after it, a reply opens a new case.\n",
+	 resolve_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"case", "cancel", cmd_case_status, "CASE", "Cancel an open case",
+	 "Sets status cancelled as a person's change (audited).\n",
+	 cancel_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"case", "reactivate", cmd_case_status, "CASE", "Reopen a resolved or cancelled case",
+	 "Sets status active again as a person's change (audited).\n",
+	 actor_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"audit", NULL, cmd_audit, "CASE", "Show every change of a case, oldest first",
 	 "One row per change: time, field, old -> new value, source/actor, confidence\n"
 	 "and method.\n",

@@ -1468,7 +1468,7 @@ int ca_store_event_record(ca_store *s, const char *event_id, const char *convers
 
 /* ---- notes ---- */
 
-static const char *const note_kinds[] = { "summary", "note" };
+static const char *const note_kinds[] = { "summary", "note", "resolution" };
 
 int ca_store_note_add(ca_store *s, int64_t case_id, const char *kind, const char *body, const json_t *evidence,
 		      const char *actor, ca_err *err)

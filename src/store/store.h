@@ -204,7 +204,7 @@ int ca_store_event_lookup(ca_store *s, const char *event_id, json_t **ret, ca_er
 int ca_store_event_record(ca_store *s, const char *event_id, const char *conversation_id,
 			  const char *type, const json_t *result, ca_err *err);
 
-/* Notes on a case: kind "summary" | "note"; body text; evidence JSON or NULL. */
+/* Notes on a case: kind "summary" | "note" | "resolution"; body text; evidence JSON or NULL. */
 int ca_store_note_add(ca_store *s, int64_t case_id, const char *kind, const char *body,
 		      const json_t *evidence, const char *actor, ca_err *err);
 /* Array of {"id","kind","body","evidence","actor","at"}. */
