@@ -119,6 +119,33 @@ int ca_case_cancel(ca_agent *a, const char *case_ref, const char *reason, const 
 		   ca_err *err);
 int ca_case_reactivate(ca_agent *a, const char *case_ref, const char *actor, char **ret_json, ca_err *err);
 
+/* ---- knowledge (ARCHITECTURE §5; docs/settings.md "knowledge") ---- */
+
+/*
+ * Resolving a case runs the knowledge agent at once (when
+ * knowledge.realtime_cases is on); ca_case_resolve's result then has
+ * "knowledge": {"outcome": "drafted"|"published"|"covered"|"filtered"|
+ * "insufficient content"|"off"|"error", "article", "similarity", ...}.
+ */
+/* {"articles":[...]} in a state (NULL: all but discarded), newest first. */
+int ca_knowledge_list(ca_agent *a, const char *state, char **ret_json, ca_err *err);
+/* One article (by "KA-00001" or id) with its sources. */
+int ca_knowledge_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err);
+/*
+ * A reviewer's change, as a JSON object: any of title, issue, cause,
+ * resolution, state (draft, in_review, published, archived, discarded),
+ * compliance (pending, compliant, non_compliant), audience (internal,
+ * external), "bump_minor": true, "rating": 1-5. Publishing a non-compliant
+ * or pending article is refused (CA_ESTATE) by the store itself.
+ */
+int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, char **ret_json, ca_err *err);
+/* Published articles ranked for a query; audience "external" sees only
+ * external articles. {"query","audience","results":[{"article","title","score"}]}. */
+int ca_knowledge_search(ca_agent *a, const char *query, const char *audience, size_t limit, char **ret_json,
+			ca_err *err);
+/* In-app notifications (review requests, proposed versions), newest first. */
+int ca_notifications(ca_agent *a, const char *recipient, char **ret_json, ca_err *err);
+
 /* {"case","audit":[{"field","old_value","new_value","source","actor",
  *  "confidence","method","evidence","at"}]} oldest first. */
 int ca_case_audit(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
@@ -244,6 +271,92 @@ int ca_outbox_send(ca_agent *a, const ca_mail_server *smtp, char **ret_json, ca_
 
 /* Agent interaction log for reports: {"interactions":[...]}. */
 int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err);
+
+/* ---- PII (ARCHITECTURE §5; src/pii/pii.h for the recognisers) ---- */
+
+/*
+ * Remove personal data from `text` (NUL-terminated UTF-8): e-mail addresses
+ * (RFC 5322 addr-spec, simplified), phone numbers (ITU-T E.164 lengths,
+ * 7-15 digits, national and international spellings; not dates, times or
+ * amounts), payment cards (13-19 digits, or 12 next to a card word;
+ * ISO/IEC 7812-1 Luhn), IBANs (ISO 13616 country lengths, ISO 7064
+ * MOD 97-10), US SSNs (SSA area/group/serial rules), IPv4/IPv6 addresses,
+ * street addresses, person names (the agent's contacts, cue phrases,
+ * signatures, Debian word lists), and account and order numbers where the
+ * settings have a "pattern" field whose name says account or order. Each
+ * span becomes a typed placeholder: "[EMAIL]", "[PHONE]", "[CREDIT_CARD]",
+ * "[IBAN]", "[US_SSN]", "[IP_ADDRESS]", "[STREET_ADDRESS]", "[PERSON]",
+ * "[ACCOUNT_NUMBER]", "[ORDER_NUMBER]"; overlapping findings resolve to the
+ * more confident (then more specific) one. Works on a database without
+ * settings or contacts.
+ * *ret_json (caller frees): {"text": redacted text, "removed": {"EMAIL": 1,
+ * ...} (types removed at least once; counts, never values), "spans":
+ * [{"type","begin","end","confidence"}]} with begin/end byte offsets into
+ * the original text, sorted. Errors: CA_EINVAL (no text), CA_EUTF8 (naming
+ * the byte offset), CA_EDB, CA_EPARSE (a bad pattern in the settings),
+ * CA_ENOMEM.
+ */
+int ca_pii_redact_text(ca_agent *a, const char *text, char **ret_json, ca_err *err);
+
+/*
+ * Score the PII recognisers on span-labelled text at `path`: a JSON list of
+ * {"full_text", "spans": [{"entity_type", "entity_value", "start_position",
+ * "end_position"}]} as in Microsoft Presidio's evaluation sets, positions in
+ * CHARACTERS (Unicode code points, end exclusive; converted to bytes here).
+ * Types scored (Presidio names mapped to ours): EMAIL_ADDRESS -> EMAIL,
+ * PHONE_NUMBER -> PHONE, CREDIT_CARD, IBAN_CODE -> IBAN, US_SSN,
+ * IP_ADDRESS, STREET_ADDRESS, PERSON (our own names are accepted too);
+ * other gold types are counted under "ignored_types" and not scored.
+ * Matching is by overlap: a gold span is found when a predicted span of the
+ * same type overlaps it by at least one byte, and a predicted span is
+ * correct when it overlaps a gold span of its type (so one prediction over
+ * an address the labels split in three finds all three). "exact" repeats
+ * the figures for spans equal to the byte after trimming white space.
+ * *ret_json: {"EMAIL": {"precision","recall","f1","support","predicted"},
+ * ... one per scored type, "overall": {the same, micro-averaged over the
+ * scored types}, "exact": {per type and "overall" as above},
+ * "residual_pii_rate": non-space characters of gold spans that no predicted
+ * span (of any type) hides / all of them, "pii_characters",
+ * "visible_characters", "records", "matching": "overlap", "ignored_types":
+ * {"TYPE": count}, "file"}. A ratio without a denominator is null. Uses
+ * the agent's contacts and patterns as ca_pii_redact_text does.
+ * Errors: CA_EIO (file), CA_EPARSE (not JSON, or a record without
+ * full_text or with a span out of range, naming the record), CA_EUTF8,
+ * CA_ETOOBIG (over 512 MiB), CA_ENOMEM.
+ */
+int ca_pii_eval(ca_agent *a, const char *path, char **ret_json, ca_err *err);
+
+/* ---- evaluation ---- */
+
+/*
+ * Score the conversation summary against human summaries with ROUGE-1,
+ * ROUGE-2 and ROUGE-L F1 (Lin 2004; lower-cased tokens [a-z0-9]+, the best
+ * reference per measure when a dialogue has several, averaged over
+ * dialogues, as fractions 0..1). `path` is a JSONL file or a folder (its
+ * dialogs.jsonl, else every *.jsonl); each line is a tweetsumm record
+ * ("turns" [{speaker, text}], "abstractive_summaries") or a dialogsum one
+ * ("dialogue" with "#Person1#: ..." lines, "summary" or "summary1".."N"),
+ * detected per line; HTML entities are decoded. Speakers named customer
+ * and agent are taken as such; otherwise the first two speakers are the
+ * parties and the customer is the one who does not offer help, or states
+ * more need (ca_summary_customer_is_second). The agent's text is the brief
+ * of the summariser rendered as reported speech with the parties named as
+ * the data names them; the baseline ("lead") is the first customer turn
+ * plus the first agent turn, in dialogue order, as written. The database of
+ * `a` is not used (a may be NULL). A dialogue without turns or without a
+ * human summary is skipped and counted. A second baseline, "lead_prose",
+ * renders the lead's two turns as reported speech like the summary, so the
+ * summariser's choice of sentences is measured apart from its rendering.
+ * Words are ROUGE tokens. *ret_json (caller frees): {"dataset","files":[...],
+ * "dialogues","skipped","references","rouge1","rouge2","rougeL",
+ * "lead":{"rouge1","rouge2","rougeL"},"lead_prose":{...},
+ * "summary_words_avg","lead_words_avg","lead_prose_words_avg",
+ * "method":{"measure","references","summary","lead","lead_prose"}}.
+ * Errors: CA_ENOTFOUND/CA_EIO (path), CA_EPARSE (a line that is
+ * not JSON or in neither format, err->where "file:line"), CA_ETOOBIG,
+ * CA_EUTF8, CA_EINVAL (no dialogue to score), CA_ENOMEM.
+ */
+int ca_eval_summary(ca_agent *a, const char *path, char **ret_json, ca_err *err);
 
 #ifdef __cplusplus
 }

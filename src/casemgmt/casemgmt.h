@@ -45,6 +45,19 @@ typedef struct ca_email_settings {
 	char *reply_body;         /* template */
 } ca_email_settings;
 
+/* The knowledge agent's settings (docs/settings.md, "knowledge"). */
+typedef struct ca_knowledge_settings {
+	bool realtime_cases, realtime_conversations;
+	ca_rule **rules;          /* a record qualifies when any holds (none: all) */
+	char **rule_names;
+	size_t n_rules;
+	char *default_compliance; /* pending | compliant | non_compliant */
+	bool auto_publish;        /* compliant articles publish at once */
+	char *audience;           /* internal | external */
+	double coverage_threshold;/* similarity at which an article covers a record */
+	bool use_title, use_description, use_product, use_subject, use_notes;
+} ca_knowledge_settings;
+
 /* One ARC (Automatic Record Creation) rule item. */
 typedef struct ca_arc_rule {
 	char *name;
@@ -66,6 +79,7 @@ typedef struct ca_settings {
 	bool summary_note_on_close;
 	bool record_agent_experience;
 	ca_email_settings email;
+	ca_knowledge_settings knowledge;
 	ca_arc_rule *arc;
 	size_t n_arc;
 	json_t *json;         /* canonical form, for export */
@@ -209,6 +223,10 @@ int ca_arc_fields(const ca_settings *s, const ca_arc_rule *rule, const struct ca
 int ca_email_ready(ca_agent *a, ca_err *err);
 /* Is the address one of ours (mailboxes or own addresses)? */
 bool ca_email_is_ours(const ca_settings *s, const char *addr);
+
+/* The knowledge agent on one resolved case (knowledge.c); its own
+ * transaction. *ret: the outcome (new reference). */
+int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err);
 
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);

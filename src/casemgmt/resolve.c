@@ -67,13 +67,33 @@ static int transition(ca_agent *a, const char *ref, const char *status, const ch
 int ca_case_resolve(ca_agent *a, const char *ref, const char *resolution, const char *actor, char **ret_json,
 		    ca_err *err)
 {
+	int r0 = ca_agent_ready(a, err);
+	if (r0)
+		return r0;
 	if (ca_str_empty(resolution))
 		return ca_err_set(err, CA_EINVAL, "resolution",
 				  "a resolution says how the case was solved: give it with --resolution TEXT");
 	size_t bad;
 	if (!ca_utf8_valid(resolution, strlen(resolution), &bad))
 		return ca_err_set(err, CA_EUTF8, "resolution", "the resolution is not valid UTF-8 (byte %zu)", bad);
-	return transition(a, ref, "resolved", "problem solved", "resolution", resolution, actor, ret_json, err);
+	char *out = NULL;
+	int r = transition(a, ref, "resolved", "problem solved", "resolution", resolution, actor, &out, err);
+	if (r)
+		return r;
+	/* The real-time trigger: the resolution stands whatever the knowledge
+	 * agent does; its outcome (or error) is reported beside it. */
+	json_t *res = json_loads(out, 0, NULL);
+	free(out);
+	int64_t id = 0;
+	json_t *k = NULL;
+	ca_err kerr = { 0 };
+	int kr = ca_case_ref(a, ref, &id, &kerr);
+	if (!kr)
+		kr = ca_knowledge_on_case(a, id, &k, &kerr);
+	if (kr)
+		k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
+	json_object_set_new(res, "knowledge", k);
+	return ca_result(res, ret_json);
 }
 
 int ca_case_cancel(ca_agent *a, const char *ref, const char *reason, const char *actor, char **ret_json, ca_err *err)

@@ -12,7 +12,7 @@
 
 static const char *const top_keys[] = {
 	"version", "channels", "fields", "default_fields", "update_rules",
-	"summary_note_on_close", "record_agent_experience", "email", "arc_rules",
+	"summary_note_on_close", "record_agent_experience", "email", "arc_rules", "knowledge",
 };
 
 void ca_settings_free(ca_settings *s)
@@ -42,6 +42,14 @@ void ca_settings_free(ca_settings *s)
 		json_decref(s->arc[i].fields);
 	}
 	free(s->arc);
+	for (size_t i = 0; i < s->knowledge.n_rules; i++) {
+		ca_rule_free(s->knowledge.rules[i]);
+		free(s->knowledge.rule_names[i]);
+	}
+	free(s->knowledge.rules);
+	free(s->knowledge.rule_names);
+	free(s->knowledge.default_compliance);
+	free(s->knowledge.audience);
 	json_decref(s->json);
 	free(s);
 }
@@ -65,7 +73,7 @@ static int check_top_keys(const json_t *j, ca_err *err)
 		if (!ok)
 			return ca_err_set(err, CA_EINVAL, k,
 					  "settings: unknown key '%s' (known: version, channels, fields, default_fields, "
-					  "update_rules, summary_note_on_close, record_agent_experience, email, arc_rules)", k);
+					  "update_rules, summary_note_on_close, record_agent_experience, email, arc_rules, knowledge)", k);
 	}
 	return 0;
 }
@@ -391,6 +399,92 @@ static int parse_arc(ca_settings *s, const json_t *arr, ca_err *err)
 	return 0;
 }
 
+static const char *const knowledge_keys[] = {
+	"realtime_cases", "realtime_conversations", "rules", "default_compliance", "auto_publish", "audience",
+	"coverage_threshold", "case_attributes",
+};
+
+static int parse_knowledge(ca_settings *s, const json_t *k, ca_err *err)
+{
+	ca_knowledge_settings *ks = &s->knowledge;
+	json_t *empty = json_object();
+	if (!k)
+		k = empty;
+	int r = json_is_object(k) ? only_keys(k, "knowledge", knowledge_keys, CA_ARRAY_SIZE(knowledge_keys), err)
+				  : ca_err_set(err, CA_EINVAL, "knowledge", "settings: knowledge must be an object");
+	if (!r)
+		r = get_bool(k, "realtime_cases", true, &ks->realtime_cases, err);
+	if (!r)
+		r = get_bool(k, "realtime_conversations", false, &ks->realtime_conversations, err);
+	if (!r)
+		r = get_bool(k, "auto_publish", false, &ks->auto_publish, err);
+	if (!r)
+		r = get_str(k, "knowledge", "default_compliance", "pending", &ks->default_compliance, err);
+	if (!r && strcmp(ks->default_compliance, "pending") && strcmp(ks->default_compliance, "compliant") &&
+	    strcmp(ks->default_compliance, "non_compliant"))
+		r = ca_err_set(err, CA_EINVAL, "knowledge.default_compliance",
+			       "settings: knowledge.default_compliance must be pending, compliant or non_compliant");
+	if (!r)
+		r = get_str(k, "knowledge", "audience", "internal", &ks->audience, err);
+	if (!r && strcmp(ks->audience, "internal") && strcmp(ks->audience, "external"))
+		r = ca_err_set(err, CA_EINVAL, "knowledge.audience",
+			       "settings: knowledge.audience must be internal or external (internal and external readers)");
+	json_t *th = json_object_get(k, "coverage_threshold");
+	ks->coverage_threshold = 0.35;
+	if (!r && th) {
+		if (!json_is_number(th) || json_number_value(th) <= 0 || json_number_value(th) > 1)
+			r = ca_err_set(err, CA_EINVAL, "knowledge.coverage_threshold",
+				       "settings: knowledge.coverage_threshold must be a number above 0, at most 1");
+		else
+			ks->coverage_threshold = json_number_value(th);
+	}
+	const json_t *attrs = json_object_get(k, "case_attributes");
+	static const char *const attr_keys[] = { "title", "description", "product", "subject", "notes" };
+	if (!r && attrs)
+		r = json_is_object(attrs) ? only_keys(attrs, "knowledge.case_attributes", attr_keys, CA_ARRAY_SIZE(attr_keys), err)
+					  : ca_err_set(err, CA_EINVAL, "knowledge.case_attributes",
+						       "settings: knowledge.case_attributes must be an object of booleans");
+	if (!r)
+		r = get_bool(attrs ? attrs : k, "title", true, &ks->use_title, err);
+	if (!r)
+		r = get_bool(attrs ? attrs : k, "description", true, &ks->use_description, err);
+	if (!r)
+		r = get_bool(attrs ? attrs : k, "product", true, &ks->use_product, err);
+	if (!r)
+		r = get_bool(attrs ? attrs : k, "subject", true, &ks->use_subject, err);
+	if (!r)
+		r = get_bool(attrs ? attrs : k, "notes", true, &ks->use_notes, err);
+	const json_t *rules = json_object_get(k, "rules");
+	if (!r && rules && !json_is_array(rules))
+		r = ca_err_set(err, CA_EINVAL, "knowledge.rules", "settings: knowledge.rules must be an array");
+	if (!r && json_array_size(rules)) {
+		ks->rules = calloc(json_array_size(rules), sizeof(*ks->rules));
+		ks->rule_names = calloc(json_array_size(rules), sizeof(*ks->rule_names));
+		if (!ks->rules || !ks->rule_names)
+			r = CA_ENOMEM;
+	}
+	size_t i;
+	json_t *rj;
+	json_array_foreach(rules, i, rj) {
+		if (r)
+			break;
+		char path[64], where[96];
+		snprintf(path, sizeof(path), "knowledge.rules[%zu]", i);
+		static const char *const rk[] = { "name", "condition" };
+		r = json_is_object(rj) ? only_keys(rj, path, rk, CA_ARRAY_SIZE(rk), err)
+				       : ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object", path);
+		if (!r)
+			r = get_str(rj, path, "name", path, &ks->rule_names[i], err);
+		snprintf(where, sizeof(where), "%s.condition", path);
+		if (!r)
+			r = ca_rule_compile(json_object_get(rj, "condition"), where, &ks->rules[i], err);
+		if (!r)
+			ks->n_rules = i + 1;
+	}
+	json_decref(empty);
+	return r;
+}
+
 int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err)
 {
 	if (!json_is_object(j))
@@ -458,6 +552,8 @@ int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err)
 		r = parse_email(s, json_object_get(j, "email"), err);
 	if (!r)
 		r = parse_arc(s, json_object_get(j, "arc_rules"), err);
+	if (!r)
+		r = parse_knowledge(s, json_object_get(j, "knowledge"), err);
 	if (r) {
 		ca_settings_free(s);
 		return r;

@@ -92,11 +92,27 @@ typedef struct cli_ctx {
 extern const cli_cmd cli_commands[];
 extern const size_t cli_ncommands;
 
+/* knowcmd.c: the knowledge commands, listed in the table. */
+extern const cli_opt cli_review_list_opts[];
+extern const cli_opt cli_publish_opts[];
+extern const cli_opt cli_search_opts[];
+extern const cli_opt cli_notifications_opts[];
+int cli_cmd_review(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_search(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_notifications(struct cli_ctx *ctx, const cli_args *args);
+
 /* mailcmd.c: `email poll` (IMAP) and `email send` (SMTP), listed in the table. */
 extern const cli_opt cli_email_poll_opts[];
 extern const cli_opt cli_email_send_opts[];
 int cli_cmd_email_poll(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_send(struct cli_ctx *ctx, const cli_args *args);
+
+/* piicmd.c: `pii redact` and `pii eval`, listed in the table. */
+int cli_cmd_pii_redact(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_pii_eval(struct cli_ctx *ctx, const cli_args *args);
+
+/* evalcmd.c: `eval summary`, listed in the table. */
+int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *args);
 
 /* The entry for `name` [`sub`]; NULL if none. `sub` NULL finds a command
  * without subcommands only. */

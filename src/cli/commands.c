@@ -1314,6 +1314,48 @@ const cli_cmd cli_commands[] = {
 	 "reply threads; a failure is marked failed with the server's answer. Exit\n"
 	 "status 1 when a message failed.\n",
 	 cli_email_send_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"pii", "redact", cli_cmd_pii_redact, "[TEXT|-]", "Replace personal data in a text by typed placeholders",
+	 "Finds e-mail addresses, phone numbers, payment cards (Luhn), IBANs (mod 97),\n"
+	 "US SSNs, IP addresses, street addresses, person names (the contacts, cue\n"
+	 "phrases such as \"my name is\", signatures, Debian word lists) and account\n"
+	 "or order numbers where settings have such a pattern field, and prints the\n"
+	 "text with each replaced by [EMAIL], [PHONE], [PERSON]..., then a line\n"
+	 "counting what was removed (never the values; --quiet leaves it out).\n"
+	 "Reads standard input without TEXT or with -. With --json:\n"
+	 "{\"text\",\"removed\":{\"TYPE\":N},\"spans\":[{\"type\",\"begin\",\"end\",...}]}\n"
+	 "with byte offsets into the original text.\n",
+	 NULL, 0, 1, CLI_NEEDS_DB, NULL},
+	{"pii", "eval", cli_cmd_pii_eval, "FILE", "Score PII removal on span-labelled text (Presidio format)",
+	 "FILE is a JSON list of {\"full_text\",\"spans\":[{\"entity_type\",\n"
+	 "\"start_position\",\"end_position\"}]} with character offsets, as in\n"
+	 "../shared/data/pii_presidio_synth. Prints precision, recall, F1, support and\n"
+	 "predicted spans per type (EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN,\n"
+	 "IP_ADDRESS, STREET_ADDRESS, PERSON; a gold span is found when a predicted\n"
+	 "span of its type overlaps it), the overall micro-averaged figures, the\n"
+	 "same for exact spans, and the residual PII rate: the share of the gold\n"
+	 "spans' characters left visible after redaction. Writes nothing.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"knowledge", "review", cli_cmd_review, "list|show|edit|publish|reject [ARTICLE] [FIELD=VALUE...]",
+	 "Review knowledge articles: list, show, edit, publish, reject",
+	 "  list [--state STATE]        articles, newest first\n"
+	 "  show KA-00001               one article with its sources and what was removed\n"
+	 "  edit KA-00001 FIELD=VALUE   title, issue, cause, resolution, compliance\n"
+	 "                              (pending, compliant, non_compliant), audience\n"
+	 "  publish KA-00001 [--audience internal|external]\n"
+	 "  reject KA-00001             the draft is discarded\n"
+	 "Only a compliant article can be published; the store refuses any other,\n"
+	 "whatever path asks.\n",
+	 cli_publish_opts, 1, CLI_UNLIMITED, CLI_NEEDS_DB, NULL},
+	{"knowledge", "rate", cli_cmd_review, "ARTICLE 1-5", "Rate a knowledge article from 1 to 5",
+	 "Ratings of 2 or less mark an article to revise in the insights.\n", NULL, 2, 2, CLI_NEEDS_DB, NULL},
+	{"knowledge", "search", cli_cmd_search, "QUERY", "Search published knowledge articles",
+	 "Ranks published articles by similarity to QUERY. --audience external shows\n"
+	 "only articles published to external readers.\n",
+	 cli_search_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"notifications", NULL, cli_cmd_notifications, "", "Show in-app notifications",
+	 "Review requests for drafted articles and proposed new versions, newest\n"
+	 "first.\n",
+	 cli_notifications_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"interactions", NULL, cmd_interactions, "", "Show the agent's interaction log",
 	 "What the agent did and why, per event: creations, updates, withheld cases\n"
 	 "and the fields that lacked context.\n",
@@ -1329,6 +1371,20 @@ const cli_cmd cli_commands[] = {
 	 "whose evidence is in the text (in-text), and how cases were created or\n"
 	 "withheld. --repeat runs the file several times for benchmarks.\n",
 	 simulate_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"eval", "summary", cli_cmd_eval_summary, "PATH", "Score the conversation summary with ROUGE against human summaries",
+	 "PATH is a dialogue set as in ../shared/data: a JSONL file or a folder (its\n"
+	 "dialogs.jsonl, else every *.jsonl) of tweetsumm records (\"turns\",\n"
+	 "\"abstractive_summaries\") or dialogsum records (\"dialogue\" with\n"
+	 "\"#Person1#: ...\" lines, \"summary\"), detected per line. Each dialogue is\n"
+	 "summarised as the agent does (its brief, in reported speech) and scored\n"
+	 "with ROUGE-1, ROUGE-2 and ROUGE-L F1 (tokens [a-z0-9]+, lower case; the\n"
+	 "best human summary per measure), averaged over dialogues; the same for\n"
+	 "the lead baseline, the first customer turn plus the first agent turn, and\n"
+	 "for those two turns rendered as prose like the summary (lead_prose).\n"
+	 "With --json: {\"rouge1\",\"rouge2\",\"rougeL\",\"lead\":{...},\n"
+	 "\"lead_prose\":{...},...} as fractions 0..1. Nothing is written to the\n"
+	 "database.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND]]", "Show help for all commands or one",
 	 NULL, NULL, 0, 2, 0, NULL},
 };

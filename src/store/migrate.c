@@ -280,10 +280,67 @@ static const char schema_v2[] =
  * an expression index keeps that lookup off a table scan. */
 static const char schema_v3[] = "CREATE INDEX contact_email_lower_idx ON contact (LOWER(email));\n";
 
+/* Knowledge articles. The CHECK is the rule that a non-compliant (or not yet
+ * compliant) article is never published, enforced by the database itself so
+ * no path around the application can break it. */
+static const char schema_v4[] =
+	"CREATE TABLE knowledge_article (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  number TEXT NOT NULL UNIQUE,\n"
+	"  version_major INTEGER NOT NULL DEFAULT 1,\n"
+	"  version_minor INTEGER NOT NULL DEFAULT 0,\n"
+	"  state TEXT NOT NULL DEFAULT 'draft'\n"
+	"    CHECK (state IN ('draft', 'in_review', 'published', 'archived', 'discarded')),\n"
+	"  compliance TEXT NOT NULL DEFAULT 'pending'\n"
+	"    CHECK (compliance IN ('pending', 'compliant', 'non_compliant')),\n"
+	"  audience TEXT NOT NULL DEFAULT 'internal' CHECK (audience IN ('internal', 'external')),\n"
+	"  title TEXT NOT NULL,\n"
+	"  issue TEXT,\n"
+	"  cause TEXT,\n"
+	"  resolution TEXT,\n"
+	"  product TEXT,\n"
+	"  subject TEXT,\n"
+	"  keywords TEXT,\n"
+	"  evidence TEXT,\n"
+	"  source TEXT NOT NULL DEFAULT 'agent' CHECK (source IN ('agent', 'person')),\n"
+	"  owner TEXT,\n"
+	"  pii_removed TEXT,\n"
+	"  rating_sum INTEGER NOT NULL DEFAULT 0,\n"
+	"  rating_count INTEGER NOT NULL DEFAULT 0,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL,\n"
+	"  published_at TEXT,\n"
+	"  CHECK (state <> 'published' OR compliance = 'compliant')\n"
+	");\n"
+	"CREATE INDEX knowledge_article_state ON knowledge_article (state);\n"
+	"CREATE TABLE article_source (\n"
+	"  article_id INTEGER NOT NULL REFERENCES knowledge_article(id),\n"
+	"  record_type TEXT NOT NULL CHECK (record_type IN ('case', 'conversation')),\n"
+	"  record_id TEXT NOT NULL,\n"
+	"  relation TEXT NOT NULL CHECK (relation IN ('drafted_from', 'covered_by')),\n"
+	"  similarity REAL,\n"
+	"  at TEXT NOT NULL,\n"
+	"  PRIMARY KEY (article_id, record_type, record_id)\n"
+	");\n"
+	"CREATE INDEX article_source_record ON article_source (record_type, record_id);\n"
+	"CREATE TABLE notification (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  recipient TEXT NOT NULL,\n"
+	"  kind TEXT NOT NULL,\n"
+	"  article_id INTEGER,\n"
+	"  case_id INTEGER,\n"
+	"  message TEXT NOT NULL,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  read_at TEXT\n"
+	");\n"
+	"CREATE INDEX notification_recipient ON notification (recipient, id);\n"
+	"INSERT INTO counter (name, value) VALUES ('article', 0), ('notification', 0);\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1 },
 	{ 2, "e-mail channel", schema_v2 },
 	{ 3, "contact by e-mail, any case", schema_v3 },
+	{ 4, "knowledge articles", schema_v4 },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)

@@ -2191,3 +2191,304 @@ int ca_store_mailbox_state_put(ca_store *s, const char *name, int64_t uidvalidit
 			    3, err);
 	return op_end(s, r, "mailbox state", err);
 }
+
+/* ---- knowledge articles ---- */
+
+static const char *const art_states[] = { "draft", "in_review", "published", "archived", "discarded" };
+static const char *const art_compliance[] = { "pending", "compliant", "non_compliant" };
+static const char *const art_audiences[] = { "internal", "external" };
+
+/* The one rule in words, before the database's CHECK says it in its own. */
+static int publish_rule(const char *state, const char *compliance, const char *what, ca_err *err)
+{
+	if (state && !strcmp(state, "published") && (!compliance || strcmp(compliance, "compliant")))
+		return ca_err_set(err, CA_ESTATE, "compliance",
+				  "%s: only a compliant article can be published (compliance is %s); "
+				  "a reviewer must mark it compliant first",
+				  what, compliance ? compliance : "pending");
+	return 0;
+}
+
+static int json_text_or_null(const json_t *v, char **out)
+{
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	*out = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return *out ? 0 : CA_ENOMEM;
+}
+
+int ca_store_article_add(ca_store *s, const json_t *art, int64_t *ret_id, char **ret_number, ca_err *err)
+{
+	const char *what = "knowledge article";
+	const char *title = ca_json_str(art, "title");
+	if (ca_str_empty(title))
+		return ca_err_set(err, CA_EINVAL, "title", "%s: a title is required", what);
+	const char *state = ca_json_str(art, "state") ? ca_json_str(art, "state") : "draft";
+	const char *compliance = ca_json_str(art, "compliance") ? ca_json_str(art, "compliance") : "pending";
+	const char *audience = ca_json_str(art, "audience") ? ca_json_str(art, "audience") : "internal";
+	if (!one_of(state, art_states, CA_ARRAY_SIZE(art_states)) ||
+	    !one_of(compliance, art_compliance, CA_ARRAY_SIZE(art_compliance)) ||
+	    !one_of(audience, art_audiences, CA_ARRAY_SIZE(art_audiences)))
+		return ca_err_set(err, CA_EINVAL, "state", "%s: unknown state, compliance or audience", what);
+	int r = publish_rule(state, compliance, what, err);
+	if (r)
+		return r;
+	char *keywords = NULL, *evidence = NULL, *pii = NULL;
+	if ((r = json_text_or_null(json_object_get(art, "keywords"), &keywords)) ||
+	    (r = json_text_or_null(json_object_get(art, "evidence"), &evidence)) ||
+	    (r = json_text_or_null(json_object_get(art, "pii_removed"), &pii))) {
+		free(keywords);
+		free(evidence);
+		return enomem(err, what);
+	}
+	char at[21];
+	ca_time_iso(ca_time_now(), at);
+	int64_t id = 0;
+	char number[32];
+	r = op_begin(s, what, err);
+	if (!r)
+		r = next_id(s, what, "article", &id, err);
+	if (!r) {
+		snprintf(number, sizeof(number), "KA-%05lld", (long long)id);
+		ca_sql_param p[] = {
+			ca_sql_int(id), ca_sql_text(number), ca_sql_text(state), ca_sql_text(compliance), ca_sql_text(audience),
+			ca_sql_text(title), ca_sql_text(ca_json_str(art, "issue")), ca_sql_text(ca_json_str(art, "cause")),
+			ca_sql_text(ca_json_str(art, "resolution")), ca_sql_text(ca_json_str(art, "product")),
+			ca_sql_text(ca_json_str(art, "subject")), ca_sql_text(keywords), ca_sql_text(evidence),
+			ca_sql_text(ca_json_str(art, "source") ? ca_json_str(art, "source") : "agent"),
+			ca_sql_text(ca_json_str(art, "owner")), ca_sql_text(pii), ca_sql_text(at), ca_sql_text(at),
+			ca_sql_text(!strcmp(state, "published") ? at : NULL),
+		};
+		r = db_exec(s, what,
+			    "INSERT INTO knowledge_article (id, number, state, compliance, audience, title, issue, cause, "
+			    "resolution, product, subject, keywords, evidence, source, owner, pii_removed, created_at, "
+			    "updated_at, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    p, CA_ARRAY_SIZE(p), err);
+	}
+	free(keywords);
+	free(evidence);
+	free(pii);
+	r = op_end(s, r, what, err);
+	if (r)
+		return r;
+	if (ret_id)
+		*ret_id = id;
+	if (ret_number && !(*ret_number = strdup(number)))
+		return enomem(err, what);
+	return 0;
+}
+
+static const char article_cols[] =
+	"SELECT id, number, version_major, version_minor, state, compliance, audience, title, issue, cause, "
+	"resolution, product, subject, keywords, evidence, source, owner, pii_removed, rating_sum, rating_count, "
+	"created_at, updated_at, published_at FROM knowledge_article ";
+
+/* Stored JSON text columns back to JSON values. */
+static void article_json_cols(json_t *a)
+{
+	static const char *const cols[] = { "keywords", "evidence", "pii_removed" };
+	for (size_t i = 0; i < CA_ARRAY_SIZE(cols); i++) {
+		const char *t = ca_json_str(a, cols[i]);
+		if (t) {
+			json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
+			if (v)
+				json_object_set_new(a, cols[i], v);
+		}
+	}
+}
+
+int ca_store_article_get(ca_store *s, const char *ref, json_t **ret, ca_err *err)
+{
+	int64_t id = 0;
+	bool numeric = ca_parse_i64(ref, &id) == 0;
+	ca_buf sql = { 0 };
+	if (ca_buf_puts(&sql, article_cols) < 0 || ca_buf_puts(&sql, numeric ? "WHERE id = ?" : "WHERE number = ?") < 0) {
+		ca_buf_done(&sql);
+		return enomem(err, "knowledge article");
+	}
+	ca_sql_param p[] = { numeric ? ca_sql_int(id) : ca_sql_text(ref) };
+	json_t *rows = NULL, *src = NULL;
+	int r = db_rows(s, "knowledge article", sql.data, p, 1, &rows, err);
+	ca_buf_done(&sql);
+	if (!r && json_array_size(rows) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "article", "knowledge article %s not found", ref);
+	json_t *a = r ? NULL : json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	if (!r) {
+		ca_sql_param q[] = { ca_sql_int(json_integer_value(json_object_get(a, "id"))) };
+		r = db_rows(s, "knowledge article",
+			    "SELECT record_type, record_id, relation, similarity, at FROM article_source WHERE article_id = ? "
+			    "ORDER BY at, record_id",
+			    q, 1, &src, err);
+	}
+	if (r) {
+		json_decref(a);
+		return r;
+	}
+	article_json_cols(a);
+	json_object_set_new(a, "sources", src);
+	*ret = a;
+	return 0;
+}
+
+int ca_store_article_list(ca_store *s, const char *state, json_t **ret, ca_err *err)
+{
+	ca_buf sql = { 0 };
+	int r = ca_buf_puts(&sql, article_cols) < 0 ||
+			ca_buf_puts(&sql, state ? "WHERE state = ? ORDER BY id DESC" : "WHERE state <> 'discarded' ORDER BY id DESC") < 0
+		? enomem(err, "knowledge articles")
+		: 0;
+	ca_sql_param p[] = { ca_sql_text(state) };
+	if (!r)
+		r = db_rows(s, "knowledge articles", sql.data, p, state ? 1 : 0, ret, err);
+	ca_buf_done(&sql);
+	if (!r) {
+		size_t i;
+		json_t *a;
+		json_array_foreach(*ret, i, a) article_json_cols(a);
+	}
+	return r;
+}
+
+int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_err *err)
+{
+	static const char *const text_cols[] = { "title", "issue", "cause", "resolution", "state", "compliance", "audience" };
+	const char *what = "knowledge article";
+	json_t *cur = NULL;
+	char ref[32];
+	snprintf(ref, sizeof(ref), "%lld", (long long)id);
+	int r = ca_store_article_get(s, ref, &cur, err);
+	if (r)
+		return r;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)changes, k, v) {
+		if (!one_of(k, text_cols, CA_ARRAY_SIZE(text_cols)) && strcmp(k, "bump_minor") && strcmp(k, "rating")) {
+			json_decref(cur);
+			return ca_err_set(err, CA_EINVAL, k, "%s %s: '%s' cannot be changed", what, ca_json_str(cur, "number"), k);
+		}
+	}
+	const char *state = ca_json_str(changes, "state") ? ca_json_str(changes, "state") : ca_json_str(cur, "state");
+	const char *compliance = ca_json_str(changes, "compliance") ? ca_json_str(changes, "compliance")
+								     : ca_json_str(cur, "compliance");
+	char label[64];
+	snprintf(label, sizeof(label), "%s %s", what, ca_json_str(cur, "number"));
+	if ((ca_json_str(changes, "state") && !one_of(state, art_states, CA_ARRAY_SIZE(art_states))) ||
+	    (ca_json_str(changes, "compliance") && !one_of(compliance, art_compliance, CA_ARRAY_SIZE(art_compliance))) ||
+	    (ca_json_str(changes, "audience") &&
+	     !one_of(ca_json_str(changes, "audience"), art_audiences, CA_ARRAY_SIZE(art_audiences))))
+		r = ca_err_set(err, CA_EINVAL, "state", "%s: unknown state, compliance or audience", label);
+	if (!r)
+		r = publish_rule(state, compliance, label, err);
+	json_t *rating = json_object_get(changes, "rating");
+	if (!r && rating && (!json_is_integer(rating) || json_integer_value(rating) < 1 || json_integer_value(rating) > 5))
+		r = ca_err_set(err, CA_EINVAL, "rating", "%s: a rating is a whole number from 1 to 5", label);
+	char at[21];
+	ca_time_iso(ca_time_now(), at);
+	if (!r)
+		r = op_begin(s, what, err);
+	else {
+		json_decref(cur);
+		return r;
+	}
+	for (size_t i = 0; !r && i < CA_ARRAY_SIZE(text_cols); i++) {
+		const char *val = ca_json_str(changes, text_cols[i]);
+		if (!val)
+			continue;
+		ca_buf sql = { 0 };
+		/* the column name comes from the fixed list above, never from input */
+		if (ca_buf_printf(&sql, "UPDATE knowledge_article SET %s = ?, updated_at = ? WHERE id = ?", text_cols[i]) < 0)
+			r = enomem(err, what);
+		ca_sql_param p[] = { ca_sql_text(val), ca_sql_text(at), ca_sql_int(id) };
+		if (!r)
+			r = db_exec(s, what, sql.data, p, 3, err);
+		ca_buf_done(&sql);
+	}
+	if (!r && ca_json_str(changes, "state") && !strcmp(state, "published")) {
+		ca_sql_param p[] = { ca_sql_text(at), ca_sql_int(id) };
+		r = db_exec(s, what, "UPDATE knowledge_article SET published_at = ? WHERE id = ?", p, 2, err);
+	}
+	if (!r && json_is_true(json_object_get(changes, "bump_minor"))) {
+		ca_sql_param p[] = { ca_sql_int(id) };
+		r = db_exec(s, what, "UPDATE knowledge_article SET version_minor = version_minor + 1 WHERE id = ?", p, 1, err);
+	}
+	if (!r && rating) {
+		ca_sql_param p[] = { ca_sql_int(json_integer_value(rating)), ca_sql_int(id) };
+		r = db_exec(s, what,
+			    "UPDATE knowledge_article SET rating_sum = rating_sum + ?, rating_count = rating_count + 1 WHERE id = ?",
+			    p, 2, err);
+	}
+	/* Should the checks above ever miss a path, the schema's CHECK refuses
+	 * the write and nothing of this call remains. */
+	if (r == CA_EDB && strstr(err ? err->message : "", "CHECK")) {
+		ca_err_clear(err);
+		r = publish_rule("published", "pending", label, err);
+	}
+	json_decref(cur);
+	return op_end(s, r, what, err);
+}
+
+int ca_store_article_link(ca_store *s, int64_t article_id, const char *record_type, const char *record_id,
+			  const char *relation, double similarity, ca_err *err)
+{
+	char at[21];
+	ca_time_iso(ca_time_now(), at);
+	ca_sql_param d[] = { ca_sql_int(article_id), ca_sql_text(record_type), ca_sql_text(record_id) };
+	int r = op_begin(s, "article link", err);
+	if (!r)
+		r = db_exec(s, "article link",
+			    "DELETE FROM article_source WHERE article_id = ? AND record_type = ? AND record_id = ?", d, 3, err);
+	ca_sql_param p[] = { ca_sql_int(article_id), ca_sql_text(record_type), ca_sql_text(record_id), ca_sql_text(relation),
+			     ca_sql_real(similarity), ca_sql_text(at) };
+	if (!r)
+		r = db_exec(s, "article link",
+			    "INSERT INTO article_source (article_id, record_type, record_id, relation, similarity, at) "
+			    "VALUES (?, ?, ?, ?, ?, ?)",
+			    p, 6, err);
+	return op_end(s, r, "article link", err);
+}
+
+int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,
+			       int64_t *ret_article, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_text(record_type), ca_sql_text(record_id) };
+	return case_of(s, "article link",
+		       "SELECT article_id FROM article_source WHERE record_type = ? AND record_id = ? ORDER BY at LIMIT 1", p,
+		       2, found, ret_article, err);
+}
+
+int ca_store_notification_add(ca_store *s, const char *recipient, const char *kind, int64_t article_id,
+			      int64_t case_id, const char *message, ca_err *err)
+{
+	char at[21];
+	ca_time_iso(ca_time_now(), at);
+	int64_t id = 0;
+	int r = op_begin(s, "notification", err);
+	if (!r)
+		r = next_id(s, "notification", "notification", &id, err);
+	ca_sql_param p[] = { ca_sql_int(id), ca_sql_text(recipient ? recipient : "unassigned"), ca_sql_text(kind),
+			     article_id > 0 ? ca_sql_int(article_id) : ca_sql_null(),
+			     case_id > 0 ? ca_sql_int(case_id) : ca_sql_null(), ca_sql_text(message), ca_sql_text(at) };
+	if (!r)
+		r = db_exec(s, "notification",
+			    "INSERT INTO notification (id, recipient, kind, article_id, case_id, message, created_at) "
+			    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+			    p, CA_ARRAY_SIZE(p), err);
+	return op_end(s, r, "notification", err);
+}
+
+int ca_store_notification_list(ca_store *s, const char *recipient, json_t **ret, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_text(recipient) };
+	return recipient ? db_rows(s, "notifications",
+				   "SELECT n.id, n.recipient, n.kind, a.number AS article, c.ticket_number AS \"case\", n.message, "
+				   "n.created_at, n.read_at FROM notification n LEFT JOIN knowledge_article a ON a.id = n.article_id "
+				   "LEFT JOIN case_record c ON c.id = n.case_id WHERE n.recipient = ? ORDER BY n.id DESC",
+				   p, 1, ret, err)
+			 : db_rows(s, "notifications",
+				   "SELECT n.id, n.recipient, n.kind, a.number AS article, c.ticket_number AS \"case\", n.message, "
+				   "n.created_at, n.read_at FROM notification n LEFT JOIN knowledge_article a ON a.id = n.article_id "
+				   "LEFT JOIN case_record c ON c.id = n.case_id ORDER BY n.id DESC",
+				   NULL, 0, ret, err);
+}

@@ -295,6 +295,38 @@ int ca_store_mailbox_state_get(ca_store *s, const char *name, bool *found, int64
 			       int64_t *ret_last_uid, ca_err *err);
 int ca_store_mailbox_state_put(ca_store *s, const char *name, int64_t uidvalidity, int64_t last_uid, ca_err *err);
 
+/* ---- knowledge articles (migration 4) ---- */
+
+/*
+ * A new article, numbered "KA-%05d". art: {"title" (required), "issue",
+ * "cause", "resolution", "product", "subject", "keywords": [...],
+ * "evidence": {...}, "state", "compliance", "audience", "source", "owner",
+ * "pii_removed": {...}}. Publishing requires compliance "compliant": the
+ * database refuses anything else (CA_ESTATE with a clear message).
+ */
+int ca_store_article_add(ca_store *s, const json_t *art, int64_t *ret_id, char **ret_number, ca_err *err);
+/* By number ("KA-00001") or numeric id: the article with "sources". */
+int ca_store_article_get(ca_store *s, const char *ref, json_t **ret, ca_err *err);
+/* Articles in a state (NULL = all but discarded), newest first. */
+int ca_store_article_list(ca_store *s, const char *state, json_t **ret, ca_err *err);
+/*
+ * Change some of: title, issue, cause, resolution, state, compliance,
+ * audience, version_minor (+1 when "bump_minor": true), rating (1-5, adds a
+ * rating). CA_ESTATE when the result would be a published article that is
+ * not compliant — enforced by a CHECK in the schema, mapped here to words.
+ */
+int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_err *err);
+/* Link a case or conversation to an article: "drafted_from" or "covered_by". */
+int ca_store_article_link(ca_store *s, int64_t article_id, const char *record_type, const char *record_id,
+			  const char *relation, double similarity, ca_err *err);
+/* The article a record is linked to, if any. */
+int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,
+			       int64_t *ret_article, ca_err *err);
+int ca_store_notification_add(ca_store *s, const char *recipient, const char *kind, int64_t article_id,
+			      int64_t case_id, const char *message, ca_err *err);
+/* Newest first; recipient NULL = everyone's. */
+int ca_store_notification_list(ca_store *s, const char *recipient, json_t **ret, ca_err *err);
+
 /* When the case was last set to resolved or closed (ISO 8601, caller frees),
  * from its audit history; *found false when it never was. */
 int ca_store_case_resolved_at(ca_store *s, int64_t case_id, bool *found, char **ret_iso, ca_err *err);

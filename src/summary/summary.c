@@ -8,7 +8,10 @@
  * at most once and each line carries the message id and byte span it came
  * from. System and bot messages are never read. The cue tables are plain
  * English phrases so that a support lead can read and tune them; the weights
- * are hand-set on invented chats and on the ABCD dev conversations.
+ * are hand-set on invented chats and on the ABCD dev conversations. The
+ * brief (two lines: the customer's opening statement, where the
+ * representative left it) reuses the same reading, and its prose renderer
+ * turns lines into reported speech about the named parties.
  */
 #include "summary.h"
 
@@ -152,6 +155,14 @@ static const cue REQUEST_CUES[] = {
 	{ "can|could you provide|confirm|verify|give|tell|send", 1 },
 };
 
+/* A party offering service: whoever says these is the representative. */
+static const cue OFFER_CUES[] = {
+	{ "how can|may i help|assist", 1 }, { "can|may i help|assist you", 1 },
+	{ "what can i do for you", 1 }, { "what can i help", 1 }, { "what can i get|show you", 1 },
+	{ "how can|may we help|assist", 1 }, { "welcome to", 1 }, { "what would you like", 1 },
+	{ "are you being served|helped", 1 }, { "is there anything i can", 1 },
+};
+
 /* Words that carry no content on their own: greetings, acknowledgements. */
 static const char *const PLEASANT_WORDS[] = {
 	"hi", "hello", "hey", "hiya", "thanks", "thank", "thx", "ty", "welcome", "ok", "okay",
@@ -180,6 +191,7 @@ enum {
 	T_NEXT,
 	T_POLITE,
 	T_REQUEST,
+	T_OFFER,
 	N_TAB
 };
 
@@ -194,6 +206,7 @@ static const struct {
 	[T_NEXT] = { NEXT_CUES, CA_ARRAY_SIZE(NEXT_CUES) },
 	[T_POLITE] = { POLITE_CUES, CA_ARRAY_SIZE(POLITE_CUES) },
 	[T_REQUEST] = { REQUEST_CUES, CA_ARRAY_SIZE(REQUEST_CUES) },
+	[T_OFFER] = { OFFER_CUES, CA_ARRAY_SIZE(OFFER_CUES) },
 };
 
 /* One word of a compiled cue; `s` points into the static phrase. */
@@ -228,6 +241,7 @@ typedef struct sent {
 	double issue, action, outcome, confirm, next, polite;
 	unsigned n_content, n_ident;
 	bool question, bare, request;
+	bool substantive; /* neither bare nor only an identifier */
 	int section; /* 0 while unassigned */
 } sent;
 
@@ -449,6 +463,7 @@ static int analyse(const matcher *m, const ca_msg *msg, sent *s, unsigned turn, 
 	if (n_content == 0 && n_id > 0)
 		idish = true;
 	*ret_substantive = !s->bare && !idish;
+	s->substantive = *ret_substantive;
 
 	if (s->role == CA_ROLE_CUSTOMER) {
 		if (s->bare)
@@ -644,6 +659,7 @@ static int emit(const picker *p, ca_summary *out)
 			ca_summary_line *l = &out->lines[out->n];
 			size_t len = s->end - s->begin;
 			l->section = (ca_summary_section)sec;
+			l->role = s->role;
 			l->begin = s->begin;
 			l->end = s->end;
 			l->text = malloc(len + 1);
@@ -664,27 +680,19 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-int ca_summarize(const ca_msg *msgs, size_t n, unsigned max_per_section, ca_summary *out, ca_err *err)
+/*
+ * Split every customer and representative message of msgs[0..n) into
+ * sentences and score each into p->v (p->msgs set by the caller); then
+ * allocate the pickers' scratch arrays. On error p may hold partial
+ * arrays, which picker_done frees.
+ */
+static int read_chat(const ca_msg *msgs, size_t n, const matcher *m, picker *p, ca_err *err)
 {
-	if (!out || (n > 0 && !msgs))
-		return ca_err_set(err, CA_EINVAL, "summary", "no conversation or no output given");
-	size_t k = max_per_section ? max_per_section : DEFAULT_PER_SECTION;
-	ca_summary res = { 0 };
-	matcher m;
 	ca_tokens toks = { 0 };
-	picker p = { .msgs = msgs };
 	size_t cap_v = 0;
 	int r = 0;
-
-	if (n == 0) {
-		*out = res;
-		return 0;
-	}
-	r = matcher_init(&m);
-	if (r < 0)
-		return ca_err_set(err, r, "summary", "out of memory preparing the summariser");
-
 	unsigned turn = 0;
+
 	for (size_t mi = 0; mi < n && r == 0; mi++) {
 		const ca_msg *msg = &msgs[mi];
 		if ((msg->role != CA_ROLE_CUSTOMER && msg->role != CA_ROLE_AGENT) || !msg->text || msg->len == 0)
@@ -711,17 +719,17 @@ int ca_summarize(const ca_msg *msgs, size_t n, unsigned max_per_section, ca_summ
 				e--;
 			if (b >= e || e > msg->len)
 				continue;
-			if (p.n == cap_v) {
+			if (p->n == cap_v) {
 				size_t nc = cap_v ? cap_v * 2 : 64;
-				sent *nv = realloc(p.v, nc * sizeof(*nv));
+				sent *nv = realloc(p->v, nc * sizeof(*nv));
 				if (!nv) {
 					r = ca_err_set(err, CA_ENOMEM, "summary", "out of memory");
 					break;
 				}
-				p.v = nv;
+				p->v = nv;
 				cap_v = nc;
 			}
-			sent *s = &p.v[p.n];
+			sent *s = &p->v[p->n];
 			memset(s, 0, sizeof(*s));
 			s->msg = mi;
 			s->begin = b;
@@ -729,37 +737,64 @@ int ca_summarize(const ca_msg *msgs, size_t n, unsigned max_per_section, ca_summ
 			s->role = msg->role;
 			s->pos = n > 1 ? (double)mi / (double)(n - 1) : 1.0;
 			bool sub = false;
-			r = analyse(&m, msg, s, turn, &toks, &sub);
+			r = analyse(m, msg, s, turn, &toks, &sub);
 			if (r < 0) {
 				ca_err_set(err, r, msg->id, "cannot read message %s (%s)",
 					   msg->id ? msg->id : "(no id)", ca_strerror(r));
 				break;
 			}
 			substantive |= sub;
-			p.n++;
+			p->n++;
 		}
 		free(spans);
 		if (msg->role == CA_ROLE_CUSTOMER && substantive)
 			turn++;
 	}
+	ca_tokens_done(&toks);
 
-	if (r == 0 && p.n > 0) {
-		p.sc = malloc(p.n * sizeof(*p.sc));
-		p.chosen = malloc(p.n * sizeof(*p.chosen));
-		if (!p.sc || !p.chosen)
+	if (r == 0 && p->n > 0) {
+		p->sc = malloc(p->n * sizeof(*p->sc));
+		p->chosen = malloc(p->n * sizeof(*p->chosen));
+		if (!p->sc || !p->chosen)
 			r = ca_err_set(err, CA_ENOMEM, "summary", "out of memory");
 	}
+	return r;
+}
+
+static void picker_done(picker *p)
+{
+	free(p->sc);
+	free(p->chosen);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+typedef void (*assign_fn)(picker *p, size_t k);
+
+/* Read, let `fn` hand out the sections, write the lines. */
+static int summarize(const ca_msg *msgs, size_t n, size_t k, assign_fn fn, ca_summary *out, ca_err *err)
+{
+	if (!out || (n > 0 && !msgs))
+		return ca_err_set(err, CA_EINVAL, "summary", "no conversation or no output given");
+	ca_summary res = { 0 };
+	matcher m;
+	picker p = { .msgs = msgs };
+
+	if (n == 0) {
+		*out = res;
+		return 0;
+	}
+	int r = matcher_init(&m);
+	if (r < 0)
+		return ca_err_set(err, r, "summary", "out of memory preparing the summariser");
+	r = read_chat(msgs, n, &m, &p, err);
 	if (r == 0 && p.n > 0) {
-		assign(&p, k);
+		fn(&p, k);
 		r = emit(&p, &res);
 		if (r < 0)
 			ca_err_set(err, r, "summary", "out of memory writing the summary");
 	}
-
-	free(p.sc);
-	free(p.chosen);
-	free(p.v);
-	ca_tokens_done(&toks);
+	picker_done(&p);
 	matcher_done(&m);
 	if (r < 0) {
 		ca_summary_done(&res);
@@ -767,6 +802,11 @@ int ca_summarize(const ca_msg *msgs, size_t n, unsigned max_per_section, ca_summ
 	}
 	*out = res;
 	return 0;
+}
+
+int ca_summarize(const ca_msg *msgs, size_t n, unsigned max_per_section, ca_summary *out, ca_err *err)
+{
+	return summarize(msgs, n, max_per_section ? max_per_section : DEFAULT_PER_SECTION, assign, out, err);
 }
 
 const char *ca_summary_section_name(ca_summary_section s)
@@ -849,4 +889,642 @@ json_t *ca_summary_to_json(const ca_summary *s)
 fail:
 	json_decref(root);
 	return NULL;
+}
+
+/* ---- the brief ---- */
+
+/* The customer's first sentence that says something: the issue when no
+ * sentence carries an issue cue (a chat that opens "My flight is at 9."). */
+static void pick_first_statement(picker *p, int section, ca_role role)
+{
+	clear_scores(p);
+	for (size_t i = 0; i < p->n; i++) {
+		const sent *s = &p->v[i];
+		if (s->role == role && s->substantive && !s->request && s->polite <= 0 && s->n_content >= 2)
+			p->sc[i] = 1.0 - (double)i / (double)p->n; /* earliest first */
+	}
+	pick(p, section, 0, 1, false, NULL);
+}
+
+static size_t count_agent_lines(const picker *p)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < p->n; i++)
+		c += p->v[i].section != 0 && p->v[i].role == CA_ROLE_AGENT;
+	return c;
+}
+
+/*
+ * The brief: the customer's opening statement, then where the representative
+ * left it. Customers open with the reason they came (the lead of a
+ * conversation is its best single predictor of what a person will say it
+ * was about), so the issue here is the customer's first substantive
+ * sentence, not the one with the most cues, which in long chats is often a
+ * later complaint about the wait.
+ */
+static void assign_brief(picker *p, size_t k)
+{
+	sent *v = p->v;
+	(void)k;
+
+	pick_first_statement(p, CA_SUM_ISSUE, CA_ROLE_CUSTOMER);
+
+	/* Where the representative left it: the outcome rule of the note ... */
+	clear_scores(p);
+	for (size_t i = 0; i < p->n; i++)
+		if (v[i].role == CA_ROLE_AGENT && v[i].pos >= OUTCOME_FROM && v[i].outcome >= OUTCOME_MIN)
+			p->sc[i] = v[i].outcome * (0.4 + 0.6 * v[i].pos);
+	pick(p, CA_SUM_OUTCOME, 0, 1, true, NULL);
+	/* ... else a next step, else an action ... */
+	if (count_agent_lines(p) == 0) {
+		clear_scores(p);
+		for (size_t i = 0; i < p->n; i++)
+			if (v[i].role == CA_ROLE_AGENT)
+				p->sc[i] = v[i].next;
+		pick(p, CA_SUM_NEXT_STEPS, NEXT_MIN, 1, false, NULL);
+	}
+	if (count_agent_lines(p) == 0) {
+		clear_scores(p);
+		for (size_t i = 0; i < p->n; i++)
+			if (v[i].role == CA_ROLE_AGENT)
+				p->sc[i] = v[i].action;
+		pick(p, CA_SUM_ACTIONS, ACTION_MIN, 1, false, NULL);
+	}
+	/* ... else the last plain statement near the end ... */
+	if (count_agent_lines(p) == 0) {
+		clear_scores(p);
+		for (size_t i = 0; i < p->n; i++)
+			if (v[i].role == CA_ROLE_AGENT && v[i].pos >= LATE_FROM && !v[i].bare && !v[i].question &&
+			    !v[i].request && v[i].polite <= 0 && v[i].n_content >= v[i].n_ident + 2)
+				p->sc[i] = 1.0 + v[i].pos;
+		pick(p, CA_SUM_OUTCOME, 0, 1, true, NULL);
+	}
+	/* ... else the first thing of substance the representative said. */
+	if (count_agent_lines(p) == 0)
+		pick_first_statement(p, CA_SUM_ACTIONS, CA_ROLE_AGENT);
+}
+
+int ca_summarize_brief(const ca_msg *msgs, size_t n, ca_summary *out, ca_err *err)
+{
+	return summarize(msgs, n, 1, assign_brief, out, err);
+}
+
+/* ---- who is the customer ---- */
+
+/* Messages of each party read for the decision: roles show in the opening. */
+#define ROLE_OPENING 3
+
+int ca_summary_customer_is_second(const ca_msg *msgs, size_t n, bool *ret_second, ca_err *err)
+{
+	if (!ret_second || (n > 0 && !msgs))
+		return ca_err_set(err, CA_EINVAL, "summary", "no conversation or no output given");
+	double need[2] = { 0, 0 };
+	unsigned offer[2] = { 0, 0 }, seen[2] = { 0, 0 };
+	matcher m;
+	ca_tokens toks = { 0 };
+	int r = matcher_init(&m);
+	if (r < 0)
+		return ca_err_set(err, r, "summary", "out of memory preparing the summariser");
+
+	for (size_t mi = 0; mi < n && r == 0; mi++) {
+		const ca_msg *msg = &msgs[mi];
+		int party = msg->role == CA_ROLE_CUSTOMER ? 0 : msg->role == CA_ROLE_AGENT ? 1 : -1;
+		if (party < 0 || !msg->text || msg->len == 0 || seen[party] >= ROLE_OPENING)
+			continue;
+		if (msg->len > UINT32_MAX) {
+			r = ca_err_set(err, CA_ETOOBIG, msg->id, "message %s is longer than 4 GiB",
+				       msg->id ? msg->id : "(no id)");
+			break;
+		}
+		seen[party]++;
+		ca_span *spans = NULL;
+		size_t n_spans = 0;
+		r = ca_sentences(msg->text, msg->len, &spans, &n_spans);
+		for (size_t si = 0; r == 0 && si < n_spans; si++) {
+			ca_tokens_reset(&toks);
+			r = ca_tokenize(msg->text + spans[si].begin, spans[si].end - spans[si].begin, spans[si].begin,
+					m.st, &toks);
+			if (r < 0)
+				break;
+			if (table_score(&m, T_OFFER, &toks) > 0)
+				offer[party]++;
+			double s = cap(table_score(&m, T_ISSUE, &toks), 6) - table_score(&m, T_POLITE, &toks);
+			if (s > 0)
+				need[party] += s;
+		}
+		free(spans);
+		if (r < 0)
+			ca_err_set(err, r, msg->id, "cannot read message %s (%s)", msg->id ? msg->id : "(no id)",
+				   ca_strerror(r));
+	}
+	ca_tokens_done(&toks);
+	matcher_done(&m);
+	if (r < 0)
+		return r;
+	if ((offer[0] > 0) != (offer[1] > 0))
+		*ret_second = offer[0] > 0;
+	else
+		*ret_second = need[1] > need[0];
+	return 0;
+}
+
+/* ---- reported speech ---- */
+
+/*
+ * Reported speech. A line is read as words (split at white space, with
+ * leading and trailing punctuation kept apart from the core); furniture is
+ * dropped; a question is turned into an indirect one; then every first- and
+ * second-person word is replaced by the party it designates, and a present-
+ * tense verb whose subject became a third person agrees with it.
+ */
+
+/* How a first- or second-person word is said of a named party. `who` is 'S'
+ * for the speaker, 'L' for the listener; `then` follows the name; `subject`
+ * says the word can be a clause's subject (so its verb must agree). */
+typedef struct person_word {
+	const char *word;
+	char who;
+	const char *then;
+	bool subject;
+} person_word;
+
+static const person_word PERSON_WORDS[] = {
+	{ "i", 'S', "", true }, { "me", 'S', "", false }, { "myself", 'S', "", false },
+	{ "my", 'S', "'s", false }, { "mine", 'S', "'s", false },
+	{ "i'm", 'S', " is", false }, { "i've", 'S', " has", false }, { "i'll", 'S', " will", false },
+	{ "i'd", 'S', " would", false },
+	{ "you", 'L', "", true }, { "yourself", 'L', "", false }, { "your", 'L', "'s", false },
+	{ "yours", 'L', "'s", false }, { "you're", 'L', " is", false }, { "you've", 'L', " has", false },
+	{ "you'll", 'L', " will", false }, { "you'd", 'L', " would", false },
+};
+
+/* Verbs whose form changes with a third-person subject. */
+static const struct {
+	const char *from, *to;
+} AGREE[] = {
+	{ "am", "is" }, { "are", "is" }, { "have", "has" }, { "do", "does" }, { "don't", "doesn't" },
+	{ "dont", "doesn't" }, { "were", "was" }, { "go", "goes" }, { "haven't", "hasn't" },
+	{ "havent", "hasn't" }, { "aren't", "isn't" }, { "arent", "isn't" }, { "weren't", "wasn't" },
+};
+
+/* Common verbs that take -s after a third-person subject: the ones people
+ * use of themselves in service talk (a closed list; other words are left as
+ * they are rather than guessed at). */
+static const char *const PRESENT_VERBS[] = {
+	"need", "want", "think", "know", "like", "love", "hate", "feel", "hope", "guess", "believe",
+	"mean", "see", "understand", "agree", "live", "work", "wish", "prefer", "get", "say",
+	"remember", "forget", "try", "buy", "plan", "suppose", "play", "study", "come", "take",
+	"make", "look", "enjoy", "find", "expect", "use", "call", "pay", "send", "keep", "stay",
+	"travel", "teach", "learn", "read", "write", "speak", "suggest", "recommend", "miss", "owe",
+	"own", "seem", "worry", "care", "doubt", "wonder", "apologize", "apologise", "recall",
+	"receive", "require", "ask", "tell", "sell", "offer", "order", "start", "stop", "book",
+	"visit", "watch", "wait", "eat", "drink", "drive", "run", "pick", "check", "reckon", "mind",
+	"complain", "develop", "spend", "give", "bring", "help", "show", "change", "move", "open",
+	"close", "cancel", "return", "exchange", "apply", "sign", "log", "fly", "leave", "meet",
+	"hear", "listen", "talk", "walk", "cook", "clean", "wear", "fit", "fix", "lose", "win",
+	"choose", "decide", "accept", "refuse", "hold", "insist", "intend", "promise", "realize",
+	"realise", "appreciate", "sleep", "smoke", "hurt", "happen", "rent", "save", "share",
+};
+
+/* Adverbs that may stand between a subject and its verb ("I really need"). */
+static const char *const MID_ADVERBS[] = {
+	"really", "just", "also", "usually", "always", "often", "still", "only", "actually",
+	"sometimes", "never", "even", "already", "certainly", "definitely", "probably", "totally",
+};
+
+/* Words after which "you" or "I" begins a clause, so it is a subject. */
+static const char *const CLAUSE_OPENERS[] = {
+	"and", "but", "so", "because", "if", "when", "that", "then", "or", "as", "since", "while",
+	"what", "how", "why", "where", "whether", "though", "although", "unless", "until", "once",
+	"which", "who", "think", "hope", "guess", "know", "believe", "sure", "afraid", "whenever",
+};
+
+static const char *const WH_WORDS[] = { "how", "what", "where", "when", "which", "why", "who", "whom" };
+/* Auxiliaries that open a question and are dropped in the indirect one. */
+static const char *const DO_AUX[] = { "do", "does", "did" };
+/* Auxiliaries that open a question and follow the subject in the indirect one. */
+static const char *const MOVE_AUX[] = {
+	"can", "could", "will", "would", "should", "may", "might", "must", "shall",
+	"are", "is", "am", "was", "were", "have", "has",
+};
+/* Subjects an auxiliary may invert with. */
+static const char *const PRONOUNS[] = { "i", "you", "we", "they", "he", "she", "it" };
+
+typedef struct word {
+	const char *s; /* into the normalised line */
+	size_t len;
+	size_t core_b, core_e; /* the word without leading and trailing punctuation */
+	char lc[24];           /* the core lower-cased when short enough, else "" */
+	bool noise;
+} word;
+
+static bool is_alnum_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+static bool all_digits(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* "1/2", "(2/2)", "(1)": the numbering of a reply split over messages. */
+static bool thread_counter(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == '.' || s[len - 1] == ',' || s[len - 1] == ':'))
+		len--;
+	bool paren = len >= 2 && s[0] == '(' && s[len - 1] == ')';
+	if (paren) {
+		s++;
+		len -= 2;
+	}
+	const char *slash = memchr(s, '/', len);
+	if (!slash)
+		return paren && all_digits(s, len) && len <= 2;
+	size_t a = (size_t)(slash - s), b = len - a - 1;
+	/* "24/7" is not a counter: the part never exceeds the whole */
+	return a == 1 && b == 1 && all_digits(s, 1) && all_digits(slash + 1, 1) && s[0] <= slash[1];
+}
+
+/*
+ * Handles, links, hashtags, reply counters and sign-offs are the furniture
+ * of social-media support, not what was said. "#Person1#", a speaker's
+ * label, is a name, not a hashtag. A sign-off ("^PB", "-JW", "*HEC", "/NY")
+ * is recognised as the last word of a line only.
+ */
+static bool noise_word(const char *s, size_t len, bool last)
+{
+	if (thread_counter(s, len))
+		return true;
+	while (len > 1 && (*s == '(' || *s == '[' || *s == '"' || *s == '\''))
+	{
+		s++;
+		len--;
+	}
+	if (len >= 2 && s[0] == '@')
+		return true;
+	if ((len > 7 && strncmp(s, "http://", 7) == 0) || (len > 8 && strncmp(s, "https://", 8) == 0) ||
+	    (len > 4 && strncmp(s, "www.", 4) == 0))
+		return true;
+	if (len >= 2 && s[0] == '^' && is_alnum_byte((unsigned char)s[1]))
+		return true;
+	if (len >= 2 && s[0] == '#' && is_alnum_byte((unsigned char)s[1]) && s[len - 1] != '#')
+		return true;
+	if (last && len >= 3 && len <= 13 && (s[0] == '-' || s[0] == '*' || s[0] == '/' || s[0] == '~')) {
+		size_t i = 1;
+		while (i < len && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+			i++;
+		return i == len && s[1] >= 'A' && s[1] <= 'Z';
+	}
+	return false;
+}
+
+/*
+ * The line's text with typographic apostrophes made ASCII and tokenised
+ * apostrophes joined ("don ' t" -> "don't"), into *nb.
+ */
+static int normalise_line(const char *t, size_t len, ca_buf *nb)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == 0xE2 && i + 2 < len && (unsigned char)t[i + 1] == 0x80 && (unsigned char)t[i + 2] == 0x99) {
+			if (ca_buf_append(nb, "'", 1) < 0)
+				return CA_ENOMEM;
+			i += 2;
+			continue;
+		}
+		/* "X ' Y" with letters around a lone apostrophe */
+		if (c == ' ' && i + 3 < len && t[i + 1] == '\'' && t[i + 2] == ' ' && i > 0 &&
+		    is_alnum_byte((unsigned char)t[i - 1]) && is_alnum_byte((unsigned char)t[i + 3])) {
+			if (ca_buf_append(nb, "'", 1) < 0)
+				return CA_ENOMEM;
+			i += 2;
+			continue;
+		}
+		if (ca_buf_append(nb, t + i, 1) < 0)
+			return CA_ENOMEM;
+	}
+	return 0;
+}
+
+static bool lc_in(const char *lc, const char *const *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(lc, set[i]) == 0)
+			return true;
+	return false;
+}
+
+#define LC_IN(lc, set) lc_in((lc), (set), CA_ARRAY_SIZE(set))
+
+static const person_word *person_word_of(const char *lc)
+{
+	for (size_t i = 0; i < CA_ARRAY_SIZE(PERSON_WORDS); i++)
+		if (strcmp(lc, PERSON_WORDS[i].word) == 0)
+			return &PERSON_WORDS[i];
+	return NULL;
+}
+
+static const char *agree_of(const char *lc)
+{
+	for (size_t i = 0; i < CA_ARRAY_SIZE(AGREE); i++)
+		if (strcmp(lc, AGREE[i].from) == 0)
+			return AGREE[i].to;
+	return NULL;
+}
+
+/* Split the normalised line into words; *ret_v is the caller's to free. */
+static int split_words(const char *t, size_t len, word **ret_v, size_t *ret_n)
+{
+	size_t cap_w = 0, n = 0;
+	for (size_t i = 0; i < len; i++)
+		cap_w += !is_space(t[i]) && (i == 0 || is_space(t[i - 1]));
+	word *v = calloc(cap_w ? cap_w : 1, sizeof(*v));
+	if (!v)
+		return CA_ENOMEM;
+	for (size_t i = 0; i < len;) {
+		if (is_space(t[i])) {
+			i++;
+			continue;
+		}
+		word *w = &v[n++];
+		w->s = t + i;
+		while (i < len && !is_space(t[i]))
+			i++;
+		w->len = (size_t)(t + i - w->s);
+		size_t b = 0, e = w->len;
+		while (b < e && !is_alnum_byte((unsigned char)w->s[b]))
+			b++;
+		while (e > b && !is_alnum_byte((unsigned char)w->s[e - 1]) && w->s[e - 1] != '\'')
+			e--;
+		w->core_b = b;
+		w->core_e = e;
+		if (e > b && e - b < sizeof(w->lc)) {
+			for (size_t k = b; k < e; k++) {
+				unsigned char c = (unsigned char)w->s[k];
+				w->lc[k - b] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+			}
+			w->lc[e - b] = '\0';
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		v[k].noise = noise_word(v[k].s, v[k].len, k + 1 == n);
+	*ret_v = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* A word of the reported sentence: a source word, or one we put in. */
+typedef struct oword {
+	const word *w;    /* NULL for an inserted word */
+	const char *text; /* inserted word, or a replacement of w's core */
+	bool agree;       /* w is a verb whose subject became third person */
+} oword;
+
+/* The word has no punctuation attached, so it may move or go. */
+static bool bare_word(const word *w)
+{
+	return w->core_b == 0 && w->core_e == w->len && w->lc[0];
+}
+
+/* "go" -> "goes", "try" -> "tries", "need" -> "needs", into buf. */
+static const char *third_person(const char *lc, char *buf, size_t size)
+{
+	const char *irregular = agree_of(lc);
+	if (irregular)
+		return irregular;
+	size_t n = strlen(lc);
+	const char *suffix = "s";
+	size_t keep = n;
+	if (n >= 2 && lc[n - 1] == 'y' && !strchr("aeiou", lc[n - 2])) {
+		suffix = "ies";
+		keep = n - 1;
+	} else if ((n >= 1 && strchr("sxzo", lc[n - 1])) ||
+		   (n >= 2 && (strcmp(lc + n - 2, "sh") == 0 || strcmp(lc + n - 2, "ch") == 0))) {
+		suffix = "es";
+	}
+	if (keep + strlen(suffix) + 1 > size)
+		return lc;
+	memcpy(buf, lc, keep);
+	memcpy(buf + keep, suffix, strlen(suffix) + 1);
+	return buf;
+}
+
+/*
+ * Turn a direct question at o[0..*n) into an indirect one, in place:
+ * "how do I reset it" -> "how to reset it"; "what time do you open" ->
+ * "what time you open" (the verb agreeing later); "can you send it" -> "if
+ * you can send it"; "do you sell gloves" -> "if you sell gloves". Only
+ * words without punctuation attached move.
+ */
+static void indirect_question(oword *o, size_t *n)
+{
+	size_t k = *n, i = 0;
+	if (k < 2 || !o[0].w)
+		return;
+	if (LC_IN(o[0].w->lc, WH_WORDS)) {
+		/* the wh-phrase: "what time", "which plan", "how long" */
+		i = 1;
+		while (i < k && i < 3 && o[i].w && bare_word(o[i].w) && !LC_IN(o[i].w->lc, DO_AUX) &&
+		       !LC_IN(o[i].w->lc, MOVE_AUX) && !LC_IN(o[i].w->lc, PRONOUNS))
+			i++;
+	}
+	if (i + 1 >= k || !o[i].w || !o[i + 1].w || !bare_word(o[i].w) || !bare_word(o[i + 1].w) ||
+	    !LC_IN(o[i + 1].w->lc, PRONOUNS))
+		return;
+	bool is_do = LC_IN(o[i].w->lc, DO_AUX), is_move = LC_IN(o[i].w->lc, MOVE_AUX);
+	if (!is_do && !is_move)
+		return;
+	bool first_person = strcmp(o[i + 1].w->lc, "i") == 0 || strcmp(o[i + 1].w->lc, "we") == 0;
+	if (i > 0 && first_person && strcmp(o[0].w->lc, "why") != 0 &&
+	    (is_do || strcmp(o[i].w->lc, "can") == 0 || strcmp(o[i].w->lc, "should") == 0 ||
+	     strcmp(o[i].w->lc, "could") == 0)) {
+		/* "how do I" -> "how to": the customer asks how to do it */
+		o[i] = (oword){ .text = "to" };
+		memmove(&o[i + 1], &o[i + 2], (k - i - 2) * sizeof(*o));
+		*n = k - 1;
+		return;
+	}
+	oword aux = o[i], subj = o[i + 1];
+	if (is_do) {
+		/* "do you sell" -> "you sell": the verb agrees with the subject */
+		memmove(&o[i], &o[i + 1], (k - i - 1) * sizeof(*o));
+		k--;
+		size_t v = i + 1;
+		if (v < k && o[v].w && LC_IN(o[v].w->lc, MID_ADVERBS))
+			v++;
+		if (v < k && o[v].w && strcmp(aux.w->lc, "did") != 0)
+			o[v].agree = true;
+	} else {
+		/* "can you send" -> "you can send" */
+		o[i] = subj;
+		o[i + 1] = aux;
+		o[i + 1].agree = true;
+	}
+	if (i == 0) {
+		/* a yes/no question: "asks if you sell" */
+		memmove(&o[1], &o[0], k * sizeof(*o));
+		o[0] = (oword){ .text = "if" };
+		k++;
+	}
+	*n = k;
+}
+
+/* Append one word separated by a space from what came before in this sentence. */
+static int put(ca_buf *out, const char *s, size_t len)
+{
+	if (out->len > 0 && ca_buf_append(out, " ", 1) < 0)
+		return CA_ENOMEM;
+	return ca_buf_append(out, s, len);
+}
+
+/* Is o[i] at the start of a clause (so "you" there is a subject)? */
+static bool clause_start(const oword *o, size_t i)
+{
+	if (i == 0)
+		return true;
+	const oword *p = &o[i - 1];
+	if (!p->w)
+		return true; /* after an inserted "if" */
+	if (p->w->core_e < p->w->len && strchr(",;:.!?", p->w->s[p->w->core_e]))
+		return true;
+	return LC_IN(p->w->lc, CLAUSE_OPENERS) || LC_IN(p->w->lc, WH_WORDS);
+}
+
+/*
+ * Render o[0..n) about `self` and `other` into sb, at most max_words words.
+ * `first` is the line's first word unless it is furniture: its capital was
+ * the sentence's, not a name's, so it goes.
+ */
+static int render_owords(oword *o, size_t n, const word *first, const char *self, const char *other,
+			 unsigned max_words, ca_buf *sb)
+{
+	int r = 0;
+	unsigned words = 0;
+	char buf[40];
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (max_words && words >= max_words)
+			break;
+		words++;
+		const word *x = o[i].w;
+		if (!x) {
+			r = put(sb, o[i].text, strlen(o[i].text));
+			continue;
+		}
+		const char *core = x->s + x->core_b;
+		size_t core_len = x->core_e - x->core_b;
+		const person_word *pw = x->lc[0] ? person_word_of(x->lc) : NULL;
+		r = put(sb, x->s, x->core_b); /* leading punctuation, if any */
+		if (r < 0)
+			break;
+		if (pw) {
+			r = ca_buf_puts(sb, pw->who == 'S' ? self : other);
+			if (r == 0)
+				r = ca_buf_puts(sb, pw->then);
+			/* its verb agrees: "I need" -> "Customer needs", "I really need" too */
+			if (pw->subject && clause_start(o, i) && x->core_e == x->len) {
+				size_t j = i + 1;
+				if (j < n && o[j].w && LC_IN(o[j].w->lc, MID_ADVERBS))
+					j++;
+				if (j < n && o[j].w && (agree_of(o[j].w->lc) || LC_IN(o[j].w->lc, PRESENT_VERBS)))
+					o[j].agree = true;
+			}
+		} else if (o[i].agree && x->lc[0] && (agree_of(x->lc) || LC_IN(x->lc, PRESENT_VERBS))) {
+			r = ca_buf_puts(sb, third_person(x->lc, buf, sizeof(buf)));
+		} else if (x == first && core_len > 1 && core[0] >= 'A' && core[0] <= 'Z' && core[1] >= 'a' && core[1] <= 'z' &&
+			   x->core_b == 0) {
+			/* a sentence-initial capital, now mid-sentence */
+			char c = (char)(core[0] - 'A' + 'a');
+			r = ca_buf_append(sb, &c, 1);
+			if (r == 0)
+				r = ca_buf_append(sb, core + 1, core_len - 1);
+		} else {
+			r = ca_buf_append(sb, core, core_len);
+		}
+		if (r == 0)
+			r = ca_buf_append(sb, x->s + x->core_e, x->len - x->core_e);
+	}
+	return r;
+}
+
+/* One summary line as a sentence about `self` (who said it) addressed to `other`. */
+static int prose_line(const ca_summary_line *l, const char *self, const char *other, unsigned max_words, ca_buf *out)
+{
+	ca_buf nb = { 0 }, sb = { 0 };
+	word *w = NULL;
+	oword *o = NULL;
+	size_t nw = 0, no = 0;
+	int r = normalise_line(l->text, strlen(l->text), &nb);
+	if (r == 0 && nb.len > 0)
+		r = split_words(nb.data, nb.len, &w, &nw);
+	if (r < 0 || nw == 0)
+		goto done;
+
+	/* Greetings in front go when something follows them. */
+	size_t start = 0;
+	while (start + 1 < nw && (w[start].noise || w[start].core_b == w[start].core_e ||
+				  (w[start].lc[0] && word_in(w[start].lc, PLEASANT_WORDS, CA_ARRAY_SIZE(PLEASANT_WORDS)))))
+		start++;
+	o = calloc(nw - start + 2, sizeof(*o));
+	if (!o) {
+		r = CA_ENOMEM;
+		goto done;
+	}
+	for (size_t i = start; i < nw; i++)
+		if (!w[i].noise && w[i].core_e > w[i].core_b)
+			o[no++] = (oword){ .w = &w[i] };
+	if (no == 0)
+		goto done;
+	bool question = memchr(l->text, '?', strlen(l->text)) != NULL;
+	if (question)
+		indirect_question(o, &no);
+	const word *first = NULL;
+	for (size_t i = 0; i < nw && !first; i++)
+		if (!w[i].noise)
+			first = &w[i];
+	r = render_owords(o, no, first, self, other, max_words, &sb);
+	if (r < 0)
+		goto done;
+	/* Reported speech ends with a full stop. */
+	while (sb.len > 0 && strchr("?!.,:;", sb.data[sb.len - 1]))
+		sb.data[--sb.len] = '\0';
+	if (sb.len == 0)
+		goto done;
+	size_t self_len = strlen(self);
+	bool named = !question && sb.len >= self_len && strncmp(sb.data, self, self_len) == 0 &&
+		     (sb.len == self_len || sb.data[self_len] == ' ' || sb.data[self_len] == '\'');
+	if (out->len > 0 && (r = ca_buf_puts(out, " ")) < 0)
+		goto done;
+	if (named)
+		r = ca_buf_printf(out, "%s.", sb.data);
+	else
+		r = ca_buf_printf(out, "%s %s %s.", self, question ? "asks" : "says", sb.data);
+done:
+	free(o);
+	free(w);
+	ca_buf_done(&nb);
+	ca_buf_done(&sb);
+	return r;
+}
+
+int ca_summary_render_prose(const ca_summary *s, const ca_summary_prose_opts *o, ca_buf *out)
+{
+	if (!s || !out)
+		return CA_EINVAL;
+	const char *cust = o && o->customer ? o->customer : "Customer";
+	const char *agent = o && o->agent ? o->agent : "Agent";
+	unsigned max_words = o ? o->max_words : 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const ca_summary_line *l = &s->lines[i];
+		bool is_agent = l->role == CA_ROLE_AGENT;
+		int r = prose_line(l, is_agent ? agent : cust, is_agent ? cust : agent, max_words, out);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }

@@ -5,7 +5,9 @@
  * state a problem), what the representative did (agent sentences with action
  * cues), the outcome, and next steps. Every line keeps the message id and the
  * byte span it came from, so a person can trace it. System and bot messages
- * never contribute a line.
+ * never contribute a line. Besides the sectioned note: a brief of two lines
+ * rendered as reported speech, the form human summaries take, and ROUGE
+ * (rouge.c), by which `caseagent eval summary` scores it against them.
  */
 #ifndef CA_SUMMARY_H
 #define CA_SUMMARY_H
@@ -27,6 +29,7 @@ typedef struct ca_summary_line {
 	char *text;          /* the extracted sentence, trimmed; owned */
 	char *msg_id;        /* source message id; owned */
 	uint32_t begin, end; /* byte span in that message */
+	ca_role role;        /* who said it: CA_ROLE_CUSTOMER or CA_ROLE_AGENT */
 } ca_summary_line;
 
 typedef struct ca_summary {
@@ -48,5 +51,113 @@ int ca_summary_render(const ca_summary *s, ca_buf *out);
 json_t *ca_summary_to_json(const ca_summary *s);
 
 const char *ca_summary_section_name(ca_summary_section s);
+
+/* ---- the brief: a prose summary for people and for ROUGE ---- */
+
+/*
+ * The lines of a brief summary, the shape in which people summarise a
+ * two-party conversation: one sentence for what the customer wanted and one
+ * for where the representative left it. The issue is the customer's first
+ * substantive sentence (not a greeting, an acknowledgement, a request for
+ * an identifier or a bare identifier, and at least two content words):
+ * customers open with why they came. The representative's line is, in this
+ * order of preference, the outcome ca_summarize picks (an explicit
+ * resolution in the second half of the chat), a next step, an action, the
+ * last plain statement near the end, or the representative's first
+ * substantive sentence. At most two lines (Issue, then one of Outcome, Next
+ * steps or Actions taken), each traceable like ca_summarize's; *out as
+ * there (caller frees with ca_summary_done). Errors as ca_summarize.
+ */
+int ca_summarize_brief(const ca_msg *msgs, size_t n, ca_summary *out, ca_err *err);
+
+typedef struct ca_summary_prose_opts {
+	const char *customer;  /* how the customer is named; NULL: "Customer" */
+	const char *agent;     /* how the representative is named; NULL: "Agent" */
+	unsigned max_words;    /* a line is cut after this many words; 0: never */
+} ca_summary_prose_opts;
+
+/*
+ * Render a summary as reported speech, the form of human case summaries
+ * ("Customer asks how to change the plan. Agent says the steps are in the
+ * e-mail."): each line becomes a sentence about its speaker. First- and
+ * second-person words are resolved to the two names ("I" and "my" of the
+ * customer become "Customer" and "Customer's", "you" becomes "Agent"), and
+ * a present-tense verb whose subject became a third person agrees with it
+ * ("I need" -> "Customer needs", "I am" -> "Customer is"; common verbs
+ * only, from a closed list). A statement is introduced with "says" unless
+ * it already starts with the speaker's name; a question with "asks", made
+ * indirect ("how do I X" -> "asks how to X", "can you X" -> "asks if Agent
+ * can X", "do you X" -> "asks if Agent Xs"). Greetings in front, handles
+ * (@name), links, hashtags, reply counters ("1/2") and sign-offs ("^PB",
+ * or "-JW" as a line's last word) are left out; tokenised apostrophes
+ * ("don ' t") are joined; a line is cut after max_words words. The words
+ * are the line's own and in its order but for the inverted question, so
+ * each sentence still follows its source span. Appends to *out; CA_EINVAL
+ * without s or out, CA_ENOMEM.
+ */
+int ca_summary_render_prose(const ca_summary *s, const ca_summary_prose_opts *o, ca_buf *out);
+
+/*
+ * Which of two unlabelled parties is the customer. msgs[i].role is
+ * CA_ROLE_CUSTOMER for messages of the first party and CA_ROLE_AGENT for the
+ * second (other roles are ignored). Reading the first three messages of each
+ * party: a party who offers help ("how can I help you", "what can I do for
+ * you", "welcome to") is the representative; when both or neither do, the
+ * party whose sentences state more need (the issue cues of ca_summarize) is
+ * the customer; on a tie, the first party. *ret_second is true when the
+ * second party is the customer. Errors as ca_summarize.
+ */
+int ca_summary_customer_is_second(const ca_msg *msgs, size_t n, bool *ret_second, ca_err *err);
+
+/* ---- ROUGE (src/summary/rouge.c) ---- */
+
+/*
+ * Tokens as ROUGE counts them: the text lower-cased (ASCII), tokens the
+ * maximal runs of [a-z0-9]; every other byte, non-ASCII included, separates.
+ * No stemming, no stop words. v[i] points into buf, NUL-terminated. Zero-
+ * initialise; ca_rouge_tokens_done frees (NULL-safe) and leaves it empty.
+ */
+typedef struct ca_rouge_tokens {
+	char *buf;
+	const char **v;
+	size_t n;
+} ca_rouge_tokens;
+
+/* Tokenise text[0..len) into *out (previous contents freed on success).
+ * CA_EINVAL, CA_ENOMEM. */
+int ca_rouge_tokenize(const char *text, size_t len, ca_rouge_tokens *out);
+void ca_rouge_tokens_done(ca_rouge_tokens *t);
+
+/* One measure: precision, recall and F1 (β = 1), as fractions in [0, 1].
+ * An empty candidate or reference scores 0. */
+typedef struct ca_rouge {
+	double precision, recall, f1;
+} ca_rouge;
+
+/*
+ * ROUGE-N (Lin 2004, §2): the n-grams the candidate shares with the
+ * reference, each counted at most as often as it occurs in either (clipped
+ * counts), over the candidate's n-grams (precision) and the reference's
+ * (recall). n >= 1; CA_EINVAL, CA_ENOMEM.
+ */
+int ca_rouge_n(const ca_rouge_tokens *cand, const ca_rouge_tokens *ref, unsigned n, ca_rouge *ret);
+/* Length of the longest common subsequence of two token sequences
+ * (O(|a|·|b|) time, O(|b|) memory). CA_EINVAL, CA_ENOMEM. */
+int ca_rouge_lcs(const ca_rouge_tokens *a, const ca_rouge_tokens *b, size_t *ret_len);
+/* ROUGE-L (Lin 2004, §3.1, summary level with one sentence per text):
+ * LCS / |candidate| (precision), LCS / |reference| (recall), F1. */
+int ca_rouge_l(const ca_rouge_tokens *cand, const ca_rouge_tokens *ref, ca_rouge *ret);
+
+typedef struct ca_rouge_scores {
+	ca_rouge rouge1, rouge2, rougeL;
+} ca_rouge_scores;
+
+/*
+ * ROUGE-1, ROUGE-2 and ROUGE-L of `cand` against several human references
+ * of the same conversation: each measure is the best over the references by
+ * F1, taken separately per measure (as the tweetsumm README's reference
+ * points are). With no reference every measure is 0. CA_EINVAL, CA_ENOMEM.
+ */
+int ca_rouge_best(const char *cand, const char *const *refs, size_t n_refs, ca_rouge_scores *ret);
 
 #endif

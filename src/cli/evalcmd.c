@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The evaluation commands of `caseagent` that score the agent on the dialogue
+ * sets of ../shared/data: `eval summary` (ROUGE of the conversation summary
+ * against human summaries, next to a lead baseline). Their handlers live here,
+ * apart from commands.c, whose table points here; each calls one function of
+ * the public API and prints its JSON with --json, else a small table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static double num(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static int show_eval_summary(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"", "ROUGE-1", "ROUGE-2", "ROUGE-L", "words"};
+	static const char *const keys[] = {"rouge1", "rouge2", "rougeL"};
+	const json_t *lead = json_object_get(r, "lead");
+	const json_t *lead_prose = json_object_get(r, "lead_prose");
+	const json_t *how = json_object_get(r, "method");
+	cli_table t;
+	int rc;
+
+	printf("%s: %lld dialogues (%lld skipped), %lld human summaries; ROUGE F1 x 100, best reference per measure\n",
+	       json_string_value(json_object_get(r, "dataset")), (long long)json_integer_value(json_object_get(r, "dialogues")),
+	       (long long)json_integer_value(json_object_get(r, "skipped")),
+	       (long long)json_integer_value(json_object_get(r, "references")));
+	cli_table_init(&t, 5, heads, "lrrrr");
+	cli_table_cell(&t, "agent");
+	for (size_t i = 0; i < 3; i++)
+		cli_table_cellf(&t, "%.1f", 100 * num(r, keys[i]));
+	cli_table_cellf(&t, "%.1f", num(r, "summary_words_avg"));
+	cli_table_cell(&t, "lead");
+	for (size_t i = 0; i < 3; i++)
+		cli_table_cellf(&t, "%.1f", 100 * num(lead, keys[i]));
+	cli_table_cellf(&t, "%.1f", num(r, "lead_words_avg"));
+	cli_table_cell(&t, "lead as prose");
+	for (size_t i = 0; i < 3; i++)
+		cli_table_cellf(&t, "%.1f", 100 * num(lead_prose, keys[i]));
+	cli_table_cellf(&t, "%.1f", num(r, "lead_prose_words_avg"));
+	rc = cli_table_print(&t, stdout);
+	cli_table_done(&t);
+	if (rc < 0)
+		return cli_failf(ctx, CA_ENOMEM, NULL, "out of memory while printing the result");
+	printf("agent: %s\nlead: %s\nlead as prose: %s\n", json_string_value(json_object_get(how, "summary")),
+	       json_string_value(json_object_get(how, "lead")), json_string_value(json_object_get(how, "lead_prose")));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *a)
+{
+	char *out = NULL;
+	ca_err err;
+
+	ca_err_clear(&err);
+	int rc = ca_eval_summary(ctx->agent, a->pos[0], &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_eval_summary);
+}

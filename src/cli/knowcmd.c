@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The knowledge commands: `knowledge review list|show|edit|publish|reject`,
+ * `knowledge rate`, `knowledge search` and `notifications`, with their
+ * option tables; the command table in commands.c points here. Publishing
+ * goes through the store, which refuses any article that is not compliant.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const cli_opt cli_review_list_opts[] = {
+	{"state", CLI_ARG_STR, "STATE", "only articles in STATE (draft, in_review, published, archived, discarded)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+const cli_opt cli_publish_opts[] = {
+	{"audience", CLI_ARG_STR, "WHO", "internal, or external (internal and external readers)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+const cli_opt cli_search_opts[] = {
+	{"audience", CLI_ARG_STR, "WHO", "internal (default: every published article) or external"},
+	{"limit", CLI_ARG_UINT, "N", "at most N results (default 10)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+const cli_opt cli_notifications_opts[] = {
+	{"recipient", CLI_ARG_STR, "NAME", "only NAME's notifications"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+static const char *opt(const cli_args *a, const char *name)
+{
+	int i = cli_opt_index(a->cmd, name);
+
+	return i >= 0 && a->set[i] ? a->str[i] : NULL;
+}
+
+static const char *js(const json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int show_list(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	const json_t *arts = json_object_get(r, "articles");
+	size_t i;
+	json_t *a;
+	printf("%zu article%s\n", json_array_size(arts), json_array_size(arts) == 1 ? "" : "s");
+	json_array_foreach(arts, i, a)
+		printf("  %-9s v%lld.%lld  %-10s %-13s %-8s %s\n", js(a, "number"),
+		       (long long)json_integer_value(json_object_get(a, "version_major")),
+		       (long long)json_integer_value(json_object_get(a, "version_minor")), js(a, "state"), js(a, "compliance"),
+		       js(a, "audience"), js(a, "title"));
+	return CLI_EXIT_OK;
+}
+
+static int show_article(const cli_ctx *ctx, const json_t *a)
+{
+	(void)ctx;
+	printf("%s v%lld.%lld  %s, %s, %s\n%s\n", js(a, "number"),
+	       (long long)json_integer_value(json_object_get(a, "version_major")),
+	       (long long)json_integer_value(json_object_get(a, "version_minor")), js(a, "state"), js(a, "compliance"),
+	       js(a, "audience"), js(a, "title"));
+	static const char *const sec[][2] = { { "issue", "Issue" }, { "cause", "Cause" }, { "resolution", "Resolution" } };
+	for (size_t i = 0; i < sizeof(sec) / sizeof(sec[0]); i++)
+		if (js(a, sec[i][0]))
+			printf("\n%s:\n%s\n", sec[i][1], js(a, sec[i][0]));
+	char *kw = json_dumps(json_object_get(a, "keywords"), JSON_COMPACT);
+	char *pii = json_dumps(json_object_get(a, "pii_removed"), JSON_COMPACT);
+	printf("\nkeywords %s; personal data removed %s\n", kw ? kw : "[]", pii ? pii : "{}");
+	free(kw);
+	free(pii);
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(a, "sources"), i, s)
+		printf("  source: %s %s (%s, similarity %.2f)\n", js(s, "record_type"), js(s, "record_id"), js(s, "relation"),
+		       json_real_value(json_object_get(s, "similarity")));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_review(struct cli_ctx *ctx, const cli_args *args)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+	/* `knowledge review ACTION [ARTICLE] [...]`, and `knowledge rate ARTICLE N`:
+	 * shift the action off so pos[0] is the article. */
+	cli_args shifted = *args;
+	const cli_args *a = &shifted;
+	const char *sub;
+	if (!strcmp(args->cmd->sub, "rate")) {
+		sub = "rate";
+	} else {
+		sub = args->pos[0];
+		shifted.pos = args->pos + 1;
+		shifted.npos = args->npos - 1;
+		static const char *const acts[] = { "list", "show", "edit", "publish", "reject" };
+		bool ok = false;
+		for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]) && !ok; i++)
+			ok = !strcmp(sub, acts[i]);
+		if (!ok)
+			return cli_usage_error(ctx, args->cmd, NULL, "'%s' is not list, show, edit, publish or reject", sub);
+		if (strcmp(sub, "list") && a->npos < 1)
+			return cli_usage_error(ctx, args->cmd, NULL, "'%s' needs an article (KA-00001)", sub);
+		if (!strcmp(sub, "edit") && a->npos < 2)
+			return cli_usage_error(ctx, args->cmd, NULL, "edit needs FIELD=VALUE after the article");
+	}
+
+	ca_err_clear(&err);
+	if (!strcmp(sub, "list")) {
+		rc = ca_knowledge_list(ctx->agent, opt(a, "state"), &out, &err);
+		return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_list);
+	}
+	if (!strcmp(sub, "show")) {
+		rc = ca_knowledge_show(ctx->agent, a->pos[0], &out, &err);
+		return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_article);
+	}
+	json_t *ch = json_object();
+	if (!strcmp(sub, "publish")) {
+		json_object_set_new(ch, "state", json_string("published"));
+		if (opt(a, "audience"))
+			json_object_set_new(ch, "audience", json_string(opt(a, "audience")));
+	} else if (!strcmp(sub, "reject")) {
+		json_object_set_new(ch, "state", json_string("discarded"));
+	} else if (!strcmp(sub, "rate")) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(a->pos[1], &end, 10);
+		if (errno || *end || v < 1 || v > 5) {
+			json_decref(ch);
+			return cli_usage_error(ctx, a->cmd, NULL, "a rating is a whole number from 1 to 5, not '%s'", a->pos[1]);
+		}
+		json_object_set_new(ch, "rating", json_integer((json_int_t)v));
+	} else { /* edit: FIELD=VALUE... */
+		for (unsigned i = 1; i < a->npos; i++) {
+			const char *eq = strchr(a->pos[i], '=');
+			if (!eq || eq == a->pos[i]) {
+				json_decref(ch);
+				return cli_usage_error(ctx, a->cmd, NULL, "'%s' is not FIELD=VALUE", a->pos[i]);
+			}
+			char key[64];
+			size_t kl = (size_t)(eq - a->pos[i]);
+			if (kl >= sizeof(key)) {
+				json_decref(ch);
+				return cli_usage_error(ctx, a->cmd, NULL, "no field is called '%.*s'", (int)kl, a->pos[i]);
+			}
+			memcpy(key, a->pos[i], kl);
+			key[kl] = '\0';
+			json_object_set_new(ch, key, json_string(eq + 1));
+		}
+	}
+	char *changes = json_dumps(ch, JSON_COMPACT);
+	json_decref(ch);
+	rc = changes ? ca_knowledge_change(ctx->agent, a->pos[0], changes, &out, &err) : -1;
+	free(changes);
+	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_article);
+}
+
+static int show_search(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	size_t i;
+	json_t *h;
+	const json_t *res = json_object_get(r, "results");
+	printf("%zu result%s for \"%s\" (%s)\n", json_array_size(res), json_array_size(res) == 1 ? "" : "s",
+	       js(r, "query"), js(r, "audience"));
+	json_array_foreach(res, i, h)
+		printf("  %.3f  %-9s %s\n", json_real_value(json_object_get(h, "score")), js(h, "article"), js(h, "title"));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_search(struct cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int i = cli_opt_index(a->cmd, "limit");
+	size_t limit = i >= 0 && a->set[i] ? (size_t)a->num[i] : 10;
+
+	ca_err_clear(&err);
+	int rc = ca_knowledge_search(ctx->agent, a->pos[0], opt(a, "audience"), limit, &out, &err);
+	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_search);
+}
+
+static int show_notifications(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	size_t i;
+	json_t *n;
+	const json_t *list = json_object_get(r, "notifications");
+	printf("%zu notification%s\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s");
+	json_array_foreach(list, i, n)
+		printf("  %s  to %-12s %-22s %s\n", js(n, "created_at"), js(n, "recipient"), js(n, "kind"), js(n, "message"));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_notifications(struct cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+
+	ca_err_clear(&err);
+	int rc = ca_notifications(ctx->agent, opt(a, "recipient"), &out, &err);
+	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_notifications);
+}

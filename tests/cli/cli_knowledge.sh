@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The knowledge agent in real time: a resolved case with a new issue yields
+# one draft with personal data removed; a second case about the same issue
+# yields no new article and is linked to it; a case owned outside the
+# knowledge rule yields nothing; a compliant draft with auto-publish on is
+# published to the chosen audience; a non-compliant article cannot be
+# published by any path, the store's own included.
+set -euo pipefail
+BIN=$1; SRC=$2
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+ca() { "$BIN" --db "$T/t.db" "$@"; }
+j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ca init >/dev/null
+ca settings import "$SRC/tests/data/knowledge/settings.json" >/dev/null
+ca import contacts "$SRC/examples/contacts.jsonl" >/dev/null
+ca import cases "$SRC/tests/data/knowledge/cases.jsonl" >/dev/null
+
+# 1. a new issue: one draft, in review, personal data removed, owner notified
+out=$(ca --json case resolve CAS-00001 --resolution "Reset the earbuds (hold both buttons 10 s) and pair them again; call Priya at +1 415 555 0142 if it fails." --actor ann)
+echo "$out" | j 'd["knowledge"]' 
+[ "$(echo "$out" | j 'd["knowledge"]["outcome"]')" = drafted ] || fail "no draft: $out"
+ca --json knowledge review show KA-00001 > "$T/a.json"
+python3 - "$T/a.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+text = json.dumps(a)
+for secret in ["priya.vantassel@example.com", "555 0142", "Vantassel"]:
+    assert secret not in text, "personal data left in the article: " + secret
+assert a["state"] == "in_review" and a["compliance"] == "pending", a
+assert a["pii_removed"].get("EMAIL") == 1 and a["pii_removed"].get("PHONE", 0) >= 1, a["pii_removed"]
+assert a["sources"][0]["relation"] == "drafted_from"
+print("ok: draft", a["number"], a["title"], a["pii_removed"])
+PY
+ca --json notifications --recipient ann | j 'len(d["notifications"])' | grep -qx 1 || fail "the owner was not notified"
+
+# 2. the same issue again: no new article, the case is linked as evidence
+out=$(ca --json case resolve CAS-00002 --resolution "Reset and re-paired the earbuds after the update." --actor bob)
+[ "$(echo "$out" | j 'd["knowledge"]["outcome"]')" = covered ] || fail "second case: $out"
+[ "$(echo "$out" | j 'd["knowledge"]["article"]')" = KA-00001 ] || fail "covered by the wrong article: $out"
+[ "$(ca --json knowledge review list | j 'len(d["articles"])')" = 1 ] || fail "a second article was made"
+ca --json knowledge review show KA-00001 | j '[s["relation"] for s in d["sources"]]' | grep -q covered_by || fail "case not linked"
+
+# 3. owned outside the knowledge rule: nothing
+out=$(ca --json case resolve CAS-00003 --resolution "Corrected the company name and VAT number and sent a new invoice." --actor zed)
+[ "$(echo "$out" | j 'd["knowledge"]["outcome"]')" = filtered ] || fail "rule ignored: $out"
+
+# 4. non-compliant (and pending) can never be published: not by the CLI, not by SQL
+ca knowledge review publish KA-00001 >/dev/null 2>&1 && fail "a pending article was published"
+ca knowledge review edit KA-00001 compliance=non_compliant >/dev/null
+ca knowledge review publish KA-00001 >/dev/null 2>&1 && fail "a non-compliant article was published"
+python3 - "$T/t.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+try:
+    db.execute("UPDATE knowledge_article SET state = 'published' WHERE number = 'KA-00001'")
+    db.commit()
+    raise SystemExit("FAIL: the database let a non-compliant article be published")
+except sqlite3.IntegrityError as e:
+    print("ok: the store refuses it:", e)
+PY
+ca knowledge review edit KA-00001 compliance=compliant >/dev/null
+ca --json knowledge review publish KA-00001 --audience internal | j 'd["state"]' | grep -qx published || fail "compliant article not published"
+[ "$(ca --json knowledge search 'earbuds pairing after update' | j 'd["results"][0]["article"]')" = KA-00001 ] || fail "search"
+[ "$(ca --json knowledge search 'earbuds pairing after update' --audience external | j 'len(d["results"])')" = 0 ] || fail "internal article shown to external readers"
+
+# 5. compliant by default with auto-publish: published at once to the chosen audience
+ca settings import "$SRC/tests/data/knowledge/settings-publish.json" >/dev/null
+out=$(ca --json case resolve CAS-00004 --resolution "Turned off the morning routine in the app, which set the volume to maximum." --actor ann)
+[ "$(echo "$out" | j 'd["knowledge"]["outcome"]')" = published ] || fail "auto-publish: $out"
+ca --json knowledge review show KA-00002 | j 'd["state"] + " " + d["audience"] + " " + d["compliance"]' | grep -qx "published external compliant" || fail "not published externally"
+[ "$(ca --json knowledge search 'speaker volume resets' --audience external | j 'd["results"][0]["article"]')" = KA-00002 ] || fail "external search"
+echo "ok: cli_knowledge"
