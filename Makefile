@@ -12,7 +12,7 @@ DEB_PACKAGES = build-essential cmake pkg-config python3 \
 	liblinear-dev libpcre2-dev libcmocka-dev libcsv-dev \
 	libgmime-3.0-dev libxml2-dev libcurl4-openssl-dev \
 	dovecot-imapd python3-aiosmtpd \
-	wamerican libtext-names-perl
+	wamerican libtext-names-perl iso-codes tzdata
 
 .PHONY: all deps build asan-build test check demo bench clean
 

@@ -15,8 +15,13 @@
  *     alone on the first line of a signature block;
  * and, once some names are found, the other members of a list they are in
  * ("Ann, Bob and Chen") and other mentions of the same words. Capitalised
- * common words ("I Need Help") never make a name on their own, and an
- * organisation suffix after a run ("Ltd", "Inc") unmakes it.
+ * common words ("I Need Help") never make a name on their own; a place
+ * (ISO 3166 countries and regions, tzdata cities), an organisation word
+ * after a run ("Ltd", "Inc"), a title-case line, a handle ("@Delta") or a
+ * brand-like capital inside a word ("WiFi") unmakes one. In a text written
+ * all in lower case, words are read as if capitalised but need a given
+ * name or a cue. Every rule adds to a confidence; ca_pii_find keeps what
+ * reaches its floor. Work is linear in the number of tokens.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -444,6 +449,9 @@ typedef struct ctx {
 	bool multiline;
 	bool lower_text;       /* no capital letter anywhere: capitals tell nothing */
 	bool words;            /* the lexicon has a word list */
+	float *best;           /* per token: the surest PERSON span over it so far */
+	bool *title;           /* per token: its line is in title case */
+	bool *listed;          /* per token: a list it is in was looked at */
 	size_t first_line_end; /* end of the first non-empty line */
 } ctx;
 
@@ -533,28 +541,31 @@ static bool speaker_label(const ctx *c, size_t i, size_t j)
 					 (c->text[e + 2] >= 'a' && c->text[e + 2] <= 'z') || c->text[e + 2] == '"');
 }
 
-/* Is the line of token i "title case" (most words capitalised, several of
- * them common words)? Capitals tell no names there. */
-static bool title_line(const ctx *c, size_t i)
+/* Mark the tokens of lines in "title case" (most words capitalised,
+ * half of those common words that are no names): capitals tell no names
+ * there. One pass over the tokens. */
+static void mark_titles(ctx *c)
 {
-	size_t lo = i, hi = i, caps = 0, commons = 0, words = 0;
+	for (size_t lo = 0; lo < c->n;) {
+		size_t hi = lo, caps = 0, commons = 0, words = 0;
 
-	while (lo > 0 && !c->t[lo].line)
-		lo--;
-	while (hi + 1 < c->n && !c->t[hi + 1].line)
-		hi++;
-	for (size_t k = lo; k <= hi; k++) {
-		if (c->t[k].e - c->t[k].b < 4)
-			continue; /* short function words are often lower case in titles */
-		words++;
-		if (c->t[k].shape == SH_CAP) {
-			caps++;
-			/* capitalised common words that are no names, past the first */
-			if (k > lo && !c->t[k].sent && !namey(&c->t[k]))
-				commons++;
+		while (hi + 1 < c->n && !c->t[hi + 1].line)
+			hi++;
+		for (size_t k = lo; k <= hi; k++) {
+			if (c->t[k].e - c->t[k].b < 4)
+				continue; /* short function words are often lower case in titles */
+			words++;
+			if (c->t[k].shape == SH_CAP) {
+				caps++;
+				/* capitalised common words that are no names, past the first */
+				if (k > lo && !c->t[k].sent && !namey(&c->t[k]))
+					commons++;
+			}
 		}
+		for (size_t k = lo; k <= hi; k++)
+			c->title[k] = words >= 4 && caps * 10 >= words * 7 && commons >= 2 && commons * 2 >= caps;
+		lo = hi + 1;
 	}
-	return words >= 4 && caps * 10 >= words * 7 && commons >= 2 && commons * 2 >= caps;
 }
 
 /* An organisation word right after the run or among the next two
@@ -594,6 +605,9 @@ static int push(ctx *c, size_t i, size_t j, double conf)
 {
 	if (conf <= 0.0)
 		return 0;
+	for (size_t k = i; k <= j; k++)
+		if ((float)conf > c->best[k])
+			c->best[k] = (float)conf;
 	return ca_pii_spans_push(c->out, c->t[i].b, c->t[j].e, CA_PII_PERSON, conf);
 }
 
@@ -691,7 +705,7 @@ static double score_run(ctx *c, size_t i, size_t j)
 		if ((pii_cue_after(c->text, c->len, t[j].e, 14, after_cues) || vocative(c, i, j) || possessive(c, j)) &&
 		    s < 0.7)
 			s += 0.25;
-		if (title_line(c, i))
+		if (c->title[i])
 			s -= 0.35;
 	}
 	if (org_after(c, j))
@@ -744,12 +758,10 @@ static size_t tok_at(const ctx *c, uint32_t b)
 	return lo;
 }
 
-static bool covered(const ca_pii_spans *s, size_t from, uint32_t b, uint32_t e, double min)
+/* Token k lies in a PERSON span at least `min` sure. */
+static bool covered(const ctx *c, size_t k, double min)
 {
-	for (size_t k = from; k < s->n; k++)
-		if (s->v[k].type == CA_PII_PERSON && s->v[k].begin < e && b < s->v[k].end && s->v[k].confidence >= (float)min)
-			return true;
-	return false;
+	return c->best[k] >= (float)min;
 }
 
 static bool is_conj(const tok *t)
@@ -788,6 +800,8 @@ static int spread_lists(ctx *c, size_t from)
 		if (s->type != CA_PII_PERSON || s->confidence < 0.7f)
 			continue;
 		i = tok_at(c, s->begin);
+		if (i >= c->n || c->listed[i])
+			continue; /* its list was looked at from another member */
 		j = i;
 		while (j + 1 < c->n && c->t[j + 1].b < s->end)
 			j++;
@@ -816,6 +830,8 @@ static int spread_lists(ctx *c, size_t from)
 			mem[nm++] = b;
 			lo = a = b;
 		}
+		for (size_t m = lo; m <= hi; m++)
+			c->listed[m] = true;
 		prev = prev_lower(c->text, c->t, lo);
 		if (nm == 0 || (prev && strcmp(prev, "the") == 0) || org_after(c, hi) ||
 		    (hi + 1 < c->n && c->t[hi + 1].shape == SH_CAP && joined(c->text, c->t, hi)))
@@ -833,7 +849,7 @@ static int spread_lists(ctx *c, size_t from)
 		for (size_t m = 0; r == 0 && m < nm; m++) {
 			const tok *t = &c->t[mem[m]];
 
-			if (!covered(c->out, from, t->b, t->e, 0.5))
+			if (!covered(c, mem[m], 0.5))
 				r = push(c, mem[m], mem[m], namey(t) ? 0.75 : 0.6);
 		}
 	}
@@ -862,9 +878,9 @@ static int name_pairs(ctx *c, size_t from)
 		prev = prev_lower(c->text, c->t, k - 1);
 		if (prev && (strcmp(prev, "the") == 0 || in_list(prev, place_preps)))
 			continue;
-		if (!covered(c->out, from, a->b, a->e, 0.5))
+		if (!covered(c, k - 1, 0.5))
 			r = push(c, k - 1, k - 1, 0.6);
-		if (r == 0 && !covered(c->out, from, b->b, b->e, 0.5))
+		if (r == 0 && !covered(c, k + 1, 0.5))
 			r = push(c, k + 1, k + 1, 0.6);
 	}
 	return r;
@@ -873,34 +889,34 @@ static int name_pairs(ctx *c, size_t from)
 /* Other mentions of a word of a confident name. */
 static int spread_mentions(ctx *c, size_t from)
 {
-	size_t n0 = c->out->n;
+	lx_map seen = {0};
 	int r = 0;
 
-	for (size_t x = 0; r == 0 && x < c->n; x++) {
-		const tok *t = &c->t[x];
-		bool found = false;
+	/* the words of the confident names, once */
+	for (size_t k = from; r == 0 && k < c->out->n; k++) {
+		const ca_pii_span *s = &c->out->v[k];
 
-		if (!run_member(c, t) || place(t) || t->e - t->b < 3 || covered(c->out, from, t->b, t->e, 0.5))
+		if (s->type != CA_PII_PERSON || s->confidence < 0.65f)
 			continue;
-		for (size_t k = from; !found && k < n0; k++) {
-			const ca_pii_span *s = &c->out->v[k];
-
-			if (s->type != CA_PII_PERSON || s->confidence < 0.65f)
-				continue;
-			for (size_t y = tok_at(c, s->begin); !found && y < c->n && c->t[y].b < s->end; y++)
-				found = y != x && strcmp(c->t[y].fold, t->fold) == 0;
-		}
-		if (found) {
-			size_t j = x;
-
-			/* take following name words along */
-			while (j + 1 < c->n && joined(c->text, c->t, j) && run_member(c, &c->t[j + 1]) &&
-			       !covered(c->out, from, c->t[j + 1].b, c->t[j + 1].e, 0.5))
-				j++;
-			r = push(c, x, j, 0.75);
-			x = j;
-		}
+		for (size_t y = tok_at(c, s->begin); r == 0 && y < c->n && c->t[y].b < s->end; y++)
+			if (capish(c, &c->t[y]))
+				r = lx_map_add(&seen, c->t[y].fold, strlen(c->t[y].fold), 1);
 	}
+	for (size_t x = 0; r == 0 && seen.n && x < c->n; x++) {
+		const tok *t = &c->t[x];
+
+		if (!run_member(c, t) || place(t) || t->e - t->b < 3 || covered(c, x, 0.5) ||
+		    !lx_map_get(&seen, t->fold, strlen(t->fold)))
+			continue;
+		size_t j = x;
+
+		/* take following name words along */
+		while (j + 1 < c->n && joined(c->text, c->t, j) && run_member(c, &c->t[j + 1]) && !covered(c, j + 1, 0.5))
+			j++;
+		r = push(c, x, j, 0.75);
+		x = j;
+	}
+	lx_map_done(&seen);
 	return r;
 }
 
@@ -923,6 +939,17 @@ int pii_scan_person(const ca_pii *p, const char *text, size_t len, ca_pii_spans 
 	c.multiline = memchr(text, '\n', len) != NULL;
 	c.lower_text = !has_upper_ascii(text, len);
 	c.words = p->lx && p->lx->n_common > 0;
+	c.best = calloc(c.n + 1, sizeof *c.best);
+	c.title = calloc(c.n + 1, sizeof *c.title);
+	c.listed = calloc(c.n + 1, sizeof *c.listed);
+	if (!c.best || !c.title || !c.listed) {
+		free(c.best);
+		free(c.title);
+		free(c.listed);
+		toks_free(c.t, c.n);
+		return CA_ENOMEM;
+	}
+	mark_titles(&c);
 	while (q < len && (text[q] == '\n' || text[q] == ' ' || text[q] == '\r' || pii_bullet(text, len, q)))
 		q++;
 	while (q < len && text[q] != '\n')
@@ -1002,6 +1029,9 @@ int pii_scan_person(const ca_pii *p, const char *text, size_t len, ca_pii_spans 
 		r = name_pairs(&c, from);
 	if (r == 0)
 		r = spread_mentions(&c, from);
+	free(c.best);
+	free(c.title);
+	free(c.listed);
 	toks_free(c.t, c.n);
 	return r;
 }

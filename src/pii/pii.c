@@ -251,8 +251,8 @@ void ca_pii_free(ca_pii *p)
 	pcre2_code **res[] = {
 		&p->re_email, &p->re_phone, &p->re_card, &p->re_iban, &p->re_ssn, &p->re_ipv4, &p->re_ipv6,
 		&p->re_addr_core, &p->re_addr_unit, &p->re_addr_zip, &p->re_addr_place, &p->re_addr_military,
-		&p->re_addr_pobox, &p->re_addr_corner, &p->re_addr_cued, &p->re_addr_core_lower, &p->re_addr_corner_lower, &p->re_word, &p->re_upper_start,
-		&p->re_all_upper,
+		&p->re_addr_pobox, &p->re_addr_corner, &p->re_addr_cued, &p->re_addr_core_lower,
+		&p->re_addr_corner_lower, &p->re_word, &p->re_upper_start, &p->re_all_upper,
 	};
 
 	for (size_t i = 0; i < CA_ARRAY_SIZE(res); i++)
@@ -333,7 +333,7 @@ int ca_pii_add_name(ca_pii *p, const char *full_name, ca_err *err)
 int ca_pii_add_pattern(ca_pii *p, ca_pii_type type, const char *pattern, const char *const *cues, ca_err *err)
 {
 	pii_pattern pt = {.type = type};
-	pii_pattern *v;
+	pii_pattern *v = NULL;
 	int r;
 
 	if (type != CA_PII_ACCOUNT_NUMBER && type != CA_PII_ORDER_NUMBER)
@@ -415,53 +415,19 @@ static bool contains_wins(const ca_pii_span *a, const ca_pii_span *b)
 	       b->end <= a->end;
 }
 
-int ca_pii_resolve(ca_pii_spans *s, double min_confidence)
+/* Greedy resolution of one cluster v[0..n) of transitively overlapping
+ * spans, in priority order: a span survives only where it overlaps nothing
+ * kept, or wins by containment over all it overlaps. */
+static void resolve_cluster(ca_pii_span *v, size_t n, bool *dead)
 {
-	size_t n = 0;
-	bool *dead;
-
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].confidence >= min_confidence && s->v[i].end > s->v[i].begin)
-			s->v[n++] = s->v[i];
-	s->n = n;
-	if (n < 2)
-		return 0;
-	/* Overlapping findings of one type are one finding: "5366 Pivovarská
-	 * 276" from one pattern and "Pivovarská 276" from another become the
-	 * union, as sure as the surer of them. */
-	qsort(s->v, n, sizeof *s->v, by_begin);
-	n = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		size_t k;
-
-		for (k = n; k > 0; k--)
-			if (s->v[k - 1].type == s->v[i].type && s->v[k - 1].end > s->v[i].begin)
-				break;
-		if (k > 0) {
-			ca_pii_span *m = &s->v[k - 1];
-
-			if (s->v[i].end > m->end)
-				m->end = s->v[i].end;
-			if (s->v[i].confidence > m->confidence)
-				m->confidence = s->v[i].confidence;
-			continue;
-		}
-		s->v[n++] = s->v[i];
-	}
-	s->n = n;
-	qsort(s->v, n, sizeof *s->v, by_priority);
-	dead = calloc(n, sizeof *dead);
-	if (!dead)
-		return CA_ENOMEM;
-	/* Greedy in priority order; a later span survives only where it
-	 * overlaps nothing kept, or wins by containment over all it overlaps. */
+	qsort(v, n, sizeof *v, by_priority);
 	for (size_t i = 1; i < n; i++) {
 		bool lose = false;
 
 		for (size_t j = 0; j < i && !lose; j++) {
-			if (dead[j] || s->v[j].end <= s->v[i].begin || s->v[i].end <= s->v[j].begin)
+			if (dead[j] || v[j].end <= v[i].begin || v[i].end <= v[j].begin)
 				continue;
-			if (!contains_wins(&s->v[i], &s->v[j]))
+			if (!contains_wins(&v[i], &v[j]))
 				lose = true;
 		}
 		if (lose) {
@@ -469,8 +435,62 @@ int ca_pii_resolve(ca_pii_spans *s, double min_confidence)
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (!dead[j] && s->v[j].end > s->v[i].begin && s->v[i].end > s->v[j].begin)
+			if (!dead[j] && v[j].end > v[i].begin && v[i].end > v[j].begin)
 				dead[j] = true;
+	}
+}
+
+int ca_pii_resolve(ca_pii_spans *s, double min_confidence)
+{
+	size_t n = 0, last[CA_PII_NTYPES];
+	bool *dead;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].confidence >= min_confidence && s->v[i].end > s->v[i].begin &&
+		    (unsigned)s->v[i].type < CA_PII_NTYPES)
+			s->v[n++] = s->v[i];
+	s->n = n;
+	if (n < 2)
+		return 0;
+	/* Overlapping findings of one type are one finding: "5366 Pivovarská
+	 * 276" from one pattern and "Pivovarská 276" from another become the
+	 * union, as sure as the surer of them. In begin order, the last kept
+	 * span of a type is the only one a new span of that type can overlap. */
+	qsort(s->v, n, sizeof *s->v, by_begin);
+	for (size_t t = 0; t < CA_PII_NTYPES; t++)
+		last[t] = SIZE_MAX;
+	n = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t k = last[s->v[i].type];
+
+		if (k != SIZE_MAX && s->v[k].end > s->v[i].begin) {
+			if (s->v[i].end > s->v[k].end)
+				s->v[k].end = s->v[i].end;
+			if (s->v[i].confidence > s->v[k].confidence)
+				s->v[k].confidence = s->v[i].confidence;
+			continue;
+		}
+		last[s->v[i].type] = n;
+		s->v[n++] = s->v[i];
+	}
+	s->n = n;
+	dead = calloc(n, sizeof *dead);
+	if (!dead)
+		return CA_ENOMEM;
+	/* Overlaps are local: resolve each cluster of overlapping spans alone,
+	 * so a long text with many findings stays linear. */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		uint32_t end = s->v[i].end;
+
+		while (j < n && s->v[j].begin < end) {
+			if (s->v[j].end > end)
+				end = s->v[j].end;
+			j++;
+		}
+		if (j - i > 1)
+			resolve_cluster(s->v + i, j - i, dead + i);
+		i = j;
 	}
 	n = 0;
 	for (size_t i = 0; i < s->n; i++)

@@ -28,13 +28,33 @@
 /* The kinds of personal data. The order is the order of the per-type counts
  * and of the "removed" object; names are the placeholders' words. */
 typedef enum ca_pii_type {
+	/* RFC 5322 addr-spec, simplified: a dot-atom local part (no quoted
+	 * strings, comments or IP literals) "@" LDH labels and an alphabetic
+	 * top-level label */
 	CA_PII_EMAIL = 0,
+	/* ITU-T E.164 lengths: 7 to 15 digits, "+CC", "(area)", "(0)", groups
+	 * joined by one space, dot or hyphen, an "x123"/"ext. 123" extension;
+	 * not inside a longer digit run, not a date, time, amount, IPv4 or
+	 * SSN-shaped group; a bare digit run only next to a phone word */
 	CA_PII_PHONE,
+	/* ISO/IEC 7812-1: 13-19 digits (12 next to a card word: Maestro),
+	 * written whole or in groups of four (Amex 4-6-5), Luhn check digit;
+	 * surer for a known issuer range */
 	CA_PII_CREDIT_CARD,
+	/* ISO 13616: a registry country code, its length, and ISO 7064
+	 * MOD 97-10 check digits; compact or in groups of four */
 	CA_PII_IBAN,
+	/* SSA rules: area 001-899 but 666, group 01-99, serial 0001-9999;
+	 * ddd-dd-dddd, or without hyphens next to "SSN"/"social security" */
 	CA_PII_US_SSN,
+	/* IPv4 dotted quads with octets 0-255; IPv6 as inet_pton(3) reads it */
 	CA_PII_IP_ADDRESS,
+	/* house number, street name and type (USPS Pub. 28 suffixes, European
+	 * leading types and compound endings), with the unit, city, state and
+	 * postal code that follow; PO and military boxes; "corner of A and B" */
 	CA_PII_STREET_ADDRESS,
+	/* contacts' names, cue phrases, signatures, speaker labels, known
+	 * given names and words no word list knows (names.c) */
 	CA_PII_PERSON,
 	CA_PII_ACCOUNT_NUMBER,   /* only with a pattern from ca_pii_add_pattern */
 	CA_PII_ORDER_NUMBER,     /* only with a pattern from ca_pii_add_pattern */
