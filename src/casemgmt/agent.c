@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
+#include "pii.h"
 #include "summary.h"
 #include "text.h"
 
@@ -47,6 +48,7 @@ void ca_agent_close(ca_agent *a)
 	if (!a)
 		return;
 	ca_agent_invalidate(a);
+	ca_pii_lexicon_unref(a->pii_lexicon);
 	ca_settings_free(a->settings);
 	ca_store_close(a->store);
 	free(a);

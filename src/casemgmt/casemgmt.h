@@ -98,6 +98,7 @@ struct ca_agent {
 	ca_settings *settings;    /* NULL until settings are imported */
 	ca_predictor *predictor;  /* built lazily from settings + directory */
 	bool directory_stale;     /* contacts were added since it was built */
+	struct ca_pii_lexicon *pii_lexicon; /* Debian word lists, loaded once */
 	json_t *models;           /* trained models or NULL */
 	/* analysis cache for the conversation seen last */
 	char *cache_conv;
@@ -225,8 +226,16 @@ int ca_email_ready(ca_agent *a, ca_err *err);
 bool ca_email_is_ours(const ca_settings *s, const char *addr);
 
 /* The knowledge agent on one resolved case (knowledge.c); its own
- * transaction. *ret: the outcome (new reference). */
+ * transaction. *ret: the outcome (new reference). on_case is the real-time
+ * trigger (nothing when knowledge.realtime_cases is off); process_case is
+ * the same decision for a historical harvest, whatever that switch says;
+ * `rule` (NULL: any) limits it to one knowledge rule by name. */
 int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err);
+int ca_knowledge_process_case(ca_agent *a, int64_t case_id, const char *rule, json_t **ret, ca_err *err);
+/* The article that covers a text best (drafts in review and published ones,
+ * not archived or discarded): *ret_article (new reference, NULL when there
+ * are none) and its similarity. */
+int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, double *ret_sim, ca_err *err);
 
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);

@@ -183,19 +183,65 @@ static json_t *keywords_of(const char *text)
 
 static int get_pii(ca_agent *a, const char *customer_name, ca_pii **ret, ca_err *err)
 {
-	ca_pii_lexicon *lx = NULL;
-	int r = ca_pii_lexicon_default(&lx, err);
-	if (!r)
-		r = ca_pii_new(lx, ret, err);
-	ca_pii_lexicon_unref(lx);
+	int r = 0;
+	/* The word lists are large and never change: load them once. */
+	if (!a->pii_lexicon && (r = ca_pii_lexicon_default(&a->pii_lexicon, err)))
+		return r;
+	r = ca_pii_new(a->pii_lexicon, ret, err);
 	if (!r && customer_name)
 		r = ca_pii_add_name(*ret, customer_name, err);
-	(void)a;
 	return r;
 }
 
-/* The outcome of the knowledge agent for one resolved case. */
+/* Articles a new record is compared with: all but archived and discarded. */
+static int candidate_articles(ca_agent *a, json_t **ret, ca_err *err)
+{
+	json_t *all = NULL;
+	int r = ca_store_article_list(a->store, NULL, &all, err);
+	if (r)
+		return r;
+	json_t *arts = json_array();
+	size_t i;
+	json_t *n;
+	json_array_foreach(all, i, n) {
+		const char *st = ca_json_str(n, "state");
+		if (strcmp(st, "archived") && strcmp(st, "discarded"))
+			json_array_append(arts, n);
+	}
+	json_decref(all);
+	*ret = arts;
+	return arts ? 0 : CA_ENOMEM;
+}
+
+int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, double *ret_sim, ca_err *err)
+{
+	json_t *arts = NULL;
+	int r = candidate_articles(a, &arts, err);
+	ssize_t best = -1;
+	*ret_sim = 0;
+	if (!r)
+		r = best_cover(arts, text, &best, ret_sim);
+	*ret_article = !r && best >= 0 ? json_incref(json_array_get(arts, (size_t)best)) : NULL;
+	json_decref(arts);
+	return r;
+}
+
+static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, json_t **ret,
+			ca_err *err);
+
 int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err)
+{
+	return process_case(a, case_id, true, NULL, ret, err);
+}
+
+int ca_knowledge_process_case(ca_agent *a, int64_t case_id, const char *rule, json_t **ret, ca_err *err)
+{
+	return process_case(a, case_id, false, rule, ret, err);
+}
+
+/* The outcome of the knowledge agent for one resolved case. */
+static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, json_t **ret,
+			ca_err *err)
 {
 	const ca_knowledge_settings *ks = &a->settings->knowledge;
 	json_t *c = NULL, *notes = NULL, *msgs = NULL, *arts = NULL, *out = NULL;
@@ -208,14 +254,14 @@ int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err
 		return r;
 	const char *ticket = ca_json_str(c, "ticket_number");
 	json_t *fields = json_object_get(c, "fields");
-	if (!ks->realtime_cases) {
+	if (realtime && !ks->realtime_cases) {
 		*ret = json_pack("{s:s, s:s}", "outcome", "off", "reason", "real-time creation for cases is off");
 		goto done;
 	}
-	bool rule_ok = ks->n_rules == 0;
+	bool rule_ok = ks->n_rules == 0 && !only_rule;
 	const char *rule_name = NULL;
 	for (size_t i = 0; i < ks->n_rules && !rule_ok; i++)
-		if (ca_rule_eval(ks->rules[i], fields)) {
+		if ((!only_rule || !strcmp(only_rule, ks->rule_names[i])) && ca_rule_eval(ks->rules[i], fields)) {
 			rule_ok = true;
 			rule_name = ks->rule_names[i];
 		}
@@ -291,17 +337,8 @@ int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err
 	if (r)
 		goto done;
 	/* Gap detection against everything not discarded or archived. */
-	json_t *all = NULL;
-	r = ca_store_article_list(a->store, NULL, &all, err);
-	if (r)
+	if ((r = candidate_articles(a, &arts, err)))
 		goto done;
-	arts = json_array();
-	json_array_foreach(all, i, n) {
-		const char *st = ca_json_str(n, "state");
-		if (strcmp(st, "archived") && strcmp(st, "discarded"))
-			json_array_append(arts, n);
-	}
-	json_decref(all);
 	ca_buf query = { 0 };
 	ca_buf_printf(&query, "%s\n%s", title, issue);
 	ssize_t best;
