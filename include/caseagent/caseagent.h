@@ -146,6 +146,41 @@ int ca_knowledge_search(ca_agent *a, const char *query, const char *audience, si
 /* In-app notifications (review requests, proposed versions), newest first. */
 int ca_notifications(ca_agent *a, const char *recipient, char **ret_json, ca_err *err);
 
+/*
+ * Historical harvest (issue 4, item 8): the knowledge agent over every
+ * resolved or closed case, oldest first, at most CA_HARVEST_MAX_RECORDS per
+ * job. A job is persisted; each record's outcome, its log row and the job's
+ * counters and cursor commit together, so a job killed at any point (even
+ * kill -9) and run again continues after its last record: every record is
+ * processed exactly once and no issue is drafted twice.
+ *
+ * start: a new job (state "running") over the records there are now; source
+ *   "cases" ("conversations": CA_EUNSUPPORTED for now); rule NULL = any
+ *   knowledge rule, else one by name (CA_EINVAL if there is none).
+ * run: work a job to its end, or until it is stopped; also resumes a
+ *   stopped, failed or interrupted job. `progress` (may be NULL) is called
+ *   after each committed record with (processed, total). Not thread-safe
+ *   with other calls on the same agent.
+ * stop: set a running job's stop flag (state "stopped"); a run in any
+ *   process returns after its current batch. CA_ESTATE for a finished job.
+ * status: job_id 0 = every job. {"jobs":[{"id","source","rule","state",
+ *   "total","processed","created","covered","filtered","insufficient",
+ *   "errors","last_case_id","started_at","updated_at","finished_at",
+ *   "records_per_second"}]}; run and stop return one such job object (run
+ *   adds "this_run": {"processed","seconds","records_per_second"}).
+ * log: {"job","outcome","log":[{"record_type","record_id","case","outcome"
+ *   (created|covered|filtered|insufficient|error),"article","reason","at"}]},
+ *   optionally one outcome only, at most `limit` rows (0 = all).
+ */
+#define CA_HARVEST_MAX_RECORDS 100000
+int ca_knowledge_harvest_start(ca_agent *a, const char *source, const char *rule, int64_t *ret_job, ca_err *err);
+int ca_knowledge_harvest_run(ca_agent *a, int64_t job_id, ca_progress_fn progress, void *ud, char **ret_json,
+			     ca_err *err);
+int ca_knowledge_harvest_stop(ca_agent *a, int64_t job_id, char **ret_json, ca_err *err);
+int ca_knowledge_harvest_status(ca_agent *a, int64_t job_id, char **ret_json, ca_err *err);
+int ca_knowledge_harvest_log(ca_agent *a, int64_t job_id, const char *outcome, size_t limit, char **ret_json,
+			     ca_err *err);
+
 /* {"case","audit":[{"field","old_value","new_value","source","actor",
  *  "confidence","method","evidence","at"}]} oldest first. */
 int ca_case_audit(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);

@@ -232,6 +232,14 @@ bool ca_email_is_ours(const ca_settings *s, const char *addr);
  * `rule` (NULL: any) limits it to one knowledge rule by name. */
 int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err);
 int ca_knowledge_process_case(ca_agent *a, int64_t case_id, const char *rule, json_t **ret, ca_err *err);
+/* The same decision with `hook` called inside the transaction that
+ * records the outcome (for every outcome, filtered and insufficient content
+ * included, which otherwise write nothing): a harvest writes its log row and
+ * cursor there, so the outcome and the log stand or fall together. A
+ * nonzero return from the hook rolls everything back and is returned. */
+typedef int (*ca_knowledge_hook)(ca_agent *a, int64_t case_id, const json_t *outcome, void *ud, ca_err *err);
+int ca_knowledge_process_case_with(ca_agent *a, int64_t case_id, const char *rule, ca_knowledge_hook hook, void *ud,
+				   json_t **ret, ca_err *err);
 /* The article that covers a text best (drafts in review and published ones,
  * not archived or discarded): *ret_article (new reference, NULL when there
  * are none) and its similarity. */

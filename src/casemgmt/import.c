@@ -229,6 +229,7 @@ static int import_case(ca_agent *a, json_t *rec, const char *where, ca_err *err)
 		json_object_del(flat, "_line");
 		json_object_del(flat, "id");
 		json_object_del(flat, "text");
+		json_object_del(flat, "resolution");
 		fields = flat;
 	}
 	if (!json_is_object(fields))
@@ -286,6 +287,14 @@ static int import_case(ca_agent *a, json_t *rec, const char *where, ca_err *err)
 	const char *text = ca_json_str(rec, "text");
 	if (!r && text)
 		r = ca_store_note_add(a->store, id, "note", text, NULL, "import", err);
+	/* "resolution": how the case was solved, kept as the resolution note a
+	 * person's `case resolve` writes, by the case's owner (the person who
+	 * resolved it, as far as the import knows), so history can be harvested. */
+	const char *resolution = ca_json_str(rec, "resolution");
+	if (!r && resolution) {
+		const char *owner = ca_json_str(fields, "owner");
+		r = ca_store_note_add(a->store, id, "resolution", resolution, NULL, owner ? owner : "import", err);
+	}
 	json_decref(flat);
 	return r;
 }

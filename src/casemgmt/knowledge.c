@@ -226,22 +226,50 @@ int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, doub
 	return r;
 }
 
-static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, json_t **ret,
-			ca_err *err);
+static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, ca_knowledge_hook hook,
+			void *ud, json_t **ret, ca_err *err);
 
 int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err)
 {
-	return process_case(a, case_id, true, NULL, ret, err);
+	return process_case(a, case_id, true, NULL, NULL, NULL, ret, err);
 }
 
 int ca_knowledge_process_case(ca_agent *a, int64_t case_id, const char *rule, json_t **ret, ca_err *err)
 {
-	return process_case(a, case_id, false, rule, ret, err);
+	return process_case(a, case_id, false, rule, NULL, NULL, ret, err);
+}
+
+int ca_knowledge_process_case_with(ca_agent *a, int64_t case_id, const char *rule, ca_knowledge_hook hook, void *ud,
+				   json_t **ret, ca_err *err)
+{
+	return process_case(a, case_id, false, rule, hook, ud, ret, err);
+}
+
+/* An outcome that writes nothing of its own (filtered, insufficient
+ * content) still gets the hook's transaction, so a harvest logs it exactly
+ * once. On failure *ret is dropped. */
+static int hook_alone(ca_agent *a, int64_t case_id, ca_knowledge_hook hook, void *ud, json_t **ret, ca_err *err)
+{
+	if (!hook)
+		return 0;
+	int r = *ret ? ca_store_begin(a->store, err) : CA_ENOMEM;
+	if (!r) {
+		r = hook(a, case_id, *ret, ud, err);
+		if (!r)
+			r = ca_store_commit(a->store, err);
+		if (r)
+			ca_store_rollback(a->store);
+	}
+	if (r) {
+		json_decref(*ret);
+		*ret = NULL;
+	}
+	return r;
 }
 
 /* The outcome of the knowledge agent for one resolved case. */
-static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, json_t **ret,
-			ca_err *err)
+static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, ca_knowledge_hook hook,
+			void *ud, json_t **ret, ca_err *err)
 {
 	const ca_knowledge_settings *ks = &a->settings->knowledge;
 	json_t *c = NULL, *notes = NULL, *msgs = NULL, *arts = NULL, *out = NULL;
@@ -267,6 +295,7 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 		}
 	if (!rule_ok) {
 		*ret = json_pack("{s:s, s:s}", "outcome", "filtered", "reason", "no knowledge rule holds for this case");
+		r = hook_alone(a, case_id, hook, ud, ret, err);
 		goto done;
 	}
 	if ((r = ca_store_note_list(a->store, case_id, &notes, err)))
@@ -297,6 +326,7 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 		*ret = json_pack("{s:s, s:s}", "outcome", "insufficient content", "reason",
 				 !person ? "no person answered" : !res_note ? "no resolution" : "the case states no problem");
 		free(m);
+		r = hook_alone(a, case_id, hook, ud, ret, err);
 		goto done;
 	}
 	/* Personal data goes before anything is compared or drafted. */
@@ -412,6 +442,8 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 	}
 	if (!r && !out)
 		r = CA_ENOMEM;
+	if (!r && hook)
+		r = hook(a, case_id, out, ud, err);
 	if (!r)
 		r = ca_store_commit(a->store, err);
 	if (r) {

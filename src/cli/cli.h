@@ -101,6 +101,10 @@ int cli_cmd_review(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_search(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_notifications(struct cli_ctx *ctx, const cli_args *args);
 
+/* harvestcmd.c: `knowledge harvest [resume|stop|status|log] [JOB]`. */
+extern const cli_opt cli_harvest_opts[];
+int cli_cmd_harvest(struct cli_ctx *ctx, const cli_args *args);
+
 /* mailcmd.c: `email poll` (IMAP) and `email send` (SMTP), listed in the table. */
 extern const cli_opt cli_email_poll_opts[];
 extern const cli_opt cli_email_send_opts[];

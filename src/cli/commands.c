@@ -1348,6 +1348,20 @@ const cli_cmd cli_commands[] = {
 	 cli_publish_opts, 1, CLI_UNLIMITED, CLI_NEEDS_DB, NULL},
 	{"knowledge", "rate", cli_cmd_review, "ARTICLE 1-5", "Rate a knowledge article from 1 to 5",
 	 "Ratings of 2 or less mark an article to revise in the insights.\n", NULL, 2, 2, CLI_NEEDS_DB, NULL},
+	{"knowledge", "harvest", cli_cmd_harvest, "[resume|stop|status|log] [JOB]",
+	 "Run the knowledge agent over history: resolved cases become articles",
+	 "  --from cases [--rule NAME]  start a job over every resolved or closed\n"
+	 "                              case (oldest first, at most 100,000) and run it\n"
+	 "  resume JOB                  continue a stopped or interrupted job after\n"
+	 "                              its last record\n"
+	 "  stop JOB                    ask a running job (any process) to stop after\n"
+	 "                              its current batch\n"
+	 "  status [JOB]                counts, state and rate of one job or all\n"
+	 "  log JOB [--outcome O]       one row per record: created, covered (by\n"
+	 "                              KA-...), filtered, insufficient or error\n"
+	 "Each record's outcome, log row and the job's cursor commit together, so a\n"
+	 "job killed at any point resumes without losing or repeating a record.\n",
+	 cli_harvest_opts, 0, 2, CLI_NEEDS_DB, NULL},
 	{"knowledge", "search", cli_cmd_search, "QUERY", "Search published knowledge articles",
 	 "Ranks published articles by similarity to QUERY. --audience external shows\n"
 	 "only articles published to external readers.\n",

@@ -336,11 +336,49 @@ static const char schema_v4[] =
 	"CREATE INDEX notification_recipient ON notification (recipient, id);\n"
 	"INSERT INTO counter (name, value) VALUES ('article', 0), ('notification', 0);\n";
 
+/* Historical harvest jobs (issue 4, item 8). The log's primary key is the
+ * "exactly once" rule itself: a record written twice into one job fails the
+ * transaction that tried, so a resumed job can never repeat one. The job row
+ * holds the cursor (last_case_id) and the counters, updated in the same
+ * transaction as each record's outcome and log row. state is also the stop
+ * flag another process sets. */
+static const char schema_v5[] =
+	"CREATE TABLE harvest_job (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  source TEXT NOT NULL CHECK (source IN ('cases', 'conversations')),\n"
+	"  rule TEXT,\n"
+	"  state TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'stopped', 'done', 'failed')),\n"
+	"  total INTEGER NOT NULL DEFAULT 0,\n"
+	"  processed INTEGER NOT NULL DEFAULT 0,\n"
+	"  created INTEGER NOT NULL DEFAULT 0,\n"
+	"  covered INTEGER NOT NULL DEFAULT 0,\n"
+	"  filtered INTEGER NOT NULL DEFAULT 0,\n"
+	"  insufficient INTEGER NOT NULL DEFAULT 0,\n"
+	"  errors INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_case_id BIGINT NOT NULL DEFAULT 0,\n"
+	"  started_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL,\n"
+	"  finished_at TEXT\n"
+	");\n"
+	"CREATE TABLE harvest_log (\n"
+	"  job_id INTEGER NOT NULL REFERENCES harvest_job(id),\n"
+	"  record_type TEXT NOT NULL CHECK (record_type IN ('case', 'conversation')),\n"
+	"  record_id TEXT NOT NULL,\n"
+	"  outcome TEXT NOT NULL CHECK (outcome IN ('created', 'covered', 'filtered', 'insufficient', 'error')),\n"
+	"  article TEXT,\n"
+	"  reason TEXT,\n"
+	"  at TEXT NOT NULL,\n"
+	"  PRIMARY KEY (job_id, record_type, record_id)\n"
+	");\n"
+	"CREATE INDEX harvest_log_outcome ON harvest_log (job_id, outcome);\n"
+	"INSERT INTO counter (name, value) VALUES ('harvest_job', 0);\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1 },
 	{ 2, "e-mail channel", schema_v2 },
 	{ 3, "contact by e-mail, any case", schema_v3 },
 	{ 4, "knowledge articles", schema_v4 },
+	{ 5, "knowledge harvest jobs", schema_v5 },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)

@@ -2492,3 +2492,200 @@ int ca_store_notification_list(ca_store *s, const char *recipient, json_t **ret,
 				   "LEFT JOIN case_record c ON c.id = n.case_id ORDER BY n.id DESC",
 				   NULL, 0, ret, err);
 }
+
+/* ---- knowledge harvest jobs (migration 5) ---- */
+
+static const char *const harvest_states[] = { "running", "stopped", "done", "failed" };
+static const char *const harvest_outcomes[] = { "created", "covered", "filtered", "insufficient", "error" };
+/* The job's counter column of each outcome, in the order above. Fixed
+ * names: the only text ever spliced into the SQL below. */
+static const char *const harvest_counters[] = { "created", "covered", "filtered", "insufficient", "errors" };
+
+static const char harvest_cols[] =
+	"SELECT id, source, rule, state, total, processed, created, covered, filtered, insufficient, errors, "
+	"last_case_id, started_at, updated_at, finished_at FROM harvest_job ";
+
+int ca_store_harvest_create(ca_store *s, const char *source, const char *rule, int64_t total, int64_t *ret_id,
+			    ca_err *err)
+{
+	const char *what = "harvest job";
+	static const char *const sources[] = { "cases", "conversations" };
+	if (!source || !one_of(source, sources, CA_ARRAY_SIZE(sources)))
+		return ca_err_set(err, CA_EINVAL, "source", "%s: the source is cases or conversations, not '%s'", what,
+				  source ? source : "");
+	char at[21];
+	now_iso(at);
+	int64_t id = 0;
+	int r = op_begin(s, what, err);
+	if (!r)
+		r = next_id(s, what, "harvest_job", &id, err);
+	ca_sql_param p[] = { ca_sql_int(id), ca_sql_text(source), ca_sql_text(rule), ca_sql_int(total), ca_sql_text(at),
+			     ca_sql_text(at) };
+	if (!r)
+		r = db_exec(s, what,
+			    "INSERT INTO harvest_job (id, source, rule, state, total, started_at, updated_at) "
+			    "VALUES (?, ?, ?, 'running', ?, ?, ?)",
+			    p, CA_ARRAY_SIZE(p), err);
+	r = op_end(s, r, what, err);
+	if (!r)
+		*ret_id = id;
+	return r;
+}
+
+int ca_store_harvest_get(ca_store *s, int64_t id, json_t **ret, ca_err *err)
+{
+	ca_buf sql = { 0 };
+	if (ca_buf_printf(&sql, "%sWHERE id = ?", harvest_cols) < 0) {
+		ca_buf_done(&sql);
+		return enomem(err, "harvest job");
+	}
+	ca_sql_param p[] = { ca_sql_int(id) };
+	json_t *rows = NULL;
+	int r = db_rows(s, "harvest job", sql.data, p, 1, &rows, err);
+	ca_buf_done(&sql);
+	if (!r && json_array_size(rows) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "job", "harvest job %lld not found", (long long)id);
+	if (!r)
+		*ret = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return r;
+}
+
+int ca_store_harvest_list(ca_store *s, json_t **ret, ca_err *err)
+{
+	ca_buf sql = { 0 };
+	if (ca_buf_printf(&sql, "%sORDER BY id", harvest_cols) < 0) {
+		ca_buf_done(&sql);
+		return enomem(err, "harvest jobs");
+	}
+	int r = db_rows(s, "harvest jobs", sql.data, NULL, 0, ret, err);
+	ca_buf_done(&sql);
+	return r;
+}
+
+int ca_store_harvest_set_state(ca_store *s, int64_t id, const char *state, const char *only_from, bool *ret_changed,
+			       ca_err *err)
+{
+	const char *what = "harvest job";
+	if (!state || !one_of(state, harvest_states, CA_ARRAY_SIZE(harvest_states)) ||
+	    (only_from && !one_of(only_from, harvest_states, CA_ARRAY_SIZE(harvest_states))))
+		return ca_err_set(err, CA_EINVAL, "state", "%s %lld: unknown state", what, (long long)id);
+	char at[21];
+	now_iso(at);
+	bool final = !strcmp(state, "done") || !strcmp(state, "failed");
+	ca_sql_param p[] = { ca_sql_text(state), ca_sql_text(at), ca_sql_text(final ? at : NULL), ca_sql_int(id),
+			     ca_sql_text(only_from) };
+	int r = db_exec(s, what,
+			only_from ? "UPDATE harvest_job SET state = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?"
+				  : "UPDATE harvest_job SET state = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+			p, only_from ? 5 : 4, err);
+	if (!r && ret_changed)
+		*ret_changed = s->drv->changes(s->conn) > 0;
+	return r;
+}
+
+int ca_store_harvest_record(ca_store *s, int64_t job_id, const char *record_type, const char *record_id,
+			    int64_t cursor, const char *outcome, const char *article, const char *reason, ca_err *err)
+{
+	const char *what = "harvest log";
+	size_t k = 0;
+	while (k < CA_ARRAY_SIZE(harvest_outcomes) && (!outcome || strcmp(outcome, harvest_outcomes[k])))
+		k++;
+	if (k == CA_ARRAY_SIZE(harvest_outcomes))
+		return ca_err_set(err, CA_EINVAL, "outcome", "%s: unknown outcome '%s'", what, outcome ? outcome : "");
+	char at[21];
+	now_iso(at);
+	ca_buf sql = { 0 };
+	/* the column name comes from harvest_counters, never from input */
+	if (ca_buf_printf(&sql,
+			  "UPDATE harvest_job SET processed = processed + 1, %s = %s + 1, last_case_id = ?, updated_at = ? "
+			  "WHERE id = ?",
+			  harvest_counters[k], harvest_counters[k]) < 0) {
+		ca_buf_done(&sql);
+		return enomem(err, what);
+	}
+	int r = op_begin(s, what, err);
+	ca_sql_param p[] = { ca_sql_int(job_id), ca_sql_text(record_type), ca_sql_text(record_id), ca_sql_text(outcome),
+			     ca_sql_text(article), ca_sql_text(reason), ca_sql_text(at) };
+	if (!r)
+		r = db_exec(s, what,
+			    "INSERT INTO harvest_log (job_id, record_type, record_id, outcome, article, reason, at) "
+			    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+			    p, CA_ARRAY_SIZE(p), err);
+	ca_sql_param q[] = { ca_sql_int(cursor), ca_sql_text(at), ca_sql_int(job_id) };
+	if (!r)
+		r = db_exec(s, what, sql.data, q, CA_ARRAY_SIZE(q), err);
+	if (!r && s->drv->changes(s->conn) != 1)
+		r = ca_err_set(err, CA_ENOTFOUND, "job", "%s: harvest job %lld not found", what, (long long)job_id);
+	ca_buf_done(&sql);
+	return op_end(s, r, what, err);
+}
+
+int ca_store_harvest_log(ca_store *s, int64_t job_id, const char *outcome, size_t limit, json_t **ret, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_int(job_id), ca_sql_text(outcome), ca_sql_int(limit ? (int64_t)limit : -1) };
+	if (outcome)
+		return db_rows(s, "harvest log",
+			       "SELECT record_type, record_id, outcome, article, reason, at FROM harvest_log "
+			       "WHERE job_id = ? AND outcome = ? ORDER BY at, LENGTH(record_id), record_id LIMIT ?",
+			       p, 3, ret, err);
+	p[1] = p[2];
+	return db_rows(s, "harvest log",
+		       "SELECT record_type, record_id, outcome, article, reason, at FROM harvest_log "
+		       "WHERE job_id = ? ORDER BY at, LENGTH(record_id), record_id LIMIT ?",
+		       p, 2, ret, err);
+}
+
+typedef struct ids_ctx {
+	int64_t *v;
+	size_t n, cap;
+	int rc;
+} ids_ctx;
+
+static int take_id(const ca_sql_row *row, void *ud)
+{
+	ids_ctx *c = ud;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		int64_t *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->rc = CA_ENOMEM;
+			return 1;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	if (!row->text[0] || ca_parse_i64(row->text[0], &c->v[c->n]) < 0) {
+		c->rc = CA_EDB;
+		return 1;
+	}
+	c->n++;
+	return 0;
+}
+
+int ca_store_resolved_cases(ca_store *s, int64_t after_id, size_t limit, int64_t **ret_ids, size_t *ret_n,
+			    ca_err *err)
+{
+	ids_ctx c = { 0 };
+	ca_sql_param p[] = { ca_sql_int(after_id), ca_sql_int(limit ? (int64_t)limit : -1) };
+	int r = db_query(s, "resolved cases",
+			 "SELECT id FROM case_record WHERE status IN ('resolved', 'closed') AND id > ? ORDER BY id LIMIT ?", p,
+			 2, take_id, &c, err);
+	if (!r && c.rc)
+		r = c.rc == CA_ENOMEM ? enomem(err, "resolved cases")
+				      : ca_err_set(err, CA_EDB, NULL, "resolved cases: a case id is not a number");
+	if (r) {
+		free(c.v);
+		return r;
+	}
+	*ret_ids = c.v;
+	*ret_n = c.n;
+	return 0;
+}
+
+int ca_store_resolved_case_count(ca_store *s, int64_t *ret, ca_err *err)
+{
+	bool found;
+	return db_i64(s, "resolved cases", "SELECT COUNT(*) FROM case_record WHERE status IN ('resolved', 'closed')", NULL,
+		      0, ret, &found, err);
+}

@@ -331,4 +331,45 @@ int ca_store_notification_list(ca_store *s, const char *recipient, json_t **ret,
  * from its audit history; *found false when it never was. */
 int ca_store_case_resolved_at(ca_store *s, int64_t case_id, bool *found, char **ret_iso, ca_err *err);
 
+/* ---- knowledge harvest jobs (migration 5) ---- */
+
+/*
+ * A historical harvest job:
+ *   {"id","source": "cases"|"conversations","rule" (or null),"state":
+ *    "running"|"stopped"|"done"|"failed","total","processed","created",
+ *    "covered","filtered","insufficient","errors","last_case_id" (the
+ *    cursor: records up to it are done),"started_at","updated_at",
+ *    "finished_at"}.
+ * create: a new job in state running; CA_EINVAL for an unknown source.
+ */
+int ca_store_harvest_create(ca_store *s, const char *source, const char *rule, int64_t total, int64_t *ret_id,
+			    ca_err *err);
+/* One job (new reference); CA_ENOTFOUND. */
+int ca_store_harvest_get(ca_store *s, int64_t id, json_t **ret, ca_err *err);
+/* Every job, oldest first (new reference). */
+int ca_store_harvest_list(ca_store *s, json_t **ret, ca_err *err);
+/* Set the state (done and failed also set finished_at). With only_from,
+ * only a job in that state changes (the stop flag: running -> stopped);
+ * *ret_changed (may be NULL) says whether it did. */
+int ca_store_harvest_set_state(ca_store *s, int64_t id, const char *state, const char *only_from, bool *ret_changed,
+			       ca_err *err);
+/*
+ * One record's outcome in a job, atomic: the log row (primary key job,
+ * record type, record id: a record logged twice fails with CA_EDB and
+ * nothing is written), processed + 1, the outcome's counter + 1 and the
+ * cursor. Call it inside the transaction that wrote the record's outcome.
+ * outcome: created | covered | filtered | insufficient | error.
+ */
+int ca_store_harvest_record(ca_store *s, int64_t job_id, const char *record_type, const char *record_id,
+			    int64_t cursor, const char *outcome, const char *article, const char *reason, ca_err *err);
+/* The log of a job in processing order, optionally one outcome only (NULL:
+ * all), at most `limit` rows (0: all): [{"record_type","record_id",
+ * "outcome","article","reason","at"}]. */
+int ca_store_harvest_log(ca_store *s, int64_t job_id, const char *outcome, size_t limit, json_t **ret, ca_err *err);
+/* Ids of resolved or closed cases after `after_id`, ascending, at most
+ * `limit` (0: all). *ret_ids is a heap array the caller frees. */
+int ca_store_resolved_cases(ca_store *s, int64_t after_id, size_t limit, int64_t **ret_ids, size_t *ret_n,
+			    ca_err *err);
+int ca_store_resolved_case_count(ca_store *s, int64_t *ret, ca_err *err);
+
 #endif

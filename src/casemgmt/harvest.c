@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The knowledge agent over history (issue 4, item 8): a persisted harvest
+ * job walks every resolved or closed case (ORDER BY id, at most
+ * CA_HARVEST_MAX_RECORDS per job) in batches and runs the same per-record
+ * decision as the real-time trigger (ca_knowledge_process_case_with). Each
+ * record's outcome, its harvest_log row, the job's counters and its cursor
+ * (last_case_id) are committed in one transaction, so a process killed at
+ * any instant leaves every record either fully done and logged or not
+ * touched, and a resumed job continues after the cursor: no record is lost
+ * or repeated, and no issue is drafted twice. The job row's state doubles as
+ * the stop flag: another process sets it to "stopped" and the running loop
+ * sees it between batches and returns cleanly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "casemgmt.h"
+
+/* Records per batch: the stop flag and progress are checked this often. */
+#define HARVEST_BATCH 200
+
+typedef struct harvest_rec {
+	int64_t job;
+	int64_t case_id;
+	size_t committed; /* records committed by this run */
+} harvest_rec;
+
+/* The log's word for a knowledge outcome. */
+static const char *log_outcome(const char *outcome)
+{
+	if (!outcome)
+		return "error";
+	if (!strcmp(outcome, "drafted") || !strcmp(outcome, "published"))
+		return "created";
+	if (!strcmp(outcome, "covered"))
+		return "covered";
+	if (!strcmp(outcome, "filtered"))
+		return "filtered";
+	if (!strcmp(outcome, "insufficient content"))
+		return "insufficient";
+	return "error";
+}
+
+/* Runs inside the record's own transaction (see knowledge.c). */
+static int log_in_tx(ca_agent *a, int64_t case_id, const json_t *outcome, void *ud, ca_err *err)
+{
+	harvest_rec *h = ud;
+	char rec[32];
+	snprintf(rec, sizeof(rec), "%lld", (long long)case_id);
+	return ca_store_harvest_record(a->store, h->job, "case", rec, case_id, log_outcome(ca_json_str(outcome, "outcome")),
+				       ca_json_str(outcome, "article"), ca_json_str(outcome, "reason"), err);
+}
+
+/* An error for one record: logged in a transaction of its own (the
+ * record's own one rolled back, so nothing else of it was written). */
+static int log_error(ca_agent *a, int64_t job, int64_t case_id, const ca_err *why, ca_err *err)
+{
+	char rec[32];
+	snprintf(rec, sizeof(rec), "%lld", (long long)case_id);
+	int r = ca_store_begin(a->store, err);
+	if (r)
+		return r;
+	r = ca_store_harvest_record(a->store, job, "case", rec, case_id, "error", NULL,
+				    why->message[0] ? why->message : "error", err);
+	if (!r)
+		r = ca_store_commit(a->store, err);
+	if (r)
+		ca_store_rollback(a->store);
+	return r;
+}
+
+static int64_t iso_epoch(const char *iso)
+{
+	struct tm tm = { 0 };
+	if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			   &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm);
+}
+
+/* A job with "records_per_second" over its whole life (start to last
+ * update, pauses included). Takes `job`. */
+static json_t *with_rate(json_t *job)
+{
+	int64_t from = iso_epoch(ca_json_str(job, "started_at"));
+	int64_t to = iso_epoch(ca_json_str(job, "finished_at") ? ca_json_str(job, "finished_at")
+							       : ca_json_str(job, "updated_at"));
+	double secs = from && to > from ? (double)(to - from) : 0;
+	json_int_t done = json_integer_value(json_object_get(job, "processed"));
+	json_object_set_new(job, "records_per_second", json_real(secs > 0 ? (double)done / secs : 0));
+	return job;
+}
+
+int ca_knowledge_harvest_start(ca_agent *a, const char *source, const char *rule, int64_t *ret_job, ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	if (r)
+		return r;
+	if (source && !strcmp(source, "conversations"))
+		return ca_err_set(err, CA_EUNSUPPORTED, "source",
+				  "harvesting closed conversations is not supported yet; use --from cases");
+	if (!source || strcmp(source, "cases"))
+		return ca_err_set(err, CA_EINVAL, "source", "harvest from cases or conversations, not '%s'",
+				  source ? source : "");
+	const ca_knowledge_settings *ks = &a->settings->knowledge;
+	if (rule) {
+		bool known = false;
+		for (size_t i = 0; i < ks->n_rules && !known; i++)
+			known = !strcmp(ks->rule_names[i], rule);
+		if (!known)
+			return ca_err_set(err, CA_EINVAL, "rule", "no knowledge rule is called '%s' (see settings \"knowledge\")",
+					  rule);
+	}
+	int64_t n = 0;
+	if ((r = ca_store_resolved_case_count(a->store, &n, err)))
+		return r;
+	if (n > CA_HARVEST_MAX_RECORDS)
+		n = CA_HARVEST_MAX_RECORDS;
+	return ca_store_harvest_create(a->store, source, rule, n, ret_job, err);
+}
+
+int ca_knowledge_harvest_run(ca_agent *a, int64_t job_id, ca_progress_fn progress, void *ud, char **ret_json,
+			     ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	json_t *job = NULL;
+	if (!r)
+		r = ca_store_harvest_get(a->store, job_id, &job, err);
+	if (r)
+		return r;
+	const char *state = ca_json_str(job, "state");
+	if (!strcmp(state, "done"))
+		return ca_result(with_rate(job), ret_json);
+	/* Running with nobody running it is a job whose process died: resume. */
+	if (strcmp(state, "running") && (r = ca_store_harvest_set_state(a->store, job_id, "running", NULL, NULL, err))) {
+		json_decref(job);
+		return r;
+	}
+	char *rule = ca_json_str(job, "rule") ? strdup(ca_json_str(job, "rule")) : NULL;
+	bool oom = ca_json_str(job, "rule") && !rule;
+	int64_t total = json_integer_value(json_object_get(job, "total"));
+	int64_t processed = json_integer_value(json_object_get(job, "processed"));
+	int64_t cursor = json_integer_value(json_object_get(job, "last_case_id"));
+	int64_t start_processed = processed;
+	json_decref(job);
+	job = NULL;
+	if (oom)
+		return ca_err_set(err, CA_ENOMEM, NULL, "harvest: out of memory");
+	double t0 = ca_time_mono();
+	harvest_rec h = { .job = job_id };
+	bool stopped = false;
+	while (!r && processed < total && !stopped) {
+		int64_t *ids = NULL;
+		size_t n = 0;
+		int64_t want = total - processed < HARVEST_BATCH ? total - processed : HARVEST_BATCH;
+		if ((r = ca_store_resolved_cases(a->store, cursor, (size_t)want, &ids, &n, err)))
+			break;
+		if (n == 0) {
+			free(ids);
+			break;
+		}
+		for (size_t i = 0; i < n && !r; i++) {
+			json_t *out = NULL;
+			ca_err why;
+			ca_err_clear(&why);
+			h.case_id = ids[i];
+			r = ca_knowledge_process_case_with(a, ids[i], rule, log_in_tx, &h, &out, &why);
+			json_decref(out);
+			if (r)
+				r = log_error(a, job_id, ids[i], &why, err);
+			if (r)
+				break;
+			cursor = ids[i];
+			processed++;
+			h.committed++;
+			if (progress)
+				progress((size_t)processed, (size_t)total, ud);
+		}
+		free(ids);
+		/* The stop flag, set by `harvest stop` from any process. */
+		json_t *now = NULL;
+		if (!r && !(r = ca_store_harvest_get(a->store, job_id, &now, err)))
+			stopped = !strcmp(ca_json_str(now, "state"), "stopped");
+		json_decref(now);
+	}
+	double secs = ca_time_mono() - t0;
+	free(rule);
+	if (r) {
+		ca_err ignored;
+		ca_err_clear(&ignored);
+		/* The failure is the news; the state is a best effort. */
+		(void)ca_store_harvest_set_state(a->store, job_id, "failed", NULL, NULL, &ignored);
+		return r;
+	}
+	if (!stopped && (r = ca_store_harvest_set_state(a->store, job_id, "done", "running", NULL, err)))
+		return r;
+	if ((r = ca_store_harvest_get(a->store, job_id, &job, err)))
+		return r;
+	int64_t this_run = processed - start_processed;
+	json_object_set_new(job, "this_run",
+			    json_pack("{s:I, s:f, s:f}", "processed", (json_int_t)this_run, "seconds", secs,
+				      "records_per_second", secs > 0 ? (double)this_run / secs : 0.0));
+	return ca_result(with_rate(job), ret_json);
+}
+
+int ca_knowledge_harvest_stop(ca_agent *a, int64_t job_id, char **ret_json, ca_err *err)
+{
+	json_t *job = NULL;
+	int r = ca_store_harvest_get(a->store, job_id, &job, err);
+	if (r)
+		return r;
+	const char *state = ca_json_str(job, "state");
+	if (strcmp(state, "running") && strcmp(state, "stopped")) {
+		r = ca_err_set(err, CA_ESTATE, "job", "harvest job %lld is %s; only a running job can be stopped",
+			       (long long)job_id, state);
+		json_decref(job);
+		return r;
+	}
+	json_decref(job);
+	if ((r = ca_store_harvest_set_state(a->store, job_id, "stopped", "running", NULL, err)) ||
+	    (r = ca_store_harvest_get(a->store, job_id, &job, err)))
+		return r;
+	return ca_result(with_rate(job), ret_json);
+}
+
+int ca_knowledge_harvest_status(ca_agent *a, int64_t job_id, char **ret_json, ca_err *err)
+{
+	json_t *v = NULL;
+	int r;
+	if (job_id > 0) {
+		if ((r = ca_store_harvest_get(a->store, job_id, &v, err)))
+			return r;
+		return ca_result(json_pack("{s:[o]}", "jobs", with_rate(v)), ret_json);
+	}
+	if ((r = ca_store_harvest_list(a->store, &v, err)))
+		return r;
+	size_t i;
+	json_t *j;
+	json_array_foreach(v, i, j) with_rate(j);
+	return ca_result(json_pack("{s:o}", "jobs", v), ret_json);
+}
+
+int ca_knowledge_harvest_log(ca_agent *a, int64_t job_id, const char *outcome, size_t limit, char **ret_json,
+			     ca_err *err)
+{
+	static const char *const outcomes[] = { "created", "covered", "filtered", "insufficient", "error" };
+	bool ok = !outcome;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(outcomes) && !ok; i++)
+		ok = !strcmp(outcome, outcomes[i]);
+	if (!ok)
+		return ca_err_set(err, CA_EINVAL, "outcome",
+				  "'%s' is not an outcome: created, covered, filtered, insufficient or error", outcome);
+	json_t *job = NULL, *log = NULL;
+	int r = ca_store_harvest_get(a->store, job_id, &job, err);
+	json_decref(job);
+	if (!r)
+		r = ca_store_harvest_log(a->store, job_id, outcome, limit, &log, err);
+	if (r)
+		return r;
+	size_t i;
+	json_t *row;
+	json_array_foreach(log, i, row) {
+		int64_t id;
+		if (!strcmp(ca_json_str(row, "record_type"), "case") && ca_parse_i64(ca_json_str(row, "record_id"), &id) == 0) {
+			char ticket[32];
+			snprintf(ticket, sizeof(ticket), "CAS-%05lld", (long long)id);
+			json_object_set_new(row, "case", json_string(ticket));
+		}
+	}
+	return ca_result(json_pack("{s:I, s:s?, s:o}", "job", (json_int_t)job_id, "outcome", outcome, "log", log), ret_json);
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The historical harvest (issue 4, item 8): a job over a few hundred resolved
+# cases about a handful of issues, killed midway (the CA_TEST_CRASH_AFTER_RECORDS
+# hook, then a real kill -9) and resumed, processes every resolved case exactly
+# once (one harvest_log row each), drafts one article per qualifying issue
+# and never two, and keeps counters that add up; a job stopped from another
+# process stops after its batch and resumes to the end; conversations are
+# refused clearly for now.
+set -euo pipefail
+BIN=$1; SRC=$2
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+ca() { "$BIN" --db "$T/t.db" "$@"; }
+j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+sql() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$T/t.db" "$1"; }
+
+# Six issues, 50 cases each, owned by ann or bob (the knowledge rule) or zed
+# (outside it); some without a resolution (insufficient content).
+python3 - "$T/cases.jsonl" <<'PY'
+import json, sys
+issues = [
+    ("Earbuds do not pair after the firmware update", "The earbuds stopped pairing with the phone after the firmware update.", "device_fault",
+     "Reset the earbuds by holding both buttons for ten seconds, then paired them again."),
+    ("Parcel marked delivered but never received", "Tracking says the parcel was delivered yesterday but nothing arrived at the door.", "delivery_problem",
+     "Opened a carrier investigation and shipped a replacement parcel by express courier."),
+    ("Charged twice for one order", "The card statement shows two identical payments taken for a single order.", "billing_question",
+     "Reversed the duplicate authorisation and emailed written confirmation of the refund."),
+    ("Password reset link has expired", "Every password reset link says it has expired before the customer can use it.", "account_help",
+     "Cleared the stale reset tokens and sent a fresh link valid for one hour."),
+    ("Speaker volume jumps to maximum every morning", "The smart speaker turns its volume up to the maximum level each morning by itself.", "device_fault",
+     "Switched off the morning routine in the companion app which raised the volume."),
+    ("Wrong colour jacket received in exchange", "The exchanged jacket arrived in green although blue was ordered as the replacement.", "returns_exchange",
+     "Booked a free collection of the green jacket and dispatched the blue one."),
+]
+owners = ["ann", "bob", "ann", "bob", "zed"]
+with open(sys.argv[1], "w") as f:
+    n = 0
+    for k in range(50):
+        for i, (title, desc, cat, res) in enumerate(issues):
+            n += 1
+            rec = {"fields": {"title": title, "description": desc + f" Reported on visit {k}.", "category": cat,
+                              "owner": owners[(k + i) % len(owners)], "status": "resolved"}}
+            if not (k % 10 == 3):
+                rec["resolution"] = res
+            f.write(json.dumps(rec) + "\n")
+    # an open case: never harvested
+    f.write(json.dumps({"fields": {"title": "Still open", "description": "Nothing resolved here yet at all.", "owner": "ann", "status": "active"}}) + "\n")
+PY
+ca init >/dev/null
+ca settings import "$SRC/tests/data/knowledge/settings.json" >/dev/null
+ca import cases "$T/cases.jsonl" >/dev/null
+RESOLVED=$(sql "SELECT COUNT(*) FROM case_record WHERE status = 'resolved'")
+[ "$RESOLVED" = 300 ] || fail "expected 300 resolved cases, got $RESOLVED"
+
+# conversations: not yet, and said so
+ca knowledge harvest --from conversations 2>"$T/err" && fail "conversations accepted"
+grep -q "not supported yet" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
+ca knowledge harvest --from cases --rule nosuch 2>/dev/null && fail "unknown rule accepted"
+
+# 1. crash right after the 37th committed record (the test hook)
+set +e
+CA_TEST_CRASH_AFTER_RECORDS=37 ca --quiet knowledge harvest --from cases >/dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" = 3 ] || fail "the crash hook did not fire (exit $rc)"
+[ "$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1")" = 37 ] || fail "log rows after the crash"
+[ "$(sql "SELECT processed FROM harvest_job WHERE id = 1")" = 37 ] || fail "counter after the crash"
+[ "$(sql "SELECT state FROM harvest_job WHERE id = 1")" = running ] || fail "state after the crash"
+
+# 2. a real kill -9 of a resumed run, once more records are in
+# the binary itself, not the shell function, so $! is the process to kill
+"$BIN" --db "$T/t.db" --quiet knowledge harvest resume 1 >/dev/null 2>&1 &
+PID=$!
+for _ in $(seq 1 400); do
+	n=$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1" 2>/dev/null || echo 0)
+	[ "$n" -ge 60 ] && break
+	sleep 0.01
+done
+kill -9 "$PID" 2>/dev/null || echo "note: the run had finished before kill -9"
+wait "$PID" 2>/dev/null || true
+echo "killed with $(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1") records logged"
+
+# 3. resume to the end
+out=$(ca --json knowledge harvest resume 1)
+[ "$(echo "$out" | j 'd["state"]')" = done ] || fail "resume: $out"
+ca knowledge harvest status 1
+ca --json knowledge harvest log 1 --outcome covered | j 'len(d["log"])' >/dev/null
+ca knowledge harvest log 1 --outcome created --limit 3
+
+python3 - "$T/t.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+q = lambda s, *a: db.execute(s, a).fetchall()
+resolved = {str(r[0]) for r in q("SELECT id FROM case_record WHERE status IN ('resolved','closed')")}
+rows = q("SELECT record_id, COUNT(*) FROM harvest_log WHERE job_id = 1 GROUP BY record_id")
+logged = {r[0] for r in rows}
+assert logged == resolved, ("missing", resolved - logged, "extra", logged - resolved)
+assert all(r[1] == 1 for r in rows), "a record was logged twice"
+job = dict(zip([c[0] for c in db.execute("SELECT * FROM harvest_job WHERE id = 1").description],
+               q("SELECT * FROM harvest_job WHERE id = 1")[0]))
+assert job["state"] == "done" and job["finished_at"], job
+assert job["processed"] == job["total"] == len(resolved) == 300, job
+parts = job["created"] + job["covered"] + job["filtered"] + job["insufficient"] + job["errors"]
+assert parts == job["processed"], job
+for o, col in [("created", "created"), ("covered", "covered"), ("filtered", "filtered"),
+               ("insufficient", "insufficient"), ("error", "errors")]:
+    n = q("SELECT COUNT(*) FROM harvest_log WHERE job_id = 1 AND outcome = ?", o)[0][0]
+    assert n == job[col], (o, n, job[col])
+assert job["last_case_id"] == max(int(x) for x in resolved), job
+# one article per qualifying issue, never two: six issues, all have cases
+# owned by ann or bob with a resolution
+arts = q("SELECT COUNT(*) FROM knowledge_article")[0][0]
+titles = q("SELECT title, COUNT(*) FROM knowledge_article GROUP BY title")
+assert arts == 6 and all(c == 1 for _, c in titles), titles
+assert job["created"] == 6 and job["errors"] == 0, job
+assert job["filtered"] == 60 and job["insufficient"] > 0, job
+drafted = q("SELECT COUNT(*) FROM article_source WHERE relation = 'drafted_from'")[0][0]
+assert drafted == 6, drafted
+covered = q("SELECT COUNT(*) FROM article_source WHERE relation = 'covered_by'")[0][0]
+assert covered == job["covered"], (covered, job)
+print("ok: job 1", {k: job[k] for k in ("processed", "created", "covered", "filtered", "insufficient", "errors")})
+PY
+
+# 4. stop from another process: the running job stops after its batch
+"$BIN" --db "$T/t.db" --quiet knowledge harvest --from cases >/dev/null 2>&1 &
+PID=$!
+for _ in $(seq 1 400); do
+	n=$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 2" 2>/dev/null || echo 0)
+	[ "$n" -ge 1 ] && break
+	sleep 0.01
+done
+ca --json knowledge harvest stop 2 >/dev/null 2>&1 || echo "note: job 2 had finished before the stop"
+wait "$PID"
+state=$(sql "SELECT state FROM harvest_job WHERE id = 2")
+p2=$(sql "SELECT processed FROM harvest_job WHERE id = 2")
+echo "job 2 after stop: $state, $p2 records"
+if [ "$state" = stopped ]; then
+	[ "$p2" -lt 300 ] || fail "stopped job processed everything"
+	ca knowledge harvest stop 2 >/dev/null || fail "stopping a stopped job"
+	[ "$(ca --json knowledge harvest resume 2 | j 'd["state"]')" = done ] || fail "resume after stop"
+fi
+[ "$(sql "SELECT processed FROM harvest_job WHERE id = 2")" = 300 ] || fail "job 2 incomplete"
+[ "$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 2")" = 300 ] || fail "job 2 log"
+[ "$(sql "SELECT COUNT(*) FROM knowledge_article")" = 6 ] || fail "a second harvest drafted again"
+ca knowledge harvest stop 2 2>/dev/null && fail "a finished job was stopped"
+[ "$(ca --json knowledge harvest status | j 'len(d["jobs"])')" = 2 ] || fail "status of all jobs"
+echo "ok: cli_harvest"
