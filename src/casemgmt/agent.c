@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
+#include "kbindex.h"
 #include "pii.h"
 #include "summary.h"
 #include "text.h"
@@ -34,6 +35,8 @@ int ca_agent_open(const char *db_path, ca_agent **ret, ca_err *err)
 
 void ca_agent_invalidate(ca_agent *a)
 {
+	ca_pii_free(a->pii); /* it knows the directory's names */
+	a->pii = NULL;
 	ca_predictor_free(a->predictor);
 	a->predictor = NULL;
 	json_decref(a->models);
@@ -48,6 +51,7 @@ void ca_agent_close(ca_agent *a)
 	if (!a)
 		return;
 	ca_agent_invalidate(a);
+	ca_kb_index_free(a->kb);
 	ca_pii_lexicon_unref(a->pii_lexicon);
 	ca_settings_free(a->settings);
 	ca_store_close(a->store);

@@ -99,6 +99,8 @@ struct ca_agent {
 	ca_predictor *predictor;  /* built lazily from settings + directory */
 	bool directory_stale;     /* contacts were added since it was built */
 	struct ca_pii_lexicon *pii_lexicon; /* Debian word lists, loaded once */
+	struct ca_kb_index *kb;   /* knowledge base index; NULL = build on use */
+	struct ca_pii *pii;       /* PII recogniser knowing every contact's name */
 	json_t *models;           /* trained models or NULL */
 	/* analysis cache for the conversation seen last */
 	char *cache_conv;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
+#include "kbindex.h"
 #include "pii.h"
 #include "summary.h"
 #include "text.h"
@@ -181,16 +182,40 @@ static json_t *keywords_of(const char *text)
 	return out;
 }
 
-static int get_pii(ca_agent *a, const char *customer_name, ca_pii **ret, ca_err *err)
+/* The agent's PII recogniser: the Debian word lists and every contact's
+ * name, built once (compiling its patterns is the costly part) and again
+ * only when the directory changes. Borrowed; owned by the agent. */
+static int get_pii(ca_agent *a, const ca_pii **ret, ca_err *err)
 {
 	int r = 0;
-	/* The word lists are large and never change: load them once. */
-	if (!a->pii_lexicon && (r = ca_pii_lexicon_default(&a->pii_lexicon, err)))
-		return r;
-	r = ca_pii_new(a->pii_lexicon, ret, err);
-	if (!r && customer_name)
-		r = ca_pii_add_name(*ret, customer_name, err);
-	return r;
+	if (a->directory_stale) {
+		ca_pii_free(a->pii);
+		a->pii = NULL;
+	}
+	if (!a->pii) {
+		if (!a->pii_lexicon && (r = ca_pii_lexicon_default(&a->pii_lexicon, err)))
+			return r;
+		json_t *contacts = NULL;
+		r = ca_pii_new(a->pii_lexicon, &a->pii, err);
+		if (!r)
+			r = ca_store_directory_list(a->store, "contact", &contacts, err);
+		size_t i;
+		json_t *c;
+		json_array_foreach(contacts, i, c) {
+			if (r)
+				break;
+			if (ca_json_str(c, "full_name"))
+				r = ca_pii_add_name(a->pii, ca_json_str(c, "full_name"), err);
+		}
+		json_decref(contacts);
+		if (r) {
+			ca_pii_free(a->pii);
+			a->pii = NULL;
+			return r;
+		}
+	}
+	*ret = a->pii;
+	return 0;
 }
 
 /* Articles a new record is compared with: all but archived and discarded. */
@@ -213,17 +238,27 @@ static int candidate_articles(ca_agent *a, json_t **ret, ca_err *err)
 	return arts ? 0 : CA_ENOMEM;
 }
 
+/* The knowledge-base index, built from the store on first use. */
+static int kb_index(ca_agent *a, ca_kb_index **ret, ca_err *err)
+{
+	if (!a->kb) {
+		json_t *arts = NULL;
+		int r = candidate_articles(a, &arts, err);
+		if (!r)
+			r = ca_kb_index_build(arts, &a->kb);
+		json_decref(arts);
+		if (r)
+			return ca_err_set(err, r, "knowledge", "cannot index the knowledge base: %s", ca_strerror(r));
+	}
+	*ret = a->kb;
+	return 0;
+}
+
 int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, double *ret_sim, ca_err *err)
 {
-	json_t *arts = NULL;
-	int r = candidate_articles(a, &arts, err);
-	ssize_t best = -1;
-	*ret_sim = 0;
-	if (!r)
-		r = best_cover(arts, text, &best, ret_sim);
-	*ret_article = !r && best >= 0 ? json_incref(json_array_get(arts, (size_t)best)) : NULL;
-	json_decref(arts);
-	return r;
+	ca_kb_index *k = NULL;
+	int r = kb_index(a, &k, err);
+	return r ? r : ca_kb_index_best(k, text, ret_article, ret_sim);
 }
 
 static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, ca_knowledge_hook hook,
@@ -273,7 +308,7 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 {
 	const ca_knowledge_settings *ks = &a->settings->knowledge;
 	json_t *c = NULL, *notes = NULL, *msgs = NULL, *arts = NULL, *out = NULL;
-	ca_pii *pii = NULL;
+	const ca_pii *pii = NULL;
 	ca_pii_counts removed = { 0 };
 	char *title = NULL, *issue = NULL, *resolution = NULL, *cause = NULL, *steps = NULL;
 	ca_buf causes = { 0 }, actions = { 0 };
@@ -330,12 +365,7 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 		goto done;
 	}
 	/* Personal data goes before anything is compared or drafted. */
-	json_t *customer = NULL;
-	const char *cust_id = ca_json_str(fields, "customer");
-	if (cust_id)
-		ca_store_directory_get(a->store, "contact", cust_id, &customer, NULL);
-	r = get_pii(a, ca_json_str(customer, "full_name"), &pii, err);
-	json_decref(customer);
+	r = get_pii(a, &pii, err);
 	if (!r)
 		r = scrub(pii, raw_issue, &removed, &issue, err);
 	if (!r)
@@ -367,22 +397,22 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 	if (r)
 		goto done;
 	/* Gap detection against everything not discarded or archived. */
-	if ((r = candidate_articles(a, &arts, err)))
-		goto done;
 	ca_buf query = { 0 };
 	ca_buf_printf(&query, "%s\n%s", title, issue);
-	ssize_t best;
-	double sim;
-	r = best_cover(arts, query.data, &best, &sim);
+	json_t *cover = NULL;
+	double sim = 0;
+	r = ca_knowledge_cover(a, query.data, &cover, &sim, err);
 	ca_buf_done(&query);
 	if (r)
 		goto done;
+	arts = cover; /* freed at done */
 	char rec[32];
 	snprintf(rec, sizeof(rec), "%lld", (long long)case_id);
 	if ((r = ca_store_begin(a->store, err)))
 		goto done;
-	if (best >= 0 && sim >= ks->coverage_threshold) {
-		const json_t *art = json_array_get(arts, (size_t)best);
+	int64_t new_article = 0;
+	if (cover && sim >= ks->coverage_threshold) {
+		const json_t *art = cover;
 		int64_t aid = json_integer_value(json_object_get(art, "id"));
 		r = ca_store_article_link(a->store, aid, "case", rec, "covered_by", sim, err);
 		/* New steps for a covered article are a minor version to review. */
@@ -423,6 +453,7 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 		int64_t aid = 0;
 		char *number = NULL;
 		r = art ? ca_store_article_add(a->store, art, &aid, &number, err) : CA_ENOMEM;
+		new_article = aid;
 		json_decref(art);
 		if (!r)
 			r = ca_store_article_link(a->store, aid, "case", rec, "drafted_from", 1.0, err);
@@ -451,9 +482,19 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 		json_decref(out);
 		goto done;
 	}
+	/* Committed: the new draft covers the next records of the same issue. */
+	if (new_article && a->kb) {
+		json_t *na = NULL;
+		char ref[32];
+		snprintf(ref, sizeof(ref), "%lld", (long long)new_article);
+		if (ca_store_article_get(a->store, ref, &na, NULL) != 0 || ca_kb_index_add(a->kb, na) != 0) {
+			ca_kb_index_free(a->kb); /* rebuilt from the store on next use */
+			a->kb = NULL;
+		}
+		json_decref(na);
+	}
 	*ret = out;
 done:
-	ca_pii_free(pii);
 	json_decref(c);
 	json_decref(notes);
 	json_decref(msgs);
@@ -496,6 +537,9 @@ int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, 
 	int r = ca_store_article_get(a->store, ref, &art, err);
 	if (!r)
 		r = ca_store_article_update(a->store, json_integer_value(json_object_get(art, "id")), ch, err);
+	/* A reviewer changed the knowledge base: index it again on next use. */
+	ca_kb_index_free(a->kb);
+	a->kb = NULL;
 	json_decref(art);
 	json_decref(ch);
 	if (r)

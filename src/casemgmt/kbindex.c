@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An incremental TF-IDF index of the knowledge base (title and issue of each
+ * candidate article), kept on the agent so a harvest of 100,000 records does
+ * not tokenise every article again for every record. Terms are Snowball
+ * stems of content words; idf = ln((1 + N) / (1 + df)) + 1 (smoothed, as in
+ * scikit-learn's TfidfVectorizer). New articles are appended with the idf of
+ * the moment; every article's norm is recomputed when the collection has
+ * grown by a quarter since the last time, so the cost stays amortised
+ * O(N log N). A query is scored only against the articles that share a term
+ * with it (postings), by cosine.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "casemgmt.h"
+#include "kbindex.h"
+#include "text.h"
+
+typedef struct kb_doc {
+	uint32_t *term;  /* term ids */
+	float *tf;       /* counts */
+	size_t n;
+	double norm;     /* with the idf of the last renormalisation */
+} kb_doc;
+
+typedef struct posting {
+	uint32_t *doc;
+	size_t n, cap;
+} posting;
+
+struct ca_kb_index {
+	ca_stemmer *st;
+	json_t *dict;      /* term -> id */
+	uint32_t *df;
+	posting *post;
+	size_t n_terms, cap_terms;
+	kb_doc *docs;
+	json_t *arts;      /* article JSON, parallel to docs */
+	size_t n_docs, cap_docs;
+	size_t normed_at;  /* n_docs at the last renormalisation */
+};
+
+static double idf(const ca_kb_index *k, uint32_t t)
+{
+	return log((1.0 + (double)k->n_docs) / (1.0 + (double)k->df[t])) + 1.0;
+}
+
+void ca_kb_index_free(ca_kb_index *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n_docs; i++) {
+		free(k->docs[i].term);
+		free(k->docs[i].tf);
+	}
+	for (size_t i = 0; i < k->n_terms; i++)
+		free(k->post[i].doc);
+	free(k->docs);
+	free(k->post);
+	free(k->df);
+	json_decref(k->dict);
+	json_decref(k->arts);
+	ca_stemmer_free(k->st);
+	free(k);
+}
+
+/* Term ids and counts of a text; unknown terms are added when `grow`. */
+static int text_terms(ca_kb_index *k, const char *text, bool grow, uint32_t **ret_id, float **ret_tf, size_t *ret_n)
+{
+	ca_tokens t = { 0 };
+	int r = ca_tokenize(text, strlen(text), 0, k->st, &t);
+	if (r == CA_EUTF8)
+		r = 0;
+	uint32_t *ids = malloc((t.n ? t.n : 1) * sizeof(uint32_t));
+	float *tf = malloc((t.n ? t.n : 1) * sizeof(float));
+	size_t n = 0;
+	if (!r && (!ids || !tf))
+		r = CA_ENOMEM;
+	for (size_t i = 0; !r && i < t.n; i++) {
+		const ca_token *tok = &t.v[i];
+		if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 3))
+			continue;
+		json_t *idj = json_object_get(k->dict, tok->stem);
+		uint32_t id;
+		if (idj) {
+			id = (uint32_t)json_integer_value(idj);
+		} else if (grow) {
+			if (k->n_terms == k->cap_terms) {
+				size_t c = k->cap_terms ? k->cap_terms * 2 : 1024;
+				uint32_t *df = realloc(k->df, c * sizeof(*df));
+				posting *p = df ? realloc(k->post, c * sizeof(*p)) : NULL;
+				if (df)
+					k->df = df;
+				if (!df || !p) {
+					r = CA_ENOMEM;
+					break;
+				}
+				k->post = p;
+				k->cap_terms = c;
+			}
+			id = (uint32_t)k->n_terms++;
+			k->df[id] = 0;
+			memset(&k->post[id], 0, sizeof(posting));
+			if (json_object_set_new(k->dict, tok->stem, json_integer(id)) < 0) {
+				r = CA_ENOMEM;
+				break;
+			}
+		} else {
+			continue;
+		}
+		size_t j = 0;
+		while (j < n && ids[j] != id)
+			j++;
+		if (j == n) {
+			ids[n] = id;
+			tf[n++] = 0;
+		}
+		tf[j] += 1;
+	}
+	ca_tokens_done(&t);
+	if (r) {
+		free(ids);
+		free(tf);
+		return r;
+	}
+	*ret_id = ids;
+	*ret_tf = tf;
+	*ret_n = n;
+	return 0;
+}
+
+static double doc_norm(const ca_kb_index *k, const kb_doc *d)
+{
+	double s = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		double w = d->tf[i] * idf(k, d->term[i]);
+		s += w * w;
+	}
+	return sqrt(s);
+}
+
+static void renormalise(ca_kb_index *k)
+{
+	for (size_t i = 0; i < k->n_docs; i++)
+		k->docs[i].norm = doc_norm(k, &k->docs[i]);
+	k->normed_at = k->n_docs;
+}
+
+int ca_kb_index_add(ca_kb_index *k, const json_t *art)
+{
+	ca_buf text = { 0 };
+	if (ca_buf_printf(&text, "%s\n%s", ca_json_str(art, "title") ? ca_json_str(art, "title") : "",
+			  ca_json_str(art, "issue") ? ca_json_str(art, "issue") : "") < 0)
+		return CA_ENOMEM;
+	if (k->n_docs == k->cap_docs) {
+		size_t c = k->cap_docs ? k->cap_docs * 2 : 256;
+		kb_doc *d = realloc(k->docs, c * sizeof(*d));
+		if (!d) {
+			ca_buf_done(&text);
+			return CA_ENOMEM;
+		}
+		k->docs = d;
+		k->cap_docs = c;
+	}
+	kb_doc *d = &k->docs[k->n_docs];
+	memset(d, 0, sizeof(*d));
+	int r = text_terms(k, text.data, true, &d->term, &d->tf, &d->n);
+	ca_buf_done(&text);
+	if (r)
+		return r;
+	for (size_t i = 0; i < d->n && !r; i++) {
+		posting *p = &k->post[d->term[i]];
+		k->df[d->term[i]]++;
+		if (p->n == p->cap) {
+			size_t c = p->cap ? p->cap * 2 : 4;
+			uint32_t *v = realloc(p->doc, c * sizeof(*v));
+			if (!v) {
+				r = CA_ENOMEM;
+				break;
+			}
+			p->doc = v;
+			p->cap = c;
+		}
+		p->doc[p->n++] = (uint32_t)k->n_docs;
+	}
+	if (r)
+		return r;
+	k->n_docs++;
+	if (json_array_append(k->arts, (json_t *)art) < 0)
+		return CA_ENOMEM;
+	/* New norms for all once the collection has grown by a quarter: the idf
+	 * has moved enough to matter; in between, only the new article's. */
+	if (k->n_docs >= k->normed_at + k->normed_at / 4 + 1)
+		renormalise(k);
+	else
+		d->norm = doc_norm(k, d);
+	return 0;
+}
+
+int ca_kb_index_build(const json_t *arts, ca_kb_index **ret)
+{
+	ca_kb_index *k = calloc(1, sizeof(*k));
+	if (!k)
+		return CA_ENOMEM;
+	k->st = ca_stemmer_new();
+	k->dict = json_object();
+	k->arts = json_array();
+	int r = k->st && k->dict && k->arts ? 0 : CA_ENOMEM;
+	size_t i;
+	json_t *a;
+	json_array_foreach(arts, i, a) {
+		if (r)
+			break;
+		r = ca_kb_index_add(k, a);
+	}
+	if (!r)
+		renormalise(k);
+	if (r) {
+		ca_kb_index_free(k);
+		return r;
+	}
+	*ret = k;
+	return 0;
+}
+
+int ca_kb_index_best(ca_kb_index *k, const char *text, json_t **ret_article, double *ret_sim)
+{
+	*ret_article = NULL;
+	*ret_sim = 0;
+	if (k->n_docs == 0)
+		return 0;
+	ca_tokens t = { 0 };
+	int r = ca_tokenize(text, strlen(text), 0, k->st, &t);
+	if (r == CA_EUTF8)
+		r = 0;
+	json_t *qtf = json_object(); /* every content stem of the query, known or not */
+	if (!r && !qtf)
+		r = CA_ENOMEM;
+	for (size_t i = 0; !r && i < t.n; i++) {
+		const ca_token *tok = &t.v[i];
+		if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 3))
+			continue;
+		json_object_set_new(qtf, tok->stem, json_integer(json_integer_value(json_object_get(qtf, tok->stem)) + 1));
+	}
+	ca_tokens_done(&t);
+	double *dot = r ? NULL : calloc(k->n_docs, sizeof(double));
+	if (!r && !dot)
+		r = CA_ENOMEM;
+	if (r) {
+		json_decref(qtf);
+		return r;
+	}
+	/* The query counts as a document, as a fresh TF-IDF over the knowledge
+	 * base and the query would have it: a term the base lacks weighs in the
+	 * query's norm, and shared terms weigh by how rare they are. */
+	double n1 = (double)k->n_docs + 1.0, qn = 0;
+	const char *stem;
+	json_t *cv;
+	json_object_foreach(qtf, stem, cv) {
+		double tf = (double)json_integer_value(cv);
+		json_t *idj = json_object_get(k->dict, stem);
+		double df = idj ? (double)k->df[json_integer_value(idj)] + 1.0 : 1.0;
+		double w = log((1.0 + n1) / (1.0 + df)) + 1.0;
+		qn += tf * w * tf * w;
+		if (!idj)
+			continue;
+		uint32_t id = (uint32_t)json_integer_value(idj);
+		const posting *p = &k->post[id];
+		for (size_t j = 0; j < p->n; j++) {
+			const kb_doc *d = &k->docs[p->doc[j]];
+			for (size_t q = 0; q < d->n; q++)
+				if (d->term[q] == id) {
+					dot[p->doc[j]] += tf * w * d->tf[q] * w;
+					break;
+				}
+		}
+	}
+	qn = sqrt(qn);
+	double best = 0;
+	ssize_t bi = -1;
+	for (size_t j = 0; j < k->n_docs; j++) {
+		double s = dot[j] > 0 && qn > 0 && k->docs[j].norm > 0 ? dot[j] / (qn * k->docs[j].norm) : 0;
+		if (s > best) {
+			best = s;
+			bi = (ssize_t)j;
+		}
+	}
+	free(dot);
+	json_decref(qtf);
+	if (bi >= 0) {
+		*ret_article = json_incref(json_array_get(k->arts, (size_t)bi));
+		*ret_sim = best > 1 ? 1 : best;
+	}
+	return 0;
+}
+
+size_t ca_kb_index_size(const ca_kb_index *k)
+{
+	return k ? k->n_docs : 0;
+}
