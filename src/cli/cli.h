@@ -161,6 +161,11 @@ int cli_print_json_text(const cli_ctx *ctx, const char *text);
 typedef int (*cli_render_fn)(const cli_ctx *ctx, const json_t *result);
 int cli_result(const cli_ctx *ctx, char *text, cli_render_fn human);
 
+/* The text of option `name` when given, else NULL (borrowed from argv). */
+const char *cli_opt_str(const cli_args *a, const char *name);
+/* A string member of a JSON object, or NULL (borrowed). */
+const char *cli_jstr(const json_t *o, const char *key);
+
 /* A scalar JSON value as text: strings as they are, integers in decimal,
  * reals with `prec` decimals, true/false, "-" for null or absent, and compact
  * JSON for arrays and objects. Caller frees; NULL only on ENOMEM. */

@@ -27,9 +27,9 @@ static unsigned long long opt_num(const cli_args *a, const char *name, unsigned 
 
 static const char *opt_str(const cli_args *a, const char *name, const char *def)
 {
-	int i = cli_opt_index(a->cmd, name);
+	const char *v = cli_opt_str(a, name);
 
-	return i >= 0 && a->set[i] ? a->str[i] : def;
+	return v ? v : def;
 }
 
 static bool opt_flag(const cli_args *a, const char *name)
@@ -37,11 +37,6 @@ static bool opt_flag(const cli_args *a, const char *name)
 	int i = cli_opt_index(a->cmd, name);
 
 	return i >= 0 && a->set[i];
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
 }
 
 static int print_table(const cli_ctx *ctx, cli_table *t)
@@ -118,7 +113,7 @@ static int cmd_settings_import(cli_ctx *ctx, const cli_args *a)
 	free(text);
 	names = json_array();
 	json_array_foreach(json_object_get(settings, "fields"), i, f) {
-		const char *n = jstr(f, "name");
+		const char *n = cli_jstr(f, "name");
 
 		if (n)
 			json_array_append_new(names, json_string(n));
@@ -181,8 +176,8 @@ static int show_import(const cli_ctx *ctx, const json_t *r)
 	n = cli_scalar(json_object_get(r, "imported"), 0);
 	if (!n)
 		return cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
-	printf("imported %s %s from %s\n", n, jstr(r, "kind") ? jstr(r, "kind") : ctx->cmd->sub,
-	       jstr(r, "file") ? jstr(r, "file") : "-");
+	printf("imported %s %s from %s\n", n, cli_jstr(r, "kind") ? cli_jstr(r, "kind") : ctx->cmd->sub,
+	       cli_jstr(r, "file") ? cli_jstr(r, "file") : "-");
 	free(n);
 	return CLI_EXIT_OK;
 }
@@ -315,12 +310,12 @@ static int show_event(const cli_ctx *ctx, const json_t *r)
 {
 	const json_t *changed = json_object_get(r, "changed");
 	const json_t *missing = json_object_get(r, "missing");
-	const char *cas = jstr(r, "case");
+	const char *cas = cli_jstr(r, "case");
 	size_t i;
 	json_t *c;
 
-	printf("%s %s %s: %s", jstr(r, "event") ? jstr(r, "event") : "-", jstr(r, "type") ? jstr(r, "type") : "-",
-	       jstr(r, "conversation") ? jstr(r, "conversation") : "-", jstr(r, "state") ? jstr(r, "state") : "-");
+	printf("%s %s %s: %s", cli_jstr(r, "event") ? cli_jstr(r, "event") : "-", cli_jstr(r, "type") ? cli_jstr(r, "type") : "-",
+	       cli_jstr(r, "conversation") ? cli_jstr(r, "conversation") : "-", cli_jstr(r, "state") ? cli_jstr(r, "state") : "-");
 	if (cas)
 		printf("; case %s%s", cas, json_is_true(json_object_get(r, "created")) ? " created" : "");
 	if (json_array_size(changed) > 0) {
@@ -330,7 +325,7 @@ static int show_event(const cli_ctx *ctx, const json_t *r)
 			char *vc = cli_clip(v, 40);
 			char *conf = cli_scalar(json_object_get(c, "confidence"), 2);
 
-			printf("%s %s=%s (%s)", i ? "," : "", jstr(c, "field") ? jstr(c, "field") : "?",
+			printf("%s %s=%s (%s)", i ? "," : "", cli_jstr(c, "field") ? cli_jstr(c, "field") : "?",
 			       vc ? vc : "?", conf ? conf : "?");
 			free(v);
 			free(vc);
@@ -342,9 +337,9 @@ static int show_event(const cli_ctx *ctx, const json_t *r)
 	if (json_array_size(missing) > 0) {
 		fputs("; missing", stdout);
 		json_array_foreach(missing, i, c) {
-			const char *reason = jstr(c, "reason");
+			const char *reason = cli_jstr(c, "reason");
 
-			printf("%s %s%s%s%s", i ? "," : "", jstr(c, "field") ? jstr(c, "field") : "?",
+			printf("%s %s%s%s%s", i ? "," : "", cli_jstr(c, "field") ? cli_jstr(c, "field") : "?",
 			       reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
 		}
 	}
@@ -499,7 +494,7 @@ static char *evidence_ids(const json_t *ev)
 	char *s = cli_strf("%s", "");
 
 	json_array_foreach(ev, i, e) {
-		const char *m = json_is_object(e) ? jstr(e, "message") : json_string_value(e);
+		const char *m = json_is_object(e) ? cli_jstr(e, "message") : json_string_value(e);
 		char *n;
 
 		if (!s)
@@ -549,18 +544,18 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 	char *ver = cli_scalar(json_object_get(r, "version"), 0);
 	int status;
 
-	printf("%s  version %s", jstr(r, "ticket_number") ? jstr(r, "ticket_number") : "?", ver ? ver : "?");
+	printf("%s  version %s", cli_jstr(r, "ticket_number") ? cli_jstr(r, "ticket_number") : "?", ver ? ver : "?");
 	free(ver);
-	if (jstr(json_object_get(r, "fields"), "status"))
-		printf(", %s", jstr(json_object_get(r, "fields"), "status"));
-	if (jstr(r, "origin"))
-		printf(", from %s", jstr(r, "origin"));
-	if (jstr(r, "conversation_id"))
-		printf(" %s", jstr(r, "conversation_id"));
+	if (cli_jstr(json_object_get(r, "fields"), "status"))
+		printf(", %s", cli_jstr(json_object_get(r, "fields"), "status"));
+	if (cli_jstr(r, "origin"))
+		printf(", from %s", cli_jstr(r, "origin"));
+	if (cli_jstr(r, "conversation_id"))
+		printf(" %s", cli_jstr(r, "conversation_id"));
 	fputc('\n', stdout);
-	if (jstr(r, "created_at"))
-		printf("created %s, updated %s\n", jstr(r, "created_at"),
-		       jstr(r, "updated_at") ? jstr(r, "updated_at") : "-");
+	if (cli_jstr(r, "created_at"))
+		printf("created %s, updated %s\n", cli_jstr(r, "created_at"),
+		       cli_jstr(r, "updated_at") ? cli_jstr(r, "updated_at") : "-");
 	fputc('\n', stdout);
 
 	cli_table_init(&t, 7, heads, "llllrll");
@@ -592,10 +587,10 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 
 	printf("\nnotes: %zu\n", json_array_size(notes));
 	json_array_foreach(notes, i, n) {
-		const char *body = jstr(n, "body") ? jstr(n, "body") : jstr(n, "text");
+		const char *body = cli_jstr(n, "body") ? cli_jstr(n, "body") : cli_jstr(n, "text");
 
-		printf("  [%s] %s by %s\n", jstr(n, "kind") ? jstr(n, "kind") : "note",
-		       jstr(n, "at") ? jstr(n, "at") : "-", jstr(n, "actor") ? jstr(n, "actor") : "-");
+		printf("  [%s] %s by %s\n", cli_jstr(n, "kind") ? cli_jstr(n, "kind") : "note",
+		       cli_jstr(n, "at") ? cli_jstr(n, "at") : "-", cli_jstr(n, "actor") ? cli_jstr(n, "actor") : "-");
 		print_indented(body, "    ");
 	}
 	return CLI_EXIT_OK;
@@ -679,8 +674,8 @@ static int cmd_case_edit(cli_ctx *ctx, const cli_args *a)
 			char *o = cli_scalar(json_object_get(r, "old"), 2), *nv = cli_scalar(json_object_get(r, "new"), 2);
 			char *ver = cli_scalar(json_object_get(r, "version"), 0);
 
-			printf("%s %s: %s -> %s (version %s, by %s)\n", jstr(r, "case") ? jstr(r, "case") : ref,
-			       jstr(r, "field") ? jstr(r, "field") : "?", o ? o : "?", nv ? nv : "?", ver ? ver : "?",
+			printf("%s %s: %s -> %s (version %s, by %s)\n", cli_jstr(r, "case") ? cli_jstr(r, "case") : ref,
+			       cli_jstr(r, "field") ? cli_jstr(r, "field") : "?", o ? o : "?", nv ? nv : "?", ver ? ver : "?",
 			       actor);
 			free(o);
 			free(nv);
@@ -712,7 +707,7 @@ static int show_audit(const cli_ctx *ctx, const json_t *r)
 	size_t i;
 	json_t *e;
 
-	printf("audit of %s: %zu change%s\n", jstr(r, "case") ? jstr(r, "case") : "?", json_array_size(rows),
+	printf("audit of %s: %zu change%s\n", cli_jstr(r, "case") ? cli_jstr(r, "case") : "?", json_array_size(rows),
 	       json_array_size(rows) == 1 ? "" : "s");
 	if (json_array_size(rows) == 0)
 		return CLI_EXIT_OK;
@@ -725,8 +720,8 @@ static int show_audit(const cli_ctx *ctx, const json_t *r)
 		cli_table_cellj(&t, json_object_get(e, "at"), 2, 0);
 		cli_table_cellj(&t, json_object_get(e, "field"), 2, 0);
 		cli_table_cellf(&t, "%s -> %s", oc ? oc : "?", nc ? nc : "?");
-		cli_table_cellf(&t, "%s/%s", jstr(e, "source") ? jstr(e, "source") : "-",
-				jstr(e, "actor") ? jstr(e, "actor") : "-");
+		cli_table_cellf(&t, "%s/%s", cli_jstr(e, "source") ? cli_jstr(e, "source") : "-",
+				cli_jstr(e, "actor") ? cli_jstr(e, "actor") : "-");
 		cli_table_cellj(&t, json_object_get(e, "confidence"), 3, 0);
 		cli_table_cellj(&t, json_object_get(e, "method"), 2, 34);
 		free(o);
@@ -742,10 +737,10 @@ static int show_audit(const cli_ctx *ctx, const json_t *r)
 static int show_status_change(const cli_ctx *ctx, const json_t *r)
 {
 	(void)ctx;
-	printf("%s: %s -> %s", jstr(r, "case") ? jstr(r, "case") : "?",
-	       jstr(r, "old_status") ? jstr(r, "old_status") : "active", jstr(r, "status") ? jstr(r, "status") : "?");
-	if (jstr(r, "reason"))
-		printf(" (%s)", jstr(r, "reason"));
+	printf("%s: %s -> %s", cli_jstr(r, "case") ? cli_jstr(r, "case") : "?",
+	       cli_jstr(r, "old_status") ? cli_jstr(r, "old_status") : "active", cli_jstr(r, "status") ? cli_jstr(r, "status") : "?");
+	if (cli_jstr(r, "reason"))
+		printf(" (%s)", cli_jstr(r, "reason"));
 	printf(", version %lld\n", (long long)json_integer_value(json_object_get(r, "version")));
 	return CLI_EXIT_OK;
 }

@@ -28,19 +28,6 @@ const cli_opt cli_harvest_opts[] = {
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
-static const char *opt(const cli_args *a, const char *name)
-{
-	int i = cli_opt_index(a->cmd, name);
-
-	return i >= 0 && a->set[i] ? a->str[i] : NULL;
-}
-
-static const char *js(const json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static long long ji(const json_t *o, const char *k)
 {
 	return (long long)json_integer_value(json_object_get(o, k));
@@ -62,8 +49,8 @@ static void on_record(size_t done, size_t total, void *ud)
 
 static void print_job(const json_t *j)
 {
-	printf("harvest job %lld (%s%s%s): %s, %lld of %lld records\n", ji(j, "id"), js(j, "source"),
-	       js(j, "rule") ? ", rule " : "", js(j, "rule") ? js(j, "rule") : "", js(j, "state"), ji(j, "processed"),
+	printf("harvest job %lld (%s%s%s): %s, %lld of %lld records\n", ji(j, "id"), cli_jstr(j, "source"),
+	       cli_jstr(j, "rule") ? ", rule " : "", cli_jstr(j, "rule") ? cli_jstr(j, "rule") : "", cli_jstr(j, "state"), ji(j, "processed"),
 	       ji(j, "total"));
 	printf("  created %lld, covered %lld, filtered %lld, insufficient content %lld, errors %lld\n", ji(j, "created"),
 	       ji(j, "covered"), ji(j, "filtered"), ji(j, "insufficient"), ji(j, "errors"));
@@ -74,7 +61,7 @@ static void print_job(const json_t *j)
 		       json_real_value(json_object_get(run, "records_per_second")));
 	else
 		printf("  rate %.0f records/s; started %s, updated %s\n",
-		       json_real_value(json_object_get(j, "records_per_second")), js(j, "started_at"), js(j, "updated_at"));
+		       json_real_value(json_object_get(j, "records_per_second")), cli_jstr(j, "started_at"), cli_jstr(j, "updated_at"));
 }
 
 static int show_job(const cli_ctx *ctx, const json_t *r)
@@ -101,19 +88,19 @@ static int show_log(const cli_ctx *ctx, const json_t *r)
 	(void)ctx;
 	const json_t *log = json_object_get(r, "log");
 	printf("harvest job %lld: %zu record%s%s%s\n", ji(r, "job"), json_array_size(log),
-	       json_array_size(log) == 1 ? "" : "s", js(r, "outcome") ? ", outcome " : "",
-	       js(r, "outcome") ? js(r, "outcome") : "");
+	       json_array_size(log) == 1 ? "" : "s", cli_jstr(r, "outcome") ? ", outcome " : "",
+	       cli_jstr(r, "outcome") ? cli_jstr(r, "outcome") : "");
 	size_t i;
 	json_t *l;
 	json_array_foreach(log, i, l) {
-		const char *o = js(l, "outcome");
+		const char *o = cli_jstr(l, "outcome");
 		if (!strcmp(o, "covered"))
-			printf("  %-10s covered by %s\n", js(l, "case") ? js(l, "case") : js(l, "record_id"), js(l, "article"));
+			printf("  %-10s covered by %s\n", cli_jstr(l, "case") ? cli_jstr(l, "case") : cli_jstr(l, "record_id"), cli_jstr(l, "article"));
 		else if (!strcmp(o, "created"))
-			printf("  %-10s created %s\n", js(l, "case") ? js(l, "case") : js(l, "record_id"), js(l, "article"));
+			printf("  %-10s created %s\n", cli_jstr(l, "case") ? cli_jstr(l, "case") : cli_jstr(l, "record_id"), cli_jstr(l, "article"));
 		else
-			printf("  %-10s %s: %s\n", js(l, "case") ? js(l, "case") : js(l, "record_id"), o,
-			       js(l, "reason") ? js(l, "reason") : "");
+			printf("  %-10s %s: %s\n", cli_jstr(l, "case") ? cli_jstr(l, "case") : cli_jstr(l, "record_id"), o,
+			       cli_jstr(l, "reason") ? cli_jstr(l, "reason") : "");
 	}
 	return CLI_EXIT_OK;
 }
@@ -157,9 +144,9 @@ int cli_cmd_harvest(struct cli_ctx *ctx, const cli_args *a)
 	int rc;
 	ca_err_clear(&err);
 	if (a->npos == 0) {
-		if (!opt(a, "from"))
+		if (!cli_opt_str(a, "from"))
 			return cli_usage_error(ctx, a->cmd, NULL, "start a harvest with --from cases (or give an action)");
-		rc = ca_knowledge_harvest_start(ctx->agent, opt(a, "from"), opt(a, "rule"), &job, &err);
+		rc = ca_knowledge_harvest_start(ctx->agent, cli_opt_str(a, "from"), cli_opt_str(a, "rule"), &job, &err);
 		if (rc < 0)
 			return cli_fail(ctx, rc, &err);
 		if (!ctx->quiet && !ctx->json)
@@ -175,7 +162,7 @@ int cli_cmd_harvest(struct cli_ctx *ctx, const cli_args *a)
 		return cli_usage_error(ctx, a->cmd, NULL, "'%s' needs a job number", act);
 	if (a->npos >= 2 && (rc = parse_job(ctx, a, a->pos[1], &job)) != CLI_EXIT_OK)
 		return rc;
-	if (opt(a, "from") || opt(a, "rule"))
+	if (cli_opt_str(a, "from") || cli_opt_str(a, "rule"))
 		return cli_usage_error(ctx, a->cmd, NULL, "--from and --rule start a job; '%s' takes none", act);
 	if (!strcmp(act, "resume"))
 		return run_job(ctx, job);
@@ -189,6 +176,6 @@ int cli_cmd_harvest(struct cli_ctx *ctx, const cli_args *a)
 	}
 	int li = cli_opt_index(a->cmd, "limit");
 	size_t limit = li >= 0 && a->set[li] ? (size_t)a->num[li] : 0;
-	rc = ca_knowledge_harvest_log(ctx->agent, job, opt(a, "outcome"), limit, &out, &err);
+	rc = ca_knowledge_harvest_log(ctx->agent, job, cli_opt_str(a, "outcome"), limit, &out, &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_log);
 }

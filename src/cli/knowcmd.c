@@ -30,19 +30,6 @@ const cli_opt cli_notifications_opts[] = {
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
-static const char *opt(const cli_args *a, const char *name)
-{
-	int i = cli_opt_index(a->cmd, name);
-
-	return i >= 0 && a->set[i] ? a->str[i] : NULL;
-}
-
-static const char *js(const json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static int show_list(const cli_ctx *ctx, const json_t *r)
 {
 	(void)ctx;
@@ -51,24 +38,24 @@ static int show_list(const cli_ctx *ctx, const json_t *r)
 	json_t *a;
 	printf("%zu article%s\n", json_array_size(arts), json_array_size(arts) == 1 ? "" : "s");
 	json_array_foreach(arts, i, a)
-		printf("  %-9s v%lld.%lld  %-10s %-13s %-8s %s\n", js(a, "number"),
+		printf("  %-9s v%lld.%lld  %-10s %-13s %-8s %s\n", cli_jstr(a, "number"),
 		       (long long)json_integer_value(json_object_get(a, "version_major")),
-		       (long long)json_integer_value(json_object_get(a, "version_minor")), js(a, "state"), js(a, "compliance"),
-		       js(a, "audience"), js(a, "title"));
+		       (long long)json_integer_value(json_object_get(a, "version_minor")), cli_jstr(a, "state"), cli_jstr(a, "compliance"),
+		       cli_jstr(a, "audience"), cli_jstr(a, "title"));
 	return CLI_EXIT_OK;
 }
 
 static int show_article(const cli_ctx *ctx, const json_t *a)
 {
 	(void)ctx;
-	printf("%s v%lld.%lld  %s, %s, %s\n%s\n", js(a, "number"),
+	printf("%s v%lld.%lld  %s, %s, %s\n%s\n", cli_jstr(a, "number"),
 	       (long long)json_integer_value(json_object_get(a, "version_major")),
-	       (long long)json_integer_value(json_object_get(a, "version_minor")), js(a, "state"), js(a, "compliance"),
-	       js(a, "audience"), js(a, "title"));
+	       (long long)json_integer_value(json_object_get(a, "version_minor")), cli_jstr(a, "state"), cli_jstr(a, "compliance"),
+	       cli_jstr(a, "audience"), cli_jstr(a, "title"));
 	static const char *const sec[][2] = { { "issue", "Issue" }, { "cause", "Cause" }, { "resolution", "Resolution" } };
 	for (size_t i = 0; i < sizeof(sec) / sizeof(sec[0]); i++)
-		if (js(a, sec[i][0]))
-			printf("\n%s:\n%s\n", sec[i][1], js(a, sec[i][0]));
+		if (cli_jstr(a, sec[i][0]))
+			printf("\n%s:\n%s\n", sec[i][1], cli_jstr(a, sec[i][0]));
 	char *kw = json_dumps(json_object_get(a, "keywords"), JSON_COMPACT);
 	char *pii = json_dumps(json_object_get(a, "pii_removed"), JSON_COMPACT);
 	printf("\nkeywords %s; personal data removed %s\n", kw ? kw : "[]", pii ? pii : "{}");
@@ -77,7 +64,7 @@ static int show_article(const cli_ctx *ctx, const json_t *a)
 	size_t i;
 	json_t *s;
 	json_array_foreach(json_object_get(a, "sources"), i, s)
-		printf("  source: %s %s (%s, similarity %.2f)\n", js(s, "record_type"), js(s, "record_id"), js(s, "relation"),
+		printf("  source: %s %s (%s, similarity %.2f)\n", cli_jstr(s, "record_type"), cli_jstr(s, "record_id"), cli_jstr(s, "relation"),
 		       json_real_value(json_object_get(s, "similarity")));
 	return CLI_EXIT_OK;
 }
@@ -112,7 +99,7 @@ int cli_cmd_review(struct cli_ctx *ctx, const cli_args *args)
 
 	ca_err_clear(&err);
 	if (!strcmp(sub, "list")) {
-		rc = ca_knowledge_list(ctx->agent, opt(a, "state"), &out, &err);
+		rc = ca_knowledge_list(ctx->agent, cli_opt_str(a, "state"), &out, &err);
 		return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_list);
 	}
 	if (!strcmp(sub, "show")) {
@@ -122,8 +109,8 @@ int cli_cmd_review(struct cli_ctx *ctx, const cli_args *args)
 	json_t *ch = json_object();
 	if (!strcmp(sub, "publish")) {
 		json_object_set_new(ch, "state", json_string("published"));
-		if (opt(a, "audience"))
-			json_object_set_new(ch, "audience", json_string(opt(a, "audience")));
+		if (cli_opt_str(a, "audience"))
+			json_object_set_new(ch, "audience", json_string(cli_opt_str(a, "audience")));
 	} else if (!strcmp(sub, "reject")) {
 		json_object_set_new(ch, "state", json_string("discarded"));
 	} else if (!strcmp(sub, "rate")) {
@@ -167,9 +154,9 @@ static int show_search(const cli_ctx *ctx, const json_t *r)
 	json_t *h;
 	const json_t *res = json_object_get(r, "results");
 	printf("%zu result%s for \"%s\" (%s)\n", json_array_size(res), json_array_size(res) == 1 ? "" : "s",
-	       js(r, "query"), js(r, "audience"));
+	       cli_jstr(r, "query"), cli_jstr(r, "audience"));
 	json_array_foreach(res, i, h)
-		printf("  %.3f  %-9s %s\n", json_real_value(json_object_get(h, "score")), js(h, "article"), js(h, "title"));
+		printf("  %.3f  %-9s %s\n", json_real_value(json_object_get(h, "score")), cli_jstr(h, "article"), cli_jstr(h, "title"));
 	return CLI_EXIT_OK;
 }
 
@@ -181,7 +168,7 @@ int cli_cmd_search(struct cli_ctx *ctx, const cli_args *a)
 	size_t limit = i >= 0 && a->set[i] ? (size_t)a->num[i] : 10;
 
 	ca_err_clear(&err);
-	int rc = ca_knowledge_search(ctx->agent, a->pos[0], opt(a, "audience"), limit, &out, &err);
+	int rc = ca_knowledge_search(ctx->agent, a->pos[0], cli_opt_str(a, "audience"), limit, &out, &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_search);
 }
 
@@ -193,7 +180,7 @@ static int show_notifications(const cli_ctx *ctx, const json_t *r)
 	const json_t *list = json_object_get(r, "notifications");
 	printf("%zu notification%s\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s");
 	json_array_foreach(list, i, n)
-		printf("  %s  to %-12s %-22s %s\n", js(n, "created_at"), js(n, "recipient"), js(n, "kind"), js(n, "message"));
+		printf("  %s  to %-12s %-22s %s\n", cli_jstr(n, "created_at"), cli_jstr(n, "recipient"), cli_jstr(n, "kind"), cli_jstr(n, "message"));
 	return CLI_EXIT_OK;
 }
 
@@ -203,6 +190,6 @@ int cli_cmd_notifications(struct cli_ctx *ctx, const cli_args *a)
 	char *out = NULL;
 
 	ca_err_clear(&err);
-	int rc = ca_notifications(ctx->agent, opt(a, "recipient"), &out, &err);
+	int rc = ca_notifications(ctx->agent, cli_opt_str(a, "recipient"), &out, &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_notifications);
 }

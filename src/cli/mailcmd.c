@@ -33,13 +33,6 @@ const cli_opt cli_email_send_opts[] = {
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
-static const char *opt(const cli_args *a, const char *name)
-{
-	int i = cli_opt_index(a->cmd, name);
-
-	return i >= 0 && a->set[i] ? a->str[i] : NULL;
-}
-
 static void wipe(char *s)
 {
 	if (s) {
@@ -86,12 +79,12 @@ static int read_password(const cli_ctx *ctx, const char *path, char **ret)
 /* --url is required; --password-file wants a user (in --user or the URL). */
 static int server_opts(cli_ctx *ctx, const cli_args *a, ca_mail_server *srv, char **ret_password)
 {
-	const char *pf = opt(a, "password-file");
+	const char *pf = cli_opt_str(a, "password-file");
 
 	*ret_password = NULL;
 	memset(srv, 0, sizeof *srv);
-	srv->url = opt(a, "url");
-	srv->user = opt(a, "user");
+	srv->url = cli_opt_str(a, "url");
+	srv->user = cli_opt_str(a, "user");
 	if (!srv->url)
 		return cli_usage_error(ctx, a->cmd, NULL, "--url is required");
 	if (pf) {
@@ -200,7 +193,7 @@ int cli_cmd_email_poll(cli_ctx *ctx, const cli_args *a)
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	srv.mailbox_name = opt(a, "mailbox");
+	srv.mailbox_name = cli_opt_str(a, "mailbox");
 	ca_err_clear(&err);
 	rc = ca_email_poll(ctx->agent, &srv, i >= 0 && a->set[i] ? (size_t)a->num[i] : 0, &out, &err);
 	wipe(password);

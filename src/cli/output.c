@@ -657,3 +657,17 @@ void cli_progress_done(cli_progress *p)
 	}
 	p->drawn = false;
 }
+
+const char *cli_opt_str(const cli_args *a, const char *name)
+{
+	int i = cli_opt_index(a->cmd, name);
+
+	return i >= 0 && a->set[i] ? a->str[i] : NULL;
+}
+
+const char *cli_jstr(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
