@@ -143,6 +143,12 @@ int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, 
  * external articles. {"query","audience","results":[{"article","title","score"}]}. */
 int ca_knowledge_search(ca_agent *a, const char *query, const char *audience, size_t limit, char **ret_json,
 			ca_err *err);
+/* Knowledge insights: {"articles": {"by_state", "by_source", "published",
+ * "rated", "average_rating", "to_revise": [{"number","title",
+ * "average_rating"}]} (to revise: average rating 2 or less),
+ * "resolved_cases", "resolved_cases_linked", "coverage" (share of resolved
+ * cases an article was drafted from or covers), "harvest_jobs": [...]}. */
+int ca_knowledge_insights(ca_agent *a, char **ret_json, ca_err *err);
 /* In-app notifications (review requests, proposed versions), newest first. */
 int ca_notifications(ca_agent *a, const char *recipient, char **ret_json, ca_err *err);
 

@@ -604,3 +604,22 @@ int ca_notifications(ca_agent *a, const char *recipient, char **ret_json, ca_err
 	int r = ca_store_notification_list(a->store, recipient, &list, err);
 	return r ? r : ca_result(json_pack("{s:o}", "notifications", list), ret_json);
 }
+
+int ca_knowledge_insights(ca_agent *a, char **ret_json, ca_err *err)
+{
+	json_t *st = NULL, *jobs = NULL;
+	int r = ca_store_knowledge_stats(a->store, &st, err);
+	if (!r)
+		r = ca_store_harvest_list(a->store, &jobs, err);
+	if (r) {
+		json_decref(st);
+		return r;
+	}
+	json_int_t resolved = json_integer_value(json_object_get(st, "resolved_cases"));
+	json_int_t linked = json_integer_value(json_object_get(st, "resolved_cases_linked"));
+	/* Coverage: the share of resolved records an article drafted from or
+	 * covers — how much of what the team solves the knowledge base holds. */
+	json_object_set_new(st, "coverage", resolved ? json_real((double)linked / (double)resolved) : json_null());
+	json_object_set_new(st, "harvest_jobs", jobs);
+	return ca_result(st, ret_json);
+}

@@ -1361,6 +1361,12 @@ const cli_cmd cli_commands[] = {
 	 "Ranks published articles by similarity to QUERY. --audience external shows\n"
 	 "only articles published to external readers.\n",
 	 cli_search_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"knowledge", "insights", cli_cmd_insights, "", "Knowledge base figures: articles, ratings, coverage, harvests",
+	 "Articles published, by state and by source (agent or person), the average\n"
+	 "rating, articles to revise (average rating 2 or less), coverage (the share\n"
+	 "of resolved cases an article was drafted from or covers), and harvest jobs\n"
+	 "with their outcomes. --json for scripts, --csv for spreadsheets.\n",
+	 cli_insights_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"notifications", NULL, cli_cmd_notifications, "", "Show in-app notifications",
 	 "Review requests for drafted articles and proposed new versions, newest\n"
 	 "first.\n",

@@ -193,3 +193,89 @@ int cli_cmd_notifications(struct cli_ctx *ctx, const cli_args *a)
 	int rc = ca_notifications(ctx->agent, cli_opt_str(a, "recipient"), &out, &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_notifications);
 }
+
+const cli_opt cli_insights_opts[] = {
+	{"csv", CLI_ARG_NONE, NULL, "print the figures as CSV (metric,value) instead of a table"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+static int show_insights(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	const json_t *ar = json_object_get(r, "articles");
+	const char *k;
+	json_t *v;
+	printf("articles published   %lld\n", (long long)json_integer_value(json_object_get(ar, "published")));
+	json_object_foreach((json_t *)json_object_get(ar, "by_state"), k, v)
+		printf("  state %-14s %lld\n", k, (long long)json_integer_value(v));
+	json_object_foreach((json_t *)json_object_get(ar, "by_source"), k, v)
+		printf("  source %-13s %lld\n", k, (long long)json_integer_value(v));
+	json_t *avg = json_object_get(ar, "average_rating");
+	if (json_is_number(avg))
+		printf("average rating       %.2f (%lld rated)\n", json_number_value(avg),
+		       (long long)json_integer_value(json_object_get(ar, "rated")));
+	else
+		printf("average rating       - (none rated)\n");
+	size_t i;
+	json_t *t;
+	printf("to revise (rating <= 2): %zu\n", json_array_size(json_object_get(ar, "to_revise")));
+	json_array_foreach(json_object_get(ar, "to_revise"), i, t)
+		printf("  %-9s %.2f  %s\n", cli_jstr(t, "number"), json_number_value(json_object_get(t, "average_rating")),
+		       cli_jstr(t, "title"));
+	json_t *cov = json_object_get(r, "coverage");
+	printf("coverage             %s%.3f (%lld of %lld resolved cases linked to an article)\n",
+	       json_is_number(cov) ? "" : "- ", json_is_number(cov) ? json_number_value(cov) : 0.0,
+	       (long long)json_integer_value(json_object_get(r, "resolved_cases_linked")),
+	       (long long)json_integer_value(json_object_get(r, "resolved_cases")));
+	printf("harvest jobs         %zu\n", json_array_size(json_object_get(r, "harvest_jobs")));
+	json_array_foreach(json_object_get(r, "harvest_jobs"), i, t)
+		printf("  job %lld %-8s processed %lld: created %lld, covered %lld, filtered %lld, insufficient %lld, errors %lld\n",
+		       (long long)json_integer_value(json_object_get(t, "id")), cli_jstr(t, "state"),
+		       (long long)json_integer_value(json_object_get(t, "processed")),
+		       (long long)json_integer_value(json_object_get(t, "created")),
+		       (long long)json_integer_value(json_object_get(t, "covered")),
+		       (long long)json_integer_value(json_object_get(t, "filtered")),
+		       (long long)json_integer_value(json_object_get(t, "insufficient")),
+		       (long long)json_integer_value(json_object_get(t, "errors")));
+	return CLI_EXIT_OK;
+}
+
+/* metric,value rows (RFC 4180; no value needs quoting: all are numbers or
+ * fixed words). */
+static int show_insights_csv(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	const json_t *ar = json_object_get(r, "articles");
+	const char *k;
+	json_t *v;
+	puts("metric,value");
+	printf("articles_published,%lld\n", (long long)json_integer_value(json_object_get(ar, "published")));
+	json_object_foreach((json_t *)json_object_get(ar, "by_state"), k, v)
+		printf("articles_state_%s,%lld\n", k, (long long)json_integer_value(v));
+	json_object_foreach((json_t *)json_object_get(ar, "by_source"), k, v)
+		printf("articles_source_%s,%lld\n", k, (long long)json_integer_value(v));
+	json_t *avg = json_object_get(ar, "average_rating");
+	if (json_is_number(avg))
+		printf("average_rating,%.4f\n", json_number_value(avg));
+	printf("articles_to_revise,%zu\n", json_array_size(json_object_get(ar, "to_revise")));
+	json_t *cov = json_object_get(r, "coverage");
+	if (json_is_number(cov))
+		printf("coverage,%.4f\n", json_number_value(cov));
+	printf("resolved_cases,%lld\n", (long long)json_integer_value(json_object_get(r, "resolved_cases")));
+	printf("resolved_cases_linked,%lld\n", (long long)json_integer_value(json_object_get(r, "resolved_cases_linked")));
+	printf("harvest_jobs,%zu\n", json_array_size(json_object_get(r, "harvest_jobs")));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_insights(struct cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int i = cli_opt_index(a->cmd, "csv");
+
+	ca_err_clear(&err);
+	int rc = ca_knowledge_insights(ctx->agent, &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, i >= 0 && a->set[i] ? show_insights_csv : show_insights);
+}

@@ -2689,3 +2689,62 @@ int ca_store_resolved_case_count(ca_store *s, int64_t *ret, ca_err *err)
 	return db_i64(s, "resolved cases", "SELECT COUNT(*) FROM case_record WHERE status IN ('resolved', 'closed')", NULL,
 		      0, ret, &found, err);
 }
+
+int ca_store_knowledge_stats(ca_store *s, json_t **ret, ca_err *err)
+{
+	json_t *by_state = NULL, *by_source = NULL, *rev = NULL, *rated = NULL;
+	int r = db_rows(s, "insights", "SELECT state, COUNT(*) AS n FROM knowledge_article GROUP BY state ORDER BY state",
+			NULL, 0, &by_state, err);
+	if (!r)
+		r = db_rows(s, "insights", "SELECT source, COUNT(*) AS n FROM knowledge_article GROUP BY source ORDER BY source",
+			    NULL, 0, &by_source, err);
+	if (!r)
+		r = db_rows(s, "insights",
+			    "SELECT number, title, CAST(rating_sum AS REAL) / rating_count AS average_rating FROM knowledge_article "
+			    "WHERE rating_count > 0 AND rating_sum <= 2 * rating_count ORDER BY number",
+			    NULL, 0, &rev, err);
+	if (!r)
+		r = db_rows(s, "insights",
+			    "SELECT COUNT(*) AS rated, SUM(rating_sum) AS total, SUM(rating_count) AS votes FROM knowledge_article "
+			    "WHERE rating_count > 0",
+			    NULL, 0, &rated, err);
+	int64_t resolved = 0, linked = 0, published = 0;
+	bool found;
+	if (!r)
+		r = db_i64(s, "insights",
+			   "SELECT COUNT(*) FROM case_record WHERE LOWER(status) IN ('resolved', 'closed')", NULL, 0, &resolved,
+			   &found, err);
+	if (!r)
+		r = db_i64(s, "insights",
+			   "SELECT COUNT(DISTINCT c.id) FROM case_record c JOIN article_source a ON a.record_type = 'case' "
+			   "AND a.record_id = CAST(c.id AS TEXT) WHERE LOWER(c.status) IN ('resolved', 'closed')",
+			   NULL, 0, &linked, &found, err);
+	if (!r)
+		r = db_i64(s, "insights", "SELECT COUNT(*) FROM knowledge_article WHERE state = 'published'", NULL, 0,
+			   &published, &found, err);
+	json_t *out = NULL;
+	if (!r) {
+		json_t *st = json_object(), *so = json_object();
+		size_t i;
+		json_t *row;
+		json_array_foreach(by_state, i, row) json_object_set(st, ca_json_str(row, "state"), json_object_get(row, "n"));
+		json_array_foreach(by_source, i, row) json_object_set(so, ca_json_str(row, "source"), json_object_get(row, "n"));
+		json_t *r0 = json_array_get(rated, 0);
+		json_t *votes = json_object_get(r0, "votes"), *total = json_object_get(r0, "total");
+		double avg = json_integer_value(votes) > 0 ? (double)json_integer_value(total) / (double)json_integer_value(votes) : 0;
+		out = json_pack("{s:{s:o, s:o, s:I, s:O, s:o, s:O}, s:I, s:I}", "articles", "by_state", st, "by_source", so,
+				"published", (json_int_t)published, "rated", json_object_get(r0, "rated"), "average_rating",
+				json_integer_value(votes) > 0 ? json_real(avg) : json_null(), "to_revise", rev, "resolved_cases",
+				(json_int_t)resolved, "resolved_cases_linked", (json_int_t)linked);
+		if (!out)
+			r = enomem(err, "insights");
+	}
+	json_decref(by_state);
+	json_decref(by_source);
+	json_decref(rev);
+	json_decref(rated);
+	if (r)
+		return r;
+	*ret = out;
+	return 0;
+}

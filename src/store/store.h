@@ -322,6 +322,12 @@ int ca_store_article_link(ca_store *s, int64_t article_id, const char *record_ty
 /* The article a record is linked to, if any. */
 int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,
 			       int64_t *ret_article, ca_err *err);
+/* Knowledge insights in one read: {"articles": {"by_state": {...},
+ * "by_source": {...}, "published": N, "rated": N, "average_rating": x|null,
+ * "to_revise": [{"number","title","average_rating"}]}, "resolved_cases": N,
+ * "resolved_cases_linked": N} (linked = drafted from or covered by an
+ * article). */
+int ca_store_knowledge_stats(ca_store *s, json_t **ret, ca_err *err);
 int ca_store_notification_add(ca_store *s, const char *recipient, const char *kind, int64_t article_id,
 			      int64_t case_id, const char *message, ca_err *err);
 /* Newest first; recipient NULL = everyone's. */

@@ -71,4 +71,21 @@ out=$(ca --json case resolve CAS-00004 --resolution "Turned off the morning rout
 [ "$(echo "$out" | j 'd["knowledge"]["outcome"]')" = published ] || fail "auto-publish: $out"
 ca --json knowledge review show KA-00002 | j 'd["state"] + " " + d["audience"] + " " + d["compliance"]' | grep -qx "published external compliant" || fail "not published externally"
 [ "$(ca --json knowledge search 'speaker volume resets' --audience external | j 'd["results"][0]["article"]')" = KA-00002 ] || fail "external search"
+# 6. insights: ratings, articles to revise, coverage
+ca knowledge rate KA-00001 2 >/dev/null
+ca knowledge rate KA-00002 5 >/dev/null
+ca --json knowledge insights > "$T/ins.json"
+python3 - "$T/ins.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = d["articles"]
+assert a["published"] == 2 and a["by_state"]["published"] == 2, a
+assert a["by_source"]["agent"] == 2, a
+assert abs(a["average_rating"] - 3.5) < 1e-9, a
+assert [t["number"] for t in a["to_revise"]] == ["KA-00001"], a["to_revise"]
+# resolved: CAS-00001 (drafted), 00002 (covered), 00003 (filtered), 00004 (published) -> 3 of 4 linked
+assert d["resolved_cases"] == 4 and d["resolved_cases_linked"] == 3 and abs(d["coverage"] - 0.75) < 1e-9, d
+print("ok: insights", a["published"], a["average_rating"], d["coverage"])
+PY
+ca knowledge insights --csv | grep -qx "coverage,0.7500" || fail "insights --csv"
 echo "ok: cli_knowledge"
