@@ -149,6 +149,13 @@ int ca_knowledge_search(ca_agent *a, const char *query, const char *audience, si
  * "resolved_cases", "resolved_cases_linked", "coverage" (share of resolved
  * cases an article was drafted from or covers), "harvest_jobs": [...]}. */
 int ca_knowledge_insights(ca_agent *a, char **ret_json, ca_err *err);
+/*
+ * Knowledge de-duplication on StackFAQ threads (a threads.jsonl, or its
+ * folder): {"covered_top1", "covered_at_threshold", "one_article_per_thread",
+ * "new_articles", "threshold", "sweep": [...], ...}. threshold <= 0 takes
+ * knowledge.coverage_threshold (0.35 without settings). Writes nothing.
+ */
+int ca_eval_dedup(ca_agent *a, const char *path, double threshold, char **ret_json, ca_err *err);
 /* In-app notifications (review requests, proposed versions), newest first. */
 int ca_notifications(ca_agent *a, const char *recipient, char **ret_json, ca_err *err);
 

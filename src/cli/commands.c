@@ -1361,6 +1361,12 @@ const cli_cmd cli_commands[] = {
 	 "Ranks published articles by similarity to QUERY. --audience external shows\n"
 	 "only articles published to external readers.\n",
 	 cli_search_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"eval", "dedup", cli_cmd_eval_dedup, "PATH", "Score knowledge de-duplication on StackFAQ threads",
+	 "Even threads become the knowledge base; each paraphrase of those must find\n"
+	 "its own article first (covered_top1); paraphrases of the other threads\n"
+	 "arrive as new records and must make exactly one article per thread\n"
+	 "(one_article_per_thread). Prints a sweep over thresholds. Writes nothing.\n",
+	 cli_dedup_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"knowledge", "insights", cli_cmd_insights, "", "Knowledge base figures: articles, ratings, coverage, harvests",
 	 "Articles published, by state and by source (agent or person), the average\n"
 	 "rating, articles to revise (average rating 2 or less), coverage (the share\n"

@@ -279,3 +279,52 @@ int cli_cmd_insights(struct cli_ctx *ctx, const cli_args *a)
 		return cli_fail(ctx, rc, &err);
 	return cli_result(ctx, out, i >= 0 && a->set[i] ? show_insights_csv : show_insights);
 }
+
+const cli_opt cli_dedup_opts[] = {
+	{"threshold", CLI_ARG_STR, "X", "coverage threshold, 0 to 1 (default: knowledge.coverage_threshold)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+static int show_dedup(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	printf("%lld threads: %lld in the knowledge base, %lld left out; threshold %.2f\n",
+	       (long long)json_integer_value(json_object_get(r, "threads")),
+	       (long long)json_integer_value(json_object_get(r, "threads_in_kb")),
+	       (long long)json_integer_value(json_object_get(r, "threads_left_out")),
+	       json_number_value(json_object_get(r, "threshold")));
+	printf("  covered_top1            %.3f  (paraphrase finds its own thread's article first)\n",
+	       json_number_value(json_object_get(r, "covered_top1")));
+	printf("  covered_at_threshold    %.3f\n", json_number_value(json_object_get(r, "covered_at_threshold")));
+	printf("  one_article_per_thread  %.3f  (%lld new articles)\n",
+	       json_number_value(json_object_get(r, "one_article_per_thread")),
+	       (long long)json_integer_value(json_object_get(r, "new_articles")));
+	size_t i;
+	json_t *s;
+	puts("  threshold  covered@th  one/thread  new");
+	json_array_foreach(json_object_get(r, "sweep"), i, s)
+		printf("  %9.2f  %10.3f  %10.3f  %3lld\n", json_number_value(json_object_get(s, "threshold")),
+		       json_number_value(json_object_get(s, "covered_at_threshold")),
+		       json_number_value(json_object_get(s, "one_article_per_thread")),
+		       (long long)json_integer_value(json_object_get(s, "new_articles")));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_eval_dedup(struct cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	double th = 0;
+	const char *t = cli_opt_str(a, "threshold");
+
+	if (t) {
+		char *end;
+		errno = 0;
+		th = strtod(t, &end);
+		if (errno || *end || th <= 0 || th > 1)
+			return cli_usage_error(ctx, a->cmd, NULL, "--threshold takes a number above 0, at most 1, not '%s'", t);
+	}
+	ca_err_clear(&err);
+	int rc = ca_eval_dedup(ctx->agent, a->pos[0], th, &out, &err);
+	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_dedup);
+}

@@ -88,4 +88,15 @@ assert d["resolved_cases"] == 4 and d["resolved_cases_linked"] == 3 and abs(d["c
 print("ok: insights", a["published"], a["average_rating"], d["coverage"])
 PY
 ca knowledge insights --csv | grep -qx "coverage,0.7500" || fail "insights --csv"
+# 7. eval dedup: the interface scripts rely on
+ca --json eval dedup "$SRC/tests/data/knowledge/threads_small.jsonl" > "$T/dd.json"
+python3 - "$T/dd.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("covered_top1", "one_article_per_thread", "covered_at_threshold", "sweep", "threshold"):
+    assert k in d, k
+assert d["threads"] == 4 and d["threads_in_kb"] == 2 and 0 <= d["covered_top1"] <= 1
+assert d["covered_top1"] == 1.0, d   # distinct vocabularies: every paraphrase finds its thread
+print("ok: eval dedup", d["covered_top1"], d["one_article_per_thread"])
+PY
 echo "ok: cli_knowledge"
