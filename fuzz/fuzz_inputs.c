@@ -4,7 +4,8 @@
  * transcript files (through simulate and replay), settings, CSV and JSONL
  * imports, raw message text through the whole analysis (tokens, sentences,
  * prediction, summary), and raw e-mail (the MIME parser, HTML to text,
- * reply extraction, and the whole ingest path into the store). The first byte chooses the parser; the
+ * reply extraction, and the whole ingest path into the store), and PII
+ * removal over any text. The first byte chooses the parser; the
  * rest is the input. Built with -DCA_FUZZ=ON and clang it is a libFuzzer
  * binary; otherwise fuzz_replay, which CTest runs over fuzz/corpus so every
  * crash once found stays fixed.
@@ -112,7 +113,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (size < 1)
 		return 0;
 	setup();
-	unsigned sel = data[0] % 8;
+	unsigned sel = data[0] % 9;
 	const char *body = (const char *)data + 1;
 	size_t n = size - 1;
 	char *text = malloc(n + 1);
@@ -167,6 +168,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			free(out);
 		break;
 	}
+	case 8: /* personal-data removal over any text */
+		if (ca_pii_redact_text(agent, text, &out, &err) == 0)
+			free(out);
+		break;
 	case 7: { /* the parser alone, and what is derived from it */
 		ca_email_global_init();
 		ca_email e;
