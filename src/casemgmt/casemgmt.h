@@ -247,6 +247,11 @@ int ca_knowledge_process_case_with(ca_agent *a, int64_t case_id, const char *rul
  * are none) and its similarity. */
 int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, double *ret_sim, ca_err *err);
 
+/* The agent's PII recogniser (pii_cmd.c): word lists, contacts' names and
+ * configured identifier patterns; built once, borrowed. */
+struct ca_pii;
+int ca_agent_pii(ca_agent *a, const struct ca_pii **ret, ca_err *err);
+
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);
 

@@ -182,40 +182,10 @@ static json_t *keywords_of(const char *text)
 	return out;
 }
 
-/* The agent's PII recogniser: the Debian word lists and every contact's
- * name, built once (compiling its patterns is the costly part) and again
- * only when the directory changes. Borrowed; owned by the agent. */
+/* One recogniser per agent, shared with `pii redact` (pii_cmd.c). */
 static int get_pii(ca_agent *a, const ca_pii **ret, ca_err *err)
 {
-	int r = 0;
-	if (a->directory_stale) {
-		ca_pii_free(a->pii);
-		a->pii = NULL;
-	}
-	if (!a->pii) {
-		if (!a->pii_lexicon && (r = ca_pii_lexicon_default(&a->pii_lexicon, err)))
-			return r;
-		json_t *contacts = NULL;
-		r = ca_pii_new(a->pii_lexicon, &a->pii, err);
-		if (!r)
-			r = ca_store_directory_list(a->store, "contact", &contacts, err);
-		size_t i;
-		json_t *c;
-		json_array_foreach(contacts, i, c) {
-			if (r)
-				break;
-			if (ca_json_str(c, "full_name"))
-				r = ca_pii_add_name(a->pii, ca_json_str(c, "full_name"), err);
-		}
-		json_decref(contacts);
-		if (r) {
-			ca_pii_free(a->pii);
-			a->pii = NULL;
-			return r;
-		}
-	}
-	*ret = a->pii;
-	return 0;
+	return ca_agent_pii(a, ret, err);
 }
 
 /* Articles a new record is compared with: all but archived and discarded. */

@@ -82,22 +82,29 @@ static int add_setting_patterns(ca_agent *a, ca_pii *p, ca_err *err)
 }
 
 /* The recogniser of this agent: Debian word lists, the contacts' names and
- * the configured identifier patterns. `a` may be NULL (word lists only).
- * Caller frees with ca_pii_free. */
-static int agent_pii(ca_agent *a, ca_pii **ret, ca_err *err)
+ * the configured identifier patterns. Built once per agent (compiling its
+ * patterns and reading the word lists is the costly part) and again when
+ * the directory changes; borrowed, owned by the agent. */
+int ca_agent_pii(ca_agent *a, const ca_pii **ret, ca_err *err)
 {
-	ca_pii_lexicon *lx = NULL;
+	if (a->pii && !a->directory_stale) {
+		*ret = a->pii;
+		return 0;
+	}
+	ca_pii_free(a->pii);
+	a->pii = NULL;
 	ca_pii *p = NULL;
 	json_t *contacts = NULL, *c;
 	size_t i;
-	int r = ca_pii_lexicon_default(&lx, err);
+	int r = 0;
 
+	if (!a->pii_lexicon)
+		r = ca_pii_lexicon_default(&a->pii_lexicon, err);
 	if (r == 0)
-		r = ca_pii_new(lx, &p, err);
-	ca_pii_lexicon_unref(lx);
+		r = ca_pii_new(a->pii_lexicon, &p, err);
 	if (r < 0)
 		return r;
-	if (a && a->store) {
+	if (a->store) {
 		r = ca_store_directory_list(a->store, "contact", &contacts, err);
 		json_array_foreach(contacts, i, c) {
 			const char *name = ca_json_str(c, "full_name");
@@ -116,6 +123,7 @@ static int agent_pii(ca_agent *a, ca_pii **ret, ca_err *err)
 		ca_pii_free(p);
 		return r;
 	}
+	a->pii = p;
 	*ret = p;
 	return 0;
 }
@@ -139,7 +147,7 @@ static json_t *spans_json(const ca_pii_spans *s)
 
 int ca_pii_redact_text(ca_agent *a, const char *text, char **ret_json, ca_err *err)
 {
-	ca_pii *p = NULL;
+	const ca_pii *p = NULL;
 	ca_pii_spans spans = {0};
 	ca_pii_counts counts;
 	char *out = NULL;
@@ -148,7 +156,7 @@ int ca_pii_redact_text(ca_agent *a, const char *text, char **ret_json, ca_err *e
 
 	if (!text)
 		return ca_err_set(err, CA_EINVAL, "text", "no text to redact");
-	r = agent_pii(a, &p, err);
+	r = ca_agent_pii(a, &p, err);
 	if (r == 0)
 		r = ca_pii_redact(p, text, strlen(text), &out, &counts, &spans, err);
 	if (r == 0) {
@@ -170,7 +178,6 @@ int ca_pii_redact_text(ca_agent *a, const char *text, char **ret_json, ca_err *e
 	}
 	free(out);
 	ca_pii_spans_done(&spans);
-	ca_pii_free(p);
 	return r;
 }
 
@@ -400,7 +407,7 @@ static json_t *report(const tally *tl, bool exact)
 
 int ca_pii_eval(ca_agent *a, const char *path, char **ret_json, ca_err *err)
 {
-	ca_pii *p = NULL;
+	const ca_pii *p = NULL;
 	char *data = NULL;
 	size_t len = 0, i, total = 0, visible = 0;
 	json_t *doc = NULL, *rec, *res = NULL, *ignored = json_object(), *exact;
@@ -420,7 +427,7 @@ int ca_pii_eval(ca_agent *a, const char *path, char **ret_json, ca_err *err)
 			r = ca_err_set(err, CA_EPARSE, path, "%s: expected a JSON list of {full_text, spans}", path);
 	}
 	if (r == 0)
-		r = agent_pii(a, &p, err);
+		r = ca_agent_pii(a, &p, err);
 	json_array_foreach(doc, i, rec) {
 		const char *text = ca_json_str(rec, "full_text");
 		gold_span *g = NULL;
@@ -468,6 +475,5 @@ int ca_pii_eval(ca_agent *a, const char *path, char **ret_json, ca_err *err)
 	}
 	json_decref(ignored);
 	json_decref(doc);
-	ca_pii_free(p);
 	return r;
 }
