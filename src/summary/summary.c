@@ -15,6 +15,7 @@
  */
 #include "summary.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -563,6 +564,17 @@ static void clear_scores(picker *p)
 		p->sc[i] = -1;
 }
 
+/* Pick up to k of the representative's sentences by one feature (a
+ * `double` member of sent, given by offsetof) at or above `min`. */
+static void pick_agent_by(picker *p, size_t feature, int section, double min, size_t k)
+{
+	clear_scores(p);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].role == CA_ROLE_AGENT)
+			p->sc[i] = *(const double *)((const char *)&p->v[i] + feature);
+	pick(p, section, min, k, false, NULL);
+}
+
 static size_t count_role(const picker *p, int section, ca_role role)
 {
 	size_t c = 0;
@@ -596,17 +608,8 @@ static void assign(picker *p, size_t k)
 			p->sc[i] = v[i].outcome * (0.4 + 0.6 * v[i].pos);
 	pick(p, CA_SUM_OUTCOME, 0, 1, true, NULL);
 
-	clear_scores(p);
-	for (size_t i = 0; i < p->n; i++)
-		if (v[i].role == CA_ROLE_AGENT)
-			p->sc[i] = v[i].next;
-	pick(p, CA_SUM_NEXT_STEPS, NEXT_MIN, k, false, NULL);
-
-	clear_scores(p);
-	for (size_t i = 0; i < p->n; i++)
-		if (v[i].role == CA_ROLE_AGENT)
-			p->sc[i] = v[i].action;
-	pick(p, CA_SUM_ACTIONS, ACTION_MIN, k, false, NULL);
+	pick_agent_by(p, offsetof(sent, next), CA_SUM_NEXT_STEPS, NEXT_MIN, k);
+	pick_agent_by(p, offsetof(sent, action), CA_SUM_ACTIONS, ACTION_MIN, k);
 
 	/* No explicit resolution cue: the last plain statement of the
 	 * representative near the end is what the customer was left with. */
@@ -936,20 +939,10 @@ static void assign_brief(picker *p, size_t k)
 			p->sc[i] = v[i].outcome * (0.4 + 0.6 * v[i].pos);
 	pick(p, CA_SUM_OUTCOME, 0, 1, true, NULL);
 	/* ... else a next step, else an action ... */
-	if (count_agent_lines(p) == 0) {
-		clear_scores(p);
-		for (size_t i = 0; i < p->n; i++)
-			if (v[i].role == CA_ROLE_AGENT)
-				p->sc[i] = v[i].next;
-		pick(p, CA_SUM_NEXT_STEPS, NEXT_MIN, 1, false, NULL);
-	}
-	if (count_agent_lines(p) == 0) {
-		clear_scores(p);
-		for (size_t i = 0; i < p->n; i++)
-			if (v[i].role == CA_ROLE_AGENT)
-				p->sc[i] = v[i].action;
-		pick(p, CA_SUM_ACTIONS, ACTION_MIN, 1, false, NULL);
-	}
+	if (count_agent_lines(p) == 0)
+		pick_agent_by(p, offsetof(sent, next), CA_SUM_NEXT_STEPS, NEXT_MIN, 1);
+	if (count_agent_lines(p) == 0)
+		pick_agent_by(p, offsetof(sent, action), CA_SUM_ACTIONS, ACTION_MIN, 1);
 	/* ... else the last plain statement near the end ... */
 	if (count_agent_lines(p) == 0) {
 		clear_scores(p);

@@ -160,23 +160,29 @@ static int fold_utf8proc(const char *s, size_t len, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/* A lower-cased, NUL-terminated heap copy of s[0..len) (bytes above 0x7f
+ * unchanged). CA_ENOMEM on failure. */
+static int ascii_lower_dup(const char *s, size_t len, char **ret)
+{
+	char *d = malloc(len + 1);
+	if (!d)
+		return CA_ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		d[i] = (char)to_lower((unsigned char)s[i]);
+	d[len] = '\0';
+	*ret = d;
+	return 0;
+}
+
 int ca_text_fold(const char *s, size_t len, char **ret)
 {
 	if (!s && len)
 		return CA_EINVAL;
 	if (!ca_utf8_valid(s, len, NULL))
 		return CA_EUTF8;
-	if (all_ascii(s, len)) {
+	if (all_ascii(s, len))
 		/* NFKC and case folding of ASCII is plain lower case. */
-		char *d = malloc(len + 1);
-		if (!d)
-			return CA_ENOMEM;
-		for (size_t i = 0; i < len; i++)
-			d[i] = (char)to_lower((unsigned char)s[i]);
-		d[len] = '\0';
-		*ret = d;
-		return 0;
-	}
+		return ascii_lower_dup(s, len, ret);
 	size_t n;
 	return fold_utf8proc(s, len, ret, &n);
 }
@@ -763,14 +769,7 @@ int ca_email_norm(const char *s, char **ret)
 	size_t run;
 	if (len == 0 || email_at(s, len, &run) != len)
 		return CA_EINVAL;
-	char *d = malloc(len + 1);
-	if (!d)
-		return CA_ENOMEM;
-	for (size_t i = 0; i < len; i++)
-		d[i] = (char)to_lower((unsigned char)s[i]);
-	d[len] = '\0';
-	*ret = d;
-	return 0;
+	return ascii_lower_dup(s, len, ret);
 }
 
 /* ---- edit distance ---- */
