@@ -165,6 +165,11 @@ int cli_print_json_text(const cli_ctx *ctx, const char *text);
 typedef int (*cli_render_fn)(const cli_ctx *ctx, const json_t *result);
 int cli_result(const cli_ctx *ctx, char *text, cli_render_fn human);
 
+/* The shape of most commands: one API call on one argument (a case, an
+ * article, a file), then its result rendered or its error reported. */
+typedef int (*cli_ref_api)(ca_agent *a, const char *ref, char **ret_json, ca_err *err);
+int cli_call_ref(cli_ctx *ctx, cli_ref_api api, const char *ref, cli_render_fn human);
+
 /* The text of option `name` when given, else NULL (borrowed from argv). */
 const char *cli_opt_str(const cli_args *a, const char *name);
 /* A string member of a JSON object, or NULL (borrowed). */

@@ -598,15 +598,7 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 
 static int cmd_case_show(cli_ctx *ctx, const cli_args *a)
 {
-	ca_err err;
-	char *out = NULL;
-	int rc;
-
-	ca_err_clear(&err);
-	rc = ca_case_show(ctx->agent, a->pos[0], &out, &err);
-	if (rc < 0)
-		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_case);
+	return cli_call_ref(ctx, ca_case_show, a->pos[0], show_case);
 }
 
 /* Every pair is checked before the first write (and before the database
@@ -766,15 +758,7 @@ static int cmd_case_status(cli_ctx *ctx, const cli_args *a)
 
 static int cmd_audit(cli_ctx *ctx, const cli_args *a)
 {
-	ca_err err;
-	char *out = NULL;
-	int rc;
-
-	ca_err_clear(&err);
-	rc = ca_case_audit(ctx->agent, a->pos[0], &out, &err);
-	if (rc < 0)
-		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_audit);
+	return cli_call_ref(ctx, ca_case_audit, a->pos[0], show_audit);
 }
 
 static int show_interactions(const cli_ctx *ctx, const json_t *r)

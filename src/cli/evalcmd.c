@@ -54,12 +54,5 @@ static int show_eval_summary(const cli_ctx *ctx, const json_t *r)
 
 int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *a)
 {
-	char *out = NULL;
-	ca_err err;
-
-	ca_err_clear(&err);
-	int rc = ca_eval_summary(ctx->agent, a->pos[0], &out, &err);
-	if (rc < 0)
-		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_eval_summary);
+	return cli_call_ref(ctx, ca_eval_summary, a->pos[0], show_eval_summary);
 }

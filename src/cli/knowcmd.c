@@ -103,8 +103,7 @@ int cli_cmd_review(struct cli_ctx *ctx, const cli_args *args)
 		return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_list);
 	}
 	if (!strcmp(sub, "show")) {
-		rc = ca_knowledge_show(ctx->agent, a->pos[0], &out, &err);
-		return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_article);
+		return cli_call_ref(ctx, ca_knowledge_show, a->pos[0], show_article);
 	}
 	json_t *ch = json_object();
 	if (!strcmp(sub, "publish")) {

@@ -671,3 +671,15 @@ const char *cli_jstr(const json_t *o, const char *key)
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+int cli_call_ref(cli_ctx *ctx, cli_ref_api api, const char *ref, cli_render_fn human)
+{
+	ca_err err;
+	char *out = NULL;
+
+	ca_err_clear(&err);
+	int rc = api(ctx->agent, ref, &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, human);
+}

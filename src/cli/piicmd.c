@@ -142,13 +142,5 @@ static int show_eval(const cli_ctx *ctx, const json_t *r)
 
 int cli_cmd_pii_eval(cli_ctx *ctx, const cli_args *a)
 {
-	char *out = NULL;
-	ca_err err;
-	int rc;
-
-	ca_err_clear(&err);
-	rc = ca_pii_eval(ctx->agent, a->pos[0], &out, &err);
-	if (rc < 0)
-		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_eval);
+	return cli_call_ref(ctx, ca_pii_eval, a->pos[0], show_eval);
 }
