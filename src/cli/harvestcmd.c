@@ -9,13 +9,16 @@
  *
  * Test hook: CA_TEST_CRASH_AFTER_RECORDS=N makes a run _exit(3) right after
  * its Nth committed record, the moment a kill -9 is most likely to find, so
- * the crash-and-resume test is deterministic. It is read only here, at the
- * edge, never by the library.
+ * the crash-and-resume test is deterministic. CA_TEST_PAUSE_AFTER_RECORDS=N:MS
+ * makes a run sleep MS milliseconds once, after its Nth committed record, so
+ * the stop-from-another-process test can land its stop mid-job however fast
+ * the machine is. Both are read only here, at the edge, never by the library.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -36,14 +39,22 @@ static long long ji(const json_t *o, const char *k)
 typedef struct run_progress {
 	cli_progress bar;
 	unsigned long long crash_after; /* 0: no test crash */
+	unsigned long long pause_after; /* 0: no test pause */
+	unsigned long long pause_ms;
 	unsigned long long seen;
 } run_progress;
 
 static void on_record(size_t done, size_t total, void *ud)
 {
 	run_progress *p = ud;
-	if (p->crash_after && ++p->seen >= p->crash_after)
+	++p->seen;
+	if (p->crash_after && p->seen >= p->crash_after)
 		_exit(3); /* the test hook: as abrupt as kill -9, after a commit */
+	if (p->pause_after && p->seen == p->pause_after) {
+		struct timespec ts = { (time_t)(p->pause_ms / 1000), (long)(p->pause_ms % 1000) * 1000000L };
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
 	cli_progress_fn(done, total, &p->bar);
 }
 
@@ -128,6 +139,16 @@ static int run_job(struct cli_ctx *ctx, int64_t job)
 		p.crash_after = strtoull(crash, &end, 10);
 		if (errno || *end)
 			return cli_failf(ctx, CA_EINVAL, "CA_TEST_CRASH_AFTER_RECORDS", "'%s' is not a number", crash);
+	}
+	const char *pause = getenv("CA_TEST_PAUSE_AFTER_RECORDS");
+	if (pause && *pause) {
+		char *end;
+		errno = 0;
+		p.pause_after = strtoull(pause, &end, 10);
+		if (!errno && *end == ':')
+			p.pause_ms = strtoull(end + 1, &end, 10);
+		if (errno || *end || !p.pause_after)
+			return cli_failf(ctx, CA_EINVAL, "CA_TEST_PAUSE_AFTER_RECORDS", "'%s' is not N:MS", pause);
 	}
 	cli_progress_init(&p.bar, ctx, "harvest");
 	ca_err_clear(&err);

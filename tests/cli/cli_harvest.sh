@@ -122,8 +122,10 @@ assert covered == job["covered"], (covered, job)
 print("ok: job 1", {k: job[k] for k in ("processed", "created", "covered", "filtered", "insufficient", "errors")})
 PY
 
-# 4. stop from another process: the running job stops after its batch
-"$BIN" --db "$T/t.db" --quiet knowledge harvest --from cases >/dev/null 2>&1 &
+# 4. stop from another process: the running job stops after its batch. The
+# run pauses 3 s after its first record (a test hook), so the stop lands
+# mid-job however fast the harvest is.
+CA_TEST_PAUSE_AFTER_RECORDS=1:3000 "$BIN" --db "$T/t.db" --quiet knowledge harvest --from cases >/dev/null 2>&1 &
 PID=$!
 for _ in $(seq 1 400); do
 	n=$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 2" 2>/dev/null || echo 0)
