@@ -453,6 +453,17 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 		json_decref(res);
 		return r;
 	}
+	/* The knowledge agent's real-time trigger for a closed conversation:
+	 * the close stands whatever it does; its outcome (or error) is
+	 * reported beside it. */
+	if (!strcmp(ca_json_str(ev, "type"), "close")) {
+		json_t *k = NULL;
+		ca_err kerr;
+		ca_err_clear(&kerr);
+		if (ca_knowledge_on_conversation(a, ca_json_str(ev, "conversation"), &k, &kerr))
+			k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
+		json_object_set_new(res, "knowledge", k);
+	}
 	*ret = res;
 	return 0;
 }

@@ -55,8 +55,21 @@ typedef struct ca_knowledge_settings {
 	bool auto_publish;        /* compliant articles publish at once */
 	char *audience;           /* internal | external */
 	double coverage_threshold;/* similarity at which an article covers a record */
-	bool use_title, use_description, use_product, use_subject, use_notes;
+	/* Case attribute mapping: whether each attribute feeds an article and
+	 * from which case field (CA_KATTR_NOTES has no field). E-mail content
+	 * and the conversation summary always do. */
+	struct {
+		bool include;
+		char *field;
+	} attr[5];
+	json_t **rule_templates;  /* per rule: {"name","sections":[{"heading","from"}]} or NULL */
 } ca_knowledge_settings;
+
+enum { CA_KATTR_TITLE, CA_KATTR_DESCRIPTION, CA_KATTR_PRODUCT, CA_KATTR_SUBJECT, CA_KATTR_NOTES };
+
+/* What a template section may show: the article's own parts. */
+extern const char *const ca_article_parts[];
+extern const size_t ca_article_nparts;
 
 /* One ARC (Automatic Record Creation) rule item. */
 typedef struct ca_arc_rule {
@@ -224,24 +237,38 @@ int ca_arc_fields(const ca_settings *s, const ca_arc_rule *rule, const struct ca
 /* Settings loaded and the e-mail channel enabled; CA_ESTATE saying how to
  * enable it otherwise. */
 int ca_email_ready(ca_agent *a, ca_err *err);
+/* The e-mails of a case as messages the predictor and the knowledge agent
+ * read, oldest first: the customer's (only what is new in each) and ours
+ * (role CA_ROLE_AGENT); bounces and auto-replies are left out. The texts
+ * borrow from *ret_json, which the caller frees with the array. */
+int ca_email_thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err);
 /* Is the address one of ours (mailboxes or own addresses)? */
 bool ca_email_is_ours(const ca_settings *s, const char *addr);
 
-/* The knowledge agent on one resolved case (knowledge.c); its own
- * transaction. *ret: the outcome (new reference). on_case is the real-time
- * trigger (nothing when knowledge.realtime_cases is off); process_case is
- * the same decision for a historical harvest, whatever that switch says;
- * `rule` (NULL: any) limits it to one knowledge rule by name. */
+/*
+ * The knowledge agent on one record (knowledge.c): a resolved case
+ * (record_type "case", record_id its numeric id) or a closed conversation
+ * ("conversation", its id). Its own transaction. *ret: the outcome (new
+ * reference) {"outcome": "drafted"|"published"|"covered"|"filtered"|
+ * "insufficient content"|"off", "record_type", "record", "article", ...}.
+ * With `realtime` it is the trigger on resolve or close ("off" when
+ * knowledge.realtime_cases or realtime_conversations is off); without, the
+ * same decision for a historical harvest whatever those switches say.
+ * `rule` (NULL: any) limits it to one knowledge rule by name. `hook` (may be
+ * NULL) is called inside the transaction that records the outcome, for
+ * every outcome, filtered and insufficient content included, which
+ * otherwise write nothing: a harvest writes its log row and cursor there, so
+ * the outcome and the log stand or fall together. A nonzero return from the
+ * hook rolls everything back and is returned. CA_ESTATE for a conversation
+ * that is not closed; CA_ENOTFOUND for an unknown record.
+ */
+typedef int (*ca_knowledge_hook)(ca_agent *a, const char *record_type, const char *record_id, const json_t *outcome,
+				 void *ud, ca_err *err);
+int ca_knowledge_process_with(ca_agent *a, const char *record_type, const char *record_id, bool realtime,
+			      const char *rule, ca_knowledge_hook hook, void *ud, json_t **ret, ca_err *err);
+/* The real-time triggers: a case was resolved, a conversation closed. */
 int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err);
-int ca_knowledge_process_case(ca_agent *a, int64_t case_id, const char *rule, json_t **ret, ca_err *err);
-/* The same decision with `hook` called inside the transaction that
- * records the outcome (for every outcome, filtered and insufficient content
- * included, which otherwise write nothing): a harvest writes its log row and
- * cursor there, so the outcome and the log stand or fall together. A
- * nonzero return from the hook rolls everything back and is returned. */
-typedef int (*ca_knowledge_hook)(ca_agent *a, int64_t case_id, const json_t *outcome, void *ud, ca_err *err);
-int ca_knowledge_process_case_with(ca_agent *a, int64_t case_id, const char *rule, ca_knowledge_hook hook, void *ud,
-				   json_t **ret, ca_err *err);
+int ca_knowledge_on_conversation(ca_agent *a, const char *conv_id, json_t **ret, ca_err *err);
 /* The article that covers a text best (drafts in review and published ones,
  * not archived or discarded): *ret_article (new reference, NULL when there
  * are none) and its similarity. */

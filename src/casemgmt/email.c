@@ -184,9 +184,7 @@ bool ca_email_is_ours(const ca_settings *s, const char *addr)
 	return in_list(&s->email.own_addresses, addr) || in_list(&s->email.mailboxes, addr);
 }
 
-/* The thread of a case as messages the predictor reads: the customer's
- * e-mails (only what is new in each) and ours. */
-static int thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err)
+int ca_email_thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err)
 {
 	json_t *th = NULL;
 	int r = ca_store_email_thread(a->store, case_id, &th, err);
@@ -230,7 +228,7 @@ static int update_from_thread(ca_agent *a, int64_t case_id, const char *identity
 	json_t *th = NULL;
 	ca_msg *m = NULL;
 	size_t n = 0;
-	int r = thread_msgs(a, case_id, &th, &m, &n, err);
+	int r = ca_email_thread_msgs(a, case_id, &th, &m, &n, err);
 	if (r)
 		return r;
 	ca_case_view view = { 0 };

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The knowledge agent over history (issue 4, item 8): a persisted harvest
- * job walks every resolved or closed case (ORDER BY id, at most
- * CA_HARVEST_MAX_RECORDS per job) in batches and runs the same per-record
- * decision as the real-time trigger (ca_knowledge_process_case_with). Each
- * record's outcome, its harvest_log row, the job's counters and its cursor
- * (last_case_id) are committed in one transaction, so a process killed at
+ * job walks every resolved or closed case, or every closed conversation
+ * (ORDER BY id, at most CA_HARVEST_MAX_RECORDS per job) in batches and runs
+ * the same per-record decision as the real-time trigger
+ * (ca_knowledge_process_with). Each record's outcome, its harvest_log row,
+ * the job's counters and its cursor (last_case_id, or last_record for
+ * conversations) are committed in one transaction, so a process killed at
  * any instant leaves every record either fully done and logged or not
  * touched, and a resumed job continues after the cursor: no record is lost
  * or repeated, and no issue is drafted twice. The job row's state doubles as
@@ -23,7 +24,7 @@
 
 typedef struct harvest_rec {
 	int64_t job;
-	int64_t case_id;
+	bool conversations;
 	size_t committed; /* records committed by this run */
 } harvest_rec;
 
@@ -43,31 +44,54 @@ static const char *log_outcome(const char *outcome)
 	return "error";
 }
 
+/* The cursor after a record: a case id, or a conversation id. */
+static int64_t case_cursor(const char *type, const char *id)
+{
+	int64_t v = 0;
+	return !strcmp(type, "case") && ca_parse_i64(id, &v) == 0 ? v : 0;
+}
+
 /* Runs inside the record's own transaction (see knowledge.c). */
-static int log_in_tx(ca_agent *a, int64_t case_id, const json_t *outcome, void *ud, ca_err *err)
+static int log_in_tx(ca_agent *a, const char *type, const char *id, const json_t *outcome, void *ud, ca_err *err)
 {
 	harvest_rec *h = ud;
-	char rec[32];
-	snprintf(rec, sizeof(rec), "%lld", (long long)case_id);
-	return ca_store_harvest_record(a->store, h->job, "case", rec, case_id, log_outcome(ca_json_str(outcome, "outcome")),
-				       ca_json_str(outcome, "article"), ca_json_str(outcome, "reason"), err);
+	return ca_store_harvest_record(a->store, h->job, type, id, case_cursor(type, id), h->conversations ? id : NULL,
+				       log_outcome(ca_json_str(outcome, "outcome")), ca_json_str(outcome, "article"),
+				       ca_json_str(outcome, "reason"), err);
 }
 
 /* An error for one record: logged in a transaction of its own (the
  * record's own one rolled back, so nothing else of it was written). */
-static int log_error(ca_agent *a, int64_t job, int64_t case_id, const ca_err *why, ca_err *err)
+static int log_error(ca_agent *a, const harvest_rec *h, const char *type, const char *id, const ca_err *why,
+		     ca_err *err)
 {
-	char rec[32];
-	snprintf(rec, sizeof(rec), "%lld", (long long)case_id);
 	int r = ca_store_begin(a->store, err);
 	if (r)
 		return r;
-	r = ca_store_harvest_record(a->store, job, "case", rec, case_id, "error", NULL,
-				    why->message[0] ? why->message : "error", err);
+	r = ca_store_harvest_record(a->store, h->job, type, id, case_cursor(type, id), h->conversations ? id : NULL,
+				    "error", NULL, why->message[0] ? why->message : "error", err);
 	if (!r)
 		r = ca_store_commit(a->store, err);
 	if (r)
 		ca_store_rollback(a->store);
+	return r;
+}
+
+/* The next batch of record ids after the cursor, as text. */
+static int next_batch(ca_agent *a, bool conversations, int64_t case_cursor_v, const char *conv_cursor, size_t want,
+		      ca_strv *out, ca_err *err)
+{
+	if (conversations)
+		return ca_store_closed_conversations(a->store, conv_cursor, want, out, err);
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int r = ca_store_resolved_cases(a->store, case_cursor_v, want, &ids, &n, err);
+	for (size_t i = 0; !r && i < n; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "%lld", (long long)ids[i]);
+		r = ca_strv_push(out, id);
+	}
+	free(ids);
 	return r;
 }
 
@@ -100,10 +124,8 @@ int ca_knowledge_harvest_start(ca_agent *a, const char *source, const char *rule
 	int r = ca_agent_ready(a, err);
 	if (r)
 		return r;
-	if (source && !strcmp(source, "conversations"))
-		return ca_err_set(err, CA_EUNSUPPORTED, "source",
-				  "harvesting closed conversations is not supported yet; use --from cases");
-	if (!source || strcmp(source, "cases"))
+	bool conversations = source && !strcmp(source, "conversations");
+	if (!source || (strcmp(source, "cases") && !conversations))
 		return ca_err_set(err, CA_EINVAL, "source", "harvest from cases or conversations, not '%s'",
 				  source ? source : "");
 	const ca_knowledge_settings *ks = &a->settings->knowledge;
@@ -116,7 +138,8 @@ int ca_knowledge_harvest_start(ca_agent *a, const char *source, const char *rule
 					  rule);
 	}
 	int64_t n = 0;
-	if ((r = ca_store_resolved_case_count(a->store, &n, err)))
+	if ((r = conversations ? ca_store_closed_conversation_count(a->store, &n, err)
+			       : ca_store_resolved_case_count(a->store, &n, err)))
 		return r;
 	if (n > CA_HARVEST_MAX_RECORDS)
 		n = CA_HARVEST_MAX_RECORDS;
@@ -141,52 +164,64 @@ int ca_knowledge_harvest_run(ca_agent *a, int64_t job_id, ca_progress_fn progres
 		return r;
 	}
 	char *rule = ca_json_str(job, "rule") ? strdup(ca_json_str(job, "rule")) : NULL;
-	bool oom = ca_json_str(job, "rule") && !rule;
+	char *conv_cursor = ca_json_str(job, "last_record") ? strdup(ca_json_str(job, "last_record")) : NULL;
+	bool oom = (ca_json_str(job, "rule") && !rule) || (ca_json_str(job, "last_record") && !conv_cursor);
+	harvest_rec h = { .job = job_id, .conversations = !strcmp(ca_json_str(job, "source"), "conversations") };
+	const char *type = h.conversations ? "conversation" : "case";
 	int64_t total = json_integer_value(json_object_get(job, "total"));
 	int64_t processed = json_integer_value(json_object_get(job, "processed"));
 	int64_t cursor = json_integer_value(json_object_get(job, "last_case_id"));
 	int64_t start_processed = processed;
 	json_decref(job);
 	job = NULL;
-	if (oom)
+	if (oom) {
+		free(rule);
+		free(conv_cursor);
 		return ca_err_set(err, CA_ENOMEM, NULL, "harvest: out of memory");
+	}
 	double t0 = ca_time_mono();
-	harvest_rec h = { .job = job_id };
 	bool stopped = false;
 	while (!r && processed < total && !stopped) {
-		int64_t *ids = NULL;
-		size_t n = 0;
+		ca_strv ids = { 0 };
 		int64_t want = total - processed < HARVEST_BATCH ? total - processed : HARVEST_BATCH;
-		if ((r = ca_store_resolved_cases(a->store, cursor, (size_t)want, &ids, &n, err)))
-			break;
-		if (n == 0) {
-			free(ids);
+		if ((r = next_batch(a, h.conversations, cursor, conv_cursor, (size_t)want, &ids, err))) {
+			ca_strv_done(&ids);
 			break;
 		}
-		for (size_t i = 0; i < n && !r; i++) {
+		if (ids.n == 0) {
+			ca_strv_done(&ids);
+			break;
+		}
+		for (size_t i = 0; i < ids.n && !r; i++) {
 			json_t *out = NULL;
 			ca_err why;
 			ca_err_clear(&why);
-			h.case_id = ids[i];
-			r = ca_knowledge_process_case_with(a, ids[i], rule, log_in_tx, &h, &out, &why);
+			r = ca_knowledge_process_with(a, type, ids.v[i], false, rule, log_in_tx, &h, &out, &why);
 			json_decref(out);
 			if (r)
-				r = log_error(a, job_id, ids[i], &why, err);
+				r = log_error(a, &h, type, ids.v[i], &why, err);
 			if (r)
 				break;
-			cursor = ids[i];
+			if (h.conversations) {
+				free(conv_cursor);
+				if (!(conv_cursor = strdup(ids.v[i])))
+					r = ca_err_set(err, CA_ENOMEM, NULL, "harvest: out of memory");
+			} else {
+				cursor = case_cursor(type, ids.v[i]);
+			}
 			processed++;
 			h.committed++;
 			if (progress)
 				progress((size_t)processed, (size_t)total, ud);
 		}
-		free(ids);
+		ca_strv_done(&ids);
 		/* The stop flag, set by `harvest stop` from any process. */
 		json_t *now = NULL;
 		if (!r && !(r = ca_store_harvest_get(a->store, job_id, &now, err)))
 			stopped = !strcmp(ca_json_str(now, "state"), "stopped");
 		json_decref(now);
 	}
+	free(conv_cursor);
 	double secs = ca_time_mono() - t0;
 	free(rule);
 	if (r) {

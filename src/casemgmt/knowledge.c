@@ -182,6 +182,41 @@ static json_t *keywords_of(const char *text)
 	return out;
 }
 
+/*
+ * Does a resolution add steps to what an article already says? When at
+ * least four of its content stems, and half of them, are not in the
+ * article's resolution: a rewording of the same fix adds nothing, a new
+ * action does.
+ */
+static bool adds_steps(const char *known, const char *resolution)
+{
+	if (!resolution)
+		return false;
+	if (!known)
+		return true;
+	ca_stemmer *st = ca_stemmer_new();
+	ca_tokens t = { 0 };
+	const char **terms = NULL;
+	size_t n = 0, cap = 0, novel = 0, all = 0;
+	json_t *seen = json_object();
+	bool ok = st && seen && terms_of(known, st, &t, &terms, &n, &cap) == 0;
+	for (size_t i = 0; ok && i < n; i++)
+		json_object_set_new(seen, terms[i], json_true());
+	ok = ok && terms_of(resolution, st, &t, &terms, &n, &cap) == 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		if (json_object_get(seen, terms[i]) == json_false())
+			continue; /* counted once */
+		all++;
+		novel += json_object_get(seen, terms[i]) == NULL;
+		json_object_set_new(seen, terms[i], json_false());
+	}
+	free(terms);
+	ca_tokens_done(&t);
+	ca_stemmer_free(st);
+	json_decref(seen);
+	return ok && novel >= 4 && 2 * novel >= all;
+}
+
 /* One recogniser per agent, shared with `pii redact` (pii_cmd.c). */
 static int get_pii(ca_agent *a, const ca_pii **ret, ca_err *err)
 {
@@ -231,35 +266,256 @@ int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, doub
 	return r ? r : ca_kb_index_best(k, text, ret_article, ret_sim);
 }
 
-static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, ca_knowledge_hook hook,
-			void *ud, json_t **ret, ca_err *err);
+/*
+ * One record the knowledge agent reads, a resolved case or a closed
+ * conversation, in one shape so both go through the same decision. The
+ * texts borrow from `hold` or from the record's own buffers.
+ */
+typedef struct kn_record {
+	const char *type;        /* "case" | "conversation" */
+	char id[96];             /* as article_source and the harvest log name it */
+	char label[112];         /* as people name it: "CAS-00012", "conversation c-17" */
+	int64_t case_id;         /* the case, or a conversation's linked case; 0: none */
+	const char *sibling_type;/* the record on the other side of a case-conversation link */
+	char sibling_id[96];
+	json_t *fields;          /* what knowledge rules read (borrowed from hold) */
+	const char *title, *issue, *resolution, *product, *subject;
+	const char *title_from, *issue_from, *resolution_from; /* evidence: where each came from */
+	bool person;             /* a person answered */
+	ca_msg *m;               /* the transcript: chat lines, then e-mails */
+	size_t nm;
+	ca_buf notes;            /* people's case notes, one "- " line each */
+	ca_buf own_issue, own_res;
+	json_t *hold;            /* owns what the texts borrow */
+} kn_record;
 
-int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err)
+static void kn_record_done(kn_record *r)
 {
-	return process_case(a, case_id, true, NULL, NULL, NULL, ret, err);
+	free(r->m);
+	ca_buf_done(&r->notes);
+	ca_buf_done(&r->own_issue);
+	ca_buf_done(&r->own_res);
+	json_decref(r->hold);
+	memset(r, 0, sizeof(*r));
 }
 
-int ca_knowledge_process_case(ca_agent *a, int64_t case_id, const char *rule, json_t **ret, ca_err *err)
+/* Append messages (texts borrowed) to the record's transcript. */
+static int add_msgs(kn_record *rec, const ca_msg *m, size_t n)
 {
-	return process_case(a, case_id, false, rule, NULL, NULL, ret, err);
+	if (!n)
+		return 0;
+	ca_msg *v = realloc(rec->m, (rec->nm + n) * sizeof(*v));
+	if (!v)
+		return CA_ENOMEM;
+	memcpy(v + rec->nm, m, n * sizeof(*v));
+	rec->m = v;
+	rec->nm += n;
+	return 0;
 }
 
-int ca_knowledge_process_case_with(ca_agent *a, int64_t case_id, const char *rule, ca_knowledge_hook hook, void *ud,
-				   json_t **ret, ca_err *err)
+/* A conversation's chat lines into the transcript. */
+static int add_conversation(ca_agent *a, kn_record *rec, const char *conv, ca_err *err)
 {
-	return process_case(a, case_id, false, rule, hook, ud, ret, err);
+	json_t *msgs = NULL;
+	ca_msg *m = NULL;
+	size_t n = 0;
+	int r = ca_store_message_list(a->store, conv, &msgs, err);
+	if (r == CA_ENOTFOUND) { /* an e-mail case may name a thread with no conversation row */
+		ca_err_clear(err);
+		return 0;
+	}
+	if (!r)
+		r = json_array_append_new(rec->hold, msgs) < 0 ? CA_ENOMEM : 0;
+	if (!r)
+		r = ca_msgs_from_json(msgs, &m, &n);
+	if (!r)
+		r = add_msgs(rec, m, n);
+	free(m);
+	return r;
+}
+
+/* Are `who` words a person's (not the agent's own)? */
+static bool by_person(const char *who)
+{
+	return who && strcmp(who, "caseagent") != 0;
+}
+
+/* The summary's lines of one section, by one role (0: any), as text. */
+static void summary_lines(const ca_summary *sum, ca_summary_section sec, ca_role role, const char *sep, ca_buf *out)
+{
+	for (size_t k = 0; k < sum->n; k++)
+		if (sum->lines[k].section == sec && (!role || sum->lines[k].role == role))
+			ca_buf_printf(out, "%s%s", out->len ? sep : "", sum->lines[k].text);
+}
+
+/* A resolved case: its fields as the attribute mapping says, its notes,
+ * its conversation's chat lines and its e-mails. */
+static int load_case(ca_agent *a, int64_t case_id, kn_record *rec, ca_err *err)
+{
+	const ca_knowledge_settings *ks = &a->settings->knowledge;
+	json_t *c = NULL, *notes = NULL;
+	rec->type = "case";
+	rec->case_id = case_id;
+	snprintf(rec->id, sizeof(rec->id), "%lld", (long long)case_id);
+	if (!(rec->hold = json_array()))
+		return CA_ENOMEM;
+	int r = ca_store_case_get_id(a->store, case_id, &c, err);
+	if (!r)
+		r = json_array_append_new(rec->hold, c) < 0 ? CA_ENOMEM : 0;
+	if (!r)
+		r = ca_store_note_list(a->store, case_id, &notes, err);
+	if (!r)
+		r = json_array_append_new(rec->hold, notes) < 0 ? CA_ENOMEM : 0;
+	if (r)
+		return r;
+	snprintf(rec->label, sizeof(rec->label), "%s", ca_json_str(c, "ticket_number"));
+	rec->fields = json_object_get(c, "fields");
+	const char *conv = ca_json_str(c, "conversation_id");
+	if (conv) {
+		rec->sibling_type = "conversation";
+		snprintf(rec->sibling_id, sizeof(rec->sibling_id), "%s", conv);
+	}
+#define ATTR(k) (ks->attr[k].include ? ca_json_str(rec->fields, ks->attr[k].field) : NULL)
+	rec->title = ATTR(CA_KATTR_TITLE);
+	rec->issue = ATTR(CA_KATTR_DESCRIPTION);
+	rec->product = ATTR(CA_KATTR_PRODUCT);
+	rec->subject = ATTR(CA_KATTR_SUBJECT);
+#undef ATTR
+	rec->title_from = "case title";
+	rec->issue_from = "case description";
+	size_t i;
+	json_t *n;
+	const char *res_actor = NULL;
+	json_array_foreach(notes, i, n) {
+		const char *kind = ca_json_str(n, "kind"), *body = ca_json_str(n, "body");
+		if (!strcmp(kind, "resolution")) {
+			rec->resolution = body;
+			res_actor = ca_json_str(n, "actor");
+		} else if (!strcmp(kind, "note") && ks->attr[CA_KATTR_NOTES].include && by_person(ca_json_str(n, "actor")) &&
+			   body && rec->notes.len < 2000) {
+			ca_buf_printf(&rec->notes, "%s- %s", rec->notes.len ? "\n" : "", body);
+		}
+	}
+	rec->resolution_from = "case resolution";
+	/* A person answered: they resolved the case in their own words, or a
+	 * representative wrote in its conversation or e-mail thread. */
+	rec->person = rec->resolution && by_person(res_actor);
+	if (conv && (r = add_conversation(a, rec, conv, err)))
+		return r;
+	/* E-mail content always feeds an article. */
+	json_t *th = NULL;
+	ca_msg *m = NULL;
+	size_t nm = 0;
+	r = ca_email_thread_msgs(a, case_id, &th, &m, &nm, err);
+	if (!r)
+		r = json_array_append_new(rec->hold, th) < 0 ? CA_ENOMEM : 0;
+	if (!r)
+		r = add_msgs(rec, m, nm);
+	free(m);
+	for (size_t k = 0; k < rec->nm; k++)
+		rec->person |= rec->m[k].role == CA_ROLE_AGENT;
+	return r;
+}
+
+/* A closed conversation, with fixed attributes: the conversation summary
+ * gives the issue and the resolution; knowledge rules read its linked
+ * case's fields (owner, product, category, ...) and its channel. */
+static int load_conversation(ca_agent *a, const char *conv_id, kn_record *rec, ca_err *err)
+{
+	json_t *conv = NULL;
+	rec->type = "conversation";
+	snprintf(rec->id, sizeof(rec->id), "%s", conv_id);
+	snprintf(rec->label, sizeof(rec->label), "conversation %s", conv_id);
+	if (!(rec->hold = json_array()))
+		return CA_ENOMEM;
+	int r = ca_store_conversation_get(a->store, conv_id, &conv, err);
+	if (!r)
+		r = json_array_append_new(rec->hold, conv) < 0 ? CA_ENOMEM : 0;
+	if (r)
+		return r;
+	if (strcmp(ca_json_str(conv, "state"), "closed"))
+		return ca_err_set(err, CA_ESTATE, "conversation", "conversation %s is %s, not closed", conv_id,
+				  ca_json_str(conv, "state"));
+	json_t *cid = json_object_get(conv, "case_id");
+	rec->case_id = json_is_integer(cid) ? json_integer_value(cid) : 0;
+	json_t *fields = NULL;
+	if (rec->case_id) {
+		json_t *c = NULL;
+		if ((r = ca_store_case_get_id(a->store, rec->case_id, &c, err)))
+			return r;
+		fields = json_deep_copy(json_object_get(c, "fields"));
+		json_decref(c);
+		rec->sibling_type = "case";
+		snprintf(rec->sibling_id, sizeof(rec->sibling_id), "%lld", (long long)rec->case_id);
+	} else {
+		fields = json_object();
+	}
+	if (!fields || json_array_append_new(rec->hold, fields) < 0)
+		return CA_ENOMEM;
+	json_object_set(fields, "channel", json_object_get(conv, "channel"));
+	json_object_set(fields, "contact", json_object_get(conv, "contact_id"));
+	rec->fields = fields;
+	if ((r = add_conversation(a, rec, conv_id, err)))
+		return r;
+	for (size_t k = 0; k < rec->nm; k++)
+		rec->person |= rec->m[k].role == CA_ROLE_AGENT;
+	/* The note's issue and outcome where their cues are clear, else the
+	 * brief's: the customer's opening statement and where the
+	 * representative left it. */
+	ca_summary sum = { 0 };
+	if (rec->nm && ca_summarize(rec->m, rec->nm, 4, &sum, NULL) == 0) {
+		summary_lines(&sum, CA_SUM_ISSUE, 0, " ", &rec->own_issue);
+		summary_lines(&sum, CA_SUM_OUTCOME, CA_ROLE_AGENT, " ", &rec->own_res);
+		ca_summary_done(&sum);
+	}
+	if (rec->nm && (!rec->own_issue.len || !rec->own_res.len) && ca_summarize_brief(rec->m, rec->nm, &sum, NULL) == 0) {
+		if (!rec->own_issue.len)
+			summary_lines(&sum, CA_SUM_ISSUE, 0, " ", &rec->own_issue);
+		for (int sec = CA_SUM_OUTCOME; !rec->own_res.len && sec <= CA_SUM_NEXT_STEPS; sec++)
+			summary_lines(&sum, (ca_summary_section)sec, CA_ROLE_AGENT, " ", &rec->own_res);
+		if (!rec->own_res.len)
+			summary_lines(&sum, CA_SUM_ACTIONS, CA_ROLE_AGENT, " ", &rec->own_res);
+		ca_summary_done(&sum);
+	}
+	rec->issue = rec->own_issue.len ? rec->own_issue.data : NULL;
+	rec->resolution = rec->own_res.len ? rec->own_res.data : NULL;
+	rec->issue_from = rec->title_from = "conversation summary (issue)";
+	rec->resolution_from = "conversation summary (outcome)";
+	rec->product = ca_json_str(fields, "product");
+	rec->subject = ca_json_str(fields, "subject");
+	return 0;
+}
+
+/* The first sentence of a text, at most ~120 bytes at a word boundary,
+ * as an article title (caller frees). */
+static char *title_of(const char *text)
+{
+	size_t n = 0, len = strlen(text);
+	while (n < len && !(n > 10 && (text[n] == '.' || text[n] == '?' || text[n] == '!' || text[n] == '\n')))
+		n++;
+	if (n < len && text[n] != '\n')
+		n++;
+	if (n > 120) {
+		n = 120;
+		while (n > 40 && text[n] != ' ')
+			n--;
+		while (n < len && (text[n] & 0xC0) == 0x80) /* never split a UTF-8 sequence */
+			n++;
+	}
+	char *t = strndup(text, n);
+	return t;
 }
 
 /* An outcome that writes nothing of its own (filtered, insufficient
  * content) still gets the hook's transaction, so a harvest logs it exactly
  * once. On failure *ret is dropped. */
-static int hook_alone(ca_agent *a, int64_t case_id, ca_knowledge_hook hook, void *ud, json_t **ret, ca_err *err)
+static int hook_alone(ca_agent *a, const kn_record *rec, ca_knowledge_hook hook, void *ud, json_t **ret, ca_err *err)
 {
 	if (!hook)
 		return 0;
 	int r = *ret ? ca_store_begin(a->store, err) : CA_ENOMEM;
 	if (!r) {
-		r = hook(a, case_id, *ret, ud, err);
+		r = hook(a, rec->type, rec->id, *ret, ud, err);
 		if (!r)
 			r = ca_store_commit(a->store, err);
 		if (r)
@@ -272,138 +528,182 @@ static int hook_alone(ca_agent *a, int64_t case_id, ca_knowledge_hook hook, void
 	return r;
 }
 
-/* The outcome of the knowledge agent for one resolved case. */
-static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char *only_rule, ca_knowledge_hook hook,
-			void *ud, json_t **ret, ca_err *err)
+/* The live article (not archived or discarded) a record is linked to, if
+ * any: *ret NULL when there is none. */
+static int linked_article(ca_agent *a, const char *type, const char *id, json_t **ret, ca_err *err)
+{
+	*ret = NULL;
+	bool found = false;
+	int64_t aid = 0;
+	int r = ca_store_article_of_record(a->store, type, id, &found, &aid, err);
+	if (r || !found)
+		return r;
+	char ref[32];
+	snprintf(ref, sizeof(ref), "%lld", (long long)aid);
+	json_t *art = NULL;
+	if ((r = ca_store_article_get(a->store, ref, &art, err)))
+		return r;
+	const char *st = ca_json_str(art, "state");
+	if (!strcmp(st, "archived") || !strcmp(st, "discarded"))
+		json_decref(art);
+	else
+		*ret = art;
+	return 0;
+}
+
+/* The knowledge agent's decision for one record (ARCHITECTURE §5). */
+static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowledge_hook hook, void *ud, json_t **ret,
+		  ca_err *err)
 {
 	const ca_knowledge_settings *ks = &a->settings->knowledge;
-	json_t *c = NULL, *notes = NULL, *msgs = NULL, *arts = NULL, *out = NULL;
+	bool is_case = !strcmp(rec->type, "case");
+	json_t *cover = NULL, *out = NULL, *evidence = NULL;
 	const ca_pii *pii = NULL;
 	ca_pii_counts removed = { 0 };
-	char *title = NULL, *issue = NULL, *resolution = NULL, *cause = NULL, *steps = NULL;
+	char *title = NULL, *issue = NULL, *resolution = NULL, *cause = NULL, *steps = NULL, *raw_title = NULL;
 	ca_buf causes = { 0 }, actions = { 0 };
-	int r = ca_store_case_get_id(a->store, case_id, &c, err);
-	if (r)
-		return r;
-	const char *ticket = ca_json_str(c, "ticket_number");
-	json_t *fields = json_object_get(c, "fields");
-	if (realtime && !ks->realtime_cases) {
-		*ret = json_pack("{s:s, s:s}", "outcome", "off", "reason", "real-time creation for cases is off");
-		goto done;
-	}
+	int r = 0;
+	*ret = NULL;
 	bool rule_ok = ks->n_rules == 0 && !only_rule;
 	const char *rule_name = NULL;
+	const json_t *tmpl = NULL;
 	for (size_t i = 0; i < ks->n_rules && !rule_ok; i++)
-		if ((!only_rule || !strcmp(only_rule, ks->rule_names[i])) && ca_rule_eval(ks->rules[i], fields)) {
+		if ((!only_rule || !strcmp(only_rule, ks->rule_names[i])) && ca_rule_eval(ks->rules[i], rec->fields)) {
 			rule_ok = true;
 			rule_name = ks->rule_names[i];
+			tmpl = ks->rule_templates[i];
 		}
 	if (!rule_ok) {
-		*ret = json_pack("{s:s, s:s}", "outcome", "filtered", "reason", "no knowledge rule holds for this case");
-		r = hook_alone(a, case_id, hook, ud, ret, err);
-		goto done;
+		*ret = json_pack("{s:s, s:s}", "outcome", "filtered", "reason",
+				 is_case ? "no knowledge rule holds for this case" : "no knowledge rule holds for this conversation");
+		return hook_alone(a, rec, hook, ud, ret, err);
 	}
-	if ((r = ca_store_note_list(a->store, case_id, &notes, err)))
-		goto done;
-	const char *res_note = NULL, *res_actor = NULL;
-	size_t i;
-	json_t *n;
-	json_array_foreach(notes, i, n) if (!strcmp(ca_json_str(n, "kind"), "resolution")) {
-		res_note = ca_json_str(n, "body");
-		res_actor = ca_json_str(n, "actor");
+	if (!rec->issue && rec->title) {
+		rec->issue = rec->title;
+		rec->issue_from = rec->title_from;
 	}
-	/* A person answered: the representative wrote in the conversation, or
-	 * resolved the case with their own words. Bot and system lines never
-	 * count and never enter an article. */
-	bool person = res_actor && strcmp(res_actor, "caseagent") != 0;
-	const char *conv = ca_json_str(c, "conversation_id");
-	ca_msg *m = NULL;
-	size_t nm = 0;
-	if (conv && ca_store_message_list(a->store, conv, &msgs, NULL) == 0 && ca_msgs_from_json(msgs, &m, &nm) == 0) {
-		for (size_t k = 0; k < nm; k++)
-			person |= m[k].role == CA_ROLE_AGENT;
+	if (!rec->issue && rec->nm) { /* e-mail content: the customer's words, as the summary has them */
+		ca_summary sum = { 0 };
+		if (ca_summarize(rec->m, rec->nm, 4, &sum, NULL) == 0) {
+			summary_lines(&sum, CA_SUM_ISSUE, 0, " ", &rec->own_issue);
+			ca_summary_done(&sum);
+		}
+		rec->issue = rec->own_issue.len ? rec->own_issue.data : NULL;
+		rec->issue_from = "conversation and e-mail summary (issue)";
 	}
-	const char *raw_issue = ks->use_description ? ca_json_str(fields, "description") : NULL;
-	const char *raw_title = ks->use_title ? ca_json_str(fields, "title") : NULL;
-	if (!raw_issue)
-		raw_issue = raw_title;
-	if (!person || !raw_issue || word_count(raw_issue) < 3 || !res_note || word_count(res_note) < 2) {
+	if (!rec->person || !rec->issue || word_count(rec->issue) < 3 || !rec->resolution ||
+	    word_count(rec->resolution) < 2) {
 		*ret = json_pack("{s:s, s:s}", "outcome", "insufficient content", "reason",
-				 !person ? "no person answered" : !res_note ? "no resolution" : "the case states no problem");
-		free(m);
-		r = hook_alone(a, case_id, hook, ud, ret, err);
-		goto done;
+				 !rec->person	    ? "no person answered"
+				 : !rec->resolution ? (is_case ? "no resolution" : "the conversation states no resolution")
+						    : (is_case ? "the case states no problem" : "the conversation states no problem"));
+		return hook_alone(a, rec, hook, ud, ret, err);
+	}
+	if (!rec->title) {
+		rec->title = raw_title = title_of(rec->issue);
+		rec->title_from = rec->issue_from;
+		if (!raw_title)
+			return CA_ENOMEM;
 	}
 	/* Personal data goes before anything is compared or drafted. */
 	r = get_pii(a, &pii, err);
 	if (!r)
-		r = scrub(pii, raw_issue, &removed, &issue, err);
+		r = scrub(pii, rec->issue, &removed, &issue, err);
 	if (!r)
-		r = scrub(pii, raw_title ? raw_title : raw_issue, &removed, &title, err);
+		r = scrub(pii, rec->title, &removed, &title, err);
 	if (!r)
-		r = scrub(pii, res_note, &removed, &resolution, err);
+		r = scrub(pii, rec->resolution, &removed, &resolution, err);
 	/* Cause: sentences that give one, from the issue and the customer's and
-	 * representative's words. Steps: what the representative did. */
-	if (!r && nm) {
+	 * representative's words. Steps: what the representative did, and
+	 * people's case notes. Bot and system lines never enter. */
+	json_t *step_ev = json_array();
+	if (!r && rec->nm) {
 		ca_summary sum = { 0 };
-		if (ca_summarize(m, nm, 4, &sum, NULL) == 0) {
-			for (size_t k = 0; k < sum.n; k++)
-				if (sum.lines[k].section == CA_SUM_ACTIONS || sum.lines[k].section == CA_SUM_OUTCOME)
-					ca_buf_printf(&actions, "%s- %s", actions.len ? "\n" : "", sum.lines[k].text);
+		if (ca_summarize(rec->m, rec->nm, 4, &sum, NULL) == 0) {
+			for (size_t k = 0; k < sum.n; k++) {
+				const ca_summary_line *l = &sum.lines[k];
+				if ((l->section != CA_SUM_ACTIONS && l->section != CA_SUM_OUTCOME) || l->role != CA_ROLE_AGENT)
+					continue;
+				if (!is_case && rec->resolution && strstr(rec->resolution, l->text))
+					continue; /* already the resolution */
+				ca_buf_printf(&actions, "%s- %s", actions.len ? "\n" : "", l->text);
+				json_array_append_new(step_ev, json_pack("{s:s, s:i, s:i}", "message", l->msg_id, "begin",
+									 (int)l->begin, "end", (int)l->end));
+			}
 			ca_summary_done(&sum);
 		}
-		for (size_t k = 0; k < nm; k++)
-			if ((m[k].role == CA_ROLE_CUSTOMER || m[k].role == CA_ROLE_AGENT) &&
-			    has_cue(m[k].text, cause_cues, CA_ARRAY_SIZE(cause_cues)) && causes.len < 600)
-				ca_buf_printf(&causes, "%s%s", causes.len ? " " : "", m[k].text);
+		for (size_t k = 0; k < rec->nm; k++)
+			if ((rec->m[k].role == CA_ROLE_CUSTOMER || rec->m[k].role == CA_ROLE_AGENT) &&
+			    has_cue(rec->m[k].text, cause_cues, CA_ARRAY_SIZE(cause_cues)) && causes.len < 600)
+				ca_buf_printf(&causes, "%s%s", causes.len ? " " : "", rec->m[k].text);
 	}
-	free(m);
-	if (!r && has_cue(raw_issue, cause_cues, CA_ARRAY_SIZE(cause_cues)) && !causes.len)
-		ca_buf_puts(&causes, raw_issue);
+	if (!r && rec->notes.len)
+		ca_buf_printf(&actions, "%s%s", actions.len ? "\n" : "", rec->notes.data);
+	if (!r && has_cue(rec->issue, cause_cues, CA_ARRAY_SIZE(cause_cues)) && !causes.len)
+		ca_buf_puts(&causes, rec->issue);
 	if (!r && causes.len)
 		r = scrub(pii, causes.data, &removed, &cause, err);
 	if (!r && actions.len)
 		r = scrub(pii, actions.data, &removed, &steps, err);
-	if (r)
+	if (r) {
+		json_decref(step_ev);
 		goto done;
-	/* Gap detection against everything not discarded or archived. */
-	ca_buf query = { 0 };
-	ca_buf_printf(&query, "%s\n%s", title, issue);
-	json_t *cover = NULL;
+	}
+	/* Gap detection: the article the record itself is linked to already
+	 * (a harvest over records the real-time trigger saw), or the one its
+	 * case or conversation is: the same issue, known without a guess;
+	 * else the most similar article not discarded or archived. */
 	double sim = 0;
-	r = ca_knowledge_cover(a, query.data, &cover, &sim, err);
-	ca_buf_done(&query);
-	if (r)
+	const char *via = NULL;
+	r = linked_article(a, rec->type, rec->id, &cover, err);
+	if (!r && cover) {
+		sim = 1.0;
+		via = "itself";
+	}
+	if (!r && !cover && rec->sibling_type && !(r = linked_article(a, rec->sibling_type, rec->sibling_id, &cover, err)) &&
+	    cover) {
+		sim = 1.0;
+		via = rec->sibling_type;
+	}
+	if (!r && !cover) {
+		ca_buf query = { 0 };
+		ca_buf_printf(&query, "%s\n%s", title, issue);
+		r = ca_knowledge_cover(a, query.data, &cover, &sim, err);
+		ca_buf_done(&query);
+	}
+	if (r) {
+		json_decref(step_ev);
 		goto done;
-	arts = cover; /* freed at done */
-	char rec[32];
-	snprintf(rec, sizeof(rec), "%lld", (long long)case_id);
-	if ((r = ca_store_begin(a->store, err)))
+	}
+	if ((r = ca_store_begin(a->store, err))) {
+		json_decref(step_ev);
 		goto done;
+	}
 	int64_t new_article = 0;
-	if (cover && sim >= ks->coverage_threshold) {
-		const json_t *art = cover;
-		int64_t aid = json_integer_value(json_object_get(art, "id"));
-		r = ca_store_article_link(a->store, aid, "case", rec, "covered_by", sim, err);
+	if (cover && (via || sim >= ks->coverage_threshold)) {
+		int64_t aid = json_integer_value(json_object_get(cover, "id"));
+		if (!via || strcmp(via, "itself"))
+			r = ca_store_article_link(a->store, aid, rec->type, rec->id, "covered_by", sim, err);
 		/* New steps for a covered article are a minor version to review. */
-		const char *known = ca_json_str(art, "resolution");
-		bool new_steps = resolution && (!known || !strstr(known, resolution));
+		bool new_steps = !via && adds_steps(ca_json_str(cover, "resolution"), resolution);
 		if (!r && new_steps) {
 			ca_buf msg = { 0 };
 			ca_buf_printf(&msg, "%s resolved %s with steps the article lacks; proposed for version %lld.%lld: %s",
-				      ticket, ca_json_str(art, "number"),
-				      (long long)json_integer_value(json_object_get(art, "version_major")),
-				      (long long)json_integer_value(json_object_get(art, "version_minor")) + 1, resolution);
-			r = ca_store_notification_add(a->store, ca_json_str(art, "owner"), "minor_version_proposed", aid, case_id,
-						      msg.data, err);
+				      rec->label, ca_json_str(cover, "number"),
+				      (long long)json_integer_value(json_object_get(cover, "version_major")),
+				      (long long)json_integer_value(json_object_get(cover, "version_minor")) + 1, resolution);
+			r = ca_store_notification_add(a->store, ca_json_str(cover, "owner"), "minor_version_proposed", aid,
+						      rec->case_id, msg.data, err);
 			ca_buf_done(&msg);
 		}
-		out = json_pack("{s:s, s:s, s:f, s:b}", "outcome", "covered", "article", ca_json_str(art, "number"),
-				"similarity", sim, "new_steps_proposed", new_steps);
+		out = json_pack("{s:s, s:s, s:s, s:s, s:f, s:b, s:s?}", "outcome", "covered", "record_type", rec->type,
+				"record", rec->id, "article", ca_json_str(cover, "number"), "similarity", sim,
+				"new_steps_proposed", new_steps, "via", via);
+		json_decref(step_ev);
 	} else {
 		const char *compliance = ks->default_compliance;
 		bool publish = ks->auto_publish && !strcmp(compliance, "compliant");
-		const char *owner = ca_json_str(fields, "owner") ? ca_json_str(fields, "owner") : "unassigned";
+		const char *owner = ca_json_str(rec->fields, "owner") ? ca_json_str(rec->fields, "owner") : "unassigned";
 		json_t *pii_counts = json_object();
 		for (int k = 0; k < CA_PII_NTYPES; k++)
 			if (removed.n[k])
@@ -412,13 +712,17 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 		ca_buf_puts(&res_text, resolution);
 		if (steps)
 			ca_buf_printf(&res_text, "\n%s", steps);
-		json_t *art = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:o, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:O}",
+		/* Every part names its source: the record, the field or summary
+		 * it came from, and each step's message and byte span. */
+		evidence = json_pack("{s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:o}", "record", "type", rec->type, "id", rec->id,
+				     "label", rec->label, "title", rec->title_from, "issue", rec->issue_from, "resolution",
+				     rec->resolution_from, "steps", step_ev);
+		json_t *art = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:o, s:O?, s:s, s:s, s:s, s:s, s:s, s:O, s:O?}",
 					"title", title, "issue", issue, "cause", cause, "resolution", res_text.data,
-					"product", ks->use_product ? ca_json_str(fields, "product") : NULL, "subject",
-					ks->use_subject ? ca_json_str(fields, "subject") : NULL, "keywords", keywords_of(issue),
-					"evidence", "title", ticket, "issue", ticket, "resolution", ticket, "record", rec, "state",
-					publish ? "published" : "in_review", "compliance", compliance, "audience", ks->audience,
-					"source", "agent", "owner", owner, "pii_removed", pii_counts);
+					"product", rec->product, "subject", rec->subject, "keywords", keywords_of(issue),
+					"evidence", evidence, "state", publish ? "published" : "in_review", "compliance",
+					compliance, "audience", ks->audience, "source", "agent", "owner", owner,
+					"pii_removed", pii_counts, "template", tmpl);
 		ca_buf_done(&res_text);
 		int64_t aid = 0;
 		char *number = NULL;
@@ -426,25 +730,27 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 		new_article = aid;
 		json_decref(art);
 		if (!r)
-			r = ca_store_article_link(a->store, aid, "case", rec, "drafted_from", 1.0, err);
+			r = ca_store_article_link(a->store, aid, rec->type, rec->id, "drafted_from", 1.0, err);
 		if (!r && !publish) {
 			ca_buf msg = { 0 };
-			ca_buf_printf(&msg, "%s was drafted from %s and waits for your review (compliance: %s)", number, ticket,
-				      compliance);
-			r = ca_store_notification_add(a->store, owner, "review_requested", aid, case_id, msg.data, err);
+			ca_buf_printf(&msg, "%s was drafted from %s and waits for your review (compliance: %s)", number,
+				      rec->label, compliance);
+			r = ca_store_notification_add(a->store, owner, "review_requested", aid, rec->case_id, msg.data, err);
 			ca_buf_done(&msg);
 		}
 		if (!r)
-			out = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:O, s:f}", "outcome", publish ? "published" : "drafted",
-					"article", number, "state", publish ? "published" : "in_review", "compliance", compliance,
-					"rule", rule_name, "pii_removed", pii_counts, "best_similarity", sim);
+			out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:O, s:f}", "outcome",
+					publish ? "published" : "drafted", "record_type", rec->type, "record", rec->id,
+					"article", number, "state", publish ? "published" : "in_review", "compliance",
+					compliance, "rule", rule_name, "template", tmpl ? ca_json_str(tmpl, "name") : NULL,
+					"pii_removed", pii_counts, "best_similarity", sim);
 		free(number);
 		json_decref(pii_counts);
 	}
 	if (!r && !out)
 		r = CA_ENOMEM;
 	if (!r && hook)
-		r = hook(a, case_id, out, ud, err);
+		r = hook(a, rec->type, rec->id, out, ud, err);
 	if (!r)
 		r = ca_store_commit(a->store, err);
 	if (r) {
@@ -465,10 +771,9 @@ static int process_case(ca_agent *a, int64_t case_id, bool realtime, const char 
 	}
 	*ret = out;
 done:
-	json_decref(c);
-	json_decref(notes);
-	json_decref(msgs);
-	json_decref(arts);
+	json_decref(cover);
+	json_decref(evidence);
+	free(raw_title);
 	free(title);
 	free(issue);
 	free(resolution);
@@ -477,6 +782,60 @@ done:
 	ca_buf_done(&causes);
 	ca_buf_done(&actions);
 	return r;
+}
+
+/* The trigger's switch, before anything is read. */
+static int switched_off(ca_agent *a, bool is_case, json_t **ret, ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	if (r)
+		return r;
+	const ca_knowledge_settings *ks = &a->settings->knowledge;
+	if (is_case ? ks->realtime_cases : ks->realtime_conversations)
+		return 0;
+	*ret = json_pack("{s:s, s:s}", "outcome", "off", "reason",
+			 is_case ? "real-time creation for cases is off" : "real-time creation for conversations is off");
+	return *ret ? 1 : CA_ENOMEM;
+}
+
+int ca_knowledge_process_with(ca_agent *a, const char *record_type, const char *record_id, bool realtime,
+			      const char *rule, ca_knowledge_hook hook, void *ud, json_t **ret, ca_err *err)
+{
+	kn_record rec = { 0 };
+	int r = ca_agent_ready(a, err);
+	int64_t case_id = 0;
+	if (!r && realtime)
+		r = switched_off(a, !strcmp(record_type, "case"), ret, err);
+	if (r)
+		return r < 0 ? r : 0;
+	if (!strcmp(record_type, "case")) {
+		if (ca_parse_i64(record_id, &case_id) < 0)
+			return ca_err_set(err, CA_EINVAL, "record", "'%s' is not a case id", record_id);
+		r = load_case(a, case_id, &rec, err);
+	} else if (!strcmp(record_type, "conversation")) {
+		r = load_conversation(a, record_id, &rec, err);
+	} else {
+		return ca_err_set(err, CA_EINVAL, "record_type", "a knowledge record is a case or a conversation, not '%s'",
+				  record_type);
+	}
+	if (!r)
+		r = decide(a, &rec, rule, hook, ud, ret, err);
+	else if (r == CA_ENOMEM)
+		r = ca_err_set(err, CA_ENOMEM, rec.label, "%s: out of memory", rec.label[0] ? rec.label : record_id);
+	kn_record_done(&rec);
+	return r;
+}
+
+int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", (long long)case_id);
+	return ca_knowledge_process_with(a, "case", id, true, NULL, NULL, NULL, ret, err);
+}
+
+int ca_knowledge_on_conversation(ca_agent *a, const char *conv_id, json_t **ret, ca_err *err)
+{
+	return ca_knowledge_process_with(a, "conversation", conv_id, true, NULL, NULL, NULL, ret, err);
 }
 
 /* ---- review, search, notifications ---- */
@@ -488,11 +847,45 @@ int ca_knowledge_list(ca_agent *a, const char *state, char **ret_json, ca_err *e
 	return r ? r : ca_result(json_pack("{s:o}", "articles", list), ret_json);
 }
 
+/* The article laid out by its template, as readers see it: [{"heading",
+ * "from","text"}], empty parts left out. Without a template of its own
+ * (the rule that drafted it had none, or a person wrote it) the default
+ * Issue / Cause / Resolution. */
+static json_t *article_sections(const json_t *art)
+{
+	static const char *const dflt[][2] = { { "Issue", "issue" }, { "Cause", "cause" }, { "Resolution", "resolution" } };
+	const json_t *tsecs = json_object_get(json_object_get(art, "template"), "sections");
+	size_t n = json_is_array(tsecs) ? json_array_size(tsecs) : CA_ARRAY_SIZE(dflt);
+	json_t *out = json_array();
+	for (size_t i = 0; out && i < n; i++) {
+		const json_t *ts = json_is_array(tsecs) ? json_array_get(tsecs, i) : NULL;
+		const char *heading = ts ? ca_json_str(ts, "heading") : dflt[i][0];
+		const char *from = ts ? ca_json_str(ts, "from") : dflt[i][1];
+		const json_t *v = json_object_get(art, from);
+		ca_buf text = { 0 };
+		if (json_is_string(v)) {
+			ca_buf_puts(&text, json_string_value(v));
+		} else if (json_is_array(v)) { /* keywords */
+			size_t k;
+			json_t *w;
+			json_array_foreach(v, k, w) if (json_is_string(w))
+				ca_buf_printf(&text, "%s%s", text.len ? ", " : "", json_string_value(w));
+		}
+		if (text.len)
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "heading", heading, "from", from, "text", text.data));
+		ca_buf_done(&text);
+	}
+	return out;
+}
+
 int ca_knowledge_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err)
 {
 	json_t *art = NULL;
 	int r = ca_store_article_get(a->store, ref, &art, err);
-	return r ? r : ca_result(art, ret_json);
+	if (r)
+		return r;
+	json_object_set_new(art, "sections", article_sections(art));
+	return ca_result(art, ret_json);
 }
 
 int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, char **ret_json, ca_err *err)

@@ -45,9 +45,13 @@ void ca_settings_free(ca_settings *s)
 	for (size_t i = 0; i < s->knowledge.n_rules; i++) {
 		ca_rule_free(s->knowledge.rules[i]);
 		free(s->knowledge.rule_names[i]);
+		json_decref(s->knowledge.rule_templates[i]);
 	}
 	free(s->knowledge.rules);
 	free(s->knowledge.rule_names);
+	free(s->knowledge.rule_templates);
+	for (size_t i = 0; i < CA_ARRAY_SIZE(s->knowledge.attr); i++)
+		free(s->knowledge.attr[i].field);
 	free(s->knowledge.default_compliance);
 	free(s->knowledge.audience);
 	json_decref(s->json);
@@ -404,6 +408,92 @@ static const char *const knowledge_keys[] = {
 	"coverage_threshold", "case_attributes",
 };
 
+const char *const ca_article_parts[] = { "issue", "cause", "resolution", "product", "subject", "keywords" };
+const size_t ca_article_nparts = CA_ARRAY_SIZE(ca_article_parts);
+
+/* The case attributes an administrator maps, and their default fields. */
+static const char *const attr_keys[] = { "title", "description", "product", "subject", "notes" };
+
+/* One case attribute: true | false | {"include": bool, "field": "name"}.
+ * A field must be one the settings define, or the attribute's own name. */
+static int parse_attribute(ca_settings *s, const json_t *v, size_t i, ca_err *err)
+{
+	ca_knowledge_settings *ks = &s->knowledge;
+	char path[64];
+	snprintf(path, sizeof(path), "knowledge.case_attributes.%s", attr_keys[i]);
+	const char *field = attr_keys[i];
+	ks->attr[i].include = true;
+	if (json_is_boolean(v)) {
+		ks->attr[i].include = json_is_true(v);
+	} else if (json_is_object(v)) {
+		static const char *const keys[] = { "include", "field" };
+		int r = only_keys(v, path, keys, CA_ARRAY_SIZE(keys), err);
+		json_t *inc = json_object_get(v, "include"), *f = json_object_get(v, "field");
+		if (!r && inc && !json_is_boolean(inc))
+			r = ca_err_set(err, CA_EINVAL, path, "settings: %s.include must be true or false", path);
+		if (!r && f && (!json_is_string(f) || i == CA_KATTR_NOTES))
+			r = ca_err_set(err, CA_EINVAL, path,
+				       i == CA_KATTR_NOTES ? "settings: %s takes no field (every person's note feeds it)"
+							   : "settings: %s.field must be a field name",
+				       path);
+		if (!r && f && strcmp(json_string_value(f), attr_keys[i]) && ca_settings_field(s, json_string_value(f)) < 0)
+			r = ca_err_set(err, CA_EINVAL, path, "settings: %s.field '%s' is not a field the settings define", path,
+				       json_string_value(f));
+		if (r)
+			return r;
+		ks->attr[i].include = !inc || json_is_true(inc);
+		if (f)
+			field = json_string_value(f);
+	} else if (v) {
+		return ca_err_set(err, CA_EINVAL, path, "settings: %s must be true, false or {\"include\", \"field\"}", path);
+	}
+	if (i != CA_KATTR_NOTES && !(ks->attr[i].field = strdup(field)))
+		return CA_ENOMEM;
+	return 0;
+}
+
+/* An article template: {"name", "sections": [{"heading", "from"}]}, each
+ * section showing one part of the article under its own heading. */
+static int parse_template(const json_t *t, const char *path, json_t **ret, ca_err *err)
+{
+	static const char *const keys[] = { "name", "sections" };
+	int r = json_is_object(t) ? only_keys(t, path, keys, CA_ARRAY_SIZE(keys), err)
+				  : ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object {\"name\", \"sections\"}", path);
+	const json_t *secs = json_object_get(t, "sections");
+	if (!r && !json_is_string(json_object_get(t, "name")))
+		r = ca_err_set(err, CA_EINVAL, path, "settings: %s.name must be a string", path);
+	if (!r && (!json_is_array(secs) || json_array_size(secs) == 0))
+		r = ca_err_set(err, CA_EINVAL, path, "settings: %s.sections must be a non-empty array", path);
+	size_t i;
+	json_t *sec;
+	bool has_resolution = false;
+	json_array_foreach(secs, i, sec) {
+		if (r)
+			break;
+		char where[160];
+		snprintf(where, sizeof(where), "%s.sections[%zu]", path, i);
+		static const char *const sk[] = { "heading", "from" };
+		r = json_is_object(sec) ? only_keys(sec, where, sk, CA_ARRAY_SIZE(sk), err)
+					: ca_err_set(err, CA_EINVAL, where, "settings: %s must be {\"heading\", \"from\"}", where);
+		const char *h = r ? NULL : ca_json_str(sec, "heading"), *from = r ? NULL : ca_json_str(sec, "from");
+		if (!r && ca_str_empty(h))
+			r = ca_err_set(err, CA_EINVAL, where, "settings: %s.heading must be a non-empty string", where);
+		bool known = false;
+		for (size_t k = 0; !r && from && k < ca_article_nparts && !known; k++)
+			known = !strcmp(from, ca_article_parts[k]);
+		if (!r && !known)
+			r = ca_err_set(err, CA_EINVAL, where,
+				       "settings: %s.from must be one of issue, cause, resolution, product, subject, keywords",
+				       where);
+		has_resolution |= !r && !strcmp(from, "resolution");
+	}
+	if (!r && !has_resolution)
+		r = ca_err_set(err, CA_EINVAL, path, "settings: %s needs a section from \"resolution\": an article must say how the issue was solved", path);
+	if (!r && !(*ret = json_deep_copy(t)))
+		r = CA_ENOMEM;
+	return r;
+}
+
 static int parse_knowledge(ca_settings *s, const json_t *k, ca_err *err)
 {
 	ca_knowledge_settings *ks = &s->knowledge;
@@ -439,28 +529,20 @@ static int parse_knowledge(ca_settings *s, const json_t *k, ca_err *err)
 			ks->coverage_threshold = json_number_value(th);
 	}
 	const json_t *attrs = json_object_get(k, "case_attributes");
-	static const char *const attr_keys[] = { "title", "description", "product", "subject", "notes" };
 	if (!r && attrs)
 		r = json_is_object(attrs) ? only_keys(attrs, "knowledge.case_attributes", attr_keys, CA_ARRAY_SIZE(attr_keys), err)
 					  : ca_err_set(err, CA_EINVAL, "knowledge.case_attributes",
-						       "settings: knowledge.case_attributes must be an object of booleans");
-	if (!r)
-		r = get_bool(attrs ? attrs : k, "title", true, &ks->use_title, err);
-	if (!r)
-		r = get_bool(attrs ? attrs : k, "description", true, &ks->use_description, err);
-	if (!r)
-		r = get_bool(attrs ? attrs : k, "product", true, &ks->use_product, err);
-	if (!r)
-		r = get_bool(attrs ? attrs : k, "subject", true, &ks->use_subject, err);
-	if (!r)
-		r = get_bool(attrs ? attrs : k, "notes", true, &ks->use_notes, err);
+						       "settings: knowledge.case_attributes must be an object");
+	for (size_t i = 0; !r && i < CA_ARRAY_SIZE(attr_keys); i++)
+		r = parse_attribute(s, json_object_get(attrs, attr_keys[i]), i, err);
 	const json_t *rules = json_object_get(k, "rules");
 	if (!r && rules && !json_is_array(rules))
 		r = ca_err_set(err, CA_EINVAL, "knowledge.rules", "settings: knowledge.rules must be an array");
 	if (!r && json_array_size(rules)) {
 		ks->rules = calloc(json_array_size(rules), sizeof(*ks->rules));
 		ks->rule_names = calloc(json_array_size(rules), sizeof(*ks->rule_names));
-		if (!ks->rules || !ks->rule_names)
+		ks->rule_templates = calloc(json_array_size(rules), sizeof(*ks->rule_templates));
+		if (!ks->rules || !ks->rule_names || !ks->rule_templates)
 			r = CA_ENOMEM;
 	}
 	size_t i;
@@ -470,7 +552,7 @@ static int parse_knowledge(ca_settings *s, const json_t *k, ca_err *err)
 			break;
 		char path[64], where[96];
 		snprintf(path, sizeof(path), "knowledge.rules[%zu]", i);
-		static const char *const rk[] = { "name", "condition" };
+		static const char *const rk[] = { "name", "condition", "template" };
 		r = json_is_object(rj) ? only_keys(rj, path, rk, CA_ARRAY_SIZE(rk), err)
 				       : ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object", path);
 		if (!r)
@@ -478,8 +560,10 @@ static int parse_knowledge(ca_settings *s, const json_t *k, ca_err *err)
 		snprintf(where, sizeof(where), "%s.condition", path);
 		if (!r)
 			r = ca_rule_compile(json_object_get(rj, "condition"), where, &ks->rules[i], err);
-		if (!r)
-			ks->n_rules = i + 1;
+		snprintf(where, sizeof(where), "%s.template", path);
+		if (!r && json_object_get(rj, "template"))
+			r = parse_template(json_object_get(rj, "template"), where, &ks->rule_templates[i], err);
+		ks->n_rules = i + 1; /* what was built is freed with the settings */
 	}
 	json_decref(empty);
 	return r;

@@ -1328,9 +1328,10 @@ const cli_cmd cli_commands[] = {
 	{"knowledge", "rate", cli_cmd_review, "ARTICLE 1-5", "Rate a knowledge article from 1 to 5",
 	 "Ratings of 2 or less mark an article to revise in the insights.\n", NULL, 2, 2, CLI_NEEDS_DB, NULL},
 	{"knowledge", "harvest", cli_cmd_harvest, "[resume|stop|status|log] [JOB]",
-	 "Run the knowledge agent over history: resolved cases become articles",
+	 "Run the knowledge agent over history: resolved cases and closed conversations",
 	 "  --from cases [--rule NAME]  start a job over every resolved or closed\n"
 	 "                              case (oldest first, at most 100,000) and run it\n"
+	 "  --from conversations        the same over every closed conversation (by id)\n"
 	 "  resume JOB                  continue a stopped or interrupted job after\n"
 	 "                              its last record\n"
 	 "  stop JOB                    ask a running job (any process) to stop after\n"
@@ -1345,18 +1346,18 @@ const cli_cmd cli_commands[] = {
 	 "Ranks published articles by similarity to QUERY. --audience external shows\n"
 	 "only articles published to external readers.\n",
 	 cli_search_opts, 1, 1, CLI_NEEDS_DB, NULL},
-	{"eval", "dedup", cli_cmd_eval_dedup, "PATH", "Score knowledge de-duplication on StackFAQ threads",
-	 "Even threads become the knowledge base; each paraphrase of those must find\n"
-	 "its own article first (covered_top1); paraphrases of the other threads\n"
-	 "arrive as new records and must make exactly one article per thread\n"
-	 "(one_article_per_thread). Prints a sweep over thresholds. Writes nothing.\n",
-	 cli_dedup_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"knowledge", "insights", cli_cmd_insights, "", "Knowledge base figures: articles, ratings, coverage, harvests",
 	 "Articles published, by state and by source (agent or person), the average\n"
 	 "rating, articles to revise (average rating 2 or less), coverage (the share\n"
 	 "of resolved cases an article was drafted from or covers), and harvest jobs\n"
 	 "with their outcomes. --json for scripts, --csv for spreadsheets.\n",
 	 cli_insights_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"eval", "dedup", cli_cmd_eval_dedup, "PATH", "Score knowledge de-duplication on StackFAQ threads",
+	 "Even threads become the knowledge base; each paraphrase of those must find\n"
+	 "its own article first (covered_top1); paraphrases of the other threads\n"
+	 "arrive as new records and must make exactly one article per thread\n"
+	 "(one_article_per_thread). Prints a sweep over thresholds. Writes nothing.\n",
+	 cli_dedup_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"notifications", NULL, cli_cmd_notifications, "", "Show in-app notifications",
 	 "Review requests for drafted articles and proposed new versions, newest\n"
 	 "first.\n",

@@ -166,7 +166,7 @@ int cli_cmd_harvest(struct cli_ctx *ctx, const cli_args *a)
 	ca_err_clear(&err);
 	if (a->npos == 0) {
 		if (!cli_opt_str(a, "from"))
-			return cli_usage_error(ctx, a->cmd, NULL, "start a harvest with --from cases (or give an action)");
+			return cli_usage_error(ctx, a->cmd, NULL, "start a harvest with --from cases or --from conversations (or give an action)");
 		rc = ca_knowledge_harvest_start(ctx->agent, cli_opt_str(a, "from"), cli_opt_str(a, "rule"), &job, &err);
 		if (rc < 0)
 			return cli_fail(ctx, rc, &err);

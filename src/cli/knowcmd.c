@@ -52,17 +52,18 @@ static int show_article(const cli_ctx *ctx, const json_t *a)
 	       (long long)json_integer_value(json_object_get(a, "version_major")),
 	       (long long)json_integer_value(json_object_get(a, "version_minor")), cli_jstr(a, "state"), cli_jstr(a, "compliance"),
 	       cli_jstr(a, "audience"), cli_jstr(a, "title"));
-	static const char *const sec[][2] = { { "issue", "Issue" }, { "cause", "Cause" }, { "resolution", "Resolution" } };
-	for (size_t i = 0; i < sizeof(sec) / sizeof(sec[0]); i++)
-		if (cli_jstr(a, sec[i][0]))
-			printf("\n%s:\n%s\n", sec[i][1], cli_jstr(a, sec[i][0]));
+	size_t i;
+	json_t *s;
+	const json_t *tmpl = json_object_get(a, "template");
+	if (cli_jstr(tmpl, "name"))
+		printf("template: %s\n", cli_jstr(tmpl, "name"));
+	json_array_foreach(json_object_get(a, "sections"), i, s)
+		printf("\n%s:\n%s\n", cli_jstr(s, "heading"), cli_jstr(s, "text"));
 	char *kw = json_dumps(json_object_get(a, "keywords"), JSON_COMPACT);
 	char *pii = json_dumps(json_object_get(a, "pii_removed"), JSON_COMPACT);
 	printf("\nkeywords %s; personal data removed %s\n", kw ? kw : "[]", pii ? pii : "{}");
 	free(kw);
 	free(pii);
-	size_t i;
-	json_t *s;
 	json_array_foreach(json_object_get(a, "sources"), i, s)
 		printf("  source: %s %s (%s, similarity %.2f)\n", cli_jstr(s, "record_type"), cli_jstr(s, "record_id"), cli_jstr(s, "relation"),
 		       json_real_value(json_object_get(s, "similarity")));

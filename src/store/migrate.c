@@ -373,12 +373,22 @@ static const char schema_v5[] =
 	"CREATE INDEX harvest_log_outcome ON harvest_log (job_id, outcome);\n"
 	"INSERT INTO counter (name, value) VALUES ('harvest_job', 0);\n";
 
+/* Conversations in the knowledge agent (issue 4): the article template a
+ * knowledge rule chose (JSON {"name","sections":[{"heading","from"}]}; NULL:
+ * the default Issue / Cause / Resolution), and a text cursor for harvest
+ * jobs over conversations, whose ids are text. */
+static const char schema_v6[] =
+	"ALTER TABLE knowledge_article ADD COLUMN template TEXT;\n"
+	"ALTER TABLE harvest_job ADD COLUMN last_record TEXT;\n"
+	"CREATE INDEX conversation_state_idx ON conversation (state, id);\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1 },
 	{ 2, "e-mail channel", schema_v2 },
 	{ 3, "contact by e-mail, any case", schema_v3 },
 	{ 4, "knowledge articles", schema_v4 },
 	{ 5, "knowledge harvest jobs", schema_v5 },
+	{ 6, "knowledge from conversations, article templates", schema_v6 },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)

@@ -2234,12 +2234,14 @@ int ca_store_article_add(ca_store *s, const json_t *art, int64_t *ret_id, char *
 	int r = publish_rule(state, compliance, what, err);
 	if (r)
 		return r;
-	char *keywords = NULL, *evidence = NULL, *pii = NULL;
+	char *keywords = NULL, *evidence = NULL, *pii = NULL, *tmpl = NULL;
 	if ((r = json_text_or_null(json_object_get(art, "keywords"), &keywords)) ||
 	    (r = json_text_or_null(json_object_get(art, "evidence"), &evidence)) ||
-	    (r = json_text_or_null(json_object_get(art, "pii_removed"), &pii))) {
+	    (r = json_text_or_null(json_object_get(art, "pii_removed"), &pii)) ||
+	    (r = json_text_or_null(json_object_get(art, "template"), &tmpl))) {
 		free(keywords);
 		free(evidence);
+		free(pii);
 		return enomem(err, what);
 	}
 	char at[21];
@@ -2258,17 +2260,19 @@ int ca_store_article_add(ca_store *s, const json_t *art, int64_t *ret_id, char *
 			ca_sql_text(ca_json_str(art, "subject")), ca_sql_text(keywords), ca_sql_text(evidence),
 			ca_sql_text(ca_json_str(art, "source") ? ca_json_str(art, "source") : "agent"),
 			ca_sql_text(ca_json_str(art, "owner")), ca_sql_text(pii), ca_sql_text(at), ca_sql_text(at),
-			ca_sql_text(!strcmp(state, "published") ? at : NULL),
+			ca_sql_text(!strcmp(state, "published") ? at : NULL), ca_sql_text(tmpl),
 		};
 		r = db_exec(s, what,
 			    "INSERT INTO knowledge_article (id, number, state, compliance, audience, title, issue, cause, "
 			    "resolution, product, subject, keywords, evidence, source, owner, pii_removed, created_at, "
-			    "updated_at, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    "updated_at, published_at, template) "
+			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
 	free(keywords);
 	free(evidence);
 	free(pii);
+	free(tmpl);
 	r = op_end(s, r, what, err);
 	if (r)
 		return r;
@@ -2282,12 +2286,12 @@ int ca_store_article_add(ca_store *s, const json_t *art, int64_t *ret_id, char *
 static const char article_cols[] =
 	"SELECT id, number, version_major, version_minor, state, compliance, audience, title, issue, cause, "
 	"resolution, product, subject, keywords, evidence, source, owner, pii_removed, rating_sum, rating_count, "
-	"created_at, updated_at, published_at FROM knowledge_article ";
+	"created_at, updated_at, published_at, template FROM knowledge_article ";
 
 /* Stored JSON text columns back to JSON values. */
 static void article_json_cols(json_t *a)
 {
-	static const char *const cols[] = { "keywords", "evidence", "pii_removed" };
+	static const char *const cols[] = { "keywords", "evidence", "pii_removed", "template" };
 	for (size_t i = 0; i < CA_ARRAY_SIZE(cols); i++) {
 		const char *t = ca_json_str(a, cols[i]);
 		if (t) {
@@ -2503,7 +2507,7 @@ static const char *const harvest_counters[] = { "created", "covered", "filtered"
 
 static const char harvest_cols[] =
 	"SELECT id, source, rule, state, total, processed, created, covered, filtered, insufficient, errors, "
-	"last_case_id, started_at, updated_at, finished_at FROM harvest_job ";
+	"last_case_id, last_record, started_at, updated_at, finished_at FROM harvest_job ";
 
 int ca_store_harvest_create(ca_store *s, const char *source, const char *rule, int64_t total, int64_t *ret_id,
 			    ca_err *err)
@@ -2585,7 +2589,8 @@ int ca_store_harvest_set_state(ca_store *s, int64_t id, const char *state, const
 }
 
 int ca_store_harvest_record(ca_store *s, int64_t job_id, const char *record_type, const char *record_id,
-			    int64_t cursor, const char *outcome, const char *article, const char *reason, ca_err *err)
+			    int64_t cursor, const char *cursor_record, const char *outcome, const char *article,
+			    const char *reason, ca_err *err)
 {
 	const char *what = "harvest log";
 	size_t k = 0;
@@ -2598,9 +2603,9 @@ int ca_store_harvest_record(ca_store *s, int64_t job_id, const char *record_type
 	ca_buf sql = { 0 };
 	/* the column name comes from harvest_counters, never from input */
 	if (ca_buf_printf(&sql,
-			  "UPDATE harvest_job SET processed = processed + 1, %s = %s + 1, last_case_id = ?, updated_at = ? "
+			  "UPDATE harvest_job SET processed = processed + 1, %s = %s + 1, %s = ?, updated_at = ? "
 			  "WHERE id = ?",
-			  harvest_counters[k], harvest_counters[k]) < 0) {
+			  harvest_counters[k], harvest_counters[k], cursor_record ? "last_record" : "last_case_id") < 0) {
 		ca_buf_done(&sql);
 		return enomem(err, what);
 	}
@@ -2612,7 +2617,8 @@ int ca_store_harvest_record(ca_store *s, int64_t job_id, const char *record_type
 			    "INSERT INTO harvest_log (job_id, record_type, record_id, outcome, article, reason, at) "
 			    "VALUES (?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
-	ca_sql_param q[] = { ca_sql_int(cursor), ca_sql_text(at), ca_sql_int(job_id) };
+	ca_sql_param q[] = { cursor_record ? ca_sql_text(cursor_record) : ca_sql_int(cursor), ca_sql_text(at),
+			     ca_sql_int(job_id) };
 	if (!r)
 		r = db_exec(s, what, sql.data, q, CA_ARRAY_SIZE(q), err);
 	if (!r && s->drv->changes(s->conn) != 1)
@@ -2681,6 +2687,37 @@ int ca_store_resolved_cases(ca_store *s, int64_t after_id, size_t limit, int64_t
 	*ret_ids = c.v;
 	*ret_n = c.n;
 	return 0;
+}
+
+typedef struct strs_ctx {
+	ca_strv *sv;
+	int rc;
+} strs_ctx;
+
+static int take_str(const ca_sql_row *row, void *ud)
+{
+	strs_ctx *c = ud;
+	if (row->n < 1 || !row->text[0])
+		return 0;
+	c->rc = ca_strv_push(c->sv, row->text[0]) ? CA_ENOMEM : 0;
+	return c->rc ? 1 : 0;
+}
+
+int ca_store_closed_conversations(ca_store *s, const char *after_id, size_t limit, ca_strv *ret_ids, ca_err *err)
+{
+	strs_ctx c = { .sv = ret_ids };
+	ca_sql_param p[] = { ca_sql_text(after_id ? after_id : ""), ca_sql_int(limit ? (int64_t)limit : -1) };
+	int r = db_query(s, "closed conversations",
+			 "SELECT id FROM conversation WHERE state = 'closed' AND id > ? ORDER BY id LIMIT ?", p, 2, take_str,
+			 &c, err);
+	return !r && c.rc ? enomem(err, "closed conversations") : r;
+}
+
+int ca_store_closed_conversation_count(ca_store *s, int64_t *ret, ca_err *err)
+{
+	bool found;
+	return db_i64(s, "closed conversations", "SELECT COUNT(*) FROM conversation WHERE state = 'closed'", NULL, 0, ret,
+		      &found, err);
 }
 
 int ca_store_resolved_case_count(ca_store *s, int64_t *ret, ca_err *err)

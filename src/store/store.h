@@ -344,7 +344,8 @@ int ca_store_case_resolved_at(ca_store *s, int64_t case_id, bool *found, char **
  *   {"id","source": "cases"|"conversations","rule" (or null),"state":
  *    "running"|"stopped"|"done"|"failed","total","processed","created",
  *    "covered","filtered","insufficient","errors","last_case_id" (the
- *    cursor: records up to it are done),"started_at","updated_at",
+ *    cursor of a job over cases: records up to it are done),
+ *    "last_record" (the same for conversations, by id),"started_at","updated_at",
  *    "finished_at"}.
  * create: a new job in state running; CA_EINVAL for an unknown source.
  */
@@ -363,11 +364,14 @@ int ca_store_harvest_set_state(ca_store *s, int64_t id, const char *state, const
  * One record's outcome in a job, atomic: the log row (primary key job,
  * record type, record id: a record logged twice fails with CA_EDB and
  * nothing is written), processed + 1, the outcome's counter + 1 and the
- * cursor. Call it inside the transaction that wrote the record's outcome.
+ * cursor: last_case_id = cursor for a job over cases, last_record =
+ * cursor_record (when not NULL) for one over conversations. Call it inside
+ * the transaction that wrote the record's outcome.
  * outcome: created | covered | filtered | insufficient | error.
  */
 int ca_store_harvest_record(ca_store *s, int64_t job_id, const char *record_type, const char *record_id,
-			    int64_t cursor, const char *outcome, const char *article, const char *reason, ca_err *err);
+			    int64_t cursor, const char *cursor_record, const char *outcome, const char *article,
+			    const char *reason, ca_err *err);
 /* The log of a job in processing order, optionally one outcome only (NULL:
  * all), at most `limit` rows (0: all): [{"record_type","record_id",
  * "outcome","article","reason","at"}]. */
@@ -377,5 +381,9 @@ int ca_store_harvest_log(ca_store *s, int64_t job_id, const char *outcome, size_
 int ca_store_resolved_cases(ca_store *s, int64_t after_id, size_t limit, int64_t **ret_ids, size_t *ret_n,
 			    ca_err *err);
 int ca_store_resolved_case_count(ca_store *s, int64_t *ret, ca_err *err);
+/* Ids of closed conversations after `after_id` (NULL: from the start), in
+ * byte order of the id, at most `limit` (0: all), appended to *ret_ids. */
+int ca_store_closed_conversations(ca_store *s, const char *after_id, size_t limit, ca_strv *ret_ids, ca_err *err);
+int ca_store_closed_conversation_count(ca_store *s, int64_t *ret, ca_err *err);
 
 #endif

@@ -384,6 +384,49 @@ static void test_unknown_settings_key(void **state)
 	free(s);
 }
 
+/* Knowledge settings: a rule's template and the case attribute mapping are
+ * validated, and the error names the key. */
+static void test_knowledge_settings_errors(void **state)
+{
+	fixture *fx = *state;
+	static const struct {
+		const char *knowledge, *where;
+	} bad[] = {
+		{ "{\"rules\":[{\"name\":\"r\",\"condition\":{\"match\":\"all\",\"conditions\":[{\"field\":\"x\",\"operator\":\"is_not_empty\"}]},"
+		  "\"template\":{\"name\":\"t\",\"sections\":[{\"heading\":\"Fix\",\"from\":\"colour\"}]}}]}",
+		  "knowledge.rules[0].template.sections[0]" },
+		{ "{\"rules\":[{\"name\":\"r\",\"condition\":{\"match\":\"all\",\"conditions\":[{\"field\":\"x\",\"operator\":\"is_not_empty\"}]},"
+		  "\"template\":{\"name\":\"t\",\"sections\":[{\"heading\":\"Symptoms\",\"from\":\"issue\"}]}}]}",
+		  "knowledge.rules[0].template" },
+		{ "{\"rules\":[{\"name\":\"r\",\"condition\":{\"match\":\"all\",\"conditions\":[{\"field\":\"x\",\"operator\":\"is_not_empty\"}]},"
+		  "\"template\":{\"name\":\"t\",\"sections\":[]}}]}",
+		  "knowledge.rules[0].template" },
+		{ "{\"case_attributes\":{\"title\":{\"field\":\"no_such_field\"}}}", "knowledge.case_attributes.title" },
+		{ "{\"case_attributes\":{\"notes\":{\"field\":\"x\"}}}", "knowledge.case_attributes.notes" },
+		{ "{\"case_attributes\":{\"subject\":\"yes\"}}", "knowledge.case_attributes.subject" },
+	};
+	char p[160];
+	snprintf(p, sizeof(p), "%s/k.json", fx->dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+			 "{\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"text\"}],\"default_fields\":[\"x\"],"
+			 "\"knowledge\":%s}",
+			 bad[i].knowledge);
+		write_file(p, text);
+		ca_err err = { 0 };
+		assert_int_equal(ca_settings_import_file(fx->a, p, &err), CA_EINVAL);
+		assert_string_equal(err.where, bad[i].where);
+	}
+	/* a valid mapping and template */
+	write_file(p, "{\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"text\"}],\"default_fields\":[\"x\"],"
+		      "\"knowledge\":{\"case_attributes\":{\"description\":{\"field\":\"x\"},\"notes\":false},"
+		      "\"rules\":[{\"name\":\"r\",\"condition\":{\"match\":\"all\",\"conditions\":[{\"field\":\"x\",\"operator\":\"is_not_empty\"}]},"
+		      "\"template\":{\"name\":\"t\",\"sections\":[{\"heading\":\"Fix\",\"from\":\"resolution\"}]}}]}}");
+	ca_err err = { 0 };
+	assert_int_equal(ca_settings_import_file(fx->a, p, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_writes_summary_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_settings_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_knowledge_settings_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,8 @@
 # hook, then a real kill -9) and resumed, processes every resolved case exactly
 # once (one harvest_log row each), drafts one article per qualifying issue
 # and never two, and keeps counters that add up; a job stopped from another
-# process stops after its batch and resumes to the end; conversations are
-# refused clearly for now.
+# process stops after its batch and resumes to the end; closed
+# conversations harvest the same way, crash and resume included.
 set -euo pipefail
 BIN=$1; SRC=$2
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -53,10 +53,8 @@ ca import cases "$T/cases.jsonl" >/dev/null
 RESOLVED=$(sql "SELECT COUNT(*) FROM case_record WHERE status = 'resolved'")
 [ "$RESOLVED" = 300 ] || fail "expected 300 resolved cases, got $RESOLVED"
 
-# conversations: not yet, and said so
-ca knowledge harvest --from conversations 2>"$T/err" && fail "conversations accepted"
-grep -q "not supported yet" "$T/err" || fail "unclear refusal: $(cat "$T/err")"
 ca knowledge harvest --from cases --rule nosuch 2>/dev/null && fail "unknown rule accepted"
+ca knowledge harvest --from tickets 2>/dev/null && fail "an unknown source accepted"
 
 # 1. crash right after the 37th committed record (the test hook)
 set +e
@@ -147,4 +145,70 @@ fi
 [ "$(sql "SELECT COUNT(*) FROM knowledge_article")" = 6 ] || fail "a second harvest drafted again"
 ca knowledge harvest stop 2 2>/dev/null && fail "a finished job was stopped"
 [ "$(ca --json knowledge harvest status | j 'len(d["jobs"])')" = 2 ] || fail "status of all jobs"
+
+# 5. closed conversations: four issues, ten chats each, and five a bot
+# alone answered; crashed after the 7th record and resumed
+python3 - "$SRC/tests/data/knowledge/settings.json" "$T/cs.json" "$T/conv.jsonl" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["knowledge"] = {"realtime_conversations": False, "coverage_threshold": 0.3}
+json.dump(s, open(sys.argv[2], "w"))
+issues = [
+    ("My smart speaker turns its volume up to maximum every morning by itself.",
+     "The morning routine in the companion app raises the volume; I have switched the routine off for you."),
+    ("The tracking page says my parcel was delivered but nothing arrived at my door.",
+     "I have opened an investigation with the carrier and sent a replacement parcel by express courier."),
+    ("My card statement shows two identical payments for one order.",
+     "I have reversed the duplicate authorisation and emailed you written confirmation of the refund."),
+    ("Every password reset link says it has expired before I can use it.",
+     "I have cleared the stale reset tokens and sent you a fresh link that is valid for one hour."),
+]
+with open(sys.argv[3], "w") as f:
+    n = 0
+    for k in range(10):
+        for i, (problem, fix) in enumerate(issues):
+            n += 1
+            cid = f"hc-{n:03d}"
+            lines = [("customer", f"Hello, order {k}{i}."), ("customer", problem), ("agent", fix),
+                     ("customer", "Thank you, that solved it.")]
+            f.write(json.dumps({"conversation_id": cid, "channel": "chat", "messages": [
+                {"id": f"{cid}-m{j+1}", "role": r, "text": t} for j, (r, t) in enumerate(lines)]}) + "\n")
+    for k in range(5):
+        cid = f"hc-bot-{k}"
+        lines = [("customer", "Where is my parcel please?"), ("bot", "Track it at brightwire.example/track."),
+                 ("customer", "Thanks.")]
+        f.write(json.dumps({"conversation_id": cid, "channel": "chat", "messages": [
+            {"id": f"{cid}-m{j+1}", "role": r, "text": t} for j, (r, t) in enumerate(lines)]}) + "\n")
+PY
+cs() { "$BIN" --db "$T/c.db" "$@"; }
+csql() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$T/c.db" "$1"; }
+cs init >/dev/null
+cs settings import "$T/cs.json" >/dev/null
+cs chat replay "$T/conv.jsonl" >/dev/null
+[ "$(csql "SELECT COUNT(*) FROM knowledge_article")" = 0 ] || fail "real time ran although it is off"
+set +e
+CA_TEST_CRASH_AFTER_RECORDS=7 cs --quiet knowledge harvest --from conversations >/dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" = 3 ] || fail "conversations: the crash hook did not fire (exit $rc)"
+[ "$(csql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1")" = 7 ] || fail "conversations: log rows after the crash"
+[ "$(cs --json knowledge harvest resume 1 | j 'd["state"]')" = done ] || fail "conversations: resume"
+python3 - "$T/c.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+q = lambda s, *a: db.execute(s, a).fetchall()
+closed = {r[0] for r in q("SELECT id FROM conversation WHERE state = 'closed'")}
+rows = q("SELECT record_id, COUNT(*) FROM harvest_log WHERE job_id = 1 AND record_type = 'conversation' GROUP BY record_id")
+assert {r[0] for r in rows} == closed and len(closed) == 45, (len(rows), len(closed))
+assert all(r[1] == 1 for r in rows), "a conversation was logged twice"
+job = dict(zip([c[0] for c in db.execute("SELECT * FROM harvest_job WHERE id = 1").description],
+               q("SELECT * FROM harvest_job WHERE id = 1")[0]))
+assert job["processed"] == job["total"] == 45 and job["last_record"] == max(closed), job
+assert (job["created"], job["covered"], job["insufficient"], job["errors"]) == (4, 36, 5, 0), job
+titles = q("SELECT title, COUNT(*) FROM knowledge_article GROUP BY title")
+assert len(titles) == 4 and all(c == 1 for _, c in titles), titles
+bot = q("SELECT reason FROM harvest_log WHERE record_id LIKE 'hc-bot-%'")
+assert all(r[0] == "no person answered" for r in bot), bot
+print("ok: conversations job", {k: job[k] for k in ("processed", "created", "covered", "insufficient", "last_record")})
+PY
 echo "ok: cli_harvest"

@@ -5,7 +5,9 @@
 # yields no new article and is linked to it; a case owned outside the
 # knowledge rule yields nothing; a compliant draft with auto-publish on is
 # published to the chosen audience; a non-compliant article cannot be
-# published by any path, the store's own included.
+# published by any path, the store's own included; closed conversations
+# become articles through a rule's own template, and a harvest over records
+# the real-time trigger saw adds nothing twice.
 set -euo pipefail
 BIN=$1; SRC=$2
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -99,4 +101,81 @@ assert d["threads"] == 4 and d["threads_in_kb"] == 2 and 0 <= d["covered_top1"] 
 assert d["covered_top1"] == 1.0, d   # distinct vocabularies: every paraphrase finds its thread
 print("ok: eval dedup", d["covered_top1"], d["one_article_per_thread"])
 PY
+
+# 8. closed conversations (fixed attributes: the conversation summary), in
+# real time, with a knowledge rule over the channel and its own template
+python3 - "$SRC/tests/data/knowledge/settings.json" "$T/sc.json" "$T/conv.jsonl" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["knowledge"] = {"realtime_cases": True, "realtime_conversations": True, "default_compliance": "pending",
+                  "coverage_threshold": 0.3,
+                  "rules": [{"name": "chat support",
+                             "condition": {"match": "all", "conditions": [{"field": "channel", "operator": "equals", "value": "chat"}]},
+                             "template": {"name": "troubleshooting", "sections": [
+                                 {"heading": "Symptoms", "from": "issue"}, {"heading": "Fix", "from": "resolution"},
+                                 {"heading": "Applies to", "from": "product"}]}}]}
+json.dump(s, open(sys.argv[2], "w"))
+def conv(cid, lines):
+    return {"conversation_id": cid, "channel": "chat",
+            "messages": [{"id": f"{cid}-m{i+1}", "role": r, "text": t} for i, (r, t) in enumerate(lines)]}
+convs = [
+    conv("kc-1", [("customer", "Hi, this is Hamish Morcombe, hamish.morcombe@example.org, phone +44 20 7946 0321."),
+                  ("customer", "My smart speaker turns its volume up to maximum every morning by itself."),
+                  ("agent", "Sorry about that Hamish. Let me check your speaker settings."),
+                  ("system", "Device lookup: speaker SP-2210 linked to the account."),
+                  ("agent", "The morning routine in the companion app raises the volume. I have switched the routine off for you, so the volume will stay where you set it."),
+                  ("customer", "That fixed it, thank you!")]),
+    conv("kc-2", [("customer", "Every morning my speaker volume jumps to the maximum level on its own."),
+                  ("agent", "That is the morning routine in the companion app. I have turned the routine off, so the volume stays put now."),
+                  ("customer", "Great, thanks.")]),
+    conv("kc-3", [("customer", "Where is my parcel?"),
+                  ("bot", "You can track your parcel at brightwire.example/track. Anything else?"),
+                  ("customer", "No thanks.")]),
+    conv("kc-4", [("customer", "The invoice for my last order shows the wrong company name and VAT number."),
+                  ("agent", "I have corrected the company name and the VAT number on your account and sent you a new invoice by email."),
+                  ("customer", "Received it, all correct now.")]),
+]
+with open(sys.argv[3], "w") as f:
+    for c in convs:
+        f.write(json.dumps(c) + "\n")
+PY
+cv() { "$BIN" --db "$T/c.db" "$@"; }
+cv init >/dev/null
+cv settings import "$T/sc.json" >/dev/null
+cv import contacts "$SRC/examples/contacts.jsonl" >/dev/null
+cv chat replay "$T/conv.jsonl" >/dev/null
+cv --json knowledge review list > "$T/cl.json"
+cv --json knowledge review show KA-00001 > "$T/c1.json"
+cv --json knowledge review show KA-00002 > "$T/c2.json"
+python3 - "$T/cl.json" "$T/c1.json" "$T/c2.json" <<'PY'
+import json, sys
+lst = json.load(open(sys.argv[1]))["articles"]
+assert len(lst) == 2, [a["title"] for a in lst]   # kc-1 and kc-4; kc-2 covered; kc-3 a bot only
+a1, a2 = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+text = json.dumps(a1)
+for secret in ["Morcombe", "hamish.morcombe@example.org", "7946 0321", "Hamish"]:
+    assert secret not in text, "personal data left in the article: " + secret
+assert "Device lookup" not in text, "a system line entered the article"
+src = {(s["record_type"], s["record_id"]): s["relation"] for s in a1["sources"]}
+assert src == {("conversation", "kc-1"): "drafted_from", ("conversation", "kc-2"): "covered_by"}, src
+assert a1["template"]["name"] == "troubleshooting", a1.get("template")
+heads = [s["heading"] for s in a1["sections"]]
+assert heads[:2] == ["Symptoms", "Fix"], heads
+assert "routine" in a1["resolution"] and "volume" in a1["issue"], (a1["issue"], a1["resolution"])
+assert a1["evidence"]["record"] == {"type": "conversation", "id": "kc-1", "label": "conversation kc-1"}, a1["evidence"]
+assert [s["record_id"] for s in a2["sources"]] == ["kc-4"] and "invoice" in a2["issue"].lower(), a2
+print("ok: conversations", a1["number"], a1["title"], heads, a1["pii_removed"])
+PY
+cv --json notifications | j 'len(d["notifications"])' | grep -qx 2 || fail "review notifications for conversation drafts"
+cv knowledge review show KA-00001 | grep -q "^Symptoms:" || fail "the template's headings are not shown"
+# a harvest over the same conversations finds each linked already: nothing new, nothing twice
+cv --json knowledge harvest --from conversations > "$T/ch.json"
+python3 - "$T/ch.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["total"] == 4 and d["processed"] == 4 and d["created"] == 0, d
+assert d["covered"] == 3 and d["insufficient"] == 1, d
+print("ok: conversation harvest after real time", d["covered"], d["insufficient"])
+PY
+[ "$(cv --json knowledge review list | j 'len(d["articles"])')" = 2 ] || fail "the harvest drafted an issue twice"
 echo "ok: cli_knowledge"
