@@ -978,11 +978,20 @@ int ca_knowledge_insights(ca_agent *a, char **ret_json, ca_err *err)
 		json_decref(st);
 		return r;
 	}
-	json_int_t resolved = json_integer_value(json_object_get(st, "resolved_cases"));
-	json_int_t linked = json_integer_value(json_object_get(st, "resolved_cases_linked"));
-	/* Coverage: the share of resolved records an article drafted from or
+	json_int_t cases = json_integer_value(json_object_get(st, "resolved_cases"));
+	json_int_t cases_linked = json_integer_value(json_object_get(st, "resolved_cases_linked"));
+	json_int_t convs = json_integer_value(json_object_get(st, "closed_conversations"));
+	json_int_t convs_linked = json_integer_value(json_object_get(st, "closed_conversations_linked"));
+	/* Coverage: the share of resolved records (cases, and conversations
+	 * when the knowledge agent reads them) an article was drafted from or
 	 * covers — how much of what the team solves the knowledge base holds. */
+	const ca_knowledge_settings *ks = a->settings ? &a->settings->knowledge : NULL;
+	bool with_convs = convs_linked > 0 || (ks && ks->realtime_conversations);
+	json_int_t resolved = cases + (with_convs ? convs : 0), linked = cases_linked + (with_convs ? convs_linked : 0);
 	json_object_set_new(st, "coverage", resolved ? json_real((double)linked / (double)resolved) : json_null());
+	json_object_set_new(st, "coverage_cases", cases ? json_real((double)cases_linked / (double)cases) : json_null());
+	json_object_set_new(st, "coverage_conversations",
+			    convs ? json_real((double)convs_linked / (double)convs) : json_null());
 	json_object_set_new(st, "harvest_jobs", jobs);
 	return ca_result(st, ret_json);
 }

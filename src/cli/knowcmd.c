@@ -223,10 +223,13 @@ static int show_insights(const cli_ctx *ctx, const json_t *r)
 		printf("  %-9s %.2f  %s\n", cli_jstr(t, "number"), json_number_value(json_object_get(t, "average_rating")),
 		       cli_jstr(t, "title"));
 	json_t *cov = json_object_get(r, "coverage");
-	printf("coverage             %s%.3f (%lld of %lld resolved cases linked to an article)\n",
+	printf("coverage             %s%.3f (%lld of %lld resolved cases, %lld of %lld closed conversations linked to an "
+	       "article)\n",
 	       json_is_number(cov) ? "" : "- ", json_is_number(cov) ? json_number_value(cov) : 0.0,
 	       (long long)json_integer_value(json_object_get(r, "resolved_cases_linked")),
-	       (long long)json_integer_value(json_object_get(r, "resolved_cases")));
+	       (long long)json_integer_value(json_object_get(r, "resolved_cases")),
+	       (long long)json_integer_value(json_object_get(r, "closed_conversations_linked")),
+	       (long long)json_integer_value(json_object_get(r, "closed_conversations")));
 	printf("harvest jobs         %zu\n", json_array_size(json_object_get(r, "harvest_jobs")));
 	json_array_foreach(json_object_get(r, "harvest_jobs"), i, t)
 		printf("  job %lld %-8s processed %lld: created %lld, covered %lld, filtered %lld, insufficient %lld, errors %lld\n",
@@ -263,6 +266,9 @@ static int show_insights_csv(const cli_ctx *ctx, const json_t *r)
 		printf("coverage,%.4f\n", json_number_value(cov));
 	printf("resolved_cases,%lld\n", (long long)json_integer_value(json_object_get(r, "resolved_cases")));
 	printf("resolved_cases_linked,%lld\n", (long long)json_integer_value(json_object_get(r, "resolved_cases_linked")));
+	printf("closed_conversations,%lld\n", (long long)json_integer_value(json_object_get(r, "closed_conversations")));
+	printf("closed_conversations_linked,%lld\n",
+	       (long long)json_integer_value(json_object_get(r, "closed_conversations_linked")));
 	printf("harvest_jobs,%zu\n", json_array_size(json_object_get(r, "harvest_jobs")));
 	return CLI_EXIT_OK;
 }

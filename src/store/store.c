@@ -2756,6 +2756,15 @@ int ca_store_knowledge_stats(ca_store *s, json_t **ret, ca_err *err)
 			   "SELECT COUNT(DISTINCT c.id) FROM case_record c JOIN article_source a ON a.record_type = 'case' "
 			   "AND a.record_id = CAST(c.id AS TEXT) WHERE LOWER(c.status) IN ('resolved', 'closed')",
 			   NULL, 0, &linked, &found, err);
+	int64_t closed = 0, closed_linked = 0;
+	if (!r)
+		r = db_i64(s, "insights", "SELECT COUNT(*) FROM conversation WHERE state = 'closed'", NULL, 0, &closed, &found,
+			   err);
+	if (!r)
+		r = db_i64(s, "insights",
+			   "SELECT COUNT(DISTINCT c.id) FROM conversation c JOIN article_source a ON "
+			   "a.record_type = 'conversation' AND a.record_id = c.id WHERE c.state = 'closed'",
+			   NULL, 0, &closed_linked, &found, err);
 	if (!r)
 		r = db_i64(s, "insights", "SELECT COUNT(*) FROM knowledge_article WHERE state = 'published'", NULL, 0,
 			   &published, &found, err);
@@ -2769,10 +2778,12 @@ int ca_store_knowledge_stats(ca_store *s, json_t **ret, ca_err *err)
 		json_t *r0 = json_array_get(rated, 0);
 		json_t *votes = json_object_get(r0, "votes"), *total = json_object_get(r0, "total");
 		double avg = json_integer_value(votes) > 0 ? (double)json_integer_value(total) / (double)json_integer_value(votes) : 0;
-		out = json_pack("{s:{s:o, s:o, s:I, s:O, s:o, s:O}, s:I, s:I}", "articles", "by_state", st, "by_source", so,
-				"published", (json_int_t)published, "rated", json_object_get(r0, "rated"), "average_rating",
-				json_integer_value(votes) > 0 ? json_real(avg) : json_null(), "to_revise", rev, "resolved_cases",
-				(json_int_t)resolved, "resolved_cases_linked", (json_int_t)linked);
+		out = json_pack("{s:{s:o, s:o, s:I, s:O, s:o, s:O}, s:I, s:I, s:I, s:I}", "articles", "by_state", st,
+				"by_source", so, "published", (json_int_t)published, "rated", json_object_get(r0, "rated"),
+				"average_rating", json_integer_value(votes) > 0 ? json_real(avg) : json_null(), "to_revise", rev,
+				"resolved_cases", (json_int_t)resolved, "resolved_cases_linked", (json_int_t)linked,
+				"closed_conversations", (json_int_t)closed, "closed_conversations_linked",
+				(json_int_t)closed_linked);
 		if (!out)
 			r = enomem(err, "insights");
 	}

@@ -325,7 +325,8 @@ int ca_store_article_of_record(ca_store *s, const char *record_type, const char 
 /* Knowledge insights in one read: {"articles": {"by_state": {...},
  * "by_source": {...}, "published": N, "rated": N, "average_rating": x|null,
  * "to_revise": [{"number","title","average_rating"}]}, "resolved_cases": N,
- * "resolved_cases_linked": N} (linked = drafted from or covered by an
+ * "resolved_cases_linked": N, "closed_conversations": N,
+ * "closed_conversations_linked": N} (linked = drafted from or covered by an
  * article). */
 int ca_store_knowledge_stats(ca_store *s, json_t **ret, ca_err *err);
 int ca_store_notification_add(ca_store *s, const char *recipient, const char *kind, int64_t article_id,

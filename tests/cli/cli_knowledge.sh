@@ -178,4 +178,6 @@ assert d["covered"] == 3 and d["insufficient"] == 1, d
 print("ok: conversation harvest after real time", d["covered"], d["insufficient"])
 PY
 [ "$(cv --json knowledge review list | j 'len(d["articles"])')" = 2 ] || fail "the harvest drafted an issue twice"
+# coverage counts conversations: kc-1, kc-2 and kc-4 of 4 closed are linked
+cv --json knowledge insights | j '"%d %d %.2f" % (d["closed_conversations"], d["closed_conversations_linked"], d["coverage"])' | grep -qx "4 3 0.75" || fail "conversation coverage: $(cv --json knowledge insights)"
 echo "ok: cli_knowledge"
