@@ -89,65 +89,6 @@ static int terms_of(const char *text, ca_stemmer *st, ca_tokens *t, const char *
 	return r;
 }
 
-/*
- * The article that covers `query` best: TF-IDF cosine over the stems of
- * each candidate's title and issue (idf from the candidates and the query).
- * *ret_best is its index in `arts`, -1 when there are none.
- */
-static int best_cover(const json_t *arts, const char *query, ssize_t *ret_best, double *ret_sim)
-{
-	*ret_best = -1;
-	*ret_sim = 0;
-	size_t n = json_array_size(arts);
-	if (n == 0)
-		return 0;
-	ca_stemmer *st = ca_stemmer_new();
-	ca_vocab *v = ca_vocab_new();
-	ca_tokens t = { 0 };
-	const char **terms = NULL;
-	size_t nt = 0, cap = 0;
-	ca_svec *docs = calloc(n, sizeof(*docs));
-	ca_svec q = { 0 };
-	int r = st && v && docs ? 0 : CA_ENOMEM;
-	ca_buf text = { 0 };
-	for (int pass = 0; pass < 2 && !r; pass++) {
-		for (size_t i = 0; i <= n && !r; i++) {
-			const json_t *a = json_array_get(arts, i);
-			ca_buf_reset(&text);
-			if (i < n)
-				r = ca_buf_printf(&text, "%s\n%s", ca_json_str(a, "title") ? ca_json_str(a, "title") : "",
-						  ca_json_str(a, "issue") ? ca_json_str(a, "issue") : "");
-			else
-				r = ca_buf_puts(&text, query);
-			if (!r)
-				r = terms_of(text.data, st, &t, &terms, &nt, &cap);
-			if (!r && pass == 0)
-				r = ca_vocab_add_doc(v, terms, nt);
-			else if (!r)
-				r = ca_tfidf(v, terms, nt, i < n ? &docs[i] : &q);
-		}
-		if (!r && pass == 0)
-			ca_vocab_freeze(v);
-	}
-	for (size_t i = 0; !r && i < n; i++) {
-		double d = ca_svec_dot(&q, &docs[i]);
-		if (d > *ret_sim) {
-			*ret_sim = d;
-			*ret_best = (ssize_t)i;
-		}
-	}
-	for (size_t i = 0; docs && i < n; i++)
-		ca_svec_done(&docs[i]);
-	free(docs);
-	ca_svec_done(&q);
-	ca_buf_done(&text);
-	free(terms);
-	ca_tokens_done(&t);
-	ca_vocab_free(v);
-	ca_stemmer_free(st);
-	return r;
-}
-
 /* The most frequent content words of a text, as keywords. */
 static json_t *keywords_of(const char *text)
 {
@@ -910,54 +851,60 @@ int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, 
 	return ca_knowledge_show(a, ref, ret_json, err);
 }
 
+/* The content words of a text (no stop words, at least 3 letters), as
+ * full-text search terms: borrowed from t. */
+static int search_words(const char *text, ca_tokens *t, const char ***ret, size_t *ret_n)
+{
+	int r = ca_tokenize(text, strlen(text), 0, NULL, t);
+	if (r == CA_EUTF8)
+		r = 0;
+	const char **w = r ? NULL : malloc((t->n ? t->n : 1) * sizeof(*w));
+	size_t n = 0;
+	if (!r && !w)
+		r = CA_ENOMEM;
+	for (size_t i = 0; !r && i < t->n; i++)
+		if (t->v[i].kind == CA_TOK_WORD && !ca_stopword(t->v[i].norm) && strlen(t->v[i].norm) >= 3)
+			w[n++] = t->v[i].norm;
+	if (r) {
+		free(w);
+		return r;
+	}
+	*ret = w;
+	*ret_n = n;
+	return 0;
+}
+
 int ca_knowledge_search(ca_agent *a, const char *query, const char *audience, size_t limit, char **ret_json,
 			ca_err *err)
 {
-	json_t *pub = NULL;
-	int r = ca_store_article_list(a->store, "published", &pub, err);
+	/* Published articles ranked by BM25 over title, issue and resolution
+	 * (SQLite FTS5). External readers see external articles; internal
+	 * readers see all. */
+	ca_tokens t = { 0 };
+	const char **words = NULL;
+	size_t n = 0;
+	json_t *hits = NULL;
+	bool external = audience && !strcmp(audience, "external");
+	int r = search_words(query, &t, &words, &n);
+	if (!r)
+		r = ca_store_article_search(a->store, words, n, true, external ? "external" : NULL, limit ? limit : 10, &hits,
+					    err);
+	else
+		r = ca_err_set(err, r, "query", "cannot read the query: %s", ca_strerror(r));
+	free(words);
+	ca_tokens_done(&t);
 	if (r)
 		return r;
-	/* External readers see external articles; internal readers see all. */
-	json_t *pool = json_array();
+	json_t *results = json_array();
 	size_t i;
-	json_t *art;
-	json_array_foreach(pub, i, art) if (!audience || strcmp(audience, "external") ||
-					    !strcmp(ca_json_str(art, "audience"), "external"))
-		json_array_append(pool, art);
-	json_decref(pub);
-	json_t *hits = json_array();
-	/* Rank: TF-IDF cosine of the query with each article's title, issue and
-	 * resolution; repeated best-first extraction keeps it simple. */
-	json_t *left = json_deep_copy(pool);
-	for (size_t k = 0; !r && (limit == 0 || k < limit) && json_array_size(left); k++) {
-		json_t *docs = json_array();
-		json_array_foreach(left, i, art) {
-			ca_buf t = { 0 };
-			ca_buf_printf(&t, "%s %s", ca_json_str(art, "issue") ? ca_json_str(art, "issue") : "",
-				      ca_json_str(art, "resolution") ? ca_json_str(art, "resolution") : "");
-			json_array_append_new(docs, json_pack("{s:s?, s:s}", "title", ca_json_str(art, "title"), "issue", t.data));
-			ca_buf_done(&t);
-		}
-		ssize_t best;
-		double sim;
-		r = best_cover(docs, query, &best, &sim);
-		json_decref(docs);
-		if (r || best < 0 || sim <= 0)
-			break;
-		json_t *b = json_array_get(left, (size_t)best);
-		json_array_append_new(hits, json_pack("{s:O, s:O, s:O, s:f}", "article", json_object_get(b, "number"), "title",
-						      json_object_get(b, "title"), "audience", json_object_get(b, "audience"),
-						      "score", sim));
-		json_array_remove(left, (size_t)best);
-	}
-	json_decref(left);
-	json_decref(pool);
-	if (r) {
-		json_decref(hits);
-		return r;
-	}
-	return ca_result(json_pack("{s:s, s:s, s:o}", "query", query, "audience", audience ? audience : "internal", "results",
-				   hits),
+	json_t *h;
+	json_array_foreach(hits, i, h)
+		json_array_append_new(results, json_pack("{s:O, s:O, s:O, s:O}", "article", json_object_get(h, "number"),
+							 "title", json_object_get(h, "title"), "audience",
+							 json_object_get(h, "audience"), "score", json_object_get(h, "score")));
+	json_decref(hits);
+	return ca_result(json_pack("{s:s, s:s, s:o, s:s}", "query", query, "audience", audience ? audience : "internal",
+				   "results", results, "ranking", "BM25 (SQLite FTS5) over title, issue and resolution"),
 			 ret_json);
 }
 

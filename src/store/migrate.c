@@ -17,6 +17,7 @@ typedef struct migration {
 	int version;
 	const char *name;
 	const char *sql;
+	const char *dialect; /* NULL: every driver; else only the driver of that name */
 } migration;
 
 /* Case columns follow model.h's ca_case_standard_fields (src/model/field.c),
@@ -382,13 +383,36 @@ static const char schema_v6[] =
 	"ALTER TABLE harvest_job ADD COLUMN last_record TEXT;\n"
 	"CREATE INDEX conversation_state_idx ON conversation (state, id);\n";
 
+/* Full-text search over knowledge articles, in the SQL dialect's own
+ * engine: SQLite FTS5 (https://sqlite.org/fts5.html), Porter stems over
+ * unicode61 tokens, ranked by its bm25(). Triggers keep it in the same
+ * transaction as the article, so it can never disagree with the table. A
+ * PostgreSQL driver brings its own version 7 (a tsvector column and index). */
+static const char schema_v7_sqlite[] =
+	"CREATE VIRTUAL TABLE knowledge_article_fts USING fts5(title, body, tokenize = 'porter unicode61');\n"
+	"CREATE TRIGGER knowledge_article_fts_insert AFTER INSERT ON knowledge_article BEGIN\n"
+	"  INSERT INTO knowledge_article_fts (rowid, title, body)\n"
+	"  VALUES (new.id, new.title, COALESCE(new.issue, '') || ' ' || COALESCE(new.resolution, ''));\n"
+	"END;\n"
+	"CREATE TRIGGER knowledge_article_fts_update AFTER UPDATE OF title, issue, resolution ON knowledge_article BEGIN\n"
+	"  DELETE FROM knowledge_article_fts WHERE rowid = old.id;\n"
+	"  INSERT INTO knowledge_article_fts (rowid, title, body)\n"
+	"  VALUES (new.id, new.title, COALESCE(new.issue, '') || ' ' || COALESCE(new.resolution, ''));\n"
+	"END;\n"
+	"CREATE TRIGGER knowledge_article_fts_delete AFTER DELETE ON knowledge_article BEGIN\n"
+	"  DELETE FROM knowledge_article_fts WHERE rowid = old.id;\n"
+	"END;\n"
+	"INSERT INTO knowledge_article_fts (rowid, title, body)\n"
+	"  SELECT id, title, COALESCE(issue, '') || ' ' || COALESCE(resolution, '') FROM knowledge_article;\n";
+
 static const migration migrations[] = {
-	{ 1, "initial schema", schema_v1 },
-	{ 2, "e-mail channel", schema_v2 },
-	{ 3, "contact by e-mail, any case", schema_v3 },
-	{ 4, "knowledge articles", schema_v4 },
-	{ 5, "knowledge harvest jobs", schema_v5 },
-	{ 6, "knowledge from conversations, article templates", schema_v6 },
+	{ 1, "initial schema", schema_v1, NULL },
+	{ 2, "e-mail channel", schema_v2, NULL },
+	{ 3, "contact by e-mail, any case", schema_v3, NULL },
+	{ 4, "knowledge articles", schema_v4, NULL },
+	{ 5, "knowledge harvest jobs", schema_v5, NULL },
+	{ 6, "knowledge from conversations, article templates", schema_v6, NULL },
+	{ 7, "knowledge article full-text search", schema_v7_sqlite, "sqlite" },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)
@@ -468,7 +492,7 @@ int ca_store_migrate(const ca_sql_driver *drv, void *conn, int *ret_version, ca_
 				  "database schema version %lld is newer than this build knows (%d); upgrade caseagent",
 				  (long long)v, latest);
 	for (size_t i = 0; i < CA_ARRAY_SIZE(migrations); i++) {
-		if (migrations[i].version <= v)
+		if (migrations[i].version <= v || (migrations[i].dialect && strcmp(migrations[i].dialect, drv->name)))
 			continue;
 		r = apply(drv, conn, &migrations[i], err);
 		if (r)

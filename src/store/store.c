@@ -2453,6 +2453,56 @@ int ca_store_article_link(ca_store *s, int64_t article_id, const char *record_ty
 	return op_end(s, r, "article link", err);
 }
 
+int ca_store_article_search(ca_store *s, const char *const *words, size_t n, bool published_only,
+			    const char *audience, size_t limit, json_t **ret, ca_err *err)
+{
+	const char *what = "knowledge search";
+	*ret = NULL;
+	if (strcmp(s->drv->name, "sqlite"))
+		return ca_err_set(err, CA_EUNSUPPORTED, NULL, "%s: the %s driver has no full-text search yet", what,
+				  s->drv->name);
+	/* An FTS5 query of quoted words joined by OR: any word may match, and
+	 * no word is read as an operator ("NOT", "NEAR", a column filter). */
+	ca_buf q = { 0 };
+	for (size_t i = 0; i < n && i < 64; i++) {
+		if (!words[i] || !words[i][0])
+			continue;
+		ca_buf_puts(&q, q.len ? " OR \"" : "\"");
+		for (const char *c = words[i]; *c; c++) {
+			ca_buf_append(&q, c, 1);
+			if (*c == '"') /* a quote inside a string is doubled */
+				ca_buf_append(&q, c, 1);
+		}
+		ca_buf_puts(&q, "\"");
+	}
+	if (!q.len) {
+		ca_buf_done(&q);
+		return (*ret = json_array()) ? 0 : enomem(err, what);
+	}
+	if (!q.data) {
+		ca_buf_done(&q);
+		return enomem(err, what);
+	}
+	ca_buf sql = { 0 };
+	ca_buf_printf(&sql,
+		      "SELECT a.id AS id, a.number AS number, a.title AS title, a.audience AS audience, "
+		      "-bm25(knowledge_article_fts, 2.0, 1.0) AS score FROM knowledge_article_fts f "
+		      "JOIN knowledge_article a ON a.id = f.rowid WHERE knowledge_article_fts MATCH ? AND %s%s "
+		      "ORDER BY bm25(knowledge_article_fts, 2.0, 1.0), a.id LIMIT ?",
+		      published_only ? "a.state = 'published'" : "a.state IN ('draft', 'in_review', 'published')",
+		      audience ? " AND a.audience = ?" : "");
+	ca_sql_param p[3];
+	size_t np = 0;
+	p[np++] = ca_sql_text(q.data);
+	if (audience)
+		p[np++] = ca_sql_text(audience);
+	p[np++] = ca_sql_int(limit ? (int64_t)limit : -1);
+	int r = sql.data ? db_rows(s, what, sql.data, p, np, ret, err) : enomem(err, what);
+	ca_buf_done(&sql);
+	ca_buf_done(&q);
+	return r;
+}
+
 int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,
 			       int64_t *ret_article, ca_err *err)
 {

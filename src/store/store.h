@@ -319,6 +319,18 @@ int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_e
 /* Link a case or conversation to an article: "drafted_from" or "covered_by". */
 int ca_store_article_link(ca_store *s, int64_t article_id, const char *record_type, const char *record_id,
 			  const char *relation, double similarity, ca_err *err);
+/*
+ * Full-text search of knowledge articles (title weighs twice the issue and
+ * resolution): those matching any of `words` (n of them, at most 64 read;
+ * each is matched as a whole word, Porter-stemmed, never as an operator),
+ * best first by BM25 (Robertson & Zaragoza 2009, as SQLite FTS5's bm25()).
+ * published_only: published articles, else every draft, in-review and
+ * published one; audience (NULL: any) limits to articles for it. At most
+ * `limit` (0: all). *ret: [{"id", "number", "title", "audience", "score"}],
+ * score = -bm25 (higher is better). CA_EUNSUPPORTED on a driver without full-text search.
+ */
+int ca_store_article_search(ca_store *s, const char *const *words, size_t n, bool published_only,
+			    const char *audience, size_t limit, json_t **ret, ca_err *err);
 /* The article a record is linked to, if any. */
 int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,
 			       int64_t *ret_article, ca_err *err);
