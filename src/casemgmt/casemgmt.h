@@ -269,6 +269,9 @@ int ca_knowledge_process_with(ca_agent *a, const char *record_type, const char *
 /* The real-time triggers: a case was resolved, a conversation closed. */
 int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err);
 int ca_knowledge_on_conversation(ca_agent *a, const char *conv_id, json_t **ret, ca_err *err);
+/* A new article, committed: add it to the agent's similarity index (the
+ * full-text index follows the table by itself). */
+void ca_knowledge_indexed(ca_agent *a, int64_t article_id);
 /* The article that covers a text best (drafts in review and published ones,
  * not archived or discarded): *ret_article (new reference, NULL when there
  * are none) and its similarity. */

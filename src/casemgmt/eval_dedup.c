@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
-#include "kbindex.h"
 
 typedef struct dedup_score {
 	double threshold;
@@ -57,86 +56,106 @@ static int load_threads(const char *path, json_t **ret, ca_err *err)
 	return 0;
 }
 
-static json_t *thread_article(const json_t *t, size_t idx)
+/* A published article in the scratch knowledge base; *ret_id its id. */
+static int add_article(ca_agent *kb, const char *title, const char *body, bool published, int64_t *ret_id, ca_err *err)
 {
-	ca_buf body = { 0 };
-	size_t i;
-	json_t *ans;
-	json_array_foreach(json_object_get(t, "answers"), i, ans) {
-		if (body.len > 2000)
-			break;
-		ca_buf_printf(&body, "%s%s", body.len ? "\n" : "", json_string_value(ans) ? json_string_value(ans) : "");
-	}
-	json_t *a = json_pack("{s:s, s:s, s:I}", "title", ca_json_str(t, "question"), "issue", body.data ? body.data : "",
-			      "thread", (json_int_t)idx);
-	ca_buf_done(&body);
-	return a;
+	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s}", "title", title, "issue", body, "state",
+			      published ? "published" : "in_review", "compliance", published ? "compliant" : "pending",
+			      "source", published ? "person" : "agent");
+	int r = a ? ca_store_article_add(kb->store, a, ret_id, NULL, err) : CA_ENOMEM;
+	json_decref(a);
+	if (!r)
+		ca_knowledge_indexed(kb, *ret_id);
+	return r;
 }
 
-static int run(const json_t *threads, double threshold, dedup_score *out)
+/* The thread of the article that covers text best, -1 when none. */
+static int cover(ca_agent *kb, const size_t *thread_of, const char *text, ssize_t *ret_thread, double *ret_sim,
+		 ca_err *err)
+{
+	json_t *best = NULL;
+	int r = ca_knowledge_cover(kb, text, &best, ret_sim, err);
+	*ret_thread = r || !best ? -1 : (ssize_t)thread_of[json_integer_value(json_object_get(best, "id"))];
+	json_decref(best);
+	return r;
+}
+
+/*
+ * One run at one threshold, on a scratch knowledge base of its own (an
+ * in-memory database): the agent's own gap detection end to end, full-text
+ * candidates and similarity (ca_knowledge_cover), articles written and
+ * indexed as the agent writes them.
+ */
+static int run(const json_t *threads, double threshold, dedup_score *out, ca_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->threshold = threshold;
-	size_t n = json_array_size(threads);
-	json_t *kb_arts = json_array();
-	for (size_t i = 0; i < n; i += 2)
-		json_array_append_new(kb_arts, thread_article(json_array_get(threads, i), i));
-	ca_kb_index *kb = NULL;
-	int r = ca_kb_index_build(kb_arts, &kb);
-	json_decref(kb_arts);
-	if (r)
-		return r;
-	size_t asked = 0, top1 = 0, at_th = 0;
-	for (size_t i = 0; !r && i < n; i += 2) {
-		size_t k;
-		json_t *p;
-		json_array_foreach(json_object_get(json_array_get(threads, i), "rephrasings"), k, p) {
-			json_t *best = NULL;
-			double sim = 0;
-			if ((r = ca_kb_index_best(kb, json_string_value(p), &best, &sim)))
-				break;
-			asked++;
-			bool right = best && (size_t)json_integer_value(json_object_get(best, "thread")) == i;
-			top1 += right;
-			at_th += right && sim >= threshold;
-			json_decref(best);
-		}
-	}
-	/* The left-out threads, paraphrase by paraphrase, as records arrive. */
-	size_t left = 0, good = 0;
+	size_t n = json_array_size(threads), cap = n + 1;
+	size_t i, k;
+	json_t *t, *p;
+	json_array_foreach(threads, i, t) cap += json_array_size(json_object_get(t, "rephrasings"));
+	size_t *thread_of = calloc(cap, sizeof(size_t)); /* article id -> thread */
 	size_t *made = calloc(n ? n : 1, sizeof(size_t));
 	bool *absorbed = calloc(n ? n : 1, sizeof(bool));
-	if (!made || !absorbed)
-		r = CA_ENOMEM;
-	for (size_t i = 1; !r && i < n; i += 2) {
-		size_t k;
-		json_t *p;
-		json_array_foreach(json_object_get(json_array_get(threads, i), "rephrasings"), k, p) {
-			json_t *best = NULL;
-			double sim = 0;
-			if ((r = ca_kb_index_best(kb, json_string_value(p), &best, &sim)))
+	ca_agent *kb = NULL;
+	int r = thread_of && made && absorbed ? ca_agent_open(":memory:", &kb, err) : CA_ENOMEM;
+	/* Even threads: question as title, top answers as the body. */
+	for (i = 0; !r && i < n; i += 2) {
+		t = json_array_get(threads, i);
+		ca_buf body = { 0 };
+		json_array_foreach(json_object_get(t, "answers"), k, p) {
+			if (body.len > 2000)
 				break;
-			if (best && sim >= threshold) {
-				if ((size_t)json_integer_value(json_object_get(best, "thread")) != i)
-					absorbed[i] = true;
-			} else {
-				json_t *art = json_pack("{s:s, s:s, s:I}", "title", json_string_value(p), "issue", "", "thread",
-							(json_int_t)i);
-				r = art ? ca_kb_index_add(kb, art) : CA_ENOMEM;
-				json_decref(art);
-				made[i]++;
-				out->new_articles++;
-			}
-			json_decref(best);
+			ca_buf_printf(&body, "%s%s", body.len ? "\n" : "", json_string_value(p) ? json_string_value(p) : "");
+		}
+		int64_t id = 0;
+		r = add_article(kb, ca_json_str(t, "question"), body.data ? body.data : "", true, &id, err);
+		ca_buf_done(&body);
+		if (!r && (size_t)id < cap)
+			thread_of[id] = i;
+	}
+	size_t asked = 0, top1 = 0, at_th = 0;
+	for (i = 0; !r && i < n; i += 2) {
+		json_array_foreach(json_object_get(json_array_get(threads, i), "rephrasings"), k, p) {
+			ssize_t th;
+			double sim = 0;
+			if ((r = cover(kb, thread_of, json_string_value(p), &th, &sim, err)))
+				break;
+			asked++;
+			top1 += th == (ssize_t)i;
+			at_th += th == (ssize_t)i && sim >= threshold;
 		}
 	}
-	for (size_t i = 1; !r && i < n; i += 2) {
+	/* The left-out threads, paraphrase by paraphrase, as records arrive:
+	 * covered at the threshold, else drafted (and covering the next). */
+	for (i = 1; !r && i < n; i += 2) {
+		json_array_foreach(json_object_get(json_array_get(threads, i), "rephrasings"), k, p) {
+			ssize_t th;
+			double sim = 0;
+			if ((r = cover(kb, thread_of, json_string_value(p), &th, &sim, err)))
+				break;
+			if (th >= 0 && sim >= threshold) {
+				absorbed[i] |= th != (ssize_t)i;
+				continue;
+			}
+			int64_t id = 0;
+			if ((r = add_article(kb, json_string_value(p), "", false, &id, err)))
+				break;
+			if ((size_t)id < cap)
+				thread_of[id] = i;
+			made[i]++;
+			out->new_articles++;
+		}
+	}
+	size_t left = 0, good = 0;
+	for (i = 1; !r && i < n; i += 2) {
 		left++;
 		good += made[i] == 1 && !absorbed[i];
 	}
+	free(thread_of);
 	free(made);
 	free(absorbed);
-	ca_kb_index_free(kb);
+	ca_agent_close(kb);
 	out->covered_top1 = asked ? (double)top1 / (double)asked : 0;
 	out->covered_at_threshold = asked ? (double)at_th / (double)asked : 0;
 	out->one_article_per_thread = left ? (double)good / (double)left : 0;
@@ -165,12 +184,12 @@ int ca_eval_dedup(ca_agent *a, const char *path, double threshold, char **ret_js
 	if (r)
 		return r;
 	dedup_score main_s;
-	r = run(threads, threshold, &main_s);
+	r = run(threads, threshold, &main_s, err);
 	json_t *sweep = json_array();
 	for (int k = 1; !r && k <= 12; k++) {
 		dedup_score s;
 		double th = 0.05 * k;
-		if ((r = run(threads, th, &s)))
+		if ((r = run(threads, th, &s, err)))
 			break;
 		json_array_append_new(sweep, json_pack("{s:f, s:f, s:f, s:I}", "threshold", th, "covered_at_threshold",
 						       s.covered_at_threshold, "one_article_per_thread",
@@ -180,7 +199,7 @@ int ca_eval_dedup(ca_agent *a, const char *path, double threshold, char **ret_js
 	json_decref(threads);
 	if (r) {
 		json_decref(sweep);
-		return ca_err_set(err, r, path, "eval dedup failed: %s", ca_strerror(r));
+		return err->message[0] ? r : ca_err_set(err, r, path, "eval dedup failed: %s", ca_strerror(r));
 	}
 	return ca_result(json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:o, s:s}", "dataset", path, "threads",
 				   (json_int_t)n, "threads_in_kb", (json_int_t)((n + 1) / 2), "threads_left_out",
@@ -188,8 +207,9 @@ int ca_eval_dedup(ca_agent *a, const char *path, double threshold, char **ret_js
 				   "covered_at_threshold", main_s.covered_at_threshold, "one_article_per_thread",
 				   main_s.one_article_per_thread, "new_articles", (json_int_t)main_s.new_articles, "sweep",
 				   sweep, "method",
-				   "even threads form the knowledge base (question + answers); TF-IDF cosine over stems of "
-				   "title and body (kbindex.c); left-out paraphrases arrive in order and are covered at the "
-				   "threshold or drafted"),
+				   "even threads form the knowledge base (question + answers); the agent's gap detection: "
+				   "BM25 candidates (SQLite FTS5), then TF-IDF cosine over stems of title and body "
+				   "(kbindex.c); left-out paraphrases arrive in order and are covered at the threshold or "
+				   "drafted"),
 			 ret_json);
 }

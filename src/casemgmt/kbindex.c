@@ -11,6 +11,7 @@
  * with it (postings), by cosine.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
@@ -37,6 +38,7 @@ struct ca_kb_index {
 	size_t n_terms, cap_terms;
 	kb_doc *docs;
 	json_t *arts;      /* article JSON, parallel to docs */
+	json_t *by_id;     /* article "id" (as text) -> doc index */
 	size_t n_docs, cap_docs;
 	size_t normed_at;  /* n_docs at the last renormalisation */
 };
@@ -61,6 +63,7 @@ void ca_kb_index_free(ca_kb_index *k)
 	free(k->df);
 	json_decref(k->dict);
 	json_decref(k->arts);
+	json_decref(k->by_id);
 	ca_stemmer_free(k->st);
 	free(k);
 }
@@ -189,6 +192,13 @@ int ca_kb_index_add(ca_kb_index *k, const json_t *art)
 	k->n_docs++;
 	if (json_array_append(k->arts, (json_t *)art) < 0)
 		return CA_ENOMEM;
+	json_t *id = json_object_get(art, "id");
+	if (json_is_integer(id)) {
+		char key[32];
+		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
+		if (json_object_set_new(k->by_id, key, json_integer((json_int_t)(k->n_docs - 1))) < 0)
+			return CA_ENOMEM;
+	}
 	/* New norms for all once the collection has grown by a quarter: the idf
 	 * has moved enough to matter; in between, only the new article's. */
 	if (k->n_docs >= k->normed_at + k->normed_at / 4 + 1)
@@ -206,7 +216,8 @@ int ca_kb_index_build(const json_t *arts, ca_kb_index **ret)
 	k->st = ca_stemmer_new();
 	k->dict = json_object();
 	k->arts = json_array();
-	int r = k->st && k->dict && k->arts ? 0 : CA_ENOMEM;
+	k->by_id = json_object();
+	int r = k->st && k->dict && k->arts && k->by_id ? 0 : CA_ENOMEM;
 	size_t i;
 	json_t *a;
 	json_array_foreach(arts, i, a) {
@@ -225,6 +236,12 @@ int ca_kb_index_build(const json_t *arts, ca_kb_index **ret)
 }
 
 int ca_kb_index_best(ca_kb_index *k, const char *text, json_t **ret_article, double *ret_sim)
+{
+	return ca_kb_index_best_of(k, text, NULL, 0, ret_article, ret_sim);
+}
+
+int ca_kb_index_best_of(ca_kb_index *k, const char *text, const int64_t *ids, size_t n_ids, json_t **ret_article,
+			double *ret_sim)
 {
 	*ret_article = NULL;
 	*ret_sim = 0;
@@ -279,7 +296,16 @@ int ca_kb_index_best(ca_kb_index *k, const char *text, json_t **ret_article, dou
 	qn = sqrt(qn);
 	double best = 0;
 	ssize_t bi = -1;
-	for (size_t j = 0; j < k->n_docs; j++) {
+	for (size_t c = 0; c < (ids ? n_ids : k->n_docs); c++) {
+		size_t j = c;
+		if (ids) {
+			char key[32];
+			snprintf(key, sizeof(key), "%lld", (long long)ids[c]);
+			json_t *dj = json_object_get(k->by_id, key);
+			if (!dj)
+				continue; /* not indexed (archived or discarded since) */
+			j = (size_t)json_integer_value(dj);
+		}
 		double s = dot[j] > 0 && qn > 0 && k->docs[j].norm > 0 ? dot[j] / (qn * k->docs[j].norm) : 0;
 		if (s > best) {
 			best = s;

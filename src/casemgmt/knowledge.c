@@ -200,11 +200,59 @@ static int kb_index(ca_agent *a, ca_kb_index **ret, ca_err *err)
 	return 0;
 }
 
+void ca_knowledge_indexed(ca_agent *a, int64_t article_id)
+{
+	if (!a->kb)
+		return; /* built from the store, this one included, on first use */
+	json_t *na = NULL;
+	char ref[32];
+	snprintf(ref, sizeof(ref), "%lld", (long long)article_id);
+	if (ca_store_article_get(a->store, ref, &na, NULL) != 0 || ca_kb_index_add(a->kb, na) != 0) {
+		ca_kb_index_free(a->kb); /* rebuilt from the store on next use */
+		a->kb = NULL;
+	}
+	json_decref(na);
+}
+
+/* Full-text candidates a record's text is scored against. */
+#define COVER_CANDIDATES 40
+
+static int search_words(const char *text, ca_tokens *t, const char ***ret, size_t *ret_n);
+
+/*
+ * Gap detection in two steps (ARCHITECTURE §5): the BM25 candidates of the
+ * live articles (drafts, in review, published) from SQLite FTS5, then the
+ * similarity of each to the text (kbindex.c); the best and its score.
+ */
 int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, double *ret_sim, ca_err *err)
 {
+	*ret_article = NULL;
+	*ret_sim = 0;
 	ca_kb_index *k = NULL;
+	ca_tokens t = { 0 };
+	const char **words = NULL;
+	size_t n = 0;
+	json_t *cands = NULL;
 	int r = kb_index(a, &k, err);
-	return r ? r : ca_kb_index_best(k, text, ret_article, ret_sim);
+	if (!r && ca_kb_index_size(k) == 0)
+		return 0;
+	if (!r && (r = search_words(text, &t, &words, &n)))
+		r = ca_err_set(err, r, "knowledge", "cannot read the record's text: %s", ca_strerror(r));
+	if (!r)
+		r = ca_store_article_search(a->store, words, n, false, NULL, COVER_CANDIDATES, &cands, err);
+	free(words);
+	ca_tokens_done(&t);
+	size_t nc = json_array_size(cands);
+	int64_t *ids = r || !nc ? NULL : malloc(nc * sizeof(*ids));
+	if (!r && nc && !ids)
+		r = ca_err_set(err, CA_ENOMEM, "knowledge", "out of memory");
+	for (size_t i = 0; !r && i < nc; i++)
+		ids[i] = json_integer_value(json_object_get(json_array_get(cands, i), "id"));
+	json_decref(cands);
+	if (!r && nc)
+		r = ca_kb_index_best_of(k, text, ids, nc, ret_article, ret_sim);
+	free(ids);
+	return r;
 }
 
 /*
@@ -700,16 +748,8 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 		goto done;
 	}
 	/* Committed: the new draft covers the next records of the same issue. */
-	if (new_article && a->kb) {
-		json_t *na = NULL;
-		char ref[32];
-		snprintf(ref, sizeof(ref), "%lld", (long long)new_article);
-		if (ca_store_article_get(a->store, ref, &na, NULL) != 0 || ca_kb_index_add(a->kb, na) != 0) {
-			ca_kb_index_free(a->kb); /* rebuilt from the store on next use */
-			a->kb = NULL;
-		}
-		json_decref(na);
-	}
+	if (new_article)
+		ca_knowledge_indexed(a, new_article);
 	*ret = out;
 done:
 	json_decref(cover);
