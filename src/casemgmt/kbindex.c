@@ -235,85 +235,156 @@ int ca_kb_index_build(const json_t *arts, ca_kb_index **ret)
 	return 0;
 }
 
-int ca_kb_index_best(ca_kb_index *k, const char *text, json_t **ret_article, double *ret_sim)
+/* A query term: its id and tf * idf^2 (the document side adds its tf). */
+typedef struct qterm {
+	uint32_t id;
+	double w;
+} qterm;
+
+struct ca_kb_query {
+	qterm *v;     /* the terms the index knows, by id */
+	size_t n;
+	double norm;  /* over every content stem, known or not */
+	ca_strv words;/* the rarest words, for a full-text query */
+};
+
+static int by_term(const void *x, const void *y)
 {
-	return ca_kb_index_best_of(k, text, NULL, 0, ret_article, ret_sim);
+	const qterm *a = x, *b = y;
+	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-int ca_kb_index_best_of(ca_kb_index *k, const char *text, const int64_t *ids, size_t n_ids, json_t **ret_article,
-			double *ret_sim)
+typedef struct rare_word {
+	const char *word;
+	uint32_t df;
+	size_t pos;
+} rare_word;
+
+static int by_df(const void *x, const void *y)
 {
-	*ret_article = NULL;
-	*ret_sim = 0;
-	if (k->n_docs == 0)
-		return 0;
+	const rare_word *a = x, *b = y;
+	if (a->df != b->df)
+		return a->df < b->df ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+void ca_kb_query_free(ca_kb_query *q)
+{
+	if (!q)
+		return;
+	free(q->v);
+	ca_strv_done(&q->words);
+	free(q);
+}
+
+const ca_strv *ca_kb_query_words(const ca_kb_query *q)
+{
+	return &q->words;
+}
+
+int ca_kb_query_new(ca_kb_index *k, const char *text, size_t max_words, size_t df_budget, ca_kb_query **ret)
+{
 	ca_tokens t = { 0 };
 	int r = ca_tokenize(text, strlen(text), 0, k->st, &t);
 	if (r == CA_EUTF8)
 		r = 0;
-	json_t *qtf = json_object(); /* every content stem of the query, known or not */
-	if (!r && !qtf)
+	ca_kb_query *q = r ? NULL : calloc(1, sizeof(*q));
+	json_t *qtf = json_object(); /* every content stem: its count and first word */
+	rare_word *rw = NULL;
+	if (!r && (!q || !qtf))
 		r = CA_ENOMEM;
 	for (size_t i = 0; !r && i < t.n; i++) {
 		const ca_token *tok = &t.v[i];
 		if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 3))
 			continue;
-		json_object_set_new(qtf, tok->stem, json_integer(json_integer_value(json_object_get(qtf, tok->stem)) + 1));
+		json_t *e = json_object_get(qtf, tok->stem);
+		if (e) {
+			json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) + 1));
+			continue;
+		}
+		e = json_pack("[i, s, I, b]", 1, tok->norm, (json_int_t)i, tok->kind == CA_TOK_WORD);
+		if (!e || json_object_set_new(qtf, tok->stem, e) < 0)
+			r = CA_ENOMEM;
 	}
-	ca_tokens_done(&t);
-	double *dot = r ? NULL : calloc(k->n_docs, sizeof(double));
-	if (!r && !dot)
+	size_t nt = json_object_size(qtf), nr = 0;
+	if (!r && (!(q->v = malloc((nt + 1) * sizeof(*q->v))) || !(rw = malloc((nt + 1) * sizeof(*rw)))))
 		r = CA_ENOMEM;
-	if (r) {
-		json_decref(qtf);
-		return r;
-	}
 	/* The query counts as a document, as a fresh TF-IDF over the knowledge
 	 * base and the query would have it: a term the base lacks weighs in the
 	 * query's norm, and shared terms weigh by how rare they are. */
 	double n1 = (double)k->n_docs + 1.0, qn = 0;
 	const char *stem;
-	json_t *cv;
-	json_object_foreach(qtf, stem, cv) {
-		double tf = (double)json_integer_value(cv);
+	json_t *e;
+	json_object_foreach(qtf, stem, e) {
+		if (r)
+			break;
+		double tf = (double)json_integer_value(json_array_get(e, 0));
 		json_t *idj = json_object_get(k->dict, stem);
-		double df = idj ? (double)k->df[json_integer_value(idj)] + 1.0 : 1.0;
-		double w = log((1.0 + n1) / (1.0 + df)) + 1.0;
+		uint32_t df = idj ? k->df[json_integer_value(idj)] : 0;
+		double w = log((1.0 + n1) / (2.0 + (double)df)) + 1.0;
 		qn += tf * w * tf * w;
-		if (!idj)
+		if (!idj || df == 0)
 			continue;
-		uint32_t id = (uint32_t)json_integer_value(idj);
-		const posting *p = &k->post[id];
-		for (size_t j = 0; j < p->n; j++) {
-			const kb_doc *d = &k->docs[p->doc[j]];
-			for (size_t q = 0; q < d->n; q++)
-				if (d->term[q] == id) {
-					dot[p->doc[j]] += tf * w * d->tf[q] * w;
-					break;
-				}
-		}
+		q->v[q->n++] = (qterm){ (uint32_t)json_integer_value(idj), tf * w * w };
+		if (json_is_true(json_array_get(e, 3)))
+			rw[nr++] = (rare_word){ json_string_value(json_array_get(e, 1)), df,
+						(size_t)json_integer_value(json_array_get(e, 2)) };
 	}
-	qn = sqrt(qn);
+	if (!r) {
+		q->norm = sqrt(qn);
+		qsort(q->v, q->n, sizeof(*q->v), by_term);
+		qsort(rw, nr, sizeof(*rw), by_df);
+	}
+	/* The rarest words, the first always, the next while the articles
+	 * they can match stay within the budget. */
+	size_t df_sum = 0;
+	for (size_t i = 0; !r && i < nr && i < max_words; i++) {
+		if (i >= 1 && df_sum + rw[i].df > df_budget)
+			break;
+		df_sum += rw[i].df;
+		r = ca_strv_push(&q->words, rw[i].word);
+	}
+	free(rw);
+	json_decref(qtf);
+	ca_tokens_done(&t);
+	if (r) {
+		ca_kb_query_free(q);
+		return r;
+	}
+	*ret = q;
+	return 0;
+}
+
+int ca_kb_index_best_of(ca_kb_index *k, const ca_kb_query *q, const int64_t *ids, size_t n_ids, json_t **ret_article,
+			double *ret_sim)
+{
+	*ret_article = NULL;
+	*ret_sim = 0;
 	double best = 0;
 	ssize_t bi = -1;
-	for (size_t c = 0; c < (ids ? n_ids : k->n_docs); c++) {
-		size_t j = c;
-		if (ids) {
-			char key[32];
-			snprintf(key, sizeof(key), "%lld", (long long)ids[c]);
-			json_t *dj = json_object_get(k->by_id, key);
-			if (!dj)
-				continue; /* not indexed (archived or discarded since) */
-			j = (size_t)json_integer_value(dj);
+	/* Each candidate's terms against the query's (sorted by id): the cost
+	 * is the candidates', never the postings of a common word. */
+	for (size_t c = 0; q->norm > 0 && c < n_ids; c++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%lld", (long long)ids[c]);
+		json_t *dj = json_object_get(k->by_id, key);
+		if (!dj)
+			continue; /* not indexed (archived or discarded since) */
+		size_t j = (size_t)json_integer_value(dj);
+		const kb_doc *d = &k->docs[j];
+		double dot = 0;
+		for (size_t t = 0; t < d->n; t++) {
+			qterm key_t = { d->term[t], 0 };
+			const qterm *hit = bsearch(&key_t, q->v, q->n, sizeof(*q->v), by_term);
+			if (hit)
+				dot += hit->w * d->tf[t];
 		}
-		double s = dot[j] > 0 && qn > 0 && k->docs[j].norm > 0 ? dot[j] / (qn * k->docs[j].norm) : 0;
+		double s = dot > 0 && d->norm > 0 ? dot / (q->norm * d->norm) : 0;
 		if (s > best) {
 			best = s;
 			bi = (ssize_t)j;
 		}
 	}
-	free(dot);
-	json_decref(qtf);
 	if (bi >= 0) {
 		*ret_article = json_incref(json_array_get(k->arts, (size_t)bi));
 		*ret_sim = best > 1 ? 1 : best;
@@ -325,3 +396,4 @@ size_t ca_kb_index_size(const ca_kb_index *k)
 {
 	return k ? k->n_docs : 0;
 }
+

@@ -135,6 +135,8 @@ static bool adds_steps(const char *known, const char *resolution)
 		return false;
 	if (!known)
 		return true;
+	if (strstr(known, resolution))
+		return false; /* the same words, already there */
 	ca_stemmer *st = ca_stemmer_new();
 	ca_tokens t = { 0 };
 	const char **terms = NULL;
@@ -214,10 +216,11 @@ void ca_knowledge_indexed(ca_agent *a, int64_t article_id)
 	json_decref(na);
 }
 
-/* Full-text candidates a record's text is scored against. */
-#define COVER_CANDIDATES 40
-
-static int search_words(const char *text, ca_tokens *t, const char ***ret, size_t *ret_n);
+/* Full-text candidates a record's text is scored against, found by its
+ * rarest words: the ones that tell articles apart (and keep the query
+ * cheap whatever the size of the knowledge base). */
+#define COVER_CANDIDATES 100
+#define COVER_QUERY_WORDS 6
 
 /*
  * Gap detection in two steps (ARCHITECTURE §5): the BM25 candidates of the
@@ -229,28 +232,21 @@ int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, doub
 	*ret_article = NULL;
 	*ret_sim = 0;
 	ca_kb_index *k = NULL;
-	ca_tokens t = { 0 };
-	const char **words = NULL;
-	size_t n = 0;
-	json_t *cands = NULL;
+	ca_kb_query *q = NULL;
+	int64_t *ids = NULL;
+	size_t nc = 0;
 	int r = kb_index(a, &k, err);
 	if (!r && ca_kb_index_size(k) == 0)
 		return 0;
-	if (!r && (r = search_words(text, &t, &words, &n)))
+	if (!r && (r = ca_kb_query_new(k, text, COVER_QUERY_WORDS, COVER_CANDIDATES, &q)))
 		r = ca_err_set(err, r, "knowledge", "cannot read the record's text: %s", ca_strerror(r));
-	if (!r)
-		r = ca_store_article_search(a->store, words, n, false, NULL, COVER_CANDIDATES, &cands, err);
-	free(words);
-	ca_tokens_done(&t);
-	size_t nc = json_array_size(cands);
-	int64_t *ids = r || !nc ? NULL : malloc(nc * sizeof(*ids));
-	if (!r && nc && !ids)
-		r = ca_err_set(err, CA_ENOMEM, "knowledge", "out of memory");
-	for (size_t i = 0; !r && i < nc; i++)
-		ids[i] = json_integer_value(json_object_get(json_array_get(cands, i), "id"));
-	json_decref(cands);
+	const ca_strv *words = r ? NULL : ca_kb_query_words(q);
+	if (!r && words->n) /* none: not one word in common with any article */
+		r = ca_store_article_candidates(a->store, (const char *const *)words->v, words->n, COVER_CANDIDATES, &ids,
+						&nc, err);
 	if (!r && nc)
-		r = ca_kb_index_best_of(k, text, ids, nc, ret_article, ret_sim);
+		r = ca_kb_index_best_of(k, q, ids, nc, ret_article, ret_sim);
+	ca_kb_query_free(q);
 	free(ids);
 	return r;
 }
@@ -540,6 +536,58 @@ static int linked_article(ca_agent *a, const char *type, const char *id, json_t 
 	return 0;
 }
 
+/*
+ * What only a new article needs, personal data removed: the cause
+ * (sentences that give one, from the issue and the customer's and
+ * representative's words) and the steps (what the representative did, each
+ * with its message and byte span, and people's case notes). Bot and system
+ * lines never enter.
+ */
+static int draft_parts(const ca_pii *pii, const kn_record *rec, ca_pii_counts *removed, char **ret_cause,
+		       char **ret_steps, json_t **ret_step_ev, ca_err *err)
+{
+	bool is_case = !strcmp(rec->type, "case");
+	ca_buf causes = { 0 }, actions = { 0 };
+	json_t *step_ev = json_array();
+	int r = step_ev ? 0 : CA_ENOMEM;
+	if (!r && rec->nm) {
+		ca_summary sum = { 0 };
+		if (ca_summarize(rec->m, rec->nm, 4, &sum, NULL) == 0) {
+			for (size_t k = 0; k < sum.n; k++) {
+				const ca_summary_line *l = &sum.lines[k];
+				if ((l->section != CA_SUM_ACTIONS && l->section != CA_SUM_OUTCOME) || l->role != CA_ROLE_AGENT)
+					continue;
+				if (!is_case && rec->resolution && strstr(rec->resolution, l->text))
+					continue; /* already the resolution */
+				ca_buf_printf(&actions, "%s- %s", actions.len ? "\n" : "", l->text);
+				json_array_append_new(step_ev, json_pack("{s:s, s:i, s:i}", "message", l->msg_id, "begin",
+									 (int)l->begin, "end", (int)l->end));
+			}
+			ca_summary_done(&sum);
+		}
+		for (size_t k = 0; k < rec->nm; k++)
+			if ((rec->m[k].role == CA_ROLE_CUSTOMER || rec->m[k].role == CA_ROLE_AGENT) &&
+			    has_cue(rec->m[k].text, cause_cues, CA_ARRAY_SIZE(cause_cues)) && causes.len < 600)
+				ca_buf_printf(&causes, "%s%s", causes.len ? " " : "", rec->m[k].text);
+	}
+	if (!r && rec->notes.len)
+		ca_buf_printf(&actions, "%s%s", actions.len ? "\n" : "", rec->notes.data);
+	if (!r && has_cue(rec->issue, cause_cues, CA_ARRAY_SIZE(cause_cues)) && !causes.len)
+		ca_buf_puts(&causes, rec->issue);
+	if (!r && causes.len)
+		r = scrub(pii, causes.data, removed, ret_cause, err);
+	if (!r && actions.len)
+		r = scrub(pii, actions.data, removed, ret_steps, err);
+	ca_buf_done(&causes);
+	ca_buf_done(&actions);
+	if (r) {
+		json_decref(step_ev);
+		return r;
+	}
+	*ret_step_ev = step_ev;
+	return 0;
+}
+
 /* The knowledge agent's decision for one record (ARCHITECTURE §5). */
 static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowledge_hook hook, void *ud, json_t **ret,
 		  ca_err *err)
@@ -550,7 +598,6 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 	const ca_pii *pii = NULL;
 	ca_pii_counts removed = { 0 };
 	char *title = NULL, *issue = NULL, *resolution = NULL, *cause = NULL, *steps = NULL, *raw_title = NULL;
-	ca_buf causes = { 0 }, actions = { 0 };
 	int r = 0;
 	*ret = NULL;
 	bool rule_ok = ks->n_rules == 0 && !only_rule;
@@ -594,50 +641,14 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 		if (!raw_title)
 			return CA_ENOMEM;
 	}
-	/* Personal data goes before anything is compared or drafted. */
+	/* Personal data goes before anything is compared (title and issue
+	 * here) or drafted (the rest, below, only for a new article or new
+	 * steps: a covered record's words go nowhere). */
 	r = get_pii(a, &pii, err);
 	if (!r)
 		r = scrub(pii, rec->issue, &removed, &issue, err);
 	if (!r)
 		r = scrub(pii, rec->title, &removed, &title, err);
-	if (!r)
-		r = scrub(pii, rec->resolution, &removed, &resolution, err);
-	/* Cause: sentences that give one, from the issue and the customer's and
-	 * representative's words. Steps: what the representative did, and
-	 * people's case notes. Bot and system lines never enter. */
-	json_t *step_ev = json_array();
-	if (!r && rec->nm) {
-		ca_summary sum = { 0 };
-		if (ca_summarize(rec->m, rec->nm, 4, &sum, NULL) == 0) {
-			for (size_t k = 0; k < sum.n; k++) {
-				const ca_summary_line *l = &sum.lines[k];
-				if ((l->section != CA_SUM_ACTIONS && l->section != CA_SUM_OUTCOME) || l->role != CA_ROLE_AGENT)
-					continue;
-				if (!is_case && rec->resolution && strstr(rec->resolution, l->text))
-					continue; /* already the resolution */
-				ca_buf_printf(&actions, "%s- %s", actions.len ? "\n" : "", l->text);
-				json_array_append_new(step_ev, json_pack("{s:s, s:i, s:i}", "message", l->msg_id, "begin",
-									 (int)l->begin, "end", (int)l->end));
-			}
-			ca_summary_done(&sum);
-		}
-		for (size_t k = 0; k < rec->nm; k++)
-			if ((rec->m[k].role == CA_ROLE_CUSTOMER || rec->m[k].role == CA_ROLE_AGENT) &&
-			    has_cue(rec->m[k].text, cause_cues, CA_ARRAY_SIZE(cause_cues)) && causes.len < 600)
-				ca_buf_printf(&causes, "%s%s", causes.len ? " " : "", rec->m[k].text);
-	}
-	if (!r && rec->notes.len)
-		ca_buf_printf(&actions, "%s%s", actions.len ? "\n" : "", rec->notes.data);
-	if (!r && has_cue(rec->issue, cause_cues, CA_ARRAY_SIZE(cause_cues)) && !causes.len)
-		ca_buf_puts(&causes, rec->issue);
-	if (!r && causes.len)
-		r = scrub(pii, causes.data, &removed, &cause, err);
-	if (!r && actions.len)
-		r = scrub(pii, actions.data, &removed, &steps, err);
-	if (r) {
-		json_decref(step_ev);
-		goto done;
-	}
 	/* Gap detection: the article the record itself is linked to already
 	 * (a harvest over records the real-time trigger saw), or the one its
 	 * case or conversation is: the same issue, known without a guess;
@@ -660,21 +671,25 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 		r = ca_knowledge_cover(a, query.data, &cover, &sim, err);
 		ca_buf_done(&query);
 	}
+	bool covered = !r && cover && (via || sim >= ks->coverage_threshold);
+	/* New steps for a covered article are a minor version to review. */
+	bool new_steps = covered && !via && adds_steps(ca_json_str(cover, "resolution"), rec->resolution);
+	json_t *step_ev = NULL;
+	if (!r && (!covered || new_steps))
+		r = scrub(pii, rec->resolution, &removed, &resolution, err);
+	if (!r && !covered)
+		r = draft_parts(pii, rec, &removed, &cause, &steps, &step_ev, err);
+	if (!r)
+		r = ca_store_begin(a->store, err);
 	if (r) {
 		json_decref(step_ev);
 		goto done;
 	}
-	if ((r = ca_store_begin(a->store, err))) {
-		json_decref(step_ev);
-		goto done;
-	}
 	int64_t new_article = 0;
-	if (cover && (via || sim >= ks->coverage_threshold)) {
+	if (covered) {
 		int64_t aid = json_integer_value(json_object_get(cover, "id"));
 		if (!via || strcmp(via, "itself"))
 			r = ca_store_article_link(a->store, aid, rec->type, rec->id, "covered_by", sim, err);
-		/* New steps for a covered article are a minor version to review. */
-		bool new_steps = !via && adds_steps(ca_json_str(cover, "resolution"), resolution);
 		if (!r && new_steps) {
 			ca_buf msg = { 0 };
 			ca_buf_printf(&msg, "%s resolved %s with steps the article lacks; proposed for version %lld.%lld: %s",
@@ -688,7 +703,6 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 		out = json_pack("{s:s, s:s, s:s, s:s, s:f, s:b, s:s?}", "outcome", "covered", "record_type", rec->type,
 				"record", rec->id, "article", ca_json_str(cover, "number"), "similarity", sim,
 				"new_steps_proposed", new_steps, "via", via);
-		json_decref(step_ev);
 	} else {
 		const char *compliance = ks->default_compliance;
 		bool publish = ks->auto_publish && !strcmp(compliance, "compliant");
@@ -760,8 +774,6 @@ done:
 	free(resolution);
 	free(cause);
 	free(steps);
-	ca_buf_done(&causes);
-	ca_buf_done(&actions);
 	return r;
 }
 

@@ -2453,35 +2453,73 @@ int ca_store_article_link(ca_store *s, int64_t article_id, const char *record_ty
 	return op_end(s, r, "article link", err);
 }
 
+typedef struct ids_ctx {
+	int64_t *v;
+	size_t n, cap;
+	int rc;
+} ids_ctx;
+
+static int take_id(const ca_sql_row *row, void *ud)
+{
+	ids_ctx *c = ud;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		int64_t *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->rc = CA_ENOMEM;
+			return 1;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	if (!row->text[0] || ca_parse_i64(row->text[0], &c->v[c->n]) < 0) {
+		c->rc = CA_EDB;
+		return 1;
+	}
+	c->n++;
+	return 0;
+}
+
+/* An FTS5 query of quoted words joined by OR: any word may match, and no
+ * word is read as an operator ("NOT", "NEAR", a column filter). */
+static int fts_query(const char *const *words, size_t n, ca_buf *q)
+{
+	for (size_t i = 0; i < n && i < 64; i++) {
+		if (!words[i] || !words[i][0])
+			continue;
+		ca_buf_puts(q, q->len ? " OR \"" : "\"");
+		for (const char *c = words[i]; *c; c++) {
+			ca_buf_append(q, c, 1);
+			if (*c == '"') /* a quote inside a string is doubled */
+				ca_buf_append(q, c, 1);
+		}
+		ca_buf_puts(q, "\"");
+	}
+	return q->len && !q->data ? CA_ENOMEM : 0;
+}
+
+static int fts_ready(ca_store *s, const char *what, ca_err *err)
+{
+	return strcmp(s->drv->name, "sqlite") ? ca_err_set(err, CA_EUNSUPPORTED, NULL,
+							   "%s: the %s driver has no full-text search yet", what,
+							   s->drv->name)
+					      : 0;
+}
+
 int ca_store_article_search(ca_store *s, const char *const *words, size_t n, bool published_only,
 			    const char *audience, size_t limit, json_t **ret, ca_err *err)
 {
 	const char *what = "knowledge search";
 	*ret = NULL;
-	if (strcmp(s->drv->name, "sqlite"))
-		return ca_err_set(err, CA_EUNSUPPORTED, NULL, "%s: the %s driver has no full-text search yet", what,
-				  s->drv->name);
-	/* An FTS5 query of quoted words joined by OR: any word may match, and
-	 * no word is read as an operator ("NOT", "NEAR", a column filter). */
 	ca_buf q = { 0 };
-	for (size_t i = 0; i < n && i < 64; i++) {
-		if (!words[i] || !words[i][0])
-			continue;
-		ca_buf_puts(&q, q.len ? " OR \"" : "\"");
-		for (const char *c = words[i]; *c; c++) {
-			ca_buf_append(&q, c, 1);
-			if (*c == '"') /* a quote inside a string is doubled */
-				ca_buf_append(&q, c, 1);
-		}
-		ca_buf_puts(&q, "\"");
-	}
-	if (!q.len) {
+	int r = fts_ready(s, what, err);
+	if (!r && fts_query(words, n, &q))
+		r = enomem(err, what);
+	if (!r && !q.len)
+		r = (*ret = json_array()) ? 0 : enomem(err, what);
+	if (r || *ret) {
 		ca_buf_done(&q);
-		return (*ret = json_array()) ? 0 : enomem(err, what);
-	}
-	if (!q.data) {
-		ca_buf_done(&q);
-		return enomem(err, what);
+		return r;
 	}
 	ca_buf sql = { 0 };
 	ca_buf_printf(&sql,
@@ -2497,10 +2535,51 @@ int ca_store_article_search(ca_store *s, const char *const *words, size_t n, boo
 	if (audience)
 		p[np++] = ca_sql_text(audience);
 	p[np++] = ca_sql_int(limit ? (int64_t)limit : -1);
-	int r = sql.data ? db_rows(s, what, sql.data, p, np, ret, err) : enomem(err, what);
+	r = sql.data ? db_rows(s, what, sql.data, p, np, ret, err) : enomem(err, what);
 	ca_buf_done(&sql);
 	ca_buf_done(&q);
 	return r;
+}
+
+int ca_store_article_candidates(ca_store *s, const char *const *words, size_t n, size_t limit, int64_t **ret_ids,
+				size_t *ret_n, ca_err *err)
+{
+	const char *what = "knowledge candidates";
+	*ret_ids = NULL;
+	*ret_n = 0;
+	ca_buf q = { 0 };
+	int r = fts_ready(s, what, err);
+	if (!r && fts_query(words, n, &q))
+		r = enomem(err, what);
+	if (r || !q.len) {
+		ca_buf_done(&q);
+		return r;
+	}
+	/* Every match when there are at most `limit` (the BM25 order would
+	 * keep them all anyway, and ranking costs more than matching); else
+	 * the `limit` best by BM25. */
+	ids_ctx c = { 0 };
+	ca_sql_param p[] = { ca_sql_text(q.data), ca_sql_int((int64_t)limit + 1) };
+	r = db_query(s, what, "SELECT rowid FROM knowledge_article_fts WHERE knowledge_article_fts MATCH ? LIMIT ?", p, 2,
+		     take_id, &c, err);
+	if (!r && !c.rc && c.n > limit) {
+		c.n = 0;
+		p[1] = ca_sql_int((int64_t)limit);
+		r = db_query(s, what,
+			     "SELECT rowid FROM knowledge_article_fts WHERE knowledge_article_fts MATCH ? "
+			     "ORDER BY bm25(knowledge_article_fts, 2.0, 1.0), rowid LIMIT ?",
+			     p, 2, take_id, &c, err);
+	}
+	ca_buf_done(&q);
+	if (!r && c.rc)
+		r = c.rc == CA_ENOMEM ? enomem(err, what) : ca_err_set(err, CA_EDB, NULL, "%s: a rowid is not a number", what);
+	if (r) {
+		free(c.v);
+		return r;
+	}
+	*ret_ids = c.v;
+	*ret_n = c.n;
+	return 0;
 }
 
 int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,
@@ -2690,33 +2769,6 @@ int ca_store_harvest_log(ca_store *s, int64_t job_id, const char *outcome, size_
 		       "SELECT record_type, record_id, outcome, article, reason, at FROM harvest_log "
 		       "WHERE job_id = ? ORDER BY at, LENGTH(record_id), record_id LIMIT ?",
 		       p, 2, ret, err);
-}
-
-typedef struct ids_ctx {
-	int64_t *v;
-	size_t n, cap;
-	int rc;
-} ids_ctx;
-
-static int take_id(const ca_sql_row *row, void *ud)
-{
-	ids_ctx *c = ud;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		int64_t *v = realloc(c->v, cap * sizeof(*v));
-		if (!v) {
-			c->rc = CA_ENOMEM;
-			return 1;
-		}
-		c->v = v;
-		c->cap = cap;
-	}
-	if (!row->text[0] || ca_parse_i64(row->text[0], &c->v[c->n]) < 0) {
-		c->rc = CA_EDB;
-		return 1;
-	}
-	c->n++;
-	return 0;
 }
 
 int ca_store_resolved_cases(ca_store *s, int64_t after_id, size_t limit, int64_t **ret_ids, size_t *ret_n,

@@ -331,6 +331,15 @@ int ca_store_article_link(ca_store *s, int64_t article_id, const char *record_ty
  */
 int ca_store_article_search(ca_store *s, const char *const *words, size_t n, bool published_only,
 			    const char *audience, size_t limit, json_t **ret, ca_err *err);
+/*
+ * The candidates a record is compared with, by full-text search over every
+ * article (title, issue, resolution) matching any of `words`: all of them
+ * when there are at most `limit`, else the `limit` best by BM25. *ret_ids
+ * (heap, caller frees; NULL when none) in no particular order. The caller
+ * keeps only live articles (its index holds no archived or discarded one).
+ */
+int ca_store_article_candidates(ca_store *s, const char *const *words, size_t n, size_t limit, int64_t **ret_ids,
+				size_t *ret_n, ca_err *err);
 /* The article a record is linked to, if any. */
 int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,
 			       int64_t *ret_article, ca_err *err);
