@@ -9,8 +9,11 @@
  * exact) and the share of personal characters left visible. The knowledge
  * agent builds its recogniser with the same function before drafting.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "casemgmt.h"
 #include "pii.h"
@@ -405,27 +408,76 @@ static json_t *report(const tally *tl, bool exact)
 	return o;
 }
 
+static int json_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
+}
+
+/* The records of a span-labelled file, or of every *.json file in a
+ * folder (in name order), as one JSON list (new reference). */
+static int load_gold(const char *path, json_t **ret, ca_err *err)
+{
+	struct stat st;
+	ca_strv files = { 0 };
+	int r = 0;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		struct dirent **names = NULL;
+		int k = scandir(path, &names, json_name, alphasort);
+		if (k < 0)
+			return ca_err_set(err, CA_EIO, path, "cannot read directory %s: %s", path, strerror(errno));
+		for (int i = 0; i < k; i++) {
+			char full[4096];
+			snprintf(full, sizeof(full), "%s/%s", path, names[i]->d_name);
+			if (!r)
+				r = ca_strv_push(&files, full);
+			free(names[i]);
+		}
+		free(names);
+		if (!r && files.n == 0)
+			r = ca_err_set(err, CA_ENOTFOUND, path, "%s holds no .json file of span-labelled text", path);
+	} else {
+		r = ca_strv_push(&files, path);
+	}
+	json_t *all = r ? NULL : json_array();
+	if (!r && !all)
+		r = CA_ENOMEM;
+	for (size_t f = 0; !r && f < files.n; f++) {
+		char *data = NULL;
+		size_t len = 0;
+		json_error_t je;
+		if ((r = ca_file_read(files.v[f], MAX_EVAL_BYTES, &data, &len, err)))
+			break;
+		json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+		free(data);
+		if (!doc)
+			r = ca_err_set(err, CA_EPARSE, files.v[f], "%s:%d:%d: %s", files.v[f], je.line, je.column, je.text);
+		else if (!json_is_array(doc))
+			r = ca_err_set(err, CA_EPARSE, files.v[f], "%s: expected a JSON list of {full_text, spans}", files.v[f]);
+		else
+			json_array_extend(all, doc);
+		json_decref(doc);
+	}
+	ca_strv_done(&files);
+	if (r) {
+		json_decref(all);
+		return r;
+	}
+	*ret = all;
+	return 0;
+}
+
 int ca_pii_eval(ca_agent *a, const char *path, char **ret_json, ca_err *err)
 {
 	const ca_pii *p = NULL;
-	char *data = NULL;
-	size_t len = 0, i, total = 0, visible = 0;
+	size_t i, total = 0, visible = 0;
 	json_t *doc = NULL, *rec, *res = NULL, *ignored = json_object(), *exact;
-	json_error_t je;
 	tally tl[CA_PII_NTYPES] = {{0}};
 	int r;
 
 	if (!ignored)
 		return CA_ENOMEM;
-	r = ca_file_read(path, MAX_EVAL_BYTES, &data, &len, err);
-	if (r == 0) {
-		doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-		free(data);
-		if (!doc)
-			r = ca_err_set(err, CA_EPARSE, path, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-		else if (!json_is_array(doc))
-			r = ca_err_set(err, CA_EPARSE, path, "%s: expected a JSON list of {full_text, spans}", path);
-	}
+	r = load_gold(path, &doc, err);
 	if (r == 0)
 		r = ca_agent_pii(a, &p, err);
 	json_array_foreach(doc, i, rec) {

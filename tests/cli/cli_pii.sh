@@ -70,6 +70,14 @@ assert d["residual_pii_rate"] == 0.0, d["residual_pii_rate"]
 assert d["records"] == 4 and d["ignored_types"] == {"ORGANIZATION": 1}, d
 ' "eval --json shape"
 
+# a folder: every .json file in it, as the datasets in ../shared/data come
+mkdir -p "$T/gold"
+cp "$SRC/tests/data/pii/presidio_small.json" "$T/gold/a.json"
+cp "$SRC/tests/data/pii/presidio_small.json" "$T/gold/b.json"
+printf 'not json' >"$T/gold/README.md"
+ok --json pii eval "$T/gold"
+py 'assert d["records"] == 8 and d["overall"]["support"] == 16, d' "eval over a folder"
+
 # the table for people
 ok pii eval "$SRC/tests/data/pii/presidio_small.json"
 printf '%s\n' "$OUT" | grep -q '^  CREDIT_CARD ' || fail "eval table: $OUT"
