@@ -891,6 +891,17 @@ int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, 
 	}
 	json_t *art = NULL;
 	int r = ca_store_article_get(a->store, ref, &art, err);
+	/* Content changed after the article was first published is a new
+	 * minor version (1.0 -> 1.1): what readers saw stays identifiable. A
+	 * draft's edits before publication stay 1.0. */
+	static const char *const content[] = { "title", "issue", "cause", "resolution" };
+	bool edited = false;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(content); i++) {
+		const char *now = ca_json_str(ch, content[i]), *was = art ? ca_json_str(art, content[i]) : NULL;
+		edited |= now && (!was || strcmp(now, was));
+	}
+	if (!r && edited && ca_json_str(art, "published_at") && !json_object_get(ch, "bump_minor"))
+		json_object_set_new(ch, "bump_minor", json_true());
 	if (!r)
 		r = ca_store_article_update(a->store, json_integer_value(json_object_get(art, "id")), ch, err);
 	/* A reviewer changed the knowledge base: index it again on next use. */

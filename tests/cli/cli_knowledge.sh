@@ -65,6 +65,8 @@ PY
 ca knowledge review edit KA-00001 compliance=compliant >/dev/null
 ca --json knowledge review publish KA-00001 --audience internal | j 'd["state"]' | grep -qx published || fail "compliant article not published"
 [ "$(ca --json knowledge search 'earbuds pairing after update' | j 'd["results"][0]["article"]')" = KA-00001 ] || fail "search"
+# the owner adds the proposed steps to the published article: a new minor version
+ca --json knowledge review edit KA-00001 "resolution=Reset the earbuds (hold both buttons 10 s), then pair them again. If they still fail, update the phone's Bluetooth firmware." | j '"%d.%d" % (d["version_major"], d["version_minor"])' | grep -qx "1.1" || fail "an edit of a published article is not a minor version"
 [ "$(ca --json knowledge search 'earbuds pairing after update' --audience external | j 'len(d["results"])')" = 0 ] || fail "internal article shown to external readers"
 
 # 5. compliant by default with auto-publish: published at once to the chosen audience
