@@ -3,13 +3,13 @@
  * An incremental TF-IDF index of the knowledge base (title, counted
  * TITLE_WEIGHT times, and issue of each candidate article), kept on the
  * agent so a harvest of 100,000 records does not tokenise every article
- * again for every record. Terms are Snowball
- * stems of content words; idf = ln((1 + N) / (1 + df)) + 1 (smoothed, as in
- * scikit-learn's TfidfVectorizer). New articles are appended with the idf of
- * the moment; every article's norm is recomputed when the collection has
- * grown by a quarter since the last time, so the cost stays amortised
- * O(N log N). A query is scored only against the articles that share a term
- * with it (postings), by cosine.
+ * again for every record. Terms are Snowball stems of content words;
+ * idf = ln((1 + N) / (1 + df)) + 1 (smoothed, as in scikit-learn's
+ * TfidfVectorizer). New articles are appended with the idf of the moment;
+ * every article's norm is recomputed when the collection has grown by a
+ * quarter since the last time, so the cost stays amortised O(N log N). A
+ * query is scored by cosine against the candidates the caller names (the
+ * full-text search's, knowledge.c), term by term.
  */
 #include <math.h>
 #include <stdio.h>
