@@ -26,16 +26,10 @@ typedef struct kb_doc {
 	double norm;     /* with the idf of the last renormalisation */
 } kb_doc;
 
-typedef struct posting {
-	uint32_t *doc;
-	size_t n, cap;
-} posting;
-
 struct ca_kb_index {
 	ca_stemmer *st;
 	json_t *dict;      /* term -> id */
 	uint32_t *df;
-	posting *post;
 	size_t n_terms, cap_terms;
 	kb_doc *docs;
 	json_t *arts;      /* article JSON, parallel to docs */
@@ -62,10 +56,7 @@ void ca_kb_index_free(ca_kb_index *k)
 		free(k->docs[i].term);
 		free(k->docs[i].tf);
 	}
-	for (size_t i = 0; i < k->n_terms; i++)
-		free(k->post[i].doc);
 	free(k->docs);
-	free(k->post);
 	free(k->df);
 	json_decref(k->dict);
 	json_decref(k->arts);
@@ -74,8 +65,13 @@ void ca_kb_index_free(ca_kb_index *k)
 	free(k);
 }
 
-/* Term ids and counts of a text; unknown terms are added when `grow`. */
-static int text_terms(ca_kb_index *k, const char *text, bool grow, uint32_t **ret_id, float **ret_tf, size_t *ret_n)
+bool ca_kb_skip_token(const ca_token *tok)
+{
+	return tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 3);
+}
+
+/* Term ids and counts of a text; terms new to the index are added. */
+static int text_terms(ca_kb_index *k, const char *text, uint32_t **ret_id, float **ret_tf, size_t *ret_n)
 {
 	ca_tokens t = { 0 };
 	int r = ca_tokenize(text, strlen(text), 0, k->st, &t);
@@ -88,35 +84,29 @@ static int text_terms(ca_kb_index *k, const char *text, bool grow, uint32_t **re
 		r = CA_ENOMEM;
 	for (size_t i = 0; !r && i < t.n; i++) {
 		const ca_token *tok = &t.v[i];
-		if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 3))
+		if (ca_kb_skip_token(tok))
 			continue;
 		json_t *idj = json_object_get(k->dict, tok->stem);
 		uint32_t id;
 		if (idj) {
 			id = (uint32_t)json_integer_value(idj);
-		} else if (grow) {
+		} else {
 			if (k->n_terms == k->cap_terms) {
 				size_t c = k->cap_terms ? k->cap_terms * 2 : 1024;
 				uint32_t *df = realloc(k->df, c * sizeof(*df));
-				posting *p = df ? realloc(k->post, c * sizeof(*p)) : NULL;
-				if (df)
-					k->df = df;
-				if (!df || !p) {
+				if (!df) {
 					r = CA_ENOMEM;
 					break;
 				}
-				k->post = p;
+				k->df = df;
 				k->cap_terms = c;
 			}
 			id = (uint32_t)k->n_terms++;
 			k->df[id] = 0;
-			memset(&k->post[id], 0, sizeof(posting));
 			if (json_object_set_new(k->dict, tok->stem, json_integer(id)) < 0) {
 				r = CA_ENOMEM;
 				break;
 			}
-		} else {
-			continue;
 		}
 		size_t j = 0;
 		while (j < n && ids[j] != id)
@@ -178,27 +168,12 @@ int ca_kb_index_add(ca_kb_index *k, const json_t *art)
 	}
 	kb_doc *d = &k->docs[k->n_docs];
 	memset(d, 0, sizeof(*d));
-	int r = text_terms(k, text.data, true, &d->term, &d->tf, &d->n);
+	int r = text_terms(k, text.data, &d->term, &d->tf, &d->n);
 	ca_buf_done(&text);
 	if (r)
 		return r;
-	for (size_t i = 0; i < d->n && !r; i++) {
-		posting *p = &k->post[d->term[i]];
+	for (size_t i = 0; i < d->n; i++)
 		k->df[d->term[i]]++;
-		if (p->n == p->cap) {
-			size_t c = p->cap ? p->cap * 2 : 4;
-			uint32_t *v = realloc(p->doc, c * sizeof(*v));
-			if (!v) {
-				r = CA_ENOMEM;
-				break;
-			}
-			p->doc = v;
-			p->cap = c;
-		}
-		p->doc[p->n++] = (uint32_t)k->n_docs;
-	}
-	if (r)
-		return r;
 	k->n_docs++;
 	if (json_array_append(k->arts, (json_t *)art) < 0)
 		return CA_ENOMEM;
@@ -305,7 +280,7 @@ int ca_kb_query_new(ca_kb_index *k, const char *text, size_t max_words, size_t d
 		r = CA_ENOMEM;
 	for (size_t i = 0; !r && i < t.n; i++) {
 		const ca_token *tok = &t.v[i];
-		if (tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 3))
+		if (ca_kb_skip_token(tok))
 			continue;
 		json_t *e = json_object_get(qtf, tok->stem);
 		if (e) {

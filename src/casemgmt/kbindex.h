@@ -5,10 +5,15 @@
 
 #include <jansson.h>
 #include "base.h"
+#include "text.h"
 #include <stdint.h>
 #include <sys/types.h>
 
 typedef struct ca_kb_index ca_kb_index;
+
+/* Is a token left out of similarity and full-text queries? A word that is a
+ * stop word or shorter than three letters (numbers and codes stay). */
+bool ca_kb_skip_token(const ca_token *tok);
 
 /* Index candidate articles (JSON objects with "title" and "issue"; kept by
  * reference). Caller frees with ca_kb_index_free. */

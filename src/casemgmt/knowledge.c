@@ -65,8 +65,11 @@ static int word_count(const char *s)
 	return n;
 }
 
-/* Stems of a text's content words, as TF-IDF terms (borrowed from t). */
-static int terms_of(const char *text, ca_stemmer *st, ca_tokens *t, const char ***terms, size_t *n, size_t *cap)
+/* Stems of a text's content tokens (ca_kb_skip_token), as TF-IDF terms,
+ * or with st NULL their words as full-text search terms; words_only leaves
+ * numbers and codes out. Borrowed from t. */
+static int terms_of(const char *text, ca_stemmer *st, bool words_only, ca_tokens *t, const char ***terms, size_t *n,
+		    size_t *cap)
 {
 	ca_tokens_reset(t);
 	*n = 0;
@@ -74,7 +77,7 @@ static int terms_of(const char *text, ca_stemmer *st, ca_tokens *t, const char *
 	if (r == CA_EUTF8)
 		r = 0;
 	for (size_t i = 0; !r && i < t->n; i++) {
-		if (t->v[i].kind == CA_TOK_WORD && (ca_stopword(t->v[i].norm) || strlen(t->v[i].norm) < 3))
+		if (ca_kb_skip_token(&t->v[i]) || (words_only && t->v[i].kind != CA_TOK_WORD))
 			continue;
 		if (*n == *cap) {
 			size_t c = *cap ? *cap * 2 : 64;
@@ -142,10 +145,10 @@ static bool adds_steps(const char *known, const char *resolution)
 	const char **terms = NULL;
 	size_t n = 0, cap = 0, novel = 0, all = 0;
 	json_t *seen = json_object();
-	bool ok = st && seen && terms_of(known, st, &t, &terms, &n, &cap) == 0;
+	bool ok = st && seen && terms_of(known, st, false, &t, &terms, &n, &cap) == 0;
 	for (size_t i = 0; ok && i < n; i++)
 		json_object_set_new(seen, terms[i], json_true());
-	ok = ok && terms_of(resolution, st, &t, &terms, &n, &cap) == 0;
+	ok = ok && terms_of(resolution, st, false, &t, &terms, &n, &cap) == 0;
 	for (size_t i = 0; ok && i < n; i++) {
 		if (json_object_get(seen, terms[i]) == json_false())
 			continue; /* counted once */
@@ -914,29 +917,6 @@ int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, 
 	return ca_knowledge_show(a, ref, ret_json, err);
 }
 
-/* The content words of a text (no stop words, at least 3 letters), as
- * full-text search terms: borrowed from t. */
-static int search_words(const char *text, ca_tokens *t, const char ***ret, size_t *ret_n)
-{
-	int r = ca_tokenize(text, strlen(text), 0, NULL, t);
-	if (r == CA_EUTF8)
-		r = 0;
-	const char **w = r ? NULL : malloc((t->n ? t->n : 1) * sizeof(*w));
-	size_t n = 0;
-	if (!r && !w)
-		r = CA_ENOMEM;
-	for (size_t i = 0; !r && i < t->n; i++)
-		if (t->v[i].kind == CA_TOK_WORD && !ca_stopword(t->v[i].norm) && strlen(t->v[i].norm) >= 3)
-			w[n++] = t->v[i].norm;
-	if (r) {
-		free(w);
-		return r;
-	}
-	*ret = w;
-	*ret_n = n;
-	return 0;
-}
-
 int ca_knowledge_search(ca_agent *a, const char *query, const char *audience, size_t limit, char **ret_json,
 			ca_err *err)
 {
@@ -945,10 +925,10 @@ int ca_knowledge_search(ca_agent *a, const char *query, const char *audience, si
 	 * readers see all. */
 	ca_tokens t = { 0 };
 	const char **words = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	json_t *hits = NULL;
 	bool external = audience && !strcmp(audience, "external");
-	int r = search_words(query, &t, &words, &n);
+	int r = terms_of(query, NULL, true, &t, &words, &n, &cap);
 	if (!r)
 		r = ca_store_article_search(a->store, words, n, true, external ? "external" : NULL, limit ? limit : 10, &hits,
 					    err);
