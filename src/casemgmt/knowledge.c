@@ -274,11 +274,15 @@ typedef struct kn_record {
 	size_t nm;
 	ca_buf notes;            /* people's case notes, one "- " line each */
 	ca_buf own_issue, own_res;
+	ca_summary note;         /* the transcript's summary, once read (record_note) */
+	bool has_note;
 	json_t *hold;            /* owns what the texts borrow */
 } kn_record;
 
 static void kn_record_done(kn_record *r)
 {
+	if (r->has_note)
+		ca_summary_done(&r->note);
 	free(r->m);
 	ca_buf_done(&r->notes);
 	ca_buf_done(&r->own_issue);
@@ -326,6 +330,18 @@ static int add_conversation(ca_agent *a, kn_record *rec, const char *conv, ca_er
 static bool by_person(const char *who)
 {
 	return who && strcmp(who, "caseagent") != 0;
+}
+
+/* The summary of the record's transcript, made on first use (an empty one
+ * when there is no transcript or it cannot be summarised). */
+static const ca_summary *record_note(kn_record *rec)
+{
+	if (!rec->has_note) {
+		rec->has_note = true;
+		if (!rec->nm || ca_summarize(rec->m, rec->nm, 4, &rec->note, NULL) != 0)
+			memset(&rec->note, 0, sizeof(rec->note));
+	}
+	return &rec->note;
 }
 
 /* The summary's lines of one section, by one role (0: any), as text. */
@@ -385,8 +401,8 @@ static int load_case(ca_agent *a, int64_t case_id, kn_record *rec, ca_err *err)
 		}
 	}
 	rec->resolution_from = "case resolution";
-	/* A person answered: they resolved the case in their own words, or a
-	 * representative wrote in its conversation or e-mail thread. */
+	/* A person resolved it in their own words (decide adds a
+	 * representative writing in its conversation or e-mail thread). */
 	rec->person = rec->resolution && by_person(res_actor);
 	if (conv && (r = add_conversation(a, rec, conv, err)))
 		return r;
@@ -400,8 +416,6 @@ static int load_case(ca_agent *a, int64_t case_id, kn_record *rec, ca_err *err)
 	if (!r)
 		r = add_msgs(rec, m, nm);
 	free(m);
-	for (size_t k = 0; k < rec->nm; k++)
-		rec->person |= rec->m[k].role == CA_ROLE_AGENT;
 	return r;
 }
 
@@ -445,17 +459,12 @@ static int load_conversation(ca_agent *a, const char *conv_id, kn_record *rec, c
 	rec->fields = fields;
 	if ((r = add_conversation(a, rec, conv_id, err)))
 		return r;
-	for (size_t k = 0; k < rec->nm; k++)
-		rec->person |= rec->m[k].role == CA_ROLE_AGENT;
 	/* The note's issue and outcome where their cues are clear, else the
 	 * brief's: the customer's opening statement and where the
 	 * representative left it. */
+	summary_lines(record_note(rec), CA_SUM_ISSUE, 0, " ", &rec->own_issue);
+	summary_lines(record_note(rec), CA_SUM_OUTCOME, CA_ROLE_AGENT, " ", &rec->own_res);
 	ca_summary sum = { 0 };
-	if (rec->nm && ca_summarize(rec->m, rec->nm, 4, &sum, NULL) == 0) {
-		summary_lines(&sum, CA_SUM_ISSUE, 0, " ", &rec->own_issue);
-		summary_lines(&sum, CA_SUM_OUTCOME, CA_ROLE_AGENT, " ", &rec->own_res);
-		ca_summary_done(&sum);
-	}
 	if (rec->nm && (!rec->own_issue.len || !rec->own_res.len) && ca_summarize_brief(rec->m, rec->nm, &sum, NULL) == 0) {
 		if (!rec->own_issue.len)
 			summary_lines(&sum, CA_SUM_ISSUE, 0, " ", &rec->own_issue);
@@ -546,33 +555,28 @@ static int linked_article(ca_agent *a, const char *type, const char *id, json_t 
  * with its message and byte span, and people's case notes). Bot and system
  * lines never enter.
  */
-static int draft_parts(const ca_pii *pii, const kn_record *rec, ca_pii_counts *removed, char **ret_cause,
-		       char **ret_steps, json_t **ret_step_ev, ca_err *err)
+static int draft_parts(const ca_pii *pii, kn_record *rec, ca_pii_counts *removed, char **ret_cause, char **ret_steps,
+		       json_t **ret_step_ev, ca_err *err)
 {
 	bool is_case = !strcmp(rec->type, "case");
 	ca_buf causes = { 0 }, actions = { 0 };
 	json_t *step_ev = json_array();
 	int r = step_ev ? 0 : CA_ENOMEM;
-	if (!r && rec->nm) {
-		ca_summary sum = { 0 };
-		if (ca_summarize(rec->m, rec->nm, 4, &sum, NULL) == 0) {
-			for (size_t k = 0; k < sum.n; k++) {
-				const ca_summary_line *l = &sum.lines[k];
-				if ((l->section != CA_SUM_ACTIONS && l->section != CA_SUM_OUTCOME) || l->role != CA_ROLE_AGENT)
-					continue;
-				if (!is_case && rec->resolution && strstr(rec->resolution, l->text))
-					continue; /* already the resolution */
-				ca_buf_printf(&actions, "%s- %s", actions.len ? "\n" : "", l->text);
-				json_array_append_new(step_ev, json_pack("{s:s, s:i, s:i}", "message", l->msg_id, "begin",
-									 (int)l->begin, "end", (int)l->end));
-			}
-			ca_summary_done(&sum);
-		}
-		for (size_t k = 0; k < rec->nm; k++)
-			if ((rec->m[k].role == CA_ROLE_CUSTOMER || rec->m[k].role == CA_ROLE_AGENT) &&
-			    has_cue(rec->m[k].text, cause_cues, CA_ARRAY_SIZE(cause_cues)) && causes.len < 600)
-				ca_buf_printf(&causes, "%s%s", causes.len ? " " : "", rec->m[k].text);
+	const ca_summary *sum = record_note(rec);
+	for (size_t k = 0; !r && k < sum->n; k++) {
+		const ca_summary_line *l = &sum->lines[k];
+		if ((l->section != CA_SUM_ACTIONS && l->section != CA_SUM_OUTCOME) || l->role != CA_ROLE_AGENT)
+			continue;
+		if (!is_case && rec->resolution && strstr(rec->resolution, l->text))
+			continue; /* already the resolution */
+		ca_buf_printf(&actions, "%s- %s", actions.len ? "\n" : "", l->text);
+		json_array_append_new(step_ev, json_pack("{s:s, s:i, s:i}", "message", l->msg_id, "begin", (int)l->begin,
+							 "end", (int)l->end));
 	}
+	for (size_t k = 0; !r && k < rec->nm; k++)
+		if ((rec->m[k].role == CA_ROLE_CUSTOMER || rec->m[k].role == CA_ROLE_AGENT) &&
+		    has_cue(rec->m[k].text, cause_cues, CA_ARRAY_SIZE(cause_cues)) && causes.len < 600)
+			ca_buf_printf(&causes, "%s%s", causes.len ? " " : "", rec->m[k].text);
 	if (!r && rec->notes.len)
 		ca_buf_printf(&actions, "%s%s", actions.len ? "\n" : "", rec->notes.data);
 	if (!r && has_cue(rec->issue, cause_cues, CA_ARRAY_SIZE(cause_cues)) && !causes.len)
@@ -603,6 +607,10 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 	char *title = NULL, *issue = NULL, *resolution = NULL, *cause = NULL, *steps = NULL, *raw_title = NULL;
 	int r = 0;
 	*ret = NULL;
+	/* A person answered: a representative wrote in the conversation or
+	 * e-mail thread (or, for a case, resolved it in their own words). */
+	for (size_t k = 0; k < rec->nm; k++)
+		rec->person |= rec->m[k].role == CA_ROLE_AGENT;
 	bool rule_ok = ks->n_rules == 0 && !only_rule;
 	const char *rule_name = NULL;
 	const json_t *tmpl = NULL;
@@ -622,11 +630,7 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 		rec->issue_from = rec->title_from;
 	}
 	if (!rec->issue && rec->nm) { /* e-mail content: the customer's words, as the summary has them */
-		ca_summary sum = { 0 };
-		if (ca_summarize(rec->m, rec->nm, 4, &sum, NULL) == 0) {
-			summary_lines(&sum, CA_SUM_ISSUE, 0, " ", &rec->own_issue);
-			ca_summary_done(&sum);
-		}
+		summary_lines(record_note(rec), CA_SUM_ISSUE, 0, " ", &rec->own_issue);
 		rec->issue = rec->own_issue.len ? rec->own_issue.data : NULL;
 		rec->issue_from = "conversation and e-mail summary (issue)";
 	}
