@@ -532,9 +532,7 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* The files of a dataset: the file itself, or in a folder dialogs.jsonl when
- * present, else every *.jsonl in name order. */
-static int dataset_files(const char *path, ca_strv *files, ca_err *err)
+int ca_dataset_files(const char *path, const char *preferred, const char *suffix, ca_strv *files, ca_err *err)
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
@@ -543,21 +541,25 @@ static int dataset_files(const char *path, ca_strv *files, ca_err *err)
 	if (!S_ISDIR(st.st_mode))
 		return ca_strv_push(files, path);
 	ca_buf p = { 0 };
-	int r = ca_buf_printf(&p, "%s/dialogs.jsonl", path);
-	if (r == 0 && stat(p.data, &st) == 0 && S_ISREG(st.st_mode)) {
-		r = ca_strv_push(files, p.data);
+	int r = 0;
+	if (preferred) {
+		r = ca_buf_printf(&p, "%s/%s", path, preferred);
+		if (r == 0 && stat(p.data, &st) == 0 && S_ISREG(st.st_mode)) {
+			r = ca_strv_push(files, p.data);
+			ca_buf_done(&p);
+			return r;
+		}
 		ca_buf_done(&p);
-		return r;
+		if (r < 0)
+			return r;
 	}
-	ca_buf_done(&p);
-	if (r < 0)
-		return r;
 	struct dirent **names = NULL;
 	int k = scandir(path, &names, NULL, by_name);
 	if (k < 0)
 		return ca_err_set(err, CA_EIO, path, "cannot read directory %s: %s", path, strerror(errno));
+	size_t before = files->n;
 	for (int i = 0; i < k; i++) {
-		if (r == 0 && names[i]->d_name[0] != '.' && ends_with(names[i]->d_name, ".jsonl")) {
+		if (r == 0 && names[i]->d_name[0] != '.' && ends_with(names[i]->d_name, suffix)) {
 			ca_buf_reset(&p);
 			r = ca_buf_printf(&p, "%s/%s", path, names[i]->d_name);
 			if (r == 0)
@@ -567,8 +569,9 @@ static int dataset_files(const char *path, ca_strv *files, ca_err *err)
 	}
 	free(names);
 	ca_buf_done(&p);
-	if (r == 0 && files->n == 0)
-		r = ca_err_set(err, CA_ENOTFOUND, path, "%s holds no dialogs.jsonl and no *.jsonl file", path);
+	if (r == 0 && files->n == before)
+		r = ca_err_set(err, CA_ENOTFOUND, path, "%s holds no %s%s*%s file", path, preferred ? preferred : "",
+			       preferred ? " and no " : "", suffix);
 	return r;
 }
 
@@ -586,7 +589,7 @@ int ca_eval_summary(ca_agent *a, const char *path, char **ret_json, ca_err *err)
 	ca_strv files = { 0 };
 	totals t;
 	memset(&t, 0, sizeof(t));
-	int r = dataset_files(path, &files, err);
+	int r = ca_dataset_files(path, "dialogs.jsonl", ".jsonl", &files, err);
 	for (size_t i = 0; r == 0 && i < files.n; i++)
 		r = score_file(files.v[i], &t, err);
 	if (r == 0 && t.dialogues == 0)

@@ -9,11 +9,8 @@
  * exact) and the share of personal characters left visible. The knowledge
  * agent builds its recogniser with the same function before drafting.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "casemgmt.h"
 #include "pii.h"
@@ -408,37 +405,12 @@ static json_t *report(const tally *tl, bool exact)
 	return o;
 }
 
-static int json_name(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-	return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
-}
-
 /* The records of a span-labelled file, or of every *.json file in a
  * folder (in name order), as one JSON list (new reference). */
 static int load_gold(const char *path, json_t **ret, ca_err *err)
 {
-	struct stat st;
 	ca_strv files = { 0 };
-	int r = 0;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		struct dirent **names = NULL;
-		int k = scandir(path, &names, json_name, alphasort);
-		if (k < 0)
-			return ca_err_set(err, CA_EIO, path, "cannot read directory %s: %s", path, strerror(errno));
-		for (int i = 0; i < k; i++) {
-			char full[4096];
-			snprintf(full, sizeof(full), "%s/%s", path, names[i]->d_name);
-			if (!r)
-				r = ca_strv_push(&files, full);
-			free(names[i]);
-		}
-		free(names);
-		if (!r && files.n == 0)
-			r = ca_err_set(err, CA_ENOTFOUND, path, "%s holds no .json file of span-labelled text", path);
-	} else {
-		r = ca_strv_push(&files, path);
-	}
+	int r = ca_dataset_files(path, NULL, ".json", &files, err);
 	json_t *all = r ? NULL : json_array();
 	if (!r && !all)
 		r = CA_ENOMEM;

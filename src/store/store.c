@@ -2860,8 +2860,7 @@ int ca_store_knowledge_stats(ca_store *s, json_t **ret, ca_err *err)
 			   NULL, 0, &linked, &found, err);
 	int64_t closed = 0, closed_linked = 0;
 	if (!r)
-		r = db_i64(s, "insights", "SELECT COUNT(*) FROM conversation WHERE state = 'closed'", NULL, 0, &closed, &found,
-			   err);
+		r = ca_store_closed_conversation_count(s, &closed, err);
 	if (!r)
 		r = db_i64(s, "insights",
 			   "SELECT COUNT(DISTINCT c.id) FROM conversation c JOIN article_source a ON "
