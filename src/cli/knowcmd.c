@@ -186,12 +186,7 @@ static int show_notifications(const cli_ctx *ctx, const json_t *r)
 
 int cli_cmd_notifications(struct cli_ctx *ctx, const cli_args *a)
 {
-	ca_err err;
-	char *out = NULL;
-
-	ca_err_clear(&err);
-	int rc = ca_notifications(ctx->agent, cli_opt_str(a, "recipient"), &out, &err);
-	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_notifications);
+	return cli_call_ref(ctx, ca_notifications, cli_opt_str(a, "recipient"), show_notifications);
 }
 
 const cli_opt cli_insights_opts[] = {
