@@ -272,6 +272,9 @@ int ca_knowledge_on_conversation(ca_agent *a, const char *conv_id, json_t **ret,
 /* A new article, committed: add it to the agent's similarity index (the
  * full-text index follows the table by itself). */
 void ca_knowledge_indexed(ca_agent *a, int64_t article_id);
+/* Forget the similarity index (rebuilt from the store on next use): after a
+ * rollback took back articles it had indexed. */
+void ca_knowledge_index_drop(ca_agent *a);
 /* The article that covers a text best (drafts in review and published ones,
  * not archived or discarded): *ret_article (new reference, NULL when there
  * are none) and its similarity. */

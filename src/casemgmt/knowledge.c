@@ -205,6 +205,12 @@ static int kb_index(ca_agent *a, ca_kb_index **ret, ca_err *err)
 	return 0;
 }
 
+void ca_knowledge_index_drop(ca_agent *a)
+{
+	ca_kb_index_free(a->kb);
+	a->kb = NULL;
+}
+
 void ca_knowledge_indexed(ca_agent *a, int64_t article_id)
 {
 	if (!a->kb)
@@ -212,10 +218,8 @@ void ca_knowledge_indexed(ca_agent *a, int64_t article_id)
 	json_t *na = NULL;
 	char ref[32];
 	snprintf(ref, sizeof(ref), "%lld", (long long)article_id);
-	if (ca_store_article_get(a->store, ref, &na, NULL) != 0 || ca_kb_index_add(a->kb, na) != 0) {
-		ca_kb_index_free(a->kb); /* rebuilt from the store on next use */
-		a->kb = NULL;
-	}
+	if (ca_store_article_get(a->store, ref, &na, NULL) != 0 || ca_kb_index_add(a->kb, na) != 0)
+		ca_knowledge_index_drop(a); /* rebuilt from the store on next use */
 	json_decref(na);
 }
 

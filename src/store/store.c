@@ -20,7 +20,7 @@ struct ca_store {
 	const ca_sql_driver *drv;
 	void *conn;
 	int schema_version;
-	bool in_tx;   /* the caller's ca_store_begin is open */
+	int tx_depth; /* the caller's open ca_store_begin calls: 1 a transaction, more savepoints in it */
 	int op_depth; /* nesting of the repository's own atomic sections */
 };
 
@@ -322,7 +322,7 @@ static int op_begin(ca_store *s, const char *what, ca_err *err)
 {
 	if (s->op_depth++ > 0)
 		return 0;
-	int r = db_exec(s, what, s->in_tx ? "SAVEPOINT ca_op" : "BEGIN", NULL, 0, err);
+	int r = db_exec(s, what, s->tx_depth ? "SAVEPOINT ca_op" : "BEGIN", NULL, 0, err);
 	if (r)
 		s->op_depth = 0;
 	return r;
@@ -333,7 +333,7 @@ static int op_end(ca_store *s, int r, const char *what, ca_err *err)
 	if (--s->op_depth > 0)
 		return r;
 	if (!r) {
-		r = db_exec(s, what, s->in_tx ? "RELEASE SAVEPOINT ca_op" : "COMMIT", NULL, 0, err);
+		r = db_exec(s, what, s->tx_depth ? "RELEASE SAVEPOINT ca_op" : "COMMIT", NULL, 0, err);
 		if (!r)
 			return 0;
 	}
@@ -341,7 +341,7 @@ static int op_end(ca_store *s, int r, const char *what, ca_err *err)
 	 * better reason. */
 	ca_err ignored;
 	ca_err_clear(&ignored);
-	if (s->in_tx) {
+	if (s->tx_depth) {
 		(void)s->drv->exec(s->conn, "ROLLBACK TO SAVEPOINT ca_op", NULL, 0, &ignored);
 		(void)s->drv->exec(s->conn, "RELEASE SAVEPOINT ca_op", NULL, 0, &ignored);
 	} else {
@@ -433,7 +433,8 @@ void ca_store_close(ca_store *s)
 {
 	if (!s)
 		return;
-	ca_store_rollback(s);
+	while (s->tx_depth)
+		ca_store_rollback(s);
 	if (s->conn)
 		s->drv->close(s->conn);
 	free(s);
@@ -446,40 +447,48 @@ int ca_store_schema_version(ca_store *s)
 
 int ca_store_begin(ca_store *s, ca_err *err)
 {
-	if (s->in_tx)
-		return ca_err_set(err, CA_ESTATE, "transaction", "a transaction is already open on this store");
-	int r = db_exec(s, "begin transaction", "BEGIN", NULL, 0, err);
+	int r = db_exec(s, "begin transaction", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN", NULL, 0, err);
 	if (!r)
-		s->in_tx = true;
+		s->tx_depth++;
 	return r;
 }
 
 int ca_store_commit(ca_store *s, ca_err *err)
 {
-	if (!s->in_tx)
+	if (!s->tx_depth)
 		return ca_err_set(err, CA_ESTATE, "transaction", "commit without an open transaction");
-	int r = db_exec(s, "commit", "COMMIT", NULL, 0, err);
+	int r = db_exec(s, "commit", s->tx_depth > 1 ? "RELEASE SAVEPOINT ca_tx" : "COMMIT", NULL, 0, err);
 	if (r) {
 		/* A failed commit writes nothing, and says so by ending the
 		 * transaction rather than leaving it half-open. */
 		ca_store_rollback(s);
 		return r;
 	}
-	s->in_tx = false;
+	s->tx_depth--;
 	return 0;
 }
 
 void ca_store_rollback(ca_store *s)
 {
-	if (!s || !s->in_tx)
+	if (!s || !s->tx_depth)
 		return;
 	/* Nothing useful can be done when ROLLBACK itself fails: the backend
 	 * ends the transaction on its own (SQLite on error, PostgreSQL on
 	 * disconnect). */
 	ca_err ignored;
 	ca_err_clear(&ignored);
-	(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
-	s->in_tx = false;
+	if (s->tx_depth > 1) {
+		(void)s->drv->exec(s->conn, "ROLLBACK TO SAVEPOINT ca_tx", NULL, 0, &ignored);
+		(void)s->drv->exec(s->conn, "RELEASE SAVEPOINT ca_tx", NULL, 0, &ignored);
+	} else {
+		(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
+	}
+	s->tx_depth--;
+}
+
+bool ca_store_in_transaction(const ca_store *s)
+{
+	return s->tx_depth > 0;
 }
 
 /* ---- settings ---- */
@@ -2580,6 +2589,15 @@ int ca_store_article_candidates(ca_store *s, const char *const *words, size_t n,
 	*ret_ids = c.v;
 	*ret_n = c.n;
 	return 0;
+}
+
+int ca_store_article_index_tidy(ca_store *s, int pages, ca_err *err)
+{
+	if (strcmp(s->drv->name, "sqlite") || pages <= 0)
+		return 0;
+	ca_sql_param p[] = { ca_sql_int(-(int64_t)pages) };
+	return db_exec(s, "tidying the full-text index",
+		       "INSERT INTO knowledge_article_fts (knowledge_article_fts, rank) VALUES ('merge', ?)", p, 1, err);
 }
 
 int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,

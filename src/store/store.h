@@ -100,9 +100,18 @@ void ca_store_close(ca_store *s);
 /* Schema version after migrations. */
 int ca_store_schema_version(ca_store *s);
 
+/*
+ * Transactions nest. The outermost begin/commit is a transaction; an inner
+ * pair is a savepoint in it (SQL:2003 SAVEPOINT, as SQLite and PostgreSQL
+ * have it): its commit folds its writes into the enclosing transaction,
+ * durable only when the outermost one commits, and its rollback undoes its
+ * own writes alone. A harvest commits a batch of records at once this way,
+ * each record still all-or-nothing.
+ */
 int ca_store_begin(ca_store *s, ca_err *err);
 int ca_store_commit(ca_store *s, ca_err *err);
-void ca_store_rollback(ca_store *s); /* never fails visibly; NULL-safe state */
+void ca_store_rollback(ca_store *s); /* the innermost level; never fails visibly; NULL-safe */
+bool ca_store_in_transaction(const ca_store *s);
 
 /* Settings: one JSON document (text). get: CA_ENOTFOUND before any import;
  * *ret is a heap string the caller frees. */
@@ -340,6 +349,15 @@ int ca_store_article_search(ca_store *s, const char *const *words, size_t n, boo
  */
 int ca_store_article_candidates(ca_store *s, const char *const *words, size_t n, size_t limit, int64_t **ret_ids,
 				size_t *ret_n, ca_err *err);
+/*
+ * Tidy the full-text index after many small writes: each article written in
+ * its own transaction or savepoint adds a segment, and a query reads every
+ * segment. Merges at most `pages` pages (FTS5 'merge' with a negative
+ * budget: segments of all levels, as 'optimize' does but bounded), so the
+ * cost stays flat however large the knowledge base. No-op on drivers
+ * without full-text search.
+ */
+int ca_store_article_index_tidy(ca_store *s, int pages, ca_err *err);
 /* The article a record is linked to, if any. */
 int ca_store_article_of_record(ca_store *s, const char *record_type, const char *record_id, bool *found,
 			       int64_t *ret_article, ca_err *err);

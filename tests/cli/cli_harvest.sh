@@ -56,15 +56,22 @@ RESOLVED=$(sql "SELECT COUNT(*) FROM case_record WHERE status = 'resolved'")
 ca knowledge harvest --from cases --rule nosuch 2>/dev/null && fail "unknown rule accepted"
 ca knowledge harvest --from tickets 2>/dev/null && fail "an unknown source accepted"
 
-# 1. crash right after the 37th committed record (the test hook)
+# 1. crash right after the 37th record (the test hook). Records commit a
+# batch at a time, so what the crash leaves is whatever batches had
+# committed (none, when the batch was still open): the log, the counter and
+# the articles agree, and nothing of the open batch is there.
 set +e
 CA_TEST_CRASH_AFTER_RECORDS=37 ca --quiet knowledge harvest --from cases >/dev/null 2>&1
 rc=$?
 set -e
 [ "$rc" = 3 ] || fail "the crash hook did not fire (exit $rc)"
-[ "$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1")" = 37 ] || fail "log rows after the crash"
-[ "$(sql "SELECT processed FROM harvest_job WHERE id = 1")" = 37 ] || fail "counter after the crash"
+logged=$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1")
+[ "$logged" -le 37 ] || fail "log rows after the crash: $logged"
+[ "$(sql "SELECT processed FROM harvest_job WHERE id = 1")" = "$logged" ] || fail "counter after the crash"
+[ "$(sql "SELECT COUNT(*) FROM article_source WHERE CAST(record_id AS INTEGER) > (SELECT last_case_id FROM harvest_job WHERE id = 1)")" = 0 ] ||
+	fail "an article links a record past the cursor after the crash"
 [ "$(sql "SELECT state FROM harvest_job WHERE id = 1")" = running ] || fail "state after the crash"
+echo "crashed after 37 records with $logged committed"
 
 # 2. a real kill -9 of a resumed run, once more records are in
 # the binary itself, not the shell function, so $! is the process to kill
@@ -191,7 +198,9 @@ CA_TEST_CRASH_AFTER_RECORDS=7 cs --quiet knowledge harvest --from conversations 
 rc=$?
 set -e
 [ "$rc" = 3 ] || fail "conversations: the crash hook did not fire (exit $rc)"
-[ "$(csql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1")" = 7 ] || fail "conversations: log rows after the crash"
+clogged=$(csql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1")
+[ "$clogged" -le 7 ] || fail "conversations: log rows after the crash: $clogged"
+[ "$(csql "SELECT processed FROM harvest_job WHERE id = 1")" = "$clogged" ] || fail "conversations: counter after the crash"
 [ "$(cs --json knowledge harvest resume 1 | j 'd["state"]')" = done ] || fail "conversations: resume"
 python3 - "$T/c.db" <<'PY'
 import sqlite3, sys

@@ -670,7 +670,6 @@ static void test_rollback(void **state)
 	json_t *p = prov("agent", "caseagent", 0.8);
 
 	OK(ca_store_begin(f->s, &f->err));
-	FAILS(CA_ESTATE, ca_store_begin(f->s, &f->err));
 	int64_t nid;
 	char *ticket = NULL;
 	OK(ca_store_case_create(f->s, "chat", "c9", &nid, &ticket, &f->err));
@@ -708,6 +707,45 @@ static void test_rollback(void **state)
 	json_decref(c);
 	free(ticket);
 	free(ticket2);
+	json_decref(p);
+}
+
+/* An inner begin/commit is a savepoint: its rollback undoes its own writes
+ * alone; its commit is kept only if the outer transaction commits. */
+static void test_nested_transactions(void **state)
+{
+	fixture *f = *state;
+	int64_t before, n, kept, undone;
+	json_t *p = prov("person", "alice", -1);
+	OK(ca_store_case_count(f->s, &before, &f->err));
+	assert_false(ca_store_in_transaction(f->s));
+	OK(ca_store_begin(f->s, &f->err));
+	OK(ca_store_begin(f->s, &f->err));
+	OK(ca_store_case_create(f->s, "chat", NULL, &kept, NULL, &f->err));
+	OK(ca_store_commit(f->s, &f->err));
+	OK(ca_store_begin(f->s, &f->err));
+	OK(ca_store_case_create(f->s, "chat", NULL, &undone, NULL, &f->err));
+	OK(ca_store_case_write(f->s, kept, "title", "undone with its savepoint", p, &f->err));
+	ca_store_rollback(f->s);
+	assert_true(ca_store_in_transaction(f->s));
+	OK(ca_store_commit(f->s, &f->err));
+	assert_false(ca_store_in_transaction(f->s));
+	OK(ca_store_case_count(f->s, &n, &f->err));
+	assert_int_equal(n, before + 1);
+	json_t *c = NULL;
+	OK(ca_store_case_get_id(f->s, kept, &c, &f->err));
+	assert_null(field_of(c, "title"));
+	json_decref(c);
+	/* The outer rollback takes the inner commits with it. */
+	OK(ca_store_begin(f->s, &f->err));
+	OK(ca_store_begin(f->s, &f->err));
+	OK(ca_store_case_write(f->s, kept, "title", "committed inside, rolled back outside", p, &f->err));
+	OK(ca_store_commit(f->s, &f->err));
+	ca_store_rollback(f->s);
+	OK(ca_store_case_get_id(f->s, kept, &c, &f->err));
+	assert_null(field_of(c, "title"));
+	json_decref(c);
+	FAILS(CA_ESTATE, ca_store_commit(f->s, &f->err));
 	json_decref(p);
 }
 
@@ -1095,6 +1133,7 @@ static const struct CMUnitTest contract[] = {
 	cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_bump_version, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_failure_inside_transaction, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_nothing_half_written, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_conversation, setup, teardown),
