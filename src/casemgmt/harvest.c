@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <time.h>
 #include "casemgmt.h"
 
@@ -96,6 +97,11 @@ static int commit_batch(ca_agent *a, ca_err *err)
 		ca_store_rollback(a->store);
 	if (r)
 		ca_knowledge_index_drop(a);
+	/* Let go of the write lock for a moment: a writer waiting for it (the
+	 * live agent in another process) tries every millisecond (sqlite.c). */
+	struct timespec pause = { 0, 2000000L };
+	while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+		;
 	return r;
 }
 

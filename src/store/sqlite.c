@@ -3,7 +3,8 @@
  * The SQLite backend of the SQL driver interface (store.h level 1), the
  * default for a single machine. A connection runs in WAL mode so readers never
  * block the one writer, with foreign keys on, synchronous=NORMAL (durable at
- * checkpoints, never corrupt) and a 5 s busy timeout. Statements are prepared
+ * checkpoints, never corrupt) and a 5 s busy timeout, polled every
+ * millisecond (busy_wait). Statements are prepared
  * once and kept in a small per-connection cache keyed by SQL text, because the
  * repository issues the same few dozen statements over and over.
  */
@@ -80,6 +81,24 @@ static int pragma(conn *c, const char *sql, const char *path, ca_err *err)
 	return r;
 }
 
+/*
+ * Waiting for the write lock: try again every millisecond, for up to
+ * BUSY_TIMEOUT_MS. SQLite's own busy_timeout backs off to 100 ms between
+ * tries, so a writer that lets go of the lock only briefly between long
+ * transactions (a harvest batch, then a 2 ms pause) would be missed again
+ * and again, and a live chat event could time out behind it.
+ */
+#define BUSY_TIMEOUT_MS 5000
+
+static int busy_wait(void *ud, int tries)
+{
+	(void)ud;
+	if (tries >= BUSY_TIMEOUT_MS)
+		return 0;
+	sqlite3_sleep(1);
+	return 1;
+}
+
 static int sq_open(const char *dsn, void **ret_conn, ca_err *err)
 {
 	if (ca_str_empty(dsn))
@@ -98,7 +117,7 @@ static int sq_open(const char *dsn, void **ret_conn, ca_err *err)
 		return r;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, 5000);
+	sqlite3_busy_handler(c->db, busy_wait, NULL);
 	int r = pragma(c, "PRAGMA journal_mode=WAL", dsn, err);
 	if (!r)
 		r = pragma(c, "PRAGMA foreign_keys=ON", dsn, err);

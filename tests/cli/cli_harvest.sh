@@ -73,18 +73,20 @@ logged=$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1")
 [ "$(sql "SELECT state FROM harvest_job WHERE id = 1")" = running ] || fail "state after the crash"
 echo "crashed after 37 records with $logged committed"
 
-# 2. a real kill -9 of a resumed run, once more records are in
-# the binary itself, not the shell function, so $! is the process to kill
-"$BIN" --db "$T/t.db" --quiet knowledge harvest resume 1 >/dev/null 2>&1 &
+# 2. a real kill -9 of a resumed run midway, while a batch is open: the run
+# pauses after its 260th record (a test hook) and is killed in the pause.
+# What the earlier batches committed stays; the open one is gone.
+# The binary itself, not the shell function, so $! is the process to kill.
+CA_TEST_PAUSE_AFTER_RECORDS=260:5000 "$BIN" --db "$T/t.db" --quiet knowledge harvest resume 1 >/dev/null 2>&1 &
 PID=$!
-for _ in $(seq 1 400); do
-	n=$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1" 2>/dev/null || echo 0)
-	[ "$n" -ge 60 ] && break
-	sleep 0.01
-done
+sleep 1.5
+before=$(sql "SELECT processed FROM harvest_job WHERE id = 1")
 kill -9 "$PID" 2>/dev/null || echo "note: the run had finished before kill -9"
 wait "$PID" 2>/dev/null || true
-echo "killed with $(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1") records logged"
+logged=$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 1")
+[ "$(sql "SELECT processed FROM harvest_job WHERE id = 1")" = "$logged" ] || fail "counter after kill -9"
+[ "$logged" -gt 0 ] && [ "$logged" -lt 260 ] || fail "after kill -9 in an open batch: $logged records logged"
+echo "killed with $logged records logged ($before when killed)"
 
 # 3. resume to the end
 out=$(ca --json knowledge harvest resume 1)
@@ -133,10 +135,12 @@ PY
 CA_TEST_PAUSE_AFTER_RECORDS=1:3000 "$BIN" --db "$T/t.db" --quiet knowledge harvest --from cases >/dev/null 2>&1 &
 PID=$!
 for _ in $(seq 1 400); do
-	n=$(sql "SELECT COUNT(*) FROM harvest_log WHERE job_id = 2" 2>/dev/null || echo 0)
+	n=$(sql "SELECT COUNT(*) FROM harvest_job WHERE id = 2 AND state = 'running'" 2>/dev/null || echo 0)
 	[ "$n" -ge 1 ] && break
 	sleep 0.01
 done
+# The stop waits for the write lock the paused batch holds, and gets it as
+# soon as that batch commits: the job then stops after its first batch.
 ca --json knowledge harvest stop 2 >/dev/null 2>&1 || echo "note: job 2 had finished before the stop"
 wait "$PID"
 state=$(sql "SELECT state FROM harvest_job WHERE id = 2")
