@@ -139,6 +139,9 @@ PY
 "$BIN" --quiet init
 "$BIN" --quiet settings import "$WORK/mail-settings.json"
 "$BIN" --quiet import contacts "$ROOT/examples/contacts.jsonl"
+# Read the mail files once first: the figure is the agent's, not how cold
+# the disk's cache happens to be (a first read of the 4,837 files cost ~2 s).
+find "$MAIL_PATH" -type f -exec cat {} + >/dev/null
 MSTART=$(date +%s.%N)
 if [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then
 	"${PIN[@]}" /usr/bin/time -v -o "$WORK/mtime.txt" "$BIN" --json email ingest "$MAIL_PATH" >"$WORK/mail.json"
@@ -209,7 +212,7 @@ whole = d["total"] / rps if rps else float("inf")
 stopped = " (stopped at the time budget)" if "$STOPPED" == "yes" else ""
 def verdict(ok): return "meets" if ok else "MISSES"
 print()
-print("caseagent benchmark: knowledge harvest over resolved cases (PII removal, gap detection, drafting; one transaction each)")
+print("caseagent benchmark: knowledge harvest over resolved cases (PII removal, gap detection, drafting; one transaction a batch)")
 print("  data          $DIALOGS dialogues (tweetsumm, dialogsum, ABCD) repeated to $HARVEST_N cases; import %.1f s" % imp)
 print(f"  records              {n:>10}   of {d['total']}; state {d['state']}{stopped}")
 print(f"  outcomes             created {d['created']}, covered {d['covered']}, filtered {d['filtered']}, insufficient {d['insufficient']}, errors {d['errors']}")

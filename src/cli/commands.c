@@ -1341,8 +1341,9 @@ const cli_cmd cli_commands[] = {
 	 "  status [JOB]                counts, state and rate of one job or all\n"
 	 "  log JOB [--outcome O]       one row per record: created, covered (by\n"
 	 "                              KA-...), filtered, insufficient or error\n"
-	 "Each record's outcome, log row and the job's cursor commit together, so a\n"
-	 "job killed at any point resumes without losing or repeating a record.\n",
+	 "Each record's outcome, log row and the job's cursor commit together, a\n"
+	 "batch of records at a time, so a job killed at any point resumes without\n"
+	 "losing or repeating a record (the batch it was in is done again).\n",
 	 cli_harvest_opts, 0, 2, CLI_NEEDS_DB, NULL},
 	{"knowledge", "search", cli_cmd_search, "QUERY", "Search published knowledge articles",
 	 "Ranks published articles by similarity to QUERY. --audience external shows\n"
