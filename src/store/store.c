@@ -21,6 +21,8 @@ struct ca_store {
 	void *conn;
 	int schema_version;
 	int tx_depth; /* the caller's open ca_store_begin calls: 1 a transaction, more savepoints in it */
+	int ended;    /* tx_depth + 1 when a failed commit has just ended that level: the caller's
+		       * rollback that follows is for it, and must not reach the enclosing one */
 	int op_depth; /* nesting of the repository's own atomic sections */
 };
 
@@ -138,6 +140,7 @@ static int db_exec(ca_store *s, const char *what, const char *sql, const ca_sql_
 {
 	ca_err e;
 	ca_err_clear(&e);
+	s->ended = 0;
 	int r = s->drv->exec(s->conn, sql, p, n, &e);
 	return r ? wrap(err, r, what, &e) : 0;
 }
@@ -147,6 +150,7 @@ static int db_query(ca_store *s, const char *what, const char *sql, const ca_sql
 {
 	ca_err e;
 	ca_err_clear(&e);
+	s->ended = 0;
 	int r = s->drv->query(s->conn, sql, p, n, fn, ud, &e);
 	return r ? wrap(err, r, what, &e) : 0;
 }
@@ -459,9 +463,11 @@ int ca_store_commit(ca_store *s, ca_err *err)
 		return ca_err_set(err, CA_ESTATE, "transaction", "commit without an open transaction");
 	int r = db_exec(s, "commit", s->tx_depth > 1 ? "RELEASE SAVEPOINT ca_tx" : "COMMIT", NULL, 0, err);
 	if (r) {
-		/* A failed commit writes nothing, and says so by ending the
-		 * transaction rather than leaving it half-open. */
+		/* A failed commit writes nothing, and says so by ending its
+		 * level rather than leaving it half-open; the rollback callers
+		 * follow a failure with then ends nothing more. */
 		ca_store_rollback(s);
+		s->ended = s->tx_depth + 1;
 		return r;
 	}
 	s->tx_depth--;
@@ -470,6 +476,10 @@ int ca_store_commit(ca_store *s, ca_err *err)
 
 void ca_store_rollback(ca_store *s)
 {
+	if (s && s->ended == s->tx_depth + 1) { /* the level a failed commit ended */
+		s->ended = 0;
+		return;
+	}
 	if (!s || !s->tx_depth)
 		return;
 	/* Nothing useful can be done when ROLLBACK itself fails: the backend

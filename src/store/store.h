@@ -106,7 +106,9 @@ int ca_store_schema_version(ca_store *s);
  * have it): its commit folds its writes into the enclosing transaction,
  * durable only when the outermost one commits, and its rollback undoes its
  * own writes alone. A harvest commits a batch of records at once this way,
- * each record still all-or-nothing.
+ * each record still all-or-nothing. A failed commit ends its level (its
+ * writes undone); a rollback right after it, as callers write on any
+ * failure, is a no-op and leaves the enclosing level alone.
  */
 int ca_store_begin(ca_store *s, ca_err *err);
 int ca_store_commit(ca_store *s, ca_err *err);

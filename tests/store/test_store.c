@@ -749,6 +749,51 @@ static void test_nested_transactions(void **state)
 	json_decref(p);
 }
 
+/* The SQLite driver, except that releasing a savepoint fails while
+ * fail_release is set: a commit of an inner level that fails. */
+static bool fail_release;
+
+static int failing_exec(void *conn, const char *sql, const ca_sql_param *p, size_t n, ca_err *err)
+{
+	if (fail_release && !strncmp(sql, "RELEASE SAVEPOINT ca_tx", 23))
+		return ca_err_set(err, CA_EDB, NULL, "test: release refused");
+	return ca_sqlite_driver.exec(conn, sql, p, n, err);
+}
+
+/* A failed inner commit undoes its own writes, and the rollback the caller
+ * follows it with does not reach the enclosing transaction. */
+static void test_failed_inner_commit(void **state)
+{
+	fixture *f = *state;
+	if (strcmp(f->b->drv->name, "sqlite"))
+		skip();
+	ca_sql_driver drv = ca_sqlite_driver;
+	drv.exec = failing_exec;
+	ca_store *s = NULL;
+	OK(ca_store_open_with(&drv, f->dsn, &s, &f->err));
+	json_t *p = prov("person", "alice", -1);
+	int64_t outer, inner;
+	OK(ca_store_begin(s, &f->err));
+	OK(ca_store_case_create(s, "chat", NULL, &outer, NULL, &f->err));
+	OK(ca_store_begin(s, &f->err));
+	OK(ca_store_case_create(s, "chat", NULL, &inner, NULL, &f->err));
+	fail_release = true;
+	FAILS(CA_EDB, ca_store_commit(s, &f->err));
+	fail_release = false;
+	ca_store_rollback(s); /* as every caller does after a failure */
+	assert_true(ca_store_in_transaction(s));
+	OK(ca_store_case_write(s, outer, "title", "kept", p, &f->err));
+	OK(ca_store_commit(s, &f->err));
+	assert_false(ca_store_in_transaction(s));
+	json_t *c = NULL;
+	OK(ca_store_case_get_id(s, outer, &c, &f->err));
+	assert_string_equal(field_of(c, "title"), "kept");
+	json_decref(c);
+	FAILS(CA_ENOTFOUND, ca_store_case_get_id(s, inner, &c, &f->err));
+	json_decref(p);
+	ca_store_close(s);
+}
+
 static void test_failure_inside_transaction(void **state)
 {
 	fixture *f = *state;
@@ -1134,6 +1179,7 @@ static const struct CMUnitTest contract[] = {
 	cmocka_unit_test_setup_teardown(test_bump_version, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_failed_inner_commit, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_failure_inside_transaction, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_nothing_half_written, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_conversation, setup, teardown),
