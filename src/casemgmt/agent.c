@@ -439,6 +439,19 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 		r = CA_ENOMEM;
 	if (!r)
 		r = handle_event(a, ev, res, err);
+	/* The knowledge agent's real-time trigger for a closed conversation,
+	 * in the event's transaction (a savepoint of its own), so a crash
+	 * cannot keep the close and lose the trigger. The close stands
+	 * whatever the agent does; its outcome (or error) is reported beside
+	 * it, and kept with the event for a replay. */
+	if (!r && !strcmp(ca_json_str(ev, "type"), "close")) {
+		json_t *k = NULL;
+		ca_err kerr;
+		ca_err_clear(&kerr);
+		if (ca_knowledge_on_conversation(a, ca_json_str(ev, "conversation"), &k, &kerr))
+			k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
+		json_object_set_new(res, "knowledge", k);
+	}
 	if (!r)
 		r = ca_store_event_record(a->store, ca_json_str(ev, "id"), ca_json_str(ev, "conversation"),
 					  ca_json_str(ev, "type"), res, err);
@@ -450,19 +463,9 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 		free(a->cache_conv);
 		a->cache_conv = NULL;
 		ca_analysis_done(&a->cache);
+		ca_knowledge_index_drop(a); /* it may hold a draft rolled back */
 		json_decref(res);
 		return r;
-	}
-	/* The knowledge agent's real-time trigger for a closed conversation:
-	 * the close stands whatever it does; its outcome (or error) is
-	 * reported beside it. */
-	if (!strcmp(ca_json_str(ev, "type"), "close")) {
-		json_t *k = NULL;
-		ca_err kerr;
-		ca_err_clear(&kerr);
-		if (ca_knowledge_on_conversation(a, ca_json_str(ev, "conversation"), &k, &kerr))
-			k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
-		json_object_set_new(res, "knowledge", k);
 	}
 	*ret = res;
 	return 0;

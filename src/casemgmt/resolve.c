@@ -76,23 +76,38 @@ int ca_case_resolve(ca_agent *a, const char *ref, const char *resolution, const 
 	size_t bad;
 	if (!ca_utf8_valid(resolution, strlen(resolution), &bad))
 		return ca_err_set(err, CA_EUTF8, "resolution", "the resolution is not valid UTF-8 (byte %zu)", bad);
-	char *out = NULL;
-	int r = transition(a, ref, "resolved", "problem solved", "resolution", resolution, actor, &out, err);
+	/* The resolution and the knowledge agent's real-time trigger commit
+	 * together, each in a savepoint of its own, so a crash cannot keep
+	 * the one and lose the other. The resolution stands whatever the
+	 * knowledge agent does; its outcome (or error) is reported beside it. */
+	int r = ca_store_begin(a->store, err);
 	if (r)
 		return r;
-	/* The real-time trigger: the resolution stands whatever the knowledge
-	 * agent does; its outcome (or error) is reported beside it. */
-	json_t *res = json_loads(out, 0, NULL);
+	char *out = NULL;
+	r = transition(a, ref, "resolved", "problem solved", "resolution", resolution, actor, &out, err);
+	json_t *res = r ? NULL : json_loads(out, 0, NULL);
 	free(out);
-	int64_t id = 0;
-	json_t *k = NULL;
-	ca_err kerr = { 0 };
-	int kr = ca_case_ref(a, ref, &id, &kerr);
-	if (!kr)
-		kr = ca_knowledge_on_case(a, id, &k, &kerr);
-	if (kr)
-		k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
-	json_object_set_new(res, "knowledge", k);
+	if (!r && !res)
+		r = ca_err_set(err, CA_ENOMEM, NULL, "resolving: out of memory");
+	if (!r) {
+		int64_t id = 0;
+		json_t *k = NULL;
+		ca_err kerr;
+		ca_err_clear(&kerr);
+		int kr = ca_case_ref(a, ref, &id, &kerr);
+		if (!kr)
+			kr = ca_knowledge_on_case(a, id, &k, &kerr);
+		if (kr)
+			k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
+		json_object_set_new(res, "knowledge", k);
+		r = ca_store_commit(a->store, err);
+	}
+	if (r) {
+		ca_store_rollback(a->store);
+		ca_knowledge_index_drop(a); /* it may hold a draft rolled back */
+		json_decref(res);
+		return r;
+	}
 	return ca_result(res, ret_json);
 }
 

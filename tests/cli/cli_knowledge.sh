@@ -169,6 +169,13 @@ assert [s["record_id"] for s in a2["sources"]] == ["kc-4"] and "invoice" in a2["
 print("ok: conversations", a1["number"], a1["title"], heads, a1["pii_removed"])
 PY
 cv --json notifications | j 'len(d["notifications"])' | grep -qx 2 || fail "review notifications for conversation drafts"
+# the trigger commits with the close event: a replay of that event returns
+# the same knowledge outcome, and drafts nothing again
+CLOSE=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT event_id FROM chat_event WHERE conversation_id = 'kc-1' AND type = 'close'\").fetchone()[0])" "$T/c.db")
+cv --json chat event "{\"id\": \"$CLOSE\", \"type\": \"close\", \"conversation\": \"kc-1\"}" |
+	j '"%s %s %s" % (d["replayed"], d["knowledge"]["outcome"], d["knowledge"]["article"])' | grep -qx "True drafted KA-00001" ||
+	fail "a replayed close event does not carry its knowledge outcome"
+[ "$(cv --json knowledge review list | j 'len(d["articles"])')" = 2 ] || fail "a replayed close drafted again"
 cv knowledge review show KA-00001 | grep -q "^Symptoms:" || fail "the template's headings are not shown"
 # a harvest over the same conversations finds each linked already: nothing new, nothing twice
 cv --json knowledge harvest --from conversations > "$T/ch.json"
