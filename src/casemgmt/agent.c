@@ -11,14 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
-#include "kbindex.h"
 #include "pii.h"
 #include "summary.h"
 #include "text.h"
 
 /* ---- opening ---- */
 
-int ca_agent_open(const char *db_path, ca_agent **ret, ca_err *err)
+int ca_casemgmt_open(const char *db_path, ca_agent **ret, ca_err *err)
 {
 	ca_agent *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -31,6 +30,20 @@ int ca_agent_open(const char *db_path, ca_agent **ret, ca_err *err)
 	}
 	*ret = a;
 	return 0;
+}
+
+json_t *ca_agent_record_done(ca_agent *a, const char *record_type, const char *record_id)
+{
+	if (!a->hooks.record_done)
+		return json_pack("{s:s, s:s}", "outcome", "off", "reason", "no knowledge agent is attached to this agent");
+	json_t *k = NULL;
+	ca_err kerr;
+	ca_err_clear(&kerr);
+	if (a->hooks.record_done(a, record_type, record_id, &k, &kerr)) {
+		json_decref(k);
+		k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
+	}
+	return k;
 }
 
 void ca_agent_invalidate(ca_agent *a)
@@ -50,8 +63,9 @@ void ca_agent_close(ca_agent *a)
 {
 	if (!a)
 		return;
+	if (a->hooks.close)
+		a->hooks.close(a);
 	ca_agent_invalidate(a);
-	ca_kb_index_free(a->kb);
 	ca_pii_lexicon_unref(a->pii_lexicon);
 	ca_settings_free(a->settings);
 	ca_store_close(a->store);
@@ -444,14 +458,8 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 	 * cannot keep the close and lose the trigger. The close stands
 	 * whatever the agent does; its outcome (or error) is reported beside
 	 * it, and kept with the event for a replay. */
-	if (!r && !strcmp(ca_json_str(ev, "type"), "close")) {
-		json_t *k = NULL;
-		ca_err kerr;
-		ca_err_clear(&kerr);
-		if (ca_knowledge_on_conversation(a, ca_json_str(ev, "conversation"), &k, &kerr))
-			k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
-		json_object_set_new(res, "knowledge", k);
-	}
+	if (!r && !strcmp(ca_json_str(ev, "type"), "close"))
+		json_object_set_new(res, "knowledge", ca_agent_record_done(a, "conversation", ca_json_str(ev, "conversation")));
 	if (!r)
 		r = ca_store_event_record(a->store, ca_json_str(ev, "id"), ca_json_str(ev, "conversation"),
 					  ca_json_str(ev, "type"), res, err);
@@ -463,7 +471,8 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 		free(a->cache_conv);
 		a->cache_conv = NULL;
 		ca_analysis_done(&a->cache);
-		ca_knowledge_index_drop(a); /* it may hold a draft rolled back */
+		if (a->hooks.rolled_back) /* a module may hold a draft rolled back */
+			a->hooks.rolled_back(a);
 		json_decref(res);
 		return r;
 	}

@@ -106,13 +106,41 @@ int ca_settings_field(const ca_settings *s, const char *name);
 
 /* ---- the agent ---- */
 
+/*
+ * Hooks another layer-4 module hangs on the agent, in the manner of
+ * Dovecot's module hooks: casemgmt calls them and never names the module,
+ * so the knowledge agent (src/knowledge, which depends on casemgmt) hears
+ * of every resolved case and closed conversation without a cycle. Each may
+ * be NULL. The public ca_agent_open (src/knowledge) installs them.
+ */
+typedef struct ca_agent_hooks {
+	/* A case was resolved ("case", its numeric id as text) or a
+	 * conversation closed ("conversation", its id), inside the writing
+	 * transaction; the module works in a savepoint of its own. *ret: the
+	 * outcome to report beside the event (new reference). */
+	int (*record_done)(ca_agent *a, const char *record_type, const char *record_id, json_t **ret, ca_err *err);
+	/* The writing transaction was rolled back after record_done: forget
+	 * whatever was cached of its writes. */
+	void (*rolled_back)(ca_agent *a);
+	/* ca_agent_close: free the module's state. */
+	void (*close)(ca_agent *a);
+} ca_agent_hooks;
+
+/* The case agent alone, no module hooks: what ca_agent_open builds on. */
+int ca_casemgmt_open(const char *db_path, ca_agent **ret, ca_err *err);
+/* Call hooks.record_done, or report {"outcome": "off"} when no module
+ * listens. The event's outcome is never an error of the event's own: a
+ * failure is reported as {"outcome": "error", "reason"}. */
+json_t *ca_agent_record_done(ca_agent *a, const char *record_type, const char *record_id);
+
 struct ca_agent {
 	ca_store *store;
 	ca_settings *settings;    /* NULL until settings are imported */
 	ca_predictor *predictor;  /* built lazily from settings + directory */
 	bool directory_stale;     /* contacts were added since it was built */
 	struct ca_pii_lexicon *pii_lexicon; /* Debian word lists, loaded once */
-	struct ca_kb_index *kb;   /* knowledge base index; NULL = build on use */
+	struct ca_kb_index *kb;   /* the knowledge agent's index (src/knowledge); NULL = build on use */
+	ca_agent_hooks hooks;     /* what another layer-4 module hangs on the agent */
 	struct ca_pii *pii;       /* PII recogniser knowing every contact's name */
 	json_t *models;           /* trained models or NULL */
 	/* analysis cache for the conversation seen last */
@@ -244,41 +272,6 @@ int ca_email_ready(ca_agent *a, ca_err *err);
 int ca_email_thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err);
 /* Is the address one of ours (mailboxes or own addresses)? */
 bool ca_email_is_ours(const ca_settings *s, const char *addr);
-
-/*
- * The knowledge agent on one record (knowledge.c): a resolved case
- * (record_type "case", record_id its numeric id) or a closed conversation
- * ("conversation", its id). Its own transaction. *ret: the outcome (new
- * reference) {"outcome": "drafted"|"published"|"covered"|"filtered"|
- * "insufficient content"|"off", "record_type", "record", "article", ...}.
- * With `realtime` it is the trigger on resolve or close ("off" when
- * knowledge.realtime_cases or realtime_conversations is off); without, the
- * same decision for a historical harvest whatever those switches say.
- * `rule` (NULL: any) limits it to one knowledge rule by name. `hook` (may be
- * NULL) is called inside the transaction that records the outcome, for
- * every outcome, filtered and insufficient content included, which
- * otherwise write nothing: a harvest writes its log row and cursor there, so
- * the outcome and the log stand or fall together. A nonzero return from the
- * hook rolls everything back and is returned. CA_ESTATE for a conversation
- * that is not closed; CA_ENOTFOUND for an unknown record.
- */
-typedef int (*ca_knowledge_hook)(ca_agent *a, const char *record_type, const char *record_id, const json_t *outcome,
-				 void *ud, ca_err *err);
-int ca_knowledge_process_with(ca_agent *a, const char *record_type, const char *record_id, bool realtime,
-			      const char *rule, ca_knowledge_hook hook, void *ud, json_t **ret, ca_err *err);
-/* The real-time triggers: a case was resolved, a conversation closed. */
-int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err);
-int ca_knowledge_on_conversation(ca_agent *a, const char *conv_id, json_t **ret, ca_err *err);
-/* A new article, committed: add it to the agent's similarity index (the
- * full-text index follows the table by itself). */
-void ca_knowledge_indexed(ca_agent *a, int64_t article_id);
-/* Forget the similarity index (rebuilt from the store on next use): after a
- * rollback took back articles it had indexed. */
-void ca_knowledge_index_drop(ca_agent *a);
-/* The article that covers a text best (drafts in review and published ones,
- * not archived or discarded): *ret_article (new reference, NULL when there
- * are none) and its similarity. */
-int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, double *ret_sim, ca_err *err);
 
 /* The agent's PII recogniser (pii_cmd.c): word lists, contacts' names and
  * configured identifier patterns; built once, borrowed. */

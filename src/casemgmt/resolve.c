@@ -6,6 +6,7 @@
  * Resolving is what the knowledge agent listens for (issue 4), and what the
  * e-mail channel's resolved-case window measures from.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
@@ -89,22 +90,19 @@ int ca_case_resolve(ca_agent *a, const char *ref, const char *resolution, const 
 	free(out);
 	if (!r && !res)
 		r = ca_err_set(err, CA_ENOMEM, NULL, "resolving: out of memory");
+	int64_t id = 0;
+	if (!r)
+		r = ca_case_ref(a, ref, &id, err);
 	if (!r) {
-		int64_t id = 0;
-		json_t *k = NULL;
-		ca_err kerr;
-		ca_err_clear(&kerr);
-		int kr = ca_case_ref(a, ref, &id, &kerr);
-		if (!kr)
-			kr = ca_knowledge_on_case(a, id, &k, &kerr);
-		if (kr)
-			k = json_pack("{s:s, s:s}", "outcome", "error", "reason", kerr.message);
-		json_object_set_new(res, "knowledge", k);
+		char rid[32];
+		snprintf(rid, sizeof(rid), "%lld", (long long)id);
+		json_object_set_new(res, "knowledge", ca_agent_record_done(a, "case", rid));
 		r = ca_store_commit(a->store, err);
 	}
 	if (r) {
 		ca_store_rollback(a->store);
-		ca_knowledge_index_drop(a); /* it may hold a draft rolled back */
+		if (a->hooks.rolled_back) /* a module may hold a draft rolled back */
+			a->hooks.rolled_back(a);
 		json_decref(res);
 		return r;
 	}

@@ -5,7 +5,7 @@
  * it, with a progress bar on a terminal's stderr and a summary at the end;
  * `resume JOB`, `stop JOB`, `status [JOB]` and `log JOB [--outcome O]`
  * act on a persisted job. The command table in commands.c points here; the
- * work is all in the library (src/casemgmt/harvest.c).
+ * work is all in the library (src/knowledge/harvest.c).
  *
  * Test hook: CA_TEST_CRASH_AFTER_RECORDS=N makes a run _exit(3) right after
  * its Nth committed record, the moment a kill -9 is most likely to find, so

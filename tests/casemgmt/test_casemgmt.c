@@ -386,6 +386,41 @@ static void test_unknown_settings_key(void **state)
 
 /* Knowledge settings: a rule's template and the case attribute mapping are
  * validated, and the error names the key. */
+/* casemgmt never names the knowledge agent: it calls the hook the public
+ * ca_agent_open installs, and without one reports the trigger "off". */
+static void test_resolve_calls_the_module_hook(void **state)
+{
+	fixture *fx = *state;
+	open_defect_chat(fx->a, "c7");
+	json_t *r = ok_event(fx->a, "{\"id\":\"c7-accept\",\"type\":\"accept\",\"conversation\":\"%s\"%s}", "c7", "");
+	char *ticket = strdup(ca_json_str(r, "case"));
+	json_decref(r);
+	ca_agent *alone = NULL;
+	ca_err err = { 0 };
+	assert_int_equal(ca_casemgmt_open(fx->db, &alone, &err), 0);
+	assert_null(alone->hooks.record_done);
+	char *out = NULL;
+	assert_int_equal(ca_case_resolve(alone, ticket, "Replaced the blade assembly under warranty", "ann", &out, &err), 0);
+	json_t *res = json_loads(out, 0, NULL);
+	free(out);
+	assert_string_equal(ca_json_str(json_object_get(res, "knowledge"), "outcome"), "off");
+	json_decref(res);
+	ca_agent_close(alone);
+	/* the public agent: the knowledge agent drafts from the resolved case
+	 * (these settings keep the default knowledge block) */
+	assert_non_null(fx->a->hooks.record_done);
+	assert_int_equal(ca_case_reactivate(fx->a, ticket, "ann", &out, &err), 0);
+	free(out);
+	assert_int_equal(ca_case_resolve(fx->a, ticket, "Replaced the blade assembly under warranty", "ann", &out, &err), 0);
+	res = json_loads(out, 0, NULL);
+	free(out);
+	json_t *k = json_object_get(res, "knowledge");
+	assert_string_equal(ca_json_str(k, "outcome"), "drafted");
+	assert_string_equal(ca_json_str(k, "record_type"), "case");
+	json_decref(res);
+	free(ticket);
+}
+
 static void test_knowledge_settings_errors(void **state)
 {
 	fixture *fx = *state;
@@ -438,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_writes_summary_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_settings_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_calls_the_module_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knowledge_settings_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <errno.h>
 #include <time.h>
-#include "casemgmt.h"
+#include "knowledge.h"
 
 /* Records per batch: the stop flag is checked this often. A batch is one
  * transaction, or more when it would hold the write lock (and keep the live

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "casemgmt.h"
+#include "knowledge.h"
 #include "kbindex.h"
 #include "pii.h"
 #include "summary.h"
@@ -830,16 +830,23 @@ int ca_knowledge_process_with(ca_agent *a, const char *record_type, const char *
 	return r;
 }
 
-int ca_knowledge_on_case(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err)
+/* ---- the agent hooks: real time ---- */
+
+/* A case resolved or a conversation closed (casemgmt's hook): the
+ * trigger, in the caller's transaction. */
+static int record_done(ca_agent *a, const char *record_type, const char *record_id, json_t **ret, ca_err *err)
 {
-	char id[32];
-	snprintf(id, sizeof(id), "%lld", (long long)case_id);
-	return ca_knowledge_process_with(a, "case", id, true, NULL, NULL, NULL, ret, err);
+	return ca_knowledge_process_with(a, record_type, record_id, true, NULL, NULL, NULL, ret, err);
 }
 
-int ca_knowledge_on_conversation(ca_agent *a, const char *conv_id, json_t **ret, ca_err *err)
+int ca_agent_open(const char *db_path, ca_agent **ret, ca_err *err)
 {
-	return ca_knowledge_process_with(a, "conversation", conv_id, true, NULL, NULL, NULL, ret, err);
+	int r = ca_casemgmt_open(db_path, ret, err);
+	if (!r)
+		(*ret)->hooks = (ca_agent_hooks){ .record_done = record_done,
+						  .rolled_back = ca_knowledge_index_drop,
+						  .close = ca_knowledge_index_drop };
+	return r;
 }
 
 /* ---- review, search, notifications ---- */
