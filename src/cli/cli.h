@@ -210,6 +210,25 @@ void cli_table_cellj(cli_table *t, const json_t *v, int prec, size_t max);
 size_t cli_table_rows(const cli_table *t);
 /* Print with a two-space indent and a header rule; CA_ENOMEM if a cell was lost. */
 int cli_table_print(const cli_table *t, FILE *f);
+struct cli_ctx;
+/* Print on stdout and free the table: CLI_EXIT_OK, or the failure reported
+ * through ctx when a cell was lost to memory. */
+int cli_table_show(const struct cli_ctx *ctx, cli_table *t);
+/* One column of cli_show_rows: the row's `key`, shown as cli_table_cellj
+ * shows it (decimals `prec`, clipped to `max`, 0: never). */
+typedef struct cli_column {
+	const char *key, *heading;
+	char align; /* 'l' or 'r' */
+	int prec;
+	size_t max;
+} cli_column;
+/* A JSON array of objects as a table of `n` (at most 12) columns, through
+ * cli_table_show; nothing when there are no rows. */
+int cli_show_rows(const struct cli_ctx *ctx, const json_t *rows, const cli_column *cols, size_t n);
+/* The per-message rows of an e-mail ingest or poll (mailcmd.c): `first`
+ * (the origin, or the UID), then outcome, case, ARC rule and reason; more
+ * than 200 are left to `email log`. */
+int cli_show_email_rows(const struct cli_ctx *ctx, const json_t *rows, const cli_column *first);
 
 /* Progress bar on stderr, drawn only when ctx->progress. Use
  * cli_progress_fn with a cli_progress as user data. */

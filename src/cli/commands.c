@@ -39,16 +39,6 @@ static bool opt_flag(const cli_args *a, const char *name)
 	return i >= 0 && a->set[i];
 }
 
-static int print_table(const cli_ctx *ctx, cli_table *t)
-{
-	int rc = cli_table_print(t, stdout);
-
-	cli_table_done(t);
-	if (rc < 0)
-		return cli_failf(ctx, rc, NULL, "out of memory while printing the result");
-	return CLI_EXIT_OK;
-}
-
 /* ---- init ---- */
 
 static int cmd_init(cli_ctx *ctx, const cli_args *a)
@@ -262,7 +252,7 @@ static int show_replay(const cli_ctx *ctx, const json_t *r)
 	summary_row(&t, "notes written", json_object_get(r, "notes_written"), NULL);
 	free(by);
 	free(at);
-	status = print_table(ctx, &t);
+	status = cli_table_show(ctx, &t);
 	if (status != CLI_EXIT_OK || json_array_size(detail) == 0)
 		return status;
 
@@ -281,7 +271,7 @@ static int show_replay(const cli_ctx *ctx, const json_t *r)
 		cli_table_cellj(&t, json_object_get(c, "created_at_event"), 2, 40);
 		cli_table_cellj(&t, json_object_get(c, "created_after_message"), 2, 40);
 	}
-	return print_table(ctx, &t);
+	return cli_table_show(ctx, &t);
 }
 
 static int cmd_chat_replay(cli_ctx *ctx, const cli_args *a)
@@ -470,7 +460,7 @@ static int show_case_list(const cli_ctx *ctx, const json_t *r)
 			cli_table_cellj(&t, json_object_get(f, cols[j]), 2, field_clip(cols[j]));
 	}
 	printf("%zu case%s\n", json_array_size(cases), json_array_size(cases) == 1 ? "" : "s");
-	return print_table(ctx, &t);
+	return cli_table_show(ctx, &t);
 }
 
 static int cmd_case_list(cli_ctx *ctx, const cli_args *a)
@@ -581,7 +571,7 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 	if (cli_table_rows(&t) == 0) {
 		cli_table_done(&t);
 		printf("  (no fields set)\n");
-	} else if ((status = print_table(ctx, &t)) != CLI_EXIT_OK) {
+	} else if ((status = cli_table_show(ctx, &t)) != CLI_EXIT_OK) {
 		return status;
 	}
 
@@ -721,7 +711,7 @@ static int show_audit(const cli_ctx *ctx, const json_t *r)
 		free(oc);
 		free(nc);
 	}
-	return print_table(ctx, &t);
+	return cli_table_show(ctx, &t);
 }
 
 /* ---- resolution ---- */
@@ -763,25 +753,15 @@ static int cmd_audit(cli_ctx *ctx, const cli_args *a)
 
 static int show_interactions(const cli_ctx *ctx, const json_t *r)
 {
-	static const char *const heads[] = {"at", "conversation", "case", "action", "outcome", "detail"};
+	static const cli_column cols[] = {
+		{"at", "at", 'l', 2, 0},		 {"conversation_id", "conversation", 'l', 2, 24},
+		{"case_id", "case", 'r', 2, 0},		 {"action", "action", 'l', 2, 16},
+		{"outcome", "outcome", 'l', 2, 24},	 {"detail", "detail", 'l', 2, 60},
+	};
 	const json_t *rows = json_object_get(r, "interactions");
-	cli_table t;
-	size_t i;
-	json_t *e;
 
 	printf("%zu interaction%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
-	if (json_array_size(rows) == 0)
-		return CLI_EXIT_OK;
-	cli_table_init(&t, 6, heads, "llrlll");
-	json_array_foreach(rows, i, e) {
-		cli_table_cellj(&t, json_object_get(e, "at"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "conversation_id"), 2, 24);
-		cli_table_cellj(&t, json_object_get(e, "case_id"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "action"), 2, 16);
-		cli_table_cellj(&t, json_object_get(e, "outcome"), 2, 24);
-		cli_table_cellj(&t, json_object_get(e, "detail"), 2, 60);
-	}
-	return print_table(ctx, &t);
+	return cli_show_rows(ctx, rows, cols, sizeof cols / sizeof cols[0]);
 }
 
 static int cmd_interactions(cli_ctx *ctx, const cli_args *a)
@@ -801,12 +781,8 @@ static int cmd_interactions(cli_ctx *ctx, const cli_args *a)
 
 static int show_email_ingest(const cli_ctx *ctx, const json_t *r)
 {
-	static const char *const heads[] = {"origin", "outcome", "case", "rule", "reason"};
+	static const cli_column origin = {"origin", "origin", 'l', 2, 40};
 	const json_t *o = json_object_get(r, "outcomes");
-	const json_t *rows = json_object_get(r, "emails_detail");
-	cli_table t;
-	size_t i;
-	json_t *e;
 
 	printf("%lld e-mails: %lld created a case, %lld updated one, %lld attached, %lld skipped\n",
 	       (long long)json_integer_value(json_object_get(r, "emails")),
@@ -814,20 +790,7 @@ static int show_email_ingest(const cli_ctx *ctx, const json_t *r)
 	       (long long)json_integer_value(json_object_get(o, "updated")),
 	       (long long)json_integer_value(json_object_get(o, "attached")),
 	       (long long)json_integer_value(json_object_get(o, "skipped")));
-	if (json_array_size(rows) == 0 || json_array_size(rows) > 200) {
-		if (json_array_size(rows) > 200)
-			puts("(more than 200: see `caseagent email log` or --json for each)");
-		return CLI_EXIT_OK;
-	}
-	cli_table_init(&t, 5, heads, "lllll");
-	json_array_foreach(rows, i, e) {
-		cli_table_cellj(&t, json_object_get(e, "origin"), 2, 40);
-		cli_table_cellj(&t, json_object_get(e, "outcome"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "case"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "rule"), 2, 24);
-		cli_table_cellj(&t, json_object_get(e, "reason"), 2, 60);
-	}
-	return print_table(ctx, &t);
+	return cli_show_email_rows(ctx, json_object_get(r, "emails_detail"), &origin);
 }
 
 static int cmd_email_ingest(cli_ctx *ctx, const cli_args *a)
@@ -877,27 +840,15 @@ static int cmd_email_ingest(cli_ctx *ctx, const cli_args *a)
 
 static int show_email_log(const cli_ctx *ctx, const json_t *r)
 {
-	static const char *const heads[] = {"at", "e-mail", "from", "subject", "outcome", "case", "rule", "reason"};
+	static const cli_column cols[] = {
+		{"at", "at", 'l', 2, 0},	      {"email_id", "e-mail", 'r', 2, 0},  {"from_addr", "from", 'l', 2, 28},
+		{"subject", "subject", 'l', 2, 32}, {"outcome", "outcome", 'l', 2, 0}, {"case", "case", 'l', 2, 0},
+		{"rule", "rule", 'l', 2, 20},	      {"reason", "reason", 'l', 2, 50},
+	};
 	const json_t *rows = json_object_get(r, "log");
-	cli_table t;
-	size_t i;
-	json_t *e;
 
 	printf("%zu row%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
-	if (json_array_size(rows) == 0)
-		return CLI_EXIT_OK;
-	cli_table_init(&t, 8, heads, "lrllllll");
-	json_array_foreach(rows, i, e) {
-		cli_table_cellj(&t, json_object_get(e, "at"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "email_id"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "from_addr"), 2, 28);
-		cli_table_cellj(&t, json_object_get(e, "subject"), 2, 32);
-		cli_table_cellj(&t, json_object_get(e, "outcome"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "case"), 2, 0);
-		cli_table_cellj(&t, json_object_get(e, "rule"), 2, 20);
-		cli_table_cellj(&t, json_object_get(e, "reason"), 2, 50);
-	}
-	return print_table(ctx, &t);
+	return cli_show_rows(ctx, rows, cols, sizeof cols / sizeof cols[0]);
 }
 
 static int cmd_email_log(cli_ctx *ctx, const cli_args *a)
@@ -983,7 +934,7 @@ static int show_train(const cli_ctx *ctx, const json_t *r)
 		printf("no option fields to train\n");
 		return CLI_EXIT_OK;
 	}
-	return print_table(ctx, &t);
+	return cli_table_show(ctx, &t);
 }
 
 static int cmd_train(cli_ctx *ctx, const cli_args *a)
@@ -1035,7 +986,7 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 		cli_table_cellj(&t, json_object_get(it, "support"), 3, 0);
 		cli_table_cellj(&t, json_object_get(v, "predictor_accuracy"), 3, 0);
 	}
-	status = print_table(ctx, &t);
+	status = cli_table_show(ctx, &t);
 	if (status != CLI_EXIT_OK)
 		return status;
 	puts("  precision/recall: the case's final values against the labels (no case, no value);\n"
@@ -1056,7 +1007,7 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 	free(at);
 	summary_row(&t, "created with a missing field", json_object_get(creation, "created_with_missing_field"),
 		    NULL);
-	return print_table(ctx, &t);
+	return cli_table_show(ctx, &t);
 }
 
 static int cmd_simulate(cli_ctx *ctx, const cli_args *a)

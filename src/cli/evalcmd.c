@@ -43,10 +43,8 @@ static int show_eval_summary(const cli_ctx *ctx, const json_t *r)
 	for (size_t i = 0; i < 3; i++)
 		cli_table_cellf(&t, "%.1f", 100 * num(lead_prose, keys[i]));
 	cli_table_cellf(&t, "%.1f", num(r, "lead_prose_words_avg"));
-	rc = cli_table_print(&t, stdout);
-	cli_table_done(&t);
-	if (rc < 0)
-		return cli_failf(ctx, CA_ENOMEM, NULL, "out of memory while printing the result");
+	if ((rc = cli_table_show(ctx, &t)) != CLI_EXIT_OK)
+		return rc;
 	printf("agent: %s\nlead: %s\nlead as prose: %s\n", json_string_value(json_object_get(how, "summary")),
 	       json_string_value(json_object_get(how, "lead")), json_string_value(json_object_get(how, "lead_prose")));
 	return CLI_EXIT_OK;

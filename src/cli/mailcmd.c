@@ -97,16 +97,27 @@ static int server_opts(cli_ctx *ctx, const cli_args *a, ca_mail_server *srv, cha
 	return CLI_EXIT_OK;
 }
 
+int cli_show_email_rows(const cli_ctx *ctx, const json_t *rows, const cli_column *first)
+{
+	const cli_column cols[] = {
+		*first, {"outcome", "outcome", 'l', 0, 0}, {"case", "case", 'l', 0, 0}, {"rule", "rule", 'l', 0, 24},
+		{"reason", "reason", 'l', 0, 60},
+	};
+
+	if (json_array_size(rows) > 200) {
+		puts("(more than 200: see `caseagent email log` or --json for each)");
+		return CLI_EXIT_OK;
+	}
+	return cli_show_rows(ctx, rows, cols, sizeof cols / sizeof cols[0]);
+}
+
 static int show_poll(const cli_ctx *ctx, const json_t *r)
 {
-	static const char *const heads[] = {"uid", "outcome", "case", "rule", "reason"};
+	static const cli_column uid = {"uid", "uid", 'r', 0, 0};
 	const json_t *o = json_object_get(r, "outcomes");
-	const json_t *rows = json_object_get(r, "emails_detail");
 	const json_t *failed = json_object_get(r, "failed");
-	cli_table t;
 	size_t i;
 	json_t *e;
-	int rc;
 
 	printf("%s %s: %lld unseen, %lld ingested: %lld created a case, %lld updated one, %lld attached, %lld skipped\n",
 	       json_string_value(json_object_get(r, "server")), json_string_value(json_object_get(r, "mailbox")),
@@ -122,22 +133,7 @@ static int show_poll(const cli_ctx *ctx, const json_t *r)
 	json_array_foreach(failed, i, e)
 		fprintf(stderr, "caseagent: UID %lld left unseen: %s\n", (long long)json_integer_value(json_object_get(e, "uid")),
 			json_string_value(json_object_get(e, "error")));
-	if (json_array_size(rows) == 0 || json_array_size(rows) > 200) {
-		if (json_array_size(rows) > 200)
-			puts("(more than 200: see `caseagent email log` or --json for each)");
-		return CLI_EXIT_OK;
-	}
-	cli_table_init(&t, 5, heads, "rllll");
-	json_array_foreach(rows, i, e) {
-		cli_table_cellj(&t, json_object_get(e, "uid"), 0, 0);
-		cli_table_cellj(&t, json_object_get(e, "outcome"), 0, 0);
-		cli_table_cellj(&t, json_object_get(e, "case"), 0, 0);
-		cli_table_cellj(&t, json_object_get(e, "rule"), 0, 24);
-		cli_table_cellj(&t, json_object_get(e, "reason"), 0, 60);
-	}
-	rc = cli_table_print(&t, stdout);
-	cli_table_done(&t);
-	return rc < 0 ? cli_failf(ctx, CA_ENOMEM, NULL, "out of memory while printing the result") : CLI_EXIT_OK;
+	return cli_show_email_rows(ctx, json_object_get(r, "emails_detail"), &uid);
 }
 
 static int show_send(const cli_ctx *ctx, const json_t *r)
@@ -147,7 +143,6 @@ static int show_send(const cli_ctx *ctx, const json_t *r)
 	cli_table t;
 	size_t i;
 	json_t *e;
-	int rc;
 
 	printf("%s: %lld sent, %lld failed\n", json_string_value(json_object_get(r, "server")),
 	       (long long)json_integer_value(json_object_get(r, "sent")),
@@ -164,9 +159,7 @@ static int show_send(const cli_ctx *ctx, const json_t *r)
 		cli_table_cellj(&t, json_object_get(e, "status"), 0, 0);
 		cli_table_cellj(&t, json_is_string(why) ? why : json_object_get(e, "subject"), 0, 70);
 	}
-	rc = cli_table_print(&t, stdout);
-	cli_table_done(&t);
-	return rc < 0 ? cli_failf(ctx, CA_ENOMEM, NULL, "out of memory while printing the result") : CLI_EXIT_OK;
+	return cli_table_show(ctx, &t);
 }
 
 /* Exit 1 when some message failed, after the whole result is shown, so a

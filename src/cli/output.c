@@ -384,6 +384,40 @@ void cli_print_help_group(FILE *f, const char *group)
 
 /* ---- JSON on stdout ---- */
 
+int cli_table_show(const cli_ctx *ctx, cli_table *t)
+{
+	int rc = cli_table_print(t, stdout);
+
+	cli_table_done(t);
+	if (rc < 0)
+		return cli_failf(ctx, rc, NULL, "out of memory while printing the result");
+	return CLI_EXIT_OK;
+}
+
+int cli_show_rows(const cli_ctx *ctx, const json_t *rows, const cli_column *cols, size_t n)
+{
+	const char *heads[12];
+	char align[13];
+	cli_table t;
+	size_t i, k;
+	json_t *e;
+
+	if (json_array_size(rows) == 0)
+		return CLI_EXIT_OK;
+	if (n > 12)
+		n = 12;
+	for (k = 0; k < n; k++) {
+		heads[k] = cols[k].heading;
+		align[k] = cols[k].align;
+	}
+	align[n] = '\0';
+	cli_table_init(&t, n, heads, align);
+	json_array_foreach(rows, i, e)
+		for (k = 0; k < n; k++)
+			cli_table_cellj(&t, json_object_get(e, cols[k].key), cols[k].prec, cols[k].max);
+	return cli_table_show(ctx, &t);
+}
+
 int cli_print_json(const cli_ctx *ctx, const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));

@@ -127,11 +127,9 @@ static int show_eval(const cli_ctx *ctx, const json_t *r)
 		figure_row(&t, types[i], json_object_get(r, types[i]));
 	figure_row(&t, "overall", json_object_get(r, "overall"));
 	figure_row(&t, "overall (exact spans)", json_object_get(exact, "overall"));
-	rc = cli_table_print(&t, stdout);
-	cli_table_done(&t);
-	if (rc < 0) {
+	if ((rc = cli_table_show(ctx, &t)) != CLI_EXIT_OK) {
 		free(rate);
-		return cli_failf(ctx, rc, NULL, "out of memory while printing the result");
+		return rc;
 	}
 	printf("\nresidual PII rate: %s (%lld of %lld personal characters left visible)\n", rate ? rate : "-",
 	       (long long)json_integer_value(json_object_get(r, "visible_characters")),
