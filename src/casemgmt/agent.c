@@ -46,6 +46,13 @@ json_t *ca_agent_record_done(ca_agent *a, const char *record_type, const char *r
 	return k;
 }
 
+void ca_agent_rollback(ca_agent *a)
+{
+	ca_store_rollback(a->store);
+	if (a->hooks.rolled_back) /* a module may hold what was rolled back */
+		a->hooks.rolled_back(a);
+}
+
 void ca_agent_invalidate(ca_agent *a)
 {
 	ca_pii_free(a->pii); /* it knows the directory's names */
@@ -466,13 +473,11 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 	if (!r)
 		r = ca_store_commit(a->store, err);
 	if (r) {
-		ca_store_rollback(a->store);
+		ca_agent_rollback(a);
 		/* The analysis cache may hold messages that were rolled back. */
 		free(a->cache_conv);
 		a->cache_conv = NULL;
 		ca_analysis_done(&a->cache);
-		if (a->hooks.rolled_back) /* a module may hold a draft rolled back */
-			a->hooks.rolled_back(a);
 		json_decref(res);
 		return r;
 	}

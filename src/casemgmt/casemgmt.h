@@ -132,6 +132,9 @@ int ca_casemgmt_open(const char *db_path, ca_agent **ret, ca_err *err);
  * listens. The event's outcome is never an error of the event's own: a
  * failure is reported as {"outcome": "error", "reason"}. */
 json_t *ca_agent_record_done(ca_agent *a, const char *record_type, const char *record_id);
+/* Roll the store back one level, and tell the modules (hooks.rolled_back):
+ * after record_done, the level may have held a module's writes. */
+void ca_agent_rollback(ca_agent *a);
 
 struct ca_agent {
 	ca_store *store;

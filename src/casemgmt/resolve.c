@@ -19,10 +19,11 @@ static bool is_closed(const char *status)
 
 /*
  * Move a case to `status` if its current status allows it: resolve and
- * cancel from an open status, reactivate from a closed one.
+ * cancel from an open status, reactivate from a closed one. *ret: the
+ * result (new reference); *ret_id: the case's id.
  */
 static int transition(ca_agent *a, const char *ref, const char *status, const char *reason, const char *note_kind,
-		      const char *note, const char *actor, char **ret_json, ca_err *err)
+		      const char *note, const char *actor, json_t **ret, int64_t *ret_id, ca_err *err)
 {
 	int r = ca_store_begin(a->store, err);
 	if (r)
@@ -51,18 +52,21 @@ static int transition(ca_agent *a, const char *ref, const char *status, const ch
 		r = ca_case_write_as(a, id, "status_reason", reason, "person", who, err);
 	if (!r && note)
 		r = ca_store_note_add(a->store, id, note_kind, note, NULL, who, err);
+	json_t *res = NULL;
+	if (!r && !(res = json_pack("{s:s, s:s?, s:s, s:s?, s:I}", "case", ticket, "old_status", old, "status", status,
+				    "reason", reason, "version", (json_int_t)nv)))
+		r = ca_err_set(err, CA_ENOMEM, NULL, "case %s: out of memory", ref);
 	if (!r)
 		r = ca_store_commit(a->store, err);
-	json_t *res = NULL;
-	if (!r)
-		res = json_pack("{s:s, s:s?, s:s, s:s?, s:I}", "case", ticket, "old_status", old, "status", status, "reason",
-				reason, "version", (json_int_t)nv);
 	json_decref(c);
 	if (r) {
 		ca_store_rollback(a->store);
+		json_decref(res);
 		return r;
 	}
-	return ca_result(res, ret_json);
+	*ret = res;
+	*ret_id = id;
+	return 0;
 }
 
 int ca_case_resolve(ca_agent *a, const char *ref, const char *resolution, const char *actor, char **ret_json,
@@ -84,15 +88,9 @@ int ca_case_resolve(ca_agent *a, const char *ref, const char *resolution, const 
 	int r = ca_store_begin(a->store, err);
 	if (r)
 		return r;
-	char *out = NULL;
-	r = transition(a, ref, "resolved", "problem solved", "resolution", resolution, actor, &out, err);
-	json_t *res = r ? NULL : json_loads(out, 0, NULL);
-	free(out);
-	if (!r && !res)
-		r = ca_err_set(err, CA_ENOMEM, NULL, "resolving: out of memory");
+	json_t *res = NULL;
 	int64_t id = 0;
-	if (!r)
-		r = ca_case_ref(a, ref, &id, err);
+	r = transition(a, ref, "resolved", "problem solved", "resolution", resolution, actor, &res, &id, err);
 	if (!r) {
 		char rid[32];
 		snprintf(rid, sizeof(rid), "%lld", (long long)id);
@@ -100,9 +98,7 @@ int ca_case_resolve(ca_agent *a, const char *ref, const char *resolution, const 
 		r = ca_store_commit(a->store, err);
 	}
 	if (r) {
-		ca_store_rollback(a->store);
-		if (a->hooks.rolled_back) /* a module may hold a draft rolled back */
-			a->hooks.rolled_back(a);
+		ca_agent_rollback(a);
 		json_decref(res);
 		return r;
 	}
@@ -111,11 +107,17 @@ int ca_case_resolve(ca_agent *a, const char *ref, const char *resolution, const 
 
 int ca_case_cancel(ca_agent *a, const char *ref, const char *reason, const char *actor, char **ret_json, ca_err *err)
 {
-	return transition(a, ref, "cancelled", ca_str_empty(reason) ? "cancelled" : reason, "note", NULL, actor, ret_json,
-			  err);
+	json_t *res = NULL;
+	int64_t id;
+	int r = transition(a, ref, "cancelled", ca_str_empty(reason) ? "cancelled" : reason, "note", NULL, actor, &res, &id,
+			   err);
+	return r ? r : ca_result(res, ret_json);
 }
 
 int ca_case_reactivate(ca_agent *a, const char *ref, const char *actor, char **ret_json, ca_err *err)
 {
-	return transition(a, ref, "active", "reactivated", "note", NULL, actor, ret_json, err);
+	json_t *res = NULL;
+	int64_t id;
+	int r = transition(a, ref, "active", "reactivated", "note", NULL, actor, &res, &id, err);
+	return r ? r : ca_result(res, ret_json);
 }
