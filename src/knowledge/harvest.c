@@ -86,17 +86,22 @@ static int log_error(ca_agent *a, const harvest_rec *h, const char *type, const 
 	return r;
 }
 
+/* Undo a batch's transaction, and the articles it indexed. */
+static void undo_batch(ca_agent *a)
+{
+	ca_store_rollback(a->store);
+	ca_knowledge_index_drop(a);
+}
+
 /* Commit a batch's transaction, the full-text index tidied first; on
- * failure the batch is undone, and so are the articles it indexed. */
+ * failure the batch is undone. */
 static int commit_batch(ca_agent *a, ca_err *err)
 {
 	int r = ca_store_article_index_tidy(a->store, HARVEST_TIDY_PAGES, err);
 	if (!r)
-		r = ca_store_commit(a->store, err); /* a failed commit ends the transaction */
-	else
-		ca_store_rollback(a->store);
+		r = ca_store_commit(a->store, err);
 	if (r)
-		ca_knowledge_index_drop(a);
+		undo_batch(a); /* after a failed commit, the store's part is done already */
 	/* Let go of the write lock for a moment: a writer waiting for it (the
 	 * live agent in another process) tries every millisecond (sqlite.c). */
 	struct timespec pause = { 0, 2000000L };
@@ -254,10 +259,8 @@ int ca_knowledge_harvest_run(ca_agent *a, int64_t job_id, ca_progress_fn progres
 			}
 		}
 		ca_strv_done(&ids);
-		if (open) { /* failed inside the transaction: all of it is undone */
-			ca_store_rollback(a->store);
-			ca_knowledge_index_drop(a);
-		}
+		if (open) /* failed inside the transaction: all of it is undone */
+			undo_batch(a);
 		/* The stop flag, set by `harvest stop` from any process. */
 		json_t *now = NULL;
 		if (!r && !(r = ca_store_harvest_get(a->store, job_id, &now, err)))
