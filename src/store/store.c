@@ -317,6 +317,27 @@ static int db_str(ca_store *s, const char *what, const char *sql, const ca_sql_p
 /* ---- atomic sections ---- */
 
 /*
+ * Undo one level: back to `savepoint` and let it go, or (NULL) the whole
+ * transaction. Never fails visibly: nothing useful can be done when
+ * ROLLBACK itself fails, and the backend ends the transaction on its own
+ * (SQLite on error, PostgreSQL on disconnect).
+ */
+static void undo_level(ca_store *s, const char *savepoint)
+{
+	ca_err ignored;
+	ca_err_clear(&ignored);
+	if (!savepoint) {
+		(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
+		return;
+	}
+	char sql[64];
+	snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT %s", savepoint);
+	(void)s->drv->exec(s->conn, sql, NULL, 0, &ignored);
+	snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT %s", savepoint);
+	(void)s->drv->exec(s->conn, sql, NULL, 0, &ignored);
+}
+
+/*
  * Makes one repository call all-or-nothing. Inside the caller's transaction a
  * savepoint, so a failed call leaves the caller's earlier work intact (and,
  * on PostgreSQL, the transaction usable); in autocommit a transaction of its
@@ -343,14 +364,7 @@ static int op_end(ca_store *s, int r, const char *what, ca_err *err)
 	}
 	/* The first failure is the one to report; undoing it cannot add a
 	 * better reason. */
-	ca_err ignored;
-	ca_err_clear(&ignored);
-	if (s->tx_depth) {
-		(void)s->drv->exec(s->conn, "ROLLBACK TO SAVEPOINT ca_op", NULL, 0, &ignored);
-		(void)s->drv->exec(s->conn, "RELEASE SAVEPOINT ca_op", NULL, 0, &ignored);
-	} else {
-		(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
-	}
+	undo_level(s, s->tx_depth ? "ca_op" : NULL);
 	return r;
 }
 
@@ -482,17 +496,7 @@ void ca_store_rollback(ca_store *s)
 	}
 	if (!s || !s->tx_depth)
 		return;
-	/* Nothing useful can be done when ROLLBACK itself fails: the backend
-	 * ends the transaction on its own (SQLite on error, PostgreSQL on
-	 * disconnect). */
-	ca_err ignored;
-	ca_err_clear(&ignored);
-	if (s->tx_depth > 1) {
-		(void)s->drv->exec(s->conn, "ROLLBACK TO SAVEPOINT ca_tx", NULL, 0, &ignored);
-		(void)s->drv->exec(s->conn, "RELEASE SAVEPOINT ca_tx", NULL, 0, &ignored);
-	} else {
-		(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
-	}
+	undo_level(s, s->tx_depth > 1 ? "ca_tx" : NULL);
 	s->tx_depth--;
 }
 
@@ -2517,12 +2521,17 @@ static int fts_query(const char *const *words, size_t n, ca_buf *q)
 	return q->len && !q->data ? CA_ENOMEM : 0;
 }
 
+/* Full-text search (migration 7) is the sqlite driver's so far. */
+static bool has_fts(const ca_store *s)
+{
+	return !strcmp(s->drv->name, "sqlite");
+}
+
 static int fts_ready(ca_store *s, const char *what, ca_err *err)
 {
-	return strcmp(s->drv->name, "sqlite") ? ca_err_set(err, CA_EUNSUPPORTED, NULL,
-							   "%s: the %s driver has no full-text search yet", what,
-							   s->drv->name)
-					      : 0;
+	return has_fts(s) ? 0
+			  : ca_err_set(err, CA_EUNSUPPORTED, NULL, "%s: the %s driver has no full-text search yet", what,
+				       s->drv->name);
 }
 
 int ca_store_article_search(ca_store *s, const char *const *words, size_t n, bool published_only,
@@ -2603,7 +2612,7 @@ int ca_store_article_candidates(ca_store *s, const char *const *words, size_t n,
 
 int ca_store_article_index_tidy(ca_store *s, int pages, ca_err *err)
 {
-	if (strcmp(s->drv->name, "sqlite") || pages <= 0)
+	if (!has_fts(s) || pages <= 0)
 		return 0;
 	ca_sql_param p[] = { ca_sql_int(-(int64_t)pages) };
 	return db_exec(s, "tidying the full-text index",
