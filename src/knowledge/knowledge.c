@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The knowledge agent, real-time side (ARCHITECTURE §5): when a case is
- * resolved it decides whether the knowledge base already covers the issue.
+ * The knowledge agent's decision (ARCHITECTURE §5), for the real-time
+ * trigger (a case resolved, a conversation closed: the agent hooks,
+ * installed by ca_agent_open below) and for the harvest (harvest.c): it
+ * decides whether the knowledge base already covers the record's issue.
  * A record qualifies when a knowledge rule holds, a person answered, and it
  * states a problem and a resolution. Personal data is removed first. An
  * existing draft, in-review or published article whose issue is similar
- * enough covers it: the case is linked to it as evidence (and a resolution
+ * enough covers it: the record is linked to it as evidence (and a resolution
  * that adds steps proposes a minor version to its owner). Otherwise a draft
- * is written from the case (title, issue, cause, resolution steps, product,
+ * is written from the record (title, issue, cause, resolution steps, product,
  * subject, keywords), every section traced to its source; compliant drafts
  * publish at once when auto-publish is on, the rest go to the case owner
  * for review with a notification. Non-compliant articles never publish: the
