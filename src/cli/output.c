@@ -18,7 +18,7 @@
 
 /* ---- small strings ---- */
 
-static char *vstrf(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vstrf(const char *fmt, va_list ap)
 {
 	va_list ap2;
 	int n;

@@ -445,7 +445,7 @@ static int apply(const ca_sql_driver *drv, void *conn, const migration *m, ca_er
 	if (r)
 		return ca_err_set(err, r, "schema_version", "migration %d (%s): %s", m->version, m->name, e.message);
 	/* Another process may have applied it while we waited for the lock. */
-	int64_t v;
+	int64_t v = 0;
 	r = current_version(drv, conn, &v, &e);
 	if (!r && v < m->version) {
 		r = drv->exec_script(conn, m->sql, &e);
@@ -482,7 +482,7 @@ int ca_store_migrate(const ca_sql_driver *drv, void *conn, int *ret_version, ca_
 				 err);
 	if (r)
 		return r;
-	int64_t v;
+	int64_t v = 0;
 	r = current_version(drv, conn, &v, err);
 	if (r)
 		return r;

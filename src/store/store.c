@@ -620,7 +620,7 @@ static int dir_record(json_t *row, const dir_kind *k, const char *what, ca_err *
 
 int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err)
 {
-	const dir_kind *k;
+	const dir_kind *k = NULL;
 	int r = find_kind(kind, &k, err);
 	if (r)
 		return r;
@@ -701,7 +701,7 @@ int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char 
 
 int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err)
 {
-	const dir_kind *k;
+	const dir_kind *k = NULL;
 	int r = find_kind(kind, &k, err);
 	if (r)
 		return r;
@@ -727,7 +727,7 @@ int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t
 
 int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err *err)
 {
-	const dir_kind *k;
+	const dir_kind *k = NULL;
 	int r = find_kind(kind, &k, err);
 	if (r)
 		return r;

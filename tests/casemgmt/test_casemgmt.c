@@ -97,13 +97,11 @@ static int teardown(void **state)
 }
 
 /* Send one event; returns the parsed result (caller decrefs) or NULL with err. */
-static json_t *event(ca_agent *a, ca_err *err, const char *fmt, ...)
+__attribute__((format(printf, 3, 0))) static json_t *vevent(ca_agent *a, ca_err *err, const char *fmt,
+								 va_list ap)
 {
 	char buf[4096];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	char *out = NULL;
 	ca_err_clear(err);
 	if (ca_chat_event(a, buf, &out, err) != 0)
@@ -113,10 +111,22 @@ static json_t *event(ca_agent *a, ca_err *err, const char *fmt, ...)
 	return j;
 }
 
-static json_t *ok_event(ca_agent *a, const char *fmt, const char *arg1, const char *arg2)
+__attribute__((format(printf, 3, 4))) static json_t *event(ca_agent *a, ca_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	json_t *j = vevent(a, err, fmt, ap);
+	va_end(ap);
+	return j;
+}
+
+__attribute__((format(printf, 2, 3))) static json_t *ok_event(ca_agent *a, const char *fmt, ...)
 {
 	ca_err err = { 0 };
-	json_t *j = event(a, &err, fmt, arg1, arg2);
+	va_list ap;
+	va_start(ap, fmt);
+	json_t *j = vevent(a, &err, fmt, ap);
+	va_end(ap);
 	if (!j)
 		fprintf(stderr, "event failed: %s (%s)\n", err.message, err.where);
 	assert_non_null(j);
