@@ -284,12 +284,6 @@ int ca_agent_pii(ca_agent *a, const struct ca_pii **ret, ca_err *err);
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);
 
-/* The files of an evaluation dataset, appended to *files: `path` itself
- * when it is a file; in a folder, `preferred` (may be NULL) when present,
- * else every file whose name ends in `suffix`, in name order (dot files
- * left out). CA_ENOTFOUND when there is none (or no such path), CA_EIO. */
-int ca_dataset_files(const char *path, const char *preferred, const char *suffix, ca_strv *files, ca_err *err);
-
 /* JSON text of a result (caller frees); CA_ENOMEM on failure. */
 int ca_result(json_t *j, char **ret_json);
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "casemgmt.h"
+#include "eval.h"
 #include "email.h"
 
 

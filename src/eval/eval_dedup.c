@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "knowledge.h"
+#include "eval.h"
 
 typedef struct dedup_score {
 	double threshold;

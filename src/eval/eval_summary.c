@@ -15,7 +15,7 @@
  * choice of sentences is judged apart from the rendering. Nothing touches
  * the database.
  */
-#include "casemgmt.h"
+#include "eval.h"
 #include "summary.h"
 
 #include <dirent.h>
