@@ -250,6 +250,11 @@ static bool camel(const char *w, size_t n, size_t caps)
 	unsigned char c = (unsigned char)w[0];
 	size_t first = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 
+	/* "O'Neil", "D’Arcy": the apostrophe ends a prefix, not a capital run */
+	if (caps > first && n > first + 1 && w[first] == '\'' && caps == first + 2)
+		caps = first;
+	else if (caps > first && n > first + 3 && memcmp(w + first, "\xe2\x80\x99", 3) == 0 && caps == first + 4)
+		caps = first;
 	if (caps > first)
 		return true;
 	for (size_t i = 1; i < n; i++) {
@@ -348,7 +353,7 @@ static bool joined(const char *text, const tok *t, size_t i)
 
 /* ---- cues ---- */
 
-enum { CUE_NONE, CUE_WEAK, CUE_STRONG };
+enum { CUE_NONE, CUE_VERB, CUE_WEAK, CUE_STRONG };
 
 static const char *const strong_cues[] = {
 	"my name is", "my name's", "name is", "name's", "name:", "names are", "call me", "dear", "mr.", "mr", "mrs.", "mrs", "ms.", "ms", "miss", "mx.", "dr.", "dr", "prof.",
@@ -365,6 +370,14 @@ static const char *const weak_cues[] = {
 	"grandmother", "heard", "producer", "songwriter", "player", "founders:", "including", "via", "by",
 	"customer", "client", "agent", "representative", "rep", "technician", "engineer", "doctor", "called",
 	"named", NULL,
+};
+/* Asking for someone to be called, told or asked: a name follows
+ * ("Please call John Smith back", "ask Kevin Doyle"), but so may a firm
+ * ("call Apple"), so these count only before a census given name. */
+static const char *const verb_cues[] = {
+	"call", "ring", "phone", "text", "email", "e-mail", "message", "tell", "ask", "have", "let",
+	"put me through to", "transfer me to", "connect me to", "contact", "neighbour", "neighbor",
+	"left with", "signed for by", "helped by", "served by", "seen by", NULL,
 };
 static const char *const closings[] = {
 	"thanks,", "thank you,", "regards,", "best regards,", "kind regards,", "warm regards,", "best,",
@@ -423,6 +436,8 @@ static int cue_before(const char *text, const tok *t)
 		return CUE_STRONG;
 	if (ends_with_cue(text, t->b, weak_cues, false))
 		return CUE_WEAK;
+	if (ends_with_cue(text, t->b, verb_cues, false))
+		return CUE_VERB;
 	return CUE_NONE;
 }
 
@@ -686,8 +701,9 @@ static double score_run(ctx *c, size_t i, size_t j)
 	}
 	if (is_place)
 		s = at_most(s, 0.2);
+	/* "the Aurora Max": a thing; people take no article */
 	if (prev && strcmp(prev, "the") == 0)
-		s -= 0.3;
+		s -= 0.45;
 	else if (prev && (strcmp(prev, "a") == 0 || strcmp(prev, "an") == 0))
 		s -= 0.15;
 	if (ends_with_cue(c->text, t[i].b, org_cues, false))
@@ -696,7 +712,9 @@ static double score_run(ctx *c, size_t i, size_t j)
 		s = at_least(s, is_place ? 0.6 : 0.9);
 	else if (cue == CUE_WEAK && (n_given + n_sur + n_oov + n_contact + n_proper) > 0 && !is_place)
 		s = at_least(s + 0.2, 0.6);
-	if (cue == CUE_NONE && !is_place) {
+	else if (cue == CUE_VERB && given(&t[i]) && !t[i].sent && !is_place)
+		s = at_least(s + 0.2, names >= 2 ? 0.7 : 0.6);
+	if (cue < CUE_WEAK && !is_place) {
 		if (speaker_label(c, i, j) && n_proper < names)
 			s = at_least(s, 0.75);
 		if (c->multiline && alone_on_line(c, i, j) && names >= 2 && t[i].b < c->first_line_end &&
