@@ -134,12 +134,20 @@ static bool phrase_at(const word *v, size_t n, size_t at, const char *phrase, si
 	return true;
 }
 
+static bool only_pleasantries(const word *v, size_t n);
+
+/* Whether one of phrases occurs in v[0..n); a phrase written "^..." only
+ * where nothing but pleasantries ("please", "ok", "thanks") comes before. */
 static bool any_phrase(const word *v, size_t n, const char *const *phrases)
 {
 	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; phrases[k]; k++)
-			if (phrase_at(v, n, i, phrases[k], NULL))
+		for (size_t k = 0; phrases[k]; k++) {
+			const char *ph = phrases[k];
+			if (*ph == '^' && !only_pleasantries(v, i))
+				continue;
+			if (phrase_at(v, n, i, ph + (*ph == '^'), NULL))
 				return true;
+		}
 	return false;
 }
 
@@ -318,7 +326,9 @@ static const char *const DEFERRALS[] = {
 	"lemme check|look|see|find",
 	"let us check|look|see|find|review|investigate|take",
 	"let's|lets check|look|see|find|review|investigate|take|dig",
-	"let me know", "let us know",
+	/* "Let us know if it helps." asks; "I have refunded it, let me know
+	 * if it does not arrive." states the refund */
+	"^let me|us know",
 	"i'll|ill|we'll|i'd|we'd check|look|see|find|confirm|verify|investigate|review|research|dig",
 	"i|we will|would|shall check|look|see|find|confirm|verify|investigate|review|research|dig",
 	"i|we can check|look|investigate|review|research|dig",
@@ -336,7 +346,7 @@ static const char *const DEFERRALS[] = {
 static const char *const PLEASANTRIES =
 	"hi|hello|hey|thanks|thank|you|welcome|so|much|very|great|ok|okay|sure|no|problem|worries|sorry|"
 	"again|there|glad|to|help|have|a|nice|good|day|all|the|best|cheers|bye|take|care|for|your|patience|"
-	"understand|i|we|that|this|is|it|of|and|apologize|apologise|inconvenience|trouble|any";
+	"understand|i|we|that|this|is|it|of|and|apologize|apologise|inconvenience|trouble|any|please|so|just";
 
 static bool only_pleasantries(const word *v, size_t n)
 {

@@ -86,6 +86,9 @@ static void test_resolution_statements(void **state)
 		      "Reset the earbuds by holding both buttons for ten seconds, then paired them again.");
 	resolution_is("Please restart the router and update the firmware. Let us know if it helps!",
 		      "Please restart the router and update the firmware.");
+	resolution_is("I have refunded the order, let me know if it does not arrive.",
+		      "I have refunded the order, let me know if it does not arrive.");
+	resolution_is("Ok, please let us know if there is anything else.", NULL);
 	resolution_is("I refunded a second payment that was taken by mistake.",
 		      "I refunded a second payment that was taken by mistake.");
 	resolution_is("I can see the jacket was shipped in XL, so I have sent a free return label.",
