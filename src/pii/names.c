@@ -7,7 +7,9 @@
  *   - a contact's full name, or a part of one, written capitalised;
  *   - a cue right before: "my name is", "call me", "Dear", "Mr."/"Ms."/
  *     "Dr.", "Name:", a sign-off line ("Thanks,\nAnn"); weaker ones such as
- *     "I'm", "this is", "says", "spoke to";
+ *     "I'm", "this is", "says", "spoke to"; a request to call, ring, ask
+ *     or tell someone before a known given name ("Please call John Smith
+ *     back");
  *   - a run of capitalised tokens that are not common words, led by a
  *     known given name ("Leonard Arntsen"), or made of two or three words
  *     no English word list knows ("Tomomi Nishiyama");

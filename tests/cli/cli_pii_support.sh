@@ -3,8 +3,9 @@
 # PII removal measured on labelled sentences (issue 9, item 8): our own
 # support-style sentences (tests/data/pii/support_sentences.txt, the set
 # the recognisers were tuned on, and support_holdout.txt, written after and
-# measured untuned, with a looser floor: phone numbers in national spellings with the cue near, far or after, names
-# after cue phrases, and decoys such as order, serial and model numbers
+# measured untuned, with a looser floor: phone numbers in national
+# spellings with the cue near, far or after, names after cue phrases, and
+# decoys such as order, serial and model numbers
 # that must stay) converted by tools/pii_markup.py into the Presidio format
 # `pii eval` reads, and, when the data sets are beside the repository, the
 # Presidio synthetic dev set, whose figures must not fall below those of
