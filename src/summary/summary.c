@@ -123,6 +123,9 @@ static const cue CONFIRM_CUES[] = {
 	{ "not urgent", -4 }, { "no hurry|rush", -4 }, { "by the way", -4 }, { "honestly", -1.5 },
 	{ "anyway|anyways", -1.5 }, { "meantime|meanwhile", -2 }, { "take your time", -4 },
 	{ "take time", -2 }, { "~love", -1 },
+	/* complaints about the result are no agreement to it */
+	{ "no|never|not", -1.5 }, { "haven't|havent|hasn't|hasnt|wasn't|wasnt", -1.5 },
+	{ "~disgust", -3 }, { "sucks", -3 }, { "~frustrat", -3 }, { "quit", -2 }, { "~waiting", -2 },
 };
 
 /* Commitments and instructions for after the chat. */
@@ -479,7 +482,9 @@ static int analyse(const matcher *m, const ca_msg *msg, sent *s, unsigned turn, 
 	if (s->role == CA_ROLE_CUSTOMER) {
 		if (s->bare)
 			return 0;
-		s->confirm = table_score(m, T_CONFIRM, toks);
+		/* agreement is short and no question ("Got it?" asks) */
+		if (!s->question && !starts_question(toks) && n_content <= 12)
+			s->confirm = table_score(m, T_CONFIRM, toks);
 		if (idish)
 			return 0;
 		double cues = cap(table_score(m, T_ISSUE, toks), 6);

@@ -383,6 +383,15 @@ static const ca_msg KESTREL_ASIDE[] = {
 	    "Honestly this is not urgent, any day works for me and I understand these things take time."),
 };
 
+/* A complaint that uses the words of a resolution, and a question. */
+static const ca_msg COMPLAINT[] = {
+	MSG("c1", CA_ROLE_CUSTOMER, "My parcel never arrived and the tracking has not moved since Friday."),
+	MSG("c2", CA_ROLE_AGENT, "I have opened a trace with the carrier."),
+	MSG("c3", CA_ROLE_CUSTOMER, "Called in four times now with no resolve, this is disgusting."),
+	MSG("c4", CA_ROLE_CUSTOMER, "So you got it?"),
+	MSG("c5", CA_ROLE_AGENT, "Could you confirm the delivery address?"),
+};
+
 /* A problem told plainly, with none of the issue cues at all. */
 static const ca_msg FLICKER[] = {
 	MSG("f1", CA_ROLE_AGENT, "Good morning, you are chatting with Priya."),
@@ -415,6 +424,7 @@ static void test_issue_always_outcome_not_aside(void **state)
 		{ KESTREL, CA_ARRAY_SIZE(KESTREL), "my new Kestrel 14 laptop will not turn on", "k2", true },
 		{ KESTREL_ASIDE, CA_ARRAY_SIZE(KESTREL_ASIDE), "will not turn on", "a2", false },
 		{ FLICKER, CA_ARRAY_SIZE(FLICKER), "The screen of my Heron tablet flickers", "f2", true },
+		{ COMPLAINT, CA_ARRAY_SIZE(COMPLAINT), "My parcel never arrived", "c1", false },
 	};
 	for (size_t c = 0; c < CA_ARRAY_SIZE(chats); c++) {
 		ca_summary s = { 0 };
@@ -426,6 +436,8 @@ static void test_issue_always_outcome_not_aside(void **state)
 			assert_null(strstr(s.lines[i].text, "not urgent"));
 			assert_null(strstr(s.lines[i].text, "no hurry"));
 			assert_null(strstr(s.lines[i].text, "love the colour"));
+			assert_null(strstr(s.lines[i].text, "disgusting"));
+			assert_null(strstr(s.lines[i].text, "got it?"));
 		}
 		const ca_summary_line *issue = first_of(&s, CA_SUM_ISSUE);
 		assert_non_null(issue);
