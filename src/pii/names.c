@@ -365,7 +365,8 @@ static const char *const strong_cues[] = {
 static const char *const weak_cues[] = {
 	"i'm", "i\xe2\x80\x99m", "i am", "this is", "it's", "it is", "says", "said", "ask for", "asked for",
 	"speak to", "spoke to", "speak with", "spoke with", "talk to", "talked to", "talking to",
-	"assistant to", "meet", "met", "thanks", "thank you", "hi", "hello", "hey", "son", "daughter",
+	"assistant to", "meet", "met", "thanks", "thank you", "hi", "hello", "hey", "thanks,", "thank you,",
+	"hi,", "hello,", "hey,", "cheers,", "son", "daughter",
 	"wife", "husband", "kid", "child", "partner", "friend", "brother", "sister", "mother", "father",
 	"mom", "dad", "colleague", "manager", "boss", "add", "remove", "starring", "directed by",
 	"featuring", "features", "under", "cc", "contact", "follow up with", "regards", "grandfather",
