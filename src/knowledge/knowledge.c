@@ -280,6 +280,7 @@ typedef struct kn_record {
 	size_t nm;
 	ca_buf notes;            /* people's case notes, one "- " line each */
 	ca_buf own_issue, own_res;
+	char *stated_res;        /* the resolution's statements (ca_summary_resolution) */
 	ca_summary note;         /* the transcript's summary, once read (record_note) */
 	bool has_note;
 	json_t *hold;            /* owns what the texts borrow */
@@ -293,6 +294,7 @@ static void kn_record_done(kn_record *r)
 	ca_buf_done(&r->notes);
 	ca_buf_done(&r->own_issue);
 	ca_buf_done(&r->own_res);
+	free(r->stated_res);
 	json_decref(r->hold);
 	memset(r, 0, sizeof(*r));
 }
@@ -575,6 +577,12 @@ static int draft_parts(const ca_pii *pii, kn_record *rec, ca_pii_counts *removed
 			continue;
 		if (!is_case && rec->resolution && strstr(rec->resolution, l->text))
 			continue; /* already the resolution */
+		char *st = NULL;
+		if ((r = ca_summary_resolution(l->text, &st)) == CA_ENOTFOUND) {
+			r = 0;
+			continue; /* "let me check" is no step */
+		}
+		free(st);
 		ca_buf_printf(&actions, "%s- %s", actions.len ? "\n" : "", l->text);
 		json_array_append_new(step_ev, json_pack("{s:s, s:i, s:i}", "message", l->msg_id, "begin", (int)l->begin,
 							 "end", (int)l->end));
@@ -640,10 +648,22 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 		rec->issue = rec->own_issue.len ? rec->own_issue.data : NULL;
 		rec->issue_from = "conversation and e-mail summary (issue)";
 	}
+	/* A resolution states what was done or should be done: its questions
+	 * and "let me check"s are no part of it. */
+	bool deferred = false;
+	if (rec->resolution) {
+		r = ca_summary_resolution(rec->resolution, &rec->stated_res);
+		if (r && r != CA_ENOTFOUND)
+			return r;
+		deferred = r == CA_ENOTFOUND;
+		rec->resolution = rec->stated_res;
+		r = 0;
+	}
 	if (!rec->person || !rec->issue || word_count(rec->issue) < 3 || !rec->resolution ||
 	    word_count(rec->resolution) < 2) {
 		*ret = json_pack("{s:s, s:s}", "outcome", "insufficient content", "reason",
 				 !rec->person	    ? "no person answered"
+				 : deferred	    ? "the resolution states nothing done (a question or a deferral)"
 				 : !rec->resolution ? (is_case ? "no resolution" : "the conversation states no resolution")
 						    : (is_case ? "the case states no problem" : "the conversation states no problem"));
 		return hook_alone(a, rec, hook, ud, ret, err);
@@ -662,6 +682,13 @@ static int decide(ca_agent *a, kn_record *rec, const char *only_rule, ca_knowled
 		r = scrub(pii, rec->issue, &removed, &issue, err);
 	if (!r)
 		r = scrub(pii, rec->title, &removed, &title, err);
+	if (!r) { /* no placeholder in a title: readers see it alone */
+		char *t = NULL;
+		if (!(r = ca_summary_title(title, issue, &t))) {
+			free(title);
+			title = t;
+		}
+	}
 	/* Gap detection: the article the record itself is linked to already
 	 * (a harvest over records the real-time trigger saw), or the one its
 	 * case or conversation is: the same issue, known without a guess;

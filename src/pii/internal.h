@@ -91,6 +91,9 @@ size_t pii_match_at(const pcre2_code *re, pcre2_match_data *md, const char *text
 /* Whether one of `cues` (lower-case ASCII words or phrases, NULL-ended)
  * ends within `window` bytes before `pos` as whole words, ignoring case. */
 bool pii_cue_before(const char *text, size_t pos, size_t window, const char *const *cues);
+/* How many bytes lie between the end of the nearest such cue and `pos`;
+ * SIZE_MAX when none ends within the window. */
+size_t pii_cue_dist_before(const char *text, size_t pos, size_t window, const char *const *cues);
 /* The same for a cue starting within `window` bytes after `pos`. */
 bool pii_cue_after(const char *text, size_t len, size_t pos, size_t window, const char *const *cues);
 /* Length of a bullet or quote mark that may start a line at text[i]

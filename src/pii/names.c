@@ -7,7 +7,9 @@
  *   - a contact's full name, or a part of one, written capitalised;
  *   - a cue right before: "my name is", "call me", "Dear", "Mr."/"Ms."/
  *     "Dr.", "Name:", a sign-off line ("Thanks,\nAnn"); weaker ones such as
- *     "I'm", "this is", "says", "spoke to";
+ *     "I'm", "this is", "says", "spoke to"; a request to call, ring, ask
+ *     or tell someone before a known given name ("Please call John Smith
+ *     back");
  *   - a run of capitalised tokens that are not common words, led by a
  *     known given name ("Leonard Arntsen"), or made of two or three words
  *     no English word list knows ("Tomomi Nishiyama");
@@ -250,6 +252,11 @@ static bool camel(const char *w, size_t n, size_t caps)
 	unsigned char c = (unsigned char)w[0];
 	size_t first = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 
+	/* "O'Neil", "D’Arcy": the apostrophe ends a prefix, not a capital run */
+	if (caps > first && n > first + 1 && w[first] == '\'' && caps == first + 2)
+		caps = first;
+	else if (caps > first && n > first + 3 && memcmp(w + first, "\xe2\x80\x99", 3) == 0 && caps == first + 4)
+		caps = first;
 	if (caps > first)
 		return true;
 	for (size_t i = 1; i < n; i++) {
@@ -348,7 +355,7 @@ static bool joined(const char *text, const tok *t, size_t i)
 
 /* ---- cues ---- */
 
-enum { CUE_NONE, CUE_WEAK, CUE_STRONG };
+enum { CUE_NONE, CUE_VERB, CUE_WEAK, CUE_STRONG };
 
 static const char *const strong_cues[] = {
 	"my name is", "my name's", "name is", "name's", "name:", "names are", "call me", "dear", "mr.", "mr", "mrs.", "mrs", "ms.", "ms", "miss", "mx.", "dr.", "dr", "prof.",
@@ -358,13 +365,22 @@ static const char *const strong_cues[] = {
 static const char *const weak_cues[] = {
 	"i'm", "i\xe2\x80\x99m", "i am", "this is", "it's", "it is", "says", "said", "ask for", "asked for",
 	"speak to", "spoke to", "speak with", "spoke with", "talk to", "talked to", "talking to",
-	"assistant to", "meet", "met", "thanks", "thank you", "hi", "hello", "hey", "son", "daughter",
+	"assistant to", "meet", "met", "thanks", "thank you", "hi", "hello", "hey", "thanks,", "thank you,",
+	"hi,", "hello,", "hey,", "cheers,", "son", "daughter",
 	"wife", "husband", "kid", "child", "partner", "friend", "brother", "sister", "mother", "father",
 	"mom", "dad", "colleague", "manager", "boss", "add", "remove", "starring", "directed by",
 	"featuring", "features", "under", "cc", "contact", "follow up with", "regards", "grandfather",
 	"grandmother", "heard", "producer", "songwriter", "player", "founders:", "including", "via", "by",
 	"customer", "client", "agent", "representative", "rep", "technician", "engineer", "doctor", "called",
 	"named", NULL,
+};
+/* Asking for someone to be called, told or asked: a name follows
+ * ("Please call John Smith back", "ask Kevin Doyle"), but so may a firm
+ * ("call Apple"), so these count only before a census given name. */
+static const char *const verb_cues[] = {
+	"call", "ring", "phone", "text", "email", "e-mail", "message", "tell", "ask", "have", "let",
+	"put me through to", "transfer me to", "connect me to", "contact", "neighbour", "neighbor",
+	"left with", "signed for by", "helped by", "served by", "seen by", NULL,
 };
 static const char *const closings[] = {
 	"thanks,", "thank you,", "regards,", "best regards,", "kind regards,", "warm regards,", "best,",
@@ -423,6 +439,8 @@ static int cue_before(const char *text, const tok *t)
 		return CUE_STRONG;
 	if (ends_with_cue(text, t->b, weak_cues, false))
 		return CUE_WEAK;
+	if (ends_with_cue(text, t->b, verb_cues, false))
+		return CUE_VERB;
 	return CUE_NONE;
 }
 
@@ -686,8 +704,9 @@ static double score_run(ctx *c, size_t i, size_t j)
 	}
 	if (is_place)
 		s = at_most(s, 0.2);
+	/* "the Aurora Max": a thing; people take no article */
 	if (prev && strcmp(prev, "the") == 0)
-		s -= 0.3;
+		s -= 0.45;
 	else if (prev && (strcmp(prev, "a") == 0 || strcmp(prev, "an") == 0))
 		s -= 0.15;
 	if (ends_with_cue(c->text, t[i].b, org_cues, false))
@@ -696,7 +715,9 @@ static double score_run(ctx *c, size_t i, size_t j)
 		s = at_least(s, is_place ? 0.6 : 0.9);
 	else if (cue == CUE_WEAK && (n_given + n_sur + n_oov + n_contact + n_proper) > 0 && !is_place)
 		s = at_least(s + 0.2, 0.6);
-	if (cue == CUE_NONE && !is_place) {
+	else if (cue == CUE_VERB && given(&t[i]) && !t[i].sent && !is_place)
+		s = at_least(s + 0.2, names >= 2 ? 0.7 : 0.6);
+	if (cue < CUE_WEAK && !is_place) {
 		if (speaker_label(c, i, j) && n_proper < names)
 			s = at_least(s, 0.75);
 		if (c->multiline && alone_on_line(c, i, j) && names >= 2 && t[i].b < c->first_line_end &&

@@ -202,16 +202,25 @@ int pii_scan_email(const ca_pii *p, const char *text, size_t len, ca_pii_spans *
 static const char *const phone_cues[] = {
 	"phone", "telephone", "tel", "tel.", "mobile", "cell", "cellphone", "fax", "call", "calling", "called",
 	"ring", "dial", "text", "texts", "sms", "whatsapp", "reach", "reached", "answering", "message",
-	"messages", "desk", "landline", "hotline", "contact number", "phone number", NULL,
+	"messages", "desk", "landline", "hotline", "contact number", "phone number", "line", "my no", "my no.",
+	"my number", "the number", "this number", "that number", "same number", "affected number", "contact",
+	"mob", "mob.", "handy", "telefon", "t\xc3\xa9l", "t\xc3\xa9l.", "t\xc3\xa9l\xc3\xa9phone", "num\xc3\xa9ro",
+	"portable", "sim", "on whatsapp", "reachable on", "i'm on", "i am on", NULL,
 };
 static const char *const phone_after_cues[] = {
-	"office", "fax", "mobile", "cell", "home", "work", "phone", "(o)", "(m)", "(h)", "(w)", NULL,
+	"office", "fax", "mobile", "cell", "home", "work", "phone", "(o)", "(m)", "(h)", "(w)", "is my number",
+	"is my line", "is my mobile", "is my phone", "is my cell", "is the line", "is the number", "here,",
+	"is the best way to", NULL,
 };
-/* Numbers that are something else when these words come just before. */
+/* Numbers that are something else when these words come just before
+ * (and no phone word comes nearer): an order, invoice, ticket, reference,
+ * tracking, serial, model or part number is that identifier, which the
+ * configured order and account patterns remove where a team wants it. */
 static const char *const not_phone_cues[] = {
-	"order", "invoice", "account", "acct", "ticket", "case", "ref", "reference", "tracking", "serial",
+	"order", "invoice", "account", "acct", "ticket", "case", "ref", "ref.", "reference", "tracking", "serial",
 	"iban", "ssn", "card", "zip", "postal", "postcode", "box", "apt", "suite", "unit", "id", "isbn",
-	"version", "build", "sku", "part", "model", "item", "#", "no.", "total", "amount", "price",
+	"version", "build", "sku", "part", "model", "item", "total", "amount", "price", "imei", "barcode",
+	"ean", "upc", "voucher", "coupon", "receipt", "transaction", "awb", "parcel", "shipment", "consignment",
 	"usd", "eur", "gbp", "chf", "$", "\xe2\x82\xac", "\xc2\xa3", "\xc2\xa5", "born", "dob", "date", NULL,
 };
 static const char *const street_words[] = {
@@ -294,6 +303,50 @@ static bool is_ipv4_shape(const groups *g)
 	return true;
 }
 
+/* Country calling codes (ITU-T E.164 assignments) of the countries whose
+ * customers write in English most, with the national significant number's
+ * usual length, for bare runs written without "+" or "00". */
+static const struct {
+	const char *cc;
+	unsigned nsn_lo, nsn_hi;
+} calling_codes[] = {
+	{"1", 10, 10}, {"44", 10, 10}, {"91", 10, 10}, {"353", 9, 9}, {"49", 10, 11}, {"33", 9, 9},
+	{"61", 9, 9}, {"254", 9, 9}, {"234", 10, 10}, {"27", 9, 9}, {"34", 9, 9}, {"39", 9, 10},
+	{"31", 9, 9}, {"63", 10, 10}, {"92", 10, 10}, {"971", 9, 9}, {"966", 9, 9}, {"60", 9, 10},
+	{"64", 9, 9}, {"233", 9, 9}, {"256", 9, 9}, {"255", 9, 9},
+};
+
+/* A North American number (NANP): area code and exchange start with 2-9;
+ * or an Indian mobile number (TRAI: 10 digits starting 6-9). */
+static bool nanp_or_in(const char *d)
+{
+	return (d[0] >= '6' && d[0] <= '9') || (d[0] >= '2' && d[3] >= '2');
+}
+
+/*
+ * Whether a bare run of n digits (10 to 12) reads as a phone number of a
+ * national numbering plan: a trunk prefix 0 and a 9-11 digit national
+ * number (UK, IE, DE, FR, NG, KE, IN, AU spellings), a NANP or Indian
+ * mobile number, or a country code from calling_codes without its "+".
+ */
+static bool national_plan(const char *d, size_t n)
+{
+	if (n < 10 || n > 12)
+		return false;
+	if (d[0] == '0')
+		return d[1] != '0' && n <= 11;
+	if (n == 10 && nanp_or_in(d))
+		return true;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(calling_codes); i++) {
+		size_t cl = strlen(calling_codes[i].cc);
+
+		if (strncmp(d, calling_codes[i].cc, cl) == 0 && n - cl >= calling_codes[i].nsn_lo &&
+		    n - cl <= calling_codes[i].nsn_hi && d[cl] != '0' && (n - cl != 10 || cl != 1 || nanp_or_in(d + 1)))
+			return true;
+	}
+	return false;
+}
+
 /* 3-3-4 with an optional 1 or 001 in front, or (3)3-4: the North American
  * Numbering Plan's written forms. */
 static bool is_nanp(const groups *g)
@@ -311,19 +364,31 @@ static int on_phone(const ca_pii *p, const char *text, size_t len, size_t b, siz
 	groups g;
 	double c;
 	bool cue, after_cue, neg;
+	size_t dp, dn;
 
 	(void)p, (void)md;
 	phone_groups(text + b, e - b, &g);
 	if (g.digits < 7 || g.digits > 15 || is_date(&g) || is_ipv4_shape(&g))
 		return 0;
-	cue = pii_cue_before(text, b, 32, phone_cues);
-	after_cue = pii_cue_after(text, len, e, 12, phone_after_cues);
-	neg = pii_cue_before(text, b, 24, not_phone_cues) || pii_cue_after(text, len, e, 10, amount_after);
+	/* the nearer word decides: "order number 5545781356" is an order,
+	 * "my order, call me on 0726668629" a phone */
+	dp = pii_cue_dist_before(text, b, 40, phone_cues);
+	dn = pii_cue_dist_before(text, b, 30, not_phone_cues);
+	cue = dp != SIZE_MAX && dp < dn;
+	after_cue = pii_cue_after(text, len, e, 24, phone_after_cues);
+	neg = (dn != SIZE_MAX && !cue) || pii_cue_after(text, len, e, 10, amount_after);
 	if (g.n == 1 && !g.paren) {
-		/* a bare digit run is a phone number only when something says so */
-		if (!(g.plus || cue || after_cue))
+		/* a bare digit run is a phone number when something says so, or
+		 * when it has the length and shape of a national number and
+		 * nothing says it is another identifier */
+		if (g.plus)
+			c = 0.85;
+		else if ((cue || after_cue) && !(neg && !after_cue))
+			c = 0.75;
+		else if (!neg && national_plan(text + b, e - b))
+			c = 0.6;
+		else
 			return 0;
-		c = g.plus ? 0.85 : 0.75;
 	} else {
 		c = 0.6;
 		if (is_nanp(&g))
@@ -333,9 +398,10 @@ static int on_phone(const ca_pii *p, const char *text, size_t len, size_t b, siz
 		/* 3-2-4 with hyphens is the SSN's shape */
 		if (g.n == 3 && g.len[0] == 3 && g.len[1] == 2 && g.len[2] == 4 && g.sep[1] == '-')
 			c = 0.35;
-		/* house numbers: "6556 106 Rue ...", "3747 3911 fourth avenue" */
-		if ((e + 1 < len && text[e] == ' ' && text[e + 1] >= 'A' && text[e + 1] <= 'Z') ||
-		    pii_cue_after(text, len, e, 24, street_words))
+		/* house numbers: "6556 106 Rue ...", "3747 3911 fourth avenue";
+		 * a "+CC" number is none */
+		if (!g.plus && ((e + 1 < len && text[e] == ' ' && text[e + 1] >= 'A' && text[e + 1] <= 'Z') ||
+				pii_cue_after(text, len, e, 24, street_words)))
 			c -= 0.2;
 	}
 	if (cue || after_cue)
@@ -360,7 +426,8 @@ static const char *const card_cues[] = {
 };
 static const char *const not_card_cues[] = {
 	"order", "invoice", "tracking", "account", "acct", "iban", "ref", "reference", "ticket", "phone",
-	"tel", "fax", "serial", "isbn", NULL,
+	"tel", "fax", "serial", "isbn", "imei", "loyalty", "loyalty card", "gift card", "membership",
+	"membership card", "sim card", "voucher", NULL,
 };
 
 static bool prefix_in(const char *d, unsigned lo, unsigned hi, size_t plen)
@@ -447,8 +514,11 @@ static int on_card(const ca_pii *p, const char *text, size_t len, size_t b, size
 			if (text[i] >= '0' && text[i] <= '9')
 				d[n++] = text[i];
 		if (n >= 12 && n <= 19 && card_layout_ok(text + b, e - b) && ca_pii_luhn_ok(text + b, e - b)) {
-			bool cue = pii_cue_before(text, b, 40, card_cues);
-			bool neg = pii_cue_before(text, b, 30, not_card_cues);
+			/* the nearer word decides: "loyalty card 6011 ..." is no card */
+			size_t dc = pii_cue_dist_before(text, b, 40, card_cues);
+			size_t dn = pii_cue_dist_before(text, b, 30, not_card_cues);
+			bool cue = dc != SIZE_MAX && dc < dn;
+			bool neg = dn != SIZE_MAX && !cue;
 			double c;
 
 			if (n == 12)

@@ -198,6 +198,23 @@ bool pii_cue_before(const char *text, size_t pos, size_t window, const char *con
 	return false;
 }
 
+size_t pii_cue_dist_before(const char *text, size_t pos, size_t window, const char *const *cues)
+{
+	size_t lo = pos > window ? pos - window : 0, best = SIZE_MAX;
+
+	for (size_t c = 0; cues && cues[c]; c++) {
+		size_t clen = strlen(cues[c]);
+
+		for (size_t i = lo; clen && i + clen <= pos; i++)
+			if (cue_at(text, lo, pos, i, cues[c], clen) &&
+			    (i + clen < pos || !pii_alnum((unsigned char)text[pos]) ||
+			     !pii_alnum((unsigned char)cues[c][clen - 1])) &&
+			    pos - (i + clen) < best)
+				best = pos - (i + clen);
+	}
+	return best;
+}
+
 bool pii_cue_after(const char *text, size_t len, size_t pos, size_t window, const char *const *cues)
 {
 	size_t hi = pos + window < len ? pos + window : len;

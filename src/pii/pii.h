@@ -35,7 +35,10 @@ typedef enum ca_pii_type {
 	/* ITU-T E.164 lengths: 7 to 15 digits, "+CC", "(area)", "(0)", groups
 	 * joined by one space, dot or hyphen, an "x123"/"ext. 123" extension;
 	 * not inside a longer digit run, not a date, time, amount, IPv4 or
-	 * SSN-shaped group; a bare digit run only next to a phone word */
+	 * SSN-shaped group; not after an identifier word ("order", "serial",
+	 * "ticket", ...) nearer than any phone word; a bare digit run only next
+	 * to a phone word, with "+", or as 10-12 digits of a national shape
+	 * (trunk 0, NANP, Indian mobile, country code without "+") */
 	CA_PII_PHONE,
 	/* ISO/IEC 7812-1: 13-19 digits (12 next to a card word: Maestro),
 	 * written whole or in groups of four (Amex 4-6-5), Luhn check digit;

@@ -69,6 +69,11 @@ static const cue ISSUE_CUES[] = {
 	{ "keeps", 1 }, { "slow", 1 }, { "~complain", 1.5 }, { "how much|long|many", 1 },
 	{ "want|wanted|need|needed|like to know", 1.5 }, { "is it|that possible", 1 }, { "~curious", 1 },
 	{ "been waiting", 1 },
+	/* faults told plainly: "will not turn on", "does not charge" */
+	{ "will|does|do|did|would not turn|switch|power|start|boot|charge|connect|pair|load|open|print|work", 2.5 },
+	{ "won't|wont|doesn't|doesnt|didn't|didnt turn|switch|power|start|boot|charge|connect|pair|load|open", 1 },
+	{ "nothing happens", 2 }, { "~flicker", 2 }, { "~crash", 2 }, { "~freez|frozen", 2 },
+	{ "no longer", 1.5 }, { "~fail", 1.5 }, { "dead", 1.5 }, { "stays|stay dark|off|black|blank", 2 },
 };
 
 /* What the representative did or is doing. */
@@ -113,6 +118,14 @@ static const cue CONFIRM_CUES[] = {
 	{ "makes sense", 2 }, { "okay|ok", 0.5 }, { "sounds good", 1.5 },
 	{ "that's|thats fine", 1.5 }, { "will do", 1.5 }, { "went through", 2 },
 	{ "do|did|does the trick", 2.5 },
+	/* asides: what the customer says beside the point is not an outcome,
+	 * however agreeable its words ("not urgent, any day works") */
+	{ "not urgent", -4 }, { "no hurry|rush", -4 }, { "by the way", -4 }, { "honestly", -1.5 },
+	{ "anyway|anyways", -1.5 }, { "meantime|meanwhile", -2 }, { "take your time", -4 },
+	{ "take time", -2 }, { "~love", -1 },
+	/* complaints about the result are no agreement to it */
+	{ "no|never|not", -1.5 }, { "haven't|havent|hasn't|hasnt|wasn't|wasnt", -1.5 },
+	{ "~disgust", -3 }, { "sucks", -3 }, { "~frustrat", -3 }, { "quit", -2 }, { "~waiting", -2 },
 };
 
 /* Commitments and instructions for after the chat. */
@@ -469,7 +482,9 @@ static int analyse(const matcher *m, const ca_msg *msg, sent *s, unsigned turn, 
 	if (s->role == CA_ROLE_CUSTOMER) {
 		if (s->bare)
 			return 0;
-		s->confirm = table_score(m, T_CONFIRM, toks);
+		/* agreement is short and no question ("Got it?" asks) */
+		if (!s->question && !starts_question(toks) && n_content <= 12)
+			s->confirm = table_score(m, T_CONFIRM, toks);
 		if (idish)
 			return 0;
 		double cues = cap(table_score(m, T_ISSUE, toks), 6);
@@ -583,6 +598,16 @@ static size_t count_role(const picker *p, int section, ca_role role)
 	return c;
 }
 
+/* Whether a representative's line already in the note (an action, an
+ * outcome, a next step) comes before sentence i. */
+static bool agent_line_before(const picker *p, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (p->v[j].role == CA_ROLE_AGENT && p->v[j].section != 0)
+			return true;
+	return false;
+}
+
 /* Issue first (only the customer states it), then the outcome, so that
  * "your refund has been processed" is read as a result, then next steps,
  * and whatever the representative did besides is an action. */
@@ -599,6 +624,17 @@ static void assign(picker *p, size_t k)
 	if (pick(p, CA_SUM_ISSUE, ISSUE_MIN, 1, false, &best) == 1 && ki > 1) {
 		double min2 = best * ISSUE_SECOND_RATIO;
 		pick(p, CA_SUM_ISSUE, min2 > ISSUE_MIN ? min2 : ISSUE_MIN, ki - 1, false, NULL);
+	}
+	/* A note always says what the customer came with: with no cue strong
+	 * enough, the customer's first statement, as the brief has it
+	 * ("The screen of my tablet flickers since Monday."). */
+	if (count_role(p, CA_SUM_ISSUE, CA_ROLE_CUSTOMER) == 0) {
+		/* three content words: a sentence, not a name typed in answer */
+		clear_scores(p);
+		for (size_t i = 0; i < p->n; i++)
+			if (v[i].role == CA_ROLE_CUSTOMER && v[i].substantive && v[i].polite <= 0 && v[i].n_content >= 3)
+				p->sc[i] = 1.0 - (double)i / (double)p->n; /* earliest first */
+		pick(p, CA_SUM_ISSUE, 0, 1, false, NULL);
 	}
 
 	/* One representative statement and at most one customer confirmation. */
@@ -621,10 +657,13 @@ static void assign(picker *p, size_t k)
 				p->sc[i] = 1.0 + v[i].pos;
 		pick(p, CA_SUM_OUTCOME, 0, 1, true, NULL);
 	}
+	/* A customer's confirmation is an outcome only as agreement to what the
+	 * representative did or proposed before it. */
 	if (k > count_role(p, CA_SUM_OUTCOME, CA_ROLE_AGENT)) {
 		clear_scores(p);
 		for (size_t i = 0; i < p->n; i++)
-			if (v[i].role == CA_ROLE_CUSTOMER && v[i].pos >= LATE_FROM && v[i].confirm >= CONFIRM_MIN)
+			if (v[i].role == CA_ROLE_CUSTOMER && v[i].pos >= LATE_FROM && v[i].confirm >= CONFIRM_MIN &&
+			    agent_line_before(p, i))
 				p->sc[i] = 1.0 + v[i].pos;
 		pick(p, CA_SUM_OUTCOME, 0, 1, true, NULL);
 	}

@@ -109,6 +109,33 @@ int ca_summary_render_prose(const ca_summary *s, const ca_summary_prose_opts *o,
  */
 int ca_summary_customer_is_second(const ca_msg *msgs, size_t n, bool *ret_second, ca_err *err);
 
+/* ---- a knowledge draft's wording (src/summary/draft.c) ---- */
+
+/*
+ * An article title from `title`, a text PII removal went over: each
+ * placeholder (an upper-case word in square brackets: "[PERSON]",
+ * "[ORDER_NUMBER]") is dropped with the words that only led to it (an
+ * article or preposition, a title or greeting, "my name is", "number",
+ * "call"; possessives stay: "My [PERSON] Matrix printer" gives "My Matrix
+ * printer") and with a possessive "'s" after it, and the punctuation left
+ * around it is tidied. When fewer than three words are left, the first
+ * sentence of `fallback` (may be NULL; the issue) that keeps three after the
+ * same treatment is the title instead. The result is cut near 120 bytes at a
+ * word boundary and holds no placeholder. *ret_title is a new string (caller
+ * frees). CA_EINVAL without title or ret_title, CA_ENOMEM.
+ */
+int ca_summary_title(const char *title, const char *fallback, char **ret_title);
+
+/*
+ * The sentences of a resolution that state what was done or should be done,
+ * in their order, joined by one space: questions, deferrals ("Let me check
+ * the payments on that order.", "I'll look into it", "one moment", "let us
+ * know") and sentences of pleasantries only are left out. *ret_resolution is
+ * a new string (caller frees); CA_ENOTFOUND when no sentence is left (the
+ * text states no resolution), CA_EINVAL, CA_ENOMEM.
+ */
+int ca_summary_resolution(const char *text, char **ret_resolution);
+
 /* ---- ROUGE (src/summary/rouge.c) ---- */
 
 /*

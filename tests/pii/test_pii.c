@@ -247,6 +247,68 @@ static void test_phone(void **state)
 	ca_pii_free(p);
 }
 
+/* Issue 9: phone numbers in national spellings near or far from a cue, and
+ * names after cue phrases, survived removal; order, serial and model
+ * numbers next to their own words must stay. ("john" and "smith" are
+ * common words in the test word list, as in wamerican.) */
+static void test_phone_national_and_call_cues(void **state)
+{
+	static const char *const phones[][2] = {
+		{"my line 0726668629 doesn't connect data bundles", "0726668629"},
+		{"9025288580 is my number", "9025288580"},
+		{"The affected number is 08028060872, last recharge is yesterday", "08028060872"},
+		{"still 2g network at the location 8866118992", "8866118992"},
+		{"I need the refund of my money 07010039592", "07010039592"},
+		{"Mobile: +49 151 23456789", "+49 151 23456789"},
+		{"+44 7700 900111 is the best way to reach me", "+44 7700 900111"},
+		{"Mon num\xc3\xa9ro est le 06 12 34 56 78", "06 12 34 56 78"},
+		{"reach me at 98765 43210 after eight", "98765 43210"},
+		{"my mobile no. is 9810012345", "9810012345"},
+	};
+	static const char *const not_phones[] = {
+		"My order number 5545781356 never arrived",
+		"My order id is 4870952797 and I want to change the address",
+		"Serial no. 12345678901 is under the battery",
+		"My BW-CH-0650 is broken",
+		"Ticket 4455667788 was closed without an answer",
+		"Your reference is C1-102849262300",
+		"It cost 1299.00 and arrived on 12.03.2024",
+		"Order # 113-4002806-4843420 is late",
+		"My IMEI is 356938035643809",
+	};
+	static const char *const persons[][2] = {
+		{"Please call John Smith back", "John Smith"},
+		{"ask for Mary O'Neil at the desk", "Mary O'Neil"},
+		{"Hi, this is Ann from the billing team", "Ann"},
+		{"my name is Zorbina Qwell", "Zorbina Qwell"},
+		{"Please ring Mark about the part", "Mark"},
+	};
+	ca_pii *p = new_pii(true);
+	ca_pii_spans s = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof phones / sizeof phones[0]; i++) {
+		find(p, phones[i][0], &s);
+		if (!has(&s, CA_PII_PHONE, phones[i][0], phones[i][1]))
+			fail_msg("no phone %s in: %s", phones[i][1], phones[i][0]);
+	}
+	for (size_t i = 0; i < sizeof not_phones / sizeof not_phones[0]; i++) {
+		find(p, not_phones[i], &s);
+		if (count(&s, CA_PII_PHONE) || count(&s, CA_PII_CREDIT_CARD))
+			fail_msg("a phone or card found in: %s", not_phones[i]);
+	}
+	for (size_t i = 0; i < sizeof persons / sizeof persons[0]; i++) {
+		find(p, persons[i][0], &s);
+		if (!has(&s, CA_PII_PERSON, persons[i][0], persons[i][1]))
+			fail_msg("no person %s in: %s", persons[i][1], persons[i][0]);
+	}
+	/* a firm after the same verbs is no person */
+	find(p, "Please call Apples support back", &s);
+	assert_int_equal(count(&s, CA_PII_PERSON), 0);
+	ca_pii_spans_done(&s);
+	ca_pii_free(p);
+}
+
 static void test_ip(void **state)
 {
 	ca_pii *p = new_pii(true);
@@ -540,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_iban),
 		cmocka_unit_test(test_ssn),
 		cmocka_unit_test(test_phone),
+		cmocka_unit_test(test_phone_national_and_call_cues),
 		cmocka_unit_test(test_ip),
 		cmocka_unit_test(test_email),
 		cmocka_unit_test(test_address),

@@ -356,6 +356,103 @@ static void test_errors_and_names(void **state)
 	ca_summary_done(NULL);
 }
 
+/* The issue 9 note: the problem stated with no cue word the tables knew
+ * ("will not turn on") and a customer aside late in the chat. */
+static const ca_msg KESTREL[] = {
+	MSG("k1", CA_ROLE_AGENT, "Hello and thanks for contacting BrightWave. How can I help you today?"),
+	MSG("k2", CA_ROLE_CUSTOMER,
+	    "Hi, my new Kestrel 14 laptop will not turn on. The power light stays dark even after a night on the charger."),
+	MSG("k3", CA_ROLE_AGENT, "I'm sorry to hear that. Could you hold the power button for thirty seconds with the charger unplugged?"),
+	MSG("k4", CA_ROLE_CUSTOMER, "Done that twice, nothing happens."),
+	MSG("k5", CA_ROLE_AGENT, "Thank you for trying. I have booked a free repair under warranty."),
+	MSG("k6", CA_ROLE_CUSTOMER, "Honestly this is not urgent, I have an old laptop I can use in the meantime."),
+	MSG("k7", CA_ROLE_AGENT, "Understood. A courier will collect the laptop on Thursday."),
+	MSG("k8", CA_ROLE_CUSTOMER, "Ok, thanks."),
+};
+
+/* The same fault, the representative's last turns questions, and the
+ * customer's aside full of words that sound like agreement. */
+static const ca_msg KESTREL_ASIDE[] = {
+	MSG("a1", CA_ROLE_AGENT, "Hi, this is BrightWave support. What can I do for you?"),
+	MSG("a2", CA_ROLE_CUSTOMER, "My new Kestrel 14 laptop will not turn on, not even the keyboard light."),
+	MSG("a3", CA_ROLE_AGENT, "Does anything happen when you plug in the charger?"),
+	MSG("a4", CA_ROLE_CUSTOMER, "No, the charger light goes on but the laptop stays dark."),
+	MSG("a5", CA_ROLE_AGENT, "Thanks. I have opened a warranty repair for the laptop."),
+	MSG("a6", CA_ROLE_AGENT, "Would Thursday suit you for the courier?"),
+	MSG("a7", CA_ROLE_CUSTOMER,
+	    "Honestly this is not urgent, any day works for me and I understand these things take time."),
+};
+
+/* A complaint that uses the words of a resolution, and a question. */
+static const ca_msg COMPLAINT[] = {
+	MSG("c1", CA_ROLE_CUSTOMER, "My parcel never arrived and the tracking has not moved since Friday."),
+	MSG("c2", CA_ROLE_AGENT, "I have opened a trace with the carrier."),
+	MSG("c3", CA_ROLE_CUSTOMER, "Called in four times now with no resolve, this is disgusting."),
+	MSG("c4", CA_ROLE_CUSTOMER, "So you got it?"),
+	MSG("c5", CA_ROLE_AGENT, "Could you confirm the delivery address?"),
+};
+
+/* A problem told plainly, with none of the issue cues at all. */
+static const ca_msg FLICKER[] = {
+	MSG("f1", CA_ROLE_AGENT, "Good morning, you are chatting with Priya."),
+	MSG("f2", CA_ROLE_CUSTOMER, "Morning. The screen of my Heron tablet flickers since the update on Monday."),
+	MSG("f3", CA_ROLE_AGENT, "Thanks. I pushed the display patch to your tablet and restarted it remotely."),
+	MSG("f4", CA_ROLE_CUSTOMER, "By the way I love the colour of it."),
+	MSG("f5", CA_ROLE_AGENT, "The flicker should now be gone."),
+	MSG("f6", CA_ROLE_CUSTOMER, "Anyway I am in no hurry, my kids mostly use it."),
+};
+
+static const ca_summary_line *first_of(const ca_summary *s, ca_summary_section sec)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->lines[i].section == sec)
+			return &s->lines[i];
+	return NULL;
+}
+
+/* Always an Issue line from the customer's statement of the problem; the
+ * Outcome is what was done or agreed, never a customer's aside. */
+static void test_issue_always_outcome_not_aside(void **state)
+{
+	(void)state;
+	struct {
+		const ca_msg *m;
+		size_t n;
+		const char *issue, *msg;
+		bool outcome; /* the representative states one */
+	} chats[] = {
+		{ KESTREL, CA_ARRAY_SIZE(KESTREL), "my new Kestrel 14 laptop will not turn on", "k2", true },
+		{ KESTREL_ASIDE, CA_ARRAY_SIZE(KESTREL_ASIDE), "will not turn on", "a2", false },
+		{ FLICKER, CA_ARRAY_SIZE(FLICKER), "The screen of my Heron tablet flickers", "f2", true },
+		{ COMPLAINT, CA_ARRAY_SIZE(COMPLAINT), "My parcel never arrived", "c1", false },
+	};
+	for (size_t c = 0; c < CA_ARRAY_SIZE(chats); c++) {
+		ca_summary s = { 0 };
+		assert_int_equal(ca_summarize(chats[c].m, chats[c].n, 0, &s, NULL), 0);
+		check_invariants(chats[c].m, chats[c].n, &s);
+		for (size_t i = 0; i < s.n; i++) {
+			if (s.lines[i].section != CA_SUM_OUTCOME)
+				continue;
+			assert_null(strstr(s.lines[i].text, "not urgent"));
+			assert_null(strstr(s.lines[i].text, "no hurry"));
+			assert_null(strstr(s.lines[i].text, "love the colour"));
+			assert_null(strstr(s.lines[i].text, "disgusting"));
+			assert_null(strstr(s.lines[i].text, "got it?"));
+		}
+		const ca_summary_line *issue = first_of(&s, CA_SUM_ISSUE);
+		assert_non_null(issue);
+		assert_int_equal(issue->role, CA_ROLE_CUSTOMER);
+		assert_string_equal(issue->msg_id, chats[c].msg);
+		assert_non_null(strstr(issue->text, chats[c].issue));
+		const ca_summary_line *out = first_of(&s, CA_SUM_OUTCOME);
+		if (chats[c].outcome) {
+			assert_non_null(out);
+			assert_int_equal(out->role, CA_ROLE_AGENT);
+		}
+		ca_summary_done(&s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_no_repeats),
 		cmocka_unit_test(test_typography),
 		cmocka_unit_test(test_errors_and_names),
+		cmocka_unit_test(test_issue_always_outcome_not_aside),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
