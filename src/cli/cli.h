@@ -132,6 +132,20 @@ int cli_opt_index(const cli_cmd *cmd, const char *name);
 
 /* ---- output.c ---- */
 
+/* From here on, stderr (and stdout unless `json`) show terminal control
+ * characters neutralised: C0 other than newline and tab as ^X, DEL as ^?,
+ * C1 controls and bytes that are not UTF-8 as U+FFFD. Text from outside can
+ * then never drive the terminal, whatever command prints it. --json output
+ * is left as the JSON encoder wrote it (it escapes controls itself). */
+void cli_output_init(bool json);
+/* Flush and remove the filters; -1 if writing failed. */
+int cli_output_done(void);
+/* The streams under the filters, for the few writers whose control
+ * characters are our own (the progress bar's carriage return) or whose
+ * bytes must stay exact (`settings export`). */
+FILE *cli_raw_stdout(void);
+FILE *cli_raw_stderr(void);
+
 /* Help generated from the table. */
 void cli_print_usage(FILE *f, const cli_cmd *cmd);
 void cli_print_group_usage(FILE *f, const char *group);

@@ -146,11 +146,12 @@ static int cmd_settings_export(cli_ctx *ctx, const cli_args *a)
 		free(text);
 		return rc;
 	}
-	/* As the library wrote it: canonical, and ready to import again. */
+	/* As the library wrote it: canonical, and ready to import again
+	 * (JSON, so its control characters are escaped already). */
 	len = strlen(text);
-	fputs(text, stdout);
+	fputs(text, cli_raw_stdout());
 	if (len == 0 || text[len - 1] != '\n')
-		fputc('\n', stdout);
+		fputc('\n', cli_raw_stdout());
 	free(text);
 	return CLI_EXIT_OK;
 }
@@ -187,7 +188,7 @@ static int cmd_import(cli_ctx *ctx, const cli_args *a)
 	}
 	rc = ca_import_file(ctx->agent, a->cmd->sub, a->pos[0], &out, &err);
 	if (ctx->progress)
-		fputs("\r\033[K", stderr);
+		fputs("\r\033[K", cli_raw_stderr());
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
 	return cli_result(ctx, out, show_import);

@@ -146,6 +146,7 @@ static int run(int argc, char **argv, char **rest)
 			rest[nrest++] = t;
 		}
 	}
+	cli_output_init(ctx.json);
 	if (!ctx.db_path[0])
 		return cli_usage_error(&ctx, NULL, NULL, "option '--db' needs a non-empty PATH");
 	ctx.progress = !ctx.quiet && isatty(STDERR_FILENO);
@@ -233,7 +234,7 @@ int main(int argc, char **argv)
 
 	/* A result that did not reach stdout (disk full, closed pipe) is a
 	 * failure, not a success with missing output. */
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (cli_output_done() != 0 || fflush(stdout) != 0 || ferror(stdout)) {
 		fputs("caseagent: error: writing to standard output failed\n", stderr);
 		if (status == CLI_EXIT_OK)
 			status = CLI_EXIT_ERROR;
