@@ -1147,8 +1147,13 @@ const cli_cmd cli_commands[] = {
 	 "Keys: id, name (required), parent_id.\n" IMPORT_HELP,
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"import", "cases", cmd_import, "FILE", "Import historical cases from JSONL or CSV",
-	 "Each record is a case with its field values; lookup values must name\n"
-	 "imported records (an unknown contact id is an error naming the line).\n" IMPORT_HELP,
+	 "Each line is {\"fields\": {FIELD: VALUE, ...}, \"resolution\": TEXT, \"text\": TEXT}\n"
+	 "(or, in CSV, one column per field, plus resolution and text): field values\n"
+	 "are strings; lookup values must name imported records (an unknown contact\n"
+	 "id is an error naming the line) and options be one of the field's values.\n"
+	 "\"resolution\" is kept as the case's resolution note by its owner, for\n"
+	 "harvest and training. Format: docs/transcript-format.md, \"Historical\n"
+	 "cases\".\n" IMPORT_HELP,
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"chat", "replay", cmd_chat_replay, "FILE.jsonl", "Play transcripts through the case lifecycle",
 	 "Plays each conversation of a transcript file (docs/transcript-format.md)\n"
