@@ -286,6 +286,8 @@ static int write_summary(ca_agent *a, const char *conv, int64_t case_id, const c
 static const char *const event_types[] = { "open", "message", "accept", "update", "wrapup", "close", "link", "wait" };
 static const char *const event_keys[] = { "id", "type", "conversation", "message", "case", "actor", "identity", "channel" };
 
+static const char *nearest_type(const char *type);
+
 static int validate_event(const json_t *ev, ca_err *err)
 {
 	if (!json_is_object(ev))
@@ -305,9 +307,14 @@ static int validate_event(const json_t *ev, ca_err *err)
 	bool known = false;
 	for (size_t i = 0; type && i < CA_ARRAY_SIZE(event_types); i++)
 		known |= !strcmp(type, event_types[i]);
-	if (!known)
-		return ca_err_set(err, CA_EINVAL, "type", "event %s: type '%s' is not one of open, message, accept, update, wait, wrapup, close, link",
-				  id, type ? type : "(missing)");
+	if (!known) {
+		const char *near = type ? nearest_type(type) : NULL;
+		return ca_err_set(err, CA_EINVAL, "type",
+				  "event %s: type '%s' is not one of open, message, accept, update, wait, wrapup, close, "
+				  "link%s%s%s",
+				  id, type ? type : "(missing)", near ? "; did you mean '" : "", near ? near : "",
+				  near ? "'?" : "");
+	}
 	if (ca_str_empty(conv))
 		return ca_err_set(err, CA_EINVAL, "conversation", "event %s: \"conversation\" is required", id);
 	if (!strcmp(type, "message")) {
@@ -608,6 +615,21 @@ int ca_transcript_schedule(const json_t *t, unsigned accept_after, unsigned upda
 
 static const char *const transcript_event_keys[] = { "id", "type", "message", "case", "identity", "actor" };
 
+/* The event type `type` is likely a typo of (one or two edits), or NULL. */
+static const char *nearest_type(const char *type)
+{
+	const char *best = NULL;
+	unsigned bd = 3;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(step_names); i++) {
+		unsigned d = ca_edit_distance(type, step_names[i], 2);
+		if (d < bd) {
+			bd = d;
+			best = step_names[i];
+		}
+	}
+	return best;
+}
+
 /* An error about event k (0-based) of a transcript: the message names the
  * conversation, the event's number and its id; `where` is file:line. */
 static int event_error(ca_err *err, const char *where, const char *conv, size_t k, const json_t *e, const char *fmt,
@@ -690,8 +712,10 @@ static int check_transcript_events(const json_t *t, const char *where, ca_err *e
 		for (size_t i = 0; type && i < CA_ARRAY_SIZE(step_names) && !known; i++)
 			known = !strcmp(type, step_names[i]);
 		if (!known) {
+			const char *near = type ? nearest_type(type) : NULL;
 			r = event_error(err, where, conv, k, e, "type '%s' is not one of open, message, accept, update, wait, "
-				       "wrapup, close, link", type ? type : "(missing)");
+				       "wrapup, close, link%s%s%s", type ? type : "(missing)", near ? "; did you mean '" : "",
+				       near ? near : "", near ? "'?" : "");
 			break;
 		}
 		if (closed) {

@@ -12,6 +12,7 @@
  * whichever command prints it.
  */
 #define _GNU_SOURCE /* fopencookie */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -273,6 +274,66 @@ char *cli_scalar(const json_t *v, int prec)
 	}
 }
 
+/* ---- suggestions ---- */
+
+/* Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions, Damerau 1964), bytes, case-insensitive; stops counting
+ * beyond `max` (returns max + 1). Words here are command and option names,
+ * a few dozen bytes at most: longer ones are never a typo of ours. */
+static unsigned typo_distance(const char *a, const char *b, unsigned max)
+{
+	enum { N = 40 };
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned d[N + 1][N + 1];
+
+	if (la > N || lb > N)
+		return max + 1;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t k = 0; k <= lb; k++)
+		d[0][k] = (unsigned)k;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t k = 1; k <= lb; k++) {
+			unsigned cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[k - 1]);
+			unsigned v = d[i - 1][k] + 1;
+
+			if (d[i][k - 1] + 1 < v)
+				v = d[i][k - 1] + 1;
+			if (d[i - 1][k - 1] + cost < v)
+				v = d[i - 1][k - 1] + cost;
+			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] && a[i - 2] == b[k - 1] && d[i - 2][k - 2] + 1 < v)
+				v = d[i - 2][k - 2] + 1;
+			d[i][k] = v;
+		}
+	}
+	return d[la][lb] > max ? max + 1 : d[la][lb];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, size_t n)
+{
+	size_t len = word ? strlen(word) : 0;
+	/* One edit in a short word, two in a longer one: "chta" -> "chat",
+	 * "acceptt" -> "accept", never "ls" -> "log". */
+	unsigned max = len <= 4 ? 1 : 2, best = max + 1;
+	const char *pick = NULL;
+
+	for (size_t i = 0; word && i < n; i++) {
+		unsigned dist;
+
+		if (!cands[i])
+			continue;
+		/* A prefix long enough to be meant ("harv" for "harvest"). */
+		dist = len >= 3 && strlen(cands[i]) > len && strncasecmp(cands[i], word, len) == 0
+			       ? 1
+			       : typo_distance(word, cands[i], max);
+		if (dist < best) {
+			best = dist;
+			pick = cands[i];
+		}
+	}
+	return pick;
+}
+
 /* ---- tables ---- */
 
 void cli_table_init(cli_table *t, size_t ncols, const char *const *heads, const char *align)
@@ -448,7 +509,7 @@ void cli_print_group_usage(FILE *f, const char *group)
 
 static const char global_usage[] =
 	"usage: caseagent [--db PATH] [--json] [--quiet] COMMAND [ARGS...]\n"
-	"       caseagent help [COMMAND [SUBCOMMAND]]\n"
+	"       caseagent help [COMMAND [SUBCOMMAND [VERB]]]\n"
 	"       caseagent --version\n";
 
 static const char global_options[] =
@@ -458,7 +519,9 @@ static const char global_options[] =
 	"               errors also as {\"error\":{\"code\",\"message\",\"where\"}}\n"
 	"  --quiet, -q  no progress bar and no confirmations; results and errors only\n"
 	"  --version    print the version and exit\n"
-	"  --help, -h   show help (after a command: that command's help)\n";
+	"  --help, -h   show help (after a command: that command's help)\n"
+	"  --           end of options: every later word is an argument, e.g.\n"
+	"               caseagent knowledge search -- \"-charged twice\"\n";
 
 void cli_print_help_all(FILE *f)
 {
