@@ -400,6 +400,7 @@ static int handle_event(ca_agent *a, const json_t *ev, json_t *res, ca_err *err)
 		}
 	} else if (!strcmp(type, "wait")) {
 		r = ca_store_conversation_set_state(a->store, conv, "waiting", err);
+		state = "waiting";
 	} else if (!strcmp(type, "accept") || !strcmp(type, "update") || !strcmp(type, "wrapup") || !strcmp(type, "close")) {
 		const char *next = !strcmp(type, "accept") || !strcmp(type, "update") ? "active"
 				   : !strcmp(type, "wrapup")				? "wrapup"
