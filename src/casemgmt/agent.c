@@ -658,7 +658,7 @@ static int event_error(ca_err *err, const char *where, const char *conv, size_t 
  * the last message; `link` with a case; nothing after `close`. Nothing is
  * written, so a replay can check a whole file before it applies any of it.
  */
-static int check_transcript_events(const json_t *t, const char *where, ca_err *err)
+int ca_transcript_check_events(const json_t *t, const char *where, ca_err *err)
 {
 	const json_t *evs = json_object_get(t, "events");
 	if (!evs)
@@ -847,18 +847,8 @@ int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, ch
 		r = ca_transcripts_load(path, &ts, err);
 	if (r)
 		return r;
-	/* The whole file is checked before its first event is applied, so a
-	 * defect on line 900 does not leave 899 conversations written. */
-	for (size_t i = 0; !r && i < json_array_size(ts); i++) {
-		const json_t *t = json_array_get(ts, i);
-		char where[sizeof(err->where)];
-		snprintf(where, sizeof(where), "%s:%lld", path, (long long)json_integer_value(json_object_get(t, "_line")));
-		r = check_transcript_events(t, where, err);
-	}
-	if (r) {
-		json_decref(ts);
-		return r;
-	}
+	/* ca_transcripts_load checked every event of the file (ids, types,
+	 * references, order) before this first write. */
 	json_t *detail = json_array();
 	json_t *at = json_pack("{s:i, s:i, s:i, s:i}", "accept", 0, "update", 0, "wrapup", 0, "close", 0);
 	size_t n_events = 0, created = 0, filled = 0, no_change = 0, notes = 0, withheld = 0, replayed = 0;

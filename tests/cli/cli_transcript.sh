@@ -11,6 +11,7 @@
 # are scoped to their conversation: "e1" of two conversations are two
 # events; an id reused in the same conversation with other content is an
 # error, an identical event is an idempotent replay. `wait` is accepted.
+# `simulate` refuses the same defects.
 # Arguments: $1 the caseagent binary, $2 the project source directory.
 set -u
 BIN=${1:?usage: cli_transcript.sh CASEAGENT_BINARY SOURCE_DIR}
@@ -145,6 +146,13 @@ check two_accepts "extra-accept" "second accept"
 check unknown_type "acceptt" "bad-unknown_type-e5"
 check after_close "late" "after close"
 check dup_id "used by an earlier event"
+
+# simulate reads transcripts the same way: an unknown type is an error there
+# too, not an "open" that skews the scores.
+run simulate "$T/unknown_type.jsonl"
+rejected "simulate, unknown type"
+says "simulate, unknown type" "did you mean 'accept'?"
+echo "ok: simulate refuses the same defects"
 
 # The transcript whose events had no id, fixed: all 12 messages delivered.
 ok --json chat replay "$T/fixed.jsonl"
