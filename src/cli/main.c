@@ -237,10 +237,14 @@ static int run(int argc, char **argv, char **rest)
 		printf("caseagent %s\n", CA_VERSION);
 		return CLI_EXIT_OK;
 	}
-	/* `caseagent -- case show X`: the "--" ends the global options only. */
+	/* `caseagent -- knowledge search -x`: the "--" ends the options, so it
+	 * moves behind the command's words, where the command's parser honours it. */
 	if (nrest > 1 && strcmp(rest[0], "--") == 0 && strcmp(rest[1], "--") != 0) {
-		rest++;
-		nrest--;
+		char *dd = rest[0];
+		size_t words = nrest > 2 && cli_is_group(rest[1]) ? 2 : 1;
+
+		memmove(rest, rest + 1, words * sizeof *rest);
+		rest[words] = dd;
 	}
 	if (nrest == 0 || strcmp(rest[0], "--") == 0) {
 		if (help) {

@@ -59,4 +59,6 @@ echo "ok: wait"
 # A query starting with '-', after "--".
 ok knowledge search -- "-charged twice"
 printf '%s\n' "$OUT" | grep -qF 'for "-charged twice"' || fail "the query was not searched as written: $OUT"
+ok -- knowledge search "-charged twice"
+printf '%s\n' "$OUT" | grep -qF 'for "-charged twice"' || fail "-- before the command: the query was not searched: $OUT"
 echo "ok: cli_newcomer"
