@@ -39,6 +39,8 @@ typedef struct safe_sink {
 	bool failed;
 } safe_sink;
 
+/* The standard streams are the process's, and so is their filter: these
+ * are set once by cli_output_init and undone by cli_output_done. */
 static safe_sink sink_out, sink_err;
 static FILE *raw_out, *raw_err;
 
@@ -61,7 +63,16 @@ static void sink_drop_pending(safe_sink *k)
 static void sink_byte(safe_sink *k, unsigned char c)
 {
 	if (k->need) {
-		if ((c & 0xC0) == 0x80) {
+		/* The second byte's range rules out overlong forms (an ESC
+		 * spelt E0 80 9B), surrogates and code points past U+10FFFF
+		 * (RFC 3629 §4). */
+		unsigned char lo = 0x80, hi = 0xBF;
+
+		if (k->npend == 1) {
+			lo = k->pend[0] == 0xE0 ? 0xA0 : k->pend[0] == 0xF0 ? 0x90 : 0x80;
+			hi = k->pend[0] == 0xED ? 0x9F : k->pend[0] == 0xF4 ? 0x8F : 0xBF;
+		}
+		if (c >= lo && c <= hi) {
 			k->pend[k->npend++] = c;
 			if (k->npend < k->need)
 				return;

@@ -6,8 +6,10 @@
 # 8-bit C1 CSI (U+009B), and an e-mail whose RFC 2047 subject decodes to an
 # ESC sequence, are shown by `chat event`, `case show`, `case list`,
 # `interactions`, `email log` and error messages: none of those outputs
-# (stdout or stderr) holds a C0 byte other than newline and tab, DEL, or a
-# C1 control, and the neutralised form (^[ for ESC) is visible. With --json
+# (stdout or stderr) holds a C0 byte other than newline and tab, DEL, a
+# C1 control, or a raw 8-bit or overlong control from bytes that are not
+# UTF-8 (a command-line argument in an error); the neutralised form (^[ for
+# ESC) is visible. With --json
 # the same data comes out JSON-escaped and decodes to the original text.
 # Arguments: $1 the caseagent binary, $2 the project source directory.
 set -u
@@ -75,6 +77,16 @@ EOF
 [ $? -eq 1 ] || fail "an event for an unknown conversation did not fail"
 clean "error message" "$T/err"
 shown "error message" "$T/err"
+
+# Bytes that are not UTF-8 reach the error message from the command line:
+# a raw 8-bit CSI (0x9B), an overlong ESC (E0 80 9B), a C1 CSI (C2 9B).
+"$BIN" case show "$(printf 'x\233y\340\200\233z\302\233w')" >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] || fail "case show of an unknown case did not fail"
+python3 - "$T/err" <<'EOF' || fail "8-bit controls reach the terminal: $(od -c "$T/err" | head -3)"
+import sys
+data = open(sys.argv[1], "rb").read()
+assert b"\x9b" not in data.replace(b"\xef\xbf\xbd", b""), data
+EOF
 
 # An e-mail subject (RFC 2047, decoded) with an ESC sequence, in the log.
 printf 'From: Priya Vantassel <priya.vantassel@example.com>\r\nTo: support@brightwave.example\r\nSubject: =?UTF-8?B?%s?=\r\nMessage-ID: <term-1@example.com>\r\nDate: Mon, 1 Jun 2026 10:00:00 +0000\r\n\r\nMy earbud will not charge.\r\n' \
