@@ -1192,13 +1192,20 @@ static int cmd_help(cli_ctx *ctx, const cli_args *a)
 			const char *t = lh + strspn(lh, " ");
 			size_t ind = (size_t)(t - lh);
 
-			if (ind == 2 && strncmp(t, w, vlen[i]) == 0 && (t[vlen[i]] == ' ' || t[vlen[i]] == '\n'))
+			bool first = ind == 2 && strncmp(t, w, vlen[i]) == 0 && (t[vlen[i]] == ' ' || t[vlen[i]] == '\n');
+
+			if (first)
 				shown = true;
 			else if (shown && ind <= 2)
 				shown = false;
-			if (shown)
-				printf("caseagent %s %s%s%.*s\n", c->name, c->sub ? c->sub : "", c->sub ? " " : "",
+			/* "caseagent knowledge review edit ...", and the lines
+			 * under it aligned with it. */
+			if (shown && first)
+				printf("caseagent %s%s%s %.*s\n", c->name, c->sub ? " " : "", c->sub ? c->sub : "",
 				       (int)(l - 2), lh + 2);
+			else if (shown)
+				printf("%*s%.*s\n", (int)(strlen("caseagent  ") + strlen(c->name) + (c->sub ? strlen(c->sub) + 1 : 0)),
+				       "", (int)(l - 2), lh + 2);
 			lh += l + (lh[l] == '\n');
 		}
 		fputc('\n', stdout);
