@@ -7,6 +7,7 @@
  * interaction log, and people's edits. Each event is one transaction and is
  * idempotent by event id.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,8 @@ static int write_summary(ca_agent *a, const char *conv, int64_t case_id, const c
 static const char *const event_types[] = { "open", "message", "accept", "update", "wrapup", "close", "link", "wait" };
 static const char *const event_keys[] = { "id", "type", "conversation", "message", "case", "actor", "identity", "channel" };
 
+static const char *nearest_type(const char *type);
+
 static int validate_event(const json_t *ev, ca_err *err)
 {
 	if (!json_is_object(ev))
@@ -304,9 +307,14 @@ static int validate_event(const json_t *ev, ca_err *err)
 	bool known = false;
 	for (size_t i = 0; type && i < CA_ARRAY_SIZE(event_types); i++)
 		known |= !strcmp(type, event_types[i]);
-	if (!known)
-		return ca_err_set(err, CA_EINVAL, "type", "event %s: type '%s' is not one of open, message, accept, update, wait, wrapup, close, link",
-				  id, type ? type : "(missing)");
+	if (!known) {
+		const char *near = type ? nearest_type(type) : NULL;
+		return ca_err_set(err, CA_EINVAL, "type",
+				  "event %s: type '%s' is not one of open, message, accept, update, wait, wrapup, close, "
+				  "link%s%s%s",
+				  id, type ? type : "(missing)", near ? "; did you mean '" : "", near ? near : "",
+				  near ? "'?" : "");
+	}
 	if (ca_str_empty(conv))
 		return ca_err_set(err, CA_EINVAL, "conversation", "event %s: \"conversation\" is required", id);
 	if (!strcmp(type, "message")) {
@@ -392,6 +400,7 @@ static int handle_event(ca_agent *a, const json_t *ev, json_t *res, ca_err *err)
 		}
 	} else if (!strcmp(type, "wait")) {
 		r = ca_store_conversation_set_state(a->store, conv, "waiting", err);
+		state = "waiting";
 	} else if (!strcmp(type, "accept") || !strcmp(type, "update") || !strcmp(type, "wrapup") || !strcmp(type, "close")) {
 		const char *next = !strcmp(type, "accept") || !strcmp(type, "update") ? "active"
 				   : !strcmp(type, "wrapup")				? "wrapup"
@@ -443,16 +452,40 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 		return r;
 	if (!a->settings->chat_enabled)
 		return ca_err_set(err, CA_ESTATE, "channels.chat", "the live chat channel is disabled in settings");
-	if ((r = ca_store_begin(a->store, err)))
+	const char *id = ca_json_str(ev, "id"), *conv = ca_json_str(ev, "conversation");
+	/* The event's identity for idempotency: its canonical text (keys
+	 * sorted), so the same event sent again is recognised byte for byte
+	 * and an id reused with other content is not. */
+	char *content = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!content)
+		return CA_ENOMEM;
+	if ((r = ca_store_begin(a->store, err))) {
+		free(content);
 		return r;
+	}
 	json_t *prev = NULL;
-	r = ca_store_event_lookup(a->store, ca_json_str(ev, "id"), &prev, err);
+	char *prev_content = NULL;
+	r = ca_store_event_lookup(a->store, conv, id, &prev_content, &prev, err);
 	if (!r && prev) {
 		ca_store_rollback(a->store);
+		/* Rows from before schema 10 kept no content: the type is all
+		 * there is to compare. */
+		bool same = prev_content ? !strcmp(prev_content, content)
+					 : ca_streq(ca_json_str(prev, "type"), ca_json_str(ev, "type"));
+		free(prev_content);
+		free(content);
+		if (!same) {
+			json_decref(prev);
+			return ca_err_set(err, CA_EEXIST, "id",
+					  "event %s of conversation %s was applied before with other content; an event id "
+					  "names one event of its conversation: give this one a new id",
+					  id, conv);
+		}
 		json_object_set_new(prev, "replayed", json_true());
 		*ret = prev;
 		return 0;
 	}
+	free(prev_content);
 	json_t *res = json_pack("{s:s, s:s, s:s, s:n, s:b, s:[], s:b, s:[], s:b, s:b}", "event", ca_json_str(ev, "id"),
 				"type", ca_json_str(ev, "type"), "conversation", ca_json_str(ev, "conversation"),
 				"case", "created", 0, "changed", "no_changes", 0, "missing", "note", 0, "replayed", 0);
@@ -468,8 +501,8 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 	if (!r && !strcmp(ca_json_str(ev, "type"), "close"))
 		json_object_set_new(res, "knowledge", ca_agent_record_done(a, "conversation", ca_json_str(ev, "conversation")));
 	if (!r)
-		r = ca_store_event_record(a->store, ca_json_str(ev, "id"), ca_json_str(ev, "conversation"),
-					  ca_json_str(ev, "type"), res, err);
+		r = ca_store_event_record(a->store, conv, id, ca_json_str(ev, "type"), content, res, err);
+	free(content);
 	if (!r)
 		r = ca_store_commit(a->store, err);
 	if (r) {
@@ -579,6 +612,184 @@ int ca_transcript_schedule(const json_t *t, unsigned accept_after, unsigned upda
 	return 0;
 }
 
+/* ---- transcripts: validation before anything is written ---- */
+
+static const char *const transcript_event_keys[] = { "id", "type", "message", "case", "identity", "actor" };
+
+/* The event type `type` is likely a typo of (one or two edits), or NULL. */
+static const char *nearest_type(const char *type)
+{
+	const char *best = NULL;
+	unsigned bd = 3;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(step_names); i++) {
+		unsigned d = ca_edit_distance(type, step_names[i], 2);
+		if (d < bd) {
+			bd = d;
+			best = step_names[i];
+		}
+	}
+	return best;
+}
+
+/* An error about event k (0-based) of a transcript: the message names the
+ * conversation, the event's number and its id; `where` is file:line. */
+static int event_error(ca_err *err, const char *where, const char *conv, size_t k, const json_t *e, const char *fmt,
+		       ...) __attribute__((format(printf, 6, 7)));
+static int event_error(ca_err *err, const char *where, const char *conv, size_t k, const json_t *e, const char *fmt,
+		       ...)
+{
+	char reason[384];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	const char *id = json_is_object(e) ? ca_json_str(e, "id") : NULL;
+	if (ca_str_empty(id))
+		return ca_err_set(err, CA_EINVAL, where, "conversation %s, event %zu (no id): %s", conv, k + 1, reason);
+	return ca_err_set(err, CA_EINVAL, where, "conversation %s, event %zu (id %s): %s", conv, k + 1, id, reason);
+}
+
+/*
+ * The explicit events of one transcript against docs/transcript-format.md:
+ * each an object of known keys with a non-empty id unique in its
+ * conversation and a known type; `open` first and once; messages delivered
+ * once each, in the order of the messages array; `accept` and `wrapup` at
+ * most once; `update`, `wait` and `wrapup` after `accept`; `wrapup` after
+ * the last message; `link` with a case; nothing after `close`. Nothing is
+ * written, so a replay can check a whole file before it applies any of it.
+ */
+int ca_transcript_check_events(const json_t *t, const char *where, ca_err *err)
+{
+	const json_t *evs = json_object_get(t, "events");
+	if (!evs)
+		return 0;
+	const char *conv = ca_json_str(t, "conversation_id");
+	const json_t *msgs = json_object_get(t, "messages");
+	size_t n_msgs = json_array_size(msgs), delivered = 0;
+	bool accepted = false, wrapped = false, closed = false;
+	json_t *ids = json_object();
+	if (!ids)
+		return CA_ENOMEM;
+	int r = 0;
+	size_t k;
+	json_t *e;
+	json_array_foreach(evs, k, e) {
+		if (!json_is_object(e)) {
+			r = event_error(err, where, conv, k, e, "an event must be a JSON object");
+			break;
+		}
+		const char *key;
+		json_t *v;
+		json_object_foreach(e, key, v) {
+			bool known = !strncmp(key, "x_", 2);
+			for (size_t i = 0; i < CA_ARRAY_SIZE(transcript_event_keys) && !known; i++)
+				known = !strcmp(key, transcript_event_keys[i]);
+			if (!known) {
+				r = event_error(err, where, conv, k, e, "unknown key '%s' (keys: id, type, message, case, "
+					       "identity, actor; x_... for your own)", key);
+				break;
+			}
+			if (!json_is_string(v) && strncmp(key, "x_", 2)) {
+				r = event_error(err, where, conv, k, e, "\"%s\" must be a string", key);
+				break;
+			}
+		}
+		if (r)
+			break;
+		const char *id = ca_json_str(e, "id"), *type = ca_json_str(e, "type");
+		if (ca_str_empty(id)) {
+			r = event_error(err, where, conv, k, e, "\"id\" is required: events are applied once by id");
+			break;
+		}
+		if (json_object_get(ids, id)) {
+			r = event_error(err, where, conv, k, e, "id %s is used by an earlier event of this conversation", id);
+			break;
+		}
+		if (json_object_set_new(ids, id, json_true())) {
+			r = CA_ENOMEM;
+			break;
+		}
+		bool known = false;
+		for (size_t i = 0; type && i < CA_ARRAY_SIZE(step_names) && !known; i++)
+			known = !strcmp(type, step_names[i]);
+		if (!known) {
+			const char *near = type ? nearest_type(type) : NULL;
+			r = event_error(err, where, conv, k, e, "type '%s' is not one of open, message, accept, update, wait, "
+				       "wrapup, close, link%s%s%s", type ? type : "(missing)", near ? "; did you mean '" : "",
+				       near ? near : "", near ? "'?" : "");
+			break;
+		}
+		if (closed) {
+			r = event_error(err, where, conv, k, e, "'%s' after close: close must be the last event", type);
+			break;
+		}
+		if ((k == 0) != !strcmp(type, "open")) {
+			r = event_error(err, where, conv, k, e, k == 0 ? "the first event must be open, not '%s'"
+								       : "'%s' again: a conversation opens once, with its first event",
+				       type);
+			break;
+		}
+		if (ca_json_str(e, "identity") && strcmp(type, "open")) {
+			r = event_error(err, where, conv, k, e, "\"identity\" belongs to the open event only");
+			break;
+		}
+		if (ca_json_str(e, "message") && strcmp(type, "message")) {
+			r = event_error(err, where, conv, k, e, "\"message\" belongs to message events only");
+			break;
+		}
+		if (ca_json_str(e, "case") && strcmp(type, "link")) {
+			r = event_error(err, where, conv, k, e, "\"case\" belongs to link events only");
+			break;
+		}
+		if (!strcmp(type, "message")) {
+			const char *mid = ca_json_str(e, "message");
+			size_t at = n_msgs;
+			for (size_t i = 0; mid && i < n_msgs && at == n_msgs; i++)
+				if (ca_streq(ca_json_str(json_array_get(msgs, i), "id"), mid))
+					at = i;
+			if (ca_str_empty(mid))
+				r = event_error(err, where, conv, k, e, "a message event needs \"message\": the id of a message");
+			else if (at == n_msgs)
+				r = event_error(err, where, conv, k, e, "message %s is not in the conversation's messages", mid);
+			else if (at < delivered)
+				r = event_error(err, where, conv, k, e, "message %s was delivered already", mid);
+			else if (at > delivered)
+				r = event_error(err, where, conv, k, e, "message %s skips message %s: messages are delivered "
+					       "once each, in the order of \"messages\"", mid,
+					       ca_json_str(json_array_get(msgs, delivered), "id"));
+			else if (wrapped)
+				r = event_error(err, where, conv, k, e, "message %s after wrapup: wrapup comes after the last "
+					       "message", mid);
+			delivered++;
+		} else if (!strcmp(type, "accept")) {
+			if (accepted)
+				r = event_error(err, where, conv, k, e, "a second accept: a conversation is accepted once");
+			accepted = true;
+		} else if (!strcmp(type, "update") || !strcmp(type, "wait") || !strcmp(type, "wrapup")) {
+			if (!accepted)
+				r = event_error(err, where, conv, k, e, "'%s' before accept", type);
+			else if (wrapped)
+				r = event_error(err, where, conv, k, e, "'%s' after wrapup", type);
+			else if (!strcmp(type, "wrapup") && delivered < n_msgs)
+				r = event_error(err, where, conv, k, e, "wrapup before message %s: wrapup comes after the last "
+					       "message", ca_json_str(json_array_get(msgs, delivered), "id"));
+			wrapped = !strcmp(type, "wrapup");
+		} else if (!strcmp(type, "link")) {
+			if (ca_str_empty(ca_json_str(e, "case")))
+				r = event_error(err, where, conv, k, e, "a link event needs \"case\": a ticket number or case id");
+		} else if (!strcmp(type, "close")) {
+			closed = true;
+		}
+		if (r)
+			break;
+	}
+	if (!r && delivered < n_msgs)
+		r = ca_err_set(err, CA_EINVAL, where, "conversation %s: message %s is never delivered: with \"events\", "
+			       "every message needs its message event", conv, ca_json_str(json_array_get(msgs, delivered), "id"));
+	json_decref(ids);
+	return r;
+}
+
 /* The chat events of one transcript's steps, with ids stable across replays
  * (so replaying a file twice changes nothing). New reference in *ret. */
 static int transcript_events(const json_t *t, const ca_step *steps, size_t n, json_t **ret)
@@ -636,6 +847,8 @@ int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, ch
 		r = ca_transcripts_load(path, &ts, err);
 	if (r)
 		return r;
+	/* ca_transcripts_load checked every event of the file (ids, types,
+	 * references, order) before this first write. */
 	json_t *detail = json_array();
 	json_t *at = json_pack("{s:i, s:i, s:i, s:i}", "accept", 0, "update", 0, "wrapup", 0, "close", 0);
 	size_t n_events = 0, created = 0, filled = 0, no_change = 0, notes = 0, withheld = 0, replayed = 0;
@@ -649,6 +862,12 @@ int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, ch
 		if (!r)
 			r = transcript_events(t, steps, n_steps, &evs);
 		free(steps);
+		/* One conversation is all or nothing: an event that fails at run
+		 * time (a link to a case that does not exist) takes the
+		 * conversation's earlier events with it. */
+		if (!r)
+			r = ca_store_begin(a->store, err);
+		bool in_tx = !r;
 		const char *case_ticket = NULL, *created_at = NULL;
 		size_t msgs_seen = 0, created_after = 0;
 		for (size_t k = 0; !r && k < json_array_size(evs); k++) {
@@ -689,6 +908,15 @@ int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, ch
 				json_decref(keep);
 			}
 			json_decref(res);
+		}
+		if (!r && in_tx)
+			r = ca_store_commit(a->store, err);
+		if (r && in_tx) {
+			ca_agent_rollback(a);
+			/* The analysis cache may hold messages that were rolled back. */
+			free(a->cache_conv);
+			a->cache_conv = NULL;
+			ca_analysis_done(&a->cache);
 		}
 		json_decref(evs);
 		if (r)

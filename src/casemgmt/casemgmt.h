@@ -248,6 +248,14 @@ typedef struct ca_step {
 	const json_t *event; /* the explicit event, or NULL for the schedule */
 } ca_step;
 
+/* The explicit "events" of transcript `t` checked against the rules of
+ * docs/transcript-format.md (ids, types, keys, message references, order);
+ * nothing is written. CA_EINVAL names the conversation and the event (its
+ * number and id), with `where` (file:line) as the error's place. A
+ * transcript without events passes. ca_transcripts_load runs it on every
+ * line, so the steps below only ever see valid events. */
+int ca_transcript_check_events(const json_t *t, const char *where, ca_err *err);
+
 /* The steps of one transcript: its explicit "events", or else the schedule
  * (open, each message, accept after `accept_after` customer messages, an
  * update every `update_every` messages after, wrap-up, close). *ret is a

@@ -467,7 +467,7 @@ int ca_transcripts_load(const char *path, json_t **ret, ca_err *err)
 	json_array_foreach(arr, i, t) {
 		char where[512];
 		snprintf(where, sizeof(where), "%s:%lld", path, (long long)json_integer_value(json_object_get(t, "_line")));
-		if ((r = check_transcript(t, where, seen, err)))
+		if ((r = check_transcript(t, where, seen, err)) || (r = ca_transcript_check_events(t, where, err)))
 			break;
 	}
 	json_decref(seen);

@@ -125,12 +125,37 @@ int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *args);
 /* The entry for `name` [`sub`]; NULL if none. `sub` NULL finds a command
  * without subcommands only. */
 const cli_cmd *cli_find(const char *name, const char *sub);
+/* A command name close to the mistyped `word` (or, with `group`, one of
+ * that group's subcommands), borrowed from the table; NULL if none. */
+const char *cli_suggest_command(const char *word, const char *group);
+/* Report `word` as an unknown command (or, with `group`, an unknown
+ * subcommand of it), with the likeliest meant one; CLI_EXIT_USAGE. */
+int cli_unknown_command(const cli_ctx *ctx, const char *group, const char *word);
 /* Whether `name` is a group (its entries all have subcommands). */
 bool cli_is_group(const char *name);
 /* Index of option `name` in cmd->opts, or -1. */
 int cli_opt_index(const cli_cmd *cmd, const char *name);
 
 /* ---- output.c ---- */
+
+/* From here on, stderr (and stdout unless `json`) show terminal control
+ * characters neutralised: C0 other than newline and tab as ^X, DEL as ^?,
+ * C1 controls and bytes that are not UTF-8 as U+FFFD. Text from outside can
+ * then never drive the terminal, whatever command prints it. --json output
+ * is left as the JSON encoder wrote it (it escapes controls itself). */
+void cli_output_init(bool json);
+/* Flush and remove the filters; -1 if writing failed. */
+int cli_output_done(void);
+/* The streams under the filters, for the few writers whose control
+ * characters are our own (the progress bar's carriage return) or whose
+ * bytes must stay exact (`settings export`). */
+FILE *cli_raw_stdout(void);
+FILE *cli_raw_stderr(void);
+
+/* The candidate closest to `word`, a likely typo of it (one edit for a
+ * word of up to 4 bytes, two beyond, or a prefix of 3 or more), or NULL.
+ * Borrowed from cands. */
+const char *cli_suggest(const char *word, const char *const *cands, size_t n);
 
 /* Help generated from the table. */
 void cli_print_usage(FILE *f, const cli_cmd *cmd);

@@ -82,12 +82,38 @@ static int cmd_init(cli_ctx *ctx, const cli_args *a)
 
 /* ---- settings ---- */
 
+/* "email", "arc_rules (2)", "channels (chat, email)": one block of the
+ * settings file as the import summary names it. Caller frees. */
+static char *block_label(const char *key, const json_t *v)
+{
+	if (json_is_array(v))
+		return cli_strf("%s (%zu)", key, json_array_size(v));
+	if (strcmp(key, "channels") == 0 && json_is_object(v)) {
+		char *on = cli_strf("%s", ""), *n, *r;
+		const char *k;
+		json_t *x;
+
+		json_object_foreach((json_t *)v, k, x) {
+			if (!on || !json_is_true(x))
+				continue;
+			n = cli_strf("%s%s%s", on, on[0] ? ", " : "", k);
+			free(on);
+			on = n;
+		}
+		r = on ? cli_strf("channels (%s)", on[0] ? on : "none on") : NULL;
+		free(on);
+		return r;
+	}
+	return cli_strf("%s", key);
+}
+
 static int cmd_settings_import(cli_ctx *ctx, const cli_args *a)
 {
 	const char *path = a->pos[0];
 	ca_err err;
 	char *text = NULL;
-	json_t *settings, *names, *out, *f;
+	json_t *settings, *file, *names, *blocks, *defaults, *out, *f, *v;
+	const char *k;
 	size_t i;
 	int rc, status;
 
@@ -101,17 +127,40 @@ static int cmd_settings_import(cli_ctx *ctx, const cli_args *a)
 		return cli_fail(ctx, rc, &err);
 	settings = json_loads(text, 0, NULL);
 	free(text);
+	/* The file was just read and accepted; read again for its blocks, to
+	 * say which it had and which were left to their defaults. */
+	file = json_load_file(path, 0, NULL);
 	names = json_array();
+	blocks = json_array();
+	defaults = json_array();
 	json_array_foreach(json_object_get(settings, "fields"), i, f) {
 		const char *n = cli_jstr(f, "name");
 
 		if (n)
 			json_array_append_new(names, json_string(n));
 	}
+	json_object_foreach(file, k, v)
+		if (strcmp(k, "version") != 0)
+			json_array_append_new(blocks, json_string(k));
+	/* The export leaves out blocks that are not set, so the optional
+	 * blocks of docs/settings.md are named here. */
+	static const char *const optional[] = {"channels", "update_rules", "summary_note_on_close",
+					       "record_agent_experience", "email", "arc_rules", "knowledge"};
+	for (i = 0; i < sizeof optional / sizeof optional[0]; i++)
+		if (!json_object_get(file, optional[i]))
+			json_array_append_new(defaults, json_string(optional[i]));
+	json_object_foreach(settings, k, v) {
+		bool listed = false;
+
+		for (i = 0; i < sizeof optional / sizeof optional[0] && !listed; i++)
+			listed = strcmp(optional[i], k) == 0;
+		if (!listed && strcmp(k, "version") != 0 && !json_object_get(file, k))
+			json_array_append_new(defaults, json_string(k));
+	}
 	if (ctx->json) {
-		out = json_pack("{s:s,s:s,s:O,s:I}", "settings", "imported", "file", path, "fields", names,
-				"update_rules",
-				(json_int_t)json_array_size(json_object_get(settings, "update_rules")));
+		out = json_pack("{s:s,s:s,s:O,s:I,s:O,s:O}", "settings", "imported", "file", path, "fields", names,
+				"update_rules", (json_int_t)json_array_size(json_object_get(settings, "update_rules")),
+				"blocks", blocks, "defaults", defaults);
 		status = out ? cli_print_json(ctx, out) : cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
 		json_decref(out);
 	} else {
@@ -121,10 +170,27 @@ static int cmd_settings_import(cli_ctx *ctx, const cli_args *a)
 				printf("%s%s", i ? ", " : "", json_string_value(f));
 			i = json_array_size(json_object_get(settings, "update_rules"));
 			printf("), %zu update rule%s\n", i, i == 1 ? "" : "s");
+			fputs("  loaded:", stdout);
+			json_array_foreach(blocks, i, f) {
+				char *l = block_label(json_string_value(f), json_object_get(file, json_string_value(f)));
+
+				printf("%s %s", i ? "," : "", l ? l : json_string_value(f));
+				free(l);
+			}
+			fputc('\n', stdout);
+			if (json_array_size(defaults) > 0) {
+				fputs("  defaults:", stdout);
+				json_array_foreach(defaults, i, f)
+					printf("%s %s", i ? "," : "", json_string_value(f));
+				fputs(" (not in the file; see docs/settings.md)\n", stdout);
+			}
 		}
 		status = CLI_EXIT_OK;
 	}
 	json_decref(names);
+	json_decref(blocks);
+	json_decref(defaults);
+	json_decref(file);
 	json_decref(settings);
 	return status;
 }
@@ -146,11 +212,12 @@ static int cmd_settings_export(cli_ctx *ctx, const cli_args *a)
 		free(text);
 		return rc;
 	}
-	/* As the library wrote it: canonical, and ready to import again. */
+	/* As the library wrote it: canonical, and ready to import again
+	 * (JSON, so its control characters are escaped already). */
 	len = strlen(text);
-	fputs(text, stdout);
+	fputs(text, cli_raw_stdout());
 	if (len == 0 || text[len - 1] != '\n')
-		fputc('\n', stdout);
+		fputc('\n', cli_raw_stdout());
 	free(text);
 	return CLI_EXIT_OK;
 }
@@ -187,7 +254,7 @@ static int cmd_import(cli_ctx *ctx, const cli_args *a)
 	}
 	rc = ca_import_file(ctx->agent, a->cmd->sub, a->pos[0], &out, &err);
 	if (ctx->progress)
-		fputs("\r\033[K", stderr);
+		fputs("\r\033[K", cli_raw_stderr());
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
 	return cli_result(ctx, out, show_import);
@@ -476,7 +543,12 @@ static int cmd_case_list(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_case_list);
 }
 
-/* Message ids of an evidence array: "m3, m5". Caller frees. */
+static bool same_str(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* Message ids of an evidence array: "m3, m5", each once. Caller frees. */
 static char *evidence_ids(const json_t *ev)
 {
 	size_t i;
@@ -490,6 +562,15 @@ static char *evidence_ids(const json_t *ev)
 		if (!s)
 			return NULL;
 		if (!m)
+			continue;
+		/* Several spans in one message name the message once. */
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++) {
+			const json_t *p = json_array_get(ev, k);
+
+			seen = same_str(json_is_object(p) ? cli_jstr(p, "message") : json_string_value(p), m);
+		}
+		if (seen)
 			continue;
 		n = cli_strf("%s%s%s", s, s[0] ? ", " : "", m);
 		free(s);
@@ -1035,27 +1116,118 @@ static int cmd_simulate(cli_ctx *ctx, const cli_args *a)
 
 /* ---- help ---- */
 
+/* The verbs a command takes as its first argument, from its usage text:
+ * "list|show|edit [ARTICLE]" or "[resume|stop|status|log] [JOB]" give the
+ * lower-case words; placeholders (JSON|-, TEXT) are none. Returns how many
+ * were stored in v (at most max), each `len[i]` bytes of c->args. */
+static size_t command_verbs(const cli_cmd *c, const char **v, size_t *len, size_t max)
+{
+	const char *p = c->args ? c->args : "";
+	size_t n = 0;
+
+	if (*p == '[')
+		p++;
+	while (*p && n < max) {
+		size_t l = strspn(p, "abcdefghijklmnopqrstuvwxyz");
+
+		if (l == 0 || (p[l] != '|' && p[l] != ' ' && p[l] != ']' && p[l] != '\0'))
+			return strchr(c->args, '|') && n ? n : 0;
+		v[n] = p;
+		len[n++] = l;
+		if (p[l] != '|')
+			break;
+		p += l + 1;
+	}
+	return n > 1 || (c->args && c->args[0] == '[') ? n : 0;
+}
+
+/* `help WORD...` at any depth: a command, a group, a group's subcommand,
+ * and then one of that command's verbs (`help knowledge review list`),
+ * whose own lines of the long help come first. */
 static int cmd_help(cli_ctx *ctx, const cli_args *a)
 {
+	const char *verbs[16];
+	size_t vlen[16], nv;
 	const cli_cmd *c;
+	size_t used;
 
 	if (a->npos == 0) {
 		cli_print_help_all(stdout);
 		return CLI_EXIT_OK;
 	}
-	if (a->npos == 1 && cli_is_group(a->pos[0])) {
-		cli_print_help_group(stdout, a->pos[0]);
+	if (cli_is_group(a->pos[0])) {
+		if (a->npos == 1) {
+			cli_print_help_group(stdout, a->pos[0]);
+			return CLI_EXIT_OK;
+		}
+		c = cli_find(a->pos[0], a->pos[1]);
+		if (!c)
+			return cli_unknown_command(ctx, a->pos[0], a->pos[1]);
+		used = 2;
+	} else {
+		c = cli_find(a->pos[0], NULL);
+		if (!c)
+			return cli_unknown_command(ctx, NULL, a->pos[0]);
+		used = 1;
+	}
+	if (a->npos == used) {
+		cli_print_help_cmd(stdout, c);
 		return CLI_EXIT_OK;
 	}
-	c = cli_find(a->pos[0], a->npos > 1 ? a->pos[1] : NULL);
-	if (!c) {
-		if (a->npos > 1 && cli_is_group(a->pos[0]))
-			return cli_usage_error(ctx, NULL, a->pos[0], "unknown subcommand '%s %s'", a->pos[0],
-					       a->pos[1]);
-		return cli_usage_error(ctx, NULL, NULL, "unknown command '%s'", a->pos[0]);
+	nv = command_verbs(c, verbs, vlen, sizeof verbs / sizeof verbs[0]);
+	for (size_t i = 0; i < nv; i++) {
+		const char *w = a->pos[used];
+		const char *lh = c->long_help ? c->long_help : "";
+		bool shown = false;
+
+		if (strlen(w) != vlen[i] || strncmp(w, verbs[i], vlen[i]) != 0)
+			continue;
+		if (a->npos > used + 1)
+			return cli_usage_error(ctx, c, NULL, "'%s' would be an argument of '%s%s%s %s', not a command",
+					       a->pos[used + 1], c->name, c->sub ? " " : "", c->sub ? c->sub : "", w);
+		/* The verb's lines of the long help: "  list ..." and the
+		 * lines indented under it. */
+		while (*lh) {
+			size_t l = strcspn(lh, "\n");
+			const char *t = lh + strspn(lh, " ");
+			size_t ind = (size_t)(t - lh);
+
+			bool first = ind == 2 && strncmp(t, w, vlen[i]) == 0 && (t[vlen[i]] == ' ' || t[vlen[i]] == '\n');
+
+			if (first)
+				shown = true;
+			else if (shown && ind <= 2)
+				shown = false;
+			/* "caseagent knowledge review edit ...", and the lines
+			 * under it aligned with it. */
+			if (shown && first)
+				printf("caseagent %s%s%s %.*s\n", c->name, c->sub ? " " : "", c->sub ? c->sub : "",
+				       (int)(l - 2), lh + 2);
+			else if (shown)
+				printf("%*s%.*s\n", (int)(strlen("caseagent  ") + strlen(c->name) + (c->sub ? strlen(c->sub) + 1 : 0)),
+				       "", (int)(l - 2), lh + 2);
+			lh += l + (lh[l] == '\n');
+		}
+		fputc('\n', stdout);
+		cli_print_help_cmd(stdout, c);
+		return CLI_EXIT_OK;
 	}
-	cli_print_help_cmd(stdout, c);
-	return CLI_EXIT_OK;
+	if (nv) {
+		const char *cands[16];
+		const char *pick;
+
+		for (size_t i = 0; i < nv; i++)
+			cands[i] = cli_strf("%.*s", (int)vlen[i], verbs[i]);
+		pick = cli_suggest(a->pos[used], cands, nv);
+		int st = cli_usage_error(ctx, c, NULL, "'%s%s%s' has no '%s'%s%s%s", c->name, c->sub ? " " : "",
+					 c->sub ? c->sub : "", a->pos[used], pick ? "; did you mean '" : "", pick ? pick : "",
+					 pick ? "'?" : "");
+		for (size_t i = 0; i < nv; i++)
+			free((char *)cands[i]);
+		return st;
+	}
+	return cli_usage_error(ctx, c, NULL, "'%s%s%s' has no subcommands; '%s' would be its argument", c->name,
+			       c->sub ? " " : "", c->sub ? c->sub : "", a->pos[used]);
 }
 
 /* ---- the table ---- */
@@ -1146,17 +1318,25 @@ const cli_cmd cli_commands[] = {
 	 "Keys: id, name (required), parent_id.\n" IMPORT_HELP,
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"import", "cases", cmd_import, "FILE", "Import historical cases from JSONL or CSV",
-	 "Each record is a case with its field values; lookup values must name\n"
-	 "imported records (an unknown contact id is an error naming the line).\n" IMPORT_HELP,
+	 "Each line is {\"fields\": {FIELD: VALUE, ...}, \"resolution\": TEXT, \"text\": TEXT}\n"
+	 "(or, in CSV, one column per field, plus resolution and text): field values\n"
+	 "are strings; lookup values must name imported records (an unknown contact\n"
+	 "id is an error naming the line) and options be one of the field's values.\n"
+	 "\"resolution\" is kept as the case's resolution note by its owner, for\n"
+	 "harvest and training. Format: docs/transcript-format.md, \"Historical\n"
+	 "cases\".\n" IMPORT_HELP,
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"chat", "replay", cmd_chat_replay, "FILE.jsonl", "Play transcripts through the case lifecycle",
 	 "Plays each conversation of a transcript file (docs/transcript-format.md)\n"
 	 "through open, accept, updates, wrap-up and close, as if it were live. A\n"
 	 "conversation with its own \"events\" is replayed exactly; the others get the\n"
-	 "default schedule shaped by --accept-after and --update-every. Every line is\n"
-	 "validated before anything is written. Event ids make a second replay of the\n"
-	 "same file change nothing. Prints the summary: conversations, cases created\n"
-	 "and at which event, fields filled, \"no changes\" updates, notes written.\n",
+	 "default schedule shaped by --accept-after and --update-every. Every event\n"
+	 "of every line (ids, types, message references, order) is validated before\n"
+	 "anything is written: a bad file names the line and the event and writes\n"
+	 "nothing. A conversation is replayed in one transaction, all or nothing.\n"
+	 "Event ids make a second replay of the same file change nothing. Prints the\n"
+	 "summary: conversations, cases created and at which event, fields filled,\n"
+	 "\"no changes\" updates, notes written.\n",
 	 replay_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"chat", "event", cmd_chat_event, "JSON|-", "Apply one chat event (or one per line of stdin)",
 	 "JSON is one event object, e.g.\n"
@@ -1164,10 +1344,13 @@ const cli_cmd cli_commands[] = {
 	 "  {\"id\":\"e2\",\"type\":\"message\",\"conversation\":\"c1\",\n"
 	 "   \"message\":{\"id\":\"c1-m1\",\"role\":\"customer\",\"text\":\"...\"}}\n"
 	 "  {\"id\":\"e3\",\"type\":\"accept\",\"conversation\":\"c1\",\"actor\":\"alice\"}\n"
-	 "Types: open, message, accept, update, wrapup, close, link (with \"case\").\n"
+	 "Types: open, message, accept, update, wait (the chat is on hold until the\n"
+	 "next update), wrapup, close, link (with \"case\"); docs/transcript-format.md.\n"
 	 "With `-`, events are read from stdin, one per line, and one result is\n"
-	 "printed per line; the first failing event stops the run (exit 1). An event\n"
-	 "id seen before returns its stored result and changes nothing.\n",
+	 "printed per line; the first failing event stops the run (exit 1). Event\n"
+	 "ids are scoped to their conversation: the same event sent again returns\n"
+	 "its stored result and changes nothing; an id reused in the conversation\n"
+	 "with other content is an error (CA_EEXIST).\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"case", "list", cmd_case_list, "", "List cases, newest first",
 	 "One row per case: ticket number, version, origin, creation time and the\n"
@@ -1345,8 +1528,10 @@ const cli_cmd cli_commands[] = {
 	 "\"lead_prose\":{...},...} as fractions 0..1. Nothing is written to the\n"
 	 "database.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
-	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND]]", "Show help for all commands or one",
-	 NULL, NULL, 0, 2, 0, NULL},
+	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND [VERB]]]", "Show help for all commands or one",
+	 "`caseagent help knowledge review list` shows the help of a command's verb;\n"
+	 "every level of a command line can be asked about.\n",
+	 NULL, 0, CLI_UNLIMITED, 0, NULL},
 };
 
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
@@ -1366,12 +1551,45 @@ const cli_cmd *cli_find(const char *name, const char *sub)
 	return NULL;
 }
 
+const char *cli_suggest_command(const char *word, const char *group)
+{
+	const char **c = calloc(cli_ncommands, sizeof *c);
+	const char *pick;
+	size_t n = 0;
+
+	if (!c)
+		return NULL; /* no suggestion is no loss */
+	for (size_t i = 0; i < cli_ncommands; i++) {
+		if (!group)
+			c[n++] = cli_commands[i].name;
+		else if (strcmp(cli_commands[i].name, group) == 0 && cli_commands[i].sub)
+			c[n++] = cli_commands[i].sub;
+	}
+	pick = cli_suggest(word, c, n);
+	free(c);
+	return pick;
+}
+
 bool cli_is_group(const char *name)
 {
 	for (size_t i = 0; i < cli_ncommands; i++)
 		if (strcmp(cli_commands[i].name, name) == 0 && cli_commands[i].sub)
 			return true;
 	return false;
+}
+
+int cli_unknown_command(const cli_ctx *ctx, const char *group, const char *word)
+{
+	const char *pick = cli_suggest_command(word, group);
+
+	if (group && pick)
+		return cli_usage_error(ctx, NULL, group, "unknown subcommand '%s %s'; did you mean '%s %s'?", group, word,
+				       group, pick);
+	if (group)
+		return cli_usage_error(ctx, NULL, group, "unknown subcommand '%s %s'", group, word);
+	if (pick)
+		return cli_usage_error(ctx, NULL, NULL, "unknown command '%s'; did you mean '%s'?", word, pick);
+	return cli_usage_error(ctx, NULL, NULL, "unknown command '%s'", word);
 }
 
 int cli_opt_index(const cli_cmd *cmd, const char *name)

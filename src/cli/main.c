@@ -35,6 +35,79 @@ static bool parse_uint(const char *s, unsigned long long *ret)
 	return true;
 }
 
+/* "unknown option '--lmit'; did you mean '--limit'?" among the command's
+ * options and the global ones. */
+static int unknown_option(const cli_ctx *ctx, const cli_cmd *cmd, const char *name, size_t nlen)
+{
+	static const char *const global[] = { "json", "quiet", "db", "help", "version" };
+	const char *cands[CLI_MAX_OPTS + 5];
+	size_t n = 0;
+	char *word = cli_strf("%.*s", (int)nlen, name);
+	const char *pick;
+	int status;
+
+	for (size_t i = 0; i < 5; i++)
+		cands[n++] = global[i];
+	for (size_t i = 0; cmd->opts && cmd->opts[i].name && n < sizeof cands / sizeof cands[0]; i++)
+		cands[n++] = cmd->opts[i].name;
+	pick = word ? cli_suggest(word, cands, n) : NULL;
+	if (pick)
+		status = cli_usage_error(ctx, cmd, NULL, "unknown option '--%.*s'; did you mean '--%s'?", (int)nlen, name,
+					 pick);
+	else
+		status = cli_usage_error(ctx, cmd, NULL, "unknown option '--%.*s'", (int)nlen, name);
+	free(word);
+	return status;
+}
+
+/*
+ * "missing argument CASE": the names of the required positional arguments
+ * not given, read from the usage text of the table ("CASE FIELD=VALUE...";
+ * optional parts in [...] and options are skipped; "a|b|c" is one of
+ * those words).
+ */
+static int missing_arguments(const cli_ctx *ctx, const cli_cmd *cmd, size_t given)
+{
+	char *names = cli_strf("%s", "");
+	const char *p = cmd->args ? cmd->args : "";
+	size_t k = 0, missing = 0;
+	int depth = 0, status;
+	bool skip_value = false;
+
+	while (*p && names) {
+		size_t len = strcspn(p, " ");
+		bool opt = depth == 0 && p[0] == '-' && p[1] == '-';
+		bool required = depth == 0 && p[0] != '[' && !opt && !skip_value;
+
+		for (size_t i = 0; i < len; i++)
+			depth += p[i] == '[' ? 1 : p[i] == ']' ? -1 : 0;
+		skip_value = opt; /* "--resolution TEXT": TEXT is the option's */
+		if (required && k++ >= given && k <= cmd->min_pos) {
+			char *word = cli_strf("%.*s", (int)len, p), *n;
+
+			if (word && strchr(word, '|')) {
+				for (char *c = word; *c; c++)
+					if (*c == '|')
+						*c = '/';
+			}
+			n = word ? cli_strf("%s%s%s", names, names[0] ? " " : "", word) : NULL;
+			free(word);
+			free(names);
+			names = n;
+			missing++;
+		}
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	if (names && missing)
+		status = cli_usage_error(ctx, cmd, NULL, "missing argument%s %s", missing > 1 ? "s" : "", names);
+	else
+		status = cli_usage_error(ctx, cmd, NULL, "missing argument%s", cmd->min_pos - given > 1 ? "s" : "");
+	free(names);
+	return status;
+}
+
 /* Parse the command's own options and positional arguments from tok[0..n). */
 static int parse_command_args(const cli_ctx *ctx, const cli_cmd *cmd, char **tok, size_t n,
 			      cli_args *a)
@@ -56,7 +129,10 @@ static int parse_command_args(const cli_ctx *ctx, const cli_cmd *cmd, char **tok
 			continue;
 		}
 		if (t[1] != '-')
-			return cli_usage_error(ctx, cmd, NULL, "unknown option '%s'", t);
+			return cli_usage_error(ctx, cmd, NULL,
+					       "unknown option '%s' (an argument that starts with '-' goes after "
+					       "'--': caseagent %s%s%s -- '%s')",
+					       t, cmd->name, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "", t);
 
 		const char *name = t + 2;
 		const char *eq = strchr(name, '=');
@@ -73,7 +149,7 @@ static int parse_command_args(const cli_ctx *ctx, const cli_cmd *cmd, char **tok
 			}
 		}
 		if (idx < 0)
-			return cli_usage_error(ctx, cmd, NULL, "unknown option '--%.*s'", (int)nlen, name);
+			return unknown_option(ctx, cmd, name, nlen);
 
 		const cli_opt *o = &cmd->opts[idx];
 		const char *val = NULL;
@@ -98,7 +174,7 @@ static int parse_command_args(const cli_ctx *ctx, const cli_cmd *cmd, char **tok
 		a->str[idx] = val;
 	}
 	if (a->npos < cmd->min_pos)
-		return cli_usage_error(ctx, cmd, NULL, "missing argument%s", cmd->min_pos - a->npos > 1 ? "s" : "");
+		return missing_arguments(ctx, cmd, a->npos);
 	if (cmd->max_pos != CLI_UNLIMITED && a->npos > cmd->max_pos)
 		return cli_usage_error(ctx, cmd, NULL, "unexpected argument '%s'", a->pos[cmd->max_pos]);
 	return CLI_EXIT_OK;
@@ -146,6 +222,7 @@ static int run(int argc, char **argv, char **rest)
 			rest[nrest++] = t;
 		}
 	}
+	cli_output_init(ctx.json);
 	if (!ctx.db_path[0])
 		return cli_usage_error(&ctx, NULL, NULL, "option '--db' needs a non-empty PATH");
 	ctx.progress = !ctx.quiet && isatty(STDERR_FILENO);
@@ -159,6 +236,15 @@ static int run(int argc, char **argv, char **rest)
 		}
 		printf("caseagent %s\n", CA_VERSION);
 		return CLI_EXIT_OK;
+	}
+	/* `caseagent -- knowledge search -x`: the "--" ends the options, so it
+	 * moves behind the command's words, where the command's parser honours it. */
+	if (nrest > 1 && strcmp(rest[0], "--") == 0 && strcmp(rest[1], "--") != 0) {
+		char *dd = rest[0];
+		size_t words = nrest > 2 && cli_is_group(rest[1]) ? 2 : 1;
+
+		memmove(rest, rest + 1, words * sizeof *rest);
+		rest[words] = dd;
 	}
 	if (nrest == 0 || strcmp(rest[0], "--") == 0) {
 		if (help) {
@@ -178,12 +264,12 @@ static int run(int argc, char **argv, char **rest)
 		}
 		cmd = cli_find(rest[0], rest[1]);
 		if (!cmd)
-			return cli_usage_error(&ctx, NULL, rest[0], "unknown subcommand '%s %s'", rest[0], rest[1]);
+			return cli_unknown_command(&ctx, rest[0], rest[1]);
 		first = 2;
 	} else {
 		cmd = cli_find(rest[0], NULL);
 		if (!cmd)
-			return cli_usage_error(&ctx, NULL, NULL, "unknown command '%s'", rest[0]);
+			return cli_unknown_command(&ctx, NULL, rest[0]);
 		first = 1;
 	}
 	ctx.cmd = cmd;
@@ -233,7 +319,7 @@ int main(int argc, char **argv)
 
 	/* A result that did not reach stdout (disk full, closed pipe) is a
 	 * failure, not a success with missing output. */
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (cli_output_done() != 0 || fflush(stdout) != 0 || ferror(stdout)) {
 		fputs("caseagent: error: writing to standard output failed\n", stderr);
 		if (status == CLI_EXIT_OK)
 			status = CLI_EXIT_ERROR;

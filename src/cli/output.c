@@ -5,16 +5,180 @@
  * tables, errors as "caseagent: error: ..." with where it happened and a hint
  * of what to do next (and as an {"error": ...} object on stdout with --json),
  * and a progress bar that is drawn on stderr only when stderr is a terminal.
- * Handlers decide what to show; this file decides how it looks.
+ * Handlers decide what to show; this file decides how it looks. Text output
+ * passes through one filter (cli_output_init) that neutralises terminal
+ * control characters, so text from outside (chat messages, e-mail subjects,
+ * names) cannot move the cursor, retitle the window or hide what follows,
+ * whichever command prints it.
  */
+#define _GNU_SOURCE /* fopencookie */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+
+/* ---- terminal safety ---- */
+
+/*
+ * A stream that writes to `to` with every terminal control character made
+ * visible and inert: C0 controls other than newline and tab in caret notation
+ * (ESC as "^[", CR as "^M"), DEL as "^?", and the C1 controls U+0080..U+009F
+ * (CSI, OSC... in 8-bit form) as well as bytes that are not UTF-8 as U+FFFD.
+ * A UTF-8 sequence split across two writes is held until it is complete.
+ */
+typedef struct safe_sink {
+	FILE *to;
+	unsigned char pend[4];
+	size_t npend, need; /* bytes held, bytes the held sequence needs */
+	bool failed;
+} safe_sink;
+
+/* The standard streams are the process's, and so is their filter: these
+ * are set once by cli_output_init and undone by cli_output_done. */
+static safe_sink sink_out, sink_err;
+static FILE *raw_out, *raw_err;
+
+static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+static void sink_put(safe_sink *k, const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, k->to) != n)
+		k->failed = true;
+}
+
+/* The held bytes are no complete sequence: one U+FFFD each. */
+static void sink_drop_pending(safe_sink *k)
+{
+	for (size_t i = 0; i < k->npend; i++)
+		sink_put(k, replacement, sizeof replacement - 1);
+	k->npend = k->need = 0;
+}
+
+static void sink_byte(safe_sink *k, unsigned char c)
+{
+	if (k->need) {
+		/* The second byte's range rules out overlong forms (an ESC
+		 * spelt E0 80 9B), surrogates and code points past U+10FFFF
+		 * (RFC 3629 §4). */
+		unsigned char lo = 0x80, hi = 0xBF;
+
+		if (k->npend == 1) {
+			lo = k->pend[0] == 0xE0 ? 0xA0 : k->pend[0] == 0xF0 ? 0x90 : 0x80;
+			hi = k->pend[0] == 0xED ? 0x9F : k->pend[0] == 0xF4 ? 0x8F : 0xBF;
+		}
+		if (c >= lo && c <= hi) {
+			k->pend[k->npend++] = c;
+			if (k->npend < k->need)
+				return;
+			/* C1 controls are U+0080..U+009F: C2 80..C2 9F. */
+			if (k->pend[0] == 0xC2 && k->pend[1] < 0xA0)
+				sink_put(k, replacement, sizeof replacement - 1);
+			else
+				sink_put(k, k->pend, k->npend);
+			k->npend = k->need = 0;
+			return;
+		}
+		sink_drop_pending(k); /* cut short: c starts afresh */
+	}
+	if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7F)) {
+		sink_put(k, &c, 1);
+	} else if (c < 0x20 || c == 0x7F) {
+		char caret[2] = { '^', (char)(c == 0x7F ? '?' : c + 0x40) };
+		sink_put(k, caret, 2);
+	} else if (c >= 0xC2 && c <= 0xF4) {
+		k->pend[0] = c;
+		k->npend = 1;
+		k->need = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+	} else {
+		sink_put(k, replacement, sizeof replacement - 1); /* stray continuation, C0, C1, F5..FF */
+	}
+}
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t n)
+{
+	safe_sink *k = cookie;
+
+	for (size_t i = 0; i < n; i++)
+		sink_byte(k, (unsigned char)buf[i]);
+	/* The filter's own buffer was just flushed (full, a newline on a
+	 * terminal, or fflush): pass it on now, so a reader of a pipe sees
+	 * each result as it is printed. */
+	if (fflush(k->to) != 0)
+		k->failed = true;
+	return k->failed ? -1 : (ssize_t)n;
+}
+
+static int sink_close(void *cookie)
+{
+	safe_sink *k = cookie;
+
+	sink_drop_pending(k);
+	if (fflush(k->to) != 0)
+		k->failed = true;
+	return k->failed ? -1 : 0;
+}
+
+/* `*stream` becomes a filtering stream over what it was; false if that
+ * could not be made (the stream is then left as it was). */
+static bool wrap_stream(FILE **stream, safe_sink *k, int mode)
+{
+	cookie_io_functions_t io = { .read = NULL, .write = sink_write, .seek = NULL, .close = sink_close };
+	FILE *f;
+
+	memset(k, 0, sizeof *k);
+	k->to = *stream;
+	f = fopencookie(k, "w", io);
+	if (!f)
+		return false;
+	setvbuf(f, NULL, mode, BUFSIZ);
+	*stream = f;
+	return true;
+}
+
+void cli_output_init(bool json)
+{
+	raw_err = stderr;
+	if (wrap_stream(&stderr, &sink_err, _IONBF) == false)
+		raw_err = NULL;
+	/* --json output is escaped by the JSON encoder and must stay byte for
+	 * byte what it encoded. */
+	raw_out = stdout;
+	if (json || !wrap_stream(&stdout, &sink_out, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF))
+		raw_out = NULL;
+}
+
+int cli_output_done(void)
+{
+	int rc = 0;
+
+	if (raw_out) {
+		rc |= fclose(stdout);
+		stdout = raw_out;
+		raw_out = NULL;
+	}
+	if (raw_err) {
+		rc |= fclose(stderr);
+		stderr = raw_err;
+		raw_err = NULL;
+	}
+	return rc ? -1 : 0;
+}
+
+FILE *cli_raw_stdout(void)
+{
+	return raw_out ? raw_out : stdout;
+}
+
+FILE *cli_raw_stderr(void)
+{
+	return raw_err ? raw_err : stderr;
+}
 
 /* ---- small strings ---- */
 
@@ -119,6 +283,66 @@ char *cli_scalar(const json_t *v, int prec)
 		free(s);
 		return r;
 	}
+}
+
+/* ---- suggestions ---- */
+
+/* Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions, Damerau 1964), bytes, case-insensitive; stops counting
+ * beyond `max` (returns max + 1). Words here are command and option names,
+ * a few dozen bytes at most: longer ones are never a typo of ours. */
+static unsigned typo_distance(const char *a, const char *b, unsigned max)
+{
+	enum { N = 40 };
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned d[N + 1][N + 1];
+
+	if (la > N || lb > N)
+		return max + 1;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t k = 0; k <= lb; k++)
+		d[0][k] = (unsigned)k;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t k = 1; k <= lb; k++) {
+			unsigned cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[k - 1]);
+			unsigned v = d[i - 1][k] + 1;
+
+			if (d[i][k - 1] + 1 < v)
+				v = d[i][k - 1] + 1;
+			if (d[i - 1][k - 1] + cost < v)
+				v = d[i - 1][k - 1] + cost;
+			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] && a[i - 2] == b[k - 1] && d[i - 2][k - 2] + 1 < v)
+				v = d[i - 2][k - 2] + 1;
+			d[i][k] = v;
+		}
+	}
+	return d[la][lb] > max ? max + 1 : d[la][lb];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, size_t n)
+{
+	size_t len = word ? strlen(word) : 0;
+	/* One edit in a short word, two in a longer one: "chta" -> "chat",
+	 * "acceptt" -> "accept", never "ls" -> "log". */
+	unsigned max = len <= 4 ? 1 : 2, best = max + 1;
+	const char *pick = NULL;
+
+	for (size_t i = 0; word && i < n; i++) {
+		unsigned dist;
+
+		if (!cands[i])
+			continue;
+		/* A prefix long enough to be meant ("harv" for "harvest"). */
+		dist = len >= 3 && strlen(cands[i]) > len && strncasecmp(cands[i], word, len) == 0
+			       ? 1
+			       : typo_distance(word, cands[i], max);
+		if (dist < best) {
+			best = dist;
+			pick = cands[i];
+		}
+	}
+	return pick;
 }
 
 /* ---- tables ---- */
@@ -296,7 +520,7 @@ void cli_print_group_usage(FILE *f, const char *group)
 
 static const char global_usage[] =
 	"usage: caseagent [--db PATH] [--json] [--quiet] COMMAND [ARGS...]\n"
-	"       caseagent help [COMMAND [SUBCOMMAND]]\n"
+	"       caseagent help [COMMAND [SUBCOMMAND [VERB]]]\n"
 	"       caseagent --version\n";
 
 static const char global_options[] =
@@ -306,7 +530,9 @@ static const char global_options[] =
 	"               errors also as {\"error\":{\"code\",\"message\",\"where\"}}\n"
 	"  --quiet, -q  no progress bar and no confirmations; results and errors only\n"
 	"  --version    print the version and exit\n"
-	"  --help, -h   show help (after a command: that command's help)\n";
+	"  --help, -h   show help (after a command: that command's help)\n"
+	"  --           end of options: every later word is an argument, e.g.\n"
+	"               caseagent knowledge search -- \"-charged twice\"\n";
 
 void cli_print_help_all(FILE *f)
 {
@@ -675,19 +901,19 @@ void cli_progress_fn(size_t done, size_t total, void *ud)
 		int fill = (int)((double)d / (double)total * width);
 		unsigned pct = (unsigned)((double)d / (double)total * 100.0);
 
-		fprintf(stderr, "\r%s [%.*s%.*s] %3u%% %zu/%zu", p->label, fill, bar, width - fill, gap, pct, d,
-			total);
+		fprintf(cli_raw_stderr(), "\r%s [%.*s%.*s] %3u%% %zu/%zu", p->label, fill, bar, width - fill, gap, pct,
+			d, total);
 	} else {
-		fprintf(stderr, "\r%s %zu", p->label, done);
+		fprintf(cli_raw_stderr(), "\r%s %zu", p->label, done);
 	}
-	fflush(stderr);
+	fflush(cli_raw_stderr());
 }
 
 void cli_progress_done(cli_progress *p)
 {
 	if (p->enabled && p->drawn) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
+		fputs("\r\033[K", cli_raw_stderr());
+		fflush(cli_raw_stderr());
 	}
 	p->drawn = false;
 }

@@ -405,6 +405,26 @@ static const char schema_v7_sqlite[] =
 	"INSERT INTO knowledge_article_fts (rowid, title, body)\n"
 	"  SELECT id, title, COALESCE(issue, '') || ' ' || COALESCE(resolution, '') FROM knowledge_article;\n";
 
+/* Chat event ids are scoped to their conversation: a chat platform numbers
+ * events per conversation, so "e1" of two conversations are two events. The
+ * event's canonical text is kept beside its result, so a replay of the same
+ * event is told apart from an id reused with other content. Rows from before
+ * have no content; they are compared by type alone. */
+static const char schema_v10[] =
+	"CREATE TABLE chat_event_v10 (\n"
+	"  conversation_id TEXT NOT NULL,\n"
+	"  event_id TEXT NOT NULL,\n"
+	"  type TEXT NOT NULL,\n"
+	"  content TEXT,\n" /* canonical JSON of the event; NULL before v10 */
+	"  result TEXT NOT NULL,\n" /* JSON */
+	"  at TEXT NOT NULL,\n"
+	"  PRIMARY KEY (conversation_id, event_id)\n"
+	");\n"
+	"INSERT INTO chat_event_v10 (conversation_id, event_id, type, content, result, at)\n"
+	"  SELECT COALESCE(conversation_id, ''), event_id, type, NULL, result, at FROM chat_event;\n"
+	"DROP TABLE chat_event;\n"
+	"ALTER TABLE chat_event_v10 RENAME TO chat_event;\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
 	{ 2, "e-mail channel", schema_v2, NULL },
@@ -413,6 +433,7 @@ static const migration migrations[] = {
 	{ 5, "knowledge harvest jobs", schema_v5, NULL },
 	{ 6, "knowledge from conversations, article templates", schema_v6, NULL },
 	{ 7, "knowledge article full-text search", schema_v7_sqlite, "sqlite" },
+	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)

@@ -1420,43 +1420,54 @@ int ca_store_message_list(ca_store *s, const char *conversation_id, json_t **ret
 
 /* ---- chat events ---- */
 
-int ca_store_event_lookup(ca_store *s, const char *event_id, json_t **ret, ca_err *err)
+int ca_store_event_lookup(ca_store *s, const char *conversation_id, const char *event_id, char **ret_content,
+			  json_t **ret, ca_err *err)
 {
-	int r = check_str(event_id, true, "chat event", "event_id", err);
+	int r = check_str(conversation_id, true, "chat event", "conversation_id", err);
+	if (!r)
+		r = check_str(event_id, true, "chat event", "event_id", err);
 	if (r)
 		return r;
-	char what[160];
-	snprintf(what, sizeof(what), "chat event '%s'", event_id);
-	ca_sql_param p[] = { ca_sql_text(event_id) };
-	char *text = NULL;
-	bool found;
-	r = db_str(s, what, "SELECT result FROM chat_event WHERE event_id = ?", p, 1, &text, &found, err);
+	char what[320];
+	snprintf(what, sizeof(what), "chat event '%s' of conversation '%s'", event_id, conversation_id);
+	ca_sql_param p[] = { ca_sql_text(conversation_id), ca_sql_text(event_id) };
+	first_row f;
+	r = db_first(s, what, "SELECT result, content FROM chat_event WHERE conversation_id = ? AND event_id = ?", p,
+		     CA_ARRAY_SIZE(p), &f, err);
 	if (r)
 		return r;
-	if (!found) {
+	if (!f.found) {
+		first_row_done(&f);
 		*ret = NULL;
+		*ret_content = NULL;
 		return 0;
 	}
 	json_error_t je;
-	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, &je) : json_null();
-	free(text);
-	if (!j)
+	json_t *j = f.v[0] ? json_loads(f.v[0], JSON_DECODE_ANY, &je) : json_null();
+	if (!j) {
+		first_row_done(&f);
 		return ca_err_set(err, CA_EPARSE, "result", "%s: stored result is not JSON", what);
+	}
 	*ret = j;
+	*ret_content = f.v[1];
+	f.v[1] = NULL;
+	first_row_done(&f);
 	return 0;
 }
 
-int ca_store_event_record(ca_store *s, const char *event_id, const char *conversation_id, const char *type,
-			  const json_t *result, ca_err *err)
+int ca_store_event_record(ca_store *s, const char *conversation_id, const char *event_id, const char *type,
+			  const char *content, const json_t *result, ca_err *err)
 {
-	int r = check_str(event_id, true, "chat event", "event_id", err);
+	int r = check_str(conversation_id, true, "chat event", "conversation_id", err);
+	if (!r)
+		r = check_str(event_id, true, "chat event", "event_id", err);
 	if (r)
 		return r;
-	char what[160];
-	snprintf(what, sizeof(what), "chat event '%s'", event_id);
-	r = check_str(conversation_id, false, what, "conversation_id", err);
+	char what[320];
+	snprintf(what, sizeof(what), "chat event '%s' of conversation '%s'", event_id, conversation_id);
+	r = check_str(type, true, what, "type", err);
 	if (!r)
-		r = check_str(type, true, what, "type", err);
+		r = check_str(content, false, what, "content", err);
 	if (r)
 		return r;
 	/* A NULL result is stored as JSON null so lookup can still tell
@@ -1469,21 +1480,23 @@ int ca_store_event_record(ca_store *s, const char *event_id, const char *convers
 		free(text);
 		return r;
 	}
-	ca_sql_param q[] = { ca_sql_text(event_id) };
+	ca_sql_param q[] = { ca_sql_text(conversation_id), ca_sql_text(event_id) };
 	char *dummy = NULL;
 	bool found;
-	r = db_str(s, what, "SELECT event_id FROM chat_event WHERE event_id = ?", q, 1, &dummy, &found, err);
+	r = db_str(s, what, "SELECT event_id FROM chat_event WHERE conversation_id = ? AND event_id = ?", q,
+		   CA_ARRAY_SIZE(q), &dummy, &found, err);
 	free(dummy);
 	if (!r && found)
 		r = ca_err_set(err, CA_EEXIST, "event_id", "%s was recorded already", what);
 	if (!r) {
 		char at[21];
 		now_iso(at);
-		ca_sql_param p[] = { ca_sql_text(event_id), ca_sql_text(conversation_id), ca_sql_text(type),
-				     ca_sql_text(text), ca_sql_text(at) };
+		ca_sql_param p[] = { ca_sql_text(conversation_id), ca_sql_text(event_id), ca_sql_text(type),
+				     content ? ca_sql_text(content) : ca_sql_null(), ca_sql_text(text), ca_sql_text(at) };
 		r = db_exec(s, what,
-			    "INSERT INTO chat_event (event_id, conversation_id, type, result, at) VALUES (?, ?, ?, ?, ?)", p,
-			    CA_ARRAY_SIZE(p), err);
+			    "INSERT INTO chat_event (conversation_id, event_id, type, content, result, at) "
+			    "VALUES (?, ?, ?, ?, ?, ?)",
+			    p, CA_ARRAY_SIZE(p), err);
 	}
 	free(text);
 	return op_end(s, r, what, err);

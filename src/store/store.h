@@ -209,11 +209,19 @@ int ca_store_message_add(ca_store *s, const char *conversation_id, const char *m
 /* Array of {"id","role","text","seq","at"} (new reference). */
 int ca_store_message_list(ca_store *s, const char *conversation_id, json_t **ret, ca_err *err);
 
-/* Chat event idempotency: an event id seen before returns its stored result.
- * lookup: *ret = stored result JSON (new reference) or NULL when unseen. */
-int ca_store_event_lookup(ca_store *s, const char *event_id, json_t **ret, ca_err *err);
-int ca_store_event_record(ca_store *s, const char *event_id, const char *conversation_id,
-			  const char *type, const json_t *result, ca_err *err);
+/* Chat event idempotency. Event ids are scoped to their conversation (a
+ * chat platform numbers events per conversation): the pair (conversation_id,
+ * event_id) names one event. `content` is the event's canonical JSON text, so
+ * the caller can tell a replay of the same event from an id reused with other
+ * content.
+ * lookup: *ret = stored result JSON (new reference) or NULL when unseen;
+ * *ret_content = the stored content (caller frees), NULL when unseen or
+ * recorded before content was kept (schema 10).
+ * record: CA_EEXIST when the pair was recorded already; content may be NULL. */
+int ca_store_event_lookup(ca_store *s, const char *conversation_id, const char *event_id, char **ret_content,
+			  json_t **ret, ca_err *err);
+int ca_store_event_record(ca_store *s, const char *conversation_id, const char *event_id, const char *type,
+			  const char *content, const json_t *result, ca_err *err);
 
 /* Notes on a case: kind "summary" | "note" | "resolution"; body text; evidence JSON or NULL. */
 int ca_store_note_add(ca_store *s, int64_t case_id, const char *kind, const char *body,

@@ -90,6 +90,59 @@ printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert
 	|| fail "--json usage error is not an error object on stdout: $OUT"
 echo "ok: usage errors exit 2"
 
+# says TEXT: the last usage error says TEXT (a fixed string).
+says() { printf '%s\n' "$ERR" | grep -qF -- "$1" || fail "$2: the error does not say '$1': $ERR"; }
+
+# Typos get a "did you mean": commands, subcommands, options, verbs.
+expect_rc 2 chta replay x.jsonl
+says "did you mean 'chat'?" "command typo"
+expect_rc 2 chat evnet '{}'
+says "did you mean 'chat event'?" "subcommand typo"
+expect_rc 2 case list --lmit 3
+says "did you mean '--limit'?" "option typo"
+expect_rc 2 case list --jsno
+says "did you mean '--json'?" "global option typo"
+expect_rc 2 help knowledge reveiw
+says "did you mean 'knowledge review'?" "help subcommand typo"
+expect_rc 2 help knowledge review lsit
+says "did you mean 'list'?" "help verb typo"
+expect_rc 2 frobnicate
+printf '%s\n' "$ERR" | grep -q "did you mean" && fail "a word like no command got a suggestion: $ERR"
+echo "ok: did you mean"
+
+# help at every depth: a command's verbs have help too.
+expect_rc 0 help knowledge review list
+printf '%s\n' "$OUT" | grep -q '^caseagent knowledge review list' || fail "help knowledge review list: no line of its own: $OUT"
+printf '%s\n' "$OUT" | grep -q '^usage: caseagent knowledge review' || fail "help knowledge review list: no usage: $OUT"
+expect_rc 0 help knowledge harvest status
+printf '%s\n' "$OUT" | grep -q '^caseagent knowledge harvest status' || fail "help knowledge harvest status: $OUT"
+expect_rc 0 help chat event
+printf '%s\n' "$OUT" | grep -qw 'wait' || fail "help chat event does not document the wait event: $OUT"
+expect_rc 2 help case show CAS-00001
+says "would be its argument" "help with an argument"
+echo "ok: help at every depth"
+
+# missing argument names the argument.
+expect_rc 2 case show
+says "missing argument CASE" "case show"
+expect_rc 2 case edit CAS-00001
+says "missing argument FIELD=VALUE..." "case edit"
+expect_rc 2 knowledge rate
+says "missing arguments ARTICLE 1-5" "knowledge rate"
+expect_rc 2 settings import
+says "missing argument FILE" "settings import"
+echo "ok: missing arguments are named"
+
+# "--" ends the options everywhere: before the command too; and an argument
+# that starts with "-" without it says how to pass it.
+expect_rc 2 knowledge search "-charged twice"
+says "-- '-charged twice'" "query starting with -"
+expect_rc 0 -- help case
+printf '%s\n' "$OUT" | grep -q '^usage: caseagent case list' || fail "-- before the command: $OUT"
+expect_rc 0 --help
+printf '%s\n' "$OUT" | grep -q -- '^  --  ' || fail "--help does not document --: $OUT"
+echo "ok: -- ends the options"
+
 expect_rc 0 --version
 printf '%s\n' "$OUT" | grep -q '^caseagent [0-9]' || fail "--version: $OUT"
 expect_rc 0 --version --json

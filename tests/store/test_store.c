@@ -270,15 +270,16 @@ static void test_open_twice(void **state)
 	assert_string_equal(body, "{\"a\":1}");
 	free(body);
 
-	/* Each migration recorded exactly once. */
+	/* Each migration recorded exactly once (numbers may have gaps: each
+	 * branch of work reserves its own). */
 	void *c = NULL;
 	OK(f->b->drv->open(f->dsn, &c, &f->err));
 	seen s = { 0 };
-	OK(f->b->drv->query(c, "SELECT COUNT(*), MAX(version), MIN(version) FROM schema_version", NULL, 0, see_row, &s,
-			    &f->err));
+	OK(f->b->drv->query(c, "SELECT COUNT(*) - COUNT(DISTINCT version), MAX(version), MIN(version) FROM schema_version",
+			    NULL, 0, see_row, &s, &f->err));
 	char want[16];
 	snprintf(want, sizeof(want), "%d", v);
-	assert_string_equal(s.text[0], want);
+	assert_string_equal(s.text[0], "0");
 	assert_string_equal(s.text[1], want);
 	assert_string_equal(s.text[2], "1");
 	/* Migrating an up-to-date connection again is a no-op. */
@@ -1004,20 +1005,29 @@ static void test_events(void **state)
 {
 	fixture *f = *state;
 	json_t *got = json_true(); /* must be overwritten with NULL */
-	OK(ca_store_event_lookup(f->s, "e1", &got, &f->err));
+	char *content = (char *)"x";
+	OK(ca_store_event_lookup(f->s, "c1", "e1", &content, &got, &f->err));
 	assert_null(got);
+	assert_null(content);
 	json_t *result = json_pack("{s:s, s:i}", "outcome", "created", "case_id", 4);
-	OK(ca_store_event_record(f->s, "e1", "c1", "accept", result, &f->err));
-	OK(ca_store_event_lookup(f->s, "e1", &got, &f->err));
+	OK(ca_store_event_record(f->s, "c1", "e1", "accept", "{\"type\":\"accept\"}", result, &f->err));
+	OK(ca_store_event_lookup(f->s, "c1", "e1", &content, &got, &f->err));
 	assert_true(json_equal(got, result));
+	assert_string_equal(content, "{\"type\":\"accept\"}");
+	free(content);
 	json_decref(got);
-	FAILS(CA_EEXIST, ca_store_event_record(f->s, "e1", "c1", "accept", result, &f->err));
+	FAILS(CA_EEXIST, ca_store_event_record(f->s, "c1", "e1", "accept", NULL, result, &f->err));
 	assert_non_null(strstr(f->err.message, "e1"));
-	OK(ca_store_event_record(f->s, "e2", NULL, "ping", NULL, &f->err));
-	OK(ca_store_event_lookup(f->s, "e2", &got, &f->err));
+	/* The same id in another conversation is another event. */
+	OK(ca_store_event_lookup(f->s, "c2", "e1", &content, &got, &f->err));
+	assert_null(got);
+	OK(ca_store_event_record(f->s, "c2", "e1", "ping", NULL, NULL, &f->err));
+	OK(ca_store_event_lookup(f->s, "c2", "e1", &content, &got, &f->err));
 	assert_true(json_is_null(got)); /* seen, with no result */
+	assert_null(content);
 	json_decref(got);
-	FAILS(CA_EINVAL, ca_store_event_record(f->s, "e3", "c1", "", result, &f->err));
+	FAILS(CA_EINVAL, ca_store_event_record(f->s, "c1", "e3", "", NULL, result, &f->err));
+	FAILS(CA_EINVAL, ca_store_event_record(f->s, NULL, "e3", "accept", NULL, result, &f->err));
 	json_decref(result);
 }
 
