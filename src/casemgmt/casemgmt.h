@@ -40,6 +40,7 @@ typedef struct ca_email_settings {
 	bool subject_threading;   /* fall back to sender + normalised subject */
 	unsigned subject_threading_days;
 	unsigned max_per_sender_per_hour;
+	size_t max_message_bytes;   /* larger: headers and a prefix kept, nothing acted on */
 	char *reply_from;         /* auto-response From */
 	char *reply_subject;      /* template: {token} {subject} {ticket} */
 	char *reply_body;         /* template */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
+#include "text.h"
 
 static const char *const top_keys[] = {
 	"version", "channels", "fields", "default_fields", "update_rules",
@@ -221,7 +222,7 @@ static int get_uint(const json_t *o, const char *path, const char *key, unsigned
 	return 0;
 }
 
-/* A list of e-mail addresses, stored lower case. */
+/* A list of e-mail addresses, stored in their normalised form. */
 static int get_addresses(const json_t *o, const char *path, const char *key, ca_strv *out, ca_err *err)
 {
 	json_t *arr = json_object_get(o, key);
@@ -237,13 +238,15 @@ static int get_addresses(const json_t *o, const char *path, const char *key, ca_
 		const char *a = json_string_value(v);
 		if (!a || !strchr(a, '@'))
 			return ca_err_set(err, CA_EINVAL, where, "settings: %s[%zu] is not an e-mail address", where, i);
-		char *low = strdup(a);
-		if (!low)
-			return CA_ENOMEM;
-		for (char *p = low; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		int r = ca_strv_push(out, low);
+		/* The one normalised form, as the parser gives senders. */
+		char *low = NULL;
+		int r = ca_email_addr_key(a, &low);
+		if (r == CA_ENOMEM)
+			return r;
+		if (r)
+			return ca_err_set(err, CA_EINVAL, where, "settings: %s[%zu] is not an e-mail address (%s)", where, i,
+					  r == CA_EUTF8 ? "not UTF-8" : "one local@domain, no CR or LF");
+		r = ca_strv_push(out, low);
 		free(low);
 		if (r)
 			return r;

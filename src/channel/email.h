@@ -28,7 +28,8 @@ void ca_email_global_init(void);
 
 typedef struct ca_address {
 	char *name;   /* display name, decoded to UTF-8, or NULL */
-	char *email;  /* addr-spec, lower-cased domain, or NULL when unparsable */
+	char *email;  /* addr-spec in its normalised form (ca_email_addr_key: compare
+			 with strcmp), as written when it has no domain, or NULL */
 } ca_address;
 
 typedef struct ca_attachment {

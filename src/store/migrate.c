@@ -405,6 +405,14 @@ static const char schema_v7_sqlite[] =
 	"INSERT INTO knowledge_article_fts (rowid, title, body)\n"
 	"  SELECT id, title, COALESCE(issue, '') || ' ' || COALESCE(resolution, '') FROM knowledge_article;\n";
 
+/* Who is on an e-mail thread (Cc as well as To), whether a reused
+ * Message-ID carries the same content (a hash of what was parsed), and
+ * the size as received of a message kept only in part. */
+static const char schema_v8[] =
+	"ALTER TABLE email ADD COLUMN cc_addrs TEXT;\n"
+	"ALTER TABLE email ADD COLUMN content_sha256 TEXT;\n"
+	"ALTER TABLE email ADD COLUMN received_size INTEGER;\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
 	{ 2, "e-mail channel", schema_v2, NULL },
@@ -413,6 +421,7 @@ static const migration migrations[] = {
 	{ 5, "knowledge harvest jobs", schema_v5, NULL },
 	{ 6, "knowledge from conversations, article templates", schema_v6, NULL },
 	{ 7, "knowledge article full-text search", schema_v7_sqlite, "sqlite" },
+	{ 8, "e-mail Cc, content identity and received size", schema_v8, NULL },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)
