@@ -1226,8 +1226,10 @@ const cli_cmd cli_commands[] = {
 	 "its subject.\n",
 	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
 	{"email", "poll", cli_cmd_email_poll, "", "Fetch unseen mail from an IMAP mailbox and ingest it",
-	 "Logs in to the mailbox of --url (imap:// with STARTTLS when offered, or\n"
-	 "imaps://), and for each message without \\Seen, oldest first: fetches it\n"
+	 "Logs in to the mailbox of --url (imap:// with STARTTLS, or imaps://;\n"
+	 "a server offering no TLS is refused, unless --allow-plaintext and the\n"
+	 "server is on this machine), and for each message without \\Seen, oldest\n"
+	 "first: fetches it\n"
 	 "without marking it, ingests it as `email ingest` does (one transaction),\n"
 	 "and only then sets \\Seen. If anything fails in between, the message stays\n"
 	 "unseen and the next poll takes it again; ingest knows it by its Message-ID,\n"
@@ -1237,7 +1239,9 @@ const cli_cmd cli_commands[] = {
 	 cli_email_poll_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"email", "send", cli_cmd_email_send, "", "Send the queued automatic responses over SMTP",
 	 "Sends every queued response (and failed ones with attempts left) to --url\n"
-	 "(smtp:// with STARTTLS when offered, or smtps://): Date, a Message-ID of\n"
+	 "(smtp:// with STARTTLS, or smtps://; a server offering no TLS is refused,\n"
+	 "unless --allow-plaintext and the server is on this machine): Date, a\n"
+	 "Message-ID of\n"
 	 "our own, the subject RFC 2047-encoded when not ASCII, Auto-Submitted,\n"
 	 "In-Reply-To and References, a text/plain UTF-8 body. A sent response is\n"
 	 "marked sent and stored as an outgoing e-mail of its case, so the customer's\n"

@@ -23,6 +23,8 @@ const cli_opt cli_email_poll_opts[] = {
 	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
 	{"limit", CLI_ARG_UINT, "N", "take at most N unseen messages this time (default 0: all)"},
 	{"mailbox", CLI_ARG_STR, "ADDRESS", "the receiving address or queue, for ARC rules"},
+	{"allow-plaintext", CLI_ARG_NONE, NULL,
+	 "permit a server without TLS (no STARTTLS): only for a server on this machine (127.0.0.0/8, ::1, localhost)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -30,6 +32,8 @@ const cli_opt cli_email_send_opts[] = {
 	{"url", CLI_ARG_STR, "URL", "the server: smtp://HOST[:PORT] or smtps://... (required)"},
 	{"user", CLI_ARG_STR, "NAME", "the login name (no AUTH without it)"},
 	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
+	{"allow-plaintext", CLI_ARG_NONE, NULL,
+	 "permit a server without TLS (no STARTTLS): only for a server on this machine (127.0.0.0/8, ::1, localhost)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -83,8 +87,11 @@ static int server_opts(cli_ctx *ctx, const cli_args *a, ca_mail_server *srv, cha
 
 	*ret_password = NULL;
 	memset(srv, 0, sizeof *srv);
+	int pt = cli_opt_index(a->cmd, "allow-plaintext");
+
 	srv->url = cli_opt_str(a, "url");
 	srv->user = cli_opt_str(a, "user");
+	srv->allow_plaintext = pt >= 0 && a->set[pt];
 	if (!srv->url)
 		return cli_usage_error(ctx, a->cmd, NULL, "--url is required");
 	if (pf) {
