@@ -921,14 +921,38 @@ int ca_email_log(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
 
 int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err)
 {
-	json_t *e = NULL;
+	json_t *e = NULL, *c = NULL;
 	int r = ca_store_email_get(a->store, id, &e, err);
-	return r ? r : ca_result(e, ret_json);
+	json_t *case_id = json_object_get(e, "case_id");
+	if (!r && json_is_integer(case_id) &&
+	    !(r = ca_store_case_get_id(a->store, (int64_t)json_integer_value(case_id), &c, err)))
+		json_object_set(e, "case", json_object_get(c, "ticket_number"));
+	json_decref(c);
+	if (r) {
+		json_decref(e);
+		return r;
+	}
+	return ca_result(e, ret_json);
 }
 
 int ca_outbox(ca_agent *a, char **ret_json, ca_err *err)
 {
 	json_t *list = NULL;
 	int r = ca_store_outbox_list(a->store, NULL, &list, err);
-	return r ? r : ca_result(json_pack("{s:o}", "outbox", list), ret_json);
+	size_t i;
+	json_t *m;
+	json_array_foreach(list, i, m) {
+		/* The ticket, as a person names the case. */
+		json_t *c = NULL, *id = json_object_get(m, "case_id");
+		if (r || !json_is_integer(id))
+			continue;
+		if (!(r = ca_store_case_get_id(a->store, (int64_t)json_integer_value(id), &c, err)))
+			json_object_set(m, "case", json_object_get(c, "ticket_number"));
+		json_decref(c);
+	}
+	if (r) {
+		json_decref(list);
+		return r;
+	}
+	return ca_result(json_pack("{s:o}", "outbox", list), ret_json);
 }

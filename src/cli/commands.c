@@ -863,17 +863,6 @@ static int cmd_email_log(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_email_log);
 }
 
-static int show_json_pretty(const cli_ctx *ctx, const json_t *r)
-{
-	(void)ctx;
-	char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!s)
-		return CLI_EXIT_ERROR;
-	puts(s);
-	free(s);
-	return CLI_EXIT_OK;
-}
-
 static int cmd_email_show(cli_ctx *ctx, const cli_args *a)
 {
 	ca_err err;
@@ -889,7 +878,7 @@ static int cmd_email_show(cli_ctx *ctx, const cli_args *a)
 	int rc = ca_email_show(ctx->agent, (int64_t)id, &out, &err);
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_json_pretty);
+	return cli_result(ctx, out, cli_show_email);
 }
 
 static int cmd_outbox(cli_ctx *ctx, const cli_args *a)
@@ -902,7 +891,7 @@ static int cmd_outbox(cli_ctx *ctx, const cli_args *a)
 	int rc = ca_outbox(ctx->agent, &out, &err);
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_json_pretty);
+	return cli_result(ctx, out, cli_show_outbox);
 }
 
 /* ---- learning and evaluation ---- */
