@@ -20,8 +20,6 @@
 #include "email.h"
 #include "text.h"
 
-#define MAX_EMAIL_BYTES ((size_t)50 << 20)
-
 typedef struct decision {
 	const char *outcome;  /* created | updated | attached | skipped */
 	char reason[560];
@@ -754,7 +752,7 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received,
 {
 	ca_email e;
 	ca_err perr = { 0 };
-	int pr = ca_email_parse(raw, len, MAX_EMAIL_BYTES, &e, &perr);
+	int pr = ca_email_parse(raw, len, a->settings->email.max_message_bytes, &e, &perr);
 	ca_buf key = { 0 };
 	char hash[65];
 	int r = message_key(raw, len, pr == 0 ? e.message_id : NULL, &key);
@@ -851,15 +849,25 @@ int ca_email_ready(ca_agent *a, ca_err *err)
 	return 0;
 }
 
-int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
-			char **ret_json, ca_err *err)
+int ca_email_ingest_prefix(ca_agent *a, const char *raw, size_t len, size_t received, const char *origin,
+			   const char *mailbox, char **ret_json, ca_err *err)
 {
 	int r = ca_email_ready(a, err);
 	if (r)
 		return r;
+	if (received < len)
+		received = len;
+	if (received > a->settings->email.max_message_bytes)
+		len = ca_email_prefix_len(raw, len, CA_EMAIL_KEEP_BODY);
 	json_t *res = NULL;
-	r = ingest_one(a, raw, len, len, origin ? origin : "-", mailbox, &res, err);
+	r = ingest_one(a, raw, len, received, origin ? origin : "-", mailbox, &res, err);
 	return r ? r : ca_result(res, ret_json);
+}
+
+int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
+			char **ret_json, ca_err *err)
+{
+	return ca_email_ingest_prefix(a, raw, len, len, origin, mailbox, ret_json, err);
 }
 
 typedef struct walk_ctx {
@@ -871,7 +879,7 @@ typedef struct walk_ctx {
 	ca_err *err;
 } walk_ctx;
 
-static int walk_one(const char *raw, size_t len, const char *origin, const ca_err *read_err, void *ud)
+static int walk_one(const char *raw, size_t len, size_t received, const char *origin, const ca_err *read_err, void *ud)
 {
 	walk_ctx *w = ud;
 	json_t *res = NULL;
@@ -880,7 +888,7 @@ static int walk_one(const char *raw, size_t len, const char *origin, const ca_er
 		res = json_pack("{s:s, s:s, s:s}", "origin", origin, "outcome", "skipped", "reason",
 				read_err && read_err->message[0] ? read_err->message : "unreadable");
 	} else {
-		int r = ingest_one(w->a, raw, len, len, origin, w->opts ? w->opts->mailbox : NULL, &res, w->err);
+		int r = ingest_one(w->a, raw, len, received, origin, w->opts ? w->opts->mailbox : NULL, &res, w->err);
 		if (r)
 			return r;
 	}
@@ -901,7 +909,7 @@ int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opt
 	walk_ctx w = { .a = a, .opts = opts, .results = json_array(),
 		       .counts = json_pack("{s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0, "skipped", 0),
 		       .err = err };
-	r = ca_email_sources_walk(path, walk_one, &w, err);
+	r = ca_email_sources_walk(path, a->settings->email.max_message_bytes, walk_one, &w, err);
 	if (r) {
 		json_decref(w.results);
 		json_decref(w.counts);

@@ -62,10 +62,10 @@ static int poll_one(ca_agent *a, ca_imap *m, const ca_mail_server *srv, uint32_t
 {
 	*ret_transport_failed = false;
 	char *raw = NULL;
-	size_t len = 0;
+	size_t len = 0, received = 0;
 	ca_err fe;
 	ca_err_clear(&fe);
-	int r = ca_imap_fetch(m, uid, &raw, &len, &fe);
+	int r = ca_imap_fetch(m, uid, a->settings->email.max_message_bytes, &raw, &len, &received, &fe);
 	if (r == CA_ENOTFOUND)
 		return 0; /* expunged since the search: nothing to do */
 	if (r == CA_ENOMEM)
@@ -81,7 +81,7 @@ static int poll_one(ca_agent *a, ca_imap *m, const ca_mail_server *srv, uint32_t
 	snprintf(origin, sizeof(origin), "%s/%s;UIDVALIDITY=%u/;UID=%u", ca_imap_server(m), ca_imap_mailbox(m),
 		 (unsigned)ca_imap_uidvalidity(m), (unsigned)uid);
 	char *out = NULL;
-	r = ca_email_ingest_raw(a, raw, len, origin, srv->mailbox_name, &out, err);
+	r = ca_email_ingest_prefix(a, raw, len, received, origin, srv->mailbox_name, &out, err);
 	free(raw);
 	if (r) {
 		/* Not marked: the message stays unseen for the next poll. */

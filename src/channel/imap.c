@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include "email.h"
 #include "mailnet.h"
 
 #define CONNECT_TIMEOUT_S 30L
@@ -651,21 +652,39 @@ static int fetch_range(ca_imap *m, uint32_t uid, size_t origin, const char **ret
 	return 0;
 }
 
-int ca_imap_fetch(ca_imap *m, uint32_t uid, char **ret, size_t *ret_len, ca_err *err)
+/* RFC822.SIZE of a message (RFC 3501 §6.4.5), 0 when the answer has none. */
+static size_t fetch_size(ca_imap *m, uint32_t uid, ca_err *err)
 {
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "UID FETCH %u (RFC822.SIZE)", (unsigned)uid);
+	if (run(m, m->mailbox_url, cmd, "FETCH RFC822.SIZE", uid, err) != 0)
+		return 0;
+	const ca_buf *bufs[] = { &m->head, &m->body };
+	for (size_t i = 0; i < 2; i++) {
+		const char *p = bufs[i]->data, *end = p ? p + bufs[i]->len : NULL;
+		for (; p && p + 12 < end; p++)
+			if (!strncmp(p, "RFC822.SIZE ", 12)) {
+				uint32_t v;
+				if (parse_u32(p + 12, end, &v, NULL))
+					return v;
+			}
+	}
+	return 0;
+}
+
+int ca_imap_fetch(ca_imap *m, uint32_t uid, size_t max_bytes, char **ret, size_t *ret_len, size_t *ret_received,
+		  ca_err *err)
+{
+	size_t max = max_bytes ? max_bytes : CA_MAILNET_MAX_MESSAGE;
 	ca_buf msg = { 0 };
 	int r = 0;
+	bool over = false, asked = false;
 	for (size_t origin = 0;;) {
 		const char *lit = NULL;
 		size_t len = 0;
 		r = fetch_range(m, uid, origin, &lit, &len, err);
 		if (r)
 			break;
-		if (origin + len > CA_MAILNET_MAX_MESSAGE) {
-			r = ca_err_set(err, CA_ETOOBIG, "imap", "%s mailbox %s: UID %u: the message is larger than %zu bytes",
-				       m->server, m->mailbox, (unsigned)uid, CA_MAILNET_MAX_MESSAGE);
-			break;
-		}
 		if (len && ca_buf_append(&msg, lit, len) < 0) {
 			r = ca_err_set(err, CA_ENOMEM, "imap", "%s mailbox %s: UID %u: out of memory for %zu bytes",
 				       m->server, m->mailbox, (unsigned)uid, origin + len);
@@ -674,6 +693,18 @@ int ca_imap_fetch(ca_imap *m, uint32_t uid, char **ret, size_t *ret_len, ca_err 
 		origin += len;
 		if (len < FETCH_CHUNK)
 			break; /* a short range is the last one */
+		/* The limit holds while fetching: once what an over-size message
+		 * keeps is in hand, ask its size, and stop if it is over. */
+		if (origin > max || (!asked && origin >= CA_EMAIL_PEEK_BYTES)) {
+			asked = true;
+			ca_err se = { 0 };
+			size_t total = fetch_size(m, uid, &se);
+			if (origin > max || total > max) {
+				over = true;
+				*ret_received = total > origin ? total : origin + 1;
+				break;
+			}
+		}
 	}
 	if (r) {
 		ca_buf_done(&msg);
@@ -684,6 +715,8 @@ int ca_imap_fetch(ca_imap *m, uint32_t uid, char **ret, size_t *ret_len, ca_err 
 		return ca_err_set(err, CA_EPARSE, "imap", "%s mailbox %s: UID %u: the server sent an empty message",
 				  m->server, m->mailbox, (unsigned)uid);
 	}
+	if (!over)
+		*ret_received = msg.len;
 	*ret_len = msg.len;
 	*ret = ca_buf_steal(&msg);
 	return 0;

@@ -99,17 +99,22 @@ uint32_t ca_imap_uidvalidity(const ca_imap *m);
 int ca_imap_search_unseen(ca_imap *m, uint32_t **ret_uids, size_t *ret_n, ca_err *err);
 
 /*
- * The whole message with this UID, byte for byte as the server stores it
+ * The message with this UID, byte for byte as the server stores it
  * (UID FETCH uid BODY.PEEK[]<origin.octets> in 64 KiB ranges, RFC 3501
- * §6.4.5: .PEEK, so \Seen is NOT set).
+ * §6.4.5: .PEEK, so \Seen is NOT set). `max_bytes` (0: CA_MAILNET_MAX_MESSAGE)
+ * is enforced while fetching: once CA_EMAIL_PEEK_BYTES are in, a message
+ * whose RFC822.SIZE is larger is not fetched further, and *ret holds only
+ * its beginning; *ret_received is the size as received (the server's
+ * RFC822.SIZE), larger than *ret_len exactly then.
  * *ret: heap buffer (caller frees with free()), NUL-terminated for
  * convenience, *ret_len bytes without the terminator. Errors:
- * CA_ENOTFOUND (no message with that UID: expunged meanwhile), CA_ETOOBIG
- * (over CA_MAILNET_MAX_MESSAGE), CA_EPARSE (the response does not carry
- * exactly the announced literal: the connection is then dropped, since it
- * can no longer be trusted to be in step), CA_EIO.
+ * CA_ENOTFOUND (no message with that UID: expunged meanwhile),
+ * CA_EPARSE (the response does not carry exactly the announced literal:
+ * the connection is then dropped, since it can no longer be trusted to be
+ * in step), CA_EIO.
  */
-int ca_imap_fetch(ca_imap *m, uint32_t uid, char **ret, size_t *ret_len, ca_err *err);
+int ca_imap_fetch(ca_imap *m, uint32_t uid, size_t max_bytes, char **ret, size_t *ret_len, size_t *ret_received,
+		  ca_err *err);
 
 /* Set \Seen on one message (UID STORE uid +FLAGS (\Seen), RFC 3501 §6.4.6).
  * A UID that no longer exists is not an error (the server answers OK). */

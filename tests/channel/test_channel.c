@@ -701,9 +701,10 @@ typedef struct seen {
 	int stop_after;
 } seen;
 
-static int collect(const char *raw, size_t len, const char *origin, const ca_err *read_err, void *ud)
+static int collect(const char *raw, size_t len, size_t received, const char *origin, const ca_err *read_err, void *ud)
 {
 	seen *s = ud;
+	assert_true(received >= len);
 	if (!raw) {
 		s->errors++;
 		assert_non_null(read_err);
@@ -765,7 +766,7 @@ static void test_sources(void **state)
 
 	seen s = { .n = 0 };
 	ca_err err = { 0 };
-	assert_int_equal(ca_email_sources_walk(dir, collect, &s, &err), 0);
+	assert_int_equal(ca_email_sources_walk(dir, 0, collect, &s, &err), 0);
 	assert_int_equal(s.errors, 0);
 	assert_int_equal(s.n, 7);
 	const char *want_sub[] = { "single", "one", "two", "three", "cur-a", "cur-b", "new-a" };
@@ -785,20 +786,20 @@ static void test_sources(void **state)
 	/* The mbox alone; its messages keep their bodies, unescaped From included. */
 	sub(q, sizeof(q), dir, "b.mbox");
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(ca_email_sources_walk(q, collect, &s, &err), 0);
+	assert_int_equal(ca_email_sources_walk(q, 0, collect, &s, &err), 0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.subjects[1], "two");
 
 	/* The Maildir alone. */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(ca_email_sources_walk(p, collect, &s, &err), 0);
+	assert_int_equal(ca_email_sources_walk(p, 0, collect, &s, &err), 0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.subjects[0], "cur-a");
 
 	/* A nonzero return stops the walk and comes back. */
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 2;
-	assert_int_equal(ca_email_sources_walk(dir, collect, &s, &err), 42);
+	assert_int_equal(ca_email_sources_walk(dir, 0, collect, &s, &err), 42);
 	assert_int_equal(s.n, 2);
 
 	/* An unreadable file is reported and the walk goes on. */
@@ -807,14 +808,14 @@ static void test_sources(void **state)
 	assert_int_equal(chmod(q, 0), 0);
 	if (access(q, R_OK) != 0) { /* root reads anything: skip the check then */
 		memset(&s, 0, sizeof(s));
-		assert_int_equal(ca_email_sources_walk(dir, collect, &s, &err), 0);
+		assert_int_equal(ca_email_sources_walk(dir, 0, collect, &s, &err), 0);
 		assert_int_equal(s.errors, 1);
 		assert_int_equal(s.n, 7);
 	}
 
 	/* A path that does not exist is the caller's error. */
 	sub(q, sizeof(q), dir, "missing");
-	assert_int_equal(ca_email_sources_walk(q, collect, &s, &err), CA_ENOTFOUND);
+	assert_int_equal(ca_email_sources_walk(q, 0, collect, &s, &err), CA_ENOTFOUND);
 
 	/* Clean up. */
 	const char *files[] = { "a.eml", "b.mbox", "c.eml", "md/cur/1700000002.M1P1.host:2,S",
@@ -836,7 +837,7 @@ static void test_mbox_message_bytes(void **state)
 	char p[512];
 	sub(p, sizeof(p), dir, "box");
 	seen s = { .n = 0 };
-	assert_int_equal(ca_email_sources_walk(p, collect, &s, NULL), 0);
+	assert_int_equal(ca_email_sources_walk(p, 0, collect, &s, NULL), 0);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(remove(p), 0);
 	assert_int_equal(rmdir(dir), 0);
