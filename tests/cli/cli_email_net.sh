@@ -11,7 +11,8 @@
 # is not loopback. `email send` delivers the automatic responses (Auto-Submitted, the case
 # token, RFC 2047 subjects, the null envelope sender), marks them sent, a
 # customer's reply to one threads by In-Reply-To, and a server that is down
-# leaves a response failed and retried later. Skips (exit 0) only when
+# leaves a response failed and retried later. A message over the size limit
+# is fetched only as far as its headers and a prefix. Skips (exit 0) only when
 # dovecot or aiosmtpd is not installed or cannot start.
 set -euo pipefail
 BIN=$1; SRC=$2
@@ -369,4 +370,44 @@ j 'd["uidvalidity"] == '"$NEWV"', d["uidvalidity_changed"], d["ingested"]' < "$T
 poll > "$T/p8.json"
 j 'd["uidvalidity_changed"], d["ingested"]' < "$T/p8.json" | grep -qx 'False 0' || fail "after the change: $(cat "$T/p8.json")"
 echo "ok: a new UIDVALIDITY is recorded and reported once; unseen mail is still taken"
+
+# 11. over email.max_message_bytes: the poll stops fetching once the server's
+#     RFC822.SIZE says so, keeps the headers and a prefix, and marks it seen
+"$PY" - "$SRC/tests/data/email/settings.json" "$T/small-limit.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["email"]["max_message_bytes"] = 200000
+json.dump(s, open(sys.argv[2], "w"))
+PY
+ca settings import "$T/small-limit.json" >/dev/null
+"$PY" - "$MAILDIR/tmp/huge" <<'PY'
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"From: Dmitri Halvorsen <d.halvorsen@example.com>\r\nTo: support@brightwave.example\r\n"
+            b"Subject: All my logs\r\nMessage-ID: <huge@example.com>\r\n\r\n")
+    for i in range(100000):
+        f.write(b"log line %06d with some words to make it longer\r\n" % i)
+PY
+[ "$(id -u)" -eq 0 ] && chown "$MUSER" "$MAILDIR/tmp/huge"
+HUGE=$(stat -c %s "$MAILDIR/tmp/huge")
+mv "$MAILDIR/tmp/huge" "$MAILDIR/new/huge"
+lines=$(wc -l < "$T/dovecot.log")
+poll > "$T/p9.json"
+for _ in $(seq 50); do # Dovecot logs the end of the poll's session as it closes
+	tail -n +$((lines + 1)) "$T/dovecot.log" > "$T/p9.log"
+	grep -q 'Logged out' "$T/p9.log" && break
+	sleep 0.1
+done
+j 'd["ingested"], d["emails_detail"][0]["outcome"], d["emails_detail"][0]["reason"].startswith("too large")' < "$T/p9.json" \
+	| grep -qx '1 skipped True' || fail "an over-size message over IMAP: $(cat "$T/p9.json")"
+[ "$(unseen)" = 0 ] || fail "the over-size message was left unseen"
+"$PY" - "$T/t.db" "$HUGE" "$T/p9.log" <<'PY'
+import re, sqlite3, sys
+raw_size, received = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT raw_size, received_size FROM email WHERE message_id = 'huge@example.com'").fetchone()
+assert received == int(sys.argv[2]), (received, sys.argv[2])
+assert raw_size <= 200000, raw_size
+sent = [int(m) for m in re.findall(r"Logged out in=\d+ out=(\d+)", open(sys.argv[3]).read())]
+assert len(sent) == 1 and sent[0] < 1000000, "the poll's sessions sent %r bytes of a %s-byte message" % (sent, sys.argv[2])
+print("ok: a %d-byte message over IMAP: the poll's session sent %d bytes, %d kept" % (received, sent[0], raw_size))
+PY
 echo "ok: e-mail over IMAP and SMTP"
