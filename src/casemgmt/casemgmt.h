@@ -42,6 +42,7 @@ typedef struct ca_email_settings {
 	unsigned max_per_sender_per_hour;
 	size_t max_message_bytes;   /* larger: headers and a prefix kept, nothing acted on */
 	char *reply_from;         /* auto-response From */
+	char *reply_from_key;     /* its address, normalised (ca_email_addr_key), or NULL */
 	char *reply_subject;      /* template: {token} {subject} {ticket} */
 	char *reply_body;         /* template */
 } ca_email_settings;

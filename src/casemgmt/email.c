@@ -54,6 +54,14 @@ static bool in_list(const ca_strv *list, const char *addr)
 	return in;
 }
 
+static bool in_list_one(const char *key, const char *addr)
+{
+	char *k = NULL;
+	bool same = ca_email_addr_key(addr, &k) == 0 && !strcmp(k, key);
+	free(k);
+	return same;
+}
+
 /* The ticket number in a subject carrying our case token, or NULL. */
 static char *token_ticket(const ca_email_settings *es, const char *subject)
 {
@@ -187,7 +195,10 @@ int ca_arc_fields(const ca_settings *s, const ca_arc_rule *rule, const ca_email 
 
 bool ca_email_is_ours(const ca_settings *s, const char *addr)
 {
-	return in_list(&s->email.own_addresses, addr) || in_list(&s->email.mailboxes, addr);
+	/* The address automatic responses go out from is ours whether or not
+	 * own_addresses repeats it: its mail must never open a case. */
+	return in_list(&s->email.own_addresses, addr) || in_list(&s->email.mailboxes, addr) ||
+	       (s->email.reply_from_key && addr && in_list_one(s->email.reply_from_key, addr));
 }
 
 int ca_email_thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err)
@@ -703,7 +714,9 @@ static int store_parsed(ca_agent *a, const ca_email *e, const char *key, const c
 		json_object_set_new(rec, "received_size", json_integer((json_int_t)received));
 	if (!r)
 		r = rec ? ca_store_email_add(a->store, rec, raw, len, ret_id, err) : CA_ENOMEM;
-	for (size_t i = 0; !r && i < e->n_attachments; i++) {
+	/* Of a message kept in part, attachments are cut too: none is kept
+	 * (the raw prefix still holds what arrived of them). */
+	for (size_t i = 0; !r && received <= len && i < e->n_attachments; i++) {
 		const ca_attachment *at = &e->attachments[i];
 		r = ca_store_email_attachment_add(a->store, *ret_id, (int64_t)i + 1, at->filename, at->content_type,
 						  at->size, at->sha256, at->content, err);

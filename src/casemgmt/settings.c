@@ -35,6 +35,7 @@ void ca_settings_free(ca_settings *s)
 	free(s->email.token_prefix);
 	free(s->email.token_suffix);
 	free(s->email.reply_from);
+	free(s->email.reply_from_key);
 	free(s->email.reply_subject);
 	free(s->email.reply_body);
 	for (size_t i = 0; i < s->n_arc; i++) {
@@ -360,6 +361,20 @@ static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
 				       "settings: email.auto_response.from must be the address responses are sent from");
 		if (!r)
 			r = header_safe(es->reply_from, "email.auto_response.from", err);
+		if (!r) {
+			/* "Name <a@b>" or "a@b": the address, normalised, is ours. */
+			const char *lt = strrchr(es->reply_from, '<');
+			const char *gt = lt ? strchr(lt, '>') : NULL;
+			char *addr = lt && gt ? strndup(lt + 1, (size_t)(gt - lt - 1)) : strdup(es->reply_from);
+			int kr = addr ? ca_email_addr_key(addr, &es->reply_from_key) : CA_ENOMEM;
+			free(addr);
+			if (kr == CA_ENOMEM)
+				r = kr;
+			else if (kr)
+				r = ca_err_set(err, CA_EINVAL, "email.auto_response.from",
+					       "settings: email.auto_response.from must be an address (\"a@b.example\" or "
+					       "\"Name <a@b.example>\")");
+		}
 		if (!r)
 			r = header_safe(es->reply_subject, "email.auto_response.subject", err);
 		if (!r)

@@ -36,6 +36,23 @@ r=$(outcome own.eml); echo "own: $r"
 after=$(ca --json email outbox | j 'len(d["outbox"])')
 [ "$before" = "$after" ] || fail "a response was queued to our own address"
 
+# The address automatic responses go out from is ours too, named or not,
+# though own_addresses does not repeat it.
+python3 - "$SRC/tests/data/email/settings.json" "$T/s2.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["email"]["own_addresses"] = []
+s["email"]["auto_response"]["from"] = "Brightwave Support <Replies@BrightWave.example>"
+json.dump(s, open(sys.argv[2], "w"))
+PY
+ca settings import "$T/s2.json" >/dev/null
+mail own2.eml 'Brightwave <REPLIES@brightwave.EXAMPLE>' 'Re: We received your message' own2@brightwave.example <<'B'
+An automatic response of ours that came back.
+B
+r=$(outcome own2.eml); echo "own (reply from): $r"
+[[ $r == "skipped None own address"* ]] || fail "the auto-response From address is not ours: $r"
+ca settings import "$SRC/tests/data/email/settings.json" >/dev/null
+
 # 100 mails from case variants of one address behave as 100 from one
 # spelling: distinct subjects, so the rate limit (20 an hour) decides.
 python3 - "$T" <<'PY'
