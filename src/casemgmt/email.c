@@ -2,15 +2,19 @@
 /*
  * The case agent on e-mail (ARCHITECTURE §3): each message is one
  * transaction that stores it as received, then decides, in this order:
- * duplicate (by Message-ID, or a hash of the bytes), unparsable, automatic
+ * duplicate (by Message-ID with the same content, or a hash of the bytes;
+ * a Message-ID reused with other content is a message of its own), over
+ * the size limit (kept in part, nothing done), unparsable, automatic
  * (auto-reply, bounce, out-of-office, bulk: never a case, never a response;
  * a bounce attaches to its thread), from our own addresses, over the
  * sender's hourly limit, part of a thread (case token in the subject,
- * In-Reply-To/References, optionally sender + subject) -> update or attach,
- * else the first matching ARC rule -> create the case with the rule's field
- * values (protected like a person's), let the agent fill the rest, and queue
- * the automatic response. Every message leaves exactly one row in the
- * activity log saying what happened and why.
+ * In-Reply-To/References, optionally sender + subject) whose sender belongs
+ * to it (on_thread: the case's contact, its account's, or on an earlier
+ * message) -> update or attach, else the first matching ARC rule -> create
+ * the case with the rule's field values (protected like a person's), let
+ * the agent fill the rest, and queue the automatic response. Addresses are
+ * compared in their one normalised form (ca_email_addr_key). Every message
+ * leaves exactly one row in the activity log saying what happened and why.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1194,13 +1194,19 @@ const cli_cmd cli_commands[] = {
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"email", "ingest", cmd_email_ingest, "PATH...", "Ingest e-mail: .eml files, directories, mbox, Maildir, or - (stdin)",
 	 "Each message is one transaction: stored as received, then checked for\n"
-	 "duplicates (Message-ID, else a hash of the bytes), automatic mail (auto-\n"
-	 "replies, bounces, out-of-office, bulk), our own addresses and the sender's\n"
-	 "hourly limit; replies found by the case token in the subject, In-Reply-To or\n"
-	 "References update their case; otherwise the first matching ARC rule creates\n"
+	 "duplicates (Message-ID with the same content, else a hash of the bytes; a\n"
+	 "Message-ID reused with other content is a message of its own), automatic\n"
+	 "mail (auto-replies, bounces, out-of-office, bulk), our own addresses and\n"
+	 "the sender's hourly limit (addresses compared without case, IDNA domains\n"
+	 "in one spelling); replies found by the case token in the subject,\n"
+	 "In-Reply-To or References update their case when the sender is on its\n"
+	 "thread (the case's contact, its account's, or on To/Cc of an earlier\n"
+	 "message), else they are new mail; then the first matching ARC rule creates\n"
 	 "one. Every message gets one row in `caseagent email log`. A message that\n"
-	 "cannot be parsed is kept raw with the reason. `-` reads one message from\n"
-	 "standard input, so an MTA can pipe into `caseagent email ingest -`.\n",
+	 "cannot be parsed is kept raw with the reason; one over\n"
+	 "email.max_message_bytes keeps its headers and the start of its body. `-`\n"
+	 "reads one message from standard input, so an MTA can pipe into\n"
+	 "`caseagent email ingest -`.\n",
 	 email_ingest_opts, 1, CLI_UNLIMITED, CLI_NEEDS_DB, NULL},
 	{"email", "log", cmd_email_log, "", "Show the e-mail activity monitor, newest first",
 	 "One row per ingested message: outcome (created, updated, attached, skipped),\n"
