@@ -182,10 +182,11 @@ static bool same(const char *a, const char *b)
 
 static void put_line(const char *label, const json_t *v)
 {
-	char *text = json_is_string(v) ? NULL : cli_scalar(v, 0);
+	char *text;
 
-	if (json_is_null(v) || !v)
+	if (!v || json_is_null(v))
 		return;
+	text = json_is_string(v) ? NULL : cli_scalar(v, 0);
 	printf("%-12s ", label);
 	put_text(text ? text : json_string_value(v), false);
 	putchar('\n');
