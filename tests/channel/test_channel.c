@@ -828,6 +828,60 @@ static void test_sources(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* An over-size message reaches the callback as its headers and a bounded
+ * prefix, with its full size; the limit holds for files and mboxes alike. */
+#define HDR "Subject: big\r\nFrom: a@x.org\r\n\r\n"
+#define HDR_LEN (sizeof(HDR) - 1)
+
+typedef struct sized {
+	size_t len, received, n;
+	bool ends_headers;
+} sized;
+
+static int measure(const char *raw, size_t len, size_t received, const char *origin, const ca_err *read_err, void *ud)
+{
+	(void)origin;
+	(void)read_err;
+	sized *z = ud;
+	assert_non_null(raw);
+	z->len = len;
+	z->received = received;
+	z->ends_headers = len > HDR_LEN && memcmp(raw + HDR_LEN - 4, "\r\n\r\n", 4) == 0;
+	z->n++;
+	return 0;
+}
+
+static void test_sources_size_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(ca_email_prefix_len("Subject: x\n\nbody", 17, 2), 14);
+	assert_int_equal(ca_email_prefix_len("Subject: x\r\n\r\nbody", 20, 10), 20);
+	assert_int_equal(ca_email_prefix_len("Subject: x\r\nTo: y", 18, 0), 18); /* no end of headers: all */
+
+	char dir[] = "/tmp/ca-channel-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[512];
+	sub(p, sizeof(p), dir, "big.eml");
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	fputs(HDR, f);
+	for (int i = 0; i < 20000; i++)
+		fputs("0123456789012345678901234567890123456789\r\n", f); /* 840,000 bytes of body */
+	fclose(f);
+	sized z = { 0 };
+	assert_int_equal(ca_email_sources_walk(p, 100000, measure, &z, NULL), 0);
+	assert_int_equal(z.n, 1);
+	assert_int_equal(z.received, 840000 + HDR_LEN);
+	assert_int_equal(z.len, HDR_LEN + CA_EMAIL_KEEP_BODY);
+	assert_true(z.ends_headers);
+	/* Within the limit: whole. */
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(ca_email_sources_walk(p, 0, measure, &z, NULL), 0);
+	assert_int_equal(z.len, z.received);
+	assert_int_equal(remove(p), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_mbox_message_bytes(void **state)
 {
 	char dir[] = "/tmp/ca-channel-XXXXXX";
@@ -865,6 +919,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_sources_size_limit),
 		cmocka_unit_test(test_mbox_message_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
