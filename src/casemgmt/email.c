@@ -538,7 +538,7 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 	if (r)
 		return r;
 	char *subject_norm = ca_email_subject_norm(e->subject);
-	thread_pick t;
+	thread_pick t = { 0 };
 	r = subject_norm ? find_thread(a, e, subject_norm, contact, &t, err) : CA_ENOMEM;
 	free(subject_norm);
 	int64_t thread = t.case_id;
