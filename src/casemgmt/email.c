@@ -421,6 +421,17 @@ static int on_thread(ca_agent *a, int64_t case_id, const char *key, const char *
 			       (account && ((sid && !strcmp(sid, account)) ||
 					    ca_streq(ca_json_str(sender, "account_number"), account)));
 		}
+		if (!r && sender && !*ret && account) {
+			/* The case's account field names an account record: its
+			 * number is the contact's account_number. */
+			json_t *acc = NULL;
+			ca_err nf = { 0 };
+			int ar = ca_store_directory_get(a->store, "account", account, &acc, &nf);
+			if (ar && ar != CA_ENOTFOUND)
+				r = ca_err_set(err, ar, nf.where[0] ? nf.where : "account", "%s", nf.message);
+			*ret = !ar && same_value(sender, acc, "account_number");
+			json_decref(acc);
+		}
 	}
 	if (!r && !*ret && key)
 		r = ca_store_email_thread(a->store, case_id, &th, err);

@@ -92,4 +92,31 @@ B
 r=$(outcome bert.eml); echo "bert: $r"
 [[ $r == "updated $ANNA reply found by In-Reply-To"* ]] || fail "a contact of the same account: $r"
 
+# A contact of the account a person set on the case threads too.
+cat > "$T/acct.jsonl" <<'C'
+{"id": "A-north", "name": "Northwind Traders", "account_number": "BW-A30001"}
+C
+ca import accounts "$T/acct.jsonl" >/dev/null
+cat > "$T/north.jsonl" <<'C'
+{"id": "C-dora", "full_name": "Dora North", "email": "dora@northwind.example"}
+{"id": "C-carl", "full_name": "Carl North", "email": "carl@northwind.example", "account_number": "BW-A30001"}
+C
+ca import contacts "$T/north.jsonl" >/dev/null
+mail dora.eml 'Dora North <dora@northwind.example>' 'Receipt for our payment' dora1@northwind.example <<'B'
+Hello, could you send us a receipt for the payment on our invoice?
+B
+r=$(outcome dora.eml); DORA=$(echo "$r" | cut -d' ' -f2)
+[[ $r == "created CAS-"* ]] || fail "Dora's request: $r"
+mail carl.eml 'Carl North <carl@northwind.example>' 'Re: Receipt for our payment' carl1@northwind.example 'In-Reply-To: <dora1@northwind.example>' <<'B'
+Following up on Dora's request for the receipt.
+B
+r=$(outcome carl.eml); echo "carl before the account is set: $r"
+[[ $r == *"sender not on thread of $DORA"* ]] || fail "Carl threaded before the case had an account: $r"
+ca case edit "$DORA" account=A-north --actor alice >/dev/null
+mail carl2.eml 'Carl North <carl@northwind.example>' 'Re: Receipt for our payment (2)' carl2@northwind.example 'In-Reply-To: <dora1@northwind.example>' <<'B'
+Following up once more on the receipt.
+B
+r=$(outcome carl2.eml); echo "carl after: $r"
+[[ $r == "updated $DORA reply found by In-Reply-To"* ]] || fail "a contact of the case's account: $r"
+
 echo "ok: cli_email_trust"
