@@ -269,11 +269,19 @@ static int update_from_thread(ca_agent *a, int64_t case_id, const char *identity
 	return r;
 }
 
+/* The contact with the sender's address. Directory records hold addresses
+ * as imported; the store compares them without ASCII case, so an IDN
+ * domain is tried in its Unicode spelling too. */
 static int sender_contact(ca_agent *a, const char *addr, char **ret_id, ca_err *err)
 {
 	*ret_id = NULL;
 	bool found = false;
-	return addr ? ca_store_contact_by_email(a->store, addr, &found, ret_id, err) : 0;
+	int r = addr ? ca_store_contact_by_email(a->store, addr, &found, ret_id, err) : 0;
+	char *u = NULL;
+	if (!r && addr && !found && strstr(addr, "xn--") && ca_email_addr_unicode(addr, &u) == 0 && strcmp(u, addr))
+		r = ca_store_contact_by_email(a->store, u, &found, ret_id, err);
+	free(u);
+	return r;
 }
 
 static int queue_response(ca_agent *a, const ca_email *e, int64_t email_id, int64_t case_id, const char *ticket,

@@ -90,5 +90,13 @@ r=$(outcome idn2.eml); echo "idn (A-label): $r"
 [[ $r == "updated $IDN "* ]] || fail "the A-label spelling is another sender: $r"
 ca --json email outbox | j 'sum(1 for m in d["outbox"] if m["to_addr"]=="kunde@xn--bcher-kva.example")' | grep -qx 1 ||
 	fail "not one response to the IDN sender in its normalised form"
+# A contact imported with the Unicode spelling is the sender of the A-label one.
+echo '{"id": "C-lena", "full_name": "Lena Buch", "email": "Lena@Bücher.example"}' > "$T/idn.jsonl"
+ca import contacts "$T/idn.jsonl" >/dev/null
+mail idn3.eml 'Lena <lena@xn--bcher-kva.example>' 'Invoice copy' idn3@xn--bcher-kva.example <<'B'
+Could you send me a copy of the invoice for my last order?
+B
+r=$(outcome idn3.eml); LENA=$(echo "$r" | cut -d' ' -f2)
+ca --json case show "$LENA" | j 'd["fields"].get("customer")' | grep -qx C-lena || fail "the IDN contact was not found: $r"
 
 echo "ok: cli_email_address"
