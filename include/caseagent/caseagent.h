@@ -270,6 +270,11 @@ typedef struct ca_mail_server {
 	const char *password;     /* never logged or stored */
 	const char *mailbox_name; /* IMAP: the receiving address or queue ARC rules see as "mailbox"
 				     (like ca_email_opts.mailbox), may be NULL; unused for SMTP */
+	/* TLS is required (implicit, or STARTTLS: a server offering none is
+	 * refused). true lets a server without TLS be used in plain text, and
+	 * is itself refused (CA_EINVAL) unless the host is loopback
+	 * (127.0.0.0/8, ::1, localhost): for test servers on this machine. */
+	bool allow_plaintext;
 } ca_mail_server;
 
 /*

@@ -40,7 +40,9 @@ typedef struct ca_email_settings {
 	bool subject_threading;   /* fall back to sender + normalised subject */
 	unsigned subject_threading_days;
 	unsigned max_per_sender_per_hour;
+	size_t max_message_bytes;   /* larger: headers and a prefix kept, nothing acted on */
 	char *reply_from;         /* auto-response From */
+	char *reply_from_key;     /* its address, normalised (ca_email_addr_key), or NULL */
 	char *reply_subject;      /* template: {token} {subject} {ticket} */
 	char *reply_body;         /* template */
 } ca_email_settings;
@@ -281,8 +283,16 @@ int ca_email_ready(ca_agent *a, ca_err *err);
  * (role CA_ROLE_AGENT); bounces and auto-replies are left out. The texts
  * borrow from *ret_json, which the caller frees with the array. */
 int ca_email_thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err);
-/* Is the address one of ours (mailboxes or own addresses)? */
+/* Is the address one of ours (mailboxes or own addresses), compared in
+ * the one normalised form (ca_email_addr_key)? */
 bool ca_email_is_ours(const ca_settings *s, const char *addr);
+/* ca_email_ingest_raw for a source that read only raw[0..len) of a message
+ * of `received` bytes (IMAP stops fetching at the limit): a message over
+ * email.max_message_bytes is stored as its headers and a prefix of its
+ * body (ca_email_prefix_len), its size as received, and nothing else is
+ * done with it (outcome skipped, "too large"). */
+int ca_email_ingest_prefix(ca_agent *a, const char *raw, size_t len, size_t received, const char *origin,
+			   const char *mailbox, char **ret_json, ca_err *err);
 
 /* The agent's PII recogniser (pii_cmd.c): word lists, contacts' names and
  * configured identifier patterns; built once, borrowed. */

@@ -2,15 +2,19 @@
 /*
  * The case agent on e-mail (ARCHITECTURE §3): each message is one
  * transaction that stores it as received, then decides, in this order:
- * duplicate (by Message-ID, or a hash of the bytes), unparsable, automatic
+ * duplicate (by Message-ID with the same content, or a hash of the bytes;
+ * a Message-ID reused with other content is a message of its own), over
+ * the size limit (kept in part, nothing done), unparsable, automatic
  * (auto-reply, bounce, out-of-office, bulk: never a case, never a response;
  * a bounce attaches to its thread), from our own addresses, over the
  * sender's hourly limit, part of a thread (case token in the subject,
- * In-Reply-To/References, optionally sender + subject) -> update or attach,
- * else the first matching ARC rule -> create the case with the rule's field
- * values (protected like a person's), let the agent fill the rest, and queue
- * the automatic response. Every message leaves exactly one row in the
- * activity log saying what happened and why.
+ * In-Reply-To/References, optionally sender + subject) whose sender belongs
+ * to it (on_thread: the case's contact, its account's, or on an earlier
+ * message) -> update or attach, else the first matching ARC rule -> create
+ * the case with the rule's field values (protected like a person's), let
+ * the agent fill the rest, and queue the automatic response. Addresses are
+ * compared in their one normalised form (ca_email_addr_key). Every message
+ * leaves exactly one row in the activity log saying what happened and why.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,11 +24,10 @@
 #include "email.h"
 #include "text.h"
 
-#define MAX_EMAIL_BYTES ((size_t)50 << 20)
-
 typedef struct decision {
 	const char *outcome;  /* created | updated | attached | skipped */
-	char reason[160];
+	char reason[560];
+	char note[240];       /* why threading did not apply, or "" (goes first) */
 	const char *rule;
 	int64_t case_id;
 	json_t *changed;
@@ -43,9 +46,24 @@ static void decide(decision *d, const char *outcome, const char *rule, int64_t c
 	va_end(ap);
 }
 
+/* Settings lists hold normalised addresses (ca_email_addr_key); so is the
+ * parser's, but callers may pass stored or typed ones: normalise here. */
 static bool in_list(const ca_strv *list, const char *addr)
 {
-	return addr && ca_strv_contains(list, addr);
+	char *key = NULL;
+	if (!addr || ca_email_addr_key(addr, &key) != 0)
+		return addr && ca_strv_contains(list, addr);
+	bool in = ca_strv_contains(list, key);
+	free(key);
+	return in;
+}
+
+static bool in_list_one(const char *key, const char *addr)
+{
+	char *k = NULL;
+	bool same = ca_email_addr_key(addr, &k) == 0 && !strcmp(k, key);
+	free(k);
+	return same;
 }
 
 /* The ticket number in a subject carrying our case token, or NULL. */
@@ -181,7 +199,10 @@ int ca_arc_fields(const ca_settings *s, const ca_arc_rule *rule, const ca_email 
 
 bool ca_email_is_ours(const ca_settings *s, const char *addr)
 {
-	return in_list(&s->email.own_addresses, addr) || in_list(&s->email.mailboxes, addr);
+	/* The address automatic responses go out from is ours whether or not
+	 * own_addresses repeats it: its mail must never open a case. */
+	return in_list(&s->email.own_addresses, addr) || in_list(&s->email.mailboxes, addr) ||
+	       (s->email.reply_from_key && addr && in_list_one(s->email.reply_from_key, addr));
 }
 
 int ca_email_thread_msgs(ca_agent *a, int64_t case_id, json_t **ret_json, ca_msg **ret, size_t *ret_n, ca_err *err)
@@ -248,11 +269,19 @@ static int update_from_thread(ca_agent *a, int64_t case_id, const char *identity
 	return r;
 }
 
+/* The contact with the sender's address. Directory records hold addresses
+ * as imported; the store compares them without ASCII case, so an IDN
+ * domain is tried in its Unicode spelling too. */
 static int sender_contact(ca_agent *a, const char *addr, char **ret_id, ca_err *err)
 {
 	*ret_id = NULL;
 	bool found = false;
-	return addr ? ca_store_contact_by_email(a->store, addr, &found, ret_id, err) : 0;
+	int r = addr ? ca_store_contact_by_email(a->store, addr, &found, ret_id, err) : 0;
+	char *u = NULL;
+	if (!r && addr && !found && strstr(addr, "xn--") && ca_email_addr_unicode(addr, &u) == 0 && strcmp(u, addr))
+		r = ca_store_contact_by_email(a->store, u, &found, ret_id, err);
+	free(u);
+	return r;
 }
 
 static int queue_response(ca_agent *a, const ca_email *e, int64_t email_id, int64_t case_id, const char *ticket,
@@ -329,52 +358,185 @@ static int arc_create(ca_agent *a, const ca_arc_rule *rule, const ca_email *e, i
 	return r;
 }
 
+/* Whether `key` (normalised) is one of the addresses of a stored list
+ * ("a@b, c@d"). Stored lists are normalised since the parser is; older rows
+ * are normalised here. */
+static bool addr_in_list(const char *list, const char *key)
+{
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char *one = strndup(p, n), *k = NULL;
+		bool hit = one && ca_email_addr_key(one, &k) == 0 && !strcmp(k, key);
+		free(one);
+		free(k);
+		if (hit)
+			return true;
+		p = e ? e + 1 : p + n;
+	}
+	return false;
+}
+
+/* The account a contact belongs to: its account_id, else its account
+ * number (either may be empty). New reference in *ret or NULL. */
+static int contact_record(ca_agent *a, const char *id, json_t **ret, ca_err *err)
+{
+	*ret = NULL;
+	if (!id)
+		return 0;
+	ca_err nf = { 0 };
+	int r = ca_store_directory_get(a->store, "contact", id, ret, &nf);
+	if (r == CA_ENOTFOUND)
+		return 0; /* a customer typed by hand that is not in the directory */
+	if (r)
+		ca_err_set(err, r, nf.where[0] ? nf.where : "contact", "%s", nf.message);
+	return r;
+}
+
+static bool same_value(const json_t *x, const json_t *y, const char *key)
+{
+	const char *a = ca_json_str(x, key), *b = ca_json_str(y, key);
+	return a && b && *a && !strcmp(a, b);
+}
+
+/*
+ * Who may write into a case (issue 9; docs/settings.md, "Who may write into
+ * a case"): the sender belongs to the thread of `case_id` when it is the
+ * case's contact, a contact of the case's account (same account id or
+ * account number as the case's contact, or the case's account field), or an
+ * address on From, To or Cc of an earlier message of the thread (automatic
+ * mail aside: a bounce adds nobody). `key` is the sender's normalised
+ * address, `contact` its contact id or NULL. The message being decided is
+ * not in the thread yet, so it cannot vouch for itself.
+ */
+static int on_thread(ca_agent *a, int64_t case_id, const char *key, const char *contact, bool *ret, char **ret_ticket,
+		     ca_err *err)
+{
+	*ret = false;
+	json_t *c = NULL, *sender = NULL, *customer = NULL, *th = NULL;
+	int r = ca_store_case_get_id(a->store, case_id, &c, err);
+	const json_t *f = json_object_get(c, "fields");
+	const char *cust = ca_json_str(f, "customer"), *account = ca_json_str(f, "account");
+	if (!r && contact && cust && !strcmp(contact, cust))
+		*ret = true;
+	if (!r && !*ret && contact && (cust || account)) {
+		r = contact_record(a, contact, &sender, err);
+		if (!r && sender && cust)
+			r = contact_record(a, cust, &customer, err);
+		if (!r && sender) {
+			const char *sid = ca_json_str(sender, "account_id");
+			*ret = same_value(sender, customer, "account_id") || same_value(sender, customer, "account_number") ||
+			       (account && ((sid && !strcmp(sid, account)) ||
+					    ca_streq(ca_json_str(sender, "account_number"), account)));
+		}
+		if (!r && sender && !*ret && account) {
+			/* The case's account field names an account record: its
+			 * number is the contact's account_number. */
+			json_t *acc = NULL;
+			ca_err nf = { 0 };
+			int ar = ca_store_directory_get(a->store, "account", account, &acc, &nf);
+			if (ar && ar != CA_ENOTFOUND)
+				r = ca_err_set(err, ar, nf.where[0] ? nf.where : "account", "%s", nf.message);
+			*ret = !ar && same_value(sender, acc, "account_number");
+			json_decref(acc);
+		}
+	}
+	if (!r && !*ret && key)
+		r = ca_store_email_thread(a->store, case_id, &th, err);
+	size_t i;
+	json_t *row;
+	json_array_foreach(th, i, row) {
+		const char *kind = ca_json_str(row, "auto_kind");
+		if (*ret || (kind && strcmp(kind, "none")))
+			continue;
+		bool in = !ca_streq(ca_json_str(row, "direction"), "out");
+		*ret = addr_in_list(ca_json_str(row, "to_addrs"), key) || addr_in_list(ca_json_str(row, "cc_addrs"), key) ||
+		       (in && addr_in_list(ca_json_str(row, "from_addr"), key));
+	}
+	if (!r && ret_ticket) {
+		const char *t = ca_json_str(c, "ticket_number");
+		*ret_ticket = t ? strdup(t) : NULL;
+	}
+	json_decref(th);
+	json_decref(sender);
+	json_decref(customer);
+	json_decref(c);
+	return r;
+}
+
+/* What threading found: the case the message joins, and the first case it
+ * named but was refused (the sender not on that thread). */
+typedef struct thread_pick {
+	int64_t case_id;
+	const char *how;
+	int64_t refused;
+	const char *refused_how;
+	char *refused_ticket;
+} thread_pick;
+
+/* One candidate, in the order of find_thread: the first whose thread the
+ * sender belongs to wins. Automatic mail is never written from, so it
+ * takes the first candidate as before (a bounce attaches to its thread). */
+static int consider(ca_agent *a, const ca_email *e, const char *contact, int64_t id, const char *how, thread_pick *t,
+		    ca_err *err)
+{
+	if (!id || t->case_id || id == t->refused)
+		return 0;
+	bool ok = e->auto_kind != CA_AUTO_NONE;
+	char *ticket = NULL;
+	int r = ok ? 0 : on_thread(a, id, e->from.email, contact, &ok, &ticket, err);
+	if (!r && ok) {
+		t->case_id = id;
+		t->how = how;
+	} else if (!r && !t->refused) {
+		t->refused = id;
+		t->refused_how = how;
+		t->refused_ticket = ticket;
+		ticket = NULL;
+	}
+	free(ticket);
+	return r;
+}
+
 /* Threading: our token, then In-Reply-To/References, then (if enabled)
- * sender + normalised subject. *ret_case 0 when none; *how says which. */
-static int find_thread(ca_agent *a, const ca_email *e, const char *subject_norm, int64_t *ret_case, const char **how,
+ * sender + normalised subject; each found case only when the sender is on
+ * its thread (on_thread). t->case_id 0 when none. */
+static int find_thread(ca_agent *a, const ca_email *e, const char *subject_norm, const char *contact, thread_pick *t,
 		       ca_err *err)
 {
-	*ret_case = 0;
-	*how = NULL;
+	memset(t, 0, sizeof(*t));
 	char *ticket = token_ticket(&a->settings->email, e->subject);
 	int r = 0;
 	if (ticket) {
 		int64_t id;
 		ca_err ignore = { 0 };
-		if (ca_case_ref(a, ticket, &id, &ignore) == 0) {
-			*ret_case = id;
-			*how = "case token";
-		}
+		if (ca_case_ref(a, ticket, &id, &ignore) == 0)
+			r = consider(a, e, contact, id, "case token", t, err);
 		free(ticket);
-		if (*ret_case)
-			return 0;
 	}
 	bool found = false;
-	if (e->in_reply_to && !(r = ca_store_email_case_of_message(a->store, e->in_reply_to, &found, ret_case, err)) &&
-	    found) {
-		*how = "In-Reply-To";
-		return 0;
-	}
-	for (size_t i = e->references.n; !r && i-- > 0;)
-		if (!(r = ca_store_email_case_of_message(a->store, e->references.v[i], &found, ret_case, err)) && found) {
-			*how = "References";
-			return 0;
-		}
-	if (!r && e->bounced_message_id &&
-	    !(r = ca_store_email_case_of_message(a->store, e->bounced_message_id, &found, ret_case, err)) && found) {
-		*how = "bounced message";
-		return 0;
-	}
+	int64_t id = 0;
+	if (!r && !t->case_id && e->in_reply_to &&
+	    !(r = ca_store_email_case_of_message(a->store, e->in_reply_to, &found, &id, err)) && found)
+		r = consider(a, e, contact, id, "In-Reply-To", t, err);
+	for (size_t i = e->references.n; !r && !t->case_id && i-- > 0;)
+		if (!(r = ca_store_email_case_of_message(a->store, e->references.v[i], &found, &id, err)) && found)
+			r = consider(a, e, contact, id, "References", t, err);
+	if (!r && !t->case_id && e->bounced_message_id &&
+	    !(r = ca_store_email_case_of_message(a->store, e->bounced_message_id, &found, &id, err)) && found)
+		r = consider(a, e, contact, id, "bounced message", t, err);
 	const ca_email_settings *es = &a->settings->email;
-	if (!r && e->from.email && subject_norm && *subject_norm) {
+	if (!r && !t->case_id && e->from.email && subject_norm && *subject_norm) {
 		/* A sender's new mail with the subject of a case of theirs within
 		 * the hour is the same request (a loop, or a resend), whatever the
 		 * subject-threading setting: never a second case. */
 		int64_t window = es->subject_threading ? (int64_t)es->subject_threading_days * 86400 : 3600;
 		r = ca_store_email_case_by_subject(a->store, e->from.email, subject_norm, ca_time_now() - window, &found,
-						   ret_case, err);
+						   &id, err);
 		if (!r && found)
-			*how = es->subject_threading ? "sender and subject" : "same sender and subject within the hour";
+			r = consider(a, e, contact, id,
+				     es->subject_threading ? "sender and subject" : "same sender and subject within the hour", t,
+				     err);
 	}
 	return r;
 }
@@ -384,17 +546,44 @@ static bool case_is_closed(const char *status)
 	return status && (ca_streq_ci(status, "resolved") || ca_streq_ci(status, "closed") || ca_streq_ci(status, "cancelled"));
 }
 
+static int route_decide(ca_agent *a, const ca_email *e, int64_t email_id, const char *mailbox, const char *contact,
+			int64_t thread, const char *how, decision *d, ca_err *err);
+
 /* Decide and act on a parsed, stored e-mail. */
 static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *mailbox, decision *d, ca_err *err)
 {
-	const ca_email_settings *es = &a->settings->email;
-	char *subject_norm = ca_email_subject_norm(e->subject);
-	int64_t thread = 0;
-	const char *how = NULL;
-	int r = subject_norm ? find_thread(a, e, subject_norm, &thread, &how, err) : CA_ENOMEM;
-	free(subject_norm);
+	char *contact = NULL;
+	int r = sender_contact(a, e->from.email, &contact, err);
 	if (r)
 		return r;
+	char *subject_norm = ca_email_subject_norm(e->subject);
+	thread_pick t = { 0 };
+	r = subject_norm ? find_thread(a, e, subject_norm, contact, &t, err) : CA_ENOMEM;
+	free(subject_norm);
+	int64_t thread = t.case_id;
+	const char *how = t.how;
+	if (!r && t.refused)
+		/* Named a case but is not of its thread: not written into it, and
+		 * the log says why, so a person can move it if it did belong. */
+		snprintf(d->note, sizeof(d->note), "sender not on thread of %s (found by %s; %s is not its contact, "
+			 "of its account or on an earlier message)%s",
+			 t.refused_ticket ? t.refused_ticket : "the case", t.refused_how,
+			 e->from.email ? e->from.email : "the sender", thread ? "" : ", so taken as new mail");
+	free(t.refused_ticket);
+	if (r) {
+		free(contact);
+		return r;
+	}
+	r = route_decide(a, e, email_id, mailbox, contact, thread, how, d, err);
+	free(contact);
+	return r;
+}
+
+static int route_decide(ca_agent *a, const ca_email *e, int64_t email_id, const char *mailbox, const char *contact,
+			int64_t thread, const char *how, decision *d, ca_err *err)
+{
+	const ca_email_settings *es = &a->settings->email;
+	int r = 0;
 	if (e->auto_kind != CA_AUTO_NONE) {
 		if (e->auto_kind == CA_AUTO_BOUNCE && thread) {
 			r = ca_store_email_set_case(a->store, email_id, thread, err);
@@ -422,9 +611,6 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 		       (long long)count, e->from.email, es->max_per_sender_per_hour);
 		return 0;
 	}
-	char *contact = NULL;
-	if ((r = sender_contact(a, e->from.email, &contact, err)))
-		return r;
 	const ca_arc_rule *rule = ca_arc_match(a->settings, e, contact != NULL, mailbox);
 	if (thread) {
 		json_t *c = NULL;
@@ -454,16 +640,15 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 			free(at);
 		}
 		json_decref(c);
-		if (r || thread) {
-			free(contact);
+		if (r || thread)
 			return r;
-		}
 	}
 	if (!rule) {
 		decide(d, "skipped", NULL, 0, "no rule matched");
 	} else if (!contact && !rule->accept_unknown_senders) {
 		decide(d, "skipped", rule->name, 0, "unknown sender (%s is not a contact)", e->from.email);
 	} else {
+		char *new_contact = NULL;
 		if (!contact) {
 			/* The rule accepts unknown senders: they become contacts. */
 			ca_buf id = { 0 };
@@ -475,7 +660,7 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 				r = ct ? ca_store_directory_put(a->store, "contact", ct, err) : CA_ENOMEM;
 			json_decref(ct);
 			if (!r)
-				contact = ca_buf_steal(&id);
+				contact = new_contact = ca_buf_steal(&id);
 			ca_buf_done(&id);
 			/* The predictor knows the sender by identity; chat matching by
 			 * name picks the new contact up at the next rebuild. */
@@ -483,36 +668,85 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 		}
 		if (!r)
 			r = arc_create(a, rule, e, email_id, contact, mailbox, d, err);
+		free(new_contact);
 	}
-	free(contact);
 	return r;
 }
 
-static int store_parsed(ca_agent *a, const ca_email *e, const char *key, const char *raw, size_t len,
-			const char *origin, const char *mailbox, int64_t *ret_id, ca_err *err)
+/* "a@b, c@d": the normalised addresses of a list, as stored. */
+static int join_addresses(const ca_address *v, size_t n, ca_buf *out)
+{
+	int r = 0;
+	for (size_t i = 0; !r && i < n; i++)
+		if (v[i].email)
+			r = ca_buf_printf(out, "%s%s", out->len ? ", " : "", v[i].email);
+	return r;
+}
+
+/*
+ * What a message says, as a hash: sender, recipients, subject, date, text
+ * and attachments, not the trace headers a second delivery adds (Received,
+ * Delivered-To). The same Message-ID with the same hash is a re-delivery;
+ * with another hash it is another message (issue 9: a reused Message-ID
+ * must not hide a message).
+ */
+static int content_hash(const ca_email *e, char out[static 65])
+{
+	ca_buf b = { 0 };
+	int r = ca_buf_printf(&b, "from:%s\nsubject:%s\ndate:%lld\nto:", e->from.email ? e->from.email : "",
+			      e->subject ? e->subject : "", (long long)e->date);
+	if (!r)
+		r = join_addresses(e->to, e->n_to, &b);
+	if (!r)
+		r = ca_buf_puts(&b, "\ncc:");
+	if (!r)
+		r = join_addresses(e->cc, e->n_cc, &b);
+	if (!r)
+		r = ca_buf_printf(&b, "\ntext:%s\n", e->text ? e->text : "");
+	for (size_t i = 0; !r && i < e->n_attachments; i++)
+		r = ca_buf_printf(&b, "attachment:%s\n", e->attachments[i].sha256);
+	if (!r)
+		ca_sha256_hex(b.data, b.len, out);
+	ca_buf_done(&b);
+	return r;
+}
+
+static int store_parsed(ca_agent *a, const ca_email *e, const char *key, const char *hash, const char *raw, size_t len,
+			size_t received, const char *origin, const char *mailbox, int64_t *ret_id, ca_err *err)
 {
 	char *subject_norm = ca_email_subject_norm(e->subject);
 	json_t *refs = json_array();
 	for (size_t i = 0; refs && i < e->references.n; i++)
 		json_array_append_new(refs, json_string(e->references.v[i]));
-	ca_buf to = { 0 };
-	for (size_t i = 0; i < e->n_to; i++)
-		if (e->to[i].email)
-			ca_buf_printf(&to, "%s%s", to.len ? ", " : "", e->to[i].email);
-	json_t *rec = json_pack("{s:s, s:s?, s:s?, s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:s?, s:s?, s:s}",
-				"msg_key", key, "message_id", e->message_id, "in_reply_to", e->in_reply_to, "refs", refs,
-				"direction", "in", "from_addr", e->from.email, "from_name", e->from.name, "to_addrs",
-				to.data, "subject", e->subject, "subject_norm", subject_norm, "sent_epoch",
-				(json_int_t)e->date, "mailbox", mailbox, "origin", origin, "body_text", e->text,
-				"reply_text", e->reply_text, "auto_kind", ca_auto_kind_name(e->auto_kind));
-	int r = rec ? ca_store_email_add(a->store, rec, raw, len, ret_id, err) : CA_ENOMEM;
-	for (size_t i = 0; !r && i < e->n_attachments; i++) {
+	ca_buf to = { 0 }, cc = { 0 };
+	int r = join_addresses(e->to, e->n_to, &to);
+	if (!r)
+		r = join_addresses(e->cc, e->n_cc, &cc);
+	json_t *rec = r ? NULL
+			: json_pack("{s:s, s:s?, s:s?, s:o, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:s?, "
+				    "s:s?, s:s, s:s?, s:s}",
+				    "msg_key", key, "message_id", e->message_id, "in_reply_to", e->in_reply_to, "refs", refs,
+				    "direction", "in", "from_addr", e->from.email, "from_name", e->from.name, "to_addrs",
+				    to.data, "subject", e->subject, "subject_norm", subject_norm, "sent_epoch",
+				    (json_int_t)e->date, "mailbox", mailbox, "origin", origin, "body_text", e->text,
+				    "reply_text", e->reply_text, "auto_kind", ca_auto_kind_name(e->auto_kind), "cc_addrs",
+				    cc.data, "content_sha256", hash);
+	if (r)
+		json_decref(refs);
+	if (rec && received > len)
+		json_object_set_new(rec, "received_size", json_integer((json_int_t)received));
+	if (!r)
+		r = rec ? ca_store_email_add(a->store, rec, raw, len, ret_id, err) : CA_ENOMEM;
+	/* Of a message kept in part, attachments are cut too: none is kept
+	 * (the raw prefix still holds what arrived of them). */
+	for (size_t i = 0; !r && received <= len && i < e->n_attachments; i++) {
 		const ca_attachment *at = &e->attachments[i];
 		r = ca_store_email_attachment_add(a->store, *ret_id, (int64_t)i + 1, at->filename, at->content_type,
 						  at->size, at->sha256, at->content, err);
 	}
 	json_decref(rec);
 	ca_buf_done(&to);
+	ca_buf_done(&cc);
 	free(subject_norm);
 	return r;
 }
@@ -520,23 +754,58 @@ static int store_parsed(ca_agent *a, const ca_email *e, const char *key, const c
 /* The idempotency key: the Message-ID, else a SHA-256 of the bytes. */
 static int message_key(const char *raw, size_t len, const char *message_id, ca_buf *out);
 
-/* One message, one transaction. *ret: the outcome (new reference). */
-static int ingest_one(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox, json_t **ret,
-		      ca_err *err)
+/*
+ * Is this message stored already? By its key; a Message-ID already stored
+ * with other content is another message, keyed "mid:ID#sha256:HASH" (and
+ * that key is looked up too, so its own re-delivery stays a duplicate).
+ * *ret_reused: the e-mail that holds the Message-ID first, when reused.
+ */
+static int find_stored(ca_agent *a, ca_buf *key, const char *hash, bool *ret_found, int64_t *ret_id, int64_t *ret_case,
+		       int64_t *ret_reused, ca_err *err)
+{
+	*ret_reused = 0;
+	int r = ca_store_email_by_key(a->store, key->data, ret_found, ret_id, ret_case, err);
+	if (r || !*ret_found || !hash)
+		return r;
+	char *stored = NULL;
+	r = ca_store_email_content_hash(a->store, *ret_id, &stored, err);
+	/* Rows without a hash (before migration 8) keep the old rule. */
+	bool same = !stored || !strcmp(stored, hash);
+	free(stored);
+	if (r || same)
+		return r;
+	*ret_reused = *ret_id;
+	if ((r = ca_buf_printf(key, "#sha256:%s", hash)) < 0)
+		return r;
+	return ca_store_email_by_key(a->store, key->data, ret_found, ret_id, ret_case, err);
+}
+
+/* One message, one transaction. `received` is its size as received when
+ * the source kept only a prefix (raw[0..len)), else len. *ret: the outcome
+ * (new reference). */
+static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received, const char *origin,
+		      const char *mailbox, json_t **ret, ca_err *err)
 {
 	ca_email e;
 	ca_err perr = { 0 };
-	int pr = ca_email_parse(raw, len, MAX_EMAIL_BYTES, &e, &perr);
+	int pr = ca_email_parse(raw, len, a->settings->email.max_message_bytes, &e, &perr);
 	ca_buf key = { 0 };
+	char hash[65];
 	int r = message_key(raw, len, pr == 0 ? e.message_id : NULL, &key);
+	if (!r && pr == 0)
+		r = content_hash(&e, hash);
 	decision d = { .changed = json_array() };
 	int64_t email_id = 0;
 	if (!r)
 		r = ca_store_begin(a->store, err);
 	bool found = false;
-	int64_t prev_id = 0, prev_case = 0;
+	int64_t prev_id = 0, prev_case = 0, reused = 0;
 	if (!r)
-		r = ca_store_email_by_key(a->store, key.data, &found, &prev_id, &prev_case, err);
+		r = find_stored(a, &key, pr == 0 && e.message_id ? hash : NULL, &found, &prev_id, &prev_case, &reused, err);
+	if (!r && reused)
+		snprintf(d.note, sizeof(d.note),
+			 "Message-ID <%s> reused with other content (e-mail %lld has it): stored as an e-mail of its own",
+			 e.message_id, (long long)reused);
 	if (!r && found) {
 		decide(&d, "skipped", NULL, prev_case, "duplicate of e-mail %lld", (long long)prev_id);
 		email_id = prev_id;
@@ -544,13 +813,28 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, const char *orig
 		/* Kept raw, so nothing is lost; the reason says why it was not read. */
 		json_t *rec = json_pack("{s:s, s:s, s:s?, s:s?}", "msg_key", key.data, "parse_error", perr.message, "origin",
 					origin, "mailbox", mailbox);
+		if (rec && received > len)
+			json_object_set_new(rec, "received_size", json_integer((json_int_t)received));
 		r = rec ? ca_store_email_add(a->store, rec, raw, len, &email_id, err) : CA_ENOMEM;
 		json_decref(rec);
 		decide(&d, "skipped", NULL, 0, "parse error: %s", perr.message);
 	} else if (!r) {
-		r = store_parsed(a, &e, key.data, raw, len, origin, mailbox, &email_id, err);
-		if (!r)
+		r = store_parsed(a, &e, key.data, hash, raw, len, received, origin, mailbox, &email_id, err);
+		if (!r && received > len)
+			/* Over the size limit: headers and a prefix kept, nothing acted on. */
+			decide(&d, "skipped", NULL, 0,
+			       "too large (%zu bytes; the limit is %zu): its headers and the first %zu bytes are kept", received,
+			       a->settings->email.max_message_bytes, len);
+		else if (!r)
 			r = route(a, &e, email_id, mailbox, &d, err);
+	}
+	if (!r && d.note[0]) {
+		/* The note comes first: it is why the rest happened. */
+		ca_buf reason = { 0 };
+		r = ca_buf_printf(&reason, "%s; %s", d.note, d.reason);
+		if (!r)
+			snprintf(d.reason, sizeof(d.reason), "%s", reason.data);
+		ca_buf_done(&reason);
 	}
 	if (!r)
 		r = ca_store_email_log_add(a->store, email_id, origin, d.outcome, d.reason, d.rule, d.case_id, err);
@@ -601,15 +885,25 @@ int ca_email_ready(ca_agent *a, ca_err *err)
 	return 0;
 }
 
-int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
-			char **ret_json, ca_err *err)
+int ca_email_ingest_prefix(ca_agent *a, const char *raw, size_t len, size_t received, const char *origin,
+			   const char *mailbox, char **ret_json, ca_err *err)
 {
 	int r = ca_email_ready(a, err);
 	if (r)
 		return r;
+	if (received < len)
+		received = len;
+	if (received > a->settings->email.max_message_bytes)
+		len = ca_email_prefix_len(raw, len, CA_EMAIL_KEEP_BODY);
 	json_t *res = NULL;
-	r = ingest_one(a, raw, len, origin ? origin : "-", mailbox, &res, err);
+	r = ingest_one(a, raw, len, received, origin ? origin : "-", mailbox, &res, err);
 	return r ? r : ca_result(res, ret_json);
+}
+
+int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
+			char **ret_json, ca_err *err)
+{
+	return ca_email_ingest_prefix(a, raw, len, len, origin, mailbox, ret_json, err);
 }
 
 typedef struct walk_ctx {
@@ -621,7 +915,7 @@ typedef struct walk_ctx {
 	ca_err *err;
 } walk_ctx;
 
-static int walk_one(const char *raw, size_t len, const char *origin, const ca_err *read_err, void *ud)
+static int walk_one(const char *raw, size_t len, size_t received, const char *origin, const ca_err *read_err, void *ud)
 {
 	walk_ctx *w = ud;
 	json_t *res = NULL;
@@ -630,7 +924,7 @@ static int walk_one(const char *raw, size_t len, const char *origin, const ca_er
 		res = json_pack("{s:s, s:s, s:s}", "origin", origin, "outcome", "skipped", "reason",
 				read_err && read_err->message[0] ? read_err->message : "unreadable");
 	} else {
-		int r = ingest_one(w->a, raw, len, origin, w->opts ? w->opts->mailbox : NULL, &res, w->err);
+		int r = ingest_one(w->a, raw, len, received, origin, w->opts ? w->opts->mailbox : NULL, &res, w->err);
 		if (r)
 			return r;
 	}
@@ -651,7 +945,7 @@ int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opt
 	walk_ctx w = { .a = a, .opts = opts, .results = json_array(),
 		       .counts = json_pack("{s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0, "skipped", 0),
 		       .err = err };
-	r = ca_email_sources_walk(path, walk_one, &w, err);
+	r = ca_email_sources_walk(path, a->settings->email.max_message_bytes, walk_one, &w, err);
 	if (r) {
 		json_decref(w.results);
 		json_decref(w.counts);
@@ -671,14 +965,38 @@ int ca_email_log(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
 
 int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err)
 {
-	json_t *e = NULL;
+	json_t *e = NULL, *c = NULL;
 	int r = ca_store_email_get(a->store, id, &e, err);
-	return r ? r : ca_result(e, ret_json);
+	json_t *case_id = json_object_get(e, "case_id");
+	if (!r && json_is_integer(case_id) &&
+	    !(r = ca_store_case_get_id(a->store, (int64_t)json_integer_value(case_id), &c, err)))
+		json_object_set(e, "case", json_object_get(c, "ticket_number"));
+	json_decref(c);
+	if (r) {
+		json_decref(e);
+		return r;
+	}
+	return ca_result(e, ret_json);
 }
 
 int ca_outbox(ca_agent *a, char **ret_json, ca_err *err)
 {
 	json_t *list = NULL;
 	int r = ca_store_outbox_list(a->store, NULL, &list, err);
-	return r ? r : ca_result(json_pack("{s:o}", "outbox", list), ret_json);
+	size_t i;
+	json_t *m;
+	json_array_foreach(list, i, m) {
+		/* The ticket, as a person names the case. */
+		json_t *c = NULL, *id = json_object_get(m, "case_id");
+		if (r || !json_is_integer(id))
+			continue;
+		if (!(r = ca_store_case_get_id(a->store, (int64_t)json_integer_value(id), &c, err)))
+			json_object_set(m, "case", json_object_get(c, "ticket_number"));
+		json_decref(c);
+	}
+	if (r) {
+		json_decref(list);
+		return r;
+	}
+	return ca_result(json_pack("{s:o}", "outbox", list), ret_json);
 }

@@ -62,10 +62,10 @@ static int poll_one(ca_agent *a, ca_imap *m, const ca_mail_server *srv, uint32_t
 {
 	*ret_transport_failed = false;
 	char *raw = NULL;
-	size_t len = 0;
+	size_t len = 0, received = 0;
 	ca_err fe;
 	ca_err_clear(&fe);
-	int r = ca_imap_fetch(m, uid, &raw, &len, &fe);
+	int r = ca_imap_fetch(m, uid, a->settings->email.max_message_bytes, &raw, &len, &received, &fe);
 	if (r == CA_ENOTFOUND)
 		return 0; /* expunged since the search: nothing to do */
 	if (r == CA_ENOMEM)
@@ -81,7 +81,7 @@ static int poll_one(ca_agent *a, ca_imap *m, const ca_mail_server *srv, uint32_t
 	snprintf(origin, sizeof(origin), "%s/%s;UIDVALIDITY=%u/;UID=%u", ca_imap_server(m), ca_imap_mailbox(m),
 		 (unsigned)ca_imap_uidvalidity(m), (unsigned)uid);
 	char *out = NULL;
-	r = ca_email_ingest_raw(a, raw, len, origin, srv->mailbox_name, &out, err);
+	r = ca_email_ingest_prefix(a, raw, len, received, origin, srv->mailbox_name, &out, err);
 	free(raw);
 	if (r) {
 		/* Not marked: the message stays unseen for the next poll. */
@@ -122,7 +122,7 @@ int ca_email_poll(ca_agent *a, const ca_mail_server *srv, size_t limit, char **r
 	ca_email_global_init();
 	int64_t crash_at = crash_after_fetch();
 	ca_imap *m = NULL;
-	r = ca_imap_open(srv->url, srv->user, srv->password, &m, err);
+	r = ca_imap_open(srv->url, srv->user, srv->password, srv->allow_plaintext, &m, err);
 	if (r)
 		return r;
 
@@ -289,8 +289,10 @@ static int send_one(ca_agent *a, const ca_smtp_server *srv, const json_t *msg, j
 	int r = 0;
 	int64_t email_id = 0;
 	if (mr) {
-		if (mr == CA_ENOMEM) {
-			r = ca_err_set(err, mr, "outbox", "outbox message %lld: %s", (long long)id, me.message);
+		if (mr == CA_ENOMEM || !strcmp(me.where, "tls")) {
+			/* No TLS is the server's setup, not this message's fault:
+			 * stop the run and leave the message as it was. */
+			r = ca_err_set(err, mr, me.where[0] ? me.where : "outbox", "%s", me.message);
 		} else {
 			ca_err_locate(&me, "outbox message %lld", (long long)id);
 			r = ca_store_outbox_mark(a->store, id, "failed", me.message, err);
@@ -352,7 +354,11 @@ int ca_outbox_send(ca_agent *a, const ca_mail_server *smtp, char **ret_json, ca_
 	if (!smtp)
 		return ca_err_set(err, CA_EINVAL, "url", "no SMTP server given");
 	char *server = NULL;
-	int r = ca_smtp_url_check(smtp->url, &server, err);
+	ca_smtp_server srv = { .url = smtp->url, .user = smtp->user, .password = smtp->password,
+			       .allow_plaintext = smtp->allow_plaintext };
+	/* A bad URL or plain text to another machine fails the run before
+	 * any message is touched. */
+	int r = ca_smtp_server_check(&srv, &server, err);
 	if (r)
 		return r;
 	/* Settings are optional here (the outbox holds everything a message
@@ -362,7 +368,6 @@ int ca_outbox_send(ca_agent *a, const ca_mail_server *smtp, char **ret_json, ca_
 	(void)ca_agent_ready(a, &ignore);
 	ca_email_global_init();
 	ca_mailnet_global_init();
-	ca_smtp_server srv = { .url = smtp->url, .user = smtp->user, .password = smtp->password };
 	json_t *todo = NULL;
 	r = collect_outbox(a, &todo, err);
 	json_t *report = r ? NULL : json_array();

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "casemgmt.h"
+#include "text.h"
 
 static const char *const top_keys[] = {
 	"version", "channels", "fields", "default_fields", "update_rules",
@@ -34,6 +35,7 @@ void ca_settings_free(ca_settings *s)
 	free(s->email.token_prefix);
 	free(s->email.token_suffix);
 	free(s->email.reply_from);
+	free(s->email.reply_from_key);
 	free(s->email.reply_subject);
 	free(s->email.reply_body);
 	for (size_t i = 0; i < s->n_arc; i++) {
@@ -221,7 +223,7 @@ static int get_uint(const json_t *o, const char *path, const char *key, unsigned
 	return 0;
 }
 
-/* A list of e-mail addresses, stored lower case. */
+/* A list of e-mail addresses, stored in their normalised form. */
 static int get_addresses(const json_t *o, const char *path, const char *key, ca_strv *out, ca_err *err)
 {
 	json_t *arr = json_object_get(o, key);
@@ -237,13 +239,15 @@ static int get_addresses(const json_t *o, const char *path, const char *key, ca_
 		const char *a = json_string_value(v);
 		if (!a || !strchr(a, '@'))
 			return ca_err_set(err, CA_EINVAL, where, "settings: %s[%zu] is not an e-mail address", where, i);
-		char *low = strdup(a);
-		if (!low)
-			return CA_ENOMEM;
-		for (char *p = low; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		int r = ca_strv_push(out, low);
+		/* The one normalised form, as the parser gives senders. */
+		char *low = NULL;
+		int r = ca_email_addr_key(a, &low);
+		if (r == CA_ENOMEM)
+			return r;
+		if (r)
+			return ca_err_set(err, CA_EINVAL, where, "settings: %s[%zu] is not an e-mail address (%s)", where, i,
+					  r == CA_EUTF8 ? "not UTF-8" : "one local@domain, no CR or LF");
+		r = ca_strv_push(out, low);
 		free(low);
 		if (r)
 			return r;
@@ -251,9 +255,48 @@ static int get_addresses(const json_t *o, const char *path, const char *key, ca_
 	return 0;
 }
 
+/* A value that goes into a header line (From, Subject): CR or LF there
+ * would start a header of the sender's choosing (RFC 5322 §2.2). */
+static int header_safe(const char *v, const char *where, ca_err *err)
+{
+	if (v && strpbrk(v, "\r\n"))
+		return ca_err_set(err, CA_EINVAL, where,
+				  "settings: %s holds a line break (CR or LF); a header value is one line", where);
+	return 0;
+}
+
+/* Every {name} of an automatic-response template must be one the
+ * expansion knows (casemgmt/email.c, expand): a typo would otherwise go
+ * out to customers as written. Braces around anything that is not a name
+ * ("{ }", JSON) are text. */
+static int placeholders_known(const char *tpl, const char *where, ca_err *err)
+{
+	static const char *const known[] = { "subject", "body", "from", "from_name", "ticket", "token", "mailbox" };
+	for (const char *o = tpl ? strchr(tpl, '{') : NULL; o; o = strchr(o + 1, '{')) {
+		const char *q = o + 1;
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_'))
+			continue;
+		while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_' ||
+		       *q == ':' || *q == '-' || *q == '.')
+			q++;
+		if (*q != '}')
+			continue;
+		size_t n = (size_t)(q - o - 1);
+		bool ok = n > 7 && !strncmp(o + 1, "header:", 7);
+		for (size_t i = 0; !ok && i < CA_ARRAY_SIZE(known); i++)
+			ok = strlen(known[i]) == n && !strncmp(o + 1, known[i], n);
+		if (!ok)
+			return ca_err_set(err, CA_EINVAL, where,
+					  "settings: %s: unknown placeholder {%.*s} (known: {ticket}, {token}, {subject}, "
+					  "{body}, {from}, {from_name}, {mailbox}, {header:Name})",
+					  where, (int)n, o + 1);
+	}
+	return 0;
+}
+
 static const char *const email_keys[] = {
 	"mailboxes", "own_addresses", "case_token", "subject_threading", "subject_threading_days",
-	"max_per_sender_per_hour", "auto_response",
+	"max_per_sender_per_hour", "max_message_bytes", "auto_response",
 };
 
 static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
@@ -271,6 +314,8 @@ static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
 	char *token = NULL;
 	if (!r)
 		r = get_str(e, "email", "case_token", "[{ticket}]", &token, err);
+	if (!r)
+		r = header_safe(token, "email.case_token", err);
 	if (!r) {
 		const char *at = token ? strstr(token, "{ticket}") : NULL;
 		if (!at || strstr(at + 1, "{ticket}") || at == token)
@@ -288,6 +333,16 @@ static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
 		r = get_uint(e, "email", "subject_threading_days", 7, &es->subject_threading_days, err);
 	if (!r)
 		r = get_uint(e, "email", "max_per_sender_per_hour", 20, &es->max_per_sender_per_hour, err);
+	es->max_message_bytes = (size_t)50 << 20;
+	const json_t *mb = json_object_get(e, "max_message_bytes");
+	if (!r && mb) {
+		/* 1 KiB to 1 GiB: the headers must fit, and a prefix is kept anyway. */
+		if (!json_is_integer(mb) || json_integer_value(mb) < 1024 || json_integer_value(mb) > ((json_int_t)1 << 30))
+			r = ca_err_set(err, CA_EINVAL, "email.max_message_bytes",
+				       "settings: email.max_message_bytes must be a whole number of bytes from 1024 to 1073741824");
+		else
+			es->max_message_bytes = (size_t)json_integer_value(mb);
+	}
 	const json_t *ar = json_object_get(e, "auto_response");
 	static const char *const ar_keys[] = { "from", "subject", "body" };
 	if (!r && ar) {
@@ -304,6 +359,28 @@ static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
 		if (!r && (!es->reply_from || !strchr(es->reply_from, '@')))
 			r = ca_err_set(err, CA_EINVAL, "email.auto_response.from",
 				       "settings: email.auto_response.from must be the address responses are sent from");
+		if (!r)
+			r = header_safe(es->reply_from, "email.auto_response.from", err);
+		if (!r) {
+			/* "Name <a@b>" or "a@b": the address, normalised, is ours. */
+			const char *lt = strrchr(es->reply_from, '<');
+			const char *gt = lt ? strchr(lt, '>') : NULL;
+			char *addr = lt && gt ? strndup(lt + 1, (size_t)(gt - lt - 1)) : strdup(es->reply_from);
+			int kr = addr ? ca_email_addr_key(addr, &es->reply_from_key) : CA_ENOMEM;
+			free(addr);
+			if (kr == CA_ENOMEM)
+				r = kr;
+			else if (kr)
+				r = ca_err_set(err, CA_EINVAL, "email.auto_response.from",
+					       "settings: email.auto_response.from must be an address (\"a@b.example\" or "
+					       "\"Name <a@b.example>\")");
+		}
+		if (!r)
+			r = header_safe(es->reply_subject, "email.auto_response.subject", err);
+		if (!r)
+			r = placeholders_known(es->reply_subject, "email.auto_response.subject", err);
+		if (!r)
+			r = placeholders_known(es->reply_body, "email.auto_response.body", err);
 	}
 	json_decref((json_t *)empty);
 	return r;

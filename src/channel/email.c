@@ -24,6 +24,7 @@
 #include <gmime/gmime.h>
 #include <libxml/parser.h>
 #include "email.h"
+#include "text.h"
 
 #define DEFAULT_MAX_BYTES ((size_t)50 * 1024 * 1024)
 #define MAX_DEPTH 64       /* MIME nesting we walk; GMime has its own cap */
@@ -518,8 +519,19 @@ static int set_address(ca_address *a, InternetAddress *ia)
 			a->email = dup_utf8(addr);
 			if (!a->email)
 				return CA_ENOMEM;
-			char *at = strrchr(a->email, '@');
-			ascii_lower(at);
+			/* Every comparison downstream (own addresses, threads, rate
+			 * and response limits, contacts) wants the one normalised
+			 * form; an address without a domain stays as written. */
+			char *key = NULL;
+			int r = ca_email_addr_key(a->email, &key);
+			if (r == CA_ENOMEM)
+				return r;
+			if (r == 0) {
+				free(a->email);
+				a->email = key;
+			} else {
+				ascii_lower(strrchr(a->email, '@'));
+			}
 		}
 	}
 	return 0;

@@ -28,7 +28,8 @@ void ca_email_global_init(void);
 
 typedef struct ca_address {
 	char *name;   /* display name, decoded to UTF-8, or NULL */
-	char *email;  /* addr-spec, lower-cased domain, or NULL when unparsable */
+	char *email;  /* addr-spec in its normalised form (ca_email_addr_key: compare
+			 with strcmp), as written when it has no domain, or NULL */
 } ca_address;
 
 typedef struct ca_attachment {
@@ -113,6 +114,16 @@ void ca_sha256_hex(const void *data, size_t len, char out[static 65]);
 
 /* ---- sources ---- */
 
+/* An over-size message keeps its headers and at most this much of its
+ * body; at most CA_EMAIL_PEEK_BYTES of it are read to find them. */
+#define CA_EMAIL_KEEP_BODY ((size_t)64 * 1024)
+#define CA_EMAIL_PEEK_BYTES ((size_t)256 * 1024)
+
+/* How much of raw[0..len) to keep of a message over the size limit: the
+ * header block (up to its empty line) and at most max_body bytes after it;
+ * all of it when no end of the headers is in sight. */
+size_t ca_email_prefix_len(const char *raw, size_t len, size_t max_body);
+
 /*
  * Every message found at `path`, in a stable order: a file holding one
  * message (.eml or any other name), an mbox file (detected by a leading
@@ -123,9 +134,16 @@ void ca_sha256_hex(const void *data, size_t len, char out[static 65]);
  * a nonzero return stops the walk and is returned. Unreadable files are
  * reported through fn with raw NULL and len 0 and err naming the file, so
  * the caller can record them; they do not stop the walk.
+ *
+ * `max_bytes` (0 = 50 MiB) bounds one message, enforced while reading: a
+ * larger one reaches fn as its headers and a prefix of at most
+ * CA_EMAIL_KEEP_BODY body bytes (ca_email_prefix_len), with `received` its
+ * full size; otherwise received == len. No more than CA_EMAIL_PEEK_BYTES of
+ * an over-size message is ever held (standard input is read to its end but
+ * not kept).
  */
-typedef int (*ca_email_source_fn)(const char *raw, size_t len, const char *origin, const ca_err *read_err,
-				  void *ud);
-int ca_email_sources_walk(const char *path, ca_email_source_fn fn, void *ud, ca_err *err);
+typedef int (*ca_email_source_fn)(const char *raw, size_t len, size_t received, const char *origin,
+				  const ca_err *read_err, void *ud);
+int ca_email_sources_walk(const char *path, size_t max_bytes, ca_email_source_fn fn, void *ud, ca_err *err);
 
 #endif

@@ -20,12 +20,16 @@
  * cache, and with it the connection, is dropped: a response we did not
  * read to its end leaves the connection out of step.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include "email.h"
 #include "mailnet.h"
 
 #define CONNECT_TIMEOUT_S 30L
@@ -57,6 +61,41 @@ void ca_mailnet_global_init(void)
 	pthread_once(&curl_once, curl_init);
 }
 
+bool ca_mailnet_loopback_host(const char *host)
+{
+	if (!host || !*host)
+		return false;
+	size_t n = strlen(host);
+	char buf[64];
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, host + 1, n - 2); /* "[::1]" as a URL spells it */
+		buf[n - 2] = '\0';
+		host = buf;
+	}
+	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."))
+		return true;
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127; /* 127.0.0.0/8, RFC 1122 §3.2.1.3 */
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127); /* ::1, ::ffff:127.x */
+	return false;
+}
+
+int ca_mailnet_plaintext_check(const char *proto, const char *server, const char *host, bool allow_plaintext,
+			       ca_err *err)
+{
+	if (!allow_plaintext || ca_mailnet_loopback_host(host))
+		return 0;
+	bool smtp = !strcmp(proto, "smtp");
+	return ca_err_set(err, CA_EINVAL, "allow_plaintext",
+			  "%s: plain text (--allow-plaintext) is only for an %s server on this machine (127.0.0.0/8, ::1, "
+			  "localhost), and %s is not one: use TLS (STARTTLS, or %s://)",
+			  server, smtp ? "SMTP" : "IMAP", host ? host : "(no host)", smtp ? "smtps" : "imaps");
+}
+
 struct ca_imap {
 	CURLSH *share;               /* the connection cache; NULL after a failure: reconnect */
 	char errbuf[CURL_ERROR_SIZE];
@@ -65,6 +104,8 @@ struct ca_imap {
 	char *mailbox;               /* decoded name */
 	char *mailbox_url;           /* ".../MAILBOX;UIDVALIDITY=n" once known */
 	char *state_key;
+	char *host;                  /* as in the URL, for the loopback check */
+	bool allow_plaintext;        /* STARTTLS may be absent (loopback only) */
 	char *user, *password;
 	uint32_t uidvalidity;
 	ca_buf body, head;           /* what the current request returned */
@@ -120,7 +161,9 @@ static CURLcode options(ca_imap *m, CURL *c)
 	SET(CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SET(CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
-	SET(CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	/* TLS or nothing: the login must never cross the network in clear
+	 * text. Only a server on this machine may go without, when asked. */
+	SET(CURLOPT_USE_SSL, (long)(m->allow_plaintext ? CURLUSESSL_TRY : CURLUSESSL_ALL));
 	SET(CURLOPT_BUFFERSIZE, LINE_BUFFER);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, m);
@@ -193,6 +236,12 @@ static int run(ca_imap *m, const char *url, const char *command, const char *wha
 	if (rc == CURLE_OUT_OF_MEMORY)
 		return ca_err_set(err, CA_ENOMEM, "imap", "%s mailbox %s%s: %s: out of memory", m->server, m->mailbox, at,
 				  what);
+	if (rc == CURLE_USE_SSL_FAILED)
+		return ca_err_set(err, CA_EIO, "tls",
+				  "%s: the server offers no TLS (STARTTLS), so nothing was sent: the login would cross the "
+				  "network in clear text. Use imaps:// or enable STARTTLS on the server; for a test server on "
+				  "this machine only, --allow-plaintext permits it (%s)",
+				  m->server, why);
 	if (rc == CURLE_LOGIN_DENIED && !m->body.len && strstr(why, "elect"))
 		/* libcurl reports a refused SELECT as a login failure */
 		return ca_err_set(err, CA_EIO, "imap", "%s mailbox %s%s: %s: the server refused to select the mailbox (%s)",
@@ -315,6 +364,7 @@ static int parse_url(ca_imap *m, const char *url, ca_err *err)
 			goto out;
 		}
 	m->mailbox = n ? strndup(mb, n) : strdup("INBOX");
+	m->host = strdup(host);
 	if (!m->user && uuser && *uuser)
 		m->user = strdup(uuser);
 	ca_buf b = { 0 };
@@ -335,7 +385,7 @@ static int parse_url(ca_imap *m, const char *url, ca_err *err)
 		m->state_key = ca_buf_steal(&b);
 	ca_buf_done(&b);
 	curl_free(esc);
-	if (!m->server || !m->root_url || !m->mailbox_url || !m->state_key)
+	if (!m->server || !m->root_url || !m->mailbox_url || !m->state_key || !m->host)
 		r = CA_ENOMEM;
 out:
 	free(scheme);
@@ -349,7 +399,8 @@ out:
 	return r;
 }
 
-int ca_imap_open(const char *url, const char *user, const char *password, ca_imap **ret, ca_err *err)
+int ca_imap_open(const char *url, const char *user, const char *password, bool allow_plaintext, ca_imap **ret,
+		 ca_err *err)
 {
 	if (!url || !*url)
 		return ca_err_set(err, CA_EINVAL, "url", "no IMAP URL given");
@@ -362,6 +413,9 @@ int ca_imap_open(const char *url, const char *user, const char *password, ca_ima
 		r = CA_ENOMEM;
 	if (!r)
 		r = parse_url(m, url, err);
+	m->allow_plaintext = allow_plaintext;
+	if (!r)
+		r = ca_mailnet_plaintext_check("imap", m->server, m->host, allow_plaintext, err);
 	ca_buf cmd = { 0 };
 	if (!r) {
 		/* STATUS on the server URL: libcurl sends it without a SELECT. */
@@ -410,6 +464,7 @@ void ca_imap_close(ca_imap *m)
 	free(m->mailbox);
 	free(m->mailbox_url);
 	free(m->state_key);
+	free(m->host);
 	ca_buf_done(&m->body);
 	ca_buf_done(&m->head);
 	free(m);
@@ -597,21 +652,39 @@ static int fetch_range(ca_imap *m, uint32_t uid, size_t origin, const char **ret
 	return 0;
 }
 
-int ca_imap_fetch(ca_imap *m, uint32_t uid, char **ret, size_t *ret_len, ca_err *err)
+/* RFC822.SIZE of a message (RFC 3501 §6.4.5), 0 when the answer has none. */
+static size_t fetch_size(ca_imap *m, uint32_t uid, ca_err *err)
 {
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "UID FETCH %u (RFC822.SIZE)", (unsigned)uid);
+	if (run(m, m->mailbox_url, cmd, "FETCH RFC822.SIZE", uid, err) != 0)
+		return 0;
+	const ca_buf *bufs[] = { &m->head, &m->body };
+	for (size_t i = 0; i < 2; i++) {
+		const char *p = bufs[i]->data, *end = p ? p + bufs[i]->len : NULL;
+		for (; p && p + 12 < end; p++)
+			if (!strncmp(p, "RFC822.SIZE ", 12)) {
+				uint32_t v;
+				if (parse_u32(p + 12, end, &v, NULL))
+					return v;
+			}
+	}
+	return 0;
+}
+
+int ca_imap_fetch(ca_imap *m, uint32_t uid, size_t max_bytes, char **ret, size_t *ret_len, size_t *ret_received,
+		  ca_err *err)
+{
+	size_t max = max_bytes ? max_bytes : CA_MAILNET_MAX_MESSAGE;
 	ca_buf msg = { 0 };
 	int r = 0;
+	bool over = false, asked = false;
 	for (size_t origin = 0;;) {
 		const char *lit = NULL;
 		size_t len = 0;
 		r = fetch_range(m, uid, origin, &lit, &len, err);
 		if (r)
 			break;
-		if (origin + len > CA_MAILNET_MAX_MESSAGE) {
-			r = ca_err_set(err, CA_ETOOBIG, "imap", "%s mailbox %s: UID %u: the message is larger than %zu bytes",
-				       m->server, m->mailbox, (unsigned)uid, CA_MAILNET_MAX_MESSAGE);
-			break;
-		}
 		if (len && ca_buf_append(&msg, lit, len) < 0) {
 			r = ca_err_set(err, CA_ENOMEM, "imap", "%s mailbox %s: UID %u: out of memory for %zu bytes",
 				       m->server, m->mailbox, (unsigned)uid, origin + len);
@@ -620,6 +693,18 @@ int ca_imap_fetch(ca_imap *m, uint32_t uid, char **ret, size_t *ret_len, ca_err 
 		origin += len;
 		if (len < FETCH_CHUNK)
 			break; /* a short range is the last one */
+		/* The limit holds while fetching: once what an over-size message
+		 * keeps is in hand, ask its size, and stop if it is over. */
+		if (origin > max || (!asked && origin >= CA_EMAIL_PEEK_BYTES)) {
+			asked = true;
+			ca_err se = { 0 };
+			size_t total = fetch_size(m, uid, &se);
+			if (origin > max || total > max) {
+				over = true;
+				*ret_received = total > origin ? total : origin + 1;
+				break;
+			}
+		}
 	}
 	if (r) {
 		ca_buf_done(&msg);
@@ -630,6 +715,8 @@ int ca_imap_fetch(ca_imap *m, uint32_t uid, char **ret, size_t *ret_len, ca_err 
 		return ca_err_set(err, CA_EPARSE, "imap", "%s mailbox %s: UID %u: the server sent an empty message",
 				  m->server, m->mailbox, (unsigned)uid);
 	}
+	if (!over)
+		*ret_received = msg.len;
 	*ret_len = msg.len;
 	*ret = ca_buf_steal(&msg);
 	return 0;

@@ -12,7 +12,9 @@
  * libcurl's own explanation. CA_EIO for the network and the server's
  * refusals (connection, TLS, login, a NO/BAD answer), CA_EPARSE for a
  * response we cannot read, CA_ETOOBIG for a message over the size cap,
- * CA_EINVAL for a bad URL or argument.
+ * CA_EINVAL for a bad URL or argument. A server that offers no TLS where
+ * TLS is required is CA_EIO with err->where "tls", so a caller can tell
+ * the server's setup from one message's trouble.
  *
  * Thread-safety: ca_mailnet_global_init() runs curl_global_init() once per
  * process (pthread_once); curl_global_init itself is not thread-safe against
@@ -23,6 +25,7 @@
 #ifndef CA_MAILNET_H
 #define CA_MAILNET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "base.h"
@@ -32,6 +35,21 @@
 
 /* curl_global_init(CURL_GLOBAL_DEFAULT) once per process; idempotent. */
 void ca_mailnet_global_init(void);
+
+/*
+ * TLS by default: IMAP and SMTP insist on TLS (implicit for imaps:// and
+ * smtps://, STARTTLS for imap:// and smtp://: CURLUSESSL_ALL), so a server
+ * that offers no STARTTLS is refused before any login. `allow_plaintext`
+ * lets a server go without TLS, and only on this machine: a loopback host
+ * (127.0.0.0/8, ::1, ::ffff:127.x, "localhost"; as a URL spells it, so
+ * "[::1]" too). No name resolution: a host name is loopback only when it is
+ * "localhost".
+ */
+bool ca_mailnet_loopback_host(const char *host);
+/* 0 unless allow_plaintext is asked for a host that is not loopback:
+ * CA_EINVAL naming the server, the host and what to do instead. */
+int ca_mailnet_plaintext_check(const char *proto, const char *server, const char *host, bool allow_plaintext,
+			       ca_err *err);
 
 /* ---- IMAP (RFC 3501) ---- */
 
@@ -43,8 +61,10 @@ typedef struct ca_imap ca_imap;
  * name as the server spells it, modified UTF-7 for non-ASCII, RFC 3501
  * §5.1.3). A user name in the URL is allowed, a password is not (it would
  * show in process lists and logs): give `user` and `password` instead (may
- * be NULL for a server that needs no login). On imap:// STARTTLS is used
- * when the server offers it; certificates are verified.
+ * be NULL for a server that needs no login). On imap:// STARTTLS is
+ * required (a server without it is CA_EIO saying so) unless
+ * `allow_plaintext`, which only a loopback host may have (CA_EINVAL
+ * otherwise, see ca_mailnet_loopback_host); certificates are verified.
  *
  * The session logs in and reads the mailbox's UIDVALIDITY (STATUS); every
  * later call reuses that one connection (kept in a libcurl connection
@@ -53,7 +73,8 @@ typedef struct ca_imap ca_imap;
  * Errors: CA_EINVAL (bad URL), CA_EIO (connect, TLS, login, no such
  * mailbox), CA_ENOMEM.
  */
-int ca_imap_open(const char *url, const char *user, const char *password, ca_imap **ret, ca_err *err);
+int ca_imap_open(const char *url, const char *user, const char *password, bool allow_plaintext, ca_imap **ret,
+		 ca_err *err);
 void ca_imap_close(ca_imap *m);
 
 /* The server as shown in messages: "imap://host:port" (no credentials).
@@ -78,17 +99,22 @@ uint32_t ca_imap_uidvalidity(const ca_imap *m);
 int ca_imap_search_unseen(ca_imap *m, uint32_t **ret_uids, size_t *ret_n, ca_err *err);
 
 /*
- * The whole message with this UID, byte for byte as the server stores it
+ * The message with this UID, byte for byte as the server stores it
  * (UID FETCH uid BODY.PEEK[]<origin.octets> in 64 KiB ranges, RFC 3501
- * §6.4.5: .PEEK, so \Seen is NOT set).
+ * §6.4.5: .PEEK, so \Seen is NOT set). `max_bytes` (0: CA_MAILNET_MAX_MESSAGE)
+ * is enforced while fetching: once CA_EMAIL_PEEK_BYTES are in, a message
+ * whose RFC822.SIZE is larger is not fetched further, and *ret holds only
+ * its beginning; *ret_received is the size as received (the server's
+ * RFC822.SIZE), larger than *ret_len exactly then.
  * *ret: heap buffer (caller frees with free()), NUL-terminated for
  * convenience, *ret_len bytes without the terminator. Errors:
- * CA_ENOTFOUND (no message with that UID: expunged meanwhile), CA_ETOOBIG
- * (over CA_MAILNET_MAX_MESSAGE), CA_EPARSE (the response does not carry
- * exactly the announced literal: the connection is then dropped, since it
- * can no longer be trusted to be in step), CA_EIO.
+ * CA_ENOTFOUND (no message with that UID: expunged meanwhile),
+ * CA_EPARSE (the response does not carry exactly the announced literal:
+ * the connection is then dropped, since it can no longer be trusted to be
+ * in step), CA_EIO.
  */
-int ca_imap_fetch(ca_imap *m, uint32_t uid, char **ret, size_t *ret_len, ca_err *err);
+int ca_imap_fetch(ca_imap *m, uint32_t uid, size_t max_bytes, char **ret, size_t *ret_len, size_t *ret_received,
+		  ca_err *err);
 
 /* Set \Seen on one message (UID STORE uid +FLAGS (\Seen), RFC 3501 §6.4.6).
  * A UID that no longer exists is not an error (the server answers OK). */
@@ -97,15 +123,19 @@ int ca_imap_mark_seen(ca_imap *m, uint32_t uid, ca_err *err);
 /* ---- SMTP (RFC 5321) ---- */
 
 typedef struct ca_smtp_server {
-	const char *url;       /* smtp://HOST[:PORT] (STARTTLS when offered) or smtps://HOST[:PORT] */
+	const char *url;       /* smtp://HOST[:PORT] (STARTTLS required) or smtps://HOST[:PORT] */
 	const char *user;      /* NULL: no AUTH */
 	const char *password;  /* NULL with user: empty password */
+	bool allow_plaintext;  /* no TLS when the server offers none: loopback hosts only */
 } ca_smtp_server;
 
 /* Check an SMTP URL (scheme smtp or smtps, a host, no password) and give
  * the server as shown in messages, "smtp://host:port" (caller frees; may be
  * NULL to only check). CA_EINVAL naming the problem. */
 int ca_smtp_url_check(const char *url, char **ret_server, ca_err *err);
+/* ca_smtp_url_check, and allow_plaintext only for a loopback host
+ * (ca_mailnet_plaintext_check). *ret_server as there. */
+int ca_smtp_server_check(const ca_smtp_server *srv, char **ret_server, ca_err *err);
 
 /*
  * Send one message: `text` is the full RFC 5322 message (headers, blank

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SMTP submission (RFC 5321) through libcurl: one message, one envelope,
- * one connection. libcurl speaks the protocol (EHLO, STARTTLS when
- * offered, AUTH, MAIL FROM, RCPT TO, DATA with dot-stuffing, QUIT); this
+ * one connection. libcurl speaks the protocol (EHLO, STARTTLS, required
+ * unless plain text is allowed for a loopback server, AUTH, MAIL FROM, RCPT TO, DATA with dot-stuffing, QUIT); this
  * file checks the envelope addresses, feeds the prepared RFC 5322 text and
  * turns libcurl's result, which carries the server's reply, into an error
  * naming the server.
@@ -85,13 +85,40 @@ done:
 	return r;
 }
 
-int ca_smtp_send(const ca_smtp_server *srv, const char *from, const char *const *rcpt, size_t n_rcpt,
-		 const char *text, size_t len, ca_err *err)
+/* The host of a checked URL (curl_free), or NULL. */
+static char *url_host(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK)
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+	curl_url_cleanup(u);
+	return host;
+}
+
+int ca_smtp_server_check(const ca_smtp_server *srv, char **ret_server, ca_err *err)
 {
 	if (!srv)
 		return ca_err_set(err, CA_EINVAL, "url", "no SMTP server given");
 	char *server = NULL;
 	int r = ca_smtp_url_check(srv->url, &server, err);
+	if (!r) {
+		char *host = url_host(srv->url);
+		r = ca_mailnet_plaintext_check("smtp", server, host, srv->allow_plaintext, err);
+		curl_free(host);
+	}
+	if (!r && ret_server)
+		*ret_server = server;
+	else
+		free(server);
+	return r;
+}
+
+int ca_smtp_send(const ca_smtp_server *srv, const char *from, const char *const *rcpt, size_t n_rcpt,
+		 const char *text, size_t len, ca_err *err)
+{
+	char *server = NULL;
+	int r = ca_smtp_server_check(srv, &server, err);
 	if (r)
 		return r;
 	if (!plain_address(from, true))
@@ -137,7 +164,9 @@ int ca_smtp_send(const ca_smtp_server *srv, const char *from, const char *const 
 	SET(CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SET(CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT_S);
-	SET(CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	/* TLS or nothing (mailnet.h): AUTH and the message never go in clear
+	 * text, except to a server on this machine when asked. */
+	SET(CURLOPT_USE_SSL, (long)(srv->allow_plaintext ? CURLUSESSL_TRY : CURLUSESSL_ALL));
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 #endif
@@ -156,6 +185,12 @@ int ca_smtp_send(const ca_smtp_server *srv, const char *from, const char *const 
 		rc = curl_easy_perform(c);
 	if (rc == CURLE_OUT_OF_MEMORY)
 		r = ca_err_set(err, CA_ENOMEM, "smtp", "%s: out of memory", server);
+	else if (rc == CURLE_USE_SSL_FAILED)
+		r = ca_err_set(err, CA_EIO, "tls",
+			       "%s: the server offers no TLS (STARTTLS), so nothing was sent: the login and the message "
+			       "would cross the network in clear text. Use smtps:// or enable STARTTLS on the server; for a "
+			       "test server on this machine only, --allow-plaintext permits it (%s)",
+			       server, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	else if (rc != CURLE_OK)
 		r = ca_err_set(err, CA_EIO, "smtp", "%s: sending to %s%s failed: %s", server, n_rcpt ? rcpt[0] : "",
 			       n_rcpt > 1 ? " and others" : "", errbuf[0] ? errbuf : curl_easy_strerror(rc));

@@ -254,6 +254,10 @@ int cli_show_rows(const struct cli_ctx *ctx, const json_t *rows, const cli_colum
  * (the origin, or the UID), then outcome, case, ARC rule and reason; more
  * than 200 are left to `email log`. */
 int cli_show_email_rows(const struct cli_ctx *ctx, const json_t *rows, const cli_column *first);
+/* `email show` and `email outbox` as text (mailcmd.c); outside text has
+ * its control characters neutralised. */
+int cli_show_email(const struct cli_ctx *ctx, const json_t *email);
+int cli_show_outbox(const struct cli_ctx *ctx, const json_t *result);
 
 /* Progress bar on stderr, drawn only when ctx->progress. Use
  * cli_progress_fn with a cli_progress as user data. */

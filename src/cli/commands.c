@@ -944,17 +944,6 @@ static int cmd_email_log(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_email_log);
 }
 
-static int show_json_pretty(const cli_ctx *ctx, const json_t *r)
-{
-	(void)ctx;
-	char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!s)
-		return CLI_EXIT_ERROR;
-	puts(s);
-	free(s);
-	return CLI_EXIT_OK;
-}
-
 static int cmd_email_show(cli_ctx *ctx, const cli_args *a)
 {
 	ca_err err;
@@ -970,7 +959,7 @@ static int cmd_email_show(cli_ctx *ctx, const cli_args *a)
 	int rc = ca_email_show(ctx->agent, (int64_t)id, &out, &err);
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_json_pretty);
+	return cli_result(ctx, out, cli_show_email);
 }
 
 static int cmd_outbox(cli_ctx *ctx, const cli_args *a)
@@ -983,7 +972,7 @@ static int cmd_outbox(cli_ctx *ctx, const cli_args *a)
 	int rc = ca_outbox(ctx->agent, &out, &err);
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_json_pretty);
+	return cli_result(ctx, out, cli_show_outbox);
 }
 
 /* ---- learning and evaluation ---- */
@@ -1388,13 +1377,19 @@ const cli_cmd cli_commands[] = {
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"email", "ingest", cmd_email_ingest, "PATH...", "Ingest e-mail: .eml files, directories, mbox, Maildir, or - (stdin)",
 	 "Each message is one transaction: stored as received, then checked for\n"
-	 "duplicates (Message-ID, else a hash of the bytes), automatic mail (auto-\n"
-	 "replies, bounces, out-of-office, bulk), our own addresses and the sender's\n"
-	 "hourly limit; replies found by the case token in the subject, In-Reply-To or\n"
-	 "References update their case; otherwise the first matching ARC rule creates\n"
+	 "duplicates (Message-ID with the same content, else a hash of the bytes; a\n"
+	 "Message-ID reused with other content is a message of its own), automatic\n"
+	 "mail (auto-replies, bounces, out-of-office, bulk), our own addresses and\n"
+	 "the sender's hourly limit (addresses compared without case, IDNA domains\n"
+	 "in one spelling); replies found by the case token in the subject,\n"
+	 "In-Reply-To or References update their case when the sender is on its\n"
+	 "thread (the case's contact, its account's, or on To/Cc of an earlier\n"
+	 "message), else they are new mail; then the first matching ARC rule creates\n"
 	 "one. Every message gets one row in `caseagent email log`. A message that\n"
-	 "cannot be parsed is kept raw with the reason. `-` reads one message from\n"
-	 "standard input, so an MTA can pipe into `caseagent email ingest -`.\n",
+	 "cannot be parsed is kept raw with the reason; one over\n"
+	 "email.max_message_bytes keeps its headers and the start of its body. `-`\n"
+	 "reads one message from standard input, so an MTA can pipe into\n"
+	 "`caseagent email ingest -`.\n",
 	 email_ingest_opts, 1, CLI_UNLIMITED, CLI_NEEDS_DB, NULL},
 	{"email", "log", cmd_email_log, "", "Show the e-mail activity monitor, newest first",
 	 "One row per ingested message: outcome (created, updated, attached, skipped),\n"
@@ -1409,8 +1404,10 @@ const cli_cmd cli_commands[] = {
 	 "its subject.\n",
 	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
 	{"email", "poll", cli_cmd_email_poll, "", "Fetch unseen mail from an IMAP mailbox and ingest it",
-	 "Logs in to the mailbox of --url (imap:// with STARTTLS when offered, or\n"
-	 "imaps://), and for each message without \\Seen, oldest first: fetches it\n"
+	 "Logs in to the mailbox of --url (imap:// with STARTTLS, or imaps://;\n"
+	 "a server offering no TLS is refused, unless --allow-plaintext and the\n"
+	 "server is on this machine), and for each message without \\Seen, oldest\n"
+	 "first: fetches it\n"
 	 "without marking it, ingests it as `email ingest` does (one transaction),\n"
 	 "and only then sets \\Seen. If anything fails in between, the message stays\n"
 	 "unseen and the next poll takes it again; ingest knows it by its Message-ID,\n"
@@ -1420,7 +1417,9 @@ const cli_cmd cli_commands[] = {
 	 cli_email_poll_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"email", "send", cli_cmd_email_send, "", "Send the queued automatic responses over SMTP",
 	 "Sends every queued response (and failed ones with attempts left) to --url\n"
-	 "(smtp:// with STARTTLS when offered, or smtps://): Date, a Message-ID of\n"
+	 "(smtp:// with STARTTLS, or smtps://; a server offering no TLS is refused,\n"
+	 "unless --allow-plaintext and the server is on this machine): Date, a\n"
+	 "Message-ID of\n"
 	 "our own, the subject RFC 2047-encoded when not ASCII, Auto-Submitted,\n"
 	 "In-Reply-To and References, a text/plain UTF-8 body. A sent response is\n"
 	 "marked sent and stored as an outgoing e-mail of its case, so the customer's\n"

@@ -23,6 +23,8 @@ const cli_opt cli_email_poll_opts[] = {
 	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
 	{"limit", CLI_ARG_UINT, "N", "take at most N unseen messages this time (default 0: all)"},
 	{"mailbox", CLI_ARG_STR, "ADDRESS", "the receiving address or queue, for ARC rules"},
+	{"allow-plaintext", CLI_ARG_NONE, NULL,
+	 "permit a server without TLS (no STARTTLS): only for a server on this machine (127.0.0.0/8, ::1, localhost)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -30,6 +32,8 @@ const cli_opt cli_email_send_opts[] = {
 	{"url", CLI_ARG_STR, "URL", "the server: smtp://HOST[:PORT] or smtps://... (required)"},
 	{"user", CLI_ARG_STR, "NAME", "the login name (no AUTH without it)"},
 	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
+	{"allow-plaintext", CLI_ARG_NONE, NULL,
+	 "permit a server without TLS (no STARTTLS): only for a server on this machine (127.0.0.0/8, ::1, localhost)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -83,8 +87,11 @@ static int server_opts(cli_ctx *ctx, const cli_args *a, ca_mail_server *srv, cha
 
 	*ret_password = NULL;
 	memset(srv, 0, sizeof *srv);
+	int pt = cli_opt_index(a->cmd, "allow-plaintext");
+
 	srv->url = cli_opt_str(a, "url");
 	srv->user = cli_opt_str(a, "user");
+	srv->allow_plaintext = pt >= 0 && a->set[pt];
 	if (!srv->url)
 		return cli_usage_error(ctx, a->cmd, NULL, "--url is required");
 	if (pf) {
@@ -109,6 +116,173 @@ int cli_show_email_rows(const cli_ctx *ctx, const json_t *rows, const cli_column
 		return CLI_EXIT_OK;
 	}
 	return cli_show_rows(ctx, rows, cols, sizeof cols / sizeof cols[0]);
+}
+
+/* Outside text on a terminal: control characters (ESC sequences could
+ * rewrite the screen or the title) shown as U+FFFD; line ends kept when
+ * `multiline`, else shown as spaces. */
+static void put_text(const char *s, bool multiline)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '\n' && multiline)
+			putchar('\n');
+		else if (*p == '\t' || *p == '\n' || *p == '\r')
+			putchar(*p == '\t' && multiline ? '\t' : ' ');
+		else if (*p < 0x20 || *p == 0x7f)
+			fputs("\xef\xbf\xbd", stdout);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) {
+			fputs("\xef\xbf\xbd", stdout); /* C1 controls (U+0080..U+009F) */
+			p++;
+		} else
+			putchar(*p);
+	}
+}
+
+/* A copy of `rows` whose string values have control characters as
+ * put_text shows them, for the table printer. New reference or NULL. */
+static json_t *neutralised(const json_t *rows)
+{
+	json_t *copy = json_deep_copy(rows);
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(copy, i, row) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(row, k, v) {
+			const unsigned char *p = (const unsigned char *)json_string_value(v);
+			size_t n = p ? strlen((const char *)p) : 0;
+			char *out = p ? malloc(3 * n + 1) : NULL;
+			size_t o = 0;
+
+			if (!out)
+				continue;
+			for (; *p; p++) {
+				if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)) {
+					memcpy(out + o, "\xef\xbf\xbd", 3);
+					o += 3;
+					p += *p == 0xc2;
+				} else {
+					out[o++] = (char)*p;
+				}
+			}
+			out[o] = '\0';
+			json_string_set(v, out);
+			free(out);
+		}
+	}
+	return copy;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static void put_line(const char *label, const json_t *v)
+{
+	char *text;
+
+	if (!v || json_is_null(v))
+		return;
+	text = json_is_string(v) ? NULL : cli_scalar(v, 0);
+	printf("%-12s ", label);
+	put_text(text ? text : json_string_value(v), false);
+	putchar('\n');
+	free(text);
+}
+
+int cli_show_email(const cli_ctx *ctx, const json_t *e)
+{
+	static const char *const heads[] = {"#", "file", "type", "bytes", "sha256"};
+	const json_t *att = json_object_get(e, "attachments");
+	const json_t *size = json_object_get(e, "received_size");
+	const char *from = json_string_value(json_object_get(e, "from_addr"));
+	const char *name = json_string_value(json_object_get(e, "from_name"));
+	const char *body = json_string_value(json_object_get(e, "body_text"));
+	size_t i;
+	json_t *a;
+	cli_table t;
+
+	printf("e-mail %lld", (long long)json_integer_value(json_object_get(e, "id")));
+	if (json_is_string(json_object_get(e, "direction")))
+		printf(" (%s)", json_string_value(json_object_get(e, "direction")));
+	putchar('\n');
+	if (name || from) {
+		printf("%-12s ", "From:");
+		if (name) {
+			put_text(name, false);
+			fputs(" <", stdout);
+		}
+		put_text(from ? from : "", false);
+		if (name)
+			putchar('>');
+		putchar('\n');
+	}
+	put_line("To:", json_object_get(e, "to_addrs"));
+	put_line("Cc:", json_object_get(e, "cc_addrs"));
+	put_line("Subject:", json_object_get(e, "subject"));
+	put_line("Message-ID:", json_object_get(e, "message_id"));
+	put_line("In-Reply-To:", json_object_get(e, "in_reply_to"));
+	put_line("Received:", json_object_get(e, "received_at"));
+	put_line("Mailbox:", json_object_get(e, "mailbox"));
+	put_line("Origin:", json_object_get(e, "origin"));
+	put_line("Case:", json_is_string(json_object_get(e, "case")) ? json_object_get(e, "case")
+								     : json_object_get(e, "case_id"));
+	if (!same(json_string_value(json_object_get(e, "auto_kind")), "none"))
+		put_line("Automatic:", json_object_get(e, "auto_kind"));
+	put_line("Parse error:", json_object_get(e, "parse_error"));
+	if (json_is_integer(size))
+		printf("%-12s %lld bytes as received; the first %lld kept\n", "Size:", (long long)json_integer_value(size),
+		       (long long)json_integer_value(json_object_get(e, "raw_size")));
+	else
+		put_line("Size:", json_object_get(e, "raw_size"));
+	if (body && *body) {
+		putchar('\n');
+		put_text(body, true);
+		if (body[strlen(body) - 1] != '\n')
+			putchar('\n');
+	}
+	if (json_array_size(att) == 0)
+		return CLI_EXIT_OK;
+	printf("\n%zu attachment%s:\n", json_array_size(att), json_array_size(att) == 1 ? "" : "s");
+	cli_table_init(&t, 5, heads, "rllrl");
+	json_array_foreach(att, i, a) {
+		cli_table_cellj(&t, json_object_get(a, "seq"), 0, 0);
+		cli_table_cellj(&t, json_object_get(a, "filename"), 0, 40);
+		cli_table_cellj(&t, json_object_get(a, "content_type"), 0, 32);
+		cli_table_cellj(&t, json_object_get(a, "size"), 0, 0);
+		cli_table_cellj(&t, json_object_get(a, "sha256"), 0, 16);
+	}
+	return cli_table_show(ctx, &t);
+}
+
+int cli_show_outbox(const cli_ctx *ctx, const json_t *r)
+{
+	static const cli_column cols[] = {
+		{"id", "id", 'r', 0, 0},       {"status", "status", 'l', 0, 0},  {"to_addr", "to", 'l', 0, 32},
+		{"case", "case", 'l', 0, 0},   {"attempts", "tries", 'r', 0, 0}, {"created_at", "queued", 'l', 0, 0},
+		{"subject", "subject", 'l', 0, 50}, {"last_error", "last error", 'l', 0, 60},
+	};
+	const json_t *rows = json_object_get(r, "outbox");
+	size_t i, queued = 0, sent = 0, failed = 0;
+	json_t *m;
+
+	json_array_foreach(rows, i, m) {
+		const char *st = json_string_value(json_object_get(m, "status"));
+
+		queued += same(st, "queued");
+		sent += same(st, "sent");
+		failed += same(st, "failed");
+	}
+	printf("%zu automatic response%s: %zu queued, %zu sent, %zu failed\n", json_array_size(rows),
+	       json_array_size(rows) == 1 ? "" : "s", queued, sent, failed);
+	json_t *safe = neutralised(rows);
+	int rc = safe ? cli_show_rows(ctx, safe, cols, sizeof cols / sizeof cols[0]) : CLI_EXIT_ERROR;
+
+	json_decref(safe);
+	return rc;
 }
 
 static int show_poll(const cli_ctx *ctx, const json_t *r)

@@ -757,6 +757,10 @@ static const char *hint_for(const cli_ctx *ctx, int code, const char *msg, const
 		return "the case changed meanwhile: look at it with `caseagent case show CASE` and retry "
 		       "with its current --expect-version";
 	case CA_EIO:
+		if (where && !strcmp(where, "tls"))
+			return "the message above says what to do: TLS is required for IMAP and SMTP";
+		if (cmd_is(ctx, "email", "poll") || cmd_is(ctx, "email", "send"))
+			return "check the server's address, that it is running, and the login";
 		return "check that the file exists and can be read (or written)";
 	case CA_EDB:
 		return "check that the database file is writable and not locked by another program";

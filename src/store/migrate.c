@@ -405,6 +405,14 @@ static const char schema_v7_sqlite[] =
 	"INSERT INTO knowledge_article_fts (rowid, title, body)\n"
 	"  SELECT id, title, COALESCE(issue, '') || ' ' || COALESCE(resolution, '') FROM knowledge_article;\n";
 
+/* Who is on an e-mail thread (Cc as well as To), whether a reused
+ * Message-ID carries the same content (a hash of what was parsed), and
+ * the size as received of a message kept only in part. */
+static const char schema_v8[] =
+	"ALTER TABLE email ADD COLUMN cc_addrs TEXT;\n"
+	"ALTER TABLE email ADD COLUMN content_sha256 TEXT;\n"
+	"ALTER TABLE email ADD COLUMN received_size INTEGER;\n";
+
 /* Chat event ids are scoped to their conversation: a chat platform numbers
  * events per conversation, so "e1" of two conversations are two events. The
  * event's canonical text is kept beside its result, so a replay of the same
@@ -433,6 +441,7 @@ static const migration migrations[] = {
 	{ 5, "knowledge harvest jobs", schema_v5, NULL },
 	{ 6, "knowledge from conversations, article templates", schema_v6, NULL },
 	{ 7, "knowledge article full-text search", schema_v7_sqlite, "sqlite" },
+	{ 8, "e-mail Cc, content identity and received size", schema_v8, NULL },
 	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
 };
 

@@ -1813,7 +1813,7 @@ int ca_store_training_cases(ca_store *s, json_t **ret, ca_err *err)
 static const char *const email_keys[] = {
 	"msg_key", "message_id", "in_reply_to", "refs", "direction", "from_addr", "from_name", "to_addrs",
 	"subject", "subject_norm", "sent_epoch", "mailbox", "origin", "body_text", "reply_text", "auto_kind",
-	"parse_error",
+	"parse_error", "cc_addrs", "content_sha256", "received_size",
 };
 
 /* A string member, NULL when absent or null; CA_EINVAL (naming the key) for
@@ -1842,7 +1842,8 @@ int ca_store_email_add(ca_store *s, const json_t *rec, const void *raw, size_t r
 	}
 	const char *str[CA_ARRAY_SIZE(email_keys)];
 	for (size_t i = 0; i < CA_ARRAY_SIZE(email_keys); i++) {
-		if (!strcmp(email_keys[i], "refs") || !strcmp(email_keys[i], "sent_epoch")) {
+		if (!strcmp(email_keys[i], "refs") || !strcmp(email_keys[i], "sent_epoch") ||
+		    !strcmp(email_keys[i], "received_size")) {
 			str[i] = NULL;
 			continue;
 		}
@@ -1856,6 +1857,7 @@ int ca_store_email_add(ca_store *s, const json_t *rec, const void *raw, size_t r
 		return ca_err_set(err, CA_EINVAL, "raw", "%s %s: the raw message is required", what, str[0]);
 	char *refs = json_object_get(rec, "refs") ? json_dumps(json_object_get(rec, "refs"), JSON_COMPACT) : NULL;
 	json_t *se = json_object_get(rec, "sent_epoch");
+	json_t *rs = json_object_get(rec, "received_size");
 	int64_t now = ca_time_now();
 	char at[21];
 	ca_time_iso(now, at);
@@ -1881,13 +1883,14 @@ int ca_store_email_add(ca_store *s, const json_t *rec, const void *raw, size_t r
 			json_is_integer(se) ? ca_sql_int(json_integer_value(se)) : ca_sql_null(), ca_sql_text(at),
 			ca_sql_int(now), ca_sql_text(str[11]), ca_sql_text(str[12]), ca_sql_blob(raw, raw_len),
 			ca_sql_int((int64_t)raw_len), ca_sql_text(str[13]), ca_sql_text(str[14]), ca_sql_text(str[15]),
-			ca_sql_text(str[16]),
+			ca_sql_text(str[16]), ca_sql_text(str[17]), ca_sql_text(str[18]),
+			json_is_integer(rs) ? ca_sql_int(json_integer_value(rs)) : ca_sql_null(),
 		};
 		r = db_exec(s, what,
 			    "INSERT INTO email (id, msg_key, message_id, in_reply_to, refs, direction, from_addr, from_name, "
 			    "to_addrs, subject, subject_norm, sent_epoch, received_at, received_epoch, mailbox, origin, raw, "
-			    "raw_size, body_text, reply_text, auto_kind, parse_error) "
-			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    "raw_size, body_text, reply_text, auto_kind, parse_error, cc_addrs, content_sha256, received_size) "
+			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
 	free(refs);
@@ -1974,9 +1977,21 @@ int ca_store_email_thread(ca_store *s, int64_t case_id, json_t **ret, ca_err *er
 {
 	ca_sql_param p[] = { ca_sql_int(case_id) };
 	return db_rows(s, "thread",
-		       "SELECT id, direction, from_addr, subject, body_text, reply_text, received_epoch, auto_kind "
-		       "FROM email WHERE case_id = ? ORDER BY id",
+		       "SELECT id, direction, from_addr, to_addrs, cc_addrs, subject, body_text, reply_text, received_epoch, "
+		       "auto_kind FROM email WHERE case_id = ? ORDER BY id",
 		       p, 1, ret, err);
+}
+
+int ca_store_email_content_hash(ca_store *s, int64_t id, char **ret, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_int(id) };
+	bool found = false;
+	char *h = NULL;
+	int r = db_str(s, "e-mail", "SELECT content_sha256 FROM email WHERE id = ? AND content_sha256 IS NOT NULL", p, 1,
+		       &h, &found, err);
+	if (!r)
+		*ret = found ? h : NULL;
+	return r;
 }
 
 int ca_store_email_count_from(ca_store *s, const char *from_addr, int64_t since_epoch, int64_t *ret, ca_err *err)
@@ -1993,8 +2008,8 @@ int ca_store_email_get(ca_store *s, int64_t id, json_t **ret, ca_err *err)
 	ca_sql_param p[] = { ca_sql_int(id) };
 	int r = db_rows(s, "e-mail",
 			"SELECT id, msg_key, message_id, in_reply_to, refs, direction, from_addr, from_name, to_addrs, "
-			"subject, sent_epoch, received_at, mailbox, origin, raw_size, body_text, reply_text, auto_kind, "
-			"parse_error, case_id FROM email WHERE id = ?",
+			"cc_addrs, subject, sent_epoch, received_at, mailbox, origin, raw_size, received_size, body_text, "
+			"reply_text, auto_kind, parse_error, content_sha256, case_id FROM email WHERE id = ?",
 			p, 1, &rows, err);
 	if (!r && json_array_size(rows) == 0)
 		r = ca_err_set(err, CA_ENOTFOUND, "email", "e-mail %lld not found", (long long)id);

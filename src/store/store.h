@@ -254,7 +254,8 @@ int ca_store_training_cases(ca_store *s, json_t **ret, ca_err *err);
  * "mid:" + Message-ID, or "sha256:" + hex of the raw bytes when it has none.
  *   rec: {"msg_key","message_id","in_reply_to","refs":[...],"direction":"in"|"out",
  *         "from_addr","from_name","to_addrs","subject","subject_norm","sent_epoch",
- *         "mailbox","origin","body_text","reply_text","auto_kind","parse_error"}
+ *         "mailbox","origin","body_text","reply_text","auto_kind","parse_error",
+ *         "cc_addrs","content_sha256","received_size"}  (the last three: migration 8)
  * Missing keys are NULL; "msg_key" is required. raw is stored byte for byte.
  * CA_EEXIST when msg_key is stored already.
  */
@@ -274,9 +275,12 @@ int ca_store_email_case_of_message(ca_store *s, const char *message_id, bool *fo
  * subject, received at or after `since_epoch`. */
 int ca_store_email_case_by_subject(ca_store *s, const char *from_addr, const char *subject_norm, int64_t since_epoch,
 				   bool *found, int64_t *ret_case, ca_err *err);
-/* The e-mails of a case, oldest first: [{"id","direction","from_addr","subject",
+/* The e-mails of a case, oldest first: [{"id","direction","from_addr","to_addrs","cc_addrs","subject",
  * "body_text","reply_text","received_epoch","auto_kind"}]. */
 int ca_store_email_thread(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+/* The content hash stored with e-mail `id` (caller frees), NULL in *ret
+ * when it has none (stored before migration 8, or unparsable). */
+int ca_store_email_content_hash(ca_store *s, int64_t id, char **ret, ca_err *err);
 /* E-mails received from `from_addr` at or after since_epoch. */
 int ca_store_email_count_from(ca_store *s, const char *from_addr, int64_t since_epoch, int64_t *ret, ca_err *err);
 /* One e-mail with its attachments (no content) and raw size, or

@@ -113,6 +113,24 @@ int ca_phone_norm(const char *s, char out[static 16]);
  * look like local@domain.tld. Caller frees *ret. */
 int ca_email_norm(const char *s, char **ret);
 
+/*
+ * The one normalised form of an e-mail address (src/text/address.c): the
+ * local part case-folded (ASCII lower case; NFC + Unicode case fold for
+ * RFC 6531 local parts), the domain as its lower-case IDNA2008 A-label
+ * (RFC 5891, GNU libidn2), a trailing root dot dropped; surrounding blanks
+ * and angle brackets are ignored. Own-address checks, rate limits and
+ * auto-response limits compare this form, nothing else. A domain that is
+ * not a valid IDN keeps its folded UTF-8 spelling. *ret: heap, caller
+ * frees. CA_EINVAL when there is no local@domain or it holds CR/LF,
+ * CA_EUTF8 for bad UTF-8, CA_ENOMEM.
+ */
+int ca_email_addr_key(const char *addr, char **ret);
+/* A normalised address with its domain's A-labels as U-labels
+ * ("kunde@xn--bcher-kva.example" -> "kunde@bücher.example"), for records
+ * that spell the domain in Unicode. *ret: heap, caller frees; the domain
+ * unchanged when it is not an IDN. CA_EINVAL without '@', CA_ENOMEM. */
+int ca_email_addr_unicode(const char *key, char **ret);
+
 /* Levenshtein distance between a and b (bytes), or max+1 once it exceeds max
  * (bounded: O(len * max) time). */
 unsigned ca_edit_distance(const char *a, const char *b, unsigned max);

@@ -55,7 +55,7 @@ static void test_plain(void **state)
 	assert_null(e.in_reply_to);
 	assert_int_equal(e.references.n, 0);
 	assert_string_equal(e.from.name, "Ann Example");
-	assert_string_equal(e.from.email, "Ann.Example@example.org"); /* domain folded, local part kept */
+	assert_string_equal(e.from.email, "ann.example@example.org"); /* one normalised form: local part folded too */
 	assert_null(e.reply_to.name);
 	assert_string_equal(e.reply_to.email, "support-replies@example.org");
 	assert_int_equal(e.n_to, 3); /* the group is flattened */
@@ -535,7 +535,7 @@ static void test_bounce(void **state)
 			       &e),
 			 0);
 	assert_int_equal(e.auto_kind, CA_AUTO_BOUNCE);
-	assert_string_equal(e.auto_reason, "From: MAILER-DAEMON@mx.example.org");
+	assert_string_equal(e.auto_reason, "From: mailer-daemon@mx.example.org");
 	assert_string_equal(e.bounced_message_id, "original-43@example.org");
 	ca_email_done(&e);
 	/* A read receipt is automatic but not a bounce. */
@@ -701,9 +701,10 @@ typedef struct seen {
 	int stop_after;
 } seen;
 
-static int collect(const char *raw, size_t len, const char *origin, const ca_err *read_err, void *ud)
+static int collect(const char *raw, size_t len, size_t received, const char *origin, const ca_err *read_err, void *ud)
 {
 	seen *s = ud;
+	assert_true(received >= len);
 	if (!raw) {
 		s->errors++;
 		assert_non_null(read_err);
@@ -765,7 +766,7 @@ static void test_sources(void **state)
 
 	seen s = { .n = 0 };
 	ca_err err = { 0 };
-	assert_int_equal(ca_email_sources_walk(dir, collect, &s, &err), 0);
+	assert_int_equal(ca_email_sources_walk(dir, 0, collect, &s, &err), 0);
 	assert_int_equal(s.errors, 0);
 	assert_int_equal(s.n, 7);
 	const char *want_sub[] = { "single", "one", "two", "three", "cur-a", "cur-b", "new-a" };
@@ -785,20 +786,20 @@ static void test_sources(void **state)
 	/* The mbox alone; its messages keep their bodies, unescaped From included. */
 	sub(q, sizeof(q), dir, "b.mbox");
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(ca_email_sources_walk(q, collect, &s, &err), 0);
+	assert_int_equal(ca_email_sources_walk(q, 0, collect, &s, &err), 0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.subjects[1], "two");
 
 	/* The Maildir alone. */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(ca_email_sources_walk(p, collect, &s, &err), 0);
+	assert_int_equal(ca_email_sources_walk(p, 0, collect, &s, &err), 0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.subjects[0], "cur-a");
 
 	/* A nonzero return stops the walk and comes back. */
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 2;
-	assert_int_equal(ca_email_sources_walk(dir, collect, &s, &err), 42);
+	assert_int_equal(ca_email_sources_walk(dir, 0, collect, &s, &err), 42);
 	assert_int_equal(s.n, 2);
 
 	/* An unreadable file is reported and the walk goes on. */
@@ -807,14 +808,14 @@ static void test_sources(void **state)
 	assert_int_equal(chmod(q, 0), 0);
 	if (access(q, R_OK) != 0) { /* root reads anything: skip the check then */
 		memset(&s, 0, sizeof(s));
-		assert_int_equal(ca_email_sources_walk(dir, collect, &s, &err), 0);
+		assert_int_equal(ca_email_sources_walk(dir, 0, collect, &s, &err), 0);
 		assert_int_equal(s.errors, 1);
 		assert_int_equal(s.n, 7);
 	}
 
 	/* A path that does not exist is the caller's error. */
 	sub(q, sizeof(q), dir, "missing");
-	assert_int_equal(ca_email_sources_walk(q, collect, &s, &err), CA_ENOTFOUND);
+	assert_int_equal(ca_email_sources_walk(q, 0, collect, &s, &err), CA_ENOTFOUND);
 
 	/* Clean up. */
 	const char *files[] = { "a.eml", "b.mbox", "c.eml", "md/cur/1700000002.M1P1.host:2,S",
@@ -827,6 +828,60 @@ static void test_sources(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* An over-size message reaches the callback as its headers and a bounded
+ * prefix, with its full size; the limit holds for files and mboxes alike. */
+#define HDR "Subject: big\r\nFrom: a@x.org\r\n\r\n"
+#define HDR_LEN (sizeof(HDR) - 1)
+
+typedef struct sized {
+	size_t len, received, n;
+	bool ends_headers;
+} sized;
+
+static int measure(const char *raw, size_t len, size_t received, const char *origin, const ca_err *read_err, void *ud)
+{
+	(void)origin;
+	(void)read_err;
+	sized *z = ud;
+	assert_non_null(raw);
+	z->len = len;
+	z->received = received;
+	z->ends_headers = len > HDR_LEN && memcmp(raw + HDR_LEN - 4, "\r\n\r\n", 4) == 0;
+	z->n++;
+	return 0;
+}
+
+static void test_sources_size_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(ca_email_prefix_len("Subject: x\n\nbody", 17, 2), 14);
+	assert_int_equal(ca_email_prefix_len("Subject: x\r\n\r\nbody", 20, 10), 20);
+	assert_int_equal(ca_email_prefix_len("Subject: x\r\nTo: y", 18, 0), 18); /* no end of headers: all */
+
+	char dir[] = "/tmp/ca-channel-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[512];
+	sub(p, sizeof(p), dir, "big.eml");
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	fputs(HDR, f);
+	for (int i = 0; i < 20000; i++)
+		fputs("0123456789012345678901234567890123456789\r\n", f); /* 840,000 bytes of body */
+	fclose(f);
+	sized z = { 0 };
+	assert_int_equal(ca_email_sources_walk(p, 100000, measure, &z, NULL), 0);
+	assert_int_equal(z.n, 1);
+	assert_int_equal(z.received, 840000 + HDR_LEN);
+	assert_int_equal(z.len, HDR_LEN + CA_EMAIL_KEEP_BODY);
+	assert_true(z.ends_headers);
+	/* Within the limit: whole. */
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(ca_email_sources_walk(p, 0, measure, &z, NULL), 0);
+	assert_int_equal(z.len, z.received);
+	assert_int_equal(remove(p), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_mbox_message_bytes(void **state)
 {
 	char dir[] = "/tmp/ca-channel-XXXXXX";
@@ -836,7 +891,7 @@ static void test_mbox_message_bytes(void **state)
 	char p[512];
 	sub(p, sizeof(p), dir, "box");
 	seen s = { .n = 0 };
-	assert_int_equal(ca_email_sources_walk(p, collect, &s, NULL), 0);
+	assert_int_equal(ca_email_sources_walk(p, 0, collect, &s, NULL), 0);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(remove(p), 0);
 	assert_int_equal(rmdir(dir), 0);
@@ -864,6 +919,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_sources_size_limit),
 		cmocka_unit_test(test_mbox_message_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,14 +194,14 @@ static void test_urls(void **state)
 	/* IMAP URLs are checked before any connection is made */
 	ca_imap *m = NULL;
 	ca_err_clear(&err);
-	assert_int_equal(ca_imap_open("imap://u:secret@127.0.0.1:1/INBOX", NULL, NULL, &m, &err), CA_EINVAL);
+	assert_int_equal(ca_imap_open("imap://u:secret@127.0.0.1:1/INBOX", NULL, NULL, false, &m, &err), CA_EINVAL);
 	assert_null(strstr(err.message, "secret"));
 	ca_err_clear(&err);
-	assert_int_equal(ca_imap_open("pop3://127.0.0.1:1/INBOX", NULL, NULL, &m, &err), CA_EINVAL);
+	assert_int_equal(ca_imap_open("pop3://127.0.0.1:1/INBOX", NULL, NULL, false, &m, &err), CA_EINVAL);
 	ca_err_clear(&err);
-	assert_int_equal(ca_imap_open("imap://127.0.0.1:1/INBOX;UID=3", NULL, NULL, &m, &err), CA_EINVAL);
+	assert_int_equal(ca_imap_open("imap://127.0.0.1:1/INBOX;UID=3", NULL, NULL, false, &m, &err), CA_EINVAL);
 	ca_err_clear(&err);
-	assert_int_equal(ca_imap_open("imap://127.0.0.1:1/INBOX?x", NULL, NULL, &m, &err), CA_EINVAL);
+	assert_int_equal(ca_imap_open("imap://127.0.0.1:1/INBOX?x", NULL, NULL, false, &m, &err), CA_EINVAL);
 	assert_null(m);
 }
 
@@ -211,7 +211,7 @@ static void test_no_server(void **state)
 	(void)state;
 	ca_imap *m = NULL;
 	ca_err err = { 0 };
-	assert_int_equal(ca_imap_open("imap://127.0.0.1:1/Support%20Queue", "u", "p", &m, &err), CA_EIO);
+	assert_int_equal(ca_imap_open("imap://127.0.0.1:1/Support%20Queue", "u", "p", false, &m, &err), CA_EIO);
 	assert_non_null(strstr(err.message, "imap://127.0.0.1:1"));
 	assert_non_null(strstr(err.message, "Support Queue"));
 	assert_null(m);
@@ -231,6 +231,32 @@ static void test_no_server(void **state)
 	assert_int_equal(ca_smtp_send(&srv, "", rcpt, 0, msg, strlen(msg), &err), CA_EINVAL);
 }
 
+/* Plain text only to this machine: which hosts are loopback, and the
+ * refusal comes before any connection (192.0.2.0/24 is TEST-NET-1). */
+static void test_plaintext_loopback_only(void **state)
+{
+	(void)state;
+	static const char *const yes[] = { "127.0.0.1", "127.1.2.3", "localhost", "LocalHost", "::1", "[::1]",
+					   "::ffff:127.0.0.1" };
+	static const char *const no[] = { "192.0.2.7", "10.0.0.1", "128.0.0.1", "localhost.evil.example",
+					  "mail.example.com", "::2", "[2001:db8::1]", "", "127.0.0.1.nip.io" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_true(ca_mailnet_loopback_host(yes[i]));
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_false(ca_mailnet_loopback_host(no[i]));
+	ca_imap *m = NULL;
+	ca_err err = { 0 };
+	assert_int_equal(ca_imap_open("imap://192.0.2.7:143/INBOX", "u", "p", true, &m, &err), CA_EINVAL);
+	assert_non_null(strstr(err.message, "only for an IMAP server on this machine"));
+	assert_null(m);
+	ca_smtp_server srv = { .url = "smtp://192.0.2.7:25", .allow_plaintext = true };
+	const char *rcpt[] = { "ann@example.com" };
+	const char *msg = "From: a@b.example\r\nTo: ann@example.com\r\nSubject: x\r\n\r\nhi\r\n";
+	ca_err_clear(&err);
+	assert_int_equal(ca_smtp_send(&srv, "", rcpt, 1, msg, strlen(msg), &err), CA_EINVAL);
+	assert_non_null(strstr(err.message, "only for an SMTP server on this machine"));
+}
+
 int main(void)
 {
 	ca_email_global_init();
@@ -241,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_compose_refuses),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_no_server),
+		cmocka_unit_test(test_plaintext_loopback_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,10 +6,13 @@
 # and sets \Seen only after the commit; a second poll takes nothing; a poll
 # killed between fetch and commit (CA_TEST_CRASH_AFTER_FETCH) loses nothing
 # and the next one doubles nothing; a message seen again is a duplicate.
-# `email send` delivers the automatic responses (Auto-Submitted, the case
+# TLS is the default: without --allow-plaintext the plain-text test servers
+# are refused with advice, and --allow-plaintext is refused for a host that
+# is not loopback. `email send` delivers the automatic responses (Auto-Submitted, the case
 # token, RFC 2047 subjects, the null envelope sender), marks them sent, a
 # customer's reply to one threads by In-Reply-To, and a server that is down
-# leaves a response failed and retried later. Skips (exit 0) only when
+# leaves a response failed and retried later. A message over the size limit
+# is fetched only as far as its headers and a prefix. Skips (exit 0) only when
 # dovecot or aiosmtpd is not installed or cannot start.
 set -euo pipefail
 BIN=$1; SRC=$2
@@ -109,7 +112,9 @@ IMAP=imap://127.0.0.1:$IPORT/INBOX
 
 ca() { "$BIN" --db "$T/t.db" "$@"; }
 j() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-poll() { ca --json email poll --url "$IMAP" --user test --password-file "$T/pw" --mailbox support@brightwave.example "$@"; }
+# The test servers speak plain text on 127.0.0.1, which only an explicit
+# --allow-plaintext permits (TLS is the default; see 0. below).
+poll() { ca --json email poll --url "$IMAP" --user test --password-file "$T/pw" --mailbox support@brightwave.example --allow-plaintext "$@"; }
 imap_py() { # imap_py 'python using M (logged in, INBOX selected)'
 	"$PY" -c "import imaplib; M = imaplib.IMAP4('127.0.0.1', $IPORT, timeout=10); M.login('test', 's3cret-pw'); M.select('INBOX')
 $1
@@ -145,6 +150,31 @@ deliver a3 'Robot <robot@partner.example>' 'Your ticket' n3@partner.example 'Aut
 This is an automatic reply.
 B
 [ "$(unseen)" = 3 ] || fail "the test mailbox does not show 3 unseen messages"
+
+# 0. TLS by default: a server offering no STARTTLS is refused before any
+#    login, with an error saying what to do; --allow-plaintext is refused
+#    for a server that is not on this machine.
+logins() { grep -c 'Login: user=<test>' "$T/dovecot.log" || true; }
+before=$(logins)
+set +e
+ca email poll --url "$IMAP" --user test --password-file "$T/pw" > "$T/tls.out" 2>&1; rc=$?
+set -e
+[ "$(logins)" = "$before" ] || fail "the password crossed in plain text to a server without TLS"
+echo "refused: $(cat "$T/tls.out")"
+[ "$rc" -eq 1 ] || fail "a poll of a server without STARTTLS should fail, got $rc: $(cat "$T/tls.out")"
+grep -q "offers no TLS" "$T/tls.out" && grep -q -- "--allow-plaintext" "$T/tls.out" && grep -q "imaps://" "$T/tls.out" \
+	|| fail "the refusal does not say what is wrong and what to do: $(cat "$T/tls.out")"
+[ "$(unseen)" = 3 ] && [ "$(nlog)" -eq 0 ] || fail "a refused poll ingested or marked mail"
+for url in "imap://192.0.2.7:$IPORT/INBOX" "imap://mail.example.com/INBOX" "imap://localhost.evil.example/INBOX" \
+	"imap://[2001:db8::1]/INBOX"; do
+	set +e
+	ca email poll --url "$url" --user test --password-file "$T/pw" --allow-plaintext > "$T/pt.out" 2>&1; rc=$?
+	set -e
+	[ "$rc" -ne 0 ] && grep -q "only for an IMAP server on this machine" "$T/pt.out" \
+		|| fail "--allow-plaintext accepted for $url: rc $rc, $(cat "$T/pt.out")"
+done
+echo "ok: no STARTTLS is refused with advice; --allow-plaintext only for loopback"
+
 poll > "$T/p1.json" || fail "first poll failed: $(cat "$T/p1.json")"
 j 'd["unseen"], d["ingested"], d["outcomes"]["created"], d["outcomes"]["skipped"], len(d["failed"])' < "$T/p1.json" | grep -qx '3 3 2 1 0' \
 	|| fail "first poll: $(cat "$T/p1.json")"
@@ -206,7 +236,19 @@ start_smtp() {
 start_smtp
 queued=$(ca --json email outbox | j 'sum(1 for m in d["outbox"] if m["status"] == "queued")')
 [ "$queued" -eq 6 ] || fail "expected 6 queued responses (one per new case), got $queued"
-ca --json email send --url "smtp://127.0.0.1:$SPORT" > "$T/s1.json" || fail "send failed: $(cat "$T/s1.json")"
+set +e
+ca email send --url "smtp://127.0.0.1:$SPORT" > "$T/stls.out" 2>&1; rc=$?
+ca email send --url "smtp://192.0.2.7:$SPORT" --allow-plaintext > "$T/spt.out" 2>&1; rc2=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "offers no TLS" "$T/stls.out" && grep -q -- "--allow-plaintext" "$T/stls.out" \
+	|| fail "a send to a server without STARTTLS: rc $rc, $(cat "$T/stls.out")"
+[ "$rc2" -ne 0 ] && grep -q "only for an SMTP server on this machine" "$T/spt.out" \
+	|| fail "--allow-plaintext accepted for another machine's SMTP server: rc $rc2, $(cat "$T/spt.out")"
+ca --json email outbox | j 'sorted(set((m["status"], m["attempts"]) for m in d["outbox"]))' | grep -qx "\[('queued', 0)\]" \
+	|| fail "a refused send touched the outbox: $(ca --json email outbox)"
+[ -z "$(ls -A "$T/out/new" 2>/dev/null)" ] || fail "a message reached the server without TLS"
+echo "ok: SMTP without STARTTLS is refused, nothing sent, the outbox untouched"
+ca --json email send --url "smtp://127.0.0.1:$SPORT" --allow-plaintext > "$T/s1.json" || fail "send failed: $(cat "$T/s1.json")"
 j 'd["attempted"], d["sent"], d["failed"]' < "$T/s1.json" | grep -qx '6 6 0' || fail "send: $(cat "$T/s1.json")"
 ca --json email outbox | j 'sorted(set(m["status"] for m in d["outbox"]))' | grep -qx "\['sent'\]" || fail "outbox not all sent"
 "$PY" - "$T/out" "$T/s1.json" <<'PY'
@@ -250,7 +292,7 @@ My password reset link has expired twice.
 B
 poll >/dev/null
 set +e
-ca --json email send --url "smtp://127.0.0.1:$SPORT" > "$T/s2.json"
+ca --json email send --url "smtp://127.0.0.1:$SPORT" --allow-plaintext > "$T/s2.json"
 rc=$?
 set -e
 [ "$rc" -eq 1 ] || fail "a failed send should exit 1, got $rc"
@@ -258,18 +300,18 @@ j 'd["sent"], d["failed"]' < "$T/s2.json" | grep -qx '0 1' || fail "send to a cl
 ca --json email outbox | j '[(m["status"], m["attempts"], "127.0.0.1:'"$SPORT"'" in (m["last_error"] or "")) for m in d["outbox"] if m["to_addr"] == "ines.calloway@example.org"][0]' \
 	| grep -qx "('failed', 1, True)" || fail "the failure was not recorded with the server named"
 start_smtp
-ca --json email send --url "smtp://127.0.0.1:$SPORT" > "$T/s3.json" || fail "retry failed: $(cat "$T/s3.json")"
+ca --json email send --url "smtp://127.0.0.1:$SPORT" --allow-plaintext > "$T/s3.json" || fail "retry failed: $(cat "$T/s3.json")"
 j 'd["attempted"], d["sent"]' < "$T/s3.json" | grep -qx '1 1' || fail "retry: $(cat "$T/s3.json")"
 echo "ok: a send to a server that is down is marked failed and sent on the next run"
 
 # 8. errors name the server: a wrong password, a URL with a password
 printf 'wrong\n' > "$T/badpw"
 set +e
-ca email poll --url "$IMAP" --user test --password-file "$T/badpw" > "$T/bad.out" 2>&1; rc=$?
+ca email poll --url "$IMAP" --user test --password-file "$T/badpw" --allow-plaintext > "$T/bad.out" 2>&1; rc=$?
 set -e
 [ "$rc" -eq 1 ] && grep -q "imap://127.0.0.1:$IPORT" "$T/bad.out" || fail "a refused login: rc $rc, $(cat "$T/bad.out")"
 set +e
-ca email poll --url "imap://test:s3cret-pw@127.0.0.1:$IPORT/INBOX" > "$T/bad2.out" 2>&1; rc=$?
+ca email poll --url "imap://test:s3cret-pw@127.0.0.1:$IPORT/INBOX" --allow-plaintext > "$T/bad2.out" 2>&1; rc=$?
 set -e
 [ "$rc" -eq 1 ] && grep -q "password" "$T/bad2.out" && ! grep -q "s3cret-pw" "$T/bad2.out" || fail "a password in the URL: $(cat "$T/bad2.out")"
 echo "ok: a refused login and a password in the URL fail with the server named"
@@ -328,4 +370,44 @@ j 'd["uidvalidity"] == '"$NEWV"', d["uidvalidity_changed"], d["ingested"]' < "$T
 poll > "$T/p8.json"
 j 'd["uidvalidity_changed"], d["ingested"]' < "$T/p8.json" | grep -qx 'False 0' || fail "after the change: $(cat "$T/p8.json")"
 echo "ok: a new UIDVALIDITY is recorded and reported once; unseen mail is still taken"
+
+# 11. over email.max_message_bytes: the poll stops fetching once the server's
+#     RFC822.SIZE says so, keeps the headers and a prefix, and marks it seen
+"$PY" - "$SRC/tests/data/email/settings.json" "$T/small-limit.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["email"]["max_message_bytes"] = 200000
+json.dump(s, open(sys.argv[2], "w"))
+PY
+ca settings import "$T/small-limit.json" >/dev/null
+"$PY" - "$MAILDIR/tmp/huge" <<'PY'
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"From: Dmitri Halvorsen <d.halvorsen@example.com>\r\nTo: support@brightwave.example\r\n"
+            b"Subject: All my logs\r\nMessage-ID: <huge@example.com>\r\n\r\n")
+    for i in range(100000):
+        f.write(b"log line %06d with some words to make it longer\r\n" % i)
+PY
+[ "$(id -u)" -eq 0 ] && chown "$MUSER" "$MAILDIR/tmp/huge"
+HUGE=$(stat -c %s "$MAILDIR/tmp/huge")
+mv "$MAILDIR/tmp/huge" "$MAILDIR/new/huge"
+lines=$(wc -l < "$T/dovecot.log")
+poll > "$T/p9.json"
+for _ in $(seq 50); do # Dovecot logs the end of the poll's session as it closes
+	tail -n +$((lines + 1)) "$T/dovecot.log" > "$T/p9.log"
+	grep -q 'Logged out' "$T/p9.log" && break
+	sleep 0.1
+done
+j 'd["ingested"], d["emails_detail"][0]["outcome"], d["emails_detail"][0]["reason"].startswith("too large")' < "$T/p9.json" \
+	| grep -qx '1 skipped True' || fail "an over-size message over IMAP: $(cat "$T/p9.json")"
+[ "$(unseen)" = 0 ] || fail "the over-size message was left unseen"
+"$PY" - "$T/t.db" "$HUGE" "$T/p9.log" <<'PY'
+import re, sqlite3, sys
+raw_size, received = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT raw_size, received_size FROM email WHERE message_id = 'huge@example.com'").fetchone()
+assert received == int(sys.argv[2]), (received, sys.argv[2])
+assert raw_size <= 200000, raw_size
+sent = [int(m) for m in re.findall(r"Logged out in=\d+ out=(\d+)", open(sys.argv[3]).read())]
+assert len(sent) == 1 and sent[0] < 1000000, "the poll's sessions sent %r bytes of a %s-byte message" % (sent, sys.argv[2])
+print("ok: a %d-byte message over IMAP: the poll's session sent %d bytes, %d kept" % (received, sent[0], raw_size))
+PY
 echo "ok: e-mail over IMAP and SMTP"

@@ -755,6 +755,38 @@ static void test_pipeline(void **state)
 	ca_stemmer_free(st);
 }
 
+/* The one normalised form of an address (issue 9, item 2). */
+static void test_email_addr_key(void **state)
+{
+	(void)state;
+	static const char *const same[][2] = {
+		{ "SUPPORT@BrightWave.Example", "support@brightwave.example" },
+		{ " <Oskar.Lindqvale@EXAMPLE.com> ", "oskar.lindqvale@example.com" },
+		{ "kunde@BÜCHER.example", "kunde@xn--bcher-kva.example" },
+		{ "Kunde@xn--BCHER-kva.Example.", "kunde@xn--bcher-kva.example" },
+		{ "ÅSA@example.org", "åsa@example.org" },
+	};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		char *k = NULL;
+		assert_int_equal(ca_email_addr_key(same[i][0], &k), 0);
+		assert_string_equal(k, same[i][1]);
+		free(k);
+	}
+	char *u = NULL;
+	assert_int_equal(ca_email_addr_unicode("kunde@xn--bcher-kva.example", &u), 0);
+	assert_string_equal(u, "kunde@bücher.example");
+	free(u);
+	assert_int_equal(ca_email_addr_unicode("ann@example.org", &u), 0);
+	assert_string_equal(u, "ann@example.org");
+	free(u);
+	static const char *const bad[] = { "", "no-at-sign", "@example.com", "user@", "a@b\r\nBcc: x@y" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *k = NULL;
+		assert_int_equal(ca_email_addr_key(bad[i], &k), CA_EINVAL);
+		assert_null(k);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -773,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_vocab),
 		cmocka_unit_test(test_tfidf),
 		cmocka_unit_test(test_pipeline),
+		cmocka_unit_test(test_email_addr_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
