@@ -406,6 +406,21 @@ int ca_pii_eval(ca_agent *a, const char *path, char **ret_json, ca_err *err);
  */
 int ca_eval_summary(ca_agent *a, const char *path, char **ret_json, ca_err *err);
 
+/*
+ * Score product and subject linking on a labelled mention set: the folder
+ * `path` holds products.jsonl, subjects.jsonl (either may be absent) and
+ * mentions.jsonl ({"text", "field": "product"|"subject", "expect": id or
+ * null, "kind"} a line). Each text is one customer message; a link counts
+ * at confidence >= 0.5. *ret_json (caller frees): {"mentions",
+ * "naming_a_record", "linked", "correct", "precision", "recall", "f1",
+ * "threshold", "fields": {"product": {...}, "subject": {...}}, "kinds":
+ * {kind: {...}}, "errors": [{"line", "text", "field", "expect", "got",
+ * "best", "confidence", "method"}]}. Writes nothing. Errors: CA_EIO,
+ * CA_EPARSE (a bad line, err->where the file and line), CA_EINVAL (no
+ * mention), CA_ENOMEM.
+ */
+int ca_eval_linking(ca_agent *a, const char *path, char **ret_json, ca_err *err);
+
 #ifdef __cplusplus
 }
 #endif

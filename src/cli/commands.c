@@ -1345,6 +1345,15 @@ const cli_cmd cli_commands[] = {
 	 "\"lead_prose\":{...},...} as fractions 0..1. Nothing is written to the\n"
 	 "database.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"eval", "linking", cli_cmd_eval_linking, "DIR", "Score product and subject linking on a labelled mention set",
+	 "DIR holds products.jsonl and subjects.jsonl (the catalogue, as `import`\n"
+	 "takes it) and mentions.jsonl, one sentence a line: {\"text\", \"field\":\n"
+	 "\"product\"|\"subject\", \"expect\": an id or null, \"kind\"}. Each sentence\n"
+	 "is read as a one-message chat; a link counts when its confidence reaches\n"
+	 "0.5. Prints precision (correct links / links), recall (correct links /\n"
+	 "mentions naming a record) per field and per kind, and every miss. The\n"
+	 "set of the tests: tests/data/predict/linking. Nothing is written.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND]]", "Show help for all commands or one",
 	 NULL, NULL, 0, 2, 0, NULL},
 };
