@@ -207,6 +207,19 @@ int ca_case_audit(ca_agent *a, const char *case_ref, char **ret_json, ca_err *er
  */
 int ca_train(ca_agent *a, size_t min_examples, char **ret_json, ca_err *err);
 
+/*
+ * Calibrate the confidences of option fields on labelled transcripts (the
+ * simulate format, docs/transcript-format.md): each field with at least
+ * `min_examples` (0: 10) labelled conversations gets an isotonic map from
+ * its raw confidence to the share of such values that were right, stored
+ * with the trained models and applied from then on (ca_embedded_calibrate).
+ * Training again (ca_train) replaces the models and drops the maps.
+ * *ret_json: {"calibrated": {"field": {"examples", "bins", "ece_before",
+ * "ece_after", "steps"}}, "skipped": {"field": {"examples", "reason"}}}.
+ * Calibrate on a training split and measure with ca_simulate on another.
+ */
+int ca_calibrate(ca_agent *a, const char *path, size_t min_examples, char **ret_json, ca_err *err);
+
 typedef struct ca_simulate_opts {
 	unsigned accept_after, update_every; /* as for replay */
 	unsigned repeat;                      /* run the file this many times (bench) */
