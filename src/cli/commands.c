@@ -333,6 +333,20 @@ static int show_event(const cli_ctx *ctx, const json_t *r)
 			       reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
 		}
 	}
+	const json_t *sugg = json_object_get(r, "suggestions");
+	if (json_array_size(sugg) > 0) {
+		fputs("; suggested, not written", stdout);
+		json_array_foreach(sugg, i, c) {
+			char *v = cli_scalar(json_object_get(c, "value"), 2);
+			char *vc = cli_clip(v, 40);
+
+			printf("%s %s=%s (%.2f < %.2f)", i ? "," : "", cli_jstr(c, "field") ? cli_jstr(c, "field") : "?",
+			       vc ? vc : "?", json_number_value(json_object_get(c, "confidence")),
+			       json_number_value(json_object_get(c, "threshold")));
+			free(v);
+			free(vc);
+		}
+	}
 	if (json_is_true(json_object_get(r, "note")))
 		fputs("; note written", stdout);
 	if (json_is_true(json_object_get(r, "replayed")))
@@ -573,6 +587,31 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 		printf("  (no fields set)\n");
 	} else if ((status = cli_table_show(ctx, &t)) != CLI_EXIT_OK) {
 		return status;
+	}
+
+	const json_t *sugg = json_object_get(r, "suggestions");
+	if (json_array_size(sugg) > 0) {
+		static const char *const sh[] = {"suggested field", "value", "confidence", "threshold", "method", "evidence"};
+
+		printf("\nsuggestions (below the field's threshold, not written):\n");
+		cli_table_init(&t, 6, sh, "llrrll");
+		json_array_foreach(sugg, i, n) {
+			char *ev = evidence_ids(json_object_get(n, "evidence"));
+			char *evc = cli_clip(ev, 32);
+			const char *f = cli_jstr(n, "field");
+
+			cli_table_cell(&t, f ? f : "?");
+			cli_table_cellj(&t, json_object_get(n, "display") ? json_object_get(n, "display") : json_object_get(n, "value"),
+					2, field_clip(f ? f : "") + 12);
+			cli_table_cellj(&t, json_object_get(n, "confidence"), 3, 0);
+			cli_table_cellj(&t, json_object_get(n, "threshold"), 2, 0);
+			cli_table_cellj(&t, json_object_get(n, "method"), 2, 34);
+			cli_table_cell(&t, evc ? evc : "?");
+			free(ev);
+			free(evc);
+		}
+		if ((status = cli_table_show(ctx, &t)) != CLI_EXIT_OK)
+			return status;
 	}
 
 	printf("\nnotes: %zu\n", json_array_size(notes));
