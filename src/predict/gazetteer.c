@@ -56,7 +56,7 @@ typedef struct gz_term {
 	char *norm;          /* folded form, for edit distance */
 	const char *stem;    /* its key in term_ids (owned there) */
 	gz_posting *post;
-	size_t n_post;
+	size_t n_post, cap_post;
 	size_t rec;          /* the record, when every posting is one record's */
 	bool one_rec;
 	bool everyday;       /* in the word list */
@@ -320,12 +320,16 @@ static int add_name(ca_gazetteer *g, const char *name, size_t rec, ca_stemmer *s
 		if (i == 0 && ret_first)
 			*ret_first = ti;
 		gz_term *x = &g->terms[ti];
-		gz_posting *p = realloc(x->post, (x->n_post + 1) * sizeof(*p));
-		if (!p) {
-			r = CA_ENOMEM;
-			break;
+		if (x->n_post == x->cap_post) {
+			size_t cap = x->cap_post ? x->cap_post * 2 : 4;
+			gz_posting *p = realloc(x->post, cap * sizeof(*p));
+			if (!p) {
+				r = CA_ENOMEM;
+				break;
+			}
+			x->post = p;
+			x->cap_post = cap;
 		}
-		x->post = p;
 		x->post[x->n_post++] = (gz_posting){ (uint32_t)a, (uint32_t)i };
 	}
 	ca_tokens_done(&t);
@@ -531,6 +535,8 @@ typedef struct rec_seen {
 	double number;
 	double brand;      /* a word only its names have, written as a name */
 	double weak;       /* the same, an everyday word in lower case */
+	double name;       /* scoring: the best of its aliases */
+	bool more;         /* scoring: two words of one of its names were said */
 	double ev_s;       /* strength of the evidence kept */
 	size_t ev_msg;     /* message index + 1 */
 	uint32_t ev_b, ev_e;
@@ -775,20 +781,24 @@ static void consume_names(const ca_gazetteer *g, gz_state *s, const ca_msg *m, s
 	}
 }
 
-/* The name evidence for a record: its best alias, or a word only its names
- * have. */
-static double name_score(const ca_gazetteer *g, gz_state *s, size_t rec, const rec_seen *rs)
+/* The name evidence for every record said: its best alias, or a word only
+ * its names have. One pass over the aliases said, so a word in thousands of
+ * names costs once, not once per record. */
+static void name_scores(const ca_gazetteer *g, gz_state *s)
 {
-	double best = rs->brand;
-	bool more = false; /* two words of one of its names were said */
 	GHashTableIter it;
 	gpointer k, v;
+	g_hash_table_iter_init(&it, s->recs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		rec_seen *rs = v;
+		rs->name = rs->brand;
+		rs->more = false;
+	}
 	g_hash_table_iter_init(&it, s->aliases);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		const gz_alias *al = &g->aliases[GPOINTER_TO_SIZE(k) - 1];
-		if (al->rec != rec)
-			continue;
 		const alias_seen *as = v;
+		rec_seen *rs = rec_get(s, al->rec);
 		unsigned covered = (unsigned)__builtin_popcount(as->mask);
 		double cover = (double)covered / al->n;
 		double sv = as->full > as->run ? as->full : as->run;
@@ -801,15 +811,18 @@ static double name_score(const ca_gazetteer *g, gz_state *s, size_t rec, const r
 		}
 		if (S_PARTIAL * cover * cover > sv)
 			sv = S_PARTIAL * cover * cover;
-		if (sv > best)
-			best = sv;
-		more |= covered >= 2;
+		if (sv > rs->name)
+			rs->name = sv;
+		rs->more |= covered >= 2;
 	}
 	/* An everyday brand word in lower case is the name when another word
 	 * of the name comes with it ("my kestrel laptop"). */
-	if (rs->weak > 0)
-		best = more && S_SCATTERED > best ? S_SCATTERED : rs->weak > best ? rs->weak : best;
-	return best;
+	g_hash_table_iter_init(&it, s->recs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		rec_seen *rs = v;
+		if (rs->weak > 0)
+			rs->name = rs->more && S_SCATTERED > rs->name ? S_SCATTERED : rs->weak > rs->name ? rs->weak : rs->name;
+	}
 }
 
 int ca_gazetteer_predict(const ca_gazetteer *g, const ca_predict_input *in, const ca_field_def *f,
@@ -844,12 +857,12 @@ int ca_gazetteer_predict(const ca_gazetteer *g, const ca_predict_input *in, cons
 	const rec_seen *win = NULL;
 	GHashTableIter it;
 	gpointer k, v;
+	name_scores(g, s);
 	g_hash_table_iter_init(&it, s->recs);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		size_t rec = GPOINTER_TO_SIZE(k) - 1;
 		const rec_seen *rs = v;
-		double name = name_score(g, s, rec, rs);
-		double sc = 1.0 - (1.0 - rs->number) * (1.0 - name);
+		double sc = 1.0 - (1.0 - rs->number) * (1.0 - rs->name);
 		if (sc > best || (sc == best && win && rec < bi)) {
 			if (win)
 				rival = best > rival ? best : rival;
