@@ -2,7 +2,8 @@
 /*
  * Entity linking for lookup fields: finds which contact, account, product or
  * subject a conversation is about. Products and subjects go to their
- * gazetteer (gazetteer.c); contacts and accounts are linked here. Identifiers first (authenticated identity,
+ * gazetteer (gazetteer.c); contacts and accounts are linked here.
+ * Identifiers first (authenticated identity,
  * e-mail, user name, account number, phone, product number: exact matches of
  * normalised forms), then names: a gazetteer of every name and alias as stem
  * sequences, matched over the conversation's n-grams, so "Calvin Klein
