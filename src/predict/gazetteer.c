@@ -372,6 +372,13 @@ static void classify_terms(ca_gazetteer *g, GHashTable *first_tokens)
 			continue;
 		}
 		bool everyday = x->everyday;
+		if (!g->real_words) {
+			/* no word list: nothing tells a brand from a kind of thing,
+			 * so only a capitalised first word of the name speaks alone */
+			if (g_hash_table_contains(first_tokens, GSIZE_TO_POINTER(i + 1)))
+				x->brand = BRAND_WEAK;
+			continue;
+		}
 		if (!everyday && len >= 4) /* three letters are mostly a kind: "SSD", "USB" */
 			x->brand = BRAND_STRONG;
 		else if (g_hash_table_contains(first_tokens, GSIZE_TO_POINTER(i + 1)))
@@ -386,7 +393,7 @@ static int load_words(ca_gazetteer *g, const char *path)
 	char *data = NULL;
 	size_t len = 0;
 	if (ca_file_read(path, (size_t)16 << 20, &data, &len, NULL) != 0)
-		return 0; /* no word list: misspellings are then matched unguarded */
+		return 0; /* no word list: no misspellings, and fewer lone brand words */
 	g->real_words = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
 	if (!g->real_words) {
 		free(data);
@@ -625,7 +632,8 @@ static bool term_of(const ca_gazetteer *g, const ca_token *t, size_t *ret, bool 
 	unsigned char c = (unsigned char)t->norm[0];
 	if (t->kind != CA_TOK_WORD || len < FUZZY_MIN_LEN || c < 'a' || c > 'z' || !g->fuzzy[c - 'a'])
 		return false;
-	if (g->real_words && g_hash_table_contains(g->real_words, t->norm))
+	/* Without a word list a misspelling cannot be told from a real word. */
+	if (!g->real_words || g_hash_table_contains(g->real_words, t->norm))
 		return false;
 	GPtrArray *b = g->fuzzy[c - 'a'];
 	unsigned best = UINT_MAX;

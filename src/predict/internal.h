@@ -49,7 +49,8 @@ bool ca_phrase_matches(const ca_phrase *ph, const ca_msg_info *mi, size_t i);
  * misspellings of long words (Levenshtein distance 1, or 2 from 8 letters,
  * same first letter) unless the word is itself in the word list
  * `words_path` (one word a line; NULL: /usr/share/dict/words, Debian's
- * wamerican; a missing list disables only that guard), and the product
+ * wamerican; without a list no misspelling is matched and a lone word
+ * speaks for a record only as its capitalised first word), and the product
  * number in any spelling of its letters and digits.
  * Immutable once built: any number of threads may predict with it at once.
  * Starts with one reference; ca_gazetteer_unref drops one and frees it with

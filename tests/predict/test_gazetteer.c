@@ -101,10 +101,36 @@ static void test_shared_by_threads(void **state)
 	json_decref(fj);
 }
 
+/* Without a word list nothing tells "laptop" (a kind) from "Lumora" (a
+ * name), and no misspelling from a word: whole names and numbers still
+ * link, a lone everyday word does not. */
+static void test_without_word_list(void **state)
+{
+	(void)state;
+	json_t *recs = json_loads(PRODUCTS, 0, NULL);
+	json_t *fj = json_loads("{\"name\":\"product\",\"type\":\"lookup\",\"lookup\":\"product\"}", 0, NULL);
+	ca_field_def f;
+	assert_int_equal(ca_field_def_parse(fj, "f", &f, NULL), 0);
+	ca_stemmer *st = ca_stemmer_new();
+	ca_gazetteer *g = NULL;
+	assert_int_equal(ca_gazetteer_new(CA_ENT_PRODUCT, recs, st, "/nonexistent/words", &g, NULL), 0);
+	char buf[64];
+	assert_string_equal(link_text(g, &f, st, "My Orbit Mini is broken", buf, sizeof(buf)), "P-orbit");
+	assert_string_equal(link_text(g, &f, st, "bw ch 0650 sparks", buf, sizeof(buf)), "P-pylon");
+	assert_null(link_text(g, &f, st, "my laptop is slow", buf, sizeof(buf)));
+	assert_null(link_text(g, &f, st, "I was charged twice", buf, sizeof(buf)));
+	ca_gazetteer_unref(g);
+	ca_stemmer_free(st);
+	ca_field_def_done(&f);
+	json_decref(fj);
+	json_decref(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_by_threads),
+		cmocka_unit_test(test_without_word_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
