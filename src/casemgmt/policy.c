@@ -12,6 +12,10 @@
 #include <string.h>
 #include "casemgmt.h"
 
+/* A value below its threshold is reported as a suggestion unless it is
+ * hardly more than noise (one word of a long product name, once). */
+#define SUGGESTION_FLOOR 0.05
+
 bool ca_policy_allows(const char *writer_source, const ca_field_def *f, const char *current_value,
 		      const char *current_source, const char *new_value, double confidence,
 		      const char **ret_reason)
@@ -92,7 +96,7 @@ static int consider(planner *p, size_t fi, bool is_default)
 		json_object_set_new(p->record, f->name, json_string(pred.value));
 		return 0;
 	}
-	if (strcmp(why, "below threshold") == 0 && !ca_streq(cur, pred.value)) {
+	if (strcmp(why, "below threshold") == 0 && !ca_streq(cur, pred.value) && pred.confidence >= SUGGESTION_FLOOR) {
 		/* Not written, but said: the value, how sure, and why. */
 		json_t *sg = ca_prediction_to_json(&pred);
 		if (!sg || json_object_set_new(sg, "threshold", json_real(f->threshold)) < 0 ||
