@@ -425,12 +425,16 @@ static int load_words(ca_gazetteer *g, const char *path)
 		bool keep = false;
 		if (g->fuzzy[word[0] - 'a']) {
 			GPtrArray *b = g->fuzzy[word[0] - 'a'];
+			/* within reach of either form a text word is compared with */
 			for (guint k = 0; k < b->len && !keep; k++) {
 				const gz_term *x = &g->terms[GPOINTER_TO_SIZE(b->pdata[k]) - 1];
-				size_t tl = strlen(x->norm);
-				unsigned max = tl >= 8 ? 2 : 1;
-				if ((wl > tl ? wl - tl : tl - wl) <= max && osa_distance(word, x->norm, max) <= max)
-					keep = true;
+				const char *forms[2] = { x->norm, x->stem };
+				for (int q = 0; q < 2 && !keep; q++) {
+					size_t tl = strlen(forms[q]);
+					unsigned max = tl >= 8 && wl >= 8 ? 2 : 1;
+					if ((wl > tl ? wl - tl : tl - wl) <= max && osa_distance(word, forms[q], max) <= max)
+						keep = true;
+				}
 			}
 		}
 		if (!keep)
