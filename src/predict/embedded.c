@@ -306,8 +306,10 @@ static int text_consume(const embedded *e, text_state *st, const ca_predict_inpu
 			}
 			bool question = sp.end > sp.begin && m->text[sp.end - 1] == '?';
 			/* Greetings, introductions, one-word answers and bare identifiers
-			 * state nothing: a problem sentence has a problem cue or asks. */
-			if (words < 4 || content < 2 || ids * 2 > words || (cues == 0 && !question))
+			 * state nothing: a problem sentence has a problem cue or asks.
+			 * An identifier counts as a word of it ("My BW-CH-0650 is
+			 * broken"), not as the whole of it. */
+			if (words < 3 || words + ids < 4 || content + ids < 2 || ids > words || (cues == 0 && !question))
 				continue;
 			double sc = 0.35 + 0.12 * (double)(cues < 4 ? cues : 4) + (content >= 4 ? 0.1 : 0) +
 				    (st->turn < 2 ? 0.2 : st->turn < 5 ? 0.1 : 0);

@@ -208,6 +208,18 @@ static void test_text_greeting_dropped(void **state)
 	ca_prediction_done(&p);
 }
 
+/* A product number is a word of the problem statement, not all of it. */
+static void test_text_with_identifier(void **state)
+{
+	env *e = *state;
+	add(e, "m1", CA_ROLE_CUSTOMER, "My GB-100 is broken");
+	add(e, "m2", CA_ROLE_CUSTOMER, "Yes, it's GB-100");
+	ca_prediction p;
+	assert_int_equal(run(e, "description", &p), 0);
+	assert_string_equal(p.value, "My GB-100 is broken");
+	ca_prediction_done(&p);
+}
+
 static void test_typed_values(void **state)
 {
 	env *e = *state;
@@ -264,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_option_from_descriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_problem_sentence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_greeting_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_with_identifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_typed_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trained_model, setup, teardown),
 	};
