@@ -67,7 +67,9 @@ int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_j
  *   {"event","type","conversation","state","case": "CAS-.."|null,
  *    "created": bool, "changed": [{"field","old","new","confidence","method",
  *    "evidence"}], "no_changes": bool, "missing": [{"field","reason"}],
- *    "note": bool, "replayed": bool}
+ *    "suggestions": [{"field","value","display","confidence","threshold",
+ *    "method","evidence"}] (values predicted below their field's threshold,
+ *    so not written), "note": bool, "replayed": bool}
  */
 int ca_chat_event(ca_agent *a, const char *event_json, char **ret_json, ca_err *err);
 
@@ -93,7 +95,10 @@ int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, ch
 /* {"cases":[case...]} newest first; limit 0 = all. */
 int ca_case_list(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
 /* One case with provenance and notes:
- * {"id","ticket_number","version","fields":{},"provenance":{},"notes":[]}. */
+ * {"id","ticket_number","version","fields":{},"provenance":{},"notes":[],
+ *  "suggestions":[...]}: suggestions as in ca_chat_event's result, what the
+ * agent predicts from the case's conversation now but may not write (below
+ * the threshold); empty for a case without a conversation. */
 int ca_case_show(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
 /*
  * A person's edit of one field (people win: the agent never overwrites it
@@ -207,6 +212,19 @@ int ca_case_audit(ca_agent *a, const char *case_ref, char **ret_json, ca_err *er
  */
 int ca_train(ca_agent *a, size_t min_examples, char **ret_json, ca_err *err);
 
+/*
+ * Calibrate the confidences of option fields on labelled transcripts (the
+ * simulate format, docs/transcript-format.md): each field with at least
+ * `min_examples` (0: 10) labelled conversations gets an isotonic map from
+ * its raw confidence to the share of such values that were right, stored
+ * with the trained models and applied from then on (ca_embedded_calibrate).
+ * Training again (ca_train) replaces the models and drops the maps.
+ * *ret_json: {"calibrated": {"field": {"examples", "bins", "ece_before",
+ * "ece_after", "steps"}}, "skipped": {"field": {"examples", "reason"}}}.
+ * Calibrate on a training split and measure with ca_simulate on another.
+ */
+int ca_calibrate(ca_agent *a, const char *path, size_t min_examples, char **ret_json, ca_err *err);
+
 typedef struct ca_simulate_opts {
 	unsigned accept_after, update_every; /* as for replay */
 	unsigned repeat;                      /* run the file this many times (bench) */
@@ -221,10 +239,16 @@ typedef struct ca_simulate_opts {
  * score it. *ret_json:
  *   {"conversations":N,
  *    "fields":{"name":{"precision","recall","f1","support",
- *                      "in_text":{"precision","recall","f1","support"}}},
+ *                      "in_text":{"precision","recall","f1","support"},
+ *                      "calibration" (option fields):{"ece","bins":10,"n",
+ *                        "mean_confidence","accuracy","reliability":
+ *                        [{"from","to","n","confidence","accuracy"}]}}},
  *    "creation":{"created","withheld","created_with_missing_field",
  *                "by_event":{...},"withheld_missing":{"field":N}},
  *    "per_conversation":[...], "seconds", "conversations_per_second"}
+ * Calibration: the expected calibration error (Naeini et al. 2015, Guo et
+ * al. 2017) of each option field's top prediction at close, over 10
+ * equal-width confidence bins, from the first repeat.
  * Precision, recall and F1 compare the case's final value with the label;
  * a field counts where it applies (a default field, or an update-rule field
  * whose rule holds on the labelled values).
@@ -410,6 +434,21 @@ int ca_pii_eval(ca_agent *a, const char *path, char **ret_json, ca_err *err);
  * CA_EUTF8, CA_EINVAL (no dialogue to score), CA_ENOMEM.
  */
 int ca_eval_summary(ca_agent *a, const char *path, char **ret_json, ca_err *err);
+
+/*
+ * Score product and subject linking on a labelled mention set: the folder
+ * `path` holds products.jsonl, subjects.jsonl (either may be absent) and
+ * mentions.jsonl ({"text", "field": "product"|"subject", "expect": id or
+ * null, "kind"} a line). Each text is one customer message; a link counts
+ * at confidence >= 0.5. *ret_json (caller frees): {"mentions",
+ * "naming_a_record", "linked", "correct", "precision", "recall", "f1",
+ * "threshold", "fields": {"product": {...}, "subject": {...}}, "kinds":
+ * {kind: {...}}, "errors": [{"line", "text", "field", "expect", "got",
+ * "best", "confidence", "method"}]}. Writes nothing. Errors: CA_EIO,
+ * CA_EPARSE (a bad line, err->where the file and line), CA_EINVAL (no
+ * mention), CA_ENOMEM.
+ */
+int ca_eval_linking(ca_agent *a, const char *path, char **ret_json, ca_err *err);
 
 #ifdef __cplusplus
 }

@@ -199,6 +199,7 @@ static int try_create(ca_agent *a, const char *conv, const char *identity, const
 	int r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, NULL, &plan, err);
 	if (r)
 		return r;
+	json_object_set(res, "suggestions", plan.suggestions);
 	if (!plan.complete) {
 		json_object_set(res, "missing", plan.missing);
 		r = log_interaction(a, conv, 0, "create_case", "withheld",
@@ -242,6 +243,7 @@ static int do_update(ca_agent *a, const char *conv, int64_t case_id, const char 
 	if (!r) {
 		r = ca_plan_apply(a, case_id, version, &plan, changed, err);
 		json_object_set(res, "changed", changed);
+		json_object_set(res, "suggestions", plan.suggestions);
 		json_object_set_new(res, "no_changes", json_boolean(plan.n_writes == 0));
 		if (!r)
 			r = log_interaction(a, conv, case_id, "update_case", plan.n_writes ? "changed" : "no_changes",
@@ -948,6 +950,50 @@ int ca_case_list(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
 	return r ? r : ca_result(json_pack("{s:o}", "cases", list), ret_json);
 }
 
+/* What the agent would propose for a chat case now but may not write: its
+ * values below their thresholds, from the conversation as it stands (the
+ * same plan an update event makes, nothing written). An array, empty when
+ * the case has no conversation. */
+static int case_suggestions(ca_agent *a, const json_t *c, json_t **ret, ca_err *err)
+{
+	const char *conv = ca_json_str(c, "conversation_id");
+	json_t *cj = NULL;
+	int r = conv ? ca_store_conversation_get(a->store, conv, &cj, NULL) : CA_ENOTFOUND;
+	if (r) {
+		*ret = json_array();
+		return *ret ? 0 : CA_ENOMEM;
+	}
+	conv_msgs m = { 0 };
+	ca_case_view view = { 0 };
+	int64_t version;
+	r = ca_agent_ready(a, err);
+	if (!r)
+		r = ca_store_message_list(a->store, conv, &m.json, err);
+	if (!r)
+		r = ca_msgs_from_json(m.json, &m.msgs, &m.n);
+	if (!r)
+		r = ca_case_view_load(a, json_integer_value(json_object_get(c, "id")), &view, &version, err);
+	if (!r && m.n == 0) {
+		*ret = json_array();
+		r = *ret ? 0 : CA_ENOMEM;
+	} else if (!r) {
+		/* its own analysis: the event cache belongs to the live conversation */
+		ca_analysis an;
+		ca_analysis_init(&an);
+		ca_plan plan;
+		r = ca_plan_update(a, m.msgs, m.n, &an, ca_json_str(cj, "contact_id"), &view, &plan, err);
+		if (!r) {
+			*ret = json_incref(plan.suggestions);
+			ca_plan_done(&plan);
+		}
+		ca_analysis_done(&an);
+	}
+	ca_case_view_done(&view);
+	conv_msgs_done(&m);
+	json_decref(cj);
+	return r;
+}
+
 int ca_case_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err)
 {
 	json_t *c = NULL, *prov = NULL, *notes = NULL;
@@ -964,6 +1010,12 @@ int ca_case_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err)
 	}
 	json_object_set_new(c, "provenance", prov);
 	json_object_set_new(c, "notes", notes);
+	json_t *sg = NULL;
+	if ((r = case_suggestions(a, c, &sg, err))) {
+		json_decref(c);
+		return r;
+	}
+	json_object_set_new(c, "suggestions", sg);
 	return ca_result(c, ret_json);
 }
 

@@ -179,6 +179,9 @@ typedef struct ca_plan {
 	size_t n_writes;
 	/* default fields without a qualifying value: {"field","reason"} */
 	json_t *missing;
+	/* values predicted below their field's threshold, so not written:
+	 * ca_prediction_to_json plus "threshold" */
+	json_t *suggestions;
 	bool complete;          /* every default field has a qualifying value */
 	size_t rules_matched;
 } ca_plan;

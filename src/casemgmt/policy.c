@@ -12,6 +12,10 @@
 #include <string.h>
 #include "casemgmt.h"
 
+/* A value below its threshold is reported as a suggestion unless it is
+ * hardly more than noise (one word of a long product name, once). */
+#define SUGGESTION_FLOOR 0.05
+
 bool ca_policy_allows(const char *writer_source, const ca_field_def *f, const char *current_value,
 		      const char *current_source, const char *new_value, double confidence,
 		      const char **ret_reason)
@@ -37,6 +41,7 @@ void ca_plan_done(ca_plan *p)
 		ca_prediction_done(&p->writes[i].pred);
 	free(p->writes);
 	json_decref(p->missing);
+	json_decref(p->suggestions);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -91,6 +96,15 @@ static int consider(planner *p, size_t fi, bool is_default)
 		json_object_set_new(p->record, f->name, json_string(pred.value));
 		return 0;
 	}
+	if (strcmp(why, "below threshold") == 0 && !ca_streq(cur, pred.value) && pred.confidence >= SUGGESTION_FLOOR) {
+		/* Not written, but said: the value, how sure, and why. */
+		json_t *sg = ca_prediction_to_json(&pred);
+		if (!sg || json_object_set_new(sg, "threshold", json_real(f->threshold)) < 0 ||
+		    json_array_append_new(p->plan->suggestions, sg) < 0) {
+			ca_prediction_done(&pred);
+			return CA_ENOMEM;
+		}
+	}
 	if (is_default && ca_str_empty(cur) && strcmp(why, "below threshold") == 0) {
 		char reason[128];
 		snprintf(reason, sizeof(reason), "confidence %.2f below threshold %.2f", pred.confidence, f->threshold);
@@ -107,6 +121,7 @@ int ca_plan_update(ca_agent *a, const ca_msg *msgs, size_t n, ca_analysis *an, c
 	const ca_settings *s = a->settings;
 	memset(ret, 0, sizeof(*ret));
 	ret->missing = json_array();
+	ret->suggestions = json_array();
 	planner p = {
 		.a = a,
 		.in = { .msgs = msgs, .n_msgs = n, .analysis = an, .identity_contact = identity },
@@ -118,7 +133,7 @@ int ca_plan_update(ca_agent *a, const ca_msg *msgs, size_t n, ca_analysis *an, c
 	};
 	p.in.case_fields = p.record;
 	bool *matched = calloc(s->n_rules + 1, sizeof(bool));
-	int r = ret->missing && p.record && p.requested && matched ? 0 : CA_ENOMEM;
+	int r = ret->missing && ret->suggestions && p.record && p.requested && matched ? 0 : CA_ENOMEM;
 	for (size_t i = 0; !r && i < s->n_defaults; i++) {
 		p.requested[s->defaults[i]] = true;
 		r = consider(&p, s->defaults[i], true);

@@ -121,6 +121,7 @@ int cli_cmd_pii_eval(struct cli_ctx *ctx, const cli_args *args);
 
 /* evalcmd.c: `eval summary`, listed in the table. */
 int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *args);
 
 /* The entry for `name` [`sub`]; NULL if none. `sub` NULL finds a command
  * without subcommands only. */

@@ -400,6 +400,20 @@ static int show_event(const cli_ctx *ctx, const json_t *r)
 			       reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
 		}
 	}
+	const json_t *sugg = json_object_get(r, "suggestions");
+	if (json_array_size(sugg) > 0) {
+		fputs("; suggested, not written", stdout);
+		json_array_foreach(sugg, i, c) {
+			char *v = cli_scalar(json_object_get(c, "value"), 2);
+			char *vc = cli_clip(v, 40);
+
+			printf("%s %s=%s (%.2f < %.2f)", i ? "," : "", cli_jstr(c, "field") ? cli_jstr(c, "field") : "?",
+			       vc ? vc : "?", json_number_value(json_object_get(c, "confidence")),
+			       json_number_value(json_object_get(c, "threshold")));
+			free(v);
+			free(vc);
+		}
+	}
 	if (json_is_true(json_object_get(r, "note")))
 		fputs("; note written", stdout);
 	if (json_is_true(json_object_get(r, "replayed")))
@@ -654,6 +668,31 @@ static int show_case(const cli_ctx *ctx, const json_t *r)
 		printf("  (no fields set)\n");
 	} else if ((status = cli_table_show(ctx, &t)) != CLI_EXIT_OK) {
 		return status;
+	}
+
+	const json_t *sugg = json_object_get(r, "suggestions");
+	if (json_array_size(sugg) > 0) {
+		static const char *const sh[] = {"suggested field", "value", "confidence", "threshold", "method", "evidence"};
+
+		printf("\nsuggestions (below the field's threshold, not written):\n");
+		cli_table_init(&t, 6, sh, "llrrll");
+		json_array_foreach(sugg, i, n) {
+			char *ev = evidence_ids(json_object_get(n, "evidence"));
+			char *evc = cli_clip(ev, 32);
+			const char *f = cli_jstr(n, "field");
+
+			cli_table_cell(&t, f ? f : "?");
+			cli_table_cellj(&t, json_object_get(n, "display") ? json_object_get(n, "display") : json_object_get(n, "value"),
+					2, field_clip(f ? f : "") + 12);
+			cli_table_cellj(&t, json_object_get(n, "confidence"), 3, 0);
+			cli_table_cellj(&t, json_object_get(n, "threshold"), 2, 0);
+			cli_table_cellj(&t, json_object_get(n, "method"), 2, 34);
+			cli_table_cell(&t, evc ? evc : "?");
+			free(ev);
+			free(evc);
+		}
+		if ((status = cli_table_show(ctx, &t)) != CLI_EXIT_OK)
+			return status;
 	}
 
 	printf("\nnotes: %zu\n", json_array_size(notes));
@@ -1020,6 +1059,52 @@ static int cmd_train(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_train);
 }
 
+static int show_calibrate(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"field", "examples", "steps", "ECE before", "ECE after", ""};
+	const char *k;
+	json_t *v;
+	cli_table t;
+
+	cli_table_init(&t, 6, heads, "lrrrrl");
+	json_object_foreach(json_object_get(r, "calibrated"), k, v) {
+		cli_table_cell(&t, k);
+		cli_table_cellj(&t, json_object_get(v, "examples"), 0, 0);
+		cli_table_cellj(&t, json_object_get(v, "steps"), 0, 0);
+		cli_table_cellj(&t, json_object_get(v, "ece_before"), 3, 0);
+		cli_table_cellj(&t, json_object_get(v, "ece_after"), 3, 0);
+		cli_table_cell(&t, "calibrated");
+	}
+	json_object_foreach(json_object_get(r, "skipped"), k, v) {
+		cli_table_cell(&t, k);
+		cli_table_cellj(&t, json_object_get(v, "examples"), 0, 0);
+		cli_table_cell(&t, "");
+		cli_table_cell(&t, "");
+		cli_table_cell(&t, "");
+		cli_table_cellj(&t, json_object_get(v, "reason"), 0, 60);
+	}
+	if (cli_table_rows(&t) == 0) {
+		cli_table_done(&t);
+		printf("no option fields to calibrate\n");
+		return CLI_EXIT_OK;
+	}
+	printf("ECE: expected calibration error over 10 equal-width bins, on the examples fit\n");
+	return cli_table_show(ctx, &t);
+}
+
+static int cmd_calibrate(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	int rc;
+
+	ca_err_clear(&err);
+	rc = ca_calibrate(ctx->agent, a->pos[0], (size_t)opt_num(a, "min-examples", 0), &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_calibrate);
+}
+
 static int show_simulate(const cli_ctx *ctx, const json_t *r)
 {
 	static const char *const heads[] = {"field", "precision", "recall", "F1", "support",
@@ -1062,6 +1147,17 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 	puts("  precision/recall: the case's final values against the labels (no case, no value);\n"
 	     "  in-text: where the label's value appears in the chat; predictor acc: the top\n"
 	     "  prediction at close, whatever the threshold or the creation gate.");
+	json_object_foreach(json_object_get(r, "fields"), k, v) {
+		const json_t *cal = json_object_get(v, "calibration");
+		if (!cal)
+			continue;
+		printf("  calibration of %s: ECE %.3f over %lld conversations (%lld equal-width bins; mean confidence %.3f, "
+		       "accuracy %.3f; target <= 0.10)\n",
+		       k, json_number_value(json_object_get(cal, "ece")), (long long)json_integer_value(json_object_get(cal, "n")),
+		       (long long)json_integer_value(json_object_get(cal, "bins")),
+		       json_number_value(json_object_get(cal, "mean_confidence")),
+		       json_number_value(json_object_get(cal, "accuracy")));
+	}
 
 	fputc('\n', stdout);
 	cli_table_init(&t, 3, ch, "lrl");
@@ -1270,6 +1366,11 @@ static const cli_opt interactions_opts[] = {
 };
 static const cli_opt train_opts[] = {
 	{"min-examples", CLI_ARG_UINT, "N", "labelled resolved cases a field needs (default 0: the library's 20)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+static const cli_opt calibrate_opts[] = {
+	{"min-examples", CLI_ARG_UINT, "N", "labelled conversations a field needs (default 0: 10)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -1507,6 +1608,15 @@ const cli_cmd cli_commands[] = {
 	 "cases; fields with too few labelled cases are skipped and keep using the\n"
 	 "option descriptions.\n",
 	 train_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"calibrate", NULL, cmd_calibrate, "FILE.jsonl", "Calibrate option-field confidences on labelled transcripts",
+	 "Predicts each option field of each labelled transcript (the simulate\n"
+	 "format) and fits an isotonic map from the raw confidence to the share of\n"
+	 "such values that were right; the maps are stored with the trained models\n"
+	 "and every later confidence goes through them, so 0.8 means right about 8\n"
+	 "times in 10. Fields with fewer than --min-examples (default 10) labelled\n"
+	 "conversations are skipped. `train` drops the maps: calibrate after it.\n"
+	 "Fit on a training split; `simulate` on another reports the ECE.\n",
+	 calibrate_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"simulate", NULL, cmd_simulate, "FILE.jsonl", "Score the agent on labelled transcripts (writes nothing)",
 	 "Runs the lifecycle over a transcript file with labels, in memory, and prints\n"
 	 "precision, recall, F1 and support per field, the same restricted to labels\n"
@@ -1526,6 +1636,15 @@ const cli_cmd cli_commands[] = {
 	 "With --json: {\"rouge1\",\"rouge2\",\"rougeL\",\"lead\":{...},\n"
 	 "\"lead_prose\":{...},...} as fractions 0..1. Nothing is written to the\n"
 	 "database.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"eval", "linking", cli_cmd_eval_linking, "DIR", "Score product and subject linking on a labelled mention set",
+	 "DIR holds products.jsonl and subjects.jsonl (the catalogue, as `import`\n"
+	 "takes it) and mentions.jsonl, one sentence a line: {\"text\", \"field\":\n"
+	 "\"product\"|\"subject\", \"expect\": an id or null, \"kind\"}. Each sentence\n"
+	 "is read as a one-message chat; a link counts when its confidence reaches\n"
+	 "0.5. Prints precision (correct links / links), recall (correct links /\n"
+	 "mentions naming a record) per field and per kind, and every miss. The\n"
+	 "set of the tests: tests/data/predict/linking. Nothing is written.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND [VERB]]]", "Show help for all commands or one",
 	 "`caseagent help knowledge review list` shows the help of a command's verb;\n"

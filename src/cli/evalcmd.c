@@ -54,3 +54,49 @@ int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *a)
 {
 	return cli_call_ref(ctx, ca_eval_summary, a->pos[0], show_eval_summary);
 }
+
+static int show_eval_linking(const cli_ctx *ctx, const json_t *r)
+{
+	static const char *const heads[] = {"", "mentions", "naming one", "linked", "correct", "precision", "recall"};
+	cli_table t;
+	int rc;
+
+	printf("%s: %lld mentions over %lld products and %lld subjects; linked at confidence >= %.2f\n",
+	       json_string_value(json_object_get(r, "dataset")), (long long)json_integer_value(json_object_get(r, "mentions")),
+	       (long long)json_integer_value(json_object_get(r, "products")),
+	       (long long)json_integer_value(json_object_get(r, "subjects")), num(r, "threshold"));
+	cli_table_init(&t, 7, heads, "lrrrrrr");
+	const char *k;
+	json_t *v;
+	json_t *rows = json_pack("{s:O}", "all", (json_t *)r);
+	json_object_update(rows, json_object_get(r, "fields"));
+	json_object_update(rows, json_object_get(r, "kinds"));
+	json_object_foreach(rows, k, v) {
+		cli_table_cell(&t, k);
+		cli_table_cellf(&t, "%lld", (long long)json_integer_value(json_object_get(v, "mentions")));
+		cli_table_cellf(&t, "%lld", (long long)json_integer_value(json_object_get(v, "naming_a_record")));
+		cli_table_cellf(&t, "%lld", (long long)json_integer_value(json_object_get(v, "linked")));
+		cli_table_cellf(&t, "%lld", (long long)json_integer_value(json_object_get(v, "correct")));
+		cli_table_cellf(&t, "%.3f", num(v, "precision"));
+		cli_table_cellf(&t, "%.3f", num(v, "recall"));
+	}
+	json_decref(rows);
+	if ((rc = cli_table_show(ctx, &t)) != CLI_EXIT_OK)
+		return rc;
+	size_t i;
+	json_array_foreach(json_object_get(r, "errors"), i, v) {
+		const char *best = json_string_value(json_object_get(v, "best"));
+		printf("  line %lld %s: expected %s, got %s (best %s %.2f): %s\n",
+		       (long long)json_integer_value(json_object_get(v, "line")),
+		       json_string_value(json_object_get(v, "field")),
+		       json_is_string(json_object_get(v, "expect")) ? json_string_value(json_object_get(v, "expect")) : "nothing",
+		       json_is_string(json_object_get(v, "got")) ? json_string_value(json_object_get(v, "got")) : "nothing",
+		       best ? best : "-", num(v, "confidence"), json_string_value(json_object_get(v, "text")));
+	}
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *a)
+{
+	return cli_call_ref(ctx, ca_eval_linking, a->pos[0], show_eval_linking);
+}

@@ -3,7 +3,9 @@
  * Simulation: runs the case agent over labelled transcripts exactly as live
  * chats would run it (same schedule of events, same decision core and update
  * policy) against an in-memory case, writes nothing, and scores the result:
- * per field precision, recall, F1 and support against the labels, and the
+ * per field precision, recall, F1 and support against the labels, the
+ * calibration of each option field's confidence (expected calibration
+ * error of the top prediction at close, 10 equal-width bins), and the
  * creation decision (created at which event, or withheld and why).
  */
 #include <stdio.h>
@@ -20,7 +22,43 @@ typedef struct counts {
 typedef struct field_score {
 	counts all, in_text;
 	size_t raw_correct, raw_support; /* ungated top prediction at close */
+	double *conf;                    /* its confidence, per prediction (option fields) */
+	bool *ok;                        /* and whether it was right */
+	size_t n_conf, cap_conf;
 } field_score;
+
+#define ECE_BINS 10
+
+/* Calibration of one option field's top predictions at close: expected
+ * calibration error over ECE_BINS equal-width bins (Naeini et al. 2015,
+ * Guo et al. 2017) and the reliability of each bin. */
+static json_t *calibration_json(const field_score *fs)
+{
+	json_t *bins = json_array();
+	double sc = 0, so = 0;
+	for (unsigned b = 0; b < ECE_BINS; b++) {
+		double c = 0, o = 0;
+		size_t k = 0;
+		for (size_t i = 0; i < fs->n_conf; i++) {
+			unsigned bi = (unsigned)(fs->conf[i] * ECE_BINS);
+			if ((bi < ECE_BINS ? bi : ECE_BINS - 1) != b)
+				continue;
+			c += fs->conf[i];
+			o += fs->ok[i];
+			k++;
+		}
+		sc += c;
+		so += o;
+		if (k)
+			json_array_append_new(bins, json_pack("{s:f, s:f, s:I, s:f, s:f}", "from", (double)b / ECE_BINS, "to",
+							      (double)(b + 1) / ECE_BINS, "n", (json_int_t)k, "confidence",
+							      c / (double)k, "accuracy", o / (double)k));
+	}
+	double n = fs->n_conf ? (double)fs->n_conf : 1;
+	return json_pack("{s:f, s:i, s:I, s:f, s:f, s:o}", "ece", ca_ece(fs->conf, fs->ok, fs->n_conf, ECE_BINS), "bins",
+			 ECE_BINS, "n", (json_int_t)fs->n_conf, "mean_confidence", sc / n, "accuracy", so / n, "reliability",
+			 bins);
+}
 
 static json_t *prf(const counts *c)
 {
@@ -287,6 +325,27 @@ static int score_raw(ca_agent *a, const json_t *t, ca_analysis *an, bool all_fie
 		fs[fi].raw_support++;
 		if (!pr && strcmp(p.value, truth) == 0)
 			fs[fi].raw_correct++;
+		if (!pr && s->fields[fi].type == CA_FT_OPTION && ret_row) {
+			/* once per conversation (the first repeat) */
+			field_score *x = &fs[fi];
+			if (x->n_conf == x->cap_conf) {
+				size_t cap = x->cap_conf ? x->cap_conf * 2 : 64;
+				double *c = realloc(x->conf, cap * sizeof(*c));
+				if (c)
+					x->conf = c;
+				bool *o = c ? realloc(x->ok, cap * sizeof(*o)) : NULL;
+				if (o)
+					x->ok = o;
+				if (!c || !o) {
+					ca_prediction_done(&p);
+					r = CA_ENOMEM;
+					break;
+				}
+				x->cap_conf = cap;
+			}
+			x->conf[x->n_conf] = p.confidence;
+			x->ok[x->n_conf++] = strcmp(p.value, truth) == 0;
+		}
 		if (row && !pr)
 			json_object_set_new(row, s->fields[fi].name,
 					    json_pack("{s:s, s:f, s:s}", "value", p.value, "confidence", p.confidence, "method", p.method));
@@ -432,7 +491,13 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 				    json_real(fs[fi].raw_support ? (double)fs[fi].raw_correct / (double)fs[fi].raw_support : 0));
 		/* No in-text figures where the labels do not say what is in the text. */
 		json_object_set_new(o, "in_text", fs[fi].in_text.support ? prf(&fs[fi].in_text) : json_null());
+		if (s->fields[fi].type == CA_FT_OPTION && fs[fi].n_conf)
+			json_object_set_new(o, "calibration", calibration_json(&fs[fi]));
 		json_object_set_new(fields, s->fields[fi].name, o);
+	}
+	for (size_t fi = 0; fs && fi < s->n_fields; fi++) {
+		free(fs[fi].conf);
+		free(fs[fi].ok);
 	}
 	free(fs);
 	json_decref(ts);

@@ -55,6 +55,10 @@ struct ca_classifier {
 	double *lin_idf;      /* id -> idf at training time */
 	int *lin_option;      /* liblinear label -> option index */
 	size_t lin_n_labels;
+	/* calibration map (optional): raw confidence up to cal_x[i] means
+	 * cal_y[i], fit by ca_embedded_calibrate on labelled conversations */
+	double *cal_x, *cal_y;
+	size_t cal_n;
 };
 
 /* Chat filler: greetings, thanks and acknowledgements say nothing about
@@ -128,6 +132,8 @@ void ca_classifier_free(ca_classifier *c)
 	free(c->lin_feature);
 	free(c->lin_idf);
 	free(c->lin_option);
+	free(c->cal_x);
+	free(c->cal_y);
 	free(c);
 }
 
@@ -262,6 +268,41 @@ static int load_trained(ca_classifier *c, const ca_field_def *f, const json_t *m
 	return 0;
 }
 
+/* {"method": "isotonic", "x": [...], "y": [...]}: x ascending, y in [0, 1]. */
+static int load_calibration(ca_classifier *c, const ca_field_def *f, const json_t *cal, ca_err *err)
+{
+	const json_t *x = json_object_get(cal, "x"), *y = json_object_get(cal, "y");
+	size_t n = json_array_size(x);
+	if (n == 0 || n != json_array_size(y))
+		return ca_err_set(err, CA_EPARSE, f->name,
+				  "the calibration of field '%s' is damaged; run `caseagent calibrate` again", f->name);
+	c->cal_x = malloc(n * sizeof(double));
+	c->cal_y = malloc(n * sizeof(double));
+	if (!c->cal_x || !c->cal_y)
+		return CA_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c->cal_x[i] = json_number_value(json_array_get(x, i));
+		c->cal_y[i] = json_number_value(json_array_get(y, i));
+		if ((i && c->cal_x[i] < c->cal_x[i - 1]) || c->cal_y[i] < 0 || c->cal_y[i] > 1)
+			return ca_err_set(err, CA_EPARSE, f->name,
+					  "the calibration of field '%s' is damaged; run `caseagent calibrate` again", f->name);
+	}
+	c->cal_n = n;
+	return 0;
+}
+
+/* The calibrated confidence: the value of the first step whose upper end
+ * reaches the raw one (the last step above them all). */
+static double calibrated(const ca_classifier *c, double raw)
+{
+	if (!c->cal_n)
+		return raw;
+	for (size_t i = 0; i < c->cal_n; i++)
+		if (raw <= c->cal_x[i])
+			return c->cal_y[i];
+	return c->cal_y[c->cal_n - 1];
+}
+
 static int build_postings(ca_classifier *c)
 {
 	size_t V = ca_vocab_size(c->vocab), total = 0;
@@ -339,8 +380,10 @@ int ca_classifier_new(const ca_field_def *f, const json_t *model, ca_stemmer *st
 		r = ca_phrases_index(&c->cues);
 	ca_tokens_done(&t);
 	free(terms);
-	if (!r && model)
+	if (!r && model && json_object_get(model, "liblinear"))
 		r = load_trained(c, f, model, err);
+	if (!r && model && json_object_get(model, "calibration"))
+		r = load_calibration(c, f, json_object_get(model, "calibration"), err);
 	if (r) {
 		ca_classifier_free(c);
 		return ca_err_set(err, r, f->name, "cannot build the classifier for field '%s'", f->name);
@@ -566,7 +609,8 @@ static int predict_trained(const ca_classifier *c, const ca_predict_input *in, c
 	int r = CA_ENOTFOUND;
 	int oi = c->lin_option[bi];
 	if (k > 0 && oi >= 0)
-		r = ca_prediction_set(ret, f, f->options[oi].value, f->options[oi].label, prob[bi], "liblinear");
+		r = ca_prediction_set(ret, f, f->options[oi].value, f->options[oi].label, calibrated(c, prob[bi]),
+				      "liblinear");
 	free(acc);
 	free(x);
 	free(prob);
@@ -685,7 +729,7 @@ int ca_classifier_predict(const ca_classifier *c, const ca_predict_input *in, co
 	}
 	for (size_t o = 0; o < O; o++)
 		sum += exp((score[o] - best) / SOFTMAX_TEMPERATURE);
-	r = ca_prediction_set(ret, f, f->options[bi].value, f->options[bi].label, 1.0 / sum,
+	r = ca_prediction_set(ret, f, f->options[bi].value, f->options[bi].label, calibrated(c, 1.0 / sum),
 			      top_sim > 0 ? "option-description+cue" : "option-cue");
 	if (!r && top_sim <= 0 && st->cue_msg[bi])
 		r = ca_prediction_add_evidence(ret, in->msgs[st->cue_msg[bi] - 1].id, st->cue_b[bi], st->cue_e[bi]);
@@ -838,6 +882,204 @@ int ca_embedded_train(const json_t *examples, const ca_field_def *fields, size_t
 				ca_err_set(err, r, fields[i].name, "training field '%s' failed: %s", fields[i].name,
 					   ca_strerror(r));
 		}
+	ca_stemmer_free(st);
+	if (r) {
+		json_decref(out);
+		json_decref(skipped);
+		return r;
+	}
+	json_object_set_new(out, "_skipped", skipped);
+	*ret = out;
+	return 0;
+}
+
+/* ---- calibration ---- */
+
+double ca_ece(const double *conf, const bool *correct, size_t n, unsigned bins)
+{
+	if (n == 0 || bins == 0)
+		return 0;
+	double e = 0;
+	for (unsigned b = 0; b < bins; b++) {
+		double sc = 0, so = 0;
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned bi = (unsigned)(conf[i] * bins);
+			if (bi >= bins)
+				bi = bins - 1;
+			if (bi != b)
+				continue;
+			sc += conf[i];
+			so += correct[i];
+			k++;
+		}
+		if (k)
+			e += (double)k / (double)n * fabs(sc / (double)k - so / (double)k);
+	}
+	return e;
+}
+
+typedef struct cal_pt {
+	double conf;
+	bool ok;
+} cal_pt;
+
+static int cmp_cal(const void *a, const void *b)
+{
+	const cal_pt *x = a, *y = b;
+	return (x->conf > y->conf) - (x->conf < y->conf);
+}
+
+/* Isotonic regression by pool adjacent violators (Zadrozny and Elkan 2002;
+ * Niculescu-Mizil and Caruana 2005): steps of non-decreasing accuracy over
+ * the sorted raw confidences, each step's accuracy shrunk one example's
+ * worth towards the overall accuracy so a step of two is no certainty. */
+static int fit_isotonic(cal_pt *pts, size_t n, json_t **ret)
+{
+	qsort(pts, n, sizeof(*pts), cmp_cal);
+	double *sum = malloc(n * sizeof(double)), *upper = malloc(n * sizeof(double));
+	size_t *cnt = malloc(n * sizeof(size_t));
+	if (!sum || !upper || !cnt) {
+		free(sum);
+		free(upper);
+		free(cnt);
+		return CA_ENOMEM;
+	}
+	double base = 0;
+	size_t nb = 0;
+	for (size_t i = 0; i < n; i++) {
+		base += pts[i].ok;
+		sum[nb] = pts[i].ok;
+		cnt[nb] = 1;
+		upper[nb] = pts[i].conf;
+		nb++;
+		while (nb > 1 && sum[nb - 2] / (double)cnt[nb - 2] >= sum[nb - 1] / (double)cnt[nb - 1]) {
+			sum[nb - 2] += sum[nb - 1];
+			cnt[nb - 2] += cnt[nb - 1];
+			upper[nb - 2] = upper[nb - 1];
+			nb--;
+		}
+	}
+	base /= (double)n;
+	json_t *x = json_array(), *y = json_array();
+	for (size_t i = 0; i < nb; i++) {
+		json_array_append_new(x, json_real(i + 1 == nb ? 1.0 : upper[i]));
+		json_array_append_new(y, json_real((sum[i] + base) / ((double)cnt[i] + 1.0)));
+	}
+	free(sum);
+	free(upper);
+	free(cnt);
+	*ret = json_pack("{s:s, s:o, s:o}", "method", "isotonic", "x", x, "y", y);
+	return *ret ? 0 : CA_ENOMEM;
+}
+
+int ca_embedded_calibrate(const json_t *examples, const ca_field_def *fields, size_t n_fields, const json_t *models,
+			  size_t min_examples, json_t **ret, ca_err *err)
+{
+	ca_stemmer *st = ca_stemmer_new();
+	json_t *out = json_object(), *skipped = json_object();
+	size_t ne = json_array_size(examples);
+	cal_pt *pts = calloc(ne ? ne : 1, sizeof(*pts));
+	double *cb = calloc(ne ? ne : 1, sizeof(double)), *ca = calloc(ne ? ne : 1, sizeof(double));
+	bool *ok = calloc(ne ? ne : 1, sizeof(bool));
+	int r = st && out && skipped && pts && cb && ca && ok ? 0 : CA_ENOMEM;
+	for (size_t fi = 0; fi < n_fields && !r; fi++) {
+		const ca_field_def *f = &fields[fi];
+		if (f->type != CA_FT_OPTION)
+			continue;
+		/* the raw confidences: the field's model without its old map */
+		json_t *model = json_deep_copy(json_object_get(models, f->name));
+		if (model)
+			json_object_del(model, "calibration");
+		ca_classifier *c = NULL;
+		r = ca_classifier_new(f, model, st, &c, err);
+		json_decref(model);
+		size_t np = 0;
+		for (size_t i = 0; i < ne && !r; i++) {
+			const json_t *ex = json_array_get(examples, i);
+			const char *truth = ca_json_str(json_object_get(ex, "fields"), f->name);
+			const json_t *mj = json_object_get(ex, "messages");
+			size_t nm = json_array_size(mj);
+			if (!truth || ca_field_option_index(f, truth) < 0 || nm == 0)
+				continue;
+			ca_msg *msgs = calloc(nm, sizeof(*msgs));
+			if (!msgs) {
+				r = CA_ENOMEM;
+				break;
+			}
+			bool valid = true;
+			for (size_t k = 0; k < nm; k++) {
+				const json_t *m = json_array_get(mj, k);
+				const char *text = ca_json_str(m, "text");
+				msgs[k] = (ca_msg){ ca_json_str(m, "id"), ca_role_parse(ca_json_str(m, "role")), text ? text : "",
+						    text ? strlen(text) : 0 };
+				valid &= msgs[k].id && ca_utf8_valid(msgs[k].text, msgs[k].len, NULL);
+			}
+			ca_analysis an;
+			ca_analysis_init(&an);
+			int pr = valid ? ca_analysis_sync(&an, msgs, nm, st) : CA_ENOTFOUND;
+			ca_prediction p = { 0 };
+			if (!pr) {
+				ca_predict_input in = { msgs, nm, &an, NULL, NULL };
+				pr = ca_classifier_predict(c, &in, f, &p);
+			}
+			if (!pr) {
+				pts[np] = (cal_pt){ p.confidence, strcmp(p.value, truth) == 0 };
+				np++;
+				ca_prediction_done(&p);
+			} else if (pr != CA_ENOTFOUND) {
+				r = pr;
+			}
+			ca_analysis_done(&an);
+			free(msgs);
+		}
+		if (!r && np < min_examples) {
+			json_object_set_new(skipped, f->name,
+					    json_pack("{s:I, s:s}", "examples", (json_int_t)np, "reason",
+						      "too few labelled conversations"));
+		} else if (!r) {
+			for (size_t i = 0; i < np; i++) {
+				cb[i] = pts[i].conf;
+				ok[i] = pts[i].ok;
+			}
+			json_t *map = NULL;
+			r = fit_isotonic(pts, np, &map);
+			if (!r) {
+				/* the map's own figure on the examples it was fit on */
+				ca_classifier probe = { 0 };
+				json_t *x = json_object_get(map, "x"), *y = json_object_get(map, "y");
+				probe.cal_n = json_array_size(x);
+				probe.cal_x = malloc(probe.cal_n * sizeof(double));
+				probe.cal_y = malloc(probe.cal_n * sizeof(double));
+				if (!probe.cal_x || !probe.cal_y)
+					r = CA_ENOMEM;
+				for (size_t k = 0; !r && k < probe.cal_n; k++) {
+					probe.cal_x[k] = json_number_value(json_array_get(x, k));
+					probe.cal_y[k] = json_number_value(json_array_get(y, k));
+				}
+				for (size_t i = 0; !r && i < np; i++)
+					ca[i] = calibrated(&probe, cb[i]);
+				free(probe.cal_x);
+				free(probe.cal_y);
+			}
+			if (!r) {
+				json_object_set_new(map, "examples", json_integer((json_int_t)np));
+				json_object_set_new(map, "bins", json_integer(10));
+				json_object_set_new(map, "ece_before", json_real(ca_ece(cb, ok, np, 10)));
+				json_object_set_new(map, "ece_after", json_real(ca_ece(ca, ok, np, 10)));
+				json_object_set_new(out, f->name, map);
+			} else {
+				json_decref(map);
+			}
+		}
+		ca_classifier_free(c);
+		if (r)
+			ca_err_set(err, r, f->name, "calibrating field '%s' failed: %s", f->name, ca_strerror(r));
+	}
+	free(pts);
+	free(cb);
+	free(ca);
+	free(ok);
 	ca_stemmer_free(st);
 	if (r) {
 		json_decref(out);

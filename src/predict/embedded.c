@@ -9,7 +9,9 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <ctype.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -216,6 +218,50 @@ static int cmp_position(const void *a, const void *b)
 	return x->span.begin < y->span.begin ? -1 : (x->span.begin > y->span.begin);
 }
 
+/* Bytes of a greeting that opens a sentence ("Hi there, ", "Hello team! ",
+ * "Good morning Anna, ", "Dear support team, "), or 0: a greeting, at most
+ * two more words closed by punctuation, then the rest of the sentence. */
+static size_t greeting_len(const char *s, size_t len)
+{
+	static const char *const greetings[] = { "good afternoon", "good evening", "good morning", "greetings", "hello",
+						 "hey", "hi", "hiya", "howdy", "dear" };
+	size_t i = 0;
+	for (size_t g = 0; g < CA_ARRAY_SIZE(greetings) && !i; g++) {
+		size_t gl = strlen(greetings[g]);
+		if (gl < len && strncasecmp(s, greetings[g], gl) == 0 && !((unsigned char)s[gl] < 0x80 && isalpha((unsigned char)s[gl])))
+			i = gl;
+	}
+	if (!i)
+		return 0;
+	/* one or two more words ("there", "Anna", "support team"), when
+	 * punctuation closes the greeting after them */
+	size_t w = i;
+	for (int k = 0; k < 2; k++) {
+		size_t j = w;
+		while (j < len && s[j] == ' ')
+			j++;
+		w = j;
+		while (w < len && ((unsigned char)s[w] >= 0x80 || isalpha((unsigned char)s[w])))
+			w++;
+		if (w == j)
+			break;
+		if (w < len && strchr(",!:;", s[w])) {
+			i = w;
+			break;
+		}
+	}
+	bool punct = false;
+	while (i < len && strchr(",!.:;- ", s[i])) {
+		punct |= s[i] != ' ';
+		i++;
+	}
+	/* "Hi my earbuds..." drops the "Hi"; "Hello world" is not a greeting
+	 * unless punctuation or a lower-case word follows. */
+	if (i >= len || (!punct && !((unsigned char)s[i] < 0x80 && islower((unsigned char)s[i]))))
+		return 0;
+	return i;
+}
+
 /* The customer's sentences scored so far in one conversation. */
 typedef struct text_state {
 	size_t upto, turn;
@@ -243,6 +289,7 @@ static int text_consume(const embedded *e, text_state *st, const ca_predict_inpu
 		size_t ti = 0;
 		for (size_t si = 0; si < info->n_sentences; si++) {
 			ca_span sp = info->sentences[si];
+			sp.begin += (uint32_t)greeting_len(m->text + sp.begin, sp.end - sp.begin);
 			size_t words = 0, content = 0, ids = 0, cues = 0;
 			while (ti < info->tokens.n && info->tokens.v[ti].begin < sp.begin)
 				ti++;
@@ -259,8 +306,10 @@ static int text_consume(const embedded *e, text_state *st, const ca_predict_inpu
 			}
 			bool question = sp.end > sp.begin && m->text[sp.end - 1] == '?';
 			/* Greetings, introductions, one-word answers and bare identifiers
-			 * state nothing: a problem sentence has a problem cue or asks. */
-			if (words < 4 || content < 2 || ids * 2 > words || (cues == 0 && !question))
+			 * state nothing: a problem sentence has a problem cue or asks.
+			 * An identifier counts as a word of it ("My BW-CH-0650 is
+			 * broken"), not as the whole of it. */
+			if (words < 3 || words + ids < 4 || content + ids < 2 || ids > words || (cues == 0 && !question))
 				continue;
 			double sc = 0.35 + 0.12 * (double)(cues < 4 ? cues : 4) + (content >= 4 ? 0.1 : 0) +
 				    (st->turn < 2 ? 0.2 : st->turn < 5 ? 0.1 : 0);
@@ -330,10 +379,17 @@ static int predict_text(const embedded *e, const ca_predict_input *in, const ca_
 		while (len > 0 && ((unsigned char)m->text[top[i].span.begin + len] & 0xC0) == 0x80 &&
 		       top[i].span.begin + len < top[i].span.end)
 			len--;
-		if (v.len)
+		/* Sentences said without a full stop still end one. */
+		if (v.len && !strchr(".!?", v.data[v.len - 1]))
+			r = ca_buf_puts(&v, ".");
+		if (!r && v.len)
 			r = ca_buf_puts(&v, " ");
+		size_t at = v.len;
 		if (!r)
 			r = ca_buf_append(&v, m->text + top[i].span.begin, len);
+		/* A sentence whose greeting was dropped starts in lower case. */
+		if (!r && v.len > at && (unsigned char)v.data[at] < 0x80 && islower((unsigned char)v.data[at]))
+			v.data[at] = (char)toupper((unsigned char)v.data[at]);
 	}
 	if (!r)
 		r = ca_prediction_set(ret, f, v.data ? v.data : "", NULL, conf, "problem-sentences");

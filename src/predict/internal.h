@@ -39,6 +39,35 @@ void ca_phrases_starting(const ca_phrases *p, uint32_t h, size_t *ret_lo, size_t
 /* Does the phrase start at token i of the message? */
 bool ca_phrase_matches(const ca_phrase *ph, const ca_msg_info *mi, size_t i);
 
+/* ---- the product and subject gazetteer (gazetteer.c) ---- */
+
+/*
+ * Names, aliases and product numbers of products or subjects (records:
+ * a JSON array of {"id", "name", "aliases": [...], "product_number"},
+ * borrowed), indexed for linking: a whole name or alias in a row, a word
+ * only one record's names have, every word of a name said apart, close
+ * misspellings of long words (Levenshtein distance 1, or 2 from 8 letters,
+ * same first letter) unless the word is itself in the word list
+ * `words_path` (one word a line; NULL: /usr/share/dict/words, Debian's
+ * wamerican; without a list no misspelling is matched and a lone word
+ * speaks for a record only as its capitalised first word), and the product
+ * number in any spelling of its letters and digits.
+ * Immutable once built: any number of threads may predict with it at once.
+ * Starts with one reference; ca_gazetteer_unref drops one and frees it with
+ * the last (NULL-safe). CA_ENOMEM.
+ */
+typedef struct ca_gazetteer ca_gazetteer;
+int ca_gazetteer_new(ca_entity kind, const json_t *records, ca_stemmer *st, const char *words_path,
+		     ca_gazetteer **ret, ca_err *err);
+ca_gazetteer *ca_gazetteer_ref(ca_gazetteer *g);
+void ca_gazetteer_unref(ca_gazetteer *g);
+size_t ca_gazetteer_size(const ca_gazetteer *g);
+/* Best record for the conversation, its confidence the best score less half
+ * the runner-up's; evidence: the strongest mention. Keeps its running state
+ * in in->analysis (synced by the caller). CA_ENOTFOUND when nothing links. */
+int ca_gazetteer_predict(const ca_gazetteer *g, const ca_predict_input *in, const ca_field_def *f,
+			 ca_prediction *ret);
+
 /* ---- entity linking (lookup fields) ---- */
 
 typedef struct ca_linker ca_linker;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Entity linking for lookup fields: finds which contact, account, product or
- * subject a conversation is about. Identifiers first (authenticated identity,
+ * subject a conversation is about. Products and subjects go to their
+ * gazetteer (gazetteer.c); contacts and accounts are linked here.
+ * Identifiers first (authenticated identity,
  * e-mail, user name, account number, phone, product number: exact matches of
  * normalised forms), then names: a gazetteer of every name and alias as stem
  * sequences, matched over the conversation's n-grams, so "Calvin Klein
@@ -43,6 +45,7 @@ struct ca_linker {
 	json_t *names;   /* stem sequence "a b c" -> [[rec idx, mask, alias_len], ...] */
 	bool partial;    /* every sub-run of a name is indexed (products, subjects) */
 	json_t *starts;  /* stems that begin some indexed name: most tokens are not */
+	ca_gazetteer *gaz; /* products and subjects: all of their linking */
 };
 
 void ca_linker_free(ca_linker *l)
@@ -54,6 +57,7 @@ void ca_linker_free(ca_linker *l)
 		free(l->recs[i].display);
 	}
 	free(l->recs);
+	ca_gazetteer_unref(l->gaz);
 	json_decref(l->exact);
 	json_decref(l->names);
 	json_decref(l->starts);
@@ -145,6 +149,15 @@ int ca_linker_new(ca_entity kind, const json_t *records, ca_stemmer *st, ca_link
 	if (!l)
 		return CA_ENOMEM;
 	l->kind = kind;
+	if (kind == CA_ENT_PRODUCT || kind == CA_ENT_SUBJECT) {
+		int gr = ca_gazetteer_new(kind, records, st, NULL, &l->gaz, err);
+		if (gr) {
+			free(l);
+			return gr;
+		}
+		*ret = l;
+		return 0;
+	}
 	l->partial = kind == CA_ENT_PRODUCT || kind == CA_ENT_SUBJECT;
 	l->exact = json_object();
 	l->names = json_object();
@@ -195,22 +208,6 @@ int ca_linker_new(ca_entity kind, const json_t *records, ca_stemmer *st, ca_link
 			if (!r)
 				r = add_name(l, name, idx, st, false);
 			break;
-		case CA_ENT_PRODUCT:
-		case CA_ENT_SUBJECT: {
-			r = add_exact_folded(l, ca_json_str(rj, "product_number"), idx, S_NUMBER);
-			if (!r)
-				r = add_name(l, name, idx, st, true);
-			const json_t *aliases = json_object_get(rj, "aliases");
-			size_t k;
-			json_t *a;
-			json_array_foreach(aliases, k, a) {
-				if (r)
-					break;
-				if (json_is_string(a))
-					r = add_name(l, json_string_value(a), idx, st, true);
-			}
-			break;
-		}
 		default:
 			break;
 		}
@@ -411,6 +408,8 @@ int ca_linker_predict(const ca_linker *l, const ca_predict_input *in, const ca_f
 		      ca_prediction *ret)
 {
 	int r = 0;
+	if (l->gaz)
+		return ca_gazetteer_predict(l->gaz, in, f, ret);
 	if (l->kind == CA_ENT_CONTACT && in->identity_contact) {
 		/* An authenticated identity is the answer, even for a contact made
 		 * after this index was built (an e-mail sender seen first). */

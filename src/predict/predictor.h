@@ -113,7 +113,9 @@ static inline void ca_predictor_free(ca_predictor *p)
  *   fields:    the field definitions it will be asked about (borrowed; must
  *               outlive the predictor).
  *   models:    trained option-set models, {"field": {"vocab": [...],
- *               "liblinear": "<model text>", "labels": [...]}} or NULL.
+ *               "liblinear": "<model text>", "labels": [...],
+ *               "calibration": {...}}} or NULL; a field may have only
+ *               its "calibration" (ca_embedded_calibrate).
  * Caller frees with ca_predictor_free.
  */
 int ca_embedded_new(const json_t *directory, const ca_field_def *fields, size_t n_fields,
@@ -131,5 +133,27 @@ int ca_embedded_new(const json_t *directory, const ca_field_def *fields, size_t 
  */
 int ca_embedded_train(const json_t *examples, const ca_field_def *fields, size_t n_fields,
 		      size_t min_examples, json_t **ret, ca_err *err);
+
+/*
+ * Calibrate option-set confidences on labelled conversations, so that of
+ * the values given confidence 0.8, about 8 in 10 are right. examples: array
+ * of {"messages": [{"id", "role", "text"}], "fields": {...labels}}. For each
+ * option field with at least `min_examples` labelled conversations, the
+ * field's classifier (descriptions, or the trained model in `models`, any
+ * old map left out) predicts each conversation whole, and an isotonic map
+ * from its raw confidence to the share that was right is fit (pool
+ * adjacent violators; Zadrozny and Elkan, KDD 2002). *ret (new reference):
+ * {"field": {"method": "isotonic", "x": [...], "y": [...], "examples": N,
+ * "bins": 10, "ece_before", "ece_after"}, "_skipped": {...}}; the ECEs are
+ * on the fitting examples. Store a field's object as models[field]
+ * ["calibration"] and ca_embedded_new applies it to every confidence.
+ */
+int ca_embedded_calibrate(const json_t *examples, const ca_field_def *fields, size_t n_fields, const json_t *models,
+			  size_t min_examples, json_t **ret, ca_err *err);
+
+/* Expected calibration error (Naeini, Cooper and Hauskrecht, AAAI 2015;
+ * Guo et al., ICML 2017): over `bins` equal-width bins of confidence, the
+ * share of predictions in each bin times |mean confidence - accuracy|. */
+double ca_ece(const double *conf, const bool *correct, size_t n, unsigned bins);
 
 #endif

@@ -192,6 +192,34 @@ static void test_text_problem_sentence(void **state)
 	ca_prediction_done(&p);
 }
 
+/* A greeting that opens the customer's sentence is not part of the issue. */
+static void test_text_greeting_dropped(void **state)
+{
+	env *e = *state;
+	add(e, "m1", CA_ROLE_CUSTOMER, "Hi there, my earbuds stopped charging");
+	add(e, "m2", CA_ROLE_AGENT, "Sorry to hear that. Which model?");
+	add(e, "m3", CA_ROLE_CUSTOMER, "Hello team! The case does not charge either and the light is off.");
+	ca_prediction p;
+	assert_int_equal(run(e, "description", &p), 0);
+	if (strncmp(p.value, "My earbuds stopped charging", 27) != 0 || strstr(p.value, "Hello"))
+		fail_msg("description kept a greeting: \"%s\"", p.value);
+	assert_string_equal(p.evidence[0].msg_id, "m1");
+	assert_memory_equal(e->msgs[0].text + p.evidence[0].begin, "my earbuds", 10);
+	ca_prediction_done(&p);
+}
+
+/* A product number is a word of the problem statement, not all of it. */
+static void test_text_with_identifier(void **state)
+{
+	env *e = *state;
+	add(e, "m1", CA_ROLE_CUSTOMER, "My GB-100 is broken");
+	add(e, "m2", CA_ROLE_CUSTOMER, "Yes, it's GB-100");
+	ca_prediction p;
+	assert_int_equal(run(e, "description", &p), 0);
+	assert_string_equal(p.value, "My GB-100 is broken");
+	ca_prediction_done(&p);
+}
+
 static void test_typed_values(void **state)
 {
 	env *e = *state;
@@ -247,6 +275,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pattern_nearest_cue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_option_from_descriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_problem_sentence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_greeting_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_with_identifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_typed_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trained_model, setup, teardown),
 	};
