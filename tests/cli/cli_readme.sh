@@ -23,7 +23,7 @@ fail() { echo "FAIL (cli_readme): $*" >&2; exit 1; }
 cp -r "$SRC/examples" "$T/examples" || fail "cannot copy examples/"
 # The blocks: the set-up (the sh block after "run as they are inside
 # `examples/`"), then those after "E-mail (" and "Knowledge (".
-python3 - "$SRC/README.md" >"$T/commands" <<'EOF' || fail "README.md has not the expected blocks"
+python3 - "$SRC/README.md" "$SRC" >"$T/commands" <<'EOF' || fail "README.md has not the expected blocks"
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 out = []
@@ -38,6 +38,8 @@ for intro in ("run as they are inside `examples/`", "\nE-mail (", "\nKnowledge (
         if re.search(r"caseagent email (poll|send)\b|\.\./shared/data", cmd):
             print("skipped: " + cmd, file=sys.stderr)
             continue
+        # Paths into the repository's tests/ name the source tree.
+        cmd = re.sub(r"(?<= )tests/", sys.argv[2] + "/tests/", cmd)
         out.append(cmd)
 assert len(out) >= 15, out
 print("\n".join(out))
