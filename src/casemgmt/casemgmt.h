@@ -146,6 +146,7 @@ struct ca_agent {
 	ca_agent_hooks hooks;     /* what another layer-4 module hangs on the agent */
 	struct ca_pii *pii;       /* PII recogniser knowing every contact's name */
 	json_t *models;           /* trained models or NULL */
+	ca_directory directory;   /* contacts and accounts over the store (directory.c) */
 	/* analysis cache for the conversation seen last */
 	char *cache_conv;
 	ca_analysis cache;
@@ -156,6 +157,10 @@ struct ca_agent {
 int ca_agent_ready(ca_agent *a, ca_err *err);
 /* Drop the predictor (directory or models changed); rebuilt on next use. */
 void ca_agent_invalidate(ca_agent *a);
+/* The contacts and accounts the predictor looks up, over this agent's store
+ * (directory.c): give it as ca_predict_input.directory. Borrowed, valid as
+ * long as the agent. */
+const ca_directory *ca_agent_directory(ca_agent *a);
 
 /* ---- the decision core (pure) ---- */
 

@@ -73,6 +73,10 @@ typedef struct ca_sql_driver {
 	int64_t (*changes)(void *conn);
 	/* Run a script of several statements (migrations); no parameters. */
 	int (*exec_script)(void *conn, const char *sql, ca_err *err);
+	/* Work the connection has done so far, in the backend's own unit
+	 * (SQLite: virtual-machine steps of every statement run), so a test
+	 * can check that a call's cost does not grow with a table. May be NULL. */
+	uint64_t (*work)(void *conn);
 } ca_sql_driver;
 
 extern const ca_sql_driver ca_sqlite_driver;
@@ -99,6 +103,10 @@ int ca_store_open_with(const ca_sql_driver *drv, const char *dsn, ca_store **ret
 void ca_store_close(ca_store *s);
 /* Schema version after migrations. */
 int ca_store_schema_version(ca_store *s);
+/* The driver's count of work done on this connection (ca_sql_driver.work;
+ * 0 when the driver keeps none). Deterministic for the same statements on
+ * the same data, unlike time. */
+uint64_t ca_store_work(ca_store *s);
 
 /*
  * Transactions nest. The outermost begin/commit is a transaction; an inner
@@ -137,8 +145,26 @@ int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t
  * insensitively, through an index); *found false when there is none. Caller
  * frees *ret_id. */
 int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char **ret_id, ca_err *err);
-/* All records of a kind as a JSON array (new reference), ordered by id. */
+/* All records of a kind as a JSON array (new reference), ordered by id.
+ * Reads the whole table: for products and subjects (small); contacts and
+ * accounts are looked up with ca_store_directory_find instead. */
 int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err *err);
+
+/*
+ * Lookup through the directory's key indexes (model.h, ca_dir_key; the
+ * store writes each contact's and account's keys with the record). For each
+ * key type in the bit set `types` the kind has, every record whose key of
+ * that type equals `key`, in id order, at most `limit` per type: fn(id,
+ * name, type, ud) per record (strings borrowed for the call; a nonzero
+ * return stops with that value). kind: "contact" | "account" (CA_EINVAL
+ * otherwise). One indexed query per type; cost does not grow with the table.
+ */
+typedef int (*ca_store_dir_hit_fn)(const char *id, const char *name, unsigned type, void *ud);
+int ca_store_directory_find(ca_store *s, const char *kind, unsigned types, const char *key, size_t limit,
+			    ca_store_dir_hit_fn fn, void *ud, ca_err *err);
+/* Whether some record's name key is `stems` or starts with `stems` and a
+ * space (a name that begins with these words): one indexed range probe. */
+int ca_store_directory_name_prefix(ca_store *s, const char *kind, const char *stems, bool *ret, ca_err *err);
 
 /*
  * Cases. A case as JSON:

@@ -274,11 +274,13 @@ static void test_open_twice(void **state)
 	void *c = NULL;
 	OK(f->b->drv->open(f->dsn, &c, &f->err));
 	seen s = { 0 };
-	OK(f->b->drv->query(c, "SELECT COUNT(*), MAX(version), MIN(version) FROM schema_version", NULL, 0, see_row, &s,
-			    &f->err));
+	/* (Version numbers are handed to branches ahead of time, so the list
+	 * may have gaps: count distinct versions, not the highest.) */
+	OK(f->b->drv->query(c, "SELECT COUNT(*) - COUNT(DISTINCT version), MAX(version), MIN(version) FROM schema_version",
+			    NULL, 0, see_row, &s, &f->err));
 	char want[16];
 	snprintf(want, sizeof(want), "%d", v);
-	assert_string_equal(s.text[0], want);
+	assert_string_equal(s.text[0], "0");
 	assert_string_equal(s.text[1], want);
 	assert_string_equal(s.text[2], "1");
 	/* Migrating an up-to-date connection again is a no-op. */
