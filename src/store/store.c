@@ -472,6 +472,11 @@ uint64_t ca_store_work(ca_store *s)
 	return s->drv->work ? s->drv->work(s->conn) : 0;
 }
 
+int ca_store_bulk(ca_store *s, bool on, ca_err *err)
+{
+	return s->drv->bulk ? s->drv->bulk(s->conn, on, err) : 0;
+}
+
 int ca_store_begin(ca_store *s, ca_err *err)
 {
 	int r = db_exec(s, "begin transaction", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN", NULL, 0, err);
@@ -663,12 +668,13 @@ static int dir_record(json_t *row, const dir_kind *k, const char *what, ca_err *
 	return k->json_col ? parse_col(row, k->json_col, what, err) : 0;
 }
 
-int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err)
+/* Validate a record and fill the column parameters (strings borrowed from
+ * rec, the JSON column's text in *ret_json_text for the caller to free). */
+static int dir_params(const dir_kind *k, const json_t *rec, ca_sql_param *p, char **ret_json_text, ca_err *err)
 {
-	const dir_kind *k;
-	int r = find_kind(kind, &k, err);
-	if (r)
-		return r;
+	const char *kind = k->kind;
+	int r = 0;
+	*ret_json_text = NULL;
 	if (!json_is_object(rec))
 		return ca_err_set(err, CA_EINVAL, kind, "%s record is not a JSON object", kind);
 	const char *id = ca_json_str(rec, "id");
@@ -678,9 +684,6 @@ int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_
 	if (ca_str_empty(name))
 		return ca_err_set(err, CA_EINVAL, k->name_key, "%s '%s': \"%s\" is required (a non-empty string)",
 				  kind, id, k->name_key);
-
-	ca_sql_param p[DIR_MAX_COLS + DIR_MAX_KEYS];
-	char *keys[DIR_MAX_KEYS] = { 0 };
 	for (size_t i = 0; i < k->ncols + k->nkeys; i++)
 		p[i] = ca_sql_null();
 	char *json_text = NULL;
@@ -721,6 +724,39 @@ int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_
 		}
 		p[ci] = ca_sql_text(json_string_value(v));
 	}
+	if (r) {
+		free(json_text);
+		return r;
+	}
+	*ret_json_text = json_text;
+	return 0;
+}
+
+int ca_store_directory_check(const char *kind, const json_t *rec, ca_err *err)
+{
+	const dir_kind *k;
+	int r = find_kind(kind, &k, err);
+	if (r)
+		return r;
+	ca_sql_param p[DIR_MAX_COLS + DIR_MAX_KEYS];
+	char *json_text = NULL;
+	r = dir_params(k, rec, p, &json_text, err);
+	free(json_text);
+	return r;
+}
+
+int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err)
+{
+	const dir_kind *k;
+	int r = find_kind(kind, &k, err);
+	if (r)
+		return r;
+	ca_sql_param p[DIR_MAX_COLS + DIR_MAX_KEYS];
+	char *keys[DIR_MAX_KEYS] = { 0 };
+	char *json_text = NULL;
+	if ((r = dir_params(k, rec, p, &json_text, err)))
+		return r;
+	const char *id = ca_json_str(rec, "id");
 	if (!r && k->nkeys && !s->st && !(s->st = ca_stemmer_new()))
 		r = enomem(err, kind);
 	for (size_t i = 0; !r && i < k->nkeys; i++) {
@@ -899,16 +935,19 @@ int ca_store_fill_dir_keys(const ca_sql_driver *drv, void *conn, ca_err *err)
 
 int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char **ret_id, ca_err *err)
 {
-	char *low = strdup(email ? email : "");
-	if (!low)
+	/* The e-mail lookup key (model.h), through its index: the same
+	 * normalisation the record's key was written with. */
+	char *key = NULL;
+	if (ca_dir_key_of(CA_DIRKEY_EMAIL, email, NULL, &key))
 		return enomem(err, "contact");
-	for (char *p = low; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	ca_sql_param p[] = { ca_sql_text(low) };
-	int r = db_str(s, "contact", "SELECT id FROM contact WHERE LOWER(email) = ? ORDER BY id LIMIT 1", p, 1, ret_id,
+	if (!key) {
+		*found = false;
+		return 0;
+	}
+	ca_sql_param p[] = { ca_sql_text(key) };
+	int r = db_str(s, "contact", "SELECT id FROM contact WHERE email_key = ? ORDER BY id LIMIT 1", p, 1, ret_id,
 		       found, err);
-	free(low);
+	free(key);
 	return r;
 }
 

@@ -77,6 +77,9 @@ typedef struct ca_sql_driver {
 	 * (SQLite: virtual-machine steps of every statement run), so a test
 	 * can check that a call's cost does not grow with a table. May be NULL. */
 	uint64_t (*work)(void *conn);
+	/* Tune the connection for (on) or back from (off) a long series of
+	 * write batches, such as a million-record import. May be NULL. */
+	int (*bulk)(void *conn, bool on, ca_err *err);
 } ca_sql_driver;
 
 extern const ca_sql_driver ca_sqlite_driver;
@@ -107,6 +110,9 @@ int ca_store_schema_version(ca_store *s);
  * 0 when the driver keeps none). Deterministic for the same statements on
  * the same data, unlike time. */
 uint64_t ca_store_work(ca_store *s);
+/* Bulk mode for a long import (ca_sql_driver.bulk; a no-op when the driver
+ * has none): more memory for fewer writes. Turn it off after. */
+int ca_store_bulk(ca_store *s, bool on, ca_err *err);
 
 /*
  * Transactions nest. The outermost begin/commit is a transaction; an inner
@@ -139,6 +145,9 @@ int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err);
  * "product" | "subject".
  */
 int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err);
+/* The validation of ca_store_directory_put alone, writing nothing: an
+ * importer checks a whole file before its first write. */
+int ca_store_directory_check(const char *kind, const json_t *rec, ca_err *err);
 /* One record by id (new reference in *ret), CA_ENOTFOUND if absent. */
 int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err);
 /* The id of the contact with this e-mail address (compared case-
