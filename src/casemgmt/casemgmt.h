@@ -96,10 +96,16 @@ typedef struct ca_settings {
 	ca_arc_rule *arc;
 	size_t n_arc;
 	json_t *json;         /* canonical form, for export */
+	int refs;             /* references (ca_settings_ref); atomic */
 } ca_settings;
 
-/* Parse and validate; err->where names the key. Caller frees. */
+/* Parse and validate; err->where names the key. The result is an immutable
+ * snapshot, reference-counted so worker threads can share it and a reload
+ * swaps in a new one (STYLE.md, "Memory"): the caller holds one reference;
+ * ca_settings_ref takes another (thread-safe), ca_settings_free drops one
+ * and frees with the last (NULL-safe). */
 int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err);
+ca_settings *ca_settings_ref(ca_settings *s);
 void ca_settings_free(ca_settings *s);
 /* Field index by name, or -1. */
 int ca_settings_field(const ca_settings *s, const char *name);

@@ -820,6 +820,31 @@ int ca_store_directory_find(ca_store *s, const char *kind, unsigned types, const
 	return r ? r : f.stopped;
 }
 
+static int count_row(const ca_sql_row *row, void *ud)
+{
+	int64_t v = 0;
+	if (row->n && row->text[0] && ca_parse_i64(row->text[0], &v) == 0 && v >= 0)
+		*(size_t *)ud = (size_t)v;
+	return 1;
+}
+
+int ca_store_directory_count(ca_store *s, const char *kind, size_t at_most, size_t *ret, ca_err *err)
+{
+	const dir_kind *k;
+	int r = find_kind(kind, &k, err);
+	if (r)
+		return r;
+	/* The kind is one of the fixed names above, never the caller's text. */
+	char sql[96];
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (SELECT 1 FROM %s LIMIT ?)", k->kind);
+	size_t n = 0;
+	ca_sql_param p[] = { ca_sql_int((int64_t)at_most + 1) };
+	r = db_query(s, kind, sql, p, 1, count_row, &n, err);
+	if (!r)
+		*ret = n;
+	return r;
+}
+
 static int found_row(const ca_sql_row *row, void *ud)
 {
 	(void)row;

@@ -171,6 +171,10 @@ int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err 
 typedef int (*ca_store_dir_hit_fn)(const char *id, const char *name, unsigned type, void *ud);
 int ca_store_directory_find(ca_store *s, const char *kind, unsigned types, const char *key, size_t limit,
 			    ca_store_dir_hit_fn fn, void *ud, ca_err *err);
+/* How many records of `kind` there are, counting no further than
+ * `at_most` (*ret = at_most + 1 when there are more): a bounded probe, so
+ * asking whether a directory is small costs the same for a huge one. */
+int ca_store_directory_count(ca_store *s, const char *kind, size_t at_most, size_t *ret, ca_err *err);
 /* Whether some record's name key is `stems` or starts with `stems` and a
  * space (a name that begins with these words): one indexed range probe. */
 int ca_store_directory_name_prefix(ca_store *s, const char *kind, const char *stems, bool *ret, ca_err *err);
