@@ -35,9 +35,9 @@ during=0
 while kill -0 "$IMPORT_PID" 2>/dev/null || [ "$i" -lt 5 ]; do
 	i=$((i + 1))
 	writing=$(count)
-	"$BIN" --quiet chat event "{\"id\":\"o$i\",\"type\":\"open\",\"conversation\":\"live$i\"}" 2>"$T/ev.err" ||
+	"$BIN" --quiet chat event "{\"id\":\"o$i\",\"type\":\"open\",\"conversation\":\"live$i\"}" >/dev/null 2>"$T/ev.err" ||
 		fail "open event $i failed during the import: $(cat "$T/ev.err")"
-	"$BIN" --quiet chat event "{\"id\":\"m$i\",\"type\":\"message\",\"conversation\":\"live$i\",\"message\":{\"id\":\"live$i-1\",\"role\":\"customer\",\"text\":\"Hello, my headphones stopped charging\"}}" 2>"$T/ev.err" ||
+	"$BIN" --quiet chat event "{\"id\":\"m$i\",\"type\":\"message\",\"conversation\":\"live$i\",\"message\":{\"id\":\"live$i-1\",\"role\":\"customer\",\"text\":\"Hello, my headphones stopped charging\"}}" >/dev/null 2>"$T/ev.err" ||
 		fail "message event $i failed during the import: $(cat "$T/ev.err")"
 	if [ "$writing" -gt 0 ] && kill -0 "$IMPORT_PID" 2>/dev/null; then
 		during=$((during + 1))
