@@ -256,12 +256,31 @@ static void test_import_bom_duplicates_and_nothing_half_written(void **state)
 	assert_int_equal(contact_count(fx), 5);
 }
 
+/* A settings snapshot outlives a reload while someone still holds it, as
+ * a worker thread's request does (the sanitizer build checks the frees). */
+static void test_settings_snapshot_is_shared(void **state)
+{
+	fixture *fx = *state;
+	open_with_contacts(fx, "snap", 3);
+	ca_err err = { 0 };
+	assert_int_equal(ca_agent_ready(fx->a, &err), 0);
+	ca_settings *held = ca_settings_ref(fx->a->settings);
+	char p[160];
+	snprintf(p, sizeof(p), "%s/settings.json", fx->dir);
+	assert_int_equal(ca_settings_import_file(fx->a, p, &err), 0); /* the agent drops its reference */
+	assert_ptr_not_equal(held, fx->a->settings);
+	assert_true(ca_settings_field(held, "customer") >= 0);
+	assert_string_equal(held->fields[ca_settings_field(held, "customer")].name, "customer");
+	ca_settings_free(held);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_event_work_does_not_grow_with_contacts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contacts_found_by_every_identifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_bom_duplicates_and_nothing_half_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings_snapshot_is_shared, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
