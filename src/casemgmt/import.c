@@ -660,8 +660,9 @@ int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_j
 		return ca_err_set(err, CA_EINVAL, kind, "cannot import '%s': use contacts, accounts, products, subjects or cases", kind);
 	if (strcmp(one, "case") != 0)
 		return import_directory(a, one, kind, path, ret_json, err);
-	int r = 0;
-	if (!strcmp(one, "case") && (r = ca_agent_ready(a, err)))
+	/* Cases: the whole file in one transaction, all or nothing. */
+	int r = ca_agent_ready(a, err);
+	if (r)
 		return r;
 	json_t *recs = NULL;
 	if ((r = load_records(path, &recs, err)))
@@ -675,18 +676,7 @@ int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_j
 	json_array_foreach(recs, i, rec) {
 		char where[512];
 		snprintf(where, sizeof(where), "%s:%lld", path, (long long)json_integer_value(json_object_get(rec, "_line")));
-		json_t *clean = json_deep_copy(rec);
-		json_object_del(clean, "_line");
-		if (!strcmp(one, "case")) {
-			r = import_case(a, rec, where, err);
-		} else {
-			aliases_to_array(clean);
-			r = ca_store_directory_put(a->store, one, clean, err);
-			if (r)
-				ca_err_locate(err, "%s", where);
-		}
-		json_decref(clean);
-		if (r)
+		if ((r = import_case(a, rec, where, err)))
 			break;
 	}
 	if (!r)

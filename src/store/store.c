@@ -734,7 +734,7 @@ static int dir_params(const dir_kind *k, const json_t *rec, ca_sql_param *p, cha
 
 int ca_store_directory_check(const char *kind, const json_t *rec, ca_err *err)
 {
-	const dir_kind *k;
+	const dir_kind *k = NULL;
 	int r = find_kind(kind, &k, err);
 	if (r)
 		return r;
@@ -747,7 +747,7 @@ int ca_store_directory_check(const char *kind, const json_t *rec, ca_err *err)
 
 int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err)
 {
-	const dir_kind *k;
+	const dir_kind *k = NULL;
 	int r = find_kind(kind, &k, err);
 	if (r)
 		return r;
@@ -805,7 +805,7 @@ static int keyed_kind(const char *kind, const dir_kind **ret, ca_err *err)
 int ca_store_directory_find(ca_store *s, const char *kind, unsigned types, const char *key, size_t limit,
 			    ca_store_dir_hit_fn fn, void *ud, ca_err *err)
 {
-	const dir_kind *k;
+	const dir_kind *k = NULL;
 	int r = keyed_kind(kind, &k, err);
 	if (r || ca_str_empty(key))
 		return r;
@@ -830,7 +830,7 @@ static int count_row(const ca_sql_row *row, void *ud)
 
 int ca_store_directory_count(ca_store *s, const char *kind, size_t at_most, size_t *ret, ca_err *err)
 {
-	const dir_kind *k;
+	const dir_kind *k = NULL;
 	int r = find_kind(kind, &k, err);
 	if (r)
 		return r;
@@ -854,7 +854,7 @@ static int found_row(const ca_sql_row *row, void *ud)
 
 int ca_store_directory_name_prefix(ca_store *s, const char *kind, const char *stems, bool *ret, ca_err *err)
 {
-	const dir_kind *k;
+	const dir_kind *k = NULL;
 	int r = keyed_kind(kind, &k, err);
 	if (r)
 		return r;
