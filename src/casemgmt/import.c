@@ -5,9 +5,11 @@
  * mark is skipped) or JSON Lines, and loading of transcript files. Any error
  * names the file, the line and the key. A directory file streams in two
  * passes, so a million contacts take neither the memory of the whole file
- * nor the write lock for the whole import: the first pass validates every
- * record and finds repeated ids (naming both lines) and writes nothing; only
- * a file without an error is then written, in batches that each hold the
+ * nor the write lock for the whole import: the first pass reads and
+ * validates every record, finds repeated ids (naming both lines), and
+ * spools the rows the store will write (columns and lookup keys) to a
+ * temporary file, writing nothing to the database; only a file without an
+ * error is then written from the spool, in batches that each hold the
  * write lock for at most IMPORT_TX_SECONDS. A failure of the database in the
  * second pass (disk full, the lock never coming) keeps the batches already
  * committed, every record whole, and says so: records are upserted by id,
@@ -216,7 +218,6 @@ typedef struct rec_reader {
 	FILE *f;
 	const char *path;
 	bool csv, first, eof;
-	FILE *spool;        /* a copy of stdin for the second pass, or NULL */
 	char *line;         /* JSONL */
 	size_t cap, lineno;
 	struct csv_parser p; /* CSV: parsed rows queue in st.rows */
@@ -227,15 +228,13 @@ typedef struct rec_reader {
 
 #define READ_CHUNK 65536
 
-static int reader_open(rec_reader *rd, FILE *f, const char *path, bool spool, ca_err *err)
+static int reader_open(rec_reader *rd, FILE *f, const char *path, ca_err *err)
 {
 	memset(rd, 0, sizeof(*rd));
 	rd->f = f;
 	rd->path = path;
 	rd->csv = ends_with(path, ".csv");
 	rd->first = true;
-	if (spool && !(rd->spool = tmpfile()))
-		return ca_err_set(err, CA_EIO, path, "cannot make a temporary copy of %s: %s", path, strerror(errno));
 	if (!rd->csv)
 		return 0;
 	rd->st = (csv_state){ .rows = json_array(), .header = json_array(), .in_header = true, .line = 1,
@@ -255,15 +254,6 @@ static void reader_close(rec_reader *rd)
 	json_decref(rd->st.rows);
 	json_decref(rd->st.header);
 	json_decref(rd->st.row);
-	if (rd->spool)
-		fclose(rd->spool);
-}
-
-static int spool(rec_reader *rd, const void *p, size_t n, ca_err *err)
-{
-	if (rd->spool && n && fwrite(p, 1, n, rd->spool) != n)
-		return ca_err_set(err, CA_EIO, rd->path, "cannot copy %s to a temporary file: %s", rd->path, strerror(errno));
-	return 0;
 }
 
 static int csv_next(rec_reader *rd, json_t **ret, ca_err *err)
@@ -288,9 +278,6 @@ static int csv_next(rec_reader *rd, json_t **ret, ca_err *err)
 						   rd->path);
 			break;
 		}
-		int r = spool(rd, rd->buf, n, err);
-		if (r)
-			return r;
 		size_t off = 0;
 		if (rd->first) {
 			rd->first = false;
@@ -317,9 +304,6 @@ static int jsonl_next(rec_reader *rd, json_t **ret, ca_err *err)
 	ssize_t len;
 	while ((len = getline(&rd->line, &rd->cap, rd->f)) >= 0) {
 		rd->lineno++;
-		int r = spool(rd, rd->line, (size_t)len, err);
-		if (r)
-			return r;
 		char *line = rd->line;
 		if (rd->first) {
 			rd->first = false;
@@ -493,8 +477,56 @@ static json_t *clean_record(const json_t *rec)
 	return clean;
 }
 
-/* Pass 1: every record valid, no id twice. Writes nothing. */
-static int import_check(rec_reader *rd, const char *kind, size_t *ret_n, ca_err *err)
+/* The validated rows spool to a temporary file between the passes, so the
+ * second pass neither parses nor validates again: per row its line, the
+ * number of values, then each value as a 32-bit length (UINT32_MAX for
+ * NULL) and its bytes. */
+static int spool_row(FILE *f, size_t line, const ca_dir_row *row)
+{
+	uint64_t l = line;
+	uint32_t n = (uint32_t)row->n;
+	bool ok = fwrite(&l, sizeof(l), 1, f) == 1 && fwrite(&n, sizeof(n), 1, f) == 1;
+	for (size_t i = 0; ok && i < row->n; i++) {
+		uint32_t len = row->v[i] ? (uint32_t)strlen(row->v[i]) : UINT32_MAX;
+		ok = fwrite(&len, sizeof(len), 1, f) == 1 && (!row->v[i] || fwrite(row->v[i], 1, len, f) == len);
+	}
+	return ok ? 0 : CA_EIO;
+}
+
+/* The next spooled row into *row (kind set by the caller); *ret_end at the end. */
+static int unspool_row(FILE *f, ca_dir_row *row, size_t *ret_line, bool *ret_end)
+{
+	uint64_t l;
+	uint32_t n;
+	if (fread(&l, sizeof(l), 1, f) != 1) {
+		*ret_end = true;
+		return ferror(f) ? CA_EIO : 0;
+	}
+	*ret_end = false;
+	if (fread(&n, sizeof(n), 1, f) != 1 || n > CA_DIR_ROW_MAX)
+		return CA_EIO;
+	row->n = n;
+	for (size_t i = 0; i < n; i++)
+		row->v[i] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t len;
+		if (fread(&len, sizeof(len), 1, f) != 1)
+			return CA_EIO;
+		if (len == UINT32_MAX)
+			continue;
+		if (!(row->v[i] = malloc((size_t)len + 1)))
+			return CA_ENOMEM;
+		if (len && fread(row->v[i], 1, len, f) != len)
+			return CA_EIO;
+		row->v[i][len] = '\0';
+	}
+	*ret_line = (size_t)l;
+	return 0;
+}
+
+/* Pass 1: every record valid, no id twice; the rows go to `spool`.
+ * Writes nothing to the database. */
+static int import_check(ca_agent *a, rec_reader *rd, const char *kind, FILE *spool, size_t *ret_n, ca_err *err)
 {
 	/* id -> line of its first record; ids packed in one string chunk, so a
 	 * million of them take tens of megabytes, not hundreds. */
@@ -510,16 +542,20 @@ static int import_check(rec_reader *rd, const char *kind, size_t *ret_n, ca_err 
 		char where[512];
 		snprintf(where, sizeof(where), "%s:%zu", rd->path, line);
 		json_t *clean = clean_record(rec);
-		r = clean ? ca_store_directory_check(kind, clean, err) : CA_ENOMEM;
+		ca_dir_row row = { 0 };
+		r = clean ? ca_store_directory_prepare(a->store, kind, clean, &row, err) : CA_ENOMEM;
 		if (r)
 			ca_err_locate(err, "%s", where);
-		const char *id = ca_json_str(clean, "id");
-		gpointer first = r ? NULL : g_hash_table_lookup(seen, id);
+		gpointer first = r ? NULL : g_hash_table_lookup(seen, row.v[0]);
 		if (first)
 			r = ca_err_set(err, CA_EINVAL, where, "%s: %s id '%s' appears twice in the file, at lines %zu and %zu; "
-				       "nothing was imported", where, kind, id, GPOINTER_TO_SIZE(first), line);
+				       "nothing was imported", where, kind, row.v[0], GPOINTER_TO_SIZE(first), line);
 		else if (!r)
-			g_hash_table_insert(seen, g_string_chunk_insert(ids, id), GSIZE_TO_POINTER(line));
+			g_hash_table_insert(seen, g_string_chunk_insert(ids, row.v[0]), GSIZE_TO_POINTER(line));
+		if (!r && spool_row(spool, line, &row))
+			r = ca_err_set(err, CA_EIO, rd->path, "cannot write a temporary copy of %s: %s", rd->path,
+				       strerror(errno));
+		ca_dir_row_done(&row);
 		json_decref(clean);
 		json_decref(rec);
 		if (r)
@@ -541,30 +577,26 @@ static void pause_lock(void)
 		;
 }
 
-/* Pass 2: write, one batch of records per transaction. Records are read
- * and parsed a chunk at a time before the transaction begins, so the write
- * lock is held for the writes alone. */
-static int import_write(ca_agent *a, rec_reader *rd, const char *kind, size_t *ret_done, size_t *ret_batches,
-			ca_err *err)
+/* Pass 2: write the spooled rows, one batch per transaction. A chunk of
+ * rows is read before the transaction begins, so the write lock is held
+ * for the writes alone. */
+static int import_write(ca_agent *a, FILE *spool, const char *path, const char *kind, size_t *ret_done,
+			size_t *ret_batches, ca_err *err)
 {
 	size_t done = 0, batches = 0;
-	json_t *chunk[IMPORT_CHUNK];
-	int r = 0;
+	ca_dir_row *chunk = calloc(IMPORT_CHUNK, sizeof(*chunk));
+	size_t *lines = calloc(IMPORT_CHUNK, sizeof(*lines));
+	int r = chunk && lines ? 0 : CA_ENOMEM;
 	bool end = false;
 	while (!r && !end) {
 		size_t n = 0;
 		while (n < IMPORT_CHUNK) {
-			json_t *rec = NULL;
-			if ((r = reader_next(rd, &rec, err)) || !rec) {
-				end = true;
-				break;
-			}
-			chunk[n] = clean_record(rec);
-			if (chunk[n])
-				json_object_set(chunk[n], "_line", json_object_get(rec, "_line"));
-			json_decref(rec);
-			if (!chunk[n]) {
-				r = CA_ENOMEM;
+			chunk[n].kind = kind;
+			if ((r = unspool_row(spool, &chunk[n], &lines[n], &end)) || end) {
+				if (r) {
+					ca_dir_row_done(&chunk[n]);
+					r = ca_err_set(err, r, path, "cannot read the temporary copy of %s back", path);
+				}
 				break;
 			}
 			n++;
@@ -576,11 +608,9 @@ static int import_write(ca_agent *a, rec_reader *rd, const char *kind, size_t *r
 			double started = now_s();
 			size_t in_batch = 0;
 			for (; i < n && !r; i++) {
-				json_int_t line = json_integer_value(json_object_get(chunk[i], "_line"));
-				json_object_del(chunk[i], "_line");
-				r = ca_store_directory_put(a->store, kind, chunk[i], err);
+				r = ca_store_directory_put_row(a->store, &chunk[i], err);
 				if (r)
-					ca_err_locate(err, "%s:%lld", rd->path, (long long)line);
+					ca_err_locate(err, "%s:%zu", path, lines[i]);
 				else if (++in_batch % IMPORT_CLOCK_EVERY == 0 && now_s() - started >= IMPORT_TX_SECONDS) {
 					i++;
 					break;
@@ -593,10 +623,12 @@ static int import_write(ca_agent *a, rec_reader *rd, const char *kind, size_t *r
 			}
 		}
 		for (size_t k = 0; k < n; k++)
-			json_decref(chunk[k]);
+			ca_dir_row_done(&chunk[k]);
 	}
 	if (r && ca_store_in_transaction(a->store))
 		ca_store_rollback(a->store);
+	free(chunk);
+	free(lines);
 	*ret_done = done;
 	*ret_batches = batches;
 	return r;
@@ -609,30 +641,24 @@ static int import_directory(ca_agent *a, const char *kind, const char *plural, c
 	FILE *f = from_stdin ? stdin : fopen(path, "rb");
 	if (!f)
 		return ca_err_set(err, CA_EIO, path, "cannot open %s: %s", path, strerror(errno));
+	FILE *spool = tmpfile();
 	rec_reader rd;
 	size_t n = 0, done = 0, batches = 0;
-	int r = reader_open(&rd, f, path, from_stdin, err);
+	int r = spool ? 0 : ca_err_set(err, CA_EIO, path, "cannot make a temporary file for %s: %s", path, strerror(errno));
 	if (!r)
-		r = import_check(&rd, kind, &n, err);
-	FILE *again = NULL;
+		r = reader_open(&rd, f, path, err);
 	if (!r) {
-		/* The second pass reads the file again (or stdin's copy). */
-		again = rd.spool ? rd.spool : f;
-		rd.spool = NULL;
-		rewind(again);
-		if (ferror(again))
-			r = ca_err_set(err, CA_EIO, path, "cannot read %s a second time", path);
+		r = import_check(a, &rd, kind, spool, &n, err);
+		reader_close(&rd);
 	}
-	reader_close(&rd);
+	if (!r && (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0))
+		r = ca_err_set(err, CA_EIO, path, "cannot read the temporary copy of %s back: %s", path, strerror(errno));
 	if (!r) {
-		r = reader_open(&rd, again, path, false, err);
+		r = ca_store_bulk(a->store, true, err);
 		if (!r)
-			r = ca_store_bulk(a->store, true, err);
-		if (!r)
-			r = import_write(a, &rd, kind, &done, &batches, err);
+			r = import_write(a, spool, path, kind, &done, &batches, err);
 		/* Back to the usual cache; a failure here loses nothing. */
 		(void)ca_store_bulk(a->store, false, NULL);
-		reader_close(&rd);
 		if (r && done && err) {
 			ca_err e = *err;
 			ca_err_set(err, r, e.where, "%s; %zu of the file's %zu records had been written, each whole, before "
@@ -640,8 +666,8 @@ static int import_directory(ca_agent *a, const char *kind, const char *plural, c
 				   e.message, done, n);
 		}
 	}
-	if (again && again != f)
-		fclose(again);
+	if (spool)
+		fclose(spool);
 	if (f != stdin)
 		fclose(f);
 	if (done)

@@ -559,6 +559,7 @@ int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err)
 
 #define DIR_MAX_COLS 7
 #define DIR_MAX_KEYS 5
+_Static_assert(DIR_MAX_COLS + DIR_MAX_KEYS <= CA_DIR_ROW_MAX, "a ca_dir_row holds every column and key");
 
 /* A lookup key column and the column it is computed from (model.h). */
 typedef struct dir_key {
@@ -732,7 +733,16 @@ static int dir_params(const dir_kind *k, const json_t *rec, ca_sql_param *p, cha
 	return 0;
 }
 
-int ca_store_directory_check(const char *kind, const json_t *rec, ca_err *err)
+void ca_dir_row_done(ca_dir_row *row)
+{
+	if (!row)
+		return;
+	for (size_t i = 0; i < row->n; i++)
+		free(row->v[i]);
+	memset(row, 0, sizeof(*row));
+}
+
+int ca_store_directory_prepare(ca_store *s, const char *kind, const json_t *rec, ca_dir_row *ret, ca_err *err)
 {
 	const dir_kind *k = NULL;
 	int r = find_kind(kind, &k, err);
@@ -740,39 +750,54 @@ int ca_store_directory_check(const char *kind, const json_t *rec, ca_err *err)
 		return r;
 	ca_sql_param p[DIR_MAX_COLS + DIR_MAX_KEYS];
 	char *json_text = NULL;
-	r = dir_params(k, rec, p, &json_text, err);
+	if ((r = dir_params(k, rec, p, &json_text, err)))
+		return r;
+	ca_dir_row row = { .kind = k->kind, .n = k->ncols + k->nkeys };
+	/* Copies, so the row outlives the record (an importer spools it). */
+	for (size_t i = 0; !r && i < k->ncols; i++)
+		if (p[i].type == CA_SQL_TEXT && !(row.v[i] = strdup(p[i].s)))
+			r = enomem(err, kind);
 	free(json_text);
-	return r;
+	if (!r && k->nkeys && !s->st && !(s->st = ca_stemmer_new()))
+		r = enomem(err, kind);
+	for (size_t i = 0; !r && i < k->nkeys; i++) {
+		const char *from = row.v[col_index(k, k->keys[i].from)];
+		if (from && ca_dir_key_of(k->keys[i].type, from, s->st, &row.v[k->ncols + i]))
+			r = enomem(err, kind);
+	}
+	if (r) {
+		ca_dir_row_done(&row);
+		return r;
+	}
+	*ret = row;
+	return 0;
+}
+
+int ca_store_directory_put_row(ca_store *s, const ca_dir_row *row, ca_err *err)
+{
+	const dir_kind *k = NULL;
+	int r = find_kind(row->kind, &k, err);
+	if (r)
+		return r;
+	if (row->n != k->ncols + k->nkeys || !row->v[0])
+		return ca_err_set(err, CA_EINVAL, row->kind, "%s row: %zu values, not %zu", row->kind, row->n,
+				  k->ncols + k->nkeys);
+	ca_sql_param p[DIR_MAX_COLS + DIR_MAX_KEYS];
+	for (size_t i = 0; i < row->n; i++)
+		p[i] = ca_sql_text(row->v[i]);
+	char what[160];
+	snprintf(what, sizeof(what), "%s '%s'", row->kind, row->v[0]);
+	return db_exec(s, what, k->upsert, p, row->n, err);
 }
 
 int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err)
 {
-	const dir_kind *k = NULL;
-	int r = find_kind(kind, &k, err);
+	ca_dir_row row;
+	int r = ca_store_directory_prepare(s, kind, rec, &row, err);
 	if (r)
 		return r;
-	ca_sql_param p[DIR_MAX_COLS + DIR_MAX_KEYS];
-	char *keys[DIR_MAX_KEYS] = { 0 };
-	char *json_text = NULL;
-	if ((r = dir_params(k, rec, p, &json_text, err)))
-		return r;
-	const char *id = ca_json_str(rec, "id");
-	if (!r && k->nkeys && !s->st && !(s->st = ca_stemmer_new()))
-		r = enomem(err, kind);
-	for (size_t i = 0; !r && i < k->nkeys; i++) {
-		const ca_sql_param *from = &p[col_index(k, k->keys[i].from)];
-		if (from->type == CA_SQL_TEXT && (r = ca_dir_key_of(k->keys[i].type, from->s, s->st, &keys[i])))
-			r = enomem(err, kind);
-		p[k->ncols + i] = ca_sql_text(keys[i]);
-	}
-	if (!r) {
-		char what[160];
-		snprintf(what, sizeof(what), "%s '%s'", kind, id);
-		r = db_exec(s, what, k->upsert, p, k->ncols + k->nkeys, err);
-	}
-	for (size_t i = 0; i < k->nkeys; i++)
-		free(keys[i]);
-	free(json_text);
+	r = ca_store_directory_put_row(s, &row, err);
+	ca_dir_row_done(&row);
 	return r;
 }
 

@@ -145,9 +145,24 @@ int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err);
  * "product" | "subject".
  */
 int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err);
-/* The validation of ca_store_directory_put alone, writing nothing: an
- * importer checks a whole file before its first write. */
-int ca_store_directory_check(const char *kind, const json_t *rec, ca_err *err);
+/*
+ * ca_store_directory_put in two steps, so an importer can check a whole
+ * file before its first write and hold the write lock for the writes
+ * alone: prepare validates the record (the same errors as put) and turns
+ * it into the values of its columns and lookup keys, writing nothing;
+ * put_row writes such a row. A row owns its strings (v[i] NULL is SQL
+ * NULL; v[0] is the id; n at most CA_DIR_ROW_MAX); free with
+ * ca_dir_row_done. `kind` points at a static name.
+ */
+#define CA_DIR_ROW_MAX 12
+typedef struct ca_dir_row {
+	const char *kind;
+	size_t n;
+	char *v[CA_DIR_ROW_MAX];
+} ca_dir_row;
+int ca_store_directory_prepare(ca_store *s, const char *kind, const json_t *rec, ca_dir_row *ret, ca_err *err);
+int ca_store_directory_put_row(ca_store *s, const ca_dir_row *row, ca_err *err);
+void ca_dir_row_done(ca_dir_row *row);
 /* One record by id (new reference in *ret), CA_ENOTFOUND if absent. */
 int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err);
 /* The id of the contact with this e-mail address (compared case-
