@@ -985,19 +985,16 @@ int ca_store_fill_dir_keys(const ca_sql_driver *drv, void *conn, ca_err *err)
 
 int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char **ret_id, ca_err *err)
 {
-	/* The e-mail lookup key (model.h), through its index: the same
-	 * normalisation the record's key was written with. */
-	char *key = NULL;
-	if (ca_dir_key_of(CA_DIRKEY_EMAIL, email, NULL, &key))
+	char *low = strdup(email ? email : "");
+	if (!low)
 		return enomem(err, "contact");
-	if (!key) {
-		*found = false;
-		return 0;
-	}
-	ca_sql_param p[] = { ca_sql_text(key) };
-	int r = db_str(s, "contact", "SELECT id FROM contact WHERE email_key = ? ORDER BY id LIMIT 1", p, 1, ret_id,
+	for (char *p = low; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	ca_sql_param p[] = { ca_sql_text(low) };
+	int r = db_str(s, "contact", "SELECT id FROM contact WHERE LOWER(email) = ? ORDER BY id LIMIT 1", p, 1, ret_id,
 		       found, err);
-	free(key);
+	free(low);
 	return r;
 }
 
