@@ -16,6 +16,11 @@
 # <= 1 GiB). A job still running after HARVEST_BUDGET_S seconds (default
 # 180) is stopped with `harvest stop`; its figures are then for the records
 # done, with the whole job's time projected.
+# Then the directory at scale (bench/directory.sh): SCALE_N (default 1,000,000) synthetic contacts
+# (bench/gen_contacts.py) imported into a fresh SQLite file (seconds and peak
+# RSS against <= 30 s, <= 200 MB), and a chat event's latency and peak RSS
+# with 1,000 and with SCALE_N contacts (each event its own process, as
+# `chat event` is run; ratio <= 1.5, RSS <= 100 MB).
 # It prints figures and never fails on them; it fails only if the run fails.
 set -euo pipefail
 
@@ -221,3 +226,7 @@ print(f"  records/s            {rps:>10.0f}")
 print(f"  whole job (s)        {whole:>10.1f}   {'measured' if d['state'] == 'done' else 'projected'}; target <= 60: {verdict(whole <= 60)}")
 print(f"  peak RSS (MB)        {peak_mb:>10.1f}   target <= 1024: {verdict(peak_mb <= 1024)}")
 EOF
+
+
+# ---- the directory at scale (bench/directory.sh) ----
+"$HERE/directory.sh" "$BUILD"

@@ -48,10 +48,16 @@ int ca_settings_export(ca_agent *a, char **ret_json, ca_err *err);
 
 /*
  * Import records of `kind` ("contacts", "accounts", "products", "subjects",
- * "cases") from a CSV file (RFC 4180, header row; by the .csv extension) or
- * JSON Lines (one object per line). All or nothing: one transaction; an
- * error names the file, line and key, and leaves the database unchanged.
- * *ret_json: {"kind","imported":N,"file"}.
+ * "cases") from a CSV file (RFC 4180, header row; by the .csv extension; a
+ * UTF-8 byte order mark is skipped) or JSON Lines (one object per line);
+ * path "-" is stdin. The whole file is validated first (an id given twice is
+ * an error naming both lines); a file with any error writes nothing, and
+ * the error names the file, line and key. Directory kinds then stream in
+ * batches holding the write lock at most 0.25 s each (memory does not grow
+ * with the file); a database failure mid-way keeps the batches committed,
+ * each record whole, says how many, and the same import run again
+ * completes it (upsert by id). Cases: one transaction.
+ * *ret_json: {"kind","imported":N,"file"} (directory kinds: and "batches").
  */
 int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_json, ca_err *err);
 

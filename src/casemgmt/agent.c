@@ -108,7 +108,9 @@ int ca_agent_ready(ca_agent *a, ca_err *err)
 		return r;
 	if (a->predictor)
 		return 0;
-	static const char *const kinds[] = { "contact", "account", "product", "subject" };
+	/* Only the small gazetteers: contacts and accounts stay in the store
+	 * and are looked up through its indexes (ca_agent_directory). */
+	static const char *const kinds[] = { "product", "subject" };
 	json_t *dir = json_object();
 	if (!dir)
 		return CA_ENOMEM;

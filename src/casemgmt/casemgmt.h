@@ -98,10 +98,16 @@ typedef struct ca_settings {
 	ca_arc_rule *arc;
 	size_t n_arc;
 	json_t *json;         /* canonical form, for export */
+	int refs;             /* references (ca_settings_ref); atomic */
 } ca_settings;
 
-/* Parse and validate; err->where names the key. Caller frees. */
+/* Parse and validate; err->where names the key. The result is an immutable
+ * snapshot, reference-counted so worker threads can share it and a reload
+ * swaps in a new one (STYLE.md, "Memory"): the caller holds one reference;
+ * ca_settings_ref takes another (thread-safe), ca_settings_free drops one
+ * and frees with the last (NULL-safe). */
 int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err);
+ca_settings *ca_settings_ref(ca_settings *s);
 void ca_settings_free(ca_settings *s);
 /* Field index by name, or -1. */
 int ca_settings_field(const ca_settings *s, const char *name);
@@ -148,6 +154,7 @@ struct ca_agent {
 	ca_agent_hooks hooks;     /* what another layer-4 module hangs on the agent */
 	struct ca_pii *pii;       /* PII recogniser knowing every contact's name */
 	json_t *models;           /* trained models or NULL */
+	ca_directory directory;   /* contacts and accounts over the store (directory.c) */
 	/* analysis cache for the conversation seen last */
 	char *cache_conv;
 	ca_analysis cache;
@@ -158,6 +165,10 @@ struct ca_agent {
 int ca_agent_ready(ca_agent *a, ca_err *err);
 /* Drop the predictor (directory or models changed); rebuilt on next use. */
 void ca_agent_invalidate(ca_agent *a);
+/* The contacts and accounts the predictor looks up, over this agent's store
+ * (directory.c): give it as ca_predict_input.directory. Borrowed, valid as
+ * long as the agent. */
+const ca_directory *ca_agent_directory(ca_agent *a);
 
 /* ---- the decision core (pure) ---- */
 

@@ -1,13 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Import of directory records (contacts, accounts, products, subjects) and of
- * historical cases from CSV (RFC 4180, parsed with libcsv) or JSON Lines, and
- * loading of transcript files. Every import is all or nothing: the whole file
- * is parsed and validated first, then written in one transaction, and any
- * error names the file, the line and the key.
+ * historical cases from CSV (RFC 4180, parsed with libcsv; a UTF-8 byte order
+ * mark is skipped) or JSON Lines, and loading of transcript files. Any error
+ * names the file, the line and the key. A directory file streams in two
+ * passes, so a million contacts take neither the memory of the whole file
+ * nor the write lock for the whole import: the first pass reads and
+ * validates every record, finds repeated ids (naming both lines), and
+ * spools the rows the store will write (columns and lookup keys) to a
+ * temporary file, writing nothing to the database; only a file without an
+ * error is then written from the spool, in batches that each hold the
+ * write lock for at most IMPORT_TX_SECONDS. A failure of the database in the
+ * second pass (disk full, the lock never coming) keeps the batches already
+ * committed, every record whole, and says so: records are upserted by id,
+ * so importing the same file again completes it. Cases are imported in one
+ * transaction, all or nothing.
  */
 #include <csv.h>
 #include <errno.h>
+#include <glib.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +27,17 @@
 #include "text.h"
 
 #define MAX_IMPORT_BYTES ((size_t)1 << 30)
+/* The byte order mark spreadsheet programs put before UTF-8 CSV text. */
+#define UTF8_BOM "\xEF\xBB\xBF"
+/* A directory import holds the write lock at most this long per batch, as
+ * a harvest does (src/knowledge/harvest.c), then lets go for IMPORT_PAUSE_NS
+ * so a live event waiting for it (sqlite.c tries every millisecond) gets in. */
+#define IMPORT_TX_SECONDS 0.25
+#define IMPORT_PAUSE_NS 2000000L
+/* Records between two looks at the clock. */
+#define IMPORT_CLOCK_EVERY 64
+/* Records parsed ahead of a batch, outside the write lock. */
+#define IMPORT_CHUNK 4096
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -152,6 +175,7 @@ static int load_csv(const char *path, json_t **ret, ca_err *err)
 	int r = ca_file_read(path, MAX_IMPORT_BYTES, &data, &len, err);
 	if (r)
 		return r;
+	size_t bom = len >= 3 && !memcmp(data, UTF8_BOM, 3) ? 3 : 0;
 	struct csv_parser p;
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		free(data);
@@ -161,7 +185,7 @@ static int load_csv(const char *path, json_t **ret, ca_err *err)
 			 .path = path, .err = err };
 	if (!st.rows || !st.header)
 		st.r = CA_ENOMEM;
-	if (!st.r && (csv_parse(&p, data, len, csv_on_field, csv_on_record, &st) != len ||
+	if (!st.r && (csv_parse(&p, data + bom, len - bom, csv_on_field, csv_on_record, &st) != len - bom ||
 		      csv_fini(&p, csv_on_field, csv_on_record, &st) != 0) && !st.r) {
 		char where[512];
 		snprintf(where, sizeof(where), "%s:%zu", path, st.line);
@@ -184,6 +208,149 @@ static int load_csv(const char *path, json_t **ret, ca_err *err)
 static int load_records(const char *path, json_t **ret, ca_err *err)
 {
 	return ends_with(path, ".csv") ? load_csv(path, ret, err) : load_jsonl(path, ret, err);
+}
+
+/* ---- streaming records (directory imports) ---- */
+
+/* Records one at a time from a JSONL or CSV stream, each tagged with its
+ * line ("_line"; for CSV the record number, 1 being the header). */
+typedef struct rec_reader {
+	FILE *f;
+	const char *path;
+	bool csv, first, eof;
+	char *line;         /* JSONL */
+	size_t cap, lineno;
+	struct csv_parser p; /* CSV: parsed rows queue in st.rows */
+	csv_state st;
+	size_t next;        /* next row of st.rows to hand out */
+	char *buf;
+} rec_reader;
+
+#define READ_CHUNK 65536
+
+static int reader_open(rec_reader *rd, FILE *f, const char *path, ca_err *err)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->f = f;
+	rd->path = path;
+	rd->csv = ends_with(path, ".csv");
+	rd->first = true;
+	if (!rd->csv)
+		return 0;
+	rd->st = (csv_state){ .rows = json_array(), .header = json_array(), .in_header = true, .line = 1,
+			      .path = path, .err = err };
+	rd->buf = malloc(READ_CHUNK);
+	if (!rd->st.rows || !rd->st.header || !rd->buf || csv_init(&rd->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
+		return CA_ENOMEM;
+	return 0;
+}
+
+static void reader_close(rec_reader *rd)
+{
+	free(rd->line);
+	free(rd->buf);
+	if (rd->csv)
+		csv_free(&rd->p);
+	json_decref(rd->st.rows);
+	json_decref(rd->st.header);
+	json_decref(rd->st.row);
+}
+
+static int csv_next(rec_reader *rd, json_t **ret, ca_err *err)
+{
+	csv_state *st = &rd->st;
+	while (rd->next >= json_array_size(st->rows) && !rd->eof && !st->r) {
+		json_array_clear(st->rows);
+		rd->next = 0;
+		size_t n = fread(rd->buf, 1, READ_CHUNK, rd->f);
+		if (n == 0) {
+			if (ferror(rd->f))
+				return ca_err_set(err, CA_EIO, rd->path, "error reading %s", rd->path);
+			rd->eof = true;
+			if (csv_fini(&rd->p, csv_on_field, csv_on_record, st) != 0 && !st->r) {
+				char where[512];
+				snprintf(where, sizeof(where), "%s:%zu", rd->path, st->line);
+				st->r = ca_err_set(err, CA_EPARSE, where, "%s: not valid CSV: %s", where,
+						   csv_strerror(csv_error(&rd->p)));
+			}
+			if (!st->r && json_array_size(st->header) == 0)
+				st->r = ca_err_set(err, CA_EPARSE, rd->path, "%s:1: a CSV file needs a header row naming the columns",
+						   rd->path);
+			break;
+		}
+		size_t off = 0;
+		if (rd->first) {
+			rd->first = false;
+			off = n >= 3 && !memcmp(rd->buf, UTF8_BOM, 3) ? 3 : 0;
+		}
+		if (csv_parse(&rd->p, rd->buf + off, n - off, csv_on_field, csv_on_record, st) != n - off && !st->r) {
+			char where[512];
+			snprintf(where, sizeof(where), "%s:%zu", rd->path, st->line);
+			st->r = ca_err_set(err, CA_EPARSE, where, "%s: not valid CSV: %s", where,
+					   csv_strerror(csv_error(&rd->p)));
+		}
+	}
+	if (st->r)
+		return st->r;
+	json_t *row = json_array_get(st->rows, rd->next);
+	if (row)
+		rd->next++;
+	*ret = json_incref(row);
+	return 0;
+}
+
+static int jsonl_next(rec_reader *rd, json_t **ret, ca_err *err)
+{
+	ssize_t len;
+	while ((len = getline(&rd->line, &rd->cap, rd->f)) >= 0) {
+		rd->lineno++;
+		char *line = rd->line;
+		if (rd->first) {
+			rd->first = false;
+			if (len >= 3 && !memcmp(line, UTF8_BOM, 3))
+				line += 3, len -= 3;
+		}
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%zu", rd->path, rd->lineno);
+		size_t bad;
+		if (!ca_utf8_valid(line, (size_t)len, &bad))
+			return ca_err_set(err, CA_EUTF8, where, "%s: line is not valid UTF-8 (byte %zu); nothing was imported",
+					  where, bad);
+		size_t i = 0;
+		while (i < (size_t)len && strchr(" \t\r\n", line[i]))
+			i++;
+		if (i == (size_t)len)
+			continue;
+		json_error_t je;
+		json_t *j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+		if (!j)
+			return ca_err_set(err, CA_EPARSE, where, "%s: malformed JSON at column %d: %s; nothing was imported",
+					  where, je.column, je.text);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			return ca_err_set(err, CA_EPARSE, where, "%s: each line must be a JSON object", where);
+		}
+		json_object_set_new(j, "_line", json_integer((json_int_t)rd->lineno));
+		*ret = j;
+		return 0;
+	}
+	if (ferror(rd->f))
+		return ca_err_set(err, CA_EIO, rd->path, "error reading %s", rd->path);
+	*ret = NULL;
+	return 0;
+}
+
+/* The next record (new reference), or NULL at the end. */
+static int reader_next(rec_reader *rd, json_t **ret, ca_err *err)
+{
+	return rd->csv ? csv_next(rd, ret, err) : jsonl_next(rd, ret, err);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* ---- import ---- */
@@ -299,13 +466,229 @@ static int import_case(ca_agent *a, json_t *rec, const char *where, ca_err *err)
 	return r;
 }
 
+/* The record as the store takes it: no "_line", aliases as an array. */
+static json_t *clean_record(const json_t *rec)
+{
+	json_t *clean = json_copy((json_t *)rec); /* shallow: values are only read */
+	if (clean) {
+		json_object_del(clean, "_line");
+		aliases_to_array(clean);
+	}
+	return clean;
+}
+
+/* The validated rows spool to a temporary file between the passes, so the
+ * second pass neither parses nor validates again: per row its line, the
+ * number of values, then each value as a 32-bit length (UINT32_MAX for
+ * NULL) and its bytes. */
+static int spool_row(FILE *f, size_t line, const ca_dir_row *row)
+{
+	uint64_t l = line;
+	uint32_t n = (uint32_t)row->n;
+	bool ok = fwrite(&l, sizeof(l), 1, f) == 1 && fwrite(&n, sizeof(n), 1, f) == 1;
+	for (size_t i = 0; ok && i < row->n; i++) {
+		uint32_t len = row->v[i] ? (uint32_t)strlen(row->v[i]) : UINT32_MAX;
+		ok = fwrite(&len, sizeof(len), 1, f) == 1 && (!row->v[i] || fwrite(row->v[i], 1, len, f) == len);
+	}
+	return ok ? 0 : CA_EIO;
+}
+
+/* The next spooled row into *row (kind set by the caller); *ret_end at the end. */
+static int unspool_row(FILE *f, ca_dir_row *row, size_t *ret_line, bool *ret_end)
+{
+	uint64_t l;
+	uint32_t n;
+	if (fread(&l, sizeof(l), 1, f) != 1) {
+		*ret_end = true;
+		return ferror(f) ? CA_EIO : 0;
+	}
+	*ret_end = false;
+	if (fread(&n, sizeof(n), 1, f) != 1 || n > CA_DIR_ROW_MAX)
+		return CA_EIO;
+	row->n = n;
+	for (size_t i = 0; i < n; i++)
+		row->v[i] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t len;
+		if (fread(&len, sizeof(len), 1, f) != 1)
+			return CA_EIO;
+		if (len == UINT32_MAX)
+			continue;
+		if (!(row->v[i] = malloc((size_t)len + 1)))
+			return CA_ENOMEM;
+		if (len && fread(row->v[i], 1, len, f) != len)
+			return CA_EIO;
+		row->v[i][len] = '\0';
+	}
+	*ret_line = (size_t)l;
+	return 0;
+}
+
+/* Pass 1: every record valid, no id twice; the rows go to `spool`.
+ * Writes nothing to the database. */
+static int import_check(ca_agent *a, rec_reader *rd, const char *kind, FILE *spool, size_t *ret_n, ca_err *err)
+{
+	/* id -> line of its first record; ids packed in one string chunk, so a
+	 * million of them take tens of megabytes, not hundreds. */
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	GStringChunk *ids = g_string_chunk_new(1 << 20);
+	size_t n = 0;
+	int r = 0;
+	for (;;) {
+		json_t *rec = NULL;
+		if ((r = reader_next(rd, &rec, err)) || !rec)
+			break;
+		size_t line = (size_t)json_integer_value(json_object_get(rec, "_line"));
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%zu", rd->path, line);
+		json_t *clean = clean_record(rec);
+		ca_dir_row row = { 0 };
+		r = clean ? ca_store_directory_prepare(a->store, kind, clean, &row, err) : CA_ENOMEM;
+		if (r)
+			ca_err_locate(err, "%s", where);
+		gpointer first = r ? NULL : g_hash_table_lookup(seen, row.v[0]);
+		if (first)
+			r = ca_err_set(err, CA_EINVAL, where, "%s: %s id '%s' appears twice in the file, at lines %zu and %zu; "
+				       "nothing was imported", where, kind, row.v[0], GPOINTER_TO_SIZE(first), line);
+		else if (!r)
+			g_hash_table_insert(seen, g_string_chunk_insert(ids, row.v[0]), GSIZE_TO_POINTER(line));
+		if (!r && spool_row(spool, line, &row))
+			r = ca_err_set(err, CA_EIO, rd->path, "cannot write a temporary copy of %s: %s", rd->path,
+				       strerror(errno));
+		ca_dir_row_done(&row);
+		json_decref(clean);
+		json_decref(rec);
+		if (r)
+			break;
+		n++;
+	}
+	g_hash_table_destroy(seen);
+	g_string_chunk_free(ids);
+	if (!r)
+		*ret_n = n;
+	return r;
+}
+
+/* Let go of the write lock for a moment (see IMPORT_PAUSE_NS). */
+static void pause_lock(void)
+{
+	struct timespec pause = { 0, IMPORT_PAUSE_NS };
+	while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+		;
+}
+
+/* Pass 2: write the spooled rows, one batch per transaction. A chunk of
+ * rows is read before the transaction begins, so the write lock is held
+ * for the writes alone. */
+static int import_write(ca_agent *a, FILE *spool, const char *path, const char *kind, size_t *ret_done,
+			size_t *ret_batches, ca_err *err)
+{
+	size_t done = 0, batches = 0;
+	ca_dir_row *chunk = calloc(IMPORT_CHUNK, sizeof(*chunk));
+	size_t *lines = calloc(IMPORT_CHUNK, sizeof(*lines));
+	int r = chunk && lines ? 0 : CA_ENOMEM;
+	bool end = false;
+	while (!r && !end) {
+		size_t n = 0;
+		while (n < IMPORT_CHUNK) {
+			chunk[n].kind = kind;
+			if ((r = unspool_row(spool, &chunk[n], &lines[n], &end)) || end) {
+				if (r) {
+					ca_dir_row_done(&chunk[n]);
+					r = ca_err_set(err, r, path, "cannot read the temporary copy of %s back", path);
+				}
+				break;
+			}
+			n++;
+		}
+		size_t i = 0;
+		while (!r && i < n) {
+			if ((r = ca_store_begin(a->store, err)))
+				break;
+			double started = now_s();
+			size_t in_batch = 0;
+			for (; i < n && !r; i++) {
+				r = ca_store_directory_put_row(a->store, &chunk[i], err);
+				if (r)
+					ca_err_locate(err, "%s:%zu", path, lines[i]);
+				else if (++in_batch % IMPORT_CLOCK_EVERY == 0 && now_s() - started >= IMPORT_TX_SECONDS) {
+					i++;
+					break;
+				}
+			}
+			if (!r && (r = ca_store_commit(a->store, err)) == 0) {
+				done += in_batch;
+				batches++;
+				pause_lock();
+			}
+		}
+		for (size_t k = 0; k < n; k++)
+			ca_dir_row_done(&chunk[k]);
+	}
+	if (r && ca_store_in_transaction(a->store))
+		ca_store_rollback(a->store);
+	free(chunk);
+	free(lines);
+	*ret_done = done;
+	*ret_batches = batches;
+	return r;
+}
+
+static int import_directory(ca_agent *a, const char *kind, const char *plural, const char *path, char **ret_json,
+			    ca_err *err)
+{
+	bool from_stdin = strcmp(path, "-") == 0;
+	FILE *f = from_stdin ? stdin : fopen(path, "rb");
+	if (!f)
+		return ca_err_set(err, CA_EIO, path, "cannot open %s: %s", path, strerror(errno));
+	FILE *spool = tmpfile();
+	rec_reader rd;
+	size_t n = 0, done = 0, batches = 0;
+	int r = spool ? 0 : ca_err_set(err, CA_EIO, path, "cannot make a temporary file for %s: %s", path, strerror(errno));
+	if (!r)
+		r = reader_open(&rd, f, path, err);
+	if (!r) {
+		r = import_check(a, &rd, kind, spool, &n, err);
+		reader_close(&rd);
+	}
+	if (!r && (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0))
+		r = ca_err_set(err, CA_EIO, path, "cannot read the temporary copy of %s back: %s", path, strerror(errno));
+	if (!r) {
+		r = ca_store_bulk(a->store, true, err);
+		if (!r)
+			r = import_write(a, spool, path, kind, &done, &batches, err);
+		/* Back to the usual cache; a failure here loses nothing. */
+		(void)ca_store_bulk(a->store, false, NULL);
+		if (r && done && err) {
+			ca_err e = *err;
+			ca_err_set(err, r, e.where, "%s; %zu of the file's %zu records had been written, each whole, before "
+				   "it: importing the file again completes it (records are upserted by id)",
+				   e.message, done, n);
+		}
+	}
+	if (spool)
+		fclose(spool);
+	if (f != stdin)
+		fclose(f);
+	if (done)
+		ca_agent_invalidate(a); /* the directory changed: rebuild the gazetteers */
+	if (r)
+		return r;
+	return ca_result(json_pack("{s:s, s:I, s:s, s:I}", "kind", plural, "imported", (json_int_t)n, "file", path,
+				   "batches", (json_int_t)batches),
+			 ret_json);
+}
+
 int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_json, ca_err *err)
 {
 	const char *one = kind_singular(kind);
 	if (!one)
 		return ca_err_set(err, CA_EINVAL, kind, "cannot import '%s': use contacts, accounts, products, subjects or cases", kind);
-	int r = 0;
-	if (!strcmp(one, "case") && (r = ca_agent_ready(a, err)))
+	if (strcmp(one, "case") != 0)
+		return import_directory(a, one, kind, path, ret_json, err);
+	/* Cases: the whole file in one transaction, all or nothing. */
+	int r = ca_agent_ready(a, err);
+	if (r)
 		return r;
 	json_t *recs = NULL;
 	if ((r = load_records(path, &recs, err)))
@@ -319,18 +702,7 @@ int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_j
 	json_array_foreach(recs, i, rec) {
 		char where[512];
 		snprintf(where, sizeof(where), "%s:%lld", path, (long long)json_integer_value(json_object_get(rec, "_line")));
-		json_t *clean = json_deep_copy(rec);
-		json_object_del(clean, "_line");
-		if (!strcmp(one, "case")) {
-			r = import_case(a, rec, where, err);
-		} else {
-			aliases_to_array(clean);
-			r = ca_store_directory_put(a->store, one, clean, err);
-			if (r)
-				ca_err_locate(err, "%s", where);
-		}
-		json_decref(clean);
-		if (r)
+		if ((r = import_case(a, rec, where, err)))
 			break;
 	}
 	if (!r)

@@ -75,6 +75,8 @@ static int add_setting_patterns(ca_agent *a, ca_pii *p, ca_err *err)
 	return r;
 }
 
+#define PII_MAX_CONTACT_NAMES 20000
+
 /* The recogniser of this agent: Debian word lists, the contacts' names and
  * the configured identifier patterns. Built once per agent (compiling its
  * patterns and reading the word lists is the costly part) and again when
@@ -98,7 +100,17 @@ int ca_agent_pii(ca_agent *a, const ca_pii **ret, ca_err *err)
 		r = ca_pii_new(a->pii_lexicon, &p, err);
 	if (r < 0)
 		return r;
-	if (a->store) {
+	/* Contacts' names make them recognisable as persons wherever they are
+	 * written, but copying a million names into every process would cost
+	 * what the directory's indexes save: a directory of more than
+	 * PII_MAX_CONTACT_NAMES contacts relies on the word lists (given names
+	 * and surnames), cue phrases and signatures instead. */
+	size_t n_contacts = 0;
+	if (a->store && r == 0)
+		r = ca_store_directory_count(a->store, "contact", PII_MAX_CONTACT_NAMES, &n_contacts, err);
+	if (a->store && r == 0 && n_contacts > PII_MAX_CONTACT_NAMES) {
+		r = add_setting_patterns(a, p, err);
+	} else if (a->store && r == 0) {
 		r = ca_store_directory_list(a->store, "contact", &contacts, err);
 		json_array_foreach(contacts, i, c) {
 			const char *name = ca_json_str(c, "full_name");

@@ -124,7 +124,8 @@ int ca_plan_update(ca_agent *a, const ca_msg *msgs, size_t n, ca_analysis *an, c
 	ret->suggestions = json_array();
 	planner p = {
 		.a = a,
-		.in = { .msgs = msgs, .n_msgs = n, .analysis = an, .identity_contact = identity },
+		.in = { .msgs = msgs, .n_msgs = n, .analysis = an, .identity_contact = identity,
+			.directory = ca_agent_directory(a) },
 		.view = view,
 		.record = view ? json_deep_copy(view->fields) : json_object(),
 		.requested = calloc(s->n_fields, sizeof(bool)),

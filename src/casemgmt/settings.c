@@ -16,9 +16,18 @@ static const char *const top_keys[] = {
 	"summary_note_on_close", "record_agent_experience", "email", "arc_rules", "knowledge",
 };
 
+ca_settings *ca_settings_ref(ca_settings *s)
+{
+	if (s)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
 void ca_settings_free(ca_settings *s)
 {
-	if (!s)
+	/* The last reference frees; acquire-release so every thread's reads
+	 * of the snapshot happen before it is torn down. */
+	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	for (size_t i = 0; i < s->n_fields; i++)
 		ca_field_def_done(&s->fields[i]);
@@ -659,6 +668,7 @@ int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err)
 	ca_settings *s = calloc(1, sizeof(*s));
 	if (!s)
 		return CA_ENOMEM;
+	s->refs = 1;
 	const json_t *ch = json_object_get(j, "channels");
 	s->chat_enabled = true;
 	if (ch) {

@@ -156,7 +156,7 @@ int ca_eval_linking(ca_agent *a, const char *path, char **ret_json, ca_err *err)
 		ca_msg msg = { "m1", CA_ROLE_CUSTOMER, text, strlen(text) };
 		ca_analysis an;
 		ca_analysis_init(&an);
-		ca_predict_input in = { &msg, 1, &an, NULL, NULL };
+		ca_predict_input in = { .msgs = &msg, .n_msgs = 1, .analysis = &an };
 		ca_prediction pr = { 0 };
 		int pr_r = ca_predict(pred, &in, &fields[fi], &pr, err);
 		ca_analysis_done(&an);

@@ -311,6 +311,7 @@ static int score_raw(ca_agent *a, const json_t *t, ca_analysis *an, bool all_fie
 	if (!identity) /* an e-mail thread: the sender, as ingest resolves it */
 		identity = ca_json_str(json_object_get(t, "_arc"), "identity");
 	ca_predict_input in = { .msgs = msgs, .n_msgs = n, .analysis = an, .identity_contact = identity,
+				.directory = ca_agent_directory(a),
 				.case_fields = labels };
 	for (size_t fi = 0; !r && fi < s->n_fields; fi++) {
 		const char *truth = ca_json_str(labels, s->fields[fi].name);

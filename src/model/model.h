@@ -59,6 +59,36 @@ typedef enum ca_entity {
 const char *ca_field_type_name(ca_field_type t);
 const char *ca_entity_name(ca_entity e);
 
+/*
+ * Directory lookup keys: the normalised forms under which a contact or an
+ * account is found, written beside the record when it is stored and
+ * computed the same way from what a customer writes, so the entity linker
+ * finds a record through an index instead of holding the directory in
+ * memory. Bits, so one lookup can ask for several kinds of key at once.
+ */
+typedef enum ca_dir_key {
+	CA_DIRKEY_EMAIL = 1,          /* ca_email_norm: trimmed, lower case */
+	CA_DIRKEY_PHONE = 2,          /* ca_phone_norm: digits, NANP "1" dropped */
+	CA_DIRKEY_USERNAME = 4,       /* ca_text_fold */
+	CA_DIRKEY_ACCOUNT_NUMBER = 8, /* ca_text_fold */
+	CA_DIRKEY_NAME = 16,          /* stems of the name's tokens, joined by ' ' */
+} ca_dir_key;
+
+/* A name of more tokens than this gets no name key: no one types a whole
+ * seven-word name, and message n-grams are tried up to this length. */
+#define CA_DIR_NAME_MAX_TOKENS 6
+
+/*
+ * The key of type `type` for the raw value `raw` (an e-mail address, a
+ * phone number, a user name, an account number, a full name). `st` stems
+ * the tokens of a name (may be NULL for the other types). *ret: a heap
+ * string the caller frees, or NULL when the value has no key (not an
+ * address, too few digits, no tokens, a name over CA_DIR_NAME_MAX_TOKENS
+ * tokens, invalid UTF-8). Returns 0 or CA_ENOMEM.
+ */
+struct ca_stemmer;
+int ca_dir_key_of(ca_dir_key type, const char *raw, struct ca_stemmer *st, char **ret);
+
 /* One choice of an option set, as the administrator describes it. */
 typedef struct ca_option {
 	char *value;        /* stored value, e.g. "product_defect" */

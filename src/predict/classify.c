@@ -1020,7 +1020,7 @@ int ca_embedded_calibrate(const json_t *examples, const ca_field_def *fields, si
 			int pr = valid ? ca_analysis_sync(&an, msgs, nm, st) : CA_ENOTFOUND;
 			ca_prediction p = { 0 };
 			if (!pr) {
-				ca_predict_input in = { msgs, nm, &an, NULL, NULL };
+				ca_predict_input in = { .msgs = msgs, .n_msgs = nm, .analysis = &an };
 				pr = ca_classifier_predict(c, &in, f, &p);
 			}
 			if (!pr) {

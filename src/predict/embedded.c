@@ -178,7 +178,7 @@ static void embedded_free(ca_predictor *p)
 	if (!e)
 		return;
 	for (size_t i = 0; i < CA_ARRAY_SIZE(e->linkers); i++)
-		ca_linker_free(e->linkers[i]);
+		ca_linker_unref(e->linkers[i]);
 	for (size_t i = 0; i < e->n_fields; i++) {
 		if (e->classifiers)
 			ca_classifier_free(e->classifiers[i]);

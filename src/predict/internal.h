@@ -72,10 +72,15 @@ int ca_gazetteer_predict(const ca_gazetteer *g, const ca_predict_input *in, cons
 
 typedef struct ca_linker ca_linker;
 /* Index one kind of directory record ("contact", "product"...) from a JSON
- * array of records. Caller frees with ca_linker_free. */
+ * array of records (may be NULL: contacts and accounts then come from the
+ * call's directory alone). Immutable once built and reference-counted, so
+ * threads may share it: the caller holds one reference and drops it with
+ * ca_linker_unref (NULL-safe). */
 int ca_linker_new(ca_entity kind, const json_t *records, ca_stemmer *st, ca_linker **ret, ca_err *err);
-void ca_linker_free(ca_linker *l);
-/* Best record for the conversation; CA_ENOTFOUND when nothing links. */
+ca_linker *ca_linker_ref(ca_linker *l);
+void ca_linker_unref(ca_linker *l);
+/* Best record for the conversation; CA_ENOTFOUND when nothing links.
+ * Contacts and accounts are also looked up in in->directory. */
 int ca_linker_predict(const ca_linker *l, const ca_predict_input *in, const ca_field_def *f,
 		      ca_prediction *ret);
 

@@ -62,6 +62,35 @@ int ca_analysis_sync(ca_analysis *a, const ca_msg *msgs, size_t n, ca_stemmer *s
 /* FNV-1a 32-bit hash of a NUL-terminated string (Fowler, Noll, Vo). */
 uint32_t ca_hash_str(const char *s);
 
+/*
+ * The directory of contacts and accounts, as the entity linker reads it: a
+ * struct of function pointers with a version field (STYLE.md, "Interfaces").
+ * casemgmt implements it over the store's key indexes (model.h, ca_dir_key),
+ * so a directory of any size costs one indexed query per mention and is
+ * never loaded; a test implements it over anything. It is given per call
+ * (ca_predict_input) and never kept by a predictor, so one predictor can
+ * serve threads that each read their own store connection.
+ *
+ *   find:        each record of `kind` with a key of a type in the bit set
+ *                `types` equal to `key`, at most `limit` per type: fn(id,
+ *                display name, type, fn_ud) (strings borrowed for the call).
+ *   name_prefix: whether some record's name key is `stems` or continues it
+ *                with a space and more stems.
+ *   display:     the display name of a record (heap string, caller frees);
+ *                CA_ENOTFOUND when there is no such record.
+ * Each returns 0 or a negative CA_E* code.
+ */
+#define CA_DIRECTORY_VERSION 1
+typedef int (*ca_directory_hit_fn)(const char *id, const char *display, unsigned type, void *fn_ud);
+typedef struct ca_directory {
+	unsigned version; /* CA_DIRECTORY_VERSION */
+	void *ud;
+	int (*find)(void *ud, ca_entity kind, unsigned types, const char *key, size_t limit, ca_directory_hit_fn fn,
+		    void *fn_ud);
+	int (*name_prefix)(void *ud, ca_entity kind, const char *stems, bool *ret);
+	int (*display)(void *ud, ca_entity kind, const char *id, char **ret);
+} ca_directory;
+
 /* What a prediction reads. All borrowed for the call. */
 typedef struct ca_predict_input {
 	const ca_msg *msgs;
@@ -70,6 +99,8 @@ typedef struct ca_predict_input {
 	const json_t *case_fields;  /* current values of the case ({} if none) */
 	const char *identity_contact; /* authenticated chat identity or e-mail
 					 sender already resolved to a contact id */
+	const ca_directory *directory; /* contacts and accounts, or NULL: only the
+					  records given to ca_embedded_new */
 } ca_predict_input;
 
 #define CA_PREDICTOR_VERSION 1
@@ -107,9 +138,12 @@ static inline void ca_predictor_free(ca_predictor *p)
 
 /*
  * Build the embedded predictor.
- *   directory: {"contact": [...], "account": [...], "product": [...],
- *               "subject": [...]} as returned by ca_store_directory_list
- *               (borrowed; indexes are built and the JSON is not kept).
+ *   directory: {"product": [...], "subject": [...]} as returned by
+ *               ca_store_directory_list (borrowed; indexes are built and the
+ *               JSON is not kept): the small gazetteers kept in memory.
+ *               Contacts and accounts come from ca_predict_input.directory;
+ *               "contact"/"account" arrays given here are indexed in memory
+ *               as well (tests, small tools).
  *   fields:    the field definitions it will be asked about (borrowed; must
  *               outlive the predictor).
  *   models:    trained option-set models, {"field": {"vocab": [...],

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store.h"
+#include "internal.h"
 
 typedef struct migration {
 	int version;
@@ -19,6 +20,15 @@ typedef struct migration {
 	const char *sql;
 	const char *dialect; /* NULL: every driver; else only the driver of that name */
 } migration;
+
+/* A step of a migration only C can do (computing values SQL cannot), run
+ * after its `sql` in the same transaction, then `sql_after` (may be NULL).
+ * A table of its own, so the migration list keeps its simple shape. */
+typedef struct migration_step {
+	int version;
+	int (*fill)(const ca_sql_driver *drv, void *conn, ca_err *err);
+	const char *sql_after;
+} migration_step;
 
 /* Case columns follow model.h's ca_case_standard_fields (src/model/field.c),
  * which the repository writes by name; keep the two in step. */
@@ -432,6 +442,34 @@ static const char schema_v10[] =
 	"  SELECT COALESCE(conversation_id, ''), event_id, type, NULL, result, at FROM chat_event;\n"
 	"DROP TABLE chat_event;\n"
 	"ALTER TABLE chat_event_v10 RENAME TO chat_event;\n";
+/* Lookup keys of the directory (model.h, ca_dir_key): normalised e-mail,
+ * phone, user name, account number and name stems beside each contact and
+ * account, each indexed, so the entity linker finds a record with one
+ * indexed query per mention instead of loading the directory. The store
+ * writes them with every record; this migration fills them for records
+ * already stored (ca_store_fill_dir_keys), then builds the indexes. The
+ * raw-column indexes nothing queries go: each costs an import time (the
+ * LOWER(email) one stays: e-mail senders are found by it, IDN addresses too). */
+static const char schema_v11[] =
+	"ALTER TABLE contact ADD COLUMN email_key TEXT;\n"
+	"ALTER TABLE contact ADD COLUMN phone_key TEXT;\n"
+	"ALTER TABLE contact ADD COLUMN username_key TEXT;\n"
+	"ALTER TABLE contact ADD COLUMN account_key TEXT;\n"
+	"ALTER TABLE contact ADD COLUMN name_key TEXT;\n"
+	"ALTER TABLE account ADD COLUMN account_key TEXT;\n"
+	"ALTER TABLE account ADD COLUMN name_key TEXT;\n"
+	"DROP INDEX contact_email_idx;\n"
+	"DROP INDEX contact_username_idx;\n"
+	"DROP INDEX contact_phone_idx;\n"
+	"DROP INDEX contact_account_number_idx;\n";
+static const char schema_v11_after[] =
+	"CREATE INDEX contact_email_key_idx ON contact (email_key);\n"
+	"CREATE INDEX contact_phone_key_idx ON contact (phone_key);\n"
+	"CREATE INDEX contact_username_key_idx ON contact (username_key);\n"
+	"CREATE INDEX contact_account_key_idx ON contact (account_key);\n"
+	"CREATE INDEX contact_name_key_idx ON contact (name_key);\n"
+	"CREATE INDEX account_account_key_idx ON account (account_key);\n"
+	"CREATE INDEX account_name_key_idx ON account (name_key);\n";
 
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
@@ -443,7 +481,20 @@ static const migration migrations[] = {
 	{ 7, "knowledge article full-text search", schema_v7_sqlite, "sqlite" },
 	{ 8, "e-mail Cc, content identity and received size", schema_v8, NULL },
 	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
+	{ 11, "directory lookup keys", schema_v11, NULL },
 };
+
+static const migration_step migration_steps[] = {
+	{ 11, ca_store_fill_dir_keys, schema_v11_after },
+};
+
+static const migration_step *step_of(int version)
+{
+	for (size_t i = 0; i < CA_ARRAY_SIZE(migration_steps); i++)
+		if (migration_steps[i].version == version)
+			return &migration_steps[i];
+	return NULL;
+}
 
 static int read_version(const ca_sql_row *row, void *ud)
 {
@@ -479,6 +530,11 @@ static int apply(const ca_sql_driver *drv, void *conn, const migration *m, ca_er
 	r = current_version(drv, conn, &v, &e);
 	if (!r && v < m->version) {
 		r = drv->exec_script(conn, m->sql, &e);
+		const migration_step *step = step_of(m->version);
+		if (!r && step && step->fill)
+			r = step->fill(drv, conn, &e);
+		if (!r && step && step->sql_after)
+			r = drv->exec_script(conn, step->sql_after, &e);
 		if (!r) {
 			char at[21];
 			ca_time_iso(ca_time_now(), at);

@@ -17,6 +17,10 @@
  * evicted least-recently-used. */
 #define STMT_CACHE_SIZE 48
 
+/* How long a writer waits for the write lock (busy_wait below): far longer
+ * than any batch an import or a harvest holds it for (0.25 s). */
+#define BUSY_TIMEOUT_MS 5000
+
 typedef struct cached_stmt {
 	char *sql;
 	sqlite3_stmt *st;
@@ -27,6 +31,7 @@ typedef struct cached_stmt {
 typedef struct conn {
 	sqlite3 *db;
 	int64_t changes;
+	uint64_t vm_steps; /* work done so far (ca_sql_driver.work) */
 	uint64_t tick;
 	cached_stmt cache[STMT_CACHE_SIZE];
 } conn;
@@ -50,6 +55,11 @@ static int map_code(int rc)
 
 static int db_error(conn *c, int rc, const char *sql, ca_err *err)
 {
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return ca_err_set(err, CA_EDB, "sqlite",
+				  "the database stayed locked by another writer for more than %d s (a long import, "
+				  "harvest or migration in another process?); nothing of this was written: try again",
+				  BUSY_TIMEOUT_MS / 1000);
 	/* Enough of the statement to tell which one failed, never the values. */
 	return ca_err_set(err, map_code(rc), "sqlite", "sqlite: %s (in \"%.80s\")",
 			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), sql);
@@ -88,8 +98,6 @@ static int pragma(conn *c, const char *sql, const char *path, ca_err *err)
  * transactions (a harvest batch, then a 2 ms pause) would be missed again
  * and again, and a live chat event could time out behind it.
  */
-#define BUSY_TIMEOUT_MS 5000
-
 static int busy_wait(void *ud, int tries)
 {
 	(void)ud;
@@ -123,6 +131,12 @@ static int sq_open(const char *dsn, void **ret_conn, ca_err *err)
 		r = pragma(c, "PRAGMA foreign_keys=ON", dsn, err);
 	if (!r)
 		r = pragma(c, "PRAGMA synchronous=NORMAL", dsn, err);
+	/* Up to 64 MB of page cache (SQLite's default is 2 MB): an import
+	 * batch touches index pages all over seven B-trees, and with the
+	 * small cache each is read and written again and again. The cache
+	 * only grows to what a connection touches, so an event stays small. */
+	if (!r)
+		r = pragma(c, "PRAGMA cache_size=-65536", dsn, err);
 	if (r) {
 		conn_free(c);
 		return r;
@@ -200,8 +214,9 @@ static int prepare(conn *c, const char *sql, sqlite3_stmt **ret, bool *ret_owned
 	return 0;
 }
 
-static void release(sqlite3_stmt *st, bool owned, cached_stmt *slot)
+static void release(conn *c, sqlite3_stmt *st, bool owned, cached_stmt *slot)
 {
+	c->vm_steps += (uint64_t)sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
 	if (owned) {
 		sqlite3_finalize(st);
 		return;
@@ -334,7 +349,7 @@ static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql
 	free(text);
 	free(types);
 	free(lens);
-	release(st, owned, slot);
+	release(c, st, owned, slot);
 	return r;
 }
 
@@ -352,6 +367,24 @@ static int sq_query(void *p, const char *sql, const ca_sql_param *params, size_t
 static int64_t sq_changes(void *p)
 {
 	return ((conn *)p)->changes;
+}
+
+/* Bulk mode (ca_sql_driver.bulk): a bigger page cache for the indexes a
+ * million-record import touches, and checkpoints far less often: every
+ * batch rewrites index pages all over the B-trees, and a checkpoint after
+ * each would copy them all back to the database file each time. Leaving
+ * bulk mode checkpoints and truncates the WAL it grew. */
+static int sq_bulk(void *p, bool on, ca_err *err)
+{
+	conn *c = p;
+	return pragma(c, on ? "PRAGMA cache_size=-98304; PRAGMA wal_autocheckpoint=32768"
+			    : "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=1000; PRAGMA wal_checkpoint(TRUNCATE)",
+		      "bulk mode", err);
+}
+
+static uint64_t sq_work(void *p)
+{
+	return ((conn *)p)->vm_steps;
 }
 
 static int sq_exec_script(void *p, const char *sql, ca_err *err)
@@ -376,4 +409,6 @@ const ca_sql_driver ca_sqlite_driver = {
 	.query = sq_query,
 	.changes = sq_changes,
 	.exec_script = sq_exec_script,
+	.work = sq_work,
+	.bulk = sq_bulk,
 };

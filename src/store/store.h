@@ -73,6 +73,13 @@ typedef struct ca_sql_driver {
 	int64_t (*changes)(void *conn);
 	/* Run a script of several statements (migrations); no parameters. */
 	int (*exec_script)(void *conn, const char *sql, ca_err *err);
+	/* Work the connection has done so far, in the backend's own unit
+	 * (SQLite: virtual-machine steps of every statement run), so a test
+	 * can check that a call's cost does not grow with a table. May be NULL. */
+	uint64_t (*work)(void *conn);
+	/* Tune the connection for (on) or back from (off) a long series of
+	 * write batches, such as a million-record import. May be NULL. */
+	int (*bulk)(void *conn, bool on, ca_err *err);
 } ca_sql_driver;
 
 extern const ca_sql_driver ca_sqlite_driver;
@@ -99,6 +106,13 @@ int ca_store_open_with(const ca_sql_driver *drv, const char *dsn, ca_store **ret
 void ca_store_close(ca_store *s);
 /* Schema version after migrations. */
 int ca_store_schema_version(ca_store *s);
+/* The driver's count of work done on this connection (ca_sql_driver.work;
+ * 0 when the driver keeps none). Deterministic for the same statements on
+ * the same data, unlike time. */
+uint64_t ca_store_work(ca_store *s);
+/* Bulk mode for a long import (ca_sql_driver.bulk; a no-op when the driver
+ * has none): more memory for fewer writes. Turn it off after. */
+int ca_store_bulk(ca_store *s, bool on, ca_err *err);
 
 /*
  * Transactions nest. The outermost begin/commit is a transaction; an inner
@@ -131,14 +145,54 @@ int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err);
  * "product" | "subject".
  */
 int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err);
+/*
+ * ca_store_directory_put in two steps, so an importer can check a whole
+ * file before its first write and hold the write lock for the writes
+ * alone: prepare validates the record (the same errors as put) and turns
+ * it into the values of its columns and lookup keys, writing nothing;
+ * put_row writes such a row. A row owns its strings (v[i] NULL is SQL
+ * NULL; v[0] is the id; n at most CA_DIR_ROW_MAX); free with
+ * ca_dir_row_done. `kind` points at a static name.
+ */
+#define CA_DIR_ROW_MAX 12
+typedef struct ca_dir_row {
+	const char *kind;
+	size_t n;
+	char *v[CA_DIR_ROW_MAX];
+} ca_dir_row;
+int ca_store_directory_prepare(ca_store *s, const char *kind, const json_t *rec, ca_dir_row *ret, ca_err *err);
+int ca_store_directory_put_row(ca_store *s, const ca_dir_row *row, ca_err *err);
+void ca_dir_row_done(ca_dir_row *row);
 /* One record by id (new reference in *ret), CA_ENOTFOUND if absent. */
 int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err);
 /* The id of the contact with this e-mail address (compared case-
  * insensitively, through an index); *found false when there is none. Caller
  * frees *ret_id. */
 int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char **ret_id, ca_err *err);
-/* All records of a kind as a JSON array (new reference), ordered by id. */
+/* All records of a kind as a JSON array (new reference), ordered by id.
+ * Reads the whole table: for products and subjects (small); contacts and
+ * accounts are looked up with ca_store_directory_find instead. */
 int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err *err);
+
+/*
+ * Lookup through the directory's key indexes (model.h, ca_dir_key; the
+ * store writes each contact's and account's keys with the record). For each
+ * key type in the bit set `types` the kind has, every record whose key of
+ * that type equals `key`, in id order, at most `limit` per type: fn(id,
+ * name, type, ud) per record (strings borrowed for the call; a nonzero
+ * return stops with that value). kind: "contact" | "account" (CA_EINVAL
+ * otherwise). One indexed query per type; cost does not grow with the table.
+ */
+typedef int (*ca_store_dir_hit_fn)(const char *id, const char *name, unsigned type, void *ud);
+int ca_store_directory_find(ca_store *s, const char *kind, unsigned types, const char *key, size_t limit,
+			    ca_store_dir_hit_fn fn, void *ud, ca_err *err);
+/* How many records of `kind` there are, counting no further than
+ * `at_most` (*ret = at_most + 1 when there are more): a bounded probe, so
+ * asking whether a directory is small costs the same for a huge one. */
+int ca_store_directory_count(ca_store *s, const char *kind, size_t at_most, size_t *ret, ca_err *err);
+/* Whether some record's name key is `stems` or starts with `stems` and a
+ * space (a name that begins with these words): one indexed range probe. */
+int ca_store_directory_name_prefix(ca_store *s, const char *kind, const char *stems, bool *ret, ca_err *err);
 
 /*
  * Cases. A case as JSON:

@@ -38,7 +38,7 @@ static const char *link_text(const ca_gazetteer *g, const ca_field_def *f, ca_st
 	ca_analysis_init(&an);
 	const char *res = NULL;
 	if (ca_analysis_sync(&an, &m, 1, st) == 0) {
-		ca_predict_input in = { &m, 1, &an, NULL, NULL };
+		ca_predict_input in = { .msgs = &m, .n_msgs = 1, .analysis = &an };
 		ca_prediction p = { 0 };
 		if (ca_gazetteer_predict(g, &in, f, &p) == 0) {
 			if (p.confidence >= 0.5) {

@@ -81,7 +81,7 @@ static char *link1(env *e, size_t field, const char *text, double *ret_conf)
 	ca_msg m = { "m1", CA_ROLE_CUSTOMER, text, strlen(text) };
 	ca_analysis an;
 	ca_analysis_init(&an);
-	ca_predict_input in = { &m, 1, &an, NULL, NULL };
+	ca_predict_input in = { .msgs = &m, .n_msgs = 1, .analysis = &an };
 	ca_prediction p = { 0 };
 	int r = ca_predict(e->p, &in, &e->fields[field], &p, NULL);
 	ca_analysis_done(&an);

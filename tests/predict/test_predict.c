@@ -84,7 +84,7 @@ static int run(env *e, const char *field, ca_prediction *p)
 {
 	for (size_t i = 0; i < e->n; i++)
 		if (!strcmp(e->fields[i].name, field)) {
-			ca_predict_input in = { e->msgs, e->n_msgs, &e->an, NULL, NULL };
+			ca_predict_input in = { .msgs = e->msgs, .n_msgs = e->n_msgs, .analysis = &e->an };
 			memset(p, 0, sizeof(*p));
 			return ca_predict(e->p, &in, &e->fields[i], p, NULL);
 		}
@@ -253,7 +253,7 @@ static void test_trained_model(void **state)
 	json_t *dir = json_loads(DIRECTORY, 0, NULL);
 	assert_int_equal(ca_embedded_new(dir, e->fields, e->n, models, &p2, &err), 0);
 	add(e, "m1", CA_ROLE_CUSTOMER, "I would like my money back");
-	ca_predict_input in = { e->msgs, e->n_msgs, &e->an, NULL, NULL };
+	ca_predict_input in = { .msgs = e->msgs, .n_msgs = e->n_msgs, .analysis = &e->an };
 	ca_prediction p;
 	assert_int_equal(ca_predict(p2, &in, &e->fields[3], &p, &err), 0);
 	assert_string_equal(p.value, "refund");

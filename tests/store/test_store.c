@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "store.h"
+#include "internal.h"
 #include "model.h"
 
 /* 2024-06-01T12:00:00Z: every timestamp the store writes under test. */
@@ -275,6 +276,8 @@ static void test_open_twice(void **state)
 	void *c = NULL;
 	OK(f->b->drv->open(f->dsn, &c, &f->err));
 	seen s = { 0 };
+	/* (Version numbers are handed to branches ahead of time, so the list
+	 * may have gaps: count distinct versions, not the highest.) */
 	OK(f->b->drv->query(c, "SELECT COUNT(*) - COUNT(DISTINCT version), MAX(version), MIN(version) FROM schema_version",
 			    NULL, 0, see_row, &s, &f->err));
 	char want[16];
@@ -417,6 +420,82 @@ static void test_directory(void **state)
 }
 
 /* ---- cases ---- */
+
+/* Directory lookups by key: each key type, a name prefix, a bounded count,
+ * and migration 11's C step writing the keys of records stored without. */
+typedef struct hits_seen {
+	char ids[8][32];
+	unsigned types[8];
+	size_t n;
+} hits_seen;
+
+static int see_hit(const char *id, const char *name, unsigned type, void *ud)
+{
+	hits_seen *h = ud;
+	(void)name;
+	if (h->n < 8) {
+		snprintf(h->ids[h->n], sizeof(h->ids[0]), "%s", id);
+		h->types[h->n++] = type;
+	}
+	return 0;
+}
+
+static const char *find_one(fixture *f, const char *kind, unsigned types, const char *key)
+{
+	static hits_seen h;
+	memset(&h, 0, sizeof(h));
+	OK(ca_store_directory_find(f->s, kind, types, key, 5, see_hit, &h, &f->err));
+	return h.n == 1 ? h.ids[0] : h.n ? "several" : "none";
+}
+
+static void test_directory_keys(void **state)
+{
+	fixture *f = *state;
+	json_t *c1 = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", "C-1", "full_name", "Priya Vantassel", "email",
+			       " Priya.V@Example.COM ", "phone", "+1 (415) 555-0142", "username", "PVan", "account_number",
+			       "BW-A10231");
+	json_t *c2 = json_pack("{s:s, s:s}", "id", "C-2", "full_name", "Priya Vantassel");
+	json_t *a1 = json_pack("{s:s, s:s, s:s}", "id", "A-1", "name", "Brightwave Labs", "account_number", "ACC-77");
+	OK(ca_store_directory_put(f->s, "contact", c1, &f->err));
+	OK(ca_store_directory_put(f->s, "contact", c2, &f->err));
+	OK(ca_store_directory_put(f->s, "account", a1, &f->err));
+	json_decref(c1);
+	json_decref(c2);
+	json_decref(a1);
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_EMAIL, "priya.v@example.com"), "C-1");
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_PHONE, "4155550142"), "C-1");
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_USERNAME, "pvan"), "C-1");
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_ACCOUNT_NUMBER, "bw-a10231"), "C-1");
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_NAME, "priya vantassel"), "several");
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_USERNAME | CA_DIRKEY_EMAIL, "4155550142"), "none");
+	assert_string_equal(find_one(f, "account", CA_DIRKEY_ACCOUNT_NUMBER, "acc-77"), "A-1");
+	assert_string_equal(find_one(f, "account", CA_DIRKEY_NAME, "brightwav lab"), "A-1");
+	bool known = false;
+	OK(ca_store_directory_name_prefix(f->s, "contact", "priya", &known, &f->err));
+	assert_true(known);
+	OK(ca_store_directory_name_prefix(f->s, "contact", "pri", &known, &f->err));
+	assert_false(known); /* a prefix of a word is not the start of a name */
+	OK(ca_store_directory_name_prefix(f->s, "contact", "priya vantassel", &known, &f->err));
+	assert_true(known);
+	size_t n = 0;
+	OK(ca_store_directory_count(f->s, "contact", 1, &n, &f->err));
+	assert_int_equal(n, 2);
+	OK(ca_store_directory_count(f->s, "contact", 10, &n, &f->err));
+	assert_int_equal(n, 2);
+	/* Products are not looked up by key. */
+	assert_int_equal(ca_store_directory_find(f->s, "product", CA_DIRKEY_NAME, "x", 5, see_hit, NULL, NULL), CA_EINVAL);
+
+	/* Records stored before the keys existed get them from migration 11. */
+	void *c = NULL;
+	OK(f->b->drv->open(f->dsn, &c, &f->err));
+	OK(f->b->drv->exec(c, "UPDATE contact SET email_key = NULL, phone_key = NULL, username_key = NULL, "
+			      "account_key = NULL, name_key = NULL", NULL, 0, &f->err));
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_EMAIL, "priya.v@example.com"), "none");
+	OK(ca_store_fill_dir_keys(f->b->drv, c, &f->err));
+	f->b->drv->close(c);
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_EMAIL, "priya.v@example.com"), "C-1");
+	assert_string_equal(find_one(f, "contact", CA_DIRKEY_NAME, "priya vantassel"), "several");
+}
 
 static void test_case_create_get(void **state)
 {
@@ -1182,6 +1261,7 @@ static const struct CMUnitTest contract[] = {
 	cmocka_unit_test_setup_teardown(test_driver_version_checked, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_directory_keys, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_case_create_get, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_case_write_fields, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_provenance_replaced, setup, teardown),
