@@ -269,19 +269,14 @@ static int update_from_thread(ca_agent *a, int64_t case_id, const char *identity
 	return r;
 }
 
-/* The contact with the sender's address. Directory records hold addresses
- * as imported; the store compares them without ASCII case, so an IDN
- * domain is tried in its Unicode spelling too. */
+/* The contact with the sender's address: directory records are keyed by
+ * the same normalised form (ca_dir_key_of, ca_email_addr_key), so an IDN
+ * domain in either spelling and any letter case find the one contact. */
 static int sender_contact(ca_agent *a, const char *addr, char **ret_id, ca_err *err)
 {
 	*ret_id = NULL;
 	bool found = false;
-	int r = addr ? ca_store_contact_by_email(a->store, addr, &found, ret_id, err) : 0;
-	char *u = NULL;
-	if (!r && addr && !found && strstr(addr, "xn--") && ca_email_addr_unicode(addr, &u) == 0 && strcmp(u, addr))
-		r = ca_store_contact_by_email(a->store, u, &found, ret_id, err);
-	free(u);
-	return r;
+	return addr ? ca_store_contact_by_email(a->store, addr, &found, ret_id, err) : 0;
 }
 
 static int queue_response(ca_agent *a, const ca_email *e, int64_t email_id, int64_t case_id, const char *ticket,

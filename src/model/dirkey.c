@@ -43,7 +43,10 @@ int ca_dir_key_of(ca_dir_key type, const char *raw, ca_stemmer *st, char **ret)
 	int r = 0;
 	switch (type) {
 	case CA_DIRKEY_EMAIL:
-		r = ca_email_norm(raw, ret);
+		/* The address as mail compares it everywhere (IDNA domain, folded
+		 * local part), so "Lena@Bücher.example" is the sender
+		 * lena@xn--bcher-kva.example. */
+		r = ca_email_addr_key(raw, ret);
 		break;
 	case CA_DIRKEY_PHONE: {
 		char pn[16];

@@ -67,7 +67,7 @@ const char *ca_entity_name(ca_entity e);
  * memory. Bits, so one lookup can ask for several kinds of key at once.
  */
 typedef enum ca_dir_key {
-	CA_DIRKEY_EMAIL = 1,          /* ca_email_norm: trimmed, lower case */
+	CA_DIRKEY_EMAIL = 1,          /* ca_email_addr_key: as mail compares addresses */
 	CA_DIRKEY_PHONE = 2,          /* ca_phone_norm: digits, NANP "1" dropped */
 	CA_DIRKEY_USERNAME = 4,       /* ca_text_fold */
 	CA_DIRKEY_ACCOUNT_NUMBER = 8, /* ca_text_fold */

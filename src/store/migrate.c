@@ -448,8 +448,8 @@ static const char schema_v10[] =
  * indexed query per mention instead of loading the directory. The store
  * writes them with every record; this migration fills them for records
  * already stored (ca_store_fill_dir_keys), then builds the indexes. The
- * raw-column indexes nothing queries go: each costs an import time (the
- * LOWER(email) one stays: e-mail senders are found by it, IDN addresses too). */
+ * raw-column indexes nothing queries go, each a cost at import (e-mail
+ * senders are found by email_key too, so LOWER(email) goes as well). */
 static const char schema_v11[] =
 	"ALTER TABLE contact ADD COLUMN email_key TEXT;\n"
 	"ALTER TABLE contact ADD COLUMN phone_key TEXT;\n"
@@ -461,7 +461,8 @@ static const char schema_v11[] =
 	"DROP INDEX contact_email_idx;\n"
 	"DROP INDEX contact_username_idx;\n"
 	"DROP INDEX contact_phone_idx;\n"
-	"DROP INDEX contact_account_number_idx;\n";
+	"DROP INDEX contact_account_number_idx;\n"
+	"DROP INDEX contact_email_lower_idx;\n";
 static const char schema_v11_after[] =
 	"CREATE INDEX contact_email_key_idx ON contact (email_key);\n"
 	"CREATE INDEX contact_phone_key_idx ON contact (phone_key);\n"

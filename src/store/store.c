@@ -985,16 +985,18 @@ int ca_store_fill_dir_keys(const ca_sql_driver *drv, void *conn, ca_err *err)
 
 int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char **ret_id, ca_err *err)
 {
-	char *low = strdup(email ? email : "");
-	if (!low)
+	char *key = NULL;
+	int r = ca_dir_key_of(CA_DIRKEY_EMAIL, email, NULL, &key);
+	if (r)
 		return enomem(err, "contact");
-	for (char *p = low; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	ca_sql_param p[] = { ca_sql_text(low) };
-	int r = db_str(s, "contact", "SELECT id FROM contact WHERE LOWER(email) = ? ORDER BY id LIMIT 1", p, 1, ret_id,
-		       found, err);
-	free(low);
+	if (!key) { /* not an address: no contact has it */
+		*found = false;
+		return 0;
+	}
+	ca_sql_param p[] = { ca_sql_text(key) };
+	r = db_str(s, "contact", "SELECT id FROM contact WHERE email_key = ? ORDER BY id LIMIT 1", p, 1, ret_id, found,
+		   err);
+	free(key);
 	return r;
 }
 

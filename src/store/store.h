@@ -165,8 +165,9 @@ int ca_store_directory_put_row(ca_store *s, const ca_dir_row *row, ca_err *err);
 void ca_dir_row_done(ca_dir_row *row);
 /* One record by id (new reference in *ret), CA_ENOTFOUND if absent. */
 int ca_store_directory_get(ca_store *s, const char *kind, const char *id, json_t **ret, ca_err *err);
-/* The id of the contact with this e-mail address (compared case-
- * insensitively, through an index); *found false when there is none. Caller
+/* The id of the contact with this e-mail address, by its directory key
+ * (CA_DIRKEY_EMAIL: compared as mail compares addresses, through an index);
+ * *found false when there is none or `email` is not an address. Caller
  * frees *ret_id. */
 int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char **ret_id, ca_err *err);
 /* All records of a kind as a JSON array (new reference), ordered by id.

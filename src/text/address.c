@@ -104,26 +104,3 @@ int ca_email_addr_key(const char *addr, char **ret)
 	*ret = ca_buf_steal(&b);
 	return 0;
 }
-
-int ca_email_addr_unicode(const char *key, char **ret)
-{
-	const char *at = key ? strrchr(key, '@') : NULL;
-	if (!at || !ret)
-		return CA_EINVAL;
-	char *u = NULL;
-	int ir = idn2_to_unicode_8z8z(at + 1, &u, 0);
-	if (ir == IDN2_MALLOC)
-		return CA_ENOMEM;
-	ca_buf b;
-	ca_buf_init(&b);
-	int r = ca_buf_append(&b, key, (size_t)(at - key + 1));
-	if (!r)
-		r = ca_buf_puts(&b, ir == IDN2_OK && u ? u : at + 1);
-	idn2_free(u);
-	if (r) {
-		ca_buf_done(&b);
-		return r;
-	}
-	*ret = ca_buf_steal(&b);
-	return *ret ? 0 : CA_ENOMEM;
-}

@@ -125,11 +125,6 @@ int ca_email_norm(const char *s, char **ret);
  * CA_EUTF8 for bad UTF-8, CA_ENOMEM.
  */
 int ca_email_addr_key(const char *addr, char **ret);
-/* A normalised address with its domain's A-labels as U-labels
- * ("kunde@xn--bcher-kva.example" -> "kunde@bücher.example"), for records
- * that spell the domain in Unicode. *ret: heap, caller frees; the domain
- * unchanged when it is not an IDN. CA_EINVAL without '@', CA_ENOMEM. */
-int ca_email_addr_unicode(const char *key, char **ret);
 
 /* Levenshtein distance between a and b (bytes), or max+1 once it exceeds max
  * (bounded: O(len * max) time). */
