@@ -16,6 +16,7 @@
 #include "model.h"
 #include "predictor.h"
 #include "rules.h"
+#include "spam.h"
 #include "store.h"
 
 /* Largest chat message accepted, in bytes. A chat line beyond this is a
@@ -43,6 +44,11 @@ typedef struct ca_email_settings {
 	char *reply_from;         /* auto-response From */
 	char *reply_subject;      /* template: {token} {subject} {ticket} */
 	char *reply_body;         /* template */
+	struct {
+		bool headers;             /* honour spam verdicts in headers (default true) */
+		ca_spam_service service;  /* spamd or rspamd to ask; kind NONE: none */
+		bool hold_on_failure;     /* filter unreachable: hold (true) or process unchecked */
+	} spam;                   /* "email.spam" */
 } ca_email_settings;
 
 /* The knowledge agent's settings (docs/settings.md, "knowledge"). */

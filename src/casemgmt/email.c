@@ -5,7 +5,8 @@
  * duplicate (by Message-ID, or a hash of the bytes), unparsable, automatic
  * (auto-reply, bounce, out-of-office, bulk: never a case, never a response;
  * a bounce attaches to its thread), from our own addresses, over the
- * sender's hourly limit, part of a thread (case token in the subject,
+ * sender's hourly limit (spam is decided before all of these: see
+ * spam_verdict and spam_gate below), part of a thread (case token in the subject,
  * In-Reply-To/References, optionally sender + subject) -> update or attach,
  * else the first matching ARC rule -> create the case with the rule's field
  * values (protected like a person's), let the agent fill the rest, and queue
@@ -520,6 +521,100 @@ static int store_parsed(ca_agent *a, const ca_email *e, const char *key, const c
 /* The idempotency key: the Message-ID, else a SHA-256 of the bytes. */
 static int message_key(const char *raw, size_t len, const char *message_id, ca_buf *out);
 
+/* ---- spam (docs/settings.md, "email.spam") ---- */
+
+typedef struct spam_check {
+	ca_spam_verdict v;
+	bool failed;      /* a filter was to be asked and gave no answer */
+	ca_err failure;   /* why */
+} spam_check;
+
+/*
+ * The verdict on one parsed message, found before its transaction opens so
+ * a slow or hung filter never holds the database's write lock. A header
+ * saying spam is enough (it can only condemn its own message); otherwise
+ * the configured filter is asked, except for what can never become a case
+ * anyway (automatic mail, our own addresses) and for a message stored
+ * already (a duplicate: nothing to decide).
+ */
+static void spam_verdict(ca_agent *a, const ca_email *e, const char *key, const char *raw, size_t len,
+			 spam_check *sc)
+{
+	const ca_email_settings *es = &a->settings->email;
+	if (es->spam.headers && ca_spam_from_headers(e->headers, &sc->v) == 0 && sc->v.is_spam)
+		return;
+	if (es->spam.service.kind == CA_SPAM_SERVICE_NONE || e->auto_kind != CA_AUTO_NONE ||
+	    ca_email_is_ours(a->settings, e->from.email))
+		return;
+	bool known = false;
+	int64_t id = 0, cid = 0;
+	ca_err ignore = { 0 };
+	if (ca_store_email_by_key(a->store, key, &known, &id, &cid, &ignore) == 0 && known)
+		return;
+	int r = ca_spam_check(&es->spam.service, raw, len, &sc->v, &sc->failure);
+	if (r) {
+		sc->failed = true;
+		if (!sc->failure.message[0])
+			ca_err_set(&sc->failure, r, "email.spam", "%s", ca_strerror(r));
+	}
+}
+
+/*
+ * Record the verdict on the stored e-mail and, for spam (or an unanswered
+ * filter with on_failure "hold"), decide: held, no case, no response, no
+ * update to any case. d->outcome stays NULL when the message goes on to
+ * route() as usual.
+ */
+static int spam_gate(ca_agent *a, const spam_check *sc, int64_t email_id, decision *d, ca_err *err)
+{
+	const ca_spam_verdict *v = &sc->v;
+	ca_store_spam rec = { .has_score = v->has_score, .score = v->score, .threshold = v->threshold,
+			      .detail = v->detail, .source = v->origin };
+	if (v->is_spam) {
+		rec.status = "spam";
+		rec.held = true;
+	} else if (sc->failed) {
+		rec.status = "unchecked";
+		rec.source = sc->failure.message;
+		rec.held = a->settings->email.spam.hold_on_failure;
+		rec.has_score = false;
+		rec.detail = NULL;
+	} else if (v->source != CA_SPAM_UNCHECKED) {
+		rec.status = "not spam";
+	} else {
+		return 0; /* no filter was asked: nothing to record */
+	}
+	int r = ca_store_email_spam_set(a->store, email_id, &rec, err);
+	if (r || !rec.held)
+		return r;
+	if (v->is_spam && v->has_score)
+		decide(d, "spam", NULL, 0, "spam (%s: %.1f / %.1f); held until a person releases it", v->origin,
+		       v->score, v->threshold);
+	else if (v->is_spam)
+		decide(d, "spam", NULL, 0, "spam (%s); held until a person releases it", v->origin);
+	else
+		decide(d, "held", NULL, 0, "not spam-checked (%s); held until a person releases it",
+		       sc->failure.message);
+	return 0;
+}
+
+/* The log row of a message: its decision with the verdict's source and
+ * score. */
+static int log_decision(ca_agent *a, int64_t email_id, const char *origin, const decision *d, const spam_check *sc,
+			const char *actor, ca_err *err)
+{
+	ca_store_email_log_row row = { .email_id = email_id, .origin = origin, .outcome = d->outcome,
+				       .reason = d->reason, .rule = d->rule, .case_id = d->case_id, .actor = actor };
+	if (sc && sc->failed) {
+		row.spam_source = sc->failure.message;
+	} else if (sc && sc->v.source != CA_SPAM_UNCHECKED) {
+		row.spam_source = sc->v.origin;
+		row.has_spam_score = sc->v.has_score;
+		row.spam_score = sc->v.score;
+	}
+	return ca_store_email_log_write(a->store, &row, err);
+}
+
 /* One message, one transaction. *ret: the outcome (new reference). */
 static int ingest_one(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox, json_t **ret,
 		      ca_err *err)
@@ -531,6 +626,9 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, const char *orig
 	int r = message_key(raw, len, pr == 0 ? e.message_id : NULL, &key);
 	decision d = { .changed = json_array() };
 	int64_t email_id = 0;
+	spam_check sc = { 0 };
+	if (!r && pr == 0)
+		spam_verdict(a, &e, key.data, raw, len, &sc);
 	if (!r)
 		r = ca_store_begin(a->store, err);
 	bool found = false;
@@ -550,10 +648,14 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, const char *orig
 	} else if (!r) {
 		r = store_parsed(a, &e, key.data, raw, len, origin, mailbox, &email_id, err);
 		if (!r)
-			r = route(a, &e, email_id, mailbox, &d, err);
+			r = spam_gate(a, &sc, email_id, &d, err);
+		if (!r && !d.outcome && !(r = route(a, &e, email_id, mailbox, &d, err)) && sc.failed) {
+			size_t l = strlen(d.reason);
+			snprintf(d.reason + l, sizeof(d.reason) - l, "; not spam-checked");
+		}
 	}
 	if (!r)
-		r = ca_store_email_log_add(a->store, email_id, origin, d.outcome, d.reason, d.rule, d.case_id, err);
+		r = log_decision(a, email_id, origin, &d, &sc, NULL, err);
 	if (!r)
 		r = ca_store_commit(a->store, err);
 	if (r) {
@@ -573,6 +675,7 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, const char *orig
 	}
 	json_decref(d.changed);
 	ca_buf_done(&key);
+	ca_spam_verdict_done(&sc.v);
 	if (pr == 0)
 		ca_email_done(&e);
 	return r;
@@ -649,7 +752,8 @@ int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opt
 	if (r)
 		return r;
 	walk_ctx w = { .a = a, .opts = opts, .results = json_array(),
-		       .counts = json_pack("{s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0, "skipped", 0),
+		       .counts = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0,
+					   "skipped", 0, "spam", 0, "held", 0),
 		       .err = err };
 	r = ca_email_sources_walk(path, walk_one, &w, err);
 	if (r) {
@@ -671,9 +775,89 @@ int ca_email_log(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
 
 int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err)
 {
-	json_t *e = NULL;
+	json_t *e = NULL, *sp = NULL;
 	int r = ca_store_email_get(a->store, id, &e, err);
-	return r ? r : ca_result(e, ret_json);
+	if (!r)
+		r = ca_store_email_spam_get(a->store, id, &sp, err);
+	if (!r)
+		json_object_update(e, sp);
+	json_decref(sp);
+	if (r) {
+		json_decref(e);
+		return r;
+	}
+	return ca_result(e, ret_json);
+}
+
+int ca_email_release(ca_agent *a, int64_t id, const char *actor, char **ret_json, ca_err *err)
+{
+	int r = ca_email_ready(a, err);
+	if (r)
+		return r;
+	if (ca_str_empty(actor))
+		return ca_err_set(err, CA_EINVAL, "actor", "e-mail %lld: say who releases it (--actor NAME)", (long long)id);
+	json_t *info = NULL, *sp = NULL;
+	char *raw = NULL;
+	size_t len = 0;
+	r = ca_store_email_get(a->store, id, &info, err);
+	if (!r)
+		r = ca_store_email_spam_get(a->store, id, &sp, err);
+	if (!r && !json_is_true(json_object_get(sp, "held"))) {
+		const char *by = ca_json_str(sp, "released_by");
+		r = by ? ca_err_set(err, CA_ESTATE, "email", "e-mail %lld is not held: %s released it at %s", (long long)id, by,
+				    ca_json_str(sp, "released_at") ? ca_json_str(sp, "released_at") : "?")
+		       : ca_err_set(err, CA_ESTATE, "email", "e-mail %lld is not held (only spam and unchecked mail is)",
+				    (long long)id);
+	}
+	if (!r)
+		r = ca_store_email_raw(a->store, id, &raw, &len, err);
+	ca_email e;
+	bool parsed = false;
+	if (!r) {
+		r = ca_email_parse(raw, len, MAX_EMAIL_BYTES, &e, err);
+		parsed = r == 0;
+	}
+	const char *mailbox = ca_json_str(info, "mailbox");
+	decision d = { .changed = json_array() };
+	ca_buf reason = { 0 };
+	if (!r)
+		r = ca_store_begin(a->store, err);
+	if (!r) {
+		/* Cleared first, in the same transaction: a second release fails
+		 * on the hold, never routes the message twice. */
+		r = ca_store_email_release(a->store, id, actor, err);
+		if (!r)
+			r = route(a, &e, id, mailbox, &d, err);
+		if (!r && !(r = ca_buf_printf(&reason, "released by %s: %s", actor, d.reason))) {
+			ca_store_email_log_row row = { .email_id = id, .origin = "release", .outcome = d.outcome,
+						       .reason = reason.data, .rule = d.rule, .case_id = d.case_id,
+						       .actor = actor };
+			r = ca_store_email_log_write(a->store, &row, err);
+		}
+		if (!r)
+			r = ca_store_commit(a->store, err);
+		if (r)
+			ca_store_rollback(a->store);
+	}
+	if (!r) {
+		json_t *c = NULL;
+		const char *ticket = NULL;
+		if (d.case_id && ca_store_case_get_id(a->store, d.case_id, &c, NULL) == 0)
+			ticket = ca_json_str(c, "ticket_number");
+		r = ca_result(json_pack("{s:I, s:s?, s:s, s:s, s:s?, s:s?, s:O, s:s}", "email_id", (json_int_t)id,
+					"message_id", e.message_id, "outcome", d.outcome, "reason", reason.data, "rule",
+					d.rule, "case", ticket, "changed", d.changed, "released_by", actor),
+			      ret_json);
+		json_decref(c);
+	}
+	if (parsed)
+		ca_email_done(&e);
+	ca_buf_done(&reason);
+	json_decref(d.changed);
+	json_decref(info);
+	json_decref(sp);
+	free(raw);
+	return r;
 }
 
 int ca_outbox(ca_agent *a, char **ret_json, ca_err *err)

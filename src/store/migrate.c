@@ -405,6 +405,23 @@ static const char schema_v7_sqlite[] =
 	"INSERT INTO knowledge_article_fts (rowid, title, body)\n"
 	"  SELECT id, title, COALESCE(issue, '') || ' ' || COALESCE(resolution, '') FROM knowledge_article;\n";
 
+/* Spam (issue 9): the verdict each e-mail got and from whom, whether it is
+ * held (never a case, never a response) and who released it; the log row
+ * carries the verdict's source and score, and the person who acted. */
+static const char schema_v9[] =
+	"ALTER TABLE email ADD COLUMN spam_status TEXT;\n"
+	"ALTER TABLE email ADD COLUMN spam_source TEXT;\n"
+	"ALTER TABLE email ADD COLUMN spam_score REAL;\n"
+	"ALTER TABLE email ADD COLUMN spam_threshold REAL;\n"
+	"ALTER TABLE email ADD COLUMN spam_detail TEXT;\n"
+	"ALTER TABLE email ADD COLUMN held INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE email ADD COLUMN released_by TEXT;\n"
+	"ALTER TABLE email ADD COLUMN released_at TEXT;\n"
+	"CREATE INDEX email_held ON email (held, id);\n"
+	"ALTER TABLE email_log ADD COLUMN spam_source TEXT;\n"
+	"ALTER TABLE email_log ADD COLUMN spam_score REAL;\n"
+	"ALTER TABLE email_log ADD COLUMN actor TEXT;\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
 	{ 2, "e-mail channel", schema_v2, NULL },
@@ -413,6 +430,7 @@ static const migration migrations[] = {
 	{ 5, "knowledge harvest jobs", schema_v5, NULL },
 	{ 6, "knowledge from conversations, article templates", schema_v6, NULL },
 	{ 7, "knowledge article full-text search", schema_v7_sqlite, "sqlite" },
+	{ 9, "e-mail spam verdicts and holds", schema_v9, NULL },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)
