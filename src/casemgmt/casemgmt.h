@@ -48,6 +48,8 @@ typedef struct ca_email_settings {
 		bool headers;             /* honour spam verdicts in headers (default true) */
 		ca_spam_service service;  /* spamd or rspamd to ask; kind NONE: none */
 		bool hold_on_failure;     /* filter unreachable: hold (true) or process unchecked */
+		double respond_below;     /* automatic responses only below this score; 0: half the
+					     filter's threshold; < 0: whatever the score */
 	} spam;                   /* "email.spam" */
 } ca_email_settings;
 
@@ -147,6 +149,7 @@ struct ca_agent {
 	ca_settings *settings;    /* NULL until settings are imported */
 	ca_predictor *predictor;  /* built lazily from settings + directory */
 	bool directory_stale;     /* contacts were added since it was built */
+	int64_t spam_retry_ms;    /* monotonic ms before which the spam filter, having failed, is not asked */
 	struct ca_pii_lexicon *pii_lexicon; /* Debian word lists, loaded once */
 	struct ca_kb_index *kb;   /* the knowledge agent's index (src/knowledge); NULL = build on use */
 	ca_agent_hooks hooks;     /* what another layer-4 module hangs on the agent */

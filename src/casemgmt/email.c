@@ -17,11 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "casemgmt.h"
 #include "email.h"
 #include "text.h"
 
 #define MAX_EMAIL_BYTES ((size_t)50 << 20)
+/* How long a spam filter that failed is left alone. */
+#define SPAM_RETRY_MS 30000
 
 typedef struct decision {
 	const char *outcome;  /* created | updated | attached | skipped */
@@ -29,6 +32,9 @@ typedef struct decision {
 	const char *rule;
 	int64_t case_id;
 	json_t *changed;
+	/* The spam filter's score was not clearly clean: a case may open, but
+	 * no automatic response goes to an address that may be forged. */
+	bool no_response;
 } decision;
 
 static void decide(decision *d, const char *outcome, const char *rule, int64_t case_id, const char *fmt, ...)
@@ -322,7 +328,7 @@ static int arc_create(ca_agent *a, const ca_arc_rule *rule, const ca_email *e, i
 		r = ca_store_email_set_case(a->store, email_id, id, err);
 	if (!r)
 		r = update_from_thread(a, id, contact, d->changed, err);
-	if (!r && rule->auto_response)
+	if (!r && rule->auto_response && !d->no_response)
 		r = queue_response(a, e, email_id, id, ticket, mailbox, err);
 	if (!r)
 		decide(d, "created", rule->name, id, "new request: %s created by ARC rule '%s'", ticket, rule->name);
@@ -551,11 +557,26 @@ static void spam_verdict(ca_agent *a, const ca_email *e, const char *key, const 
 	ca_err ignore = { 0 };
 	if (ca_store_email_by_key(a->store, key, &known, &id, &cid, &ignore) == 0 && known)
 		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	const char *kind = es->spam.service.kind == CA_SPAM_SERVICE_SPAMD ? "spamd" : "rspamd";
+	if (now_ms < a->spam_retry_ms) {
+		/* A filter that just failed (a timeout above all) is not asked
+		 * again for a while: a batch of a thousand messages must not wait
+		 * a thousand timeouts. Each of them says so in the log. */
+		sc->failed = true;
+		ca_err_set(&sc->failure, CA_EIO, "email.spam", "%s %s: not asked, it failed less than %d s ago", kind,
+			   es->spam.service.address, SPAM_RETRY_MS / 1000);
+		return;
+	}
 	int r = ca_spam_check(&es->spam.service, raw, len, &sc->v, &sc->failure);
 	if (r) {
 		sc->failed = true;
 		if (!sc->failure.message[0])
-			ca_err_set(&sc->failure, r, "email.spam", "%s", ca_strerror(r));
+			ca_err_set(&sc->failure, r, "email.spam", "%s %s: %s", kind, es->spam.service.address, ca_strerror(r));
+		if (r == CA_EIO)
+			a->spam_retry_ms = now_ms + SPAM_RETRY_MS;
 	}
 }
 
@@ -585,6 +606,11 @@ static int spam_gate(ca_agent *a, const spam_check *sc, int64_t email_id, decisi
 		return 0; /* no filter was asked: nothing to record */
 	}
 	int r = ca_store_email_spam_set(a->store, email_id, &rec, err);
+	/* Grey mail: not spam, yet not clearly clean either. */
+	double below = a->settings->email.spam.respond_below;
+	if (!v->is_spam && v->source != CA_SPAM_UNCHECKED && v->has_score && below >= 0 &&
+	    v->score >= (below > 0 ? below : v->threshold / 2))
+		d->no_response = true;
 	if (r || !rec.held)
 		return r;
 	if (v->is_spam && v->has_score)
@@ -649,9 +675,13 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, const char *orig
 		r = store_parsed(a, &e, key.data, raw, len, origin, mailbox, &email_id, err);
 		if (!r)
 			r = spam_gate(a, &sc, email_id, &d, err);
-		if (!r && !d.outcome && !(r = route(a, &e, email_id, mailbox, &d, err)) && sc.failed) {
+		if (!r && !d.outcome && !(r = route(a, &e, email_id, mailbox, &d, err)) && (sc.failed || d.no_response)) {
 			size_t l = strlen(d.reason);
-			snprintf(d.reason + l, sizeof(d.reason) - l, "; not spam-checked");
+			if (sc.failed)
+				snprintf(d.reason + l, sizeof(d.reason) - l, "; not spam-checked");
+			else
+				snprintf(d.reason + l, sizeof(d.reason) - l, "; no automatic response (spam score %.1f)",
+					 sc.v.score);
 		}
 	}
 	if (!r)

@@ -261,7 +261,7 @@ static const char *const email_keys[] = {
 static int parse_spam(ca_email_settings *es, const json_t *sp, ca_err *err)
 {
 	static const char *const keys[] = { "headers", "spamd", "rspamd", "timeout_ms", "max_bytes", "threshold",
-					    "on_failure" };
+					    "on_failure", "respond_below" };
 	es->spam.headers = true;
 	es->spam.service.timeout_ms = 10000;
 	es->spam.service.max_bytes = 512000;
@@ -327,6 +327,16 @@ static int parse_spam(ca_email_settings *es, const json_t *sp, ca_err *err)
 		else
 			es->spam.service.threshold = json_number_value(th);
 	}
+	const json_t *rb = json_object_get(sp, "respond_below");
+	if (!r && rb) {
+		if (json_is_null(rb))
+			es->spam.respond_below = -1;
+		else if (!json_is_number(rb) || json_number_value(rb) <= 0 || json_number_value(rb) > 1000)
+			r = ca_err_set(err, CA_EINVAL, "email.spam.respond_below",
+				       "settings: email.spam.respond_below must be a score above 0, or null to answer whatever the score");
+		else
+			es->spam.respond_below = json_number_value(rb);
+	}
 	const json_t *of = json_object_get(sp, "on_failure");
 	if (!r && of) {
 		const char *v = json_string_value(of);
@@ -336,7 +346,7 @@ static int parse_spam(ca_email_settings *es, const json_t *sp, ca_err *err)
 		else
 			es->spam.hold_on_failure = !strcmp(v, "hold");
 	}
-	if (!r && (th || of || json_object_get(sp, "timeout_ms") || mb) && es->spam.service.kind == CA_SPAM_SERVICE_NONE)
+	if (!r && (th || of || rb || json_object_get(sp, "timeout_ms") || mb) && es->spam.service.kind == CA_SPAM_SERVICE_NONE)
 		r = ca_err_set(err, CA_EINVAL, "email.spam",
 			       "settings: email.spam sets a filter's options but names no filter (spamd or rspamd)");
 	return r;

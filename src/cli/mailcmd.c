@@ -125,14 +125,17 @@ static int show_poll(const cli_ctx *ctx, const json_t *r)
 	size_t i;
 	json_t *e;
 
-	printf("%s %s: %lld unseen, %lld ingested: %lld created a case, %lld updated one, %lld attached, %lld skipped\n",
+	printf("%s %s: %lld unseen, %lld ingested: %lld created a case, %lld updated one, %lld attached, %lld skipped, "
+	       "%lld held as spam\n",
 	       json_string_value(json_object_get(r, "server")), json_string_value(json_object_get(r, "mailbox")),
 	       (long long)json_integer_value(json_object_get(r, "unseen")),
 	       (long long)json_integer_value(json_object_get(r, "ingested")),
 	       (long long)json_integer_value(json_object_get(o, "created")),
 	       (long long)json_integer_value(json_object_get(o, "updated")),
 	       (long long)json_integer_value(json_object_get(o, "attached")),
-	       (long long)json_integer_value(json_object_get(o, "skipped")));
+	       (long long)json_integer_value(json_object_get(o, "skipped")),
+	       (long long)json_integer_value(json_object_get(o, "spam")) +
+		       (long long)json_integer_value(json_object_get(o, "held")));
 	if (json_is_true(json_object_get(r, "uidvalidity_changed")))
 		printf("note: the mailbox's UIDVALIDITY changed (now %lld); unseen messages were taken as usual\n",
 		       (long long)json_integer_value(json_object_get(r, "uidvalidity")));

@@ -161,7 +161,17 @@ ca settings import "$T/s4.json" >/dev/null
 mail hang.eml 'Hugo Morcombe <hugo.m@example.net>' 'My blender hums' hang@example.net <<'B'
 My blender hums but the blades do not turn.
 B
-r=$(outcome hang.eml); echo "filter hangs: $r"
-[[ $r == "created "* ]] || fail "a hung filter stopped the mail: $r"
-ca --json email log | j 'd["log"][0]["spam_source"]' | grep -q "timed out" || fail "the log does not say the filter timed out"
+mail hang2.eml 'Priya Vantassel <priya.vantassel@example.com>' 'My earbuds crackle' hang2@example.com <<'B'
+My earbuds crackle on the left side.
+B
+mkdir "$T/hang"; mv "$T/hang.eml" "$T/hang2.eml" "$T/hang/"
+t0=$(date +%s)
+ca --json email ingest "$T/hang" > "$T/hang.json"
+t1=$(date +%s)
+j 'd["outcomes"]["created"]' < "$T/hang.json" | grep -qx 2 || fail "a hung filter stopped the mail: $(cat "$T/hang.json")"
+ca --json email log | j 'd["log"][1]["spam_source"]' | grep -q "timed out" || fail "the log does not say the filter timed out"
+#    the next message does not wait again: the failed filter is left alone for a while
+ca --json email log | j 'd["log"][0]["spam_source"]' | grep -q "not asked, it failed less than" ||
+	fail "the second message waited for the hung filter too: $(ca --json email log | j 'd["log"][0]')"
+echo "hung filter: 2 messages in $((t1 - t0)) s"
 echo "ok: spam headers, release, settings, filter failures"

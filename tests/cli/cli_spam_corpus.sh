@@ -155,6 +155,7 @@ SCAN_START=$(date +%s)
 ca --json email ingest "$T/corpus" > "$T/ingest.json"
 SCAN_END=$(date +%s)
 ca --json email outbox > "$T/outbox.json"
+ca --json email log --limit 0 > "$T/log.json"
 
 # The issue's before/after on the same 50 spam mails (its before: 44 cases,
 # and responses queued, with no filter).
@@ -166,15 +167,16 @@ python3 - "$T/b50.json" "$T/b50-out.json" "$T/learnt" <<'PY'
 import json, os, sys
 d, o = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["outbox"]
 learnt = {os.path.basename(l.strip()) for l in open(sys.argv[3])}
-n_learnt = sum(1 for e in d["emails_detail"] if os.path.basename(e["origin"]) in learnt)
+n_learnt = sum(1 for e in d["emails_detail"] if os.path.basename(e["origin"].split("#")[0]) in learnt)
 oc = d["outcomes"]
 print(f"first 50 of spam-2 with spamd: {oc.get('created', 0)} cases, {oc.get('updated', 0)} updates, "
       f"{oc.get('spam', 0)} held as spam, {len(o)} automatic responses ({n_learnt} of the 50 were learnt by Bayes)")
 PY
 
-python3 - "$T/ingest.json" "$T/outbox.json" "$REPORT_ONLY" "$LEARNT" "$((SCAN_END - SCAN_START))" "$(grep -c 'result:' "$T/spamd.log" || true)" <<'PY'
+python3 - "$T/ingest.json" "$T/outbox.json" "$REPORT_ONLY" "$LEARNT" "$((SCAN_END - SCAN_START))" "$(grep -c 'result:' "$T/spamd.log" || true)" "$T/log.json" <<'PY'
 import json, sys
 ing, outbox = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["outbox"]
+score = {r["email_id"]: r.get("spam_score") for r in json.load(open(sys.argv[7]))["log"]}
 report_only, learnt, secs, scanned = sys.argv[3] == "1", sys.argv[4], int(sys.argv[5]), sys.argv[6]
 label = {}
 n = {"ham": 0, "spam": 0}
@@ -198,6 +200,11 @@ print(f"  ham held as spam                  {held_ham:5d} / {n['ham']:5d} = {pc(
 print(f"  automatic responses to spam       {responses:5d}                  (target 0)")
 print(f"  spam held                         {held_spam:5d} / {n['spam']:5d} = {pc(held_spam, n['spam']):5.2f} %")
 print(f"  not spam-checked (filter failed)  {unchecked:5d}")
+grey = [(score.get(e["email_id"]), e["origin"].rsplit("/", 1)[-1][:5]) for e in ing["emails_detail"]
+        if "/corpus/spam/" in e["origin"] and e["outcome"] in ("created", "updated")]
+print(f"  spam that opened a case (score, file): {sorted(grey, key=lambda x: x[0] or 0)}")
+ham_quiet = sum(1 for e in ing["emails_detail"] if "/corpus/ham/" in e["origin"] and "no automatic response" in e["reason"])
+print(f"  ham cases without an automatic response (score not clearly clean): {ham_quiet}")
 if report_only:
     sys.exit(0)
 ok = True
