@@ -274,11 +274,13 @@ static void test_open_twice(void **state)
 	void *c = NULL;
 	OK(f->b->drv->open(f->dsn, &c, &f->err));
 	seen s = { 0 };
-	OK(f->b->drv->query(c, "SELECT COUNT(*), MAX(version), MIN(version) FROM schema_version", NULL, 0, see_row, &s,
-			    &f->err));
+	OK(f->b->drv->query(c, "SELECT COUNT(*), MAX(version), MIN(version), COUNT(DISTINCT version) FROM schema_version",
+			    NULL, 0, see_row, &s, &f->err));
 	char want[16];
 	snprintf(want, sizeof(want), "%d", v);
-	assert_string_equal(s.text[0], want);
+	/* Numbers may have gaps (branches take numbers of their own), so
+	 * "once each" is as many rows as distinct versions. */
+	assert_string_equal(s.text[0], s.text[3]);
 	assert_string_equal(s.text[1], want);
 	assert_string_equal(s.text[2], "1");
 	/* Migrating an up-to-date connection again is a no-op. */
