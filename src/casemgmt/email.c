@@ -5,13 +5,16 @@
  * duplicate (by Message-ID, or a hash of the bytes), unparsable, automatic
  * (auto-reply, bounce, out-of-office, bulk: never a case, never a response;
  * a bounce attaches to its thread), from our own addresses, over the
- * sender's hourly limit (spam is decided before all of these: see
- * spam_verdict and spam_gate below), part of a thread (case token in the subject,
+ * sender's hourly limit, part of a thread (case token in the subject,
  * In-Reply-To/References, optionally sender + subject) -> update or attach,
  * else the first matching ARC rule -> create the case with the rule's field
  * values (protected like a person's), let the agent fill the rest, and queue
- * the automatic response. Every message leaves exactly one row in the
- * activity log saying what happened and why.
+ * the automatic response. Spam comes first, right after the duplicate
+ * check: a header's spam verdict, or the filter email.spam names (asked
+ * before the transaction opens), holds the message with no case, response
+ * or update until a person releases it (spam_verdict, spam_gate). Every
+ * message leaves exactly one row in the activity log saying what happened
+ * and why.
  */
 #include <stdarg.h>
 #include <stdio.h>
