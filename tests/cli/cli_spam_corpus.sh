@@ -171,10 +171,10 @@ PY
 "$BIN" --db "$T/b50.db" settings import "$T/settings-unix.json" >/dev/null
 "$BIN" --db "$T/b50.db" --json email ingest "$T/spam50" > "$T/b50.json"
 "$BIN" --db "$T/b50.db" --json email outbox > "$T/b50-out.json"
-python3 - "$T/b50.json" "$T/b50-out.json" "$T/learnt" <<'PY'
+python3 - "$T/b50.json" "$T/b50-out.json" "$T/learnt" "$BAYES" <<'PY'
 import json, os, sys
 d, o = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["outbox"]
-learnt = {os.path.basename(l.strip()) for l in open(sys.argv[3])}
+learnt = {os.path.basename(l.strip()) for l in open(sys.argv[3])} if sys.argv[4] == "1" else set()
 n_learnt = sum(1 for e in d["emails_detail"] if os.path.basename(e["origin"].split("#")[0]) in learnt)
 oc = d["outcomes"]
 unchecked = sum(1 for e in d["emails_detail"] if "not spam-checked" in e["reason"])
