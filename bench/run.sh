@@ -181,7 +181,7 @@ export CASEAGENT_DB="$WORK/spam-before.db"
 SA_SPAM=$(cd "$HERE/../../shared/data/spamassassin_emails/raw" 2>/dev/null && pwd)/spam-2
 if [ -d "$SA_SPAM" ]; then
 	mkdir -p "$WORK/spam50"
-	find "$SA_SPAM" -type f | sort | head -50 | xargs -I{} ln -s {} "$WORK/spam50/"
+	find "$SA_SPAM" -type f | sort | sed -n '1,50p' | xargs -I{} ln -s {} "$WORK/spam50/"
 	"$BIN" --quiet init
 	"$BIN" --quiet settings import "$WORK/mail-settings.json"
 	"$BIN" --quiet import contacts "$ROOT/examples/contacts.jsonl"

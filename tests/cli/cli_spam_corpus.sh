@@ -181,7 +181,8 @@ unchecked = sum(1 for e in d["emails_detail"] if "not spam-checked" in e["reason
 if unchecked:
     sys.exit(f"FAIL: {unchecked} of the 50 were not spam-checked through spamd's Unix socket")
 print(f"first 50 of spam-2 with spamd (Unix socket): {oc.get('created', 0)} cases, {oc.get('updated', 0)} updates, "
-      f"{oc.get('spam', 0)} held as spam, {len(o)} automatic responses ({n_learnt} of the 50 were learnt by Bayes)")
+      f"{oc.get('spam', 0)} held as spam, {len(o)} automatic responses"
+      + (f" ({n_learnt} of the 50 were learnt by Bayes)" if sys.argv[4] == "1" else ""))
 PY
 
 python3 - "$T/ingest.json" "$T/outbox.json" "$REPORT_ONLY" "$LEARNT" "$((SCAN_END - SCAN_START))" "$(grep -c 'result:' "$T/spamd.log" || true)" "$T/log.json" <<'PY'
