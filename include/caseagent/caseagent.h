@@ -276,6 +276,10 @@ int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err);
  * "rule","case","changed","released_by"}.
  */
 int ca_email_release(ca_agent *a, int64_t id, const char *actor, char **ret_json, ca_err *err);
+/* The e-mails held now, newest first (limit 0: all): {"held":[{"id",
+ * "from_addr","subject","received_at","spam_status","spam_source",
+ * "spam_score","spam_threshold"}]}. */
+int ca_email_held(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
 /* Automatic responses queued or sent: {"outbox":[...]}. */
 int ca_outbox(ca_agent *a, char **ret_json, ca_err *err);
 

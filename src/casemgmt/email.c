@@ -822,6 +822,13 @@ int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err)
 	return ca_result(e, ret_json);
 }
 
+int ca_email_held(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
+{
+	json_t *list = NULL;
+	int r = ca_store_email_held_list(a->store, limit, &list, err);
+	return r ? r : ca_result(json_pack("{s:o}", "held", list), ret_json);
+}
+
 int ca_email_release(ca_agent *a, int64_t id, const char *actor, char **ret_json, ca_err *err)
 {
 	int r = ca_email_ready(a, err);

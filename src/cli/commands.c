@@ -867,6 +867,32 @@ static int cmd_email_log(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_email_log);
 }
 
+static int show_email_held(const cli_ctx *ctx, const json_t *r)
+{
+	static const cli_column cols[] = {
+		{"id", "e-mail", 'r', 2, 0},	    {"received_at", "received", 'l', 2, 0}, {"from_addr", "from", 'l', 2, 28},
+		{"subject", "subject", 'l', 2, 32}, {"spam_status", "status", 'l', 2, 0},   {"spam_score", "score", 'r', 2, 0},
+		{"spam_source", "source", 'l', 2, 40},
+	};
+	const json_t *rows = json_object_get(r, "held");
+
+	printf("%zu held e-mail%s (release one with `caseagent email release ID`)\n", json_array_size(rows),
+	       json_array_size(rows) == 1 ? "" : "s");
+	return cli_show_rows(ctx, rows, cols, sizeof cols / sizeof cols[0]);
+}
+
+static int cmd_email_held(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+
+	ca_err_clear(&err);
+	int rc = ca_email_held(ctx->agent, (size_t)opt_num(a, "limit", 50), &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_email_held);
+}
+
 static int show_json_pretty(const cli_ctx *ctx, const json_t *r)
 {
 	(void)ctx;
@@ -1229,6 +1255,11 @@ const cli_cmd cli_commands[] = {
 	 "Headers as parsed, the text, the new part of a reply, attachments (name,\n"
 	 "type, size, SHA-256) and the case it belongs to.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"email", "held", cmd_email_held, "", "List the e-mails held (spam, or not spam-checked), newest first",
+	 "Each held e-mail: when it came, from whom, its subject, the verdict (spam or\n"
+	 "unchecked), the score and who gave it. Nothing here becomes a case or an\n"
+	 "automatic response until `caseagent email release ID` lets it through.\n",
+	 email_log_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"email", "release", cli_cmd_email_release, "ID", "Let a held e-mail (spam, or not spam-checked) through",
 	 "Clears the hold on e-mail ID, records who released it (--actor, else\n"
 	 "$USER) on the e-mail and in a new `email log` row, and then decides it as\n"

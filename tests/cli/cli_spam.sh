@@ -88,7 +88,10 @@ r=$(outcome reply.eml); echo "spam reply: $r"
 [[ $r == "spam None "* ]] || fail "a spam reply was threaded: $r"
 [ "$(ca --json case show CAS-00001 | j 'd["version"]')" = "$before" ] || fail "a spam reply changed the case"
 
-# 4. release: a person lets it through; it is then decided as new mail
+# 4. release: a person finds it among the held mail and lets it through;
+#    it is then decided as new mail
+ca --json email held | j 'len(d["held"])' | grep -qx 8 || fail "email held does not list the 8 held mails: $(ca --json email held)"
+ca email held | grep -q "8 held e-mails" || fail "email held (text)"
 id=$(ca --json email log | j '[r for r in d["log"] if r["outcome"] == "spam"][-1]["email_id"]')
 ca email release --help | grep -q -- '--actor' || fail "release --help lacks --actor"
 out=$(ca --json email release "$id" --actor alice)
@@ -106,6 +109,7 @@ ca email release "$(ca --json email log | j '[r for r in d["log"] if r["outcome"
 	fail "an e-mail that was never held was released"
 grep -q "is not held" "$T/err" || fail "never held: $(cat "$T/err")"
 ca email log | grep -q "spam" || fail "email log (text) does not show spam"
+ca --json email held | j 'len(d["held"])' | grep -qx 6 || fail "released mails are still listed as held"
 
 # 5. settings: errors name the key
 bad() { # bad SPAM-JSON KEY
