@@ -126,6 +126,8 @@ bad '{"spamd": "127.0.0.1:783", "on_failure": "drop"}' 'email.spam.on_failure'
 bad '{"spamd": "127.0.0.1:783", "threshold": -1}' 'email.spam.threshold'
 bad '{"spamd": "127.0.0.1:783", "colour": "red"}' 'colour'
 bad '{"headers": "yes"}' 'email.spam.headers'
+bad '{"spamd": "127.0.0.1:783", "respond_below": -1}' 'email.spam.respond_below'
+bad '{"on_failure": "hold"}' 'names no filter'
 
 # 6. a filter nobody listens on: processed, logged as not spam-checked
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
