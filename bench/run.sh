@@ -10,6 +10,9 @@
 # second and peak RSS next to the targets (>= 5000 conversations/s, <= 100 MB).
 # Then ingests the SpamAssassin mail set end to end into a fresh SQLite file
 # and prints e-mails per second and peak RSS (>= 1000/s, <= 150 MB).
+# Then the spam figures of issue 9 (tests/cli/cli_spam_corpus.sh with a
+# real spamd: cases from spam, ham held, responses to spam; skipped with a
+# note when spamd is missing).
 # Then a historical knowledge harvest over HARVEST_N (default 100,000)
 # resolved cases built from the real dialogue sets (bench/harvest_cases.py):
 # records per second and peak RSS against the targets (whole job <= 60 s,
@@ -172,6 +175,31 @@ print(f"  seconds              {wall:>10.3f}   (wall, with start-up)")
 print(f"  e-mails/s            {eps:>10.0f}   target >= 1000: {verdict(eps >= 1000)}")
 print(f"  peak RSS (MB)        {peak_mb:>10.1f}   target <= 150: {verdict(peak_mb <= 150)}")
 EOF
+
+# ---- spam: the SpamAssassin dev set through a real spamd (issue 9) ----
+# The figures of tests/cli/cli_spam_corpus.sh (which asserts them), printed
+# here only: before, with no filter (the "before" of the issue), then with
+# spamd. SPAM_STEP, SPAM_BAYES as that script reads them.
+echo
+echo "caseagent benchmark: spam (SpamAssassin dev set, catch-all ARC rule; tests/cli/cli_spam_corpus.sh)"
+export CASEAGENT_DB="$WORK/spam-before.db"
+SA_SPAM=$(cd "$HERE/../../shared/data/spamassassin_emails/raw" 2>/dev/null && pwd)/spam-2
+if [ -d "$SA_SPAM" ]; then
+	mkdir -p "$WORK/spam50"
+	find "$SA_SPAM" -type f | sort | sed -n '1,50p' | xargs -I{} ln -s {} "$WORK/spam50/"
+	"$BIN" --quiet init
+	"$BIN" --quiet settings import "$WORK/mail-settings.json"
+	"$BIN" --quiet import contacts "$ROOT/examples/contacts.jsonl"
+	"$BIN" --json email ingest "$WORK/spam50" >"$WORK/spam50.json"
+	"$BIN" --json email outbox >"$WORK/spam50-out.json"
+	python3 - "$WORK/spam50.json" "$WORK/spam50-out.json" <<'PY'
+import json, sys
+d, o = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["outbox"]
+print(f"  no filter, first 50 of spam-2:    {d['outcomes'].get('created', 0)} cases, {len(o)} automatic responses (the issue's before: 44 of 50)")
+PY
+fi
+SPAM_REPORT_ONLY=1 bash "$ROOT/tests/cli/cli_spam_corpus.sh" "$BIN" "$ROOT" | sed 's/^/  /' ||
+	echo "  spam corpus run failed (see above)"
 
 # ---- knowledge: a historical harvest over resolved cases ----
 HARVEST_N=${HARVEST_N:-100000}

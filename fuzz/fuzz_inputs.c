@@ -4,8 +4,10 @@
  * transcript files (through simulate and replay), settings, CSV and JSONL
  * imports, raw message text through the whole analysis (tokens, sentences,
  * prediction, summary), and raw e-mail (the MIME parser, HTML to text,
- * reply extraction, and the whole ingest path into the store), and PII
- * removal over any text. The first byte chooses the parser; the
+ * reply extraction, and the whole ingest path into the store), PII
+ * removal over any text, and the answers of the spam filters (spamd's
+ * spamc protocol, rspamd's JSON) with the spam verdict of headers. The
+ * first byte chooses the parser; the
  * rest is the input. Built with -DCA_FUZZ=ON and clang it is a libFuzzer
  * binary; otherwise fuzz_replay, which CTest runs over fuzz/corpus so every
  * crash once found stays fixed.
@@ -16,6 +18,7 @@
 #include <unistd.h>
 #include "casemgmt.h"
 #include "email.h"
+#include "spam.h"
 #include "summary.h"
 
 static const char *SETTINGS =
@@ -113,7 +116,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (size < 1)
 		return 0;
 	setup();
-	unsigned sel = data[0] % 9;
+	unsigned sel = data[0] % 10;
 	const char *body = (const char *)data + 1;
 	size_t n = size - 1;
 	char *text = malloc(n + 1);
@@ -172,6 +175,22 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (ca_pii_redact_text(agent, text, &out, &err) == 0)
 			free(out);
 		break;
+	case 9: { /* spam filter answers, and the verdict of headers */
+		ca_spam_verdict v;
+		ca_spam_verdict_init(&v);
+		if (ca_spam_parse_spamd(body, n, "spamd fuzz", &v, &err) == 0 && !v.origin)
+			abort(); /* a verdict always names who gave it */
+		ca_err_clear(&err);
+		(void)ca_spam_parse_rspamd(body, n, "rspamd fuzz", &v, &err); /* only crashes and leaks matter */
+		ca_email_global_init();
+		ca_email e;
+		if (ca_email_parse(body, n, 0, &e, &err) == 0) {
+			(void)ca_spam_from_headers(e.headers, &v);
+			ca_email_done(&e);
+		}
+		ca_spam_verdict_done(&v);
+		break;
+	}
 	case 7: { /* the parser alone, and what is derived from it */
 		ca_email_global_init();
 		ca_email e;

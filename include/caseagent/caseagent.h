@@ -275,20 +275,41 @@ typedef struct ca_email_opts {
  * message is one transaction and gets one activity-log row; a message that
  * cannot be parsed is kept raw with the reason. The same message twice is a
  * duplicate, never a second case. *ret_json: {"path","emails",
- * "outcomes":{"created","updated","attached","skipped"},"emails_detail":
+ * "outcomes":{"created","updated","attached","skipped","spam","held"},"emails_detail":
  * [{"origin","email_id","message_id","outcome","reason","rule","case","changed"}]}.
  * Errors are the database's only (the message is then not recorded at all,
- * so a retry loses nothing).
+ * so a retry loses nothing). Spam (email.spam: a header's verdict, or the
+ * spamd or rspamd the settings name) is stored and logged with outcome
+ * "spam" and held: no case, no response, no update to a case, until a
+ * person releases it (ca_email_release). A filter that cannot be asked
+ * leaves the message "not spam-checked", processed as usual or, with
+ * on_failure "hold", held with outcome "held".
  */
 int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opts, char **ret_json, ca_err *err);
 /* One message given as bytes; the result is one element of emails_detail. */
 int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *origin, const char *mailbox,
 			char **ret_json, ca_err *err);
 /* The activity monitor, newest first: {"log":[{"id","email_id","origin",
- * "outcome","reason","rule","case","from_addr","subject","at"}]}. */
+ * "outcome","reason","rule","case","from_addr","subject","spam_source",
+ * "spam_score","actor","at"}]}. */
 int ca_email_log(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
-/* One stored e-mail with its attachments (metadata). */
+/* One stored e-mail with its attachments (metadata) and its spam verdict
+ * ("spam_status","spam_source","spam_score","spam_threshold","spam_detail",
+ * "held","released_by","released_at"). */
 int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err);
+/*
+ * Release a held e-mail (spam, or held unchecked): `actor` (required) is
+ * recorded on the e-mail and in its new log row, and the message is then
+ * decided as new mail is (threading, ARC rules, response) in one
+ * transaction. CA_ESTATE when it is not held (never, or released already),
+ * CA_ENOTFOUND. *ret_json: {"email_id","message_id","outcome","reason",
+ * "rule","case","changed","released_by"}.
+ */
+int ca_email_release(ca_agent *a, int64_t id, const char *actor, char **ret_json, ca_err *err);
+/* The e-mails held now, newest first (limit 0: all): {"held":[{"id",
+ * "from_addr","subject","received_at","spam_status","spam_source",
+ * "spam_score","spam_threshold"}]}. */
+int ca_email_held(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
 /* Automatic responses queued or sent: {"outbox":[...]}. */
 int ca_outbox(ca_agent *a, char **ret_json, ca_err *err);
 

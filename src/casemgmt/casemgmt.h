@@ -16,6 +16,7 @@
 #include "model.h"
 #include "predictor.h"
 #include "rules.h"
+#include "spam.h"
 #include "store.h"
 
 /* Largest chat message accepted, in bytes. A chat line beyond this is a
@@ -45,6 +46,13 @@ typedef struct ca_email_settings {
 	char *reply_from_key;     /* its address, normalised (ca_email_addr_key), or NULL */
 	char *reply_subject;      /* template: {token} {subject} {ticket} */
 	char *reply_body;         /* template */
+	struct {
+		bool headers;             /* honour spam verdicts in headers (default true) */
+		ca_spam_service service;  /* spamd or rspamd to ask; kind NONE: none */
+		bool hold_on_failure;     /* filter unreachable: hold (true) or process unchecked */
+		double respond_below;     /* automatic responses only below this score; 0: half the
+					     filter's threshold; < 0: whatever the score */
+	} spam;                   /* "email.spam" */
 } ca_email_settings;
 
 /* The knowledge agent's settings (docs/settings.md, "knowledge"). */
@@ -149,6 +157,7 @@ struct ca_agent {
 	ca_settings *settings;    /* NULL until settings are imported */
 	ca_predictor *predictor;  /* built lazily from settings + directory */
 	bool directory_stale;     /* contacts were added since it was built */
+	int64_t spam_retry_ms;    /* monotonic ms before which the spam filter, having failed, is not asked */
 	struct ca_pii_lexicon *pii_lexicon; /* Debian word lists, loaded once */
 	struct ca_kb_index *kb;   /* the knowledge agent's index (src/knowledge); NULL = build on use */
 	ca_agent_hooks hooks;     /* what another layer-4 module hangs on the agent */

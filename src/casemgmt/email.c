@@ -13,16 +13,24 @@
  * message) -> update or attach, else the first matching ARC rule -> create
  * the case with the rule's field values (protected like a person's), let
  * the agent fill the rest, and queue the automatic response. Addresses are
- * compared in their one normalised form (ca_email_addr_key). Every message
- * leaves exactly one row in the activity log saying what happened and why.
+ * compared in their one normalised form (ca_email_addr_key). Spam comes
+ * first, right after the duplicate check: a header's spam verdict, or the
+ * filter email.spam names (asked before the transaction opens), holds the
+ * message with no case, response or update until a person releases it
+ * (spam_verdict, spam_gate). Every message leaves exactly one row in the
+ * activity log saying what happened and why.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "casemgmt.h"
 #include "email.h"
 #include "text.h"
+
+/* How long a spam filter that failed is left alone. */
+#define SPAM_RETRY_MS 30000
 
 typedef struct decision {
 	const char *outcome;  /* created | updated | attached | skipped */
@@ -31,6 +39,9 @@ typedef struct decision {
 	const char *rule;
 	int64_t case_id;
 	json_t *changed;
+	/* The spam filter's score was not clearly clean: a case may open, but
+	 * no automatic response goes to an address that may be forged. */
+	bool no_response;
 } decision;
 
 static void decide(decision *d, const char *outcome, const char *rule, int64_t case_id, const char *fmt, ...)
@@ -345,7 +356,7 @@ static int arc_create(ca_agent *a, const ca_arc_rule *rule, const ca_email *e, i
 		r = ca_store_email_set_case(a->store, email_id, id, err);
 	if (!r)
 		r = update_from_thread(a, id, contact, d->changed, err);
-	if (!r && rule->auto_response)
+	if (!r && rule->auto_response && !d->no_response)
 		r = queue_response(a, e, email_id, id, ticket, mailbox, err);
 	if (!r)
 		decide(d, "created", rule->name, id, "new request: %s created by ARC rule '%s'", ticket, rule->name);
@@ -749,6 +760,128 @@ static int store_parsed(ca_agent *a, const ca_email *e, const char *key, const c
 /* The idempotency key: the Message-ID, else a SHA-256 of the bytes. */
 static int message_key(const char *raw, size_t len, const char *message_id, ca_buf *out);
 
+/* ---- spam (docs/settings.md, "email.spam") ---- */
+
+typedef struct spam_check {
+	ca_spam_verdict v;
+	bool failed;      /* a filter was to be asked and gave no answer */
+	ca_err failure;   /* why */
+} spam_check;
+
+/*
+ * The verdict on one parsed message, found before its transaction opens so
+ * a slow or hung filter never holds the database's write lock. A header
+ * saying spam is enough (it can only condemn its own message); otherwise
+ * the configured filter is asked, except for what can never become a case
+ * anyway (automatic mail, our own addresses) and for a message stored
+ * already with the same content (a duplicate: nothing to decide).
+ */
+static void spam_verdict(ca_agent *a, const ca_email *e, const char *key, const char *hash, const char *raw,
+			 size_t len, spam_check *sc)
+{
+	const ca_email_settings *es = &a->settings->email;
+	if (es->spam.headers && ca_spam_from_headers(e->headers, &sc->v) == 0 && sc->v.is_spam)
+		return;
+	if (es->spam.service.kind == CA_SPAM_SERVICE_NONE || e->auto_kind != CA_AUTO_NONE ||
+	    ca_email_is_ours(a->settings, e->from.email))
+		return;
+	bool known = false;
+	int64_t id = 0, cid = 0;
+	ca_err ignore = { 0 };
+	if (ca_store_email_by_key(a->store, key, &known, &id, &cid, &ignore) == 0 && known) {
+		/* Only the same content is a duplicate: a stranger reusing a
+		 * Message-ID must not slip past the filter (find_stored). */
+		char *stored = NULL;
+		bool same = ca_store_email_content_hash(a->store, id, &stored, &ignore) == 0 &&
+			    (!stored || !hash || !strcmp(stored, hash));
+		free(stored);
+		if (same)
+			return;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	const char *kind = es->spam.service.kind == CA_SPAM_SERVICE_SPAMD ? "spamd" : "rspamd";
+	if (now_ms < a->spam_retry_ms) {
+		/* A filter that just failed (a timeout above all) is not asked
+		 * again for a while: a batch of a thousand messages must not wait
+		 * a thousand timeouts. Each of them says so in the log. */
+		sc->failed = true;
+		ca_err_set(&sc->failure, CA_EIO, "email.spam", "%s %s: not asked, it failed less than %d s ago", kind,
+			   es->spam.service.address, SPAM_RETRY_MS / 1000);
+		return;
+	}
+	int r = ca_spam_check(&es->spam.service, raw, len, &sc->v, &sc->failure);
+	if (r) {
+		sc->failed = true;
+		if (!sc->failure.message[0])
+			ca_err_set(&sc->failure, r, "email.spam", "%s %s: %s", kind, es->spam.service.address, ca_strerror(r));
+		if (r == CA_EIO)
+			a->spam_retry_ms = now_ms + SPAM_RETRY_MS;
+	}
+}
+
+/*
+ * Record the verdict on the stored e-mail and, for spam (or an unanswered
+ * filter with on_failure "hold"), decide: held, no case, no response, no
+ * update to any case. d->outcome stays NULL when the message goes on to
+ * route() as usual.
+ */
+static int spam_gate(ca_agent *a, const spam_check *sc, int64_t email_id, decision *d, ca_err *err)
+{
+	const ca_spam_verdict *v = &sc->v;
+	ca_store_spam rec = { .has_score = v->has_score, .score = v->score, .threshold = v->threshold,
+			      .detail = v->detail, .source = v->origin };
+	if (v->is_spam) {
+		rec.status = "spam";
+		rec.held = true;
+	} else if (sc->failed) {
+		rec.status = "unchecked";
+		rec.source = sc->failure.message;
+		rec.held = a->settings->email.spam.hold_on_failure;
+		rec.has_score = false;
+		rec.detail = NULL;
+	} else if (v->source != CA_SPAM_UNCHECKED) {
+		rec.status = "not spam";
+	} else {
+		return 0; /* no filter was asked: nothing to record */
+	}
+	int r = ca_store_email_spam_set(a->store, email_id, &rec, err);
+	/* Grey mail: not spam, yet not clearly clean either. */
+	double below = a->settings->email.spam.respond_below;
+	if (!v->is_spam && v->source != CA_SPAM_UNCHECKED && v->has_score && below >= 0 &&
+	    v->score >= (below > 0 ? below : v->threshold / 2))
+		d->no_response = true;
+	if (r || !rec.held)
+		return r;
+	if (v->is_spam && v->has_score)
+		decide(d, "spam", NULL, 0, "spam (%s: %.1f / %.1f); held until a person releases it", v->origin,
+		       v->score, v->threshold);
+	else if (v->is_spam)
+		decide(d, "spam", NULL, 0, "spam (%s); held until a person releases it", v->origin);
+	else
+		decide(d, "held", NULL, 0, "not spam-checked (%s); held until a person releases it",
+		       sc->failure.message);
+	return 0;
+}
+
+/* The log row of a message: its decision with the verdict's source and
+ * score. */
+static int log_decision(ca_agent *a, int64_t email_id, const char *origin, const decision *d, const spam_check *sc,
+			const char *actor, ca_err *err)
+{
+	ca_store_email_log_row row = { .email_id = email_id, .origin = origin, .outcome = d->outcome,
+				       .reason = d->reason, .rule = d->rule, .case_id = d->case_id, .actor = actor };
+	if (sc && sc->failed) {
+		row.spam_source = sc->failure.message;
+	} else if (sc && sc->v.source != CA_SPAM_UNCHECKED) {
+		row.spam_source = sc->v.origin;
+		row.has_spam_score = sc->v.has_score;
+		row.spam_score = sc->v.score;
+	}
+	return ca_store_email_log_write(a->store, &row, err);
+}
+
 /*
  * Is this message stored already? By its key; a Message-ID already stored
  * with other content is another message, keyed "mid:ID#sha256:HASH" (and
@@ -791,6 +924,9 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received,
 		r = content_hash(&e, hash);
 	decision d = { .changed = json_array() };
 	int64_t email_id = 0;
+	spam_check sc = { 0 };
+	if (!r && pr == 0)
+		spam_verdict(a, &e, key.data, e.message_id ? hash : NULL, raw, len, &sc);
 	if (!r)
 		r = ca_store_begin(a->store, err);
 	bool found = false;
@@ -815,13 +951,20 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received,
 		decide(&d, "skipped", NULL, 0, "parse error: %s", perr.message);
 	} else if (!r) {
 		r = store_parsed(a, &e, key.data, hash, raw, len, received, origin, mailbox, &email_id, err);
-		if (!r && received > len)
+		if (!r && received > len) {
 			/* Over the size limit: headers and a prefix kept, nothing acted on. */
 			decide(&d, "skipped", NULL, 0,
 			       "too large (%zu bytes; the limit is %zu): its headers and the first %zu bytes are kept", received,
 			       a->settings->email.max_message_bytes, len);
-		else if (!r)
-			r = route(a, &e, email_id, mailbox, &d, err);
+		} else if (!r && !(r = spam_gate(a, &sc, email_id, &d, err)) && !d.outcome &&
+			   !(r = route(a, &e, email_id, mailbox, &d, err)) && (sc.failed || d.no_response)) {
+			size_t l = strlen(d.reason);
+			if (sc.failed)
+				snprintf(d.reason + l, sizeof(d.reason) - l, "; not spam-checked");
+			else
+				snprintf(d.reason + l, sizeof(d.reason) - l, "; no automatic response (spam score %.1f)",
+					 sc.v.score);
+		}
 	}
 	if (!r && d.note[0]) {
 		/* The note comes first: it is why the rest happened. */
@@ -832,7 +975,7 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received,
 		ca_buf_done(&reason);
 	}
 	if (!r)
-		r = ca_store_email_log_add(a->store, email_id, origin, d.outcome, d.reason, d.rule, d.case_id, err);
+		r = log_decision(a, email_id, origin, &d, &sc, NULL, err);
 	if (!r)
 		r = ca_store_commit(a->store, err);
 	if (r) {
@@ -852,6 +995,7 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received,
 	}
 	json_decref(d.changed);
 	ca_buf_done(&key);
+	ca_spam_verdict_done(&sc.v);
 	if (pr == 0)
 		ca_email_done(&e);
 	return r;
@@ -938,7 +1082,8 @@ int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opt
 	if (r)
 		return r;
 	walk_ctx w = { .a = a, .opts = opts, .results = json_array(),
-		       .counts = json_pack("{s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0, "skipped", 0),
+		       .counts = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0,
+					   "skipped", 0, "spam", 0, "held", 0),
 		       .err = err };
 	r = ca_email_sources_walk(path, a->settings->email.max_message_bytes, walk_one, &w, err);
 	if (r) {
@@ -960,18 +1105,101 @@ int ca_email_log(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
 
 int ca_email_show(ca_agent *a, int64_t id, char **ret_json, ca_err *err)
 {
-	json_t *e = NULL, *c = NULL;
+	json_t *e = NULL, *c = NULL, *sp = NULL;
 	int r = ca_store_email_get(a->store, id, &e, err);
 	json_t *case_id = json_object_get(e, "case_id");
 	if (!r && json_is_integer(case_id) &&
 	    !(r = ca_store_case_get_id(a->store, (int64_t)json_integer_value(case_id), &c, err)))
 		json_object_set(e, "case", json_object_get(c, "ticket_number"));
 	json_decref(c);
+	if (!r)
+		r = ca_store_email_spam_get(a->store, id, &sp, err);
+	if (!r)
+		json_object_update(e, sp);
+	json_decref(sp);
 	if (r) {
 		json_decref(e);
 		return r;
 	}
 	return ca_result(e, ret_json);
+}
+
+int ca_email_held(ca_agent *a, size_t limit, char **ret_json, ca_err *err)
+{
+	json_t *list = NULL;
+	int r = ca_store_email_held_list(a->store, limit, &list, err);
+	return r ? r : ca_result(json_pack("{s:o}", "held", list), ret_json);
+}
+
+int ca_email_release(ca_agent *a, int64_t id, const char *actor, char **ret_json, ca_err *err)
+{
+	int r = ca_email_ready(a, err);
+	if (r)
+		return r;
+	if (ca_str_empty(actor))
+		return ca_err_set(err, CA_EINVAL, "actor", "e-mail %lld: say who releases it (--actor NAME)", (long long)id);
+	json_t *info = NULL, *sp = NULL;
+	char *raw = NULL;
+	size_t len = 0;
+	r = ca_store_email_get(a->store, id, &info, err);
+	if (!r)
+		r = ca_store_email_spam_get(a->store, id, &sp, err);
+	if (!r && !json_is_true(json_object_get(sp, "held"))) {
+		const char *by = ca_json_str(sp, "released_by");
+		r = by ? ca_err_set(err, CA_ESTATE, "email", "e-mail %lld is not held: %s released it at %s", (long long)id, by,
+				    ca_json_str(sp, "released_at") ? ca_json_str(sp, "released_at") : "?")
+		       : ca_err_set(err, CA_ESTATE, "email", "e-mail %lld is not held (only spam and unchecked mail is)",
+				    (long long)id);
+	}
+	if (!r)
+		r = ca_store_email_raw(a->store, id, &raw, &len, err);
+	ca_email e;
+	bool parsed = false;
+	if (!r) {
+		r = ca_email_parse(raw, len, a->settings->email.max_message_bytes, &e, err);
+		parsed = r == 0;
+	}
+	const char *mailbox = ca_json_str(info, "mailbox");
+	decision d = { .changed = json_array() };
+	ca_buf reason = { 0 };
+	if (!r)
+		r = ca_store_begin(a->store, err);
+	if (!r) {
+		/* Cleared first, in the same transaction: a second release fails
+		 * on the hold, never routes the message twice. */
+		r = ca_store_email_release(a->store, id, actor, err);
+		if (!r)
+			r = route(a, &e, id, mailbox, &d, err);
+		if (!r && !(r = ca_buf_printf(&reason, "released by %s: %s", actor, d.reason))) {
+			ca_store_email_log_row row = { .email_id = id, .origin = "release", .outcome = d.outcome,
+						       .reason = reason.data, .rule = d.rule, .case_id = d.case_id,
+						       .actor = actor };
+			r = ca_store_email_log_write(a->store, &row, err);
+		}
+		if (!r)
+			r = ca_store_commit(a->store, err);
+		if (r)
+			ca_store_rollback(a->store);
+	}
+	if (!r) {
+		json_t *c = NULL;
+		const char *ticket = NULL;
+		if (d.case_id && ca_store_case_get_id(a->store, d.case_id, &c, NULL) == 0)
+			ticket = ca_json_str(c, "ticket_number");
+		r = ca_result(json_pack("{s:I, s:s?, s:s, s:s, s:s?, s:s?, s:O, s:s}", "email_id", (json_int_t)id,
+					"message_id", e.message_id, "outcome", d.outcome, "reason", reason.data, "rule",
+					d.rule, "case", ticket, "changed", d.changed, "released_by", actor),
+			      ret_json);
+		json_decref(c);
+	}
+	if (parsed)
+		ca_email_done(&e);
+	ca_buf_done(&reason);
+	json_decref(d.changed);
+	json_decref(info);
+	json_decref(sp);
+	free(raw);
+	return r;
 }
 
 int ca_outbox(ca_agent *a, char **ret_json, ca_err *err)

@@ -47,6 +47,7 @@ void ca_settings_free(ca_settings *s)
 	free(s->email.reply_from_key);
 	free(s->email.reply_subject);
 	free(s->email.reply_body);
+	free(s->email.spam.service.address);
 	for (size_t i = 0; i < s->n_arc; i++) {
 		free(s->arc[i].name);
 		ca_rule_free(s->arc[i].condition);
@@ -305,8 +306,103 @@ static int placeholders_known(const char *tpl, const char *where, ca_err *err)
 
 static const char *const email_keys[] = {
 	"mailboxes", "own_addresses", "case_token", "subject_threading", "subject_threading_days",
-	"max_per_sender_per_hour", "max_message_bytes", "auto_response",
+	"max_per_sender_per_hour", "max_message_bytes", "auto_response", "spam",
 };
+
+/* "email.spam": the verdicts in headers, and the filter to ask. */
+static int parse_spam(ca_email_settings *es, const json_t *sp, ca_err *err)
+{
+	static const char *const keys[] = { "headers", "spamd", "rspamd", "timeout_ms", "max_bytes", "threshold",
+					    "on_failure", "respond_below" };
+	es->spam.headers = true;
+	es->spam.service.timeout_ms = 10000;
+	es->spam.service.max_bytes = 512000;
+	if (!sp)
+		return 0;
+	int r = json_is_object(sp) ? only_keys(sp, "email.spam", keys, CA_ARRAY_SIZE(keys), err)
+				   : ca_err_set(err, CA_EINVAL, "email.spam", "settings: email.spam must be an object");
+	const json_t *h = json_object_get(sp, "headers");
+	if (!r && h && !json_is_boolean(h))
+		r = ca_err_set(err, CA_EINVAL, "email.spam.headers", "settings: email.spam.headers must be true or false");
+	if (!r && h)
+		es->spam.headers = json_is_true(h);
+	char *spamd = NULL, *rspamd = NULL;
+	if (!r)
+		r = get_str(sp, "email.spam", "spamd", NULL, &spamd, err);
+	if (!r)
+		r = get_str(sp, "email.spam", "rspamd", NULL, &rspamd, err);
+	if (!r && spamd && rspamd)
+		r = ca_err_set(err, CA_EINVAL, "email.spam", "settings: email.spam names both spamd and rspamd; use one");
+	if (!r && spamd) {
+		const char *colon = strrchr(spamd, ':');
+		int64_t port = 0;
+		bool path = spamd[0] == '/';
+		if (!path && (!colon || colon == spamd || ca_parse_i64(colon + 1, &port) < 0 || port < 1 || port > 65535))
+			r = ca_err_set(err, CA_EINVAL, "email.spam.spamd",
+				       "settings: email.spam.spamd must be HOST:PORT (e.g. \"127.0.0.1:783\") or the absolute path of its Unix socket");
+		else if (path && strlen(spamd) >= 108)
+			r = ca_err_set(err, CA_EINVAL, "email.spam.spamd", "settings: email.spam.spamd: the socket path is too long");
+		es->spam.service.kind = CA_SPAM_SERVICE_SPAMD;
+	}
+	if (!r && rspamd) {
+		if (strncmp(rspamd, "http://", 7) && strncmp(rspamd, "https://", 8))
+			r = ca_err_set(err, CA_EINVAL, "email.spam.rspamd",
+				       "settings: email.spam.rspamd must be the URL of rspamd's normal worker (e.g. \"http://127.0.0.1:11333\")");
+		es->spam.service.kind = CA_SPAM_SERVICE_RSPAMD;
+	}
+	if (!r) {
+		es->spam.service.address = spamd ? spamd : rspamd;
+		spamd = rspamd = NULL;
+	}
+	free(spamd);
+	free(rspamd);
+	unsigned u = 0;
+	if (!r && !(r = get_uint(sp, "email.spam", "timeout_ms", 10000, &u, err))) {
+		if (u < 100 || u > 600000)
+			r = ca_err_set(err, CA_EINVAL, "email.spam.timeout_ms",
+				       "settings: email.spam.timeout_ms must be from 100 to 600000 (milliseconds)");
+		es->spam.service.timeout_ms = u;
+	}
+	const json_t *mb = json_object_get(sp, "max_bytes");
+	if (!r && mb) {
+		if (!json_is_integer(mb) || json_integer_value(mb) < 1024 || json_integer_value(mb) > ((json_int_t)50 << 20))
+			r = ca_err_set(err, CA_EINVAL, "email.spam.max_bytes",
+				       "settings: email.spam.max_bytes must be a whole number of bytes from 1024 to 52428800");
+		else
+			es->spam.service.max_bytes = (size_t)json_integer_value(mb);
+	}
+	const json_t *th = json_object_get(sp, "threshold");
+	if (!r && th) {
+		if (!json_is_number(th) || json_number_value(th) <= 0 || json_number_value(th) > 1000)
+			r = ca_err_set(err, CA_EINVAL, "email.spam.threshold",
+				       "settings: email.spam.threshold must be a score above 0 (the filter's own is used without it)");
+		else
+			es->spam.service.threshold = json_number_value(th);
+	}
+	const json_t *rb = json_object_get(sp, "respond_below");
+	if (!r && rb) {
+		if (json_is_null(rb))
+			es->spam.respond_below = -1;
+		else if (!json_is_number(rb) || json_number_value(rb) <= 0 || json_number_value(rb) > 1000)
+			r = ca_err_set(err, CA_EINVAL, "email.spam.respond_below",
+				       "settings: email.spam.respond_below must be a score above 0, or null to answer whatever the score");
+		else
+			es->spam.respond_below = json_number_value(rb);
+	}
+	const json_t *of = json_object_get(sp, "on_failure");
+	if (!r && of) {
+		const char *v = json_string_value(of);
+		if (!v || (strcmp(v, "process") && strcmp(v, "hold")))
+			r = ca_err_set(err, CA_EINVAL, "email.spam.on_failure",
+				       "settings: email.spam.on_failure must be \"process\" or \"hold\"");
+		else
+			es->spam.hold_on_failure = !strcmp(v, "hold");
+	}
+	if (!r && (th || of || rb || json_object_get(sp, "timeout_ms") || mb) && es->spam.service.kind == CA_SPAM_SERVICE_NONE)
+		r = ca_err_set(err, CA_EINVAL, "email.spam",
+			       "settings: email.spam sets a filter's options but names no filter (spamd or rspamd)");
+	return r;
+}
 
 static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
 {
@@ -352,6 +448,8 @@ static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
 		else
 			es->max_message_bytes = (size_t)json_integer_value(mb);
 	}
+	if (!r)
+		r = parse_spam(es, json_object_get(e, "spam"), err);
 	const json_t *ar = json_object_get(e, "auto_response");
 	static const char *const ar_keys[] = { "from", "subject", "body" };
 	if (!r && ar) {

@@ -109,11 +109,14 @@ int cli_cmd_notifications(struct cli_ctx *ctx, const cli_args *args);
 extern const cli_opt cli_harvest_opts[];
 int cli_cmd_harvest(struct cli_ctx *ctx, const cli_args *args);
 
-/* mailcmd.c: `email poll` (IMAP) and `email send` (SMTP), listed in the table. */
+/* mailcmd.c: `email poll` (IMAP), `email send` (SMTP) and `email release`
+ * (a held e-mail), listed in the table. */
 extern const cli_opt cli_email_poll_opts[];
 extern const cli_opt cli_email_send_opts[];
+extern const cli_opt cli_email_release_opts[];
 int cli_cmd_email_poll(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_send(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_email_release(struct cli_ctx *ctx, const cli_args *args);
 
 /* piicmd.c: `pii redact` and `pii eval`, listed in the table. */
 int cli_cmd_pii_redact(struct cli_ctx *ctx, const cli_args *args);

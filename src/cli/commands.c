@@ -904,12 +904,16 @@ static int show_email_ingest(const cli_ctx *ctx, const json_t *r)
 	static const cli_column origin = {"origin", "origin", 'l', 2, 40};
 	const json_t *o = json_object_get(r, "outcomes");
 
-	printf("%lld e-mails: %lld created a case, %lld updated one, %lld attached, %lld skipped\n",
+	printf("%lld e-mails: %lld created a case, %lld updated one, %lld attached, %lld skipped, %lld held as spam",
 	       (long long)json_integer_value(json_object_get(r, "emails")),
 	       (long long)json_integer_value(json_object_get(o, "created")),
 	       (long long)json_integer_value(json_object_get(o, "updated")),
 	       (long long)json_integer_value(json_object_get(o, "attached")),
-	       (long long)json_integer_value(json_object_get(o, "skipped")));
+	       (long long)json_integer_value(json_object_get(o, "skipped")),
+	       (long long)json_integer_value(json_object_get(o, "spam")));
+	if (json_integer_value(json_object_get(o, "held")) > 0)
+		printf(", %lld held unchecked", (long long)json_integer_value(json_object_get(o, "held")));
+	putchar('\n');
 	return cli_show_email_rows(ctx, json_object_get(r, "emails_detail"), &origin);
 }
 
@@ -981,6 +985,32 @@ static int cmd_email_log(cli_ctx *ctx, const cli_args *a)
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
 	return cli_result(ctx, out, show_email_log);
+}
+
+static int show_email_held(const cli_ctx *ctx, const json_t *r)
+{
+	static const cli_column cols[] = {
+		{"id", "e-mail", 'r', 2, 0},	    {"received_at", "received", 'l', 2, 0}, {"from_addr", "from", 'l', 2, 28},
+		{"subject", "subject", 'l', 2, 32}, {"spam_status", "status", 'l', 2, 0},   {"spam_score", "score", 'r', 2, 0},
+		{"spam_source", "source", 'l', 2, 40},
+	};
+	const json_t *rows = json_object_get(r, "held");
+
+	printf("%zu held e-mail%s (release one with `caseagent email release ID`)\n", json_array_size(rows),
+	       json_array_size(rows) == 1 ? "" : "s");
+	return cli_show_rows(ctx, rows, cols, sizeof cols / sizeof cols[0]);
+}
+
+static int cmd_email_held(cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+
+	ca_err_clear(&err);
+	int rc = ca_email_held(ctx->agent, (size_t)opt_num(a, "limit", 50), &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_email_held);
 }
 
 static int cmd_email_show(cli_ctx *ctx, const cli_args *a)
@@ -1497,16 +1527,32 @@ const cli_cmd cli_commands[] = {
 	 "cannot be parsed is kept raw with the reason; one over\n"
 	 "email.max_message_bytes keeps its headers and the start of its body. `-`\n"
 	 "reads one message from standard input, so an MTA can pipe into\n"
-	 "`caseagent email ingest -`.\n",
+	 "`caseagent email ingest -`.\n"
+	 "Spam (a spam verdict in its headers, or from the spamd or rspamd named in\n"
+	 "settings email.spam) is stored and held: no case, no response, no update;\n"
+	 "`caseagent email release ID` lets it through.\n",
 	 email_ingest_opts, 1, CLI_UNLIMITED, CLI_NEEDS_DB, NULL},
 	{"email", "log", cmd_email_log, "", "Show the e-mail activity monitor, newest first",
-	 "One row per ingested message: outcome (created, updated, attached, skipped),\n"
-	 "the case, the ARC rule that decided, and the reason.\n",
+	 "One row per ingested message: outcome (created, updated, attached, skipped,\n"
+	 "spam, held), the case, the ARC rule that decided, the reason, and the spam\n"
+	 "verdict's source and score (--json: spam_source, spam_score, actor).\n",
 	 email_log_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"email", "show", cmd_email_show, "ID", "Show one stored e-mail with its attachments",
 	 "Headers as parsed, the text, the new part of a reply, attachments (name,\n"
 	 "type, size, SHA-256) and the case it belongs to.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"email", "held", cmd_email_held, "", "List the e-mails held (spam, or not spam-checked), newest first",
+	 "Each held e-mail: when it came, from whom, its subject, the verdict (spam or\n"
+	 "unchecked), the score and who gave it. Nothing here becomes a case or an\n"
+	 "automatic response until `caseagent email release ID` lets it through.\n",
+	 email_log_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"email", "release", cli_cmd_email_release, "ID", "Let a held e-mail (spam, or not spam-checked) through",
+	 "Clears the hold on e-mail ID, records who released it (--actor, else\n"
+	 "$USER) on the e-mail and in a new `email log` row, and then decides it as\n"
+	 "new mail: threading, ARC rules, automatic response. One transaction. Fails\n"
+	 "when the e-mail is not held (never was, or released already). Held e-mails\n"
+	 "are the `email log` rows with outcome spam or held.\n",
+	 cli_email_release_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"email", "outbox", cmd_outbox, "", "Show automatic responses queued or sent",
 	 "Each response carries Auto-Submitted: auto-replied and the case token in\n"
 	 "its subject.\n",

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The network commands of the e-mail channel, `caseagent email poll` (IMAP)
- * and `caseagent email send` (SMTP): their option tables and handlers, kept
- * apart from commands.c, whose table points here. A password is read only
+ * and `caseagent email send` (SMTP), and `caseagent email release` (a
+ * person lets a held e-mail through): their option tables and handlers,
+ * kept apart from commands.c, whose table points here. A password is read only
  * from a file named by --password-file, never taken on the command line,
  * where every user of the machine could read it in the process list; it is
  * wiped from memory after use.
@@ -34,6 +35,11 @@ const cli_opt cli_email_send_opts[] = {
 	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
 	{"allow-plaintext", CLI_ARG_NONE, NULL,
 	 "permit a server without TLS (no STARTTLS): only for a server on this machine (127.0.0.0/8, ::1, localhost)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+const cli_opt cli_email_release_opts[] = {
+	{"actor", CLI_ARG_STR, "NAME", "who releases it, recorded on the e-mail and in the log (default: $USER)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -293,14 +299,17 @@ static int show_poll(const cli_ctx *ctx, const json_t *r)
 	size_t i;
 	json_t *e;
 
-	printf("%s %s: %lld unseen, %lld ingested: %lld created a case, %lld updated one, %lld attached, %lld skipped\n",
+	printf("%s %s: %lld unseen, %lld ingested: %lld created a case, %lld updated one, %lld attached, %lld skipped, "
+	       "%lld held as spam\n",
 	       json_string_value(json_object_get(r, "server")), json_string_value(json_object_get(r, "mailbox")),
 	       (long long)json_integer_value(json_object_get(r, "unseen")),
 	       (long long)json_integer_value(json_object_get(r, "ingested")),
 	       (long long)json_integer_value(json_object_get(o, "created")),
 	       (long long)json_integer_value(json_object_get(o, "updated")),
 	       (long long)json_integer_value(json_object_get(o, "attached")),
-	       (long long)json_integer_value(json_object_get(o, "skipped")));
+	       (long long)json_integer_value(json_object_get(o, "skipped")),
+	       (long long)json_integer_value(json_object_get(o, "spam")) +
+		       (long long)json_integer_value(json_object_get(o, "held")));
 	if (json_is_true(json_object_get(r, "uidvalidity_changed")))
 		printf("note: the mailbox's UIDVALIDITY changed (now %lld); unseen messages were taken as usual\n",
 		       (long long)json_integer_value(json_object_get(r, "uidvalidity")));
@@ -384,4 +393,38 @@ int cli_cmd_email_send(cli_ctx *ctx, const cli_args *a)
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
 	return finish(ctx, out, "failed", show_send);
+}
+
+static int show_release(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	const char *c = json_string_value(json_object_get(r, "case"));
+	printf("e-mail %lld released by %s: %s%s%s\n", (long long)json_integer_value(json_object_get(r, "email_id")),
+	       json_string_value(json_object_get(r, "released_by")), json_string_value(json_object_get(r, "outcome")),
+	       c ? " " : "", c ? c : "");
+	printf("%s\n", json_string_value(json_object_get(r, "reason")));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_email_release(cli_ctx *ctx, const cli_args *a)
+{
+	const char *actor = cli_opt_str(a, "actor");
+	unsigned long long id;
+	char *end, *out = NULL;
+	ca_err err;
+
+	errno = 0;
+	id = strtoull(a->pos[0], &end, 10);
+	if (errno || *end || id == 0 || id > INT64_MAX)
+		return cli_usage_error(ctx, a->cmd, NULL, "'%s' is not an e-mail id (see `caseagent email log`)", a->pos[0]);
+	if (!actor) {
+		actor = getenv("USER");
+		if (!actor || !actor[0])
+			actor = "cli";
+	}
+	ca_err_clear(&err);
+	int rc = ca_email_release(ctx->agent, (int64_t)id, actor, &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_release);
 }

@@ -471,6 +471,22 @@ static const char schema_v11_after[] =
 	"CREATE INDEX contact_name_key_idx ON contact (name_key);\n"
 	"CREATE INDEX account_account_key_idx ON account (account_key);\n"
 	"CREATE INDEX account_name_key_idx ON account (name_key);\n";
+/* Spam (issue 9): the verdict each e-mail got and from whom, whether it is
+ * held (never a case, never a response) and who released it; the log row
+ * carries the verdict's source and score, and the person who acted. */
+static const char schema_v9[] =
+	"ALTER TABLE email ADD COLUMN spam_status TEXT;\n"
+	"ALTER TABLE email ADD COLUMN spam_source TEXT;\n"
+	"ALTER TABLE email ADD COLUMN spam_score REAL;\n"
+	"ALTER TABLE email ADD COLUMN spam_threshold REAL;\n"
+	"ALTER TABLE email ADD COLUMN spam_detail TEXT;\n"
+	"ALTER TABLE email ADD COLUMN held INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE email ADD COLUMN released_by TEXT;\n"
+	"ALTER TABLE email ADD COLUMN released_at TEXT;\n"
+	"CREATE INDEX email_held ON email (held, id);\n"
+	"ALTER TABLE email_log ADD COLUMN spam_source TEXT;\n"
+	"ALTER TABLE email_log ADD COLUMN spam_score REAL;\n"
+	"ALTER TABLE email_log ADD COLUMN actor TEXT;\n";
 
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
@@ -481,6 +497,7 @@ static const migration migrations[] = {
 	{ 6, "knowledge from conversations, article templates", schema_v6, NULL },
 	{ 7, "knowledge article full-text search", schema_v7_sqlite, "sqlite" },
 	{ 8, "e-mail Cc, content identity and received size", schema_v8, NULL },
+	{ 9, "e-mail spam verdicts and holds", schema_v9, NULL },
 	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
 	{ 11, "directory lookup keys", schema_v11, NULL },
 };

@@ -2370,14 +2370,14 @@ int ca_store_email_raw(ca_store *s, int64_t id, char **ret, size_t *ret_len, ca_
 	return 0;
 }
 
-static const char *const log_outcomes[] = { "created", "updated", "attached", "skipped" };
+static const char *const log_outcomes[] = { "created", "updated", "attached", "skipped", "spam", "held" };
 
-int ca_store_email_log_add(ca_store *s, int64_t email_id, const char *origin, const char *outcome,
-			   const char *reason, const char *rule, int64_t case_id, ca_err *err)
+int ca_store_email_log_write(ca_store *s, const ca_store_email_log_row *row, ca_err *err)
 {
-	if (!one_of(outcome, log_outcomes, CA_ARRAY_SIZE(log_outcomes)))
-		return ca_err_set(err, CA_EINVAL, "outcome", "e-mail log: outcome '%s' is not created, updated, attached or skipped",
-				  outcome ? outcome : "(null)");
+	if (!one_of(row->outcome, log_outcomes, CA_ARRAY_SIZE(log_outcomes)))
+		return ca_err_set(err, CA_EINVAL, "outcome",
+				  "e-mail log: outcome '%s' is not created, updated, attached, skipped, spam or held",
+				  row->outcome ? row->outcome : "(null)");
 	char at[21];
 	ca_time_iso(ca_time_now(), at);
 	int r = op_begin(s, "e-mail log", err);
@@ -2385,15 +2385,25 @@ int ca_store_email_log_add(ca_store *s, int64_t email_id, const char *origin, co
 	if (!r)
 		r = next_id(s, "e-mail log", "email_log", &id, err);
 	if (!r) {
-		ca_sql_param p[] = { ca_sql_int(id), email_id > 0 ? ca_sql_int(email_id) : ca_sql_null(), ca_sql_text(origin),
-				     ca_sql_text(outcome), ca_sql_text(reason), ca_sql_text(rule),
-				     case_id > 0 ? ca_sql_int(case_id) : ca_sql_null(), ca_sql_text(at) };
+		ca_sql_param p[] = { ca_sql_int(id), row->email_id > 0 ? ca_sql_int(row->email_id) : ca_sql_null(),
+				     ca_sql_text(row->origin), ca_sql_text(row->outcome), ca_sql_text(row->reason),
+				     ca_sql_text(row->rule), row->case_id > 0 ? ca_sql_int(row->case_id) : ca_sql_null(),
+				     ca_sql_text(at), ca_sql_text(row->spam_source),
+				     row->has_spam_score ? ca_sql_real(row->spam_score) : ca_sql_null(), ca_sql_text(row->actor) };
 		r = db_exec(s, "e-mail log",
-			    "INSERT INTO email_log (id, email_id, origin, outcome, reason, rule, case_id, at) "
-			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			    "INSERT INTO email_log (id, email_id, origin, outcome, reason, rule, case_id, at, spam_source, "
+			    "spam_score, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
 	return op_end(s, r, "e-mail log", err);
+}
+
+int ca_store_email_log_add(ca_store *s, int64_t email_id, const char *origin, const char *outcome,
+			   const char *reason, const char *rule, int64_t case_id, ca_err *err)
+{
+	ca_store_email_log_row row = { .email_id = email_id, .origin = origin, .outcome = outcome, .reason = reason,
+				       .rule = rule, .case_id = case_id };
+	return ca_store_email_log_write(s, &row, err);
 }
 
 int ca_store_email_log_list(ca_store *s, size_t limit, json_t **ret, ca_err *err)
@@ -2401,8 +2411,75 @@ int ca_store_email_log_list(ca_store *s, size_t limit, json_t **ret, ca_err *err
 	ca_sql_param p[] = { ca_sql_int(limit ? (int64_t)limit : INT64_MAX) };
 	return db_rows(s, "e-mail log",
 		       "SELECT l.id, l.email_id, l.origin, l.outcome, l.reason, l.rule, c.ticket_number AS \"case\", "
-		       "e.from_addr, e.subject, l.at FROM email_log l LEFT JOIN email e ON e.id = l.email_id "
+		       "e.from_addr, e.subject, l.spam_source, l.spam_score, l.actor, l.at FROM email_log l "
+		       "LEFT JOIN email e ON e.id = l.email_id "
 		       "LEFT JOIN case_record c ON c.id = l.case_id ORDER BY l.id DESC LIMIT ?",
+		       p, 1, ret, err);
+}
+
+static const char *const spam_statuses[] = { "spam", "not spam", "unchecked" };
+
+int ca_store_email_spam_set(ca_store *s, int64_t email_id, const ca_store_spam *v, ca_err *err)
+{
+	if (!one_of(v->status, spam_statuses, CA_ARRAY_SIZE(spam_statuses)))
+		return ca_err_set(err, CA_EINVAL, "spam_status", "e-mail %lld: spam status '%s' is not spam, not spam or unchecked",
+				  (long long)email_id, v->status ? v->status : "(null)");
+	ca_sql_param p[] = { ca_sql_text(v->status), ca_sql_text(v->source),
+			     v->has_score ? ca_sql_real(v->score) : ca_sql_null(),
+			     v->has_score ? ca_sql_real(v->threshold) : ca_sql_null(), ca_sql_text(v->detail),
+			     ca_sql_int(v->held ? 1 : 0), ca_sql_int(email_id) };
+	int r = db_exec(s, "e-mail",
+			"UPDATE email SET spam_status = ?, spam_source = ?, spam_score = ?, spam_threshold = ?, "
+			"spam_detail = ?, held = ? WHERE id = ?",
+			p, CA_ARRAY_SIZE(p), err);
+	if (!r && s->drv->changes(s->conn) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "email", "e-mail %lld not found", (long long)email_id);
+	return r;
+}
+
+int ca_store_email_spam_get(ca_store *s, int64_t email_id, json_t **ret, ca_err *err)
+{
+	json_t *rows = NULL;
+	ca_sql_param p[] = { ca_sql_int(email_id) };
+	int r = db_rows(s, "e-mail",
+			"SELECT spam_status, spam_source, spam_score, spam_threshold, spam_detail, held, released_by, "
+			"released_at FROM email WHERE id = ?",
+			p, 1, &rows, err);
+	if (!r && json_array_size(rows) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "email", "e-mail %lld not found", (long long)email_id);
+	if (r) {
+		json_decref(rows);
+		return r;
+	}
+	json_t *v = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	/* held is a flag: say so in JSON rather than 0/1 */
+	json_object_set_new(v, "held", json_boolean(json_integer_value(json_object_get(v, "held")) != 0));
+	*ret = v;
+	return 0;
+}
+
+int ca_store_email_release(ca_store *s, int64_t email_id, const char *actor, ca_err *err)
+{
+	if (ca_str_empty(actor))
+		return ca_err_set(err, CA_EINVAL, "actor", "e-mail %lld: releasing needs the name of who releases it",
+				  (long long)email_id);
+	char at[21];
+	ca_time_iso(ca_time_now(), at);
+	ca_sql_param p[] = { ca_sql_text(actor), ca_sql_text(at), ca_sql_int(email_id) };
+	int r = db_exec(s, "e-mail", "UPDATE email SET held = 0, released_by = ?, released_at = ? WHERE id = ? AND held = 1",
+			p, CA_ARRAY_SIZE(p), err);
+	if (!r && s->drv->changes(s->conn) == 0)
+		r = ca_err_set(err, CA_ESTATE, "email", "e-mail %lld is not held", (long long)email_id);
+	return r;
+}
+
+int ca_store_email_held_list(ca_store *s, size_t limit, json_t **ret, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_int(limit ? (int64_t)limit : INT64_MAX) };
+	return db_rows(s, "e-mail",
+		       "SELECT id, from_addr, subject, received_at, spam_status, spam_source, spam_score, spam_threshold "
+		       "FROM email WHERE held = 1 ORDER BY id DESC LIMIT ?",
 		       p, 1, ret, err);
 }
 

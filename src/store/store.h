@@ -345,14 +345,51 @@ int ca_store_email_get(ca_store *s, int64_t id, json_t **ret, ca_err *err);
 int ca_store_email_raw(ca_store *s, int64_t id, char **ret, size_t *ret_len, ca_err *err);
 
 /* Activity monitor: one row per ingest. outcome: "created" | "updated" |
- * "attached" | "skipped"; reason says why (for skipped: "auto-reply",
- * "bounce", "unknown sender", "no rule matched", "duplicate",
+ * "attached" | "skipped" | "spam" (held as spam: no case, no response) |
+ * "held" (held because the spam filter could not be asked and
+ * email.spam.on_failure is "hold"); reason says why (for skipped:
+ * "auto-reply", "bounce", "unknown sender", "no rule matched", "duplicate",
  * "resolved-case window", "rate limit", "parse error", "own address"...). */
 int ca_store_email_log_add(ca_store *s, int64_t email_id, const char *origin, const char *outcome,
 			   const char *reason, const char *rule, int64_t case_id, ca_err *err);
+/* The same row with the spam verdict's source and score (migration 9) and
+ * the person who acted (a release), each NULL/unset when none. */
+typedef struct ca_store_email_log_row {
+	int64_t email_id;
+	const char *origin, *outcome, *reason, *rule;
+	int64_t case_id;
+	const char *spam_source;  /* "spamd 127.0.0.1:783", "header X-Spam-Flag", or NULL */
+	bool has_spam_score;
+	double spam_score;
+	const char *actor;        /* who released the e-mail, or NULL */
+} ca_store_email_log_row;
+int ca_store_email_log_write(ca_store *s, const ca_store_email_log_row *row, ca_err *err);
 /* Newest first, with the e-mail's from and subject: [{"id","email_id",
- * "origin","outcome","reason","rule","case","from_addr","subject","at"}]. */
+ * "origin","outcome","reason","rule","case","from_addr","subject",
+ * "spam_source","spam_score","actor","at"}]. */
 int ca_store_email_log_list(ca_store *s, size_t limit, json_t **ret, ca_err *err);
+
+/* The spam verdict of a stored e-mail (migration 9). status: "spam" |
+ * "not spam" | "unchecked" (no filter answered); held: kept out of the
+ * case agent until a person releases it. Strings are copied. */
+typedef struct ca_store_spam {
+	const char *status;
+	const char *source;      /* who gave the verdict, or NULL */
+	bool has_score;
+	double score, threshold;
+	const char *detail;      /* rules that fired, or the header's value, or NULL */
+	bool held;
+} ca_store_spam;
+int ca_store_email_spam_set(ca_store *s, int64_t email_id, const ca_store_spam *v, ca_err *err);
+/* {"spam_status","spam_source","spam_score","spam_threshold","spam_detail",
+ * "held": bool,"released_by","released_at"}; CA_ENOTFOUND. Caller decrefs. */
+int ca_store_email_spam_get(ca_store *s, int64_t email_id, json_t **ret, ca_err *err);
+/* Clear the hold, recording who and when; CA_ESTATE when it is not held
+ * (never held, or released already), so two releases cannot both run. */
+int ca_store_email_release(ca_store *s, int64_t email_id, const char *actor, ca_err *err);
+/* Held e-mails, newest first: [{"id","from_addr","subject","received_at",
+ * "spam_status","spam_source","spam_score","spam_threshold"}]. */
+int ca_store_email_held_list(ca_store *s, size_t limit, json_t **ret, ca_err *err);
 
 /* Outbox of automatic responses: {"case_id","email_id","to_addr","subject",
  * "body","headers": {...}} queued for sending. */
