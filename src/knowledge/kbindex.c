@@ -5,11 +5,14 @@
  * agent so a harvest of 100,000 records does not tokenise every article
  * again for every record. Terms are Snowball stems of content words;
  * idf = ln((1 + N) / (1 + df)) + 1 (smoothed, as in scikit-learn's
- * TfidfVectorizer). New articles are appended with the idf of the moment;
- * every article's norm is recomputed when the collection has grown by a
- * quarter since the last time, so the cost stays amortised O(N log N). A
- * query is scored by cosine against the candidates the caller names (the
- * full-text search's, knowledge.c), term by term.
+ * TfidfVectorizer). A query is scored by cosine against the candidates
+ * the caller names (the full-text search's, knowledge.c), term by term,
+ * each candidate's norm taken with the idf of the collection as it is now
+ * (cached until the collection changes): a score is a function of the
+ * articles indexed and the query alone, never of the order they were added
+ * in or of when the index was last rebuilt, so a harvest that is
+ * interrupted and resumed (the index rebuilt from the store) decides every
+ * record exactly as an uninterrupted one does.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,7 +26,8 @@ typedef struct kb_doc {
 	uint32_t *term;  /* term ids */
 	float *tf;       /* counts */
 	size_t n;
-	double norm;     /* with the idf of the last renormalisation */
+	double norm;     /* with the idf of when n_docs was norm_at */
+	size_t norm_at;  /* n_docs + 1 then; 0: never computed */
 } kb_doc;
 
 struct ca_kb_index {
@@ -35,7 +39,6 @@ struct ca_kb_index {
 	json_t *arts;      /* article JSON, parallel to docs */
 	json_t *by_id;     /* article "id" (as text) -> doc index */
 	size_t n_docs, cap_docs;
-	size_t normed_at;  /* n_docs at the last renormalisation */
 };
 
 /* How many times a title's words count against its body's (measured on
@@ -139,11 +142,16 @@ static double doc_norm(const ca_kb_index *k, const kb_doc *d)
 	return sqrt(s);
 }
 
-static void renormalise(ca_kb_index *k)
+/* A document's norm with the idf of the collection as it is now: every
+ * df and N change only when an article is added, so it is cached for as
+ * long as n_docs stays. */
+static double cur_norm(const ca_kb_index *k, kb_doc *d)
 {
-	for (size_t i = 0; i < k->n_docs; i++)
-		k->docs[i].norm = doc_norm(k, &k->docs[i]);
-	k->normed_at = k->n_docs;
+	if (d->norm_at != k->n_docs + 1) {
+		d->norm = doc_norm(k, d);
+		d->norm_at = k->n_docs + 1;
+	}
+	return d->norm;
 }
 
 int ca_kb_index_add(ca_kb_index *k, const json_t *art)
@@ -184,12 +192,6 @@ int ca_kb_index_add(ca_kb_index *k, const json_t *art)
 		if (json_object_set_new(k->by_id, key, json_integer((json_int_t)(k->n_docs - 1))) < 0)
 			return CA_ENOMEM;
 	}
-	/* New norms for all once the collection has grown by a quarter: the idf
-	 * has moved enough to matter; in between, only the new article's. */
-	if (k->n_docs >= k->normed_at + k->normed_at / 4 + 1)
-		renormalise(k);
-	else
-		d->norm = doc_norm(k, d);
 	return 0;
 }
 
@@ -210,8 +212,6 @@ int ca_kb_index_build(const json_t *arts, ca_kb_index **ret)
 			break;
 		r = ca_kb_index_add(k, a);
 	}
-	if (!r)
-		renormalise(k);
 	if (r) {
 		ca_kb_index_free(k);
 		return r;
@@ -356,7 +356,7 @@ int ca_kb_index_best_of(ca_kb_index *k, const ca_kb_query *q, const int64_t *ids
 		if (!dj)
 			continue; /* not indexed (archived or discarded since) */
 		size_t j = (size_t)json_integer_value(dj);
-		const kb_doc *d = &k->docs[j];
+		kb_doc *d = &k->docs[j];
 		double dot = 0;
 		for (size_t t = 0; t < d->n; t++) {
 			qterm key_t = { d->term[t], 0 };
@@ -364,7 +364,8 @@ int ca_kb_index_best_of(ca_kb_index *k, const ca_kb_query *q, const int64_t *ids
 			if (hit)
 				dot += hit->w * d->tf[t];
 		}
-		double s = dot > 0 && d->norm > 0 ? dot / (q->norm * d->norm) : 0;
+		double dn = dot > 0 ? cur_norm(k, d) : 0;
+		double s = dot > 0 && dn > 0 ? dot / (q->norm * dn) : 0;
 		if (s > best) {
 			best = s;
 			bi = (ssize_t)j;
