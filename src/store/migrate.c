@@ -405,6 +405,33 @@ static const char schema_v7_sqlite[] =
 	"INSERT INTO knowledge_article_fts (rowid, title, body)\n"
 	"  SELECT id, title, COALESCE(issue, '') || ' ' || COALESCE(resolution, '') FROM knowledge_article;\n";
 
+/* Published means reviewed (issue 9, item 6): a change to a published
+ * article's content is a new version kept beside it, in review, with a
+ * compliance state of its own; readers (search, show) keep the published
+ * version, which the new one replaces only when it is compliant and
+ * published. At most one version of an article waits for review. */
+static const char schema_v12[] =
+	"CREATE TABLE knowledge_article_revision (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  article_id INTEGER NOT NULL REFERENCES knowledge_article(id),\n"
+	"  version_major INTEGER NOT NULL,\n"
+	"  version_minor INTEGER NOT NULL,\n"
+	"  state TEXT NOT NULL DEFAULT 'in_review' CHECK (state IN ('in_review', 'published', 'discarded')),\n"
+	"  compliance TEXT NOT NULL DEFAULT 'pending'\n"
+	"    CHECK (compliance IN ('pending', 'compliant', 'non_compliant')),\n"
+	"  title TEXT NOT NULL,\n"
+	"  issue TEXT,\n"
+	"  cause TEXT,\n"
+	"  resolution TEXT,\n"
+	"  keywords TEXT,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL,\n"
+	"  decided_at TEXT,\n"
+	"  CHECK (state <> 'published' OR compliance = 'compliant')\n"
+	");\n"
+	"CREATE UNIQUE INDEX knowledge_article_revision_pending ON knowledge_article_revision (article_id)\n"
+	"  WHERE state = 'in_review';\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
 	{ 2, "e-mail channel", schema_v2, NULL },
@@ -413,6 +440,7 @@ static const migration migrations[] = {
 	{ 5, "knowledge harvest jobs", schema_v5, NULL },
 	{ 6, "knowledge from conversations, article templates", schema_v6, NULL },
 	{ 7, "knowledge article full-text search", schema_v7_sqlite, "sqlite" },
+	{ 12, "knowledge article versions in review", schema_v12, NULL },
 };
 
 static int read_version(const ca_sql_row *row, void *ud)

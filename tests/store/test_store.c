@@ -274,11 +274,13 @@ static void test_open_twice(void **state)
 	void *c = NULL;
 	OK(f->b->drv->open(f->dsn, &c, &f->err));
 	seen s = { 0 };
-	OK(f->b->drv->query(c, "SELECT COUNT(*), MAX(version), MIN(version) FROM schema_version", NULL, 0, see_row, &s,
-			    &f->err));
+	/* Versions are not contiguous (branches each take a number of their
+	 * own), so: as many rows as distinct versions, the newest the build's. */
+	OK(f->b->drv->query(c, "SELECT COUNT(DISTINCT version) - COUNT(*), MAX(version), MIN(version) FROM schema_version",
+			    NULL, 0, see_row, &s, &f->err));
 	char want[16];
 	snprintf(want, sizeof(want), "%d", v);
-	assert_string_equal(s.text[0], want);
+	assert_string_equal(s.text[0], "0");
 	assert_string_equal(s.text[1], want);
 	assert_string_equal(s.text[2], "1");
 	/* Migrating an up-to-date connection again is a no-op. */
