@@ -156,6 +156,21 @@ int ca_knowledge_insights(ca_agent *a, char **ret_json, ca_err *err);
  * knowledge.coverage_threshold (0.35 without settings). Writes nothing.
  */
 int ca_eval_dedup(ca_agent *a, const char *path, double threshold, char **ret_json, ca_err *err);
+/*
+ * `eval gaps` (src/eval/eval_gaps.c): gap detection's grouping of labelled
+ * conversations (a Twitter customer-care dev.json, or ABCD's
+ * conversations.json, or their folder) harvested as resolved cases on a
+ * scratch database, scored with B-cubed precision, recall and F1 against
+ * the issue labels, beside one article per conversation. part: "all"
+ * (NULL), "tune" or "test" (the issues at even or odd positions of first
+ * appearance). threshold <= 0: the caller's knowledge.coverage_threshold
+ * (0.35 without settings). *ret_json: {"records","issues","articles",
+ * "bcubed": {"precision","recall","f1"}, "baseline_one_per_record": {...},
+ * "covered_across_issues","new_steps_across_issues", ...}. Writes nothing
+ * to the caller's database.
+ */
+int ca_eval_gaps(ca_agent *a, const char *path, const char *part, double threshold, char **ret_json, ca_err *err);
+
 /* In-app notifications (review requests, proposed versions), newest first. */
 int ca_notifications(ca_agent *a, const char *recipient, char **ret_json, ca_err *err);
 

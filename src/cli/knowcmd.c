@@ -364,3 +364,50 @@ int cli_cmd_eval_dedup(struct cli_ctx *ctx, const cli_args *a)
 	int rc = ca_eval_dedup(ctx->agent, a->pos[0], th, &out, &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_dedup);
 }
+
+const cli_opt cli_gaps_opts[] = {
+	{"part", CLI_ARG_STR, "PART", "all (default), tune or test: the issues at even or odd positions"},
+	{"threshold", CLI_ARG_STR, "X", "coverage threshold, 0 to 1 (default: knowledge.coverage_threshold)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+static int show_gaps(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	const json_t *b = json_object_get(r, "bcubed"), *base = json_object_get(r, "baseline_one_per_record");
+	printf("%s (%s, part %s): %lld records, %lld issues; threshold %.2f\n", cli_jstr(r, "dataset"), cli_jstr(r, "format"),
+	       cli_jstr(r, "part"), (long long)json_integer_value(json_object_get(r, "records")),
+	       (long long)json_integer_value(json_object_get(r, "issues")), json_number_value(json_object_get(r, "threshold")));
+	printf("  gap detection         %5lld articles  B-cubed precision %.3f  recall %.3f  F1 %.3f\n",
+	       (long long)json_integer_value(json_object_get(r, "articles")), json_number_value(json_object_get(b, "precision")),
+	       json_number_value(json_object_get(b, "recall")), json_number_value(json_object_get(b, "f1")));
+	printf("  one per conversation  %5lld articles  B-cubed precision %.3f  recall %.3f  F1 %.3f\n",
+	       (long long)json_integer_value(json_object_get(base, "articles")),
+	       json_number_value(json_object_get(base, "precision")), json_number_value(json_object_get(base, "recall")),
+	       json_number_value(json_object_get(base, "f1")));
+	printf("  covered %lld, insufficient %lld; covered across issues %lld, new steps proposed across issues %lld\n",
+	       (long long)json_integer_value(json_object_get(r, "covered")),
+	       (long long)json_integer_value(json_object_get(r, "insufficient")),
+	       (long long)json_integer_value(json_object_get(r, "covered_across_issues")),
+	       (long long)json_integer_value(json_object_get(r, "new_steps_across_issues")));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_eval_gaps(struct cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	double th = 0;
+	const char *t = cli_opt_str(a, "threshold");
+
+	if (t) {
+		char *end;
+		errno = 0;
+		th = strtod(t, &end);
+		if (errno || *end || th <= 0 || th > 1)
+			return cli_usage_error(ctx, a->cmd, NULL, "--threshold takes a number above 0, at most 1, not '%s'", t);
+	}
+	ca_err_clear(&err);
+	int rc = ca_eval_gaps(ctx->agent, a->pos[0], cli_opt_str(a, "part"), th, &out, &err);
+	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_gaps);
+}
