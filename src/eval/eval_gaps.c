@@ -158,8 +158,10 @@ static int load_twitter(const json_t *all, gap_set *s, const char *path, ca_err 
 }
 
 /* ABCD (conversations.json): "original" [[speaker, text]], the issue in
- * scenario.subflow; the resolution is the agent's last turn of six words
- * or more (the closing "anything else?" says nothing of what was done). */
+ * scenario.subflow; the resolution is the agent's first turn of six words
+ * or more after the last system action (the answer the action led to:
+ * "all promo codes expire after 7 days"), else the agent's last such turn
+ * (a closing "a pleasure to help you" says nothing of what was done). */
 static int load_abcd(const json_t *all, gap_set *s, const char *path, ca_err *err)
 {
 	size_t i, k;
@@ -172,7 +174,8 @@ static int load_abcd(const json_t *all, gap_set *s, const char *path, ca_err *er
 			return ca_err_set(err, CA_EPARSE, path, "%s: conversation %zu has no scenario.subflow and original turns",
 					  path, i + 1);
 		ca_buf desc = { 0 };
-		const char *first = NULL, *res = NULL, *last_agent = NULL;
+		const char *first = NULL, *res = NULL, *last_agent = NULL, *after_action = NULL;
+		bool seek = false;
 		json_array_foreach(json_object_get(c, "original"), k, turn) {
 			const char *who = json_string_value(json_array_get(turn, 0)), *t = json_string_value(json_array_get(turn, 1));
 			if (!who || !t)
@@ -181,6 +184,9 @@ static int load_abcd(const json_t *all, gap_set *s, const char *path, ca_err *er
 				ca_buf_printf(&desc, "%s%s", desc.len ? " " : "", t);
 				if (!first)
 					first = t;
+			} else if (!strcmp(who, "action")) {
+				seek = true;
+				after_action = NULL;
 			} else if (!strcmp(who, "agent")) {
 				last_agent = t;
 				int words = 0;
@@ -188,8 +194,14 @@ static int load_abcd(const json_t *all, gap_set *s, const char *path, ca_err *er
 					words += (p == t || p[-1] == ' ') && *p != ' ';
 				if (words >= 6)
 					res = t;
+				if (words >= 6 && seek) {
+					after_action = t;
+					seek = false;
+				}
 			}
 		}
+		if (after_action)
+			res = after_action;
 		if (!res)
 			res = last_agent;
 		char *clean = res ? clean_text(res) : NULL;
@@ -464,6 +476,7 @@ int ca_eval_gaps(ca_agent *a, const char *path, const char *part, double thresho
 	if (!r && (!label || !single))
 		r = CA_ENOMEM;
 	size_t issues = 0, wrong_cover = 0;
+	json_t *examples = json_array();
 	json_t *articles = json_object();
 	for (size_t k = 0; !r && k < n; k++) {
 		/* labels as small integers, by first appearance */
@@ -485,7 +498,14 @@ int ca_eval_gaps(ca_agent *a, const char *path, const char *part, double thresho
 				first = j;
 				break;
 			}
-		wrong_cover += label[first] != label[k];
+		if (label[first] != label[k]) {
+			wrong_cover++;
+			if (json_array_size(examples) < 20)
+				json_array_append_new(examples,
+						      json_pack("{s:s, s:s, s:s, s:s}", "record", s.v[index[k]].title, "issue",
+								s.v[index[k]].label, "covered_by_draft_of", s.v[index[first]].title,
+								"its_issue", s.v[index[first]].label));
+		}
 	}
 	double p = 0, rc = 0, bp = 0, br = 0;
 	if (!r) {
@@ -510,10 +530,11 @@ int ca_eval_gaps(ca_agent *a, const char *path, const char *part, double thresho
 				   "on a scratch database groups them (drafted from / covered by an article; a record with "
 				   "neither is a group of its own); B-cubed precision and recall against the issue labels "
 				   "(Bagga & Baldwin 1998)");
-		if (!result)
+		if (!result || json_object_set(result, "covered_across_issues_examples", examples) < 0)
 			r = CA_ENOMEM;
 	}
 	json_decref(job);
+	json_decref(examples);
 	free(cluster);
 	free(index);
 	free(label);

@@ -39,7 +39,8 @@ struct ca_kb_index {
 	size_t n_terms, cap_terms;
 	kb_doc *docs;
 	json_t *arts;      /* article JSON, parallel to docs */
-	json_t *by_id;     /* article "id" (as text) -> doc index */
+	size_t *doc_of;    /* article id -> doc index + 1 (0: not indexed); ids are the store's, dense from 1 */
+	size_t cap_ids;
 	size_t n_docs, cap_docs;
 };
 
@@ -72,7 +73,7 @@ void ca_kb_index_free(ca_kb_index *k)
 	free(k->df);
 	json_decref(k->dict);
 	json_decref(k->arts);
-	json_decref(k->by_id);
+	free(k->doc_of);
 	ca_stemmer_free(k->st);
 	ca_kb_index_free(k->res);
 	free(k);
@@ -100,6 +101,11 @@ bool ca_kb_chat_word(const char *norm)
 	return norm && bsearch(norm, chat_words, CA_ARRAY_SIZE(chat_words), sizeof(chat_words[0]), cmp_word) != NULL;
 }
 
+bool ca_kb_placeholder(const char *text, const ca_token *tok)
+{
+	return tok->begin > 0 && text[tok->begin - 1] == '[' && text[tok->end] == ']';
+}
+
 bool ca_kb_skip_token(const ca_token *tok)
 {
 	return tok->kind == CA_TOK_WORD && (ca_stopword(tok->norm) || strlen(tok->norm) < 3 || ca_kb_chat_word(tok->norm));
@@ -119,7 +125,7 @@ static int text_terms(ca_kb_index *k, const char *text, uint32_t **ret_id, float
 		r = CA_ENOMEM;
 	for (size_t i = 0; !r && i < t.n; i++) {
 		const ca_token *tok = &t.v[i];
-		if (ca_kb_skip_token(tok))
+		if (ca_kb_skip_token(tok) || ca_kb_placeholder(text, tok))
 			continue;
 		json_t *idj = json_object_get(k->dict, tok->stem);
 		uint32_t id;
@@ -219,11 +225,20 @@ int ca_kb_index_add(ca_kb_index *k, const json_t *art)
 	if (json_array_append(k->arts, (json_t *)art) < 0)
 		return CA_ENOMEM;
 	json_t *id = json_object_get(art, "id");
-	if (json_is_integer(id)) {
-		char key[32];
-		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
-		if (json_object_set_new(k->by_id, key, json_integer((json_int_t)(k->n_docs - 1))) < 0)
-			return CA_ENOMEM;
+	json_int_t aid = json_is_integer(id) ? json_integer_value(id) : 0;
+	if (aid > 0) {
+		if ((size_t)aid >= k->cap_ids) {
+			size_t c = k->cap_ids ? k->cap_ids : 256;
+			while (c <= (size_t)aid)
+				c *= 2;
+			size_t *v = realloc(k->doc_of, c * sizeof(*v));
+			if (!v)
+				return CA_ENOMEM;
+			memset(v + k->cap_ids, 0, (c - k->cap_ids) * sizeof(*v));
+			k->doc_of = v;
+			k->cap_ids = c;
+		}
+		k->doc_of[aid] = k->n_docs; /* index + 1 */
 	}
 	if (k->res)
 		return ca_kb_index_add(k->res, art);
@@ -247,8 +262,7 @@ int ca_kb_index_build(const json_t *arts, ca_kb_field field, ca_kb_index **ret)
 	k->st = ca_stemmer_new();
 	k->dict = json_object();
 	k->arts = json_array();
-	k->by_id = json_object();
-	int r = k->st && k->dict && k->arts && k->by_id ? 0 : CA_ENOMEM;
+	int r = k->st && k->dict && k->arts ? 0 : CA_ENOMEM;
 	size_t i;
 	json_t *a;
 	json_array_foreach(arts, i, a) {
@@ -324,7 +338,7 @@ int ca_kb_query_new(ca_kb_index *k, const char *text, size_t max_words, size_t d
 		r = CA_ENOMEM;
 	for (size_t i = 0; !r && i < t.n; i++) {
 		const ca_token *tok = &t.v[i];
-		if (ca_kb_skip_token(tok))
+		if (ca_kb_skip_token(tok) || ca_kb_placeholder(text, tok))
 			continue;
 		json_t *e = json_object_get(qtf, tok->stem);
 		if (e) {
@@ -407,12 +421,16 @@ int ca_kb_index_best_of(ca_kb_index *k, const ca_kb_query *q, const int64_t *ids
 	return 0;
 }
 
+/* The doc index + 1 of an article id, 0 when it is not indexed. */
+static size_t doc_slot(const ca_kb_index *k, int64_t id)
+{
+	return k && id > 0 && (size_t)id < k->cap_ids ? k->doc_of[id] : 0;
+}
+
 bool ca_kb_index_has_text(const ca_kb_index *k, int64_t id)
 {
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)id);
-	json_t *dj = k ? json_object_get(k->by_id, key) : NULL;
-	return dj && k->docs[(size_t)json_integer_value(dj)].n > 0;
+	size_t j = doc_slot(k, id);
+	return j && k->docs[j - 1].n > 0;
 }
 
 ca_kb_index *ca_kb_index_resolutions(ca_kb_index *k)
@@ -422,21 +440,17 @@ ca_kb_index *ca_kb_index_resolutions(ca_kb_index *k)
 
 json_t *ca_kb_index_article(const ca_kb_index *k, int64_t id)
 {
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)id);
-	json_t *dj = json_object_get(k->by_id, key);
-	return dj ? json_incref(json_array_get(k->arts, (size_t)json_integer_value(dj))) : NULL;
+	size_t j = doc_slot(k, id);
+	return j ? json_incref(json_array_get(k->arts, j - 1)) : NULL;
 }
 
 int ca_kb_index_score(ca_kb_index *k, const ca_kb_query *q, int64_t id, ca_kb_match *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)id);
-	json_t *dj = json_object_get(k->by_id, key);
-	if (!dj || q->norm <= 0)
+	size_t j = doc_slot(k, id);
+	if (!j || q->norm <= 0)
 		return 0; /* not indexed (archived or discarded since), or nothing to compare */
-	kb_doc *d = &k->docs[(size_t)json_integer_value(dj)];
+	kb_doc *d = &k->docs[j - 1];
 	/* Informative: a term in at most KB_RARE_SHARE of the articles (and
 	 * never fewer than 2), the words that tell one issue from another. */
 	double rare = KB_RARE_SHARE * (double)k->n_docs;

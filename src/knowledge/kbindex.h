@@ -20,6 +20,9 @@ typedef enum ca_kb_field { CA_KB_ISSUE, CA_KB_RESOLUTION } ca_kb_field;
  * "help") or shorter than three letters (numbers and codes stay). */
 bool ca_kb_skip_token(const ca_token *tok);
 bool ca_kb_chat_word(const char *norm);
+/* Is a token of text a placeholder's name ("[PERSON]", "[LINK]": what PII
+ * removal and link masking leave), which says nothing of an issue? */
+bool ca_kb_placeholder(const char *text, const ca_token *tok);
 
 /* Index candidate articles (JSON objects with "title", "issue" and
  * "resolution"; kept by reference). Caller frees with ca_kb_index_free.
