@@ -1140,7 +1140,8 @@ int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, 
 	if (!r) {
 		r = ca_store_article_update(a->store, aid, ch, err);
 		json_t *now = NULL, *hold = NULL;
-		if (!r && published && edited && !(r = ca_store_article_get(a->store, ref, &now, err))) {
+		if (!r && published && edited && !(r = ca_store_article_get(a->store, ref, &now, err)) &&
+		    json_object_get(now, "pending_version")) { /* none: the same change published it */
 			const json_t *pv = json_object_get(now, "pending_version");
 			ca_buf msg = { 0 };
 			ca_buf_printf(&msg,
