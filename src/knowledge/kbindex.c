@@ -85,10 +85,10 @@ void ca_kb_index_free(ca_kb_index *k)
  * record, and a match on them alone covered records of other issues.
  * Sorted for bsearch. */
 static const char *const chat_words[] = {
-	"also",	  "anyone", "anything", "back",	  "dear",    "every", "going",	"good",	  "guys",  "hello",
-	"help",	  "hey",    "http",	"https",  "just",    "know",  "like",	"made",	  "make",  "much",
-	"need",	  "please", "really",	"since",  "someone", "still", "thank",	"thanks", "today", "tried",
-	"trying", "want",   "well",	"will",	  "www",     "yesterday",
+	"also",	 "anyone", "anything", "back",	 "dear",  "every",  "going", "good",	 "guys",   "hello", "help",
+	"hey",	 "http",   "https",    "just",	 "know",  "like",   "made",  "make",	 "much",   "need",  "please",
+	"really", "said",  "says",     "since",	 "someone", "still", "thank", "thanks", "today", "tried", "trying",
+	"want",	 "well",   "will",     "www",	 "yesterday",
 };
 
 static int cmp_word(const void *key, const void *elem)

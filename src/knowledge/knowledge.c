@@ -95,26 +95,11 @@ static int terms_of(const char *text, ca_stemmer *st, bool words_only, ca_tokens
 	return r;
 }
 
-/* Words of conversation rather than of a subject, beyond the stop list
- * (ca_stopword): a keyword says what an article is about, and "please" or
- * "thanks" say nothing of that. Sorted for bsearch. */
-static const char *const chat_words[] = {
-	"also",	  "anyone", "anything", "back",	  "dear",    "every", "going",	"good",	  "guys",  "hello",
-	"help",	  "hey",    "http",	"https",  "just",    "know",  "like",	"made",	  "make",  "much",
-	"need",	  "please", "really",	"since",  "someone", "still", "thank",	"thanks", "today", "tried",
-	"trying", "want",   "well",	"will",	  "www",     "yesterday",
-};
-
-static int cmp_word(const void *key, const void *elem)
-{
-	return strcmp((const char *)key, *(const char *const *)elem);
-}
-
 /* Is a token of text a placeholder's name ("[PERSON]", what PII removal
  * leaves) or part of a link? */
 static bool placeholder_or_link(const char *text, const ca_token *tok)
 {
-	if (tok->begin > 0 && text[tok->begin - 1] == '[')
+	if (ca_kb_placeholder(text, tok))
 		return true;
 	for (uint32_t b = tok->begin; b > 0 && text[b - 1] != ' ' && text[b - 1] != '\n'; b--)
 		if (text[b - 1] == '/' || text[b - 1] == ':')
@@ -123,7 +108,8 @@ static bool placeholder_or_link(const char *text, const ca_token *tok)
 }
 
 /* The most frequent content words of a text, as keywords (a JSON array,
- * new reference): no stop words, no words of conversation, no placeholder
+ * new reference): no stop words, no words of conversation
+ * (ca_kb_chat_word: "please", "thanks"), no placeholder
  * names or pieces of links; ties by first use. */
 static json_t *keywords_of(const char *text)
 {
@@ -138,7 +124,7 @@ static json_t *keywords_of(const char *text)
 	for (size_t i = 0; freq && order && i < t.n; i++) {
 		const char *w = t.v[i].norm;
 		if (t.v[i].kind != CA_TOK_WORD || ca_stopword(w) || strlen(w) < 4 ||
-		    bsearch(w, chat_words, CA_ARRAY_SIZE(chat_words), sizeof(chat_words[0]), cmp_word) ||
+		    ca_kb_chat_word(w) ||
 		    placeholder_or_link(text, &t.v[i]))
 			continue;
 		json_int_t c = json_integer_value(json_object_get(freq, w));
