@@ -2486,12 +2486,10 @@ static int revise(ca_store *s, const json_t *cur, json_t *pending, const json_t 
 	int r = 0;
 	int64_t rid = pending ? json_integer_value(json_object_get(pending, "id")) : 0;
 	if (!pending && content) {
-		const json_t *from[5];
-		char *val[5] = { 0 };
-		for (size_t i = 0; !r && i < CA_ARRAY_SIZE(art_content); i++) {
-			from[i] = json_object_get(changes, art_content[i]) ? changes : cur;
-			r = content_value(from[i], art_content[i], &val[i]);
-		}
+		/* the new version: the change over the published content */
+		char *val[CA_ARRAY_SIZE(art_content)] = { 0 };
+		for (size_t i = 0; !r && i < CA_ARRAY_SIZE(art_content); i++)
+			r = content_value(json_object_get(changes, art_content[i]) ? changes : cur, art_content[i], &val[i]);
 		ca_sql_param p[] = { ca_sql_int(aid), ca_sql_int(json_integer_value(json_object_get(cur, "version_major"))),
 				     ca_sql_int(json_integer_value(json_object_get(cur, "version_minor")) + 1),
 				     ca_sql_text(compliance), ca_sql_text(val[0]), ca_sql_text(val[1]), ca_sql_text(val[2]),
