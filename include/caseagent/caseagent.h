@@ -146,19 +146,27 @@ int ca_knowledge_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err
  * A reviewer's change, as a JSON object: any of title, issue, cause,
  * resolution, state (draft, in_review, published, archived, discarded),
  * compliance (pending, compliant, non_compliant), audience (internal,
- * external), "bump_minor": true, "rating": 1-5. Publishing a non-compliant
- * or pending article is refused (CA_ESTATE) by the store itself.
+ * external), owner, "bump_minor": true, "rating": 1-5. Publishing a
+ * non-compliant or pending article is refused (CA_ESTATE) by the store
+ * itself. Published means reviewed: a content change of a published article
+ * is a new minor version in review beside it ("pending_version" in the
+ * result), with its own compliance; readers keep the published version
+ * until that one is compliant and published; "discarded" rejects it. The
+ * owner (or the current owner of the case it was drafted from) is notified.
+ * Keywords are drawn again from the new text.
  */
 int ca_knowledge_change(ca_agent *a, const char *ref, const char *changes_json, char **ret_json, ca_err *err);
-/* Published articles ranked for a query; audience "external" sees only
- * external articles. {"query","audience","results":[{"article","title","score"}]}. */
+/* Published articles ranked for a query (BM25); audience "external" sees
+ * only external articles. {"query","audience","results":[{"article",
+ * "title","score" (cosine similarity to the query, 0 to 1),"bm25"}]}. */
 int ca_knowledge_search(ca_agent *a, const char *query, const char *audience, size_t limit, char **ret_json,
 			ca_err *err);
 /* Knowledge insights: {"articles": {"by_state", "by_source", "published",
  * "rated", "average_rating", "to_revise": [{"number","title",
  * "average_rating"}]} (to revise: average rating 2 or less),
- * "resolved_cases", "resolved_cases_linked", "coverage" (share of resolved
- * cases an article was drafted from or covers), "harvest_jobs": [...]}. */
+ * "total" (every article, whatever its state)}, "resolved_cases",
+ * "resolved_cases_linked", "coverage" (share of resolved cases an article
+ * was drafted from or covers), "harvest_jobs": [...]}. */
 int ca_knowledge_insights(ca_agent *a, char **ret_json, ca_err *err);
 /*
  * Knowledge de-duplication on StackFAQ threads (a threads.jsonl, or its
@@ -167,6 +175,21 @@ int ca_knowledge_insights(ca_agent *a, char **ret_json, ca_err *err);
  * knowledge.coverage_threshold (0.35 without settings). Writes nothing.
  */
 int ca_eval_dedup(ca_agent *a, const char *path, double threshold, char **ret_json, ca_err *err);
+/*
+ * `eval gaps` (src/eval/eval_gaps.c): gap detection's grouping of labelled
+ * conversations (a Twitter customer-care dev.json, or ABCD's
+ * conversations.json, or their folder) harvested as resolved cases on a
+ * scratch database, scored with B-cubed precision, recall and F1 against
+ * the issue labels, beside one article per conversation. part: "all"
+ * (NULL), "tune" or "test" (the issues at even or odd positions of first
+ * appearance). threshold <= 0: the caller's knowledge.coverage_threshold
+ * (0.35 without settings). *ret_json: {"records","issues","articles",
+ * "bcubed": {"precision","recall","f1"}, "baseline_one_per_record": {...},
+ * "covered_across_issues","new_steps_across_issues", ...}. Writes nothing
+ * to the caller's database.
+ */
+int ca_eval_gaps(ca_agent *a, const char *path, const char *part, double threshold, char **ret_json, ca_err *err);
+
 /* In-app notifications (review requests, proposed versions), newest first. */
 int ca_notifications(ca_agent *a, const char *recipient, char **ret_json, ca_err *err);
 

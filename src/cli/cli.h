@@ -100,6 +100,8 @@ extern const cli_opt cli_notifications_opts[];
 extern const cli_opt cli_insights_opts[];
 extern const cli_opt cli_dedup_opts[];
 int cli_cmd_eval_dedup(struct cli_ctx *ctx, const cli_args *args);
+extern const cli_opt cli_gaps_opts[];
+int cli_cmd_eval_gaps(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_insights(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_review(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_search(struct cli_ctx *ctx, const cli_args *args);

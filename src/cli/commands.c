@@ -1606,11 +1606,14 @@ const cli_cmd cli_commands[] = {
 	 "  list [--state STATE]        articles, newest first\n"
 	 "  show KA-00001               one article with its sources and what was removed\n"
 	 "  edit KA-00001 FIELD=VALUE   title, issue, cause, resolution, compliance\n"
-	 "                              (pending, compliant, non_compliant), audience;\n"
+	 "                              (pending, compliant, non_compliant), audience,\n"
+	 "                              owner (who gets its review requests);\n"
 	 "                              new content in a published article is a new\n"
-	 "                              minor version (1.0 -> 1.1)\n"
+	 "                              minor version (1.0 -> 1.1) in review: readers\n"
+	 "                              keep the published one until the new one is\n"
+	 "                              compliant and published\n"
 	 "  publish KA-00001 [--audience internal|external]\n"
-	 "  reject KA-00001             the draft is discarded\n"
+	 "  reject KA-00001             the draft (or the version in review) is discarded\n"
 	 "Only a compliant article can be published; the store refuses any other,\n"
 	 "whatever path asks.\n",
 	 cli_publish_opts, 1, CLI_UNLIMITED, CLI_NEEDS_DB, NULL},
@@ -1648,6 +1651,18 @@ const cli_cmd cli_commands[] = {
 	 "arrive as new records and must make exactly one article per thread\n"
 	 "(one_article_per_thread). Prints a sweep over thresholds. Writes nothing.\n",
 	 cli_dedup_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"eval", "gaps", cli_cmd_eval_gaps, "DATASET", "Score gap detection's grouping of labelled conversations (B-cubed)",
+	 "DATASET: Twitter customer-care conversations labelled with the article that\n"
+	 "resolved them (../shared/data/twitter_care_docpred: one doc_id, one issue) or\n"
+	 "ABCD chats (../shared/data/abcd: one subflow, one issue). Each conversation\n"
+	 "becomes a resolved case (title: the customer's first sentence; description:\n"
+	 "the customer's turns; resolution: the agent's reply, links replaced by\n"
+	 "[LINK]) and a harvest on a scratch database groups them through the agent's\n"
+	 "own gap detection. Prints B-cubed precision, recall and F1 (Bagga & Baldwin\n"
+	 "1998) beside one article per conversation, and the records covered and new\n"
+	 "steps proposed across issues. --part tune|test takes half the issues, to\n"
+	 "tune on one and report on the other. Writes nothing to the database.\n",
+	 cli_gaps_opts, 1, 1, CLI_NEEDS_DB, NULL},
 	{"notifications", NULL, cli_cmd_notifications, "", "Show in-app notifications",
 	 "Review requests for drafted articles and proposed new versions, newest\n"
 	 "first.\n",

@@ -16,8 +16,11 @@ const cli_opt cli_review_list_opts[] = {
 	{"state", CLI_ARG_STR, "STATE", "only articles in STATE (draft, in_review, published, archived, discarded)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
+/* `knowledge review`'s options: --state for list, --audience for publish
+ * (cli_cmd_review refuses either with another action). */
 const cli_opt cli_publish_opts[] = {
-	{"audience", CLI_ARG_STR, "WHO", "internal, or external (internal and external readers)"},
+	{"audience", CLI_ARG_STR, "WHO", "publish: internal, or external (internal and external readers)"},
+	{"state", CLI_ARG_STR, "STATE", "list: only articles in STATE (draft, in_review, published, archived, discarded)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 const cli_opt cli_search_opts[] = {
@@ -37,11 +40,17 @@ static int show_list(const cli_ctx *ctx, const json_t *r)
 	size_t i;
 	json_t *a;
 	printf("%zu article%s\n", json_array_size(arts), json_array_size(arts) == 1 ? "" : "s");
-	json_array_foreach(arts, i, a)
-		printf("  %-9s v%lld.%lld  %-10s %-13s %-8s %s\n", cli_jstr(a, "number"),
+	json_array_foreach(arts, i, a) {
+		printf("  %-9s v%lld.%lld  %-10s %-13s %-8s %s", cli_jstr(a, "number"),
 		       (long long)json_integer_value(json_object_get(a, "version_major")),
 		       (long long)json_integer_value(json_object_get(a, "version_minor")), cli_jstr(a, "state"), cli_jstr(a, "compliance"),
 		       cli_jstr(a, "audience"), cli_jstr(a, "title"));
+		const json_t *pm = json_object_get(a, "pending_version_minor");
+		if (json_is_integer(pm))
+			printf("  (v%lld.%lld in review)", (long long)json_integer_value(json_object_get(a, "version_major")),
+			       (long long)json_integer_value(pm));
+		putchar('\n');
+	}
 	return CLI_EXIT_OK;
 }
 
@@ -67,6 +76,20 @@ static int show_article(const cli_ctx *ctx, const json_t *a)
 	json_array_foreach(json_object_get(a, "sources"), i, s)
 		printf("  source: %s %s (%s, similarity %.2f)\n", cli_jstr(s, "record_type"), cli_jstr(s, "record_id"), cli_jstr(s, "relation"),
 		       json_real_value(json_object_get(s, "similarity")));
+	/* Readers see the published version above; a reviewer also sees the
+	 * one waiting to replace it. */
+	const json_t *pv = json_object_get(a, "pending_version");
+	if (pv) {
+		printf("\nversion in review: v%lld.%lld, %s (readers see v%lld.%lld until it is compliant and published)\n%s\n",
+		       (long long)json_integer_value(json_object_get(pv, "version_major")),
+		       (long long)json_integer_value(json_object_get(pv, "version_minor")), cli_jstr(pv, "compliance"),
+		       (long long)json_integer_value(json_object_get(a, "version_major")),
+		       (long long)json_integer_value(json_object_get(a, "version_minor")), cli_jstr(pv, "title"));
+		static const char *const parts[][2] = { { "Issue", "issue" }, { "Cause", "cause" }, { "Resolution", "resolution" } };
+		for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++)
+			if (cli_jstr(pv, parts[k][1]))
+				printf("\n%s:\n%s\n", parts[k][0], cli_jstr(pv, parts[k][1]));
+	}
 	return CLI_EXIT_OK;
 }
 
@@ -96,6 +119,10 @@ int cli_cmd_review(struct cli_ctx *ctx, const cli_args *args)
 			return cli_usage_error(ctx, args->cmd, NULL, "'%s' needs an article (KA-00001)", sub);
 		if (!strcmp(sub, "edit") && a->npos < 2)
 			return cli_usage_error(ctx, args->cmd, NULL, "edit needs FIELD=VALUE after the article");
+		if (strcmp(sub, "list") && cli_opt_str(a, "state"))
+			return cli_usage_error(ctx, args->cmd, NULL, "--state goes with list, not %s", sub);
+		if (strcmp(sub, "publish") && cli_opt_str(a, "audience"))
+			return cli_usage_error(ctx, args->cmd, NULL, "--audience goes with publish, not %s", sub);
 	}
 
 	ca_err_clear(&err);
@@ -200,7 +227,11 @@ static int show_insights(const cli_ctx *ctx, const json_t *r)
 	const json_t *ar = json_object_get(r, "articles");
 	const char *k;
 	json_t *v;
-	printf("articles published   %lld\n", (long long)json_integer_value(json_object_get(ar, "published")));
+	long long total = 0;
+	json_object_foreach((json_t *)json_object_get(ar, "by_state"), k, v)
+		total += (long long)json_integer_value(v);
+	printf("articles             %lld (%lld published)\n", total,
+	       (long long)json_integer_value(json_object_get(ar, "published")));
 	json_object_foreach((json_t *)json_object_get(ar, "by_state"), k, v)
 		printf("  state %-14s %lld\n", k, (long long)json_integer_value(v));
 	json_object_foreach((json_t *)json_object_get(ar, "by_source"), k, v)
@@ -247,6 +278,10 @@ static int show_insights_csv(const cli_ctx *ctx, const json_t *r)
 	const char *k;
 	json_t *v;
 	puts("metric,value");
+	long long total = 0;
+	json_object_foreach((json_t *)json_object_get(ar, "by_state"), k, v)
+		total += (long long)json_integer_value(v);
+	printf("articles,%lld\n", total);
 	printf("articles_published,%lld\n", (long long)json_integer_value(json_object_get(ar, "published")));
 	json_object_foreach((json_t *)json_object_get(ar, "by_state"), k, v)
 		printf("articles_state_%s,%lld\n", k, (long long)json_integer_value(v));
@@ -328,4 +363,51 @@ int cli_cmd_eval_dedup(struct cli_ctx *ctx, const cli_args *a)
 	ca_err_clear(&err);
 	int rc = ca_eval_dedup(ctx->agent, a->pos[0], th, &out, &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_dedup);
+}
+
+const cli_opt cli_gaps_opts[] = {
+	{"part", CLI_ARG_STR, "PART", "all (default), tune or test: the issues at even or odd positions"},
+	{"threshold", CLI_ARG_STR, "X", "coverage threshold, 0 to 1 (default: knowledge.coverage_threshold)"},
+	{NULL, CLI_ARG_NONE, NULL, NULL},
+};
+
+static int show_gaps(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	const json_t *b = json_object_get(r, "bcubed"), *base = json_object_get(r, "baseline_one_per_record");
+	printf("%s (%s, part %s): %lld records, %lld issues; threshold %.2f\n", cli_jstr(r, "dataset"), cli_jstr(r, "format"),
+	       cli_jstr(r, "part"), (long long)json_integer_value(json_object_get(r, "records")),
+	       (long long)json_integer_value(json_object_get(r, "issues")), json_number_value(json_object_get(r, "threshold")));
+	printf("  gap detection         %5lld articles  B-cubed precision %.3f  recall %.3f  F1 %.3f\n",
+	       (long long)json_integer_value(json_object_get(r, "articles")), json_number_value(json_object_get(b, "precision")),
+	       json_number_value(json_object_get(b, "recall")), json_number_value(json_object_get(b, "f1")));
+	printf("  one per conversation  %5lld articles  B-cubed precision %.3f  recall %.3f  F1 %.3f\n",
+	       (long long)json_integer_value(json_object_get(base, "articles")),
+	       json_number_value(json_object_get(base, "precision")), json_number_value(json_object_get(base, "recall")),
+	       json_number_value(json_object_get(base, "f1")));
+	printf("  covered %lld, insufficient %lld; covered across issues %lld, new steps proposed across issues %lld\n",
+	       (long long)json_integer_value(json_object_get(r, "covered")),
+	       (long long)json_integer_value(json_object_get(r, "insufficient")),
+	       (long long)json_integer_value(json_object_get(r, "covered_across_issues")),
+	       (long long)json_integer_value(json_object_get(r, "new_steps_across_issues")));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_eval_gaps(struct cli_ctx *ctx, const cli_args *a)
+{
+	ca_err err;
+	char *out = NULL;
+	double th = 0;
+	const char *t = cli_opt_str(a, "threshold");
+
+	if (t) {
+		char *end;
+		errno = 0;
+		th = strtod(t, &end);
+		if (errno || *end || th <= 0 || th > 1)
+			return cli_usage_error(ctx, a->cmd, NULL, "--threshold takes a number above 0, at most 1, not '%s'", t);
+	}
+	ca_err_clear(&err);
+	int rc = ca_eval_gaps(ctx->agent, a->pos[0], cli_opt_str(a, "part"), th, &out, &err);
+	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_gaps);
 }

@@ -69,12 +69,14 @@ static int add_article(ca_agent *kb, const char *title, const char *body, bool p
 	return r;
 }
 
-/* The thread of the article that covers text best, -1 when none. */
-static int cover(ca_agent *kb, const size_t *thread_of, const char *text, ssize_t *ret_thread, double *ret_sim,
-		 ca_err *err)
+/* The thread of the article that covers text best, -1 when none: at
+ * `threshold` as the agent decides it (corroborated), or with a threshold
+ * below 0 the most similar one (a ranking). */
+static int cover(ca_agent *kb, const size_t *thread_of, const char *text, double threshold, ssize_t *ret_thread,
+		 double *ret_sim, ca_err *err)
 {
 	json_t *best = NULL;
-	int r = ca_knowledge_cover(kb, text, &best, ret_sim, err);
+	int r = ca_knowledge_cover(kb, text, NULL, threshold, &best, ret_sim, err);
 	*ret_thread = r || !best ? -1 : (ssize_t)thread_of[json_integer_value(json_object_get(best, "id"))];
 	json_decref(best);
 	return r;
@@ -119,11 +121,13 @@ static int run(const json_t *threads, double threshold, dedup_score *out, ca_err
 		json_array_foreach(json_object_get(json_array_get(threads, i), "rephrasings"), k, p) {
 			ssize_t th;
 			double sim = 0;
-			if ((r = cover(kb, thread_of, json_string_value(p), &th, &sim, err)))
+			if ((r = cover(kb, thread_of, json_string_value(p), -1, &th, &sim, err)))
 				break;
 			asked++;
 			top1 += th == (ssize_t)i;
-			at_th += th == (ssize_t)i && sim >= threshold;
+			if ((r = cover(kb, thread_of, json_string_value(p), threshold, &th, &sim, err)))
+				break;
+			at_th += th == (ssize_t)i;
 		}
 	}
 	/* The left-out threads, paraphrase by paraphrase, as records arrive:
@@ -132,9 +136,9 @@ static int run(const json_t *threads, double threshold, dedup_score *out, ca_err
 		json_array_foreach(json_object_get(json_array_get(threads, i), "rephrasings"), k, p) {
 			ssize_t th;
 			double sim = 0;
-			if ((r = cover(kb, thread_of, json_string_value(p), &th, &sim, err)))
+			if ((r = cover(kb, thread_of, json_string_value(p), threshold, &th, &sim, err)))
 				break;
-			if (th >= 0 && sim >= threshold) {
+			if (th >= 0) {
 				absorbed[i] |= th != (ssize_t)i;
 				continue;
 			}

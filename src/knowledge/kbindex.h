@@ -11,13 +11,24 @@
 
 typedef struct ca_kb_index ca_kb_index;
 
-/* Is a token left out of similarity and full-text queries? A word that is a
- * stop word or shorter than three letters (numbers and codes stay). */
-bool ca_kb_skip_token(const ca_token *tok);
+/* What of an article an index holds: its title (weighed thrice) and
+ * issue, or its resolution. */
+typedef enum ca_kb_field { CA_KB_ISSUE, CA_KB_RESOLUTION } ca_kb_field;
 
-/* Index candidate articles (JSON objects with "title" and "issue"; kept by
- * reference). Caller frees with ca_kb_index_free. */
-int ca_kb_index_build(const json_t *arts, ca_kb_index **ret);
+/* Is a token left out of similarity and full-text queries? A word that is a
+ * stop word, a word of conversation (ca_kb_chat_word: "please", "thanks",
+ * "help") or shorter than three letters (numbers and codes stay). */
+bool ca_kb_skip_token(const ca_token *tok);
+bool ca_kb_chat_word(const char *norm);
+/* Is a token of text a placeholder's name ("[PERSON]", "[LINK]": what PII
+ * removal and link masking leave), which says nothing of an issue? */
+bool ca_kb_placeholder(const char *text, const ca_token *tok);
+
+/* Index candidate articles (JSON objects with "title", "issue" and
+ * "resolution"; kept by reference). Caller frees with ca_kb_index_free.
+ * An issue index keeps a resolution index of the same articles beside it
+ * (ca_kb_index_resolutions; add appends to both, free frees both). */
+int ca_kb_index_build(const json_t *arts, ca_kb_field field, ca_kb_index **ret);
 void ca_kb_index_free(ca_kb_index *k);
 /* Append one article (new draft or newly published). */
 int ca_kb_index_add(ca_kb_index *k, const json_t *art);
@@ -38,5 +49,19 @@ const ca_strv *ca_kb_query_words(const ca_kb_query *q);
  * none shares a term) and its cosine in [0, 1]. */
 int ca_kb_index_best_of(ca_kb_index *k, const ca_kb_query *q, const int64_t *ids, size_t n, json_t **ret_article,
 			double *ret_sim);
+/* One article against a query: its cosine, and how many terms they share
+ * and how many of those are informative (in at most 30 % of the
+ * articles, or in 2). All zero for an article not indexed. */
+typedef struct ca_kb_match {
+	double sim;
+	size_t shared, informative;
+} ca_kb_match;
+int ca_kb_index_score(ca_kb_index *k, const ca_kb_query *q, int64_t id, ca_kb_match *ret);
+/* An issue index's resolution index (borrowed), NULL for any other. */
+ca_kb_index *ca_kb_index_resolutions(ca_kb_index *k);
+/* Does the index hold an article with at least one content term? */
+bool ca_kb_index_has_text(const ca_kb_index *k, int64_t id);
+/* An indexed article by id (new reference), NULL when not indexed. */
+json_t *ca_kb_index_article(const ca_kb_index *k, int64_t id);
 size_t ca_kb_index_size(const ca_kb_index *k);
 #endif

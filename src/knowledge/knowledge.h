@@ -42,8 +42,14 @@ void ca_knowledge_indexed(ca_agent *a, int64_t article_id);
  * rollback took back articles it had indexed. */
 void ca_knowledge_index_drop(ca_agent *a);
 /* The article that covers a text best (drafts in review and published ones,
- * not archived or discarded): *ret_article (new reference, NULL when there
- * are none) and its similarity. */
-int ca_knowledge_cover(ca_agent *a, const char *text, json_t **ret_article, double *ret_sim, ca_err *err);
+ * not archived or discarded), corroborated at `threshold` (knowledge.c:
+ * the issue similar enough on at least two informative terms, or the
+ * issues overlapping and the resolutions agreeing; resolution may be
+ * NULL): *ret_article (new reference, NULL when none is) and its issue
+ * similarity, or without one the best issue similarity seen. A threshold
+ * below 0 asks for a ranking, not a decision: the best by similarity,
+ * uncorroborated (eval dedup's covered_top1). */
+int ca_knowledge_cover(ca_agent *a, const char *text, const char *resolution, double threshold, json_t **ret_article,
+		       double *ret_sim, ca_err *err);
 
 #endif

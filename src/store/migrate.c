@@ -487,6 +487,32 @@ static const char schema_v9[] =
 	"ALTER TABLE email_log ADD COLUMN spam_source TEXT;\n"
 	"ALTER TABLE email_log ADD COLUMN spam_score REAL;\n"
 	"ALTER TABLE email_log ADD COLUMN actor TEXT;\n";
+/* Published means reviewed (issue 9, item 6): a change to a published
+ * article's content is a new version kept beside it, in review, with a
+ * compliance state of its own; readers (search, show) keep the published
+ * version, which the new one replaces only when it is compliant and
+ * published. At most one version of an article waits for review. */
+static const char schema_v12[] =
+	"CREATE TABLE knowledge_article_revision (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  article_id INTEGER NOT NULL REFERENCES knowledge_article(id),\n"
+	"  version_major INTEGER NOT NULL,\n"
+	"  version_minor INTEGER NOT NULL,\n"
+	"  state TEXT NOT NULL DEFAULT 'in_review' CHECK (state IN ('in_review', 'published', 'discarded')),\n"
+	"  compliance TEXT NOT NULL DEFAULT 'pending'\n"
+	"    CHECK (compliance IN ('pending', 'compliant', 'non_compliant')),\n"
+	"  title TEXT NOT NULL,\n"
+	"  issue TEXT,\n"
+	"  cause TEXT,\n"
+	"  resolution TEXT,\n"
+	"  keywords TEXT,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL,\n"
+	"  decided_at TEXT,\n"
+	"  CHECK (state <> 'published' OR compliance = 'compliant')\n"
+	");\n"
+	"CREATE UNIQUE INDEX knowledge_article_revision_pending ON knowledge_article_revision (article_id)\n"
+	"  WHERE state = 'in_review';\n";
 
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
@@ -500,6 +526,7 @@ static const migration migrations[] = {
 	{ 9, "e-mail spam verdicts and holds", schema_v9, NULL },
 	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
 	{ 11, "directory lookup keys", schema_v11, NULL },
+	{ 12, "knowledge article versions in review", schema_v12, NULL },
 };
 
 static const migration_step migration_steps[] = {

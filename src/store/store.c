@@ -2712,10 +2712,38 @@ int ca_store_article_add(ca_store *s, const json_t *art, int64_t *ret_id, char *
 	return 0;
 }
 
+/* The article's version waiting for review, if any (*ret NULL when none):
+ * {"id","version_major","version_minor","compliance","title","issue",
+ * "cause","resolution","keywords","created_at","updated_at"}. */
+static int pending_revision(ca_store *s, int64_t article_id, json_t **ret, ca_err *err)
+{
+	*ret = NULL;
+	json_t *rows = NULL;
+	ca_sql_param p[] = { ca_sql_int(article_id) };
+	int r = db_rows(s, "knowledge article version",
+			"SELECT id, version_major, version_minor, compliance, title, issue, cause, resolution, keywords, "
+			"created_at, updated_at FROM knowledge_article_revision WHERE article_id = ? AND state = 'in_review'",
+			p, 1, &rows, err);
+	if (r)
+		return r;
+	json_t *rev = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	if (rev) {
+		const char *kw = ca_json_str(rev, "keywords");
+		json_t *v = kw ? json_loads(kw, JSON_DECODE_ANY, NULL) : NULL;
+		if (v)
+			json_object_set_new(rev, "keywords", v);
+	}
+	*ret = rev;
+	return 0;
+}
+
 static const char article_cols[] =
 	"SELECT id, number, version_major, version_minor, state, compliance, audience, title, issue, cause, "
 	"resolution, product, subject, keywords, evidence, source, owner, pii_removed, rating_sum, rating_count, "
-	"created_at, updated_at, published_at, template FROM knowledge_article ";
+	"created_at, updated_at, published_at, template, (SELECT r.version_minor FROM knowledge_article_revision r "
+	"WHERE r.article_id = knowledge_article.id AND r.state = 'in_review') AS pending_version_minor "
+	"FROM knowledge_article ";
 
 /* Stored JSON text columns back to JSON values. */
 static void article_json_cols(json_t *a)
@@ -2759,8 +2787,16 @@ int ca_store_article_get(ca_store *s, const char *ref, json_t **ret, ca_err *err
 		json_decref(a);
 		return r;
 	}
+	json_t *rev = NULL;
+	if ((r = pending_revision(s, json_integer_value(json_object_get(a, "id")), &rev, err))) {
+		json_decref(a);
+		json_decref(src);
+		return r;
+	}
 	article_json_cols(a);
 	json_object_set_new(a, "sources", src);
+	if (rev)
+		json_object_set_new(a, "pending_version", rev);
 	*ret = a;
 	return 0;
 }
@@ -2769,7 +2805,12 @@ int ca_store_article_list(ca_store *s, const char *state, json_t **ret, ca_err *
 {
 	ca_buf sql = { 0 };
 	int r = ca_buf_puts(&sql, article_cols) < 0 ||
-			ca_buf_puts(&sql, state ? "WHERE state = ? ORDER BY id DESC" : "WHERE state <> 'discarded' ORDER BY id DESC") < 0
+			ca_buf_puts(&sql, !state ? "WHERE state <> 'discarded' ORDER BY id DESC"
+					  : !strcmp(state, "in_review")
+					  /* what waits for review: drafts, and new versions of published articles */
+					  ? "WHERE state = ? OR id IN (SELECT article_id FROM knowledge_article_revision "
+					    "WHERE state = 'in_review') ORDER BY id DESC"
+					  : "WHERE state = ? ORDER BY id DESC") < 0
 		? enomem(err, "knowledge articles")
 		: 0;
 	ca_sql_param p[] = { ca_sql_text(state) };
@@ -2784,11 +2825,163 @@ int ca_store_article_list(ca_store *s, const char *state, json_t **ret, ca_err *
 	return r;
 }
 
+/* The content a reviewer may change, and only through review once the
+ * article is published. */
+static const char *const art_content[] = { "title", "issue", "cause", "resolution", "keywords" };
+
+/* A change's value for a content column, as stored (keywords: JSON text;
+ * caller frees), or NULL when the change does not name it. */
+static int content_value(const json_t *changes, const char *col, char **ret)
+{
+	*ret = NULL;
+	const json_t *v = json_object_get(changes, col);
+	if (!v)
+		return 0;
+	if (json_is_string(v))
+		return (*ret = strdup(json_string_value(v))) ? 0 : CA_ENOMEM;
+	return json_text_or_null(v, ret);
+}
+
+/* Does the change alter some content of `base` (the article, or its
+ * version in review)? */
+static bool changes_content(const json_t *changes, const json_t *base)
+{
+	bool edited = false;
+	for (size_t i = 0; i < CA_ARRAY_SIZE(art_content) && !edited; i++) {
+		char *now = NULL, *was = NULL;
+		if (content_value(changes, art_content[i], &now) == 0 && now) {
+			/* out of memory reading the old value: taken as changed,
+			 * which at worst sends an unchanged text to review */
+			(void)content_value(base, art_content[i], &was);
+			edited = !was || strcmp(now, was);
+		}
+		free(now);
+		free(was);
+	}
+	return edited;
+}
+
+/*
+ * A published article's content change, compliance and publication, on
+ * its version in review (inside the caller's op): the content goes into
+ * that version (created from the published one on the first change; a
+ * change of content takes its compliance back to pending unless the same
+ * change sets it); "published" replaces the published content by it, only
+ * when it is compliant; "discarded" rejects it and leaves the published
+ * article as it is; any other state applies to the article and drops it.
+ * Sets *ret_rest to the changes left for the article itself (new
+ * reference).
+ */
+static int revise(ca_store *s, const json_t *cur, json_t *pending, const json_t *changes, const char *label,
+		  const char *at, json_t **ret_rest, ca_err *err)
+{
+	const char *what = "knowledge article version";
+	int64_t aid = json_integer_value(json_object_get(cur, "id"));
+	json_t *rest = json_deep_copy(changes);
+	if (!rest)
+		return enomem(err, what);
+	for (size_t i = 0; i < CA_ARRAY_SIZE(art_content); i++)
+		json_object_del(rest, art_content[i]);
+	json_object_del(rest, "compliance");
+	json_object_del(rest, "bump_minor");
+	const char *state = ca_json_str(changes, "state");
+	bool content = changes_content(changes, pending ? pending : cur);
+	const char *compliance = ca_json_str(changes, "compliance");
+	if (!compliance)
+		compliance = pending && !content ? ca_json_str(pending, "compliance") : "pending";
+	int r = 0;
+	int64_t rid = pending ? json_integer_value(json_object_get(pending, "id")) : 0;
+	if (!pending && content) {
+		/* the new version: the change over the published content */
+		char *val[CA_ARRAY_SIZE(art_content)] = { 0 };
+		for (size_t i = 0; !r && i < CA_ARRAY_SIZE(art_content); i++)
+			r = content_value(json_object_get(changes, art_content[i]) ? changes : cur, art_content[i], &val[i]);
+		ca_sql_param p[] = { ca_sql_int(aid), ca_sql_int(json_integer_value(json_object_get(cur, "version_major"))),
+				     ca_sql_int(json_integer_value(json_object_get(cur, "version_minor")) + 1),
+				     ca_sql_text(compliance), ca_sql_text(val[0]), ca_sql_text(val[1]), ca_sql_text(val[2]),
+				     ca_sql_text(val[3]), ca_sql_text(val[4]), ca_sql_text(at), ca_sql_text(at) };
+		if (r == CA_ENOMEM)
+			r = enomem(err, what);
+		else if (!r && ca_str_empty(val[0]))
+			r = ca_err_set(err, CA_EINVAL, "title", "%s: a title is required", label);
+		if (!r)
+			r = db_exec(s, what,
+				    "INSERT INTO knowledge_article_revision (article_id, version_major, version_minor, compliance, "
+				    "title, issue, cause, resolution, keywords, created_at, updated_at) "
+				    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				    p, CA_ARRAY_SIZE(p), err);
+		for (size_t i = 0; i < CA_ARRAY_SIZE(art_content); i++)
+			free(val[i]);
+		if (!r) {
+			ca_sql_param q[] = { ca_sql_int(aid) };
+			json_t *rows = NULL;
+			r = db_rows(s, what,
+				    "SELECT id FROM knowledge_article_revision WHERE article_id = ? AND state = 'in_review'", q,
+				    1, &rows, err);
+			rid = json_integer_value(json_object_get(json_array_get(rows, 0), "id"));
+			json_decref(rows);
+		}
+	} else if (pending) {
+		for (size_t i = 0; !r && content && i < CA_ARRAY_SIZE(art_content); i++) {
+			char *val = NULL;
+			if ((r = content_value(changes, art_content[i], &val)) || !val) {
+				r = r ? enomem(err, what) : 0;
+				continue;
+			}
+			ca_buf sql = { 0 };
+			/* the column name comes from the fixed list above, never from input */
+			ca_buf_printf(&sql, "UPDATE knowledge_article_revision SET %s = ?, updated_at = ? WHERE id = ?",
+				      art_content[i]);
+			ca_sql_param p[] = { ca_sql_text(val), ca_sql_text(at), ca_sql_int(rid) };
+			r = sql.data ? db_exec(s, what, sql.data, p, 3, err) : enomem(err, what);
+			ca_buf_done(&sql);
+			free(val);
+		}
+		if (!r) {
+			ca_sql_param p[] = { ca_sql_text(compliance), ca_sql_text(at), ca_sql_int(rid) };
+			r = db_exec(s, what, "UPDATE knowledge_article_revision SET compliance = ?, updated_at = ? WHERE id = ?",
+				    p, 3, err);
+		}
+	}
+	if (!r && rid && state && !strcmp(state, "published")) {
+		char vlabel[96];
+		snprintf(vlabel, sizeof(vlabel), "%s, its version in review", label);
+		r = publish_rule("published", compliance, vlabel, err);
+		ca_sql_param p[] = { ca_sql_text(at), ca_sql_text(at), ca_sql_int(rid), ca_sql_int(aid) };
+		if (!r)
+			r = db_exec(s, what,
+				    "UPDATE knowledge_article SET (title, issue, cause, resolution, keywords, version_major, "
+				    "version_minor) = (SELECT title, issue, cause, resolution, keywords, version_major, "
+				    "version_minor FROM knowledge_article_revision WHERE id = ?3), published_at = ?1, "
+				    "updated_at = ?2 WHERE id = ?4",
+				    p, 4, err);
+		ca_sql_param q[] = { ca_sql_text(at), ca_sql_int(rid) };
+		if (!r)
+			r = db_exec(s, what,
+				    "UPDATE knowledge_article_revision SET state = 'published', decided_at = ? WHERE id = ?", q, 2,
+				    err);
+		json_object_del(rest, "state"); /* it is published already */
+	} else if (!r && rid && state) {
+		ca_sql_param q[] = { ca_sql_text(at), ca_sql_int(rid) };
+		r = db_exec(s, what, "UPDATE knowledge_article_revision SET state = 'discarded', decided_at = ? WHERE id = ?",
+			    q, 2, err);
+		if (!strcmp(state, "discarded"))
+			json_object_del(rest, "state"); /* the version is rejected, not the article */
+	}
+	if (r) {
+		json_decref(rest);
+		return r;
+	}
+	*ret_rest = rest;
+	return 0;
+}
+
 int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_err *err)
 {
-	static const char *const text_cols[] = { "title", "issue", "cause", "resolution", "state", "compliance", "audience" };
+	static const char *const text_cols[] = { "title",      "issue",	   "cause", "resolution",
+						 "state",      "compliance", "audience", "owner" };
 	const char *what = "knowledge article";
-	json_t *cur = NULL;
+	json_t *cur = NULL, *pending = NULL, *rest = NULL;
 	char ref[32];
 	snprintf(ref, sizeof(ref), "%lld", (long long)id);
 	int r = ca_store_article_get(s, ref, &cur, err);
@@ -2797,19 +2990,49 @@ int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_e
 	const char *k;
 	json_t *v;
 	json_object_foreach((json_t *)changes, k, v) {
-		if (!one_of(k, text_cols, CA_ARRAY_SIZE(text_cols)) && strcmp(k, "bump_minor") && strcmp(k, "rating")) {
+		if (!one_of(k, text_cols, CA_ARRAY_SIZE(text_cols)) && strcmp(k, "bump_minor") && strcmp(k, "rating") &&
+		    strcmp(k, "keywords")) {
 			json_decref(cur);
 			return ca_err_set(err, CA_EINVAL, k, "%s %s: '%s' cannot be changed", what, ca_json_str(cur, "number"), k);
 		}
 	}
+	const json_t *kw = json_object_get(changes, "keywords");
+	if (kw && !json_is_array(kw)) {
+		r = ca_err_set(err, CA_EINVAL, "keywords", "%s %s: keywords are a list of words", what,
+			       ca_json_str(cur, "number"));
+		json_decref(cur);
+		return r;
+	}
+	char label[64];
+	snprintf(label, sizeof(label), "%s %s", what, ca_json_str(cur, "number"));
+	char at[21];
+	ca_time_iso(ca_time_now(), at);
+	if (ca_json_str(changes, "compliance") &&
+	    !one_of(ca_json_str(changes, "compliance"), art_compliance, CA_ARRAY_SIZE(art_compliance)))
+		r = ca_err_set(err, CA_EINVAL, "compliance", "%s: unknown compliance '%s'", label,
+			       ca_json_str(changes, "compliance"));
+	if (!r && ca_json_str(changes, "state") && !one_of(ca_json_str(changes, "state"), art_states, CA_ARRAY_SIZE(art_states)))
+		r = ca_err_set(err, CA_EINVAL, "state", "%s: unknown state '%s'", label, ca_json_str(changes, "state"));
+	if (!r)
+		r = pending_revision(s, id, &pending, err);
+	if (!r)
+		r = op_begin(s, what, err);
+	if (r) {
+		json_decref(cur);
+		json_decref(pending);
+		return r;
+	}
+	/* Published means reviewed: once readers see an article, its content
+	 * changes only through a version in review (revise). */
+	if (!strcmp(ca_json_str(cur, "state"), "published") && (pending || changes_content(changes, cur)))
+		r = revise(s, cur, pending, changes, label, at, &rest, err);
+	else
+		rest = json_incref((json_t *)changes);
+	changes = rest;
 	const char *state = ca_json_str(changes, "state") ? ca_json_str(changes, "state") : ca_json_str(cur, "state");
 	const char *compliance = ca_json_str(changes, "compliance") ? ca_json_str(changes, "compliance")
 								     : ca_json_str(cur, "compliance");
-	char label[64];
-	snprintf(label, sizeof(label), "%s %s", what, ca_json_str(cur, "number"));
-	if ((ca_json_str(changes, "state") && !one_of(state, art_states, CA_ARRAY_SIZE(art_states))) ||
-	    (ca_json_str(changes, "compliance") && !one_of(compliance, art_compliance, CA_ARRAY_SIZE(art_compliance))) ||
-	    (ca_json_str(changes, "audience") &&
+	if ((!r && ca_json_str(changes, "audience") &&
 	     !one_of(ca_json_str(changes, "audience"), art_audiences, CA_ARRAY_SIZE(art_audiences))))
 		r = ca_err_set(err, CA_EINVAL, "state", "%s: unknown state, compliance or audience", label);
 	if (!r)
@@ -2817,14 +3040,6 @@ int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_e
 	json_t *rating = json_object_get(changes, "rating");
 	if (!r && rating && (!json_is_integer(rating) || json_integer_value(rating) < 1 || json_integer_value(rating) > 5))
 		r = ca_err_set(err, CA_EINVAL, "rating", "%s: a rating is a whole number from 1 to 5", label);
-	char at[21];
-	ca_time_iso(ca_time_now(), at);
-	if (!r)
-		r = op_begin(s, what, err);
-	else {
-		json_decref(cur);
-		return r;
-	}
 	for (size_t i = 0; !r && i < CA_ARRAY_SIZE(text_cols); i++) {
 		const char *val = ca_json_str(changes, text_cols[i]);
 		if (!val)
@@ -2837,6 +3052,14 @@ int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_e
 		if (!r)
 			r = db_exec(s, what, sql.data, p, 3, err);
 		ca_buf_done(&sql);
+	}
+	if (!r && json_object_get(changes, "keywords")) {
+		char *text = NULL;
+		r = json_text_or_null(json_object_get(changes, "keywords"), &text) ? enomem(err, what) : 0;
+		ca_sql_param p[] = { ca_sql_text(text), ca_sql_int(id) };
+		if (!r)
+			r = db_exec(s, what, "UPDATE knowledge_article SET keywords = ? WHERE id = ?", p, 2, err);
+		free(text);
 	}
 	if (!r && ca_json_str(changes, "state") && !strcmp(state, "published")) {
 		ca_sql_param p[] = { ca_sql_text(at), ca_sql_int(id) };
@@ -2859,6 +3082,8 @@ int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_e
 		r = publish_rule("published", "pending", label, err);
 	}
 	json_decref(cur);
+	json_decref(pending);
+	json_decref(rest);
 	return op_end(s, r, what, err);
 }
 

@@ -425,10 +425,23 @@ int ca_store_article_get(ca_store *s, const char *ref, json_t **ret, ca_err *err
 /* Articles in a state (NULL = all but discarded), newest first. */
 int ca_store_article_list(ca_store *s, const char *state, json_t **ret, ca_err *err);
 /*
- * Change some of: title, issue, cause, resolution, state, compliance,
- * audience, version_minor (+1 when "bump_minor": true), rating (1-5, adds a
- * rating). CA_ESTATE when the result would be a published article that is
- * not compliant — enforced by a CHECK in the schema, mapped here to words.
+ * Change some of: title, issue, cause, resolution, keywords (a list),
+ * state, compliance, audience, version_minor (+1 when "bump_minor": true),
+ * rating (1-5, adds a rating). CA_ESTATE when the result would be a
+ * published article that is not compliant — enforced by a CHECK in the
+ * schema, mapped here to words.
+ * Published means reviewed (migration 12): on a published article, a
+ * content change (title, issue, cause, resolution, keywords) goes into its
+ * version in review (created as version_minor + 1 from the published one,
+ * compliance pending unless the change sets it), never into what readers
+ * see; while that version exists, "compliance" is its compliance,
+ * "state": "published" replaces the published content by it (CA_ESTATE
+ * unless it is compliant), "discarded" rejects it (the article stays
+ * published), any other state applies to the article and drops it.
+ * get returns that version as "pending_version" {"version_major",
+ * "version_minor","compliance","title","issue","cause","resolution",
+ * "keywords"}; list has "pending_version_minor" (null when none), and its
+ * "in_review" lists published articles with a version in review too.
  */
 int ca_store_article_update(ca_store *s, int64_t id, const json_t *changes, ca_err *err);
 /* Link a case or conversation to an article: "drafted_from" or "covered_by". */

@@ -1252,6 +1252,81 @@ static void test_training_cases(void **state)
 	json_decref(p);
 }
 
+/* ---- knowledge articles: published means reviewed (issue 9, item 6) ---- */
+
+static json_t *changes(const char *fmt_json)
+{
+	json_t *c = json_loads(fmt_json, 0, NULL);
+	assert_non_null(c);
+	return c;
+}
+
+static void test_published_means_reviewed(void **state)
+{
+	fixture *f = *state;
+	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "title", "Speaker too loud", "issue",
+			      "The speaker turns its volume to maximum.", "resolution", "Turn the morning routine off.",
+			      "state", "published", "compliance", "compliant", "audience", "external");
+	int64_t id = 0;
+	OK(ca_store_article_add(f->s, a, &id, NULL, &f->err));
+	json_decref(a);
+	const char *words[] = { "birdsong" };
+	json_t *hits = NULL, *art = NULL, *c = NULL;
+
+	/* a content change waits beside the published version, pending */
+	c = changes("{\"issue\": \"The speaker plays birdsong at full volume.\"}");
+	OK(ca_store_article_update(f->s, id, c, &f->err));
+	json_decref(c);
+	OK(ca_store_article_get(f->s, "KA-00001", &art, &f->err));
+	assert_string_equal(ca_json_str(art, "issue"), "The speaker turns its volume to maximum.");
+	assert_string_equal(ca_json_str(art, "state"), "published");
+	const json_t *pv = json_object_get(art, "pending_version");
+	assert_non_null(pv);
+	assert_string_equal(ca_json_str(pv, "issue"), "The speaker plays birdsong at full volume.");
+	assert_string_equal(ca_json_str(pv, "compliance"), "pending");
+	assert_int_equal(json_integer_value(json_object_get(pv, "version_minor")), 1);
+	json_decref(art);
+	OK(ca_store_article_search(f->s, words, 1, true, "external", 10, &hits, &f->err));
+	assert_int_equal(json_array_size(hits), 0); /* readers never see it */
+	json_decref(hits);
+
+	/* not published while pending; compliance goes to the new version */
+	c = changes("{\"state\": \"published\"}");
+	FAILS(CA_ESTATE, ca_store_article_update(f->s, id, c, &f->err));
+	json_decref(c);
+	c = changes("{\"compliance\": \"compliant\"}");
+	OK(ca_store_article_update(f->s, id, c, &f->err));
+	json_decref(c);
+	OK(ca_store_article_search(f->s, words, 1, true, "external", 10, &hits, &f->err));
+	assert_int_equal(json_array_size(hits), 0);
+	json_decref(hits);
+	/* published: it replaces the old content, as version 1.1 */
+	c = changes("{\"state\": \"published\"}");
+	OK(ca_store_article_update(f->s, id, c, &f->err));
+	json_decref(c);
+	OK(ca_store_article_get(f->s, "KA-00001", &art, &f->err));
+	assert_string_equal(ca_json_str(art, "issue"), "The speaker plays birdsong at full volume.");
+	assert_int_equal(json_integer_value(json_object_get(art, "version_minor")), 1);
+	assert_null(json_object_get(art, "pending_version"));
+	json_decref(art);
+	OK(ca_store_article_search(f->s, words, 1, true, "external", 10, &hits, &f->err));
+	assert_int_equal(json_array_size(hits), 1);
+	json_decref(hits);
+
+	/* a rejected new version leaves the published article as it is */
+	c = changes("{\"resolution\": \"Unplug it.\", \"compliance\": \"compliant\"}");
+	OK(ca_store_article_update(f->s, id, c, &f->err));
+	json_decref(c);
+	c = changes("{\"state\": \"discarded\"}");
+	OK(ca_store_article_update(f->s, id, c, &f->err));
+	json_decref(c);
+	OK(ca_store_article_get(f->s, "KA-00001", &art, &f->err));
+	assert_string_equal(ca_json_str(art, "state"), "published");
+	assert_string_equal(ca_json_str(art, "resolution"), "Turn the morning routine off.");
+	assert_null(json_object_get(art, "pending_version"));
+	json_decref(art);
+}
+
 /* ---- the table ---- */
 
 static const struct CMUnitTest contract[] = {
@@ -1279,6 +1354,7 @@ static const struct CMUnitTest contract[] = {
 	cmocka_unit_test_setup_teardown(test_interactions, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_blobs, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_training_cases, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_published_means_reviewed, setup, teardown),
 };
 
 int main(void)
