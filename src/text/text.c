@@ -858,3 +858,43 @@ done:
 		free(row);
 	return result;
 }
+
+/* Optimal string alignment distance (Levenshtein plus transposition of two
+ * neighbours, Damerau 1964: "Halycon" is one slip from "Halcyon"), or
+ * max + 1 once it exceeds max. Words of 64 bytes or more fall back to
+ * ca_edit_distance (no transpositions), never worth a slip of a name. */
+unsigned ca_osa_distance(const char *a, const char *b, unsigned max)
+{
+	size_t m = strlen(a), n = strlen(b);
+	if (m >= 64 || n >= 64)
+		return ca_edit_distance(a, b, max);
+	if ((m > n ? m - n : n - m) > max)
+		return max + 1;
+	unsigned rows[3][65];
+	unsigned *p2 = rows[0], *p1 = rows[1], *cur = rows[2]; /* rows i-2, i-1, i */
+	for (size_t j = 0; j <= n; j++)
+		p1[j] = (unsigned)j;
+	for (size_t i = 1; i <= m; i++) {
+		cur[0] = (unsigned)i;
+		unsigned row_min = cur[0];
+		for (size_t j = 1; j <= n; j++) {
+			unsigned v = p1[j - 1] + (a[i - 1] != b[j - 1]);
+			if (p1[j] + 1 < v)
+				v = p1[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && p2[j - 2] + 1 < v)
+				v = p2[j - 2] + 1;
+			cur[j] = v;
+			if (v < row_min)
+				row_min = v;
+		}
+		if (row_min > max)
+			return max + 1;
+		unsigned *t = p2;
+		p2 = p1;
+		p1 = cur;
+		cur = t;
+	}
+	return p1[n] <= max ? p1[n] : max + 1;
+}

@@ -129,6 +129,11 @@ int ca_email_addr_key(const char *addr, char **ret);
 /* Levenshtein distance between a and b (bytes), or max+1 once it exceeds max
  * (bounded: O(len * max) time). */
 unsigned ca_edit_distance(const char *a, const char *b, unsigned max);
+/* Optimal string alignment distance: Levenshtein plus the transposition of
+ * two neighbours (Damerau 1964: "Halycon" is one slip from "Halcyon"),
+ * bytes, or max + 1 once it exceeds max; words of 64 bytes or more are
+ * measured without transpositions (ca_edit_distance). */
+unsigned ca_osa_distance(const char *a, const char *b, unsigned max);
 
 /* ---- TF-IDF ---- */
 

@@ -500,6 +500,19 @@ static unsigned lev_ref(const char *a, const char *b)
 	return r;
 }
 
+static void test_osa_distance(void **state)
+{
+	(void)state;
+	/* A swap of neighbours is one slip, not two substitutions. */
+	assert_int_equal(ca_edit_distance("halycon", "halcyon", 3), 2);
+	assert_int_equal(ca_osa_distance("halycon", "halcyon", 3), 1);
+	assert_int_equal(ca_osa_distance("kestral", "kestrel", 2), 1);
+	assert_int_equal(ca_osa_distance("same", "same", 0), 0);
+	/* Bounded: past max it says max + 1. */
+	assert_int_equal(ca_osa_distance("earbuds", "charger", 2), 3);
+	assert_int_equal(ca_osa_distance("ab", "abcdef", 2), 3);
+}
+
 static void test_edit_distance(void **state)
 {
 	(void)state;
@@ -795,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_phone_norm),
 		cmocka_unit_test(test_email_norm),
 		cmocka_unit_test(test_edit_distance),
+		cmocka_unit_test(test_osa_distance),
 		cmocka_unit_test(test_vocab),
 		cmocka_unit_test(test_tfidf),
 		cmocka_unit_test(test_pipeline),
