@@ -407,12 +407,18 @@ int ca_simulate(ca_agent *a, const char *path, const ca_simulate_opts *opts, cha
 			bool bad = false;
 			ca_analysis an;
 			ca_analysis_init(&an);
-			if (json_object_get(t, "_arc"))
+			/* One read snapshot a conversation: its directory lookups
+			 * share one lock, as a live event's share its transaction. */
+			r = ca_store_begin_read(a->store, err);
+			bool snapshot = r == 0;
+			if (!r && json_object_get(t, "_arc"))
 				r = run_email(a, t, &an, &cs, &at, &after, &missing, err);
-			else
+			else if (!r)
 				r = run_one(a, t, &an, accept_after, update_every, &cs, &at, &after, &missing, &bad, err);
 			if (!r)
 				r = score_raw(a, t, &an, opts && opts->all_fields, fs, rep == 0 ? &raw_row : NULL, err);
+			if (snapshot)
+				ca_store_rollback(a->store);
 			ca_analysis_done(&an);
 			if (r) {
 				ca_err_locate(err, "%s (conversation %s)", path, ca_json_str(t, "conversation_id"));

@@ -270,9 +270,13 @@ static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql
 	/* BEGIN takes the write lock up front: a deferred transaction that
 	 * reads and then writes cannot wait out a concurrent writer (SQLite
 	 * returns SQLITE_BUSY at once to avoid deadlock), while BEGIN IMMEDIATE
-	 * honours busy_timeout. This is the one dialect rewrite this driver does. */
+	 * honours busy_timeout. A read-only transaction (PostgreSQL's BEGIN READ
+	 * ONLY) is SQLite's deferred one: it never takes the write lock. These
+	 * are the dialect rewrites this driver does. */
 	if (strcmp(sql, "BEGIN") == 0)
 		sql = "BEGIN IMMEDIATE";
+	else if (strcmp(sql, "BEGIN READ ONLY") == 0)
+		sql = "BEGIN DEFERRED";
 	sqlite3_stmt *st = NULL;
 	bool owned = false;
 	cached_stmt *slot = NULL;

@@ -485,6 +485,14 @@ int ca_store_begin(ca_store *s, ca_err *err)
 	return r;
 }
 
+int ca_store_begin_read(ca_store *s, ca_err *err)
+{
+	int r = db_exec(s, "begin read", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN READ ONLY", NULL, 0, err);
+	if (!r)
+		s->tx_depth++;
+	return r;
+}
+
 int ca_store_commit(ca_store *s, ca_err *err)
 {
 	if (!s->tx_depth)

@@ -125,6 +125,15 @@ int ca_store_bulk(ca_store *s, bool on, ca_err *err);
  * failure, is a no-op and leaves the enclosing level alone.
  */
 int ca_store_begin(ca_store *s, ca_err *err);
+/*
+ * A read snapshot: like ca_store_begin, but taking no write lock (SQL
+ * `BEGIN READ ONLY`; SQLite's driver runs it as a deferred transaction), so
+ * a run of lookups (one simulated conversation: the directory is asked key
+ * by key) takes the database's shared lock once instead of once a query.
+ * Ended with ca_store_commit or ca_store_rollback; nothing may be written
+ * in it. Nested inside a transaction it is a savepoint.
+ */
+int ca_store_begin_read(ca_store *s, ca_err *err);
 int ca_store_commit(ca_store *s, ca_err *err);
 void ca_store_rollback(ca_store *s); /* the innermost level; never fails visibly; NULL-safe */
 bool ca_store_in_transaction(const ca_store *s);
