@@ -8,10 +8,12 @@
  *     WAL) now, postgres.c later. SQL given to a driver is portable: `?`
  *     placeholders (a driver rewrites them to its own), no backend-only syntax.
  *
- *  2. The repository (store.c): every table of ARCHITECTURE §3 behind typed
- *     calls, written once over the driver, so every backend passes the same
- *     contract tests. Records cross this API as jansson objects whose keys are
- *     the column names given below.
+ *  2. The repository (store.c, with one file per aggregate beside it:
+ *     directory.c, case.c, conversation.c, email.c, knowledge.c, job.c):
+ *     every table of ARCHITECTURE §3 behind typed calls, written once over
+ *     the driver, so every backend passes the same contract tests. Records
+ *     cross this API as jansson objects whose keys are the column names given
+ *     below.
  *
  * Transactions: the caller brackets one event with ca_store_begin/commit (or
  * rollback); the repository never commits on its own. Calls outside a
