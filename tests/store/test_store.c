@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,61 @@ static void test_sqlite_pragmas(void **state)
 	FAILS(CA_EDB, ca_store_open(bad, &s2, &f->err));
 	assert_null(s2);
 	assert_non_null(strstr(f->err.message, "not-a-db"));
+}
+
+/* ---- a writer waiting for the write lock ---- */
+
+typedef struct waiter {
+	const backend *b;
+	const char *dsn;
+	int r;
+	ca_err err;
+} waiter;
+
+/* Another connection, in its own thread as a live event in its own
+ * process would be: it writes, and so waits for the lock. */
+static void *wait_and_write(void *ud)
+{
+	waiter *w = ud;
+	ca_store *s = NULL;
+	w->r = ca_store_open_with(w->b->drv, w->dsn, &s, &w->err);
+	if (!w->r)
+		w->r = ca_store_settings_put(s, "{\"waiter\":1}", &w->err);
+	ca_store_close(s);
+	return NULL;
+}
+
+/* The holder of the write lock learns that a writer is waiting
+ * (ca_store_contended), so a long import can end its batch for it; nobody
+ * waiting, it hears nothing. Before, no holder could tell, and an import
+ * either held the lock in quarter-second batches throughout (rewriting its
+ * index pages hundreds of times) or shut live events out. */
+static void test_write_lock_waiter(void **state)
+{
+	fixture *f = *state;
+	if (!f->b->drv->contended)
+		skip();
+	assert_false(ca_store_contended(f->s));
+	OK(ca_store_begin(f->s, &f->err));
+	OK(ca_store_settings_put(f->s, "{\"holder\":1}", &f->err));
+	assert_false(ca_store_contended(f->s));
+	waiter w = { .b = f->b, .dsn = f->dsn };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, wait_and_write, &w), 0);
+	/* Poll well within the waiter's own patience (5 s), then let it in. */
+	bool heard = false;
+	for (int i = 0; i < 4000 && !heard; i++)
+		if (!(heard = ca_store_contended(f->s)))
+			usleep(1000);
+	OK(ca_store_commit(f->s, &f->err));
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(heard);
+	if (w.r)
+		fail_msg("the waiting writer failed: %s", w.err.message);
+	char *body = NULL;
+	OK(ca_store_settings_get(f->s, &body, &f->err));
+	assert_string_equal(body, "{\"waiter\":1}");
+	free(body);
 }
 
 /* ---- opening and migrations ---- */
@@ -1258,6 +1314,7 @@ static const struct CMUnitTest contract[] = {
 	cmocka_unit_test_setup_teardown(test_driver_contract, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_sqlite_pragmas, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_open_twice, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_write_lock_waiter, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_driver_version_checked, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
