@@ -997,8 +997,15 @@ int ca_store_contact_by_email(ca_store *s, const char *email, bool *found, char 
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
 	ca_sql_param p[] = { ca_sql_text(low) };
-	int r = db_str(s, "contact", "SELECT id FROM contact WHERE LOWER(email) = ? ORDER BY id LIMIT 1", p, 1, ret_id,
-		       found, err);
+	/* The same rows as LOWER(email) = ?, through two indexes: where the
+	 * e-mail key is the lowered address (nearly always), the key's; where
+	 * it is not, the partial LOWER(email) index of migration 14, whose
+	 * condition the second branch repeats word for word so SQLite uses it. */
+	int r = db_str(s, "contact",
+		       "SELECT id FROM contact WHERE email_key = ?1 AND LOWER(email) = ?1 "
+		       "UNION SELECT id FROM contact WHERE LOWER(email) = ?1 AND email IS NOT NULL AND "
+		       "(email_key IS NULL OR email_key <> LOWER(email)) ORDER BY id LIMIT 1",
+		       p, 1, ret_id, found, err);
 	free(low);
 	return r;
 }
