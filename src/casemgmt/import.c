@@ -9,8 +9,9 @@
  * validates every record, finds repeated ids (naming both lines), and
  * spools the rows the store will write (columns and lookup keys) to a
  * temporary file, writing nothing to the database; only a file without an
- * error is then written from the spool, in batches that each hold the
- * write lock for at most IMPORT_TX_SECONDS. A failure of the database in the
+ * error is then written from the spool, in batches that hold the write
+ * lock for at most IMPORT_TX_SECONDS while another writer waits for it,
+ * and longer (IMPORT_TX_MAX_SECONDS) while nobody does (batch_done). A failure of the database in the
  * second pass (disk full, the lock never coming) keeps the batches already
  * committed, every record whole, and says so: records are upserted by id,
  * so importing the same file again completes it. Cases are imported in one
@@ -34,10 +35,10 @@
  * so a live event waiting for it (sqlite.c tries every millisecond) gets in. */
 #define IMPORT_TX_SECONDS 0.25
 #define IMPORT_PAUSE_NS 2000000L
+/* The longest batch while no other writer waits (batch_done). */
+#define IMPORT_TX_MAX_SECONDS 2.0
 /* Records between two looks at the clock. */
 #define IMPORT_CLOCK_EVERY 64
-/* Records parsed ahead of a batch, outside the write lock. */
-#define IMPORT_CHUNK 4096
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -493,8 +494,34 @@ static int spool_row(FILE *f, size_t line, const ca_dir_row *row)
 	return ok ? 0 : CA_EIO;
 }
 
-/* The next spooled row into *row (kind set by the caller); *ret_end at the end. */
-static int unspool_row(FILE *f, ca_dir_row *row, size_t *ret_line, bool *ret_end)
+/* Bytes of one spooled row, reused from row to row so reading a million
+ * rows back costs no allocation per value. */
+typedef struct spool_buf {
+	char *data;
+	size_t len, cap;
+} spool_buf;
+
+static int spool_reserve(spool_buf *b, size_t extra)
+{
+	if (extra > SIZE_MAX / 2 - b->len)
+		return CA_ENOMEM;
+	if (b->len + extra <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 1024;
+	while (cap < b->len + extra)
+		cap *= 2;
+	char *p = realloc(b->data, cap);
+	if (!p)
+		return CA_ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* The next spooled row into *row (kind set by the caller), its values
+ * pointing into *buf (valid until the next call; the row owns nothing, so
+ * it is never given to ca_dir_row_done); *ret_end at the end. */
+static int unspool_row(FILE *f, spool_buf *buf, ca_dir_row *row, size_t *ret_line, bool *ret_end)
 {
 	uint64_t l;
 	uint32_t n;
@@ -505,21 +532,26 @@ static int unspool_row(FILE *f, ca_dir_row *row, size_t *ret_line, bool *ret_end
 	*ret_end = false;
 	if (fread(&n, sizeof(n), 1, f) != 1 || n > CA_DIR_ROW_MAX)
 		return CA_EIO;
-	row->n = n;
-	for (size_t i = 0; i < n; i++)
-		row->v[i] = NULL;
+	size_t off[CA_DIR_ROW_MAX];
+	buf->len = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t len;
 		if (fread(&len, sizeof(len), 1, f) != 1)
 			return CA_EIO;
+		off[i] = SIZE_MAX;
 		if (len == UINT32_MAX)
 			continue;
-		if (!(row->v[i] = malloc((size_t)len + 1)))
+		if (spool_reserve(buf, (size_t)len + 1) < 0)
 			return CA_ENOMEM;
-		if (len && fread(row->v[i], 1, len, f) != len)
+		if (len && fread(buf->data + buf->len, 1, len, f) != len)
 			return CA_EIO;
-		row->v[i][len] = '\0';
+		off[i] = buf->len;
+		buf->data[buf->len + len] = '\0';
+		buf->len += (size_t)len + 1;
 	}
+	row->n = n;
+	for (size_t i = 0; i < n; i++)
+		row->v[i] = off[i] == SIZE_MAX ? NULL : buf->data + off[i];
 	*ret_line = (size_t)l;
 	return 0;
 }
@@ -577,58 +609,61 @@ static void pause_lock(void)
 		;
 }
 
-/* Pass 2: write the spooled rows, one batch per transaction. A chunk of
- * rows is read before the transaction begins, so the write lock is held
- * for the writes alone. */
+/* Whether the batch begun at `started` has held the write lock long
+ * enough: IMPORT_TX_SECONDS when another writer is waiting for it (a live
+ * event), as a harvest batch does; when nobody is waiting, up to
+ * IMPORT_TX_MAX_SECONDS, because every commit rewrites the pages of the
+ * random-keyed indexes it touched, and a million contacts in batches of a
+ * quarter second rewrite them hundreds of times (most of the import's
+ * time). A writer that begins to wait in a long batch is seen within
+ * IMPORT_CLOCK_EVERY records, so it waits no longer than it would for a
+ * short one. */
+static bool batch_done(ca_store *s, double started)
+{
+	double held = now_s() - started;
+	return held >= IMPORT_TX_MAX_SECONDS || (held >= IMPORT_TX_SECONDS && ca_store_contended(s));
+}
+
+/* Pass 2: write the spooled rows, one batch per transaction (batch_done). */
 static int import_write(ca_agent *a, FILE *spool, const char *path, const char *kind, size_t *ret_done,
 			size_t *ret_batches, ca_err *err)
 {
 	size_t done = 0, batches = 0;
-	ca_dir_row *chunk = calloc(IMPORT_CHUNK, sizeof(*chunk));
-	size_t *lines = calloc(IMPORT_CHUNK, sizeof(*lines));
-	int r = chunk && lines ? 0 : CA_ENOMEM;
+	spool_buf buf = { 0 };
+	ca_dir_row row = { .kind = kind };
+	size_t line = 0;
 	bool end = false;
+	int r = 0;
 	while (!r && !end) {
-		size_t n = 0;
-		while (n < IMPORT_CHUNK) {
-			chunk[n].kind = kind;
-			if ((r = unspool_row(spool, &chunk[n], &lines[n], &end)) || end) {
-				if (r) {
-					ca_dir_row_done(&chunk[n]);
-					r = ca_err_set(err, r, path, "cannot read the temporary copy of %s back", path);
-				}
+		if ((r = ca_store_begin(a->store, err)))
+			break;
+		double started = now_s();
+		size_t in_batch = 0;
+		for (;;) {
+			if ((r = unspool_row(spool, &buf, &row, &line, &end))) {
+				r = ca_err_set(err, r, path, "cannot read the temporary copy of %s back", path);
 				break;
 			}
-			n++;
+			if (end)
+				break;
+			if ((r = ca_store_directory_put_row(a->store, &row, err))) {
+				ca_err_locate(err, "%s:%zu", path, line);
+				break;
+			}
+			if (++in_batch % IMPORT_CLOCK_EVERY == 0 && batch_done(a->store, started))
+				break;
 		}
-		size_t i = 0;
-		while (!r && i < n) {
-			if ((r = ca_store_begin(a->store, err)))
-				break;
-			double started = now_s();
-			size_t in_batch = 0;
-			for (; i < n && !r; i++) {
-				r = ca_store_directory_put_row(a->store, &chunk[i], err);
-				if (r)
-					ca_err_locate(err, "%s:%zu", path, lines[i]);
-				else if (++in_batch % IMPORT_CLOCK_EVERY == 0 && now_s() - started >= IMPORT_TX_SECONDS) {
-					i++;
-					break;
-				}
-			}
-			if (!r && (r = ca_store_commit(a->store, err)) == 0) {
-				done += in_batch;
+		if (!r && (r = ca_store_commit(a->store, err)) == 0) {
+			done += in_batch;
+			if (in_batch)
 				batches++;
+			if (!end)
 				pause_lock();
-			}
 		}
-		for (size_t k = 0; k < n; k++)
-			ca_dir_row_done(&chunk[k]);
 	}
 	if (r && ca_store_in_transaction(a->store))
 		ca_store_rollback(a->store);
-	free(chunk);
-	free(lines);
+	free(buf.data);
 	*ret_done = done;
 	*ret_batches = batches;
 	return r;

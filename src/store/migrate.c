@@ -516,6 +516,7 @@ static const char schema_v12[] =
 	"CREATE UNIQUE INDEX knowledge_article_revision_pending ON knowledge_article_revision (article_id)\n"
 	"  WHERE state = 'in_review';\n";
 
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
 	{ 2, "e-mail channel", schema_v2, NULL },

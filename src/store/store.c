@@ -495,6 +495,11 @@ int ca_store_bulk(ca_store *s, bool on, ca_err *err)
 	return s->drv->bulk ? s->drv->bulk(s->conn, on, err) : 0;
 }
 
+bool ca_store_contended(ca_store *s)
+{
+	return s->drv->contended ? s->drv->contended(s->conn) : false;
+}
+
 int ca_store_begin(ca_store *s, ca_err *err)
 {
 	int r = db_exec(s, "begin transaction", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN", NULL, 0, err);

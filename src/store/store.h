@@ -82,6 +82,10 @@ typedef struct ca_sql_driver {
 	/* Tune the connection for (on) or back from (off) a long series of
 	 * write batches, such as a million-record import. May be NULL. */
 	int (*bulk)(void *conn, bool on, ca_err *err);
+	/* Whether another connection is waiting for the write lock this one
+	 * holds, right now, as far as the backend can tell (false when it
+	 * cannot). May be NULL. */
+	bool (*contended)(void *conn);
 } ca_sql_driver;
 
 extern const ca_sql_driver ca_sqlite_driver;
@@ -115,6 +119,10 @@ uint64_t ca_store_work(ca_store *s);
 /* Bulk mode for a long import (ca_sql_driver.bulk; a no-op when the driver
  * has none): more memory for fewer writes. Turn it off after. */
 int ca_store_bulk(ca_store *s, bool on, ca_err *err);
+/* Whether another writer is waiting for the write lock right now
+ * (ca_sql_driver.contended; false when the driver cannot tell), so a long
+ * series of write batches can end the current one for it. */
+bool ca_store_contended(ca_store *s);
 
 /*
  * Transactions nest. The outermost begin/commit is a transaction; an inner
