@@ -240,10 +240,11 @@ PY
 # item 6: 1,011 articles instead of 1,008 on the same data after a restart).
 # 500 cases from the real dialogue sets (bench/harvest_cases.py), harvested
 # in one run and, on a second database, crashed twice and resumed: each
-# crash comes 250 records into its run, after the run's first batch of 200
-# has committed whatever the machine's speed, so the resumed runs start
-# from a rebuilt index at 200 and 400 records. The articles, their links
-# and every record's logged outcome agree to the last similarity.
+# crash comes 250 records into its run, after at least one batch has
+# committed (a batch ends at 200 records or earlier, when it has held the
+# write lock for 0.25 s: how many depends on the machine's load), so the
+# resumed runs start from a rebuilt index part-way. The articles, their
+# links and every record's logged outcome agree to the last similarity.
 DATA="$SRC/../shared/data"
 if [ -d "$DATA/tweetsumm" ] || [ -d "$DATA/abcd" ]; then
 	python3 "$SRC/bench/harvest_cases.py" "$DATA" 500 "$T/real.jsonl" >/dev/null
@@ -261,7 +262,9 @@ if [ -d "$DATA/tweetsumm" ] || [ -d "$DATA/abcd" ]; then
 	rc2=$?
 	set -e
 	[ "$rc1$rc2" = 33 ] || fail "real data: the crash hook did not fire (exits $rc1, $rc2)"
-	[ "$(sql_i "SELECT processed FROM harvest_job WHERE id = 1")" = 400 ] || fail "real data: not 400 records after two crashes"
+	done_after=$(sql_i "SELECT processed FROM harvest_job WHERE id = 1")
+	[ "$done_after" -gt 0 ] && [ "$done_after" -lt 500 ] ||
+		fail "real data: $done_after of 500 records after two crashes (each should have left work undone)"
 	"$BIN" --db "$T/i.db" --quiet knowledge harvest resume 1 >/dev/null
 	python3 - "$T/u.db" "$T/i.db" <<'PY'
 import sqlite3, sys
