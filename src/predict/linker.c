@@ -271,6 +271,7 @@ typedef struct link_state {
 	GPtrArray *found;    /* rec* the directory returned, owned */
 	GHashTable *found_i; /* id -> index in found + 1 */
 	GHashTable *prefix;  /* stems -> GINT_TO_POINTER(1 + known), asked once */
+	GHashTable *missed;  /* "TYPES:key" the directory had nothing for */
 } link_state;
 
 static void rec_free(gpointer p)
@@ -291,6 +292,7 @@ static void link_state_free(void *p)
 		g_ptr_array_unref(st->found);
 		g_hash_table_destroy(st->found_i);
 		g_hash_table_destroy(st->prefix);
+		g_hash_table_destroy(st->missed);
 	}
 	free(st);
 }
@@ -303,6 +305,7 @@ static link_state *link_state_new(void)
 	st->found = g_ptr_array_new_with_free_func(rec_free);
 	st->found_i = g_hash_table_new(g_str_hash, g_str_equal); /* keys borrowed from found */
 	st->prefix = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	st->missed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return st;
 }
 
@@ -418,12 +421,24 @@ static int dir_find(const ca_linker *l, link_state *st, const ca_directory *dir,
 {
 	if (!l->directory || !dir || !types)
 		return 0;
+	/* Most tokens name nobody, and a conversation repeats its words: a key
+	 * the directory had nothing for is not asked again in this
+	 * conversation (its hits are: each mention adds evidence). */
+	char *seen = g_strdup_printf("%x:%s", types, key);
+	if (g_hash_table_contains(st->missed, seen)) {
+		g_free(seen);
+		return 0;
+	}
 	size_t before = h->n;
 	h->l = l;
 	h->st = st;
 	int r = dir->find(dir->ud, l->kind, types, key, DIR_MAX_HITS + 1, dir_hit, h);
 	if (!r && h->n - before > DIR_MAX_HITS)
 		h->n = before;
+	if (!r && h->n == before)
+		g_hash_table_add(st->missed, seen);
+	else
+		g_free(seen);
 	return r;
 }
 
