@@ -346,20 +346,32 @@ static int show_dedup(const cli_ctx *ctx, const json_t *r)
 	return CLI_EXIT_OK;
 }
 
+/* --threshold X of the evaluations: above 0, at most 1; 0 when not given
+ * (the settings' knowledge.coverage_threshold). */
+static int threshold_opt(const cli_ctx *ctx, const cli_args *a, double *ret)
+{
+	const char *t = cli_opt_str(a, "threshold");
+	*ret = 0;
+	if (!t)
+		return 0;
+	char *end;
+	errno = 0;
+	double th = strtod(t, &end);
+	if (errno || *end || th <= 0 || th > 1)
+		return cli_usage_error(ctx, a->cmd, NULL, "--threshold takes a number above 0, at most 1, not '%s'", t);
+	*ret = th;
+	return 0;
+}
+
 int cli_cmd_eval_dedup(struct cli_ctx *ctx, const cli_args *a)
 {
 	ca_err err;
 	char *out = NULL;
-	double th = 0;
-	const char *t = cli_opt_str(a, "threshold");
+	double th;
+	int bad = threshold_opt(ctx, a, &th);
 
-	if (t) {
-		char *end;
-		errno = 0;
-		th = strtod(t, &end);
-		if (errno || *end || th <= 0 || th > 1)
-			return cli_usage_error(ctx, a->cmd, NULL, "--threshold takes a number above 0, at most 1, not '%s'", t);
-	}
+	if (bad)
+		return bad;
 	ca_err_clear(&err);
 	int rc = ca_eval_dedup(ctx->agent, a->pos[0], th, &out, &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_dedup);
@@ -397,16 +409,11 @@ int cli_cmd_eval_gaps(struct cli_ctx *ctx, const cli_args *a)
 {
 	ca_err err;
 	char *out = NULL;
-	double th = 0;
-	const char *t = cli_opt_str(a, "threshold");
+	double th;
+	int bad = threshold_opt(ctx, a, &th);
 
-	if (t) {
-		char *end;
-		errno = 0;
-		th = strtod(t, &end);
-		if (errno || *end || th <= 0 || th > 1)
-			return cli_usage_error(ctx, a->cmd, NULL, "--threshold takes a number above 0, at most 1, not '%s'", t);
-	}
+	if (bad)
+		return bad;
 	ca_err_clear(&err);
 	int rc = ca_eval_gaps(ctx->agent, a->pos[0], cli_opt_str(a, "part"), th, &out, &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_gaps);
