@@ -18,15 +18,9 @@ ca settings import "$SRC/tests/data/email/settings.json" >/dev/null
 ca import contacts "$SRC/examples/contacts.jsonl" >/dev/null
 ca import products "$SRC/examples/products.jsonl" >/dev/null
 
-mail() { # mail FILE FROM SUBJECT MESSAGE-ID [EXTRA-HEADER...] < body
-	local f=$1 from=$2 subject=$3 mid=$4; shift 4
-	{ printf 'From: %s\r\nTo: Support <support@brightwave.example>\r\nSubject: %s\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\n' "$from" "$subject"
-	  [ -n "$mid" ] && printf 'Message-ID: <%s>\r\n' "$mid"
-	  for h in "$@"; do printf '%s\r\n' "$h"; done
-	  printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'; cat; } > "$T/$f"
-}
+# shellcheck source=lib/mail.bash
+. "$SRC/tests/cli/lib/mail.bash"
 ingest() { ca --json email ingest "$T/$1"; }
-outcome() { ingest "$1" | j 'd["emails_detail"][0]["outcome"] + " " + str(d["emails_detail"][0].get("case")) + " " + d["emails_detail"][0]["reason"]'; }
 
 # 1. a new request from a known contact: the support-mailbox rule creates a case
 mail new.eml 'Priya Vantassel <priya.vantassel@example.com>' 'My earbuds will not pair' m1@example.com <<'B'

@@ -16,14 +16,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ca init >/dev/null
 ca settings import "$SRC/tests/data/email/settings.json" >/dev/null
 ca import contacts "$SRC/examples/contacts.jsonl" >/dev/null
-mail() { # mail FILE FROM SUBJECT MESSAGE-ID [EXTRA-HEADER...] < body
-	local f=$1 from=$2 subject=$3 mid=$4; shift 4
-	{ printf 'From: %s\r\nTo: Support <support@brightwave.example>\r\nSubject: %s\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\n' "$from" "$subject"
-	  [ -n "$mid" ] && printf 'Message-ID: <%s>\r\n' "$mid"
-	  for h in "$@"; do printf '%s\r\n' "$h"; done
-	  printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'; cat; } > "$T/$f"
-}
-outcome() { ca --json email ingest "$T/$1" | j 'd["emails_detail"][0]["outcome"] + " " + str(d["emails_detail"][0].get("case")) + " " + d["emails_detail"][0]["reason"]'; }
+# shellcheck source=lib/mail.bash
+. "$SRC/tests/cli/lib/mail.bash"
 category() { ca --json case show "$1" | j 'd["fields"].get("category")'; }
 
 # Our own address in capitals is still ours: no case, no response to ourselves.
