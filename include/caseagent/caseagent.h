@@ -500,6 +500,213 @@ int ca_eval_summary(ca_agent *a, const char *path, char **ret_json, ca_err *err)
  */
 int ca_eval_linking(ca_agent *a, const char *path, char **ret_json, ca_err *err);
 
+
+/* ==== issue 10: the service's API (users, daily operations, events) ==== */
+
+/* ---- users, roles, agent experience profiles, credentials (src/auth) ---- */
+
+/*
+ * Rights a role grants (bits). The server's route table names the rights
+ * each route needs; the role table below is the only place that grants them.
+ */
+enum {
+	CA_RIGHT_WORK = 1u << 0,      /* cases, conversations, e-mail replies, notes, knowledge review */
+	CA_RIGHT_CONFIGURE = 1u << 1, /* settings, rules, users, profiles, knowledge settings, harvests */
+	CA_RIGHT_REPORTS = 1u << 2,   /* interactions, agent reports */
+	CA_RIGHT_CHAT_INGEST = 1u << 3, /* the live-chat platform's door: conversation events */
+	CA_RIGHT_MAIL_INGEST = 1u << 4, /* the mail server's door: raw messages */
+	CA_RIGHT_METRICS = 1u << 5    /* GET /metrics (a Prometheus scraper) */
+};
+
+/*
+ * The roles, as the seed names them: "System Administrator" (configure,
+ * work, reports, metrics), "CSR Manager" (configure, work, reports),
+ * "Customer Service Representative" (work), "Omnichannel Agent" (work),
+ * "Integration" (chat and mail ingest, metrics: a chat platform, a mail
+ * server, a scraper; token only, no password). Returns the rights of a role
+ * name (exact), 0 for an unknown one.
+ */
+unsigned ca_role_rights(const char *role);
+/* The role names in table order, NULL-terminated, static storage. */
+const char *const *ca_role_names(void);
+
+/* Who a request is: filled by ca_auth_token / ca_auth_session. */
+typedef struct ca_principal {
+	char user[128];     /* user name */
+	char role[64];      /* role name */
+	char profile[64];   /* agent experience profile name ("" for none) */
+	unsigned rights;    /* CA_RIGHT_* of the role */
+	int64_t token_id;   /* API token used (0: a session) */
+	bool via_session;   /* authenticated by the session cookie: unsafe methods need the CSRF token */
+	char csrf[80];      /* session only: the CSRF token the login returned, to compare */
+} ca_principal;
+
+/*
+ * Users. name: 1-64 characters of [A-Za-z0-9._@-]; role: a role name;
+ * profile NULL = the out-of-the-box profile ("Default", both features on);
+ * password NULL = no password login (integration users, token only);
+ * otherwise 8-1024 bytes, stored only as an Argon2id hash (libsodium
+ * crypto_pwhash_str, interactive limits). CA_EEXIST, CA_EINVAL naming the
+ * key. *ret_json: the user {"name","role","profile","display_name",
+ * "disabled","has_password","created_at"}.
+ */
+int ca_user_add(ca_agent *a, const char *name, const char *role, const char *profile, const char *password,
+		char **ret_json, ca_err *err);
+/* {"users":[user...]} by name. */
+int ca_user_list(ca_agent *a, char **ret_json, ca_err *err);
+/* One user. CA_ENOTFOUND. */
+int ca_user_show(ca_agent *a, const char *name, char **ret_json, ca_err *err);
+/* Change a user: any of "role", "profile", "display_name", "disabled" (bool),
+ * "password" (string, or null to remove it); unknown keys CA_EINVAL. A
+ * disabled user's sessions and tokens stop working at once. */
+int ca_user_change(ca_agent *a, const char *name, const char *changes_json, char **ret_json, ca_err *err);
+
+/*
+ * API tokens for scripts and integrations. create: a random token (32 bytes
+ * from libsodium, base64url, prefixed "ca_"), returned once in *ret_token
+ * (caller frees) and stored only as its BLAKE2b hash; *ret_json
+ * {"id","user","name","created_at"}. revoke: CA_ENOTFOUND. list (user NULL:
+ * all): {"tokens":[{"id","user","name","created_at","last_used_at",
+ * "revoked_at"}]} without secrets.
+ */
+int ca_token_create(ca_agent *a, const char *user, const char *label, char **ret_token, char **ret_json,
+		    ca_err *err);
+int ca_token_revoke(ca_agent *a, int64_t id, ca_err *err);
+int ca_token_list(ca_agent *a, const char *user, char **ret_json, ca_err *err);
+
+/*
+ * Authenticate a bearer token (the text after "Bearer "): fills *ret and
+ * records the last used time (at most once a minute per token). CA_EAUTH
+ * for an unknown, revoked or malformed token or a disabled user.
+ */
+int ca_auth_token(ca_agent *a, const char *token, ca_principal *ret, ca_err *err);
+
+/*
+ * Password login from `address` (the client's IP, for throttling). On
+ * success a new session: *ret_json {"session" (the cookie value, secret),
+ * "csrf" (send as X-CSRF-Token on unsafe methods), "user","role","profile",
+ * "expires_at"}; the session is stored only as a hash, idle timeout 8 h.
+ * CA_EAUTH for a wrong user or password (one message for both); after 5
+ * failures for a user or an address within 15 minutes each further attempt
+ * is CA_ELIMIT until a delay doubling from 1 s (at most 15 min) has passed,
+ * with err->where "retry_after=SECONDS". Failures are counted in the
+ * database, so every serve process sees them.
+ */
+int ca_session_login(ca_agent *a, const char *user, const char *password, const char *address, char **ret_json,
+		     ca_err *err);
+/* The principal of a session cookie value; CA_EAUTH when unknown, expired or
+ * the user is disabled. Extends the idle timeout. */
+int ca_auth_session(ca_agent *a, const char *session, ca_principal *ret, ca_err *err);
+/* End a session (logout). Unknown sessions are not an error. */
+int ca_session_logout(ca_agent *a, const char *session, ca_err *err);
+
+/*
+ * Agent experience profiles: named sets of features. A profile is
+ * {"name","description","autonomous_case" (bool: autonomous case creation
+ * and update from conversations),"autonomous_followup" (bool: autonomous
+ * case follow-up and closure),"users":N}. The out-of-the-box profile
+ * "Default" enables both. put creates or replaces one (the whole object;
+ * unknown keys CA_EINVAL).
+ */
+int ca_profile_list(ca_agent *a, char **ret_json, ca_err *err);
+int ca_profile_show(ca_agent *a, const char *name, char **ret_json, ca_err *err);
+int ca_profile_put(ca_agent *a, const char *name, const char *profile_json, char **ret_json, ca_err *err);
+
+/* ---- a representative's daily operations ---- */
+
+/*
+ * A case a person creates by hand: {"fields": {"name": "value", ...}}
+ * (settings field names; lookups and options checked as ca_case_edit does),
+ * every field's source "person" (the agent never overwrites them). One
+ * transaction. *ret_json: the case as ca_case_show gives it.
+ */
+int ca_case_create(ca_agent *a, const char *body_json, const char *actor, char **ret_json, ca_err *err);
+
+/* Filters for ca_case_query: NULL or "" = any. */
+typedef struct ca_case_filter {
+	const char *status;   /* "active", "resolved", "cancelled", ... */
+	const char *owner;
+	const char *customer; /* contact id */
+	const char *origin;   /* "chat", "email", "manual", ... */
+	const char *q;        /* words in the title, description or ticket number */
+	size_t limit;         /* 1-200, 0 = 50 */
+	const char *cursor;   /* opaque, from a previous page's "next_cursor" */
+} ca_case_filter;
+/* Cases newest first: {"cases":[case...],"next_cursor": string|null}. A bad
+ * cursor or limit is CA_EINVAL naming it. Served from indexes: the cost of a
+ * page does not grow with the number of cases. */
+int ca_case_query(ca_agent *a, const ca_case_filter *filter, char **ret_json, ca_err *err);
+
+/* A person's edit of several fields at once: {"fields": {...}}, all or
+ * nothing, one version step; expected_version as in ca_case_edit.
+ * *ret_json: {"case","changed":[{"field","old","new"}],"version"}. */
+int ca_case_patch(ca_agent *a, const char *case_ref, const char *body_json, const char *actor,
+		  int64_t expected_version, char **ret_json, ca_err *err);
+
+/* Update from conversation on demand (a person asks): the agent predicts
+ * from the case's conversation now and writes what the update policy allows
+ * (people win). *ret_json as ca_chat_event's ("changed", "no_changes",
+ * "suggestions"). CA_ESTATE when the case has no conversation. */
+int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const char *actor, char **ret_json,
+				     ca_err *err);
+
+/* Notes: {"case","notes":[{"id","kind","body","actor","at"}]} oldest first;
+ * add: a person's note (1 B - 64 KiB UTF-8), *ret_json the note. */
+int ca_case_notes(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
+int ca_case_note_add(ca_agent *a, const char *case_ref, const char *body, const char *actor, char **ret_json,
+		     ca_err *err);
+
+/* The case's e-mails, incoming and outgoing, oldest first:
+ * {"case","emails":[{"id","direction","from_addr","to_addr","subject",
+ * "received_at","outbox_id","status"}]}. */
+int ca_case_emails(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
+/* A representative's reply to the case's customer: {"body", "subject"
+ * (optional: "Re: " + the thread's subject with the case token)}, queued in
+ * the outbox, threaded with the case (In-Reply-To/References of the last
+ * incoming message), Auto-Submitted "no", sent by ca_outbox_send.
+ * CA_ESTATE when the customer has no e-mail address. *ret_json: the outbox
+ * row {"id","to","subject","case","status"}. */
+int ca_case_reply(ca_agent *a, const char *case_ref, const char *body_json, const char *actor, char **ret_json,
+		  ca_err *err);
+
+/* Conversations newest first: state NULL = any; limit 0 = 50; cursor as for
+ * cases. {"conversations":[{"id","channel","state","case","contact",
+ * "opened_at","closed_at","messages","accepted_by"}],"next_cursor"}. */
+int ca_conversation_list(ca_agent *a, const char *state, size_t limit, const char *cursor, char **ret_json,
+			 ca_err *err);
+/* One conversation: the list's fields plus "messages":[{"id","role","text",
+ * "at"}], "case" (ticket number or null), "interactions":[...]. */
+int ca_conversation_show(ca_agent *a, const char *id, char **ret_json, ca_err *err);
+
+/*
+ * The agent's own figures for a period [from, to) (ISO 8601 UTC, NULL =
+ * unbounded): {"from","to","conversations","cases_created",
+ * "cases_withheld","withheld_missing":{"field":N},"cases_enriched",
+ * "fields_filled","no_change_updates","fields_changed_by_person",
+ * "emails_sent_by_agent","emails_drafted_by_agent","articles_drafted",
+ * "articles_published"}. From the interaction log, the audit and the
+ * outbox; indexed by time.
+ */
+int ca_report_agent(ca_agent *a, const char *from, const char *to, char **ret_json, ca_err *err);
+
+/* Mark a notification read, if it is `recipient`'s (else CA_ENOTFOUND). */
+int ca_notification_read(ca_agent *a, int64_t id, const char *recipient, ca_err *err);
+
+/* ---- the event outbox (ARCHITECTURE §6) ---- */
+
+/*
+ * Events committed with the changes they announce, in commit order of their
+ * ids: {"events":[{"id","type","at","case" (ticket or null),"recipient"
+ * (user or null: for everyone with the right),"right" ("work" or
+ * "configure"),"data":{...}}],"last_id"} with id > after_id, at most limit
+ * (0 = 100, at most 1000). Types: case.created, case.updated (data.changed:
+ * field names), note.added, email.received, knowledge.article_drafted,
+ * notification.created, harvest.progress. Kept 7 days.
+ */
+int ca_events_since(ca_agent *a, int64_t after_id, size_t limit, char **ret_json, ca_err *err);
+/* The newest event id (0: none), to start a stream at "now". */
+int ca_events_last_id(ca_agent *a, int64_t *ret, ca_err *err);
+
 #ifdef __cplusplus
 }
 #endif

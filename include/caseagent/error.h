@@ -25,7 +25,10 @@ enum {
 	CA_ETOOBIG = -9,     /* input exceeds a configured limit */
 	CA_EUTF8 = -10,      /* text is not valid UTF-8 */
 	CA_ESTATE = -11,     /* the operation is not allowed in this state */
-	CA_EUNSUPPORTED = -12
+	CA_EUNSUPPORTED = -12,
+	CA_EAUTH = -13,      /* no credentials, or wrong ones (HTTP 401) */
+	CA_EFORBIDDEN = -14, /* authenticated, but the role lacks the right (HTTP 403) */
+	CA_ELIMIT = -15      /* too many attempts or requests; retry later (HTTP 429) */
 };
 
 /*

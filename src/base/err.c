@@ -10,7 +10,7 @@ const char *ca_strerror(int code)
 	static const char *const names[] = {
 		"CA_OK", "CA_ENOMEM", "CA_EINVAL", "CA_ENOTFOUND", "CA_EIO", "CA_EDB",
 		"CA_ECONFLICT", "CA_EPARSE", "CA_EEXIST", "CA_ETOOBIG", "CA_EUTF8",
-		"CA_ESTATE", "CA_EUNSUPPORTED",
+		"CA_ESTATE", "CA_EUNSUPPORTED", "CA_EAUTH", "CA_EFORBIDDEN", "CA_ELIMIT",
 	};
 	int i = -code;
 	if (i < 0 || (size_t)i >= sizeof(names) / sizeof(names[0]))
