@@ -61,8 +61,13 @@ typedef struct req_state {
 	char *target;          /* the raw request target, as the client sent it */
 	double t0;             /* monotonic seconds at the start */
 	bool started;          /* the headers were handled */
+	bool complete;         /* the request (and its body) is all in */
 	bool answered;         /* a response is queued */
 	bool stream;           /* an SSE stream (not in flight for shutdown) */
+	bool has_body;         /* the client announced a body */
+	int reject;            /* 413 or 408: the body is dropped as it comes */
+	struct MHD_Response *deferred; /* an answer decided before a body-less request's end */
+	int deferred_status;
 	const srv_route *route;
 	int status;            /* queued status, 0 before */
 	char method[16];
@@ -163,6 +168,15 @@ static enum MHD_Result queue(srv_server *s, struct MHD_Connection *conn, req_sta
 
 	if (!resp)
 		return MHD_NO;
+	st->status = status;
+	st->answered = true;
+	/* Queued before the end of a request without a body, an answer would
+	 * make libmicrohttpd close the connection; it waits for the end. */
+	if (st->started && !st->has_body && !st->deferred && !st->complete) {
+		st->deferred = resp;
+		st->deferred_status = status;
+		return MHD_YES;
+	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (!MHD_get_response_header(resp, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -170,8 +184,6 @@ static enum MHD_Result queue(srv_server *s, struct MHD_Connection *conn, req_sta
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	r = MHD_queue_response(conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
-	st->status = status;
-	st->answered = true;
 	return r;
 }
 
@@ -311,6 +323,13 @@ static int check_query(const srv_route *route, const srv_query *q, ca_err *err)
 	return 0;
 }
 
+static enum MHD_Result too_big(srv_server *s, struct MHD_Connection *conn, req_state *st)
+{
+	char d[128];
+	snprintf(d, sizeof d, "the body is larger than this route takes (%zu bytes)", st->limit);
+	return problem(s, conn, st, 413, "too-big", d, NULL, json_pack("{s:I}", "limit", (json_int_t)st->limit));
+}
+
 /* The headers are in: everything that can be decided before the body. */
 static enum MHD_Result on_headers(srv_server *s, struct MHD_Connection *conn, req_state *st, const char *method)
 {
@@ -385,11 +404,8 @@ static enum MHD_Result on_headers(srv_server *s, struct MHD_Connection *conn, re
 		char *end = NULL;
 		errno = 0;
 		unsigned long long cl = strtoull(v, &end, 10);
-		if (errno == 0 && end != v && cl > st->limit) {
-			char d[128];
-			snprintf(d, sizeof d, "the body is larger than this route takes (%zu bytes)", st->limit);
-			return problem(s, conn, st, 413, "too-big", d, NULL, json_pack("{s:I}", "limit", (json_int_t)st->limit));
-		}
+		if (errno == 0 && end != v && cl > st->limit)
+			return too_big(s, conn, st);
 	}
 	v = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (st->route->body == SRV_BODY_RFC822 && (!v || !srv_media_type_is(v, "message/rfc822")))
@@ -410,38 +426,51 @@ static enum MHD_Result on_headers(srv_server *s, struct MHD_Connection *conn, re
 	return MHD_YES;
 }
 
-/* A piece of the body. */
+/* A piece of the body. libmicrohttpd (0.9.75) queues answers only before
+ * the body or after all of it, so a body found too large or too slow is
+ * read on and dropped, and answered at its end; one still arriving after
+ * twice the time allowed is cut off (its line in the log says 408). */
 static enum MHD_Result on_body(srv_server *s, struct MHD_Connection *conn, req_state *st, const char *data,
 			       size_t n)
 {
-	if (mono_now() - st->t0 > SRV_BODY_SECONDS)
-		return problem(s, conn, st, 408, "too-slow", "the request body did not arrive in time", NULL, NULL);
-	if (n > st->limit - st->len) {
-		char d[128];
-		snprintf(d, sizeof d, "the body is larger than this route takes (%zu bytes)", st->limit);
-		return problem(s, conn, st, 413, "too-big", d, NULL, json_pack("{s:I}", "limit", (json_int_t)st->limit));
+	double took = mono_now() - st->t0;
+
+	(void)s;
+	(void)conn;
+	if (took > 2 * SRV_BODY_SECONDS) {
+		st->status = 408;
+		return MHD_NO;
 	}
-	if (st->len + n + 1 > st->cap) {
-		size_t cap = st->cap ? st->cap : 4096;
-		while (cap < st->len + n + 1)
-			cap *= 2;
-		if (cap > st->limit + 1)
-			cap = st->limit + 1;
-		char *b = realloc(st->body, cap);
-		if (!b) {
-			ca_err err;
-			ca_err_clear(&err);
-			ca_err_set(&err, CA_ENOMEM, NULL, "out of memory reading the body");
-			return fail(s, conn, st, CA_ENOMEM, &err);
+	if (st->reject)
+		return MHD_YES;
+	if (took > SRV_BODY_SECONDS) {
+		st->reject = 408;
+	} else if (n > st->limit - st->len) {
+		st->reject = 413;
+	} else {
+		if (st->len + n + 1 > st->cap) {
+			size_t cap = st->cap ? st->cap : 4096;
+			while (cap < st->len + n + 1)
+				cap *= 2;
+			if (cap > st->limit + 1)
+				cap = st->limit + 1;
+			char *b = realloc(st->body, cap);
+			if (!b)
+				return MHD_NO; /* out of memory: close */
+			st->body = b;
+			st->cap = cap;
 		}
-		st->body = b;
-		st->cap = cap;
+		memcpy(st->body + st->len, data, n);
+		st->len += n;
+		st->body[st->len] = '\0';
+		return MHD_YES;
 	}
-	memcpy(st->body + st->len, data, n);
-	st->len += n;
-	st->body[st->len] = '\0';
+	free(st->body); /* what was read of a refused body goes at once */
+	st->body = NULL;
+	st->len = st->cap = 0;
 	return MHD_YES;
 }
+
 
 /* The whole body is in: parse, check, run the handler, answer. */
 static enum MHD_Result on_complete(srv_server *s, struct MHD_Connection *conn, req_state *st)
@@ -537,9 +566,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!st)
 		return MHD_NO; /* out of memory in on_uri: close */
 	if (!st->started) {
+		const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		st->has_body = header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0"));
 		st->started = true;
 		atomic_fetch_add(&s->in_flight, 1);
 		return on_headers(s, conn, st, method);
+	}
+	if (st->deferred && !*upload_data_size) {
+		struct MHD_Response *resp = st->deferred;
+		st->deferred = NULL;
+		st->complete = true;
+		return queue(s, conn, st, st->deferred_status, resp);
 	}
 	if (st->answered) {
 		*upload_data_size = 0;
@@ -550,6 +587,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return on_body(s, conn, st, upload_data, n);
 	}
+	st->complete = true;
+	if (st->reject == 413)
+		return too_big(s, conn, st);
+	if (st->reject == 408)
+		return problem(s, conn, st, 408, "too-slow", "the request body did not arrive in time", NULL, NULL);
 	return on_complete(s, conn, st);
 }
 
@@ -597,7 +639,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 					 (double)(long long)(secs * 1e4) / 10.0, "user", st->user[0] ? st->user : NULL);
 		if (line && why)
 			json_object_set_new(line, "terminated", json_string(why));
-		char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+		char *text = line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
 		if (text)
 			fprintf(stderr, "%s\n", text);
 		free(text);
@@ -605,6 +647,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		srv_metrics_request(s->metrics, st->route ? (size_t)(st->route - srv_routes) : srv_nroutes, st->method,
 				    status, secs);
 	}
+	if (st->deferred)
+		MHD_destroy_response(st->deferred);
 	srv_query_done(&st->query);
 	free(st->body);
 	free(st->target);
@@ -766,14 +810,14 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 			 (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL) |
 			 (la.v6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(
-		flags, (uint16_t)la.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&la.ss,
+		flags, (uint16_t)la.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&la.ss,
 		MHD_OPTION_THREAD_POOL_SIZE, workers,
 		/* libmicrohttpd's hard limit stays above ours, so we answer 503. */
 		MHD_OPTION_CONNECTION_LIMIT, s->max_connections * 2 + 64, MHD_OPTION_CONNECTION_TIMEOUT,
 		IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_URI_LOG_CALLBACK,
 		on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
 	if (!s->daemon) {
 		rc = ca_err_set(err, CA_EIO, "listen", "cannot listen on %s:%u (in use, or not an address of this machine)",
 				la.host, la.port);
