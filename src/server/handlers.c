@@ -518,8 +518,7 @@ int srv_h_settings_put(srv_req *r, srv_reply *out, ca_err *err)
 	free(text);
 	if (rc < 0)
 		return rc;
-	/* Every worker thread reloads before its next request. */
-	srv_settings_changed(r->srv);
+	/* The other threads' agents take the new settings at their next call. */
 	if ((rc = ca_settings_export(r->agent, &json, err)) < 0)
 		return rc;
 	return take(out, json);

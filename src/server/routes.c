@@ -158,6 +158,8 @@ const srv_route srv_routes[] = {
 	  "E-mails held (spam, or not spam-checked), newest first", NULL, LIST_OF("held"), 0, NULL, NULL },
 	{ "POST", "/api/v1/email/messages/{id}/release", W, 0, srv_h_email_release, SRV_BODY_JSON, 0, NULL,
 	  "Release a held e-mail: it is then decided as new mail is", EMPTY, OBJ, 0, NULL, NULL },
+	{ "GET", "/api/v1/email/status", W, 0, srv_h_all, SRV_BODY_NONE, 0, NULL,
+	  "The state of IMAP polling and SMTP sending", NULL, OBJ, 0, NULL, ca_email_status },
 	{ "GET", "/api/v1/knowledge/articles", W, 0, srv_h_articles, SRV_BODY_NONE, 0, "state",
 	  "Knowledge articles in a state (default: all but discarded), newest first", NULL, LIST_OF("articles"), 0, NULL, NULL },
 	{ "GET", "/api/v1/knowledge/articles/{ref}", W, 0, srv_h_ref, SRV_BODY_NONE, 0, NULL,

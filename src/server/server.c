@@ -40,7 +40,6 @@ struct srv_server {
 	char *db;
 	struct MHD_Daemon *daemon;
 	pthread_key_t agent_key;
-	atomic_uint settings_gen;
 	atomic_int connections;  /* open connections (libmicrohttpd's notify) */
 	atomic_int in_flight;    /* requests being answered, streams excepted */
 	atomic_bool draining;    /* shutting down: answer with Connection: close */
@@ -53,7 +52,6 @@ struct srv_server {
 /* A worker thread's agent. */
 typedef struct thread_agent {
 	ca_agent *agent;
-	unsigned gen; /* the settings generation it was opened at */
 } thread_agent;
 
 /* One request, from the URI log callback to the completed notification. */
@@ -107,7 +105,6 @@ static void thread_agent_free(void *p)
 int srv_agent(srv_server *s, ca_agent **ret, ca_err *err)
 {
 	thread_agent *t = pthread_getspecific(s->agent_key);
-	unsigned gen = atomic_load(&s->settings_gen);
 	int rc;
 
 	if (!t) {
@@ -118,24 +115,12 @@ int srv_agent(srv_server *s, ca_agent **ret, ca_err *err)
 			return ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
 		}
 	}
-	if (t->agent && t->gen != gen) {
-		ca_agent_close(t->agent);
+	if (!t->agent && (rc = ca_agent_open(s->db, &t->agent, err)) < 0) {
 		t->agent = NULL;
-	}
-	if (!t->agent) {
-		if ((rc = ca_agent_open(s->db, &t->agent, err)) < 0) {
-			t->agent = NULL;
-			return rc;
-		}
-		t->gen = gen;
+		return rc;
 	}
 	*ret = t->agent;
 	return 0;
-}
-
-void srv_settings_changed(srv_server *s)
-{
-	atomic_fetch_add(&s->settings_gen, 1);
 }
 
 srv_metrics *srv_server_metrics(srv_server *s)

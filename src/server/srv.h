@@ -224,11 +224,10 @@ char *srv_metrics_render(srv_metrics *m);
 
 /* ---- the server (server.c) ---- */
 
-/* The calling thread's agent (opened on first use, reopened when the
- * settings changed through this server). CA_E* on failure. */
+/* The calling thread's agent, opened on first use (settings stored by
+ * another agent are taken at its next call: ca_settings_import_text).
+ * CA_E* on failure. */
 int srv_agent(srv_server *s, ca_agent **ret, ca_err *err);
-/* Settings were replaced: every thread's agent reloads before its next request. */
-void srv_settings_changed(srv_server *s);
 srv_metrics *srv_server_metrics(srv_server *s);
 struct srv_events *srv_server_events(srv_server *s);
 /* The database path served, borrowed. */

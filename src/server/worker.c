@@ -106,6 +106,64 @@ static void run_harvests(srv_worker *w)
 	json_decref(res);
 }
 
+/* The e-mail work the settings ask for: "email.imap" and "email.smtp"
+ * with their interval_s (docs/settings.md), as ca_email_status reports
+ * them, each run at most once an interval. */
+#define POLL_LIMIT 200
+
+static void email_task(srv_worker *w, const json_t *status, const char *which, double *last)
+{
+	const json_t *srv = json_object_get(status, which);
+	double interval = json_number_value(json_object_get(srv, "interval_s"));
+	bool imap = !strcmp(which, "imap");
+	char *out = NULL;
+	ca_err err;
+	int rc;
+
+	if (!json_is_true(json_object_get(srv, "configured")) || interval <= 0 || mono_now() - *last < interval)
+		return;
+	*last = mono_now();
+	ca_err_clear(&err);
+	rc = imap ? ca_email_poll_configured(w->agent, POLL_LIMIT, &out, &err)
+		  : ca_outbox_send_configured(w->agent, &out, &err);
+	if (rc < 0) {
+		log_error(imap ? "email.poll" : "email.send", rc, &err);
+		return;
+	}
+	json_t *r = json_loads(out, 0, NULL);
+	free(out);
+	if (imap) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(r, "outcomes"), k, v)
+			if (json_integer_value(v) > 0)
+				srv_metrics_email(w->metrics, k, (uint64_t)json_integer_value(v));
+	} else {
+		srv_metrics_email(w->metrics, "sent", (uint64_t)json_integer_value(json_object_get(r, "sent")));
+		srv_metrics_email(w->metrics, "failed", (uint64_t)json_integer_value(json_object_get(r, "failed")));
+	}
+	json_decref(r);
+}
+
+static void run_email(srv_worker *w)
+{
+	char *json = NULL;
+	ca_err err;
+	int rc;
+
+	ca_err_clear(&err);
+	if ((rc = ca_email_status(w->agent, &json, &err)) < 0) {
+		log_error("email", rc, &err);
+		return;
+	}
+	json_t *status = json_loads(json, 0, NULL);
+	free(json);
+	email_task(w, status, "imap", &w->last_poll);
+	if (!w->cancel)
+		email_task(w, status, "smtp", &w->last_send);
+	json_decref(status);
+}
+
 static void *worker_main(void *ud)
 {
 	srv_worker *w = ud;
@@ -114,6 +172,8 @@ static void *worker_main(void *ud)
 	while (!w->stop) {
 		pthread_mutex_unlock(&w->lock);
 		run_harvests(w);
+		if (!w->cancel)
+			run_email(w);
 		pthread_mutex_lock(&w->lock);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -135,7 +195,7 @@ int srv_worker_start(const char *db_path, srv_metrics *m, srv_worker **ret, ca_e
 		return ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
 	}
 	w->metrics = m;
-	w->last_poll = w->last_send = mono_now();
+	w->last_poll = w->last_send = -1e9; /* the first tick runs both */
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	if ((rc = ca_agent_open(db_path, &w->agent, err)) < 0)
