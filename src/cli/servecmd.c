@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `caseagent serve`: the HTTP service (src/server, include/caseagent/server.h)
- * on --listen, over the database of --db, until SIGTERM or SIGINT. It prints
+ * on --listen, over the database of --db (created on a first start, as a
+ * service's state directory is empty then), until SIGTERM or SIGINT. It prints
  * the address it listens on to stdout once the port is bound (a port of 0
  * picks a free one, so tests and scripts read the address from there); the
  * access log is on stderr, one JSON line per request.
@@ -44,11 +45,10 @@ int cli_cmd_serve(cli_ctx *ctx, const cli_args *a)
 	ca_err err;
 	int i, rc;
 
-	/* Only init creates a database (a mistyped --db must not serve an
-	 * empty one). */
+	/* The one command besides init that creates its database: a service's
+	 * first start (systemd's StateDirectory is empty then). It says so. */
 	if (stat(ctx->db_path, &st) != 0)
-		return cli_failf(ctx, CA_ENOTFOUND, ctx->db_path, "no database at '%s' (create it with `caseagent init`)",
-				 ctx->db_path);
+		fprintf(stderr, "{\"source\":\"serve\",\"message\":\"creating the database named by --db\"}\n");
 	o.db_path = ctx->db_path;
 	o.listen = cli_opt_str(a, "listen");
 	if ((i = cli_opt_index(a->cmd, "workers")) >= 0 && a->set[i])
