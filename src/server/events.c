@@ -66,13 +66,6 @@ struct srv_events {
 	sse_client *clients;
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 bool srv_event_visible(const char *recipient, const char *right, const char *user, unsigned rights)
 {
 	if (recipient && recipient[0])
@@ -353,7 +346,7 @@ static void *poller(void *ud)
 		/* A failed read (the database busy) is tried again next time. */
 		(void)poll_outbox(e, &fresh);
 		pthread_mutex_lock(&e->lock);
-		double now = mono_now();
+		double now = srv_mono_now();
 		bool beat = now >= e->next_heartbeat;
 		if (beat)
 			e->next_heartbeat = now + HEARTBEAT_S;
@@ -365,15 +358,8 @@ static void *poller(void *ud)
 				MHD_resume_connection(c->conn);
 			}
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += POLL_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
 		if (!e->stop)
-			pthread_cond_timedwait(&e->wake, &e->lock, &until);
+			srv_cond_wait_ms(&e->wake, &e->lock, POLL_MS);
 	}
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
@@ -394,7 +380,7 @@ int srv_events_start(const char *db_path, srv_server *srv, srv_events **ret, ca_
 		return rc;
 	}
 	e->base = e->newest;
-	e->next_heartbeat = mono_now() + HEARTBEAT_S;
+	e->next_heartbeat = srv_mono_now() + HEARTBEAT_S;
 	if (pthread_create(&e->thread, NULL, poller, e) != 0) {
 		srv_events_free(e);
 		return ca_err_set(err, CA_ENOMEM, NULL, "cannot start the event poller thread");

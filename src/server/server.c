@@ -85,11 +85,25 @@ typedef struct req_state {
 	char address[INET6_ADDRSTRLEN];
 } req_state;
 
-static double mono_now(void)
+double srv_mono_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void srv_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, long ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cond, lock, &until);
 }
 
 /* ---- the worker threads' agents ---- */
@@ -245,7 +259,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)conn;
 	if (!st)
 		return NULL;
-	st->t0 = mono_now();
+	st->t0 = srv_mono_now();
 	st->target = strdup(uri ? uri : "");
 	st->if_match = -1;
 	return st;
@@ -418,7 +432,7 @@ static enum MHD_Result on_headers(srv_server *s, struct MHD_Connection *conn, re
 static enum MHD_Result on_body(srv_server *s, struct MHD_Connection *conn, req_state *st, const char *data,
 			       size_t n)
 {
-	double took = mono_now() - st->t0;
+	double took = srv_mono_now() - st->t0;
 
 	(void)s;
 	(void)conn;
@@ -611,7 +625,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (st->started && !st->stream)
 		atomic_fetch_sub(&s->in_flight, 1);
 	if (st->started) {
-		double secs = mono_now() - st->t0;
+		double secs = srv_mono_now() - st->t0;
 		int status = st->status ? st->status : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? 408 : 0;
 		char at[32];
 		time_t now = time(NULL);
@@ -827,8 +841,8 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 	MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
 	srv_events_close(s->events);
 	srv_worker_stop(s->worker);
-	double t0 = mono_now();
-	while (atomic_load(&s->in_flight) > 0 && mono_now() - t0 < SHUTDOWN_GRACE_S) {
+	double t0 = srv_mono_now();
+	while (atomic_load(&s->in_flight) > 0 && srv_mono_now() - t0 < SHUTDOWN_GRACE_S) {
 		struct timespec ts = { 0, 10 * 1000000L };
 		nanosleep(&ts, NULL);
 	}

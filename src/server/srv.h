@@ -15,6 +15,7 @@
 #ifndef CA_SRV_H
 #define CA_SRV_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -232,6 +233,11 @@ srv_metrics *srv_server_metrics(srv_server *s);
 struct srv_events *srv_server_events(srv_server *s);
 /* The database path served, borrowed. */
 const char *srv_server_db(srv_server *s);
+
+/* Monotonic seconds. */
+double srv_mono_now(void);
+/* Wait on cond (lock held) at most ms milliseconds. */
+void srv_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, long ms);
 
 /* ---- events (events.c): the SSE stream ---- */
 

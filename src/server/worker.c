@@ -31,13 +31,6 @@ struct srv_worker {
 	double last_poll, last_send;
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One JSON line on the log; takes line. */
 static void log_line(json_t *line)
 {
@@ -120,9 +113,9 @@ static void email_task(srv_worker *w, const json_t *status, const char *which, d
 	ca_err err;
 	int rc;
 
-	if (!json_is_true(json_object_get(srv, "configured")) || interval <= 0 || mono_now() - *last < interval)
+	if (!json_is_true(json_object_get(srv, "configured")) || interval <= 0 || srv_mono_now() - *last < interval)
 		return;
-	*last = mono_now();
+	*last = srv_mono_now();
 	ca_err_clear(&err);
 	rc = imap ? ca_email_poll_configured(w->agent, POLL_LIMIT, &out, &err)
 		  : ca_outbox_send_configured(w->agent, &out, &err);
@@ -175,11 +168,8 @@ static void *worker_main(void *ud)
 		if (!w->cancel)
 			run_email(w);
 		pthread_mutex_lock(&w->lock);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += TICK_MS / 1000;
 		if (!w->stop)
-			pthread_cond_timedwait(&w->wake, &w->lock, &until);
+			srv_cond_wait_ms(&w->wake, &w->lock, TICK_MS);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;

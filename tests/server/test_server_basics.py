@@ -12,7 +12,6 @@ request: the request completes and serve exits 0.
 
 Usage: test_server_basics.py CASEAGENT_BINARY SOURCE_DIR
 """
-import http.client
 import json
 import os
 import re
@@ -21,52 +20,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serverlib import Server, check, finish  # noqa: E402
+
 BIN, SRC = sys.argv[1], sys.argv[2]
-FAILS = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILS.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-class Server:
-    def __init__(self, db):
-        self.proc = subprocess.Popen([BIN, "--db", db, "serve", "--listen", "127.0.0.1:0", "--workers", "2"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"127\.0\.0\.1:(\d+)", line)
-        if not m:
-            raise SystemExit("serve did not say where it listens: %r %s" % (line, self.proc.stderr.read()))
-        self.port = int(m.group(1))
-        self.log = []
-        self.reader = threading.Thread(target=self._read_log, daemon=True)
-        self.reader.start()
-
-    def _read_log(self):
-        for line in self.proc.stderr:
-            self.log.append(line.rstrip("\n"))
-
-    def conn(self, timeout=10):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def request(self, method, path, body=None, headers=None):
-        c = self.conn()
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r, data
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=40)
-        self.reader.join(timeout=5)
-        return rc
 
 
 def problem(r, data, status, what):
@@ -94,7 +53,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ca-server-")
     db = os.path.join(tmp, "t.db")
     subprocess.run([BIN, "--db", db, "init"], check=True, stdout=subprocess.DEVNULL)
-    s = Server(db)
+    s = Server(BIN, db)
     try:
         # Health and readiness.
         r, data = s.request("GET", "/healthz")
@@ -209,9 +168,7 @@ def main():
         except OSError:
             pass
     finally:
-        if s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
+        s.kill()
 
     # The access log: one JSON line per request, with the route template,
     # never a token, a query string or a raw path.
@@ -235,10 +192,7 @@ def main():
     check(any(o["route"] == "/api/v1/session" and o["status"] in (401, 422, 501) for o in access[-3:]),
           "the request in flight at SIGTERM is logged")
 
-    if FAILS:
-        print("%d failures" % len(FAILS), file=sys.stderr)
-        sys.exit(1)
-    print("ok: server basics")
+    finish("server basics")
 
 
 main()

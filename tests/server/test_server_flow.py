@@ -18,21 +18,16 @@ import http.client
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serverlib import Server, check, finish  # noqa: E402
+
 BIN, SRC = sys.argv[1], sys.argv[2]
-FAILS = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILS.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def ca(db, *args, stdin=None):
@@ -40,40 +35,6 @@ def ca(db, *args, stdin=None):
     if r.returncode != 0:
         raise SystemExit("caseagent %s failed: %s" % (" ".join(args), r.stderr))
     return r.stdout
-
-
-class Server:
-    def __init__(self, db):
-        self.proc = subprocess.Popen([BIN, "--db", db, "serve", "--listen", "127.0.0.1:0", "--workers", "3"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        m = re.search(r"127\.0\.0\.1:(\d+)", self.proc.stdout.readline())
-        if not m:
-            raise SystemExit("serve did not start: %s" % self.proc.stderr.read())
-        self.port = int(m.group(1))
-        self.log = []
-        threading.Thread(target=lambda: [self.log.append(l) for l in self.proc.stderr], daemon=True).start()
-
-    def call(self, method, path, body=None, token=None, headers=None):
-        h = dict(headers or {})
-        if token:
-            h["Authorization"] = "Bearer " + token
-        if body is not None and not isinstance(body, bytes):
-            body = json.dumps(body).encode()
-            h.setdefault("Content-Type", "application/json")
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        try:
-            doc = json.loads(data) if data else None
-        except ValueError:
-            doc = data
-        return r, doc
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=60)
 
 
 class Events(threading.Thread):
@@ -122,7 +83,7 @@ def main():
     ca(db, "user", "add", "rep", "--role", "Customer Service Representative", "--password-file", pw)
     ca(db, "user", "add", "chatbot", "--role", "Integration")
     tok = {u: ca(db, "token", "create", u).strip() for u in ("ada", "rep", "chatbot")}
-    s = Server(db)
+    s = Server(BIN, db, workers=3)
     try:
         # Rights before lookups: the same answer for a case that exists or not.
         r, p = s.call("GET", "/api/v1/users", token=tok["rep"])
@@ -218,16 +179,12 @@ def main():
         check(rc == 0, "serve exited %r" % rc)
         time.sleep(0.2)
     finally:
-        if s.proc.poll() is None:
-            s.proc.kill()
-    text = "".join(s.log)
+        s.kill()
+    text = "\n".join(s.log)
     for t in tok.values():
         check(t not in text, "a token reached the log")
     check("correct horse" not in text, "a password reached the log")
-    if FAILS:
-        print("%d failures" % len(FAILS), file=sys.stderr)
-        sys.exit(1)
-    print("ok: server flow")
+    finish("server flow")
 
 
 main()
