@@ -159,6 +159,10 @@ int srv_path_parse(const char *target, srv_path *ret, ca_err *err)
 		}
 		if (!strcmp(ret->buf + used, ".") || !strcmp(ret->buf + used, ".."))
 			return ca_err_set(err, CA_EINVAL, "path", "a path segment may not be '.' or '..'");
+		/* An id never holds a separator: "..%2F..%2Fetc" is one segment
+		 * that reads as a path wherever it is used as one. */
+		if (strpbrk(ret->buf + used, "/\\"))
+			return ca_err_set(err, CA_EINVAL, "path", "a path segment may not hold '/' or '\\' (%%2F, %%5C)");
 		ret->seg[ret->nseg++] = ret->buf + used;
 		used += (size_t)dl + 1;
 		p += len;

@@ -805,8 +805,11 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 	if ((rc = srv_events_start(s->db, s, &s->events, err)) < 0)
 		goto out_key;
 	unsigned workers = opts->workers ? opts->workers : 4;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-			 (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL) |
+	/* poll(2), not epoll: libmicrohttpd 0.9.75's epoll mode misses a
+	 * client's half-close in the middle of a body until the idle timeout,
+	 * where poll sees it at once; a worker polls at most a few hundred
+	 * connections. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_POLL |
 			 (la.v6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(
 		flags, (uint16_t)la.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,

@@ -49,7 +49,7 @@ typedef struct srv_path {
  * CA_EINVAL naming the reason for: a target not starting with "/", an empty
  * segment (a doubled or trailing "/" is allowed only for "/" itself), a bad
  * escape, a decoded NUL or control character (C0, DEL), a "." or ".."
- * segment, a segment over SRV_SEGMENT_MAX bytes, text that is not UTF-8,
+ * segment, a decoded "/" or "\\" in a segment, a segment over SRV_SEGMENT_MAX bytes, text that is not UTF-8,
  * more than SRV_SEGMENTS_MAX segments. *ret untouched on error.
  */
 int srv_path_parse(const char *target, srv_path *ret, ca_err *err);

@@ -76,7 +76,8 @@ def main():
         for path, what in (("/api/v1/cases/../users", "a '..' segment"), ("/api/v1/cases/%2e%2e", "an encoded '..'"),
                            ("/api/v1/cases/CAS%00-1", "%00"), ("/api/v1/cases/" + "x" * 10240, "a 10 KB id"),
                            ("/api/v1/cases/a%0Ab", "a control character"), ("/api/v1/cases/%ff", "not UTF-8"),
-                           ("/api/v1/cases/a%zz", "a bad escape")):
+                           ("/api/v1/cases/a%zz", "a bad escape"), ("/api/v1/cases/..%2F..%2Fetc", "an encoded '/'"),
+                           ("/api/v1/cases/a%5Cb", "an encoded backslash")):
             p = problem(*s.request("GET", path), 400, "path with " + what)
             check(p.get("field") == "path", "path with %s: field %r" % (what, p.get("field")))
 
