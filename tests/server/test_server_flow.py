@@ -40,15 +40,18 @@ def ca(db, *args, stdin=None):
 class Events(threading.Thread):
     """A Server-Sent Events client collecting (id, event, data)."""
 
-    def __init__(self, port, token):
+    def __init__(self, port, token, last_id=None):
         super().__init__(daemon=True)
         self.port, self.token, self.events, self.comments = port, token, [], 0
+        self.last_id = last_id
         self.ready = threading.Event()
 
     def run(self):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        c.request("GET", "/api/v1/events", headers={"Authorization": "Bearer " + self.token,
-                                                    "Accept": "text/event-stream"})
+        h = {"Authorization": "Bearer " + self.token, "Accept": "text/event-stream"}
+        if self.last_id is not None:
+            h["Last-Event-ID"] = str(self.last_id)
+        c.request("GET", "/api/v1/events", headers=h)
         r = c.getresponse()
         self.status, self.type = r.status, r.getheader("Content-Type")
         self.ready.set()
@@ -114,7 +117,10 @@ def main():
         # Live events: a client connected before the chat platform's events.
         sse = Events(s.port, tok["rep"])
         sse.start()
+        blind = Events(s.port, tok["chatbot"])  # no work right: sees no case events
+        blind.start()
         sse.ready.wait(10)
+        blind.ready.wait(10)
         check(sse.status == 200 and (sse.type or "").startswith("text/event-stream"), "the event stream opens")
         conv = json.loads(open(os.path.join(SRC, "examples/conversations.jsonl")).readline())
         cid = conv["conversation_id"]
@@ -140,6 +146,16 @@ def main():
         created = [e for e in sse.events if e["event"] == "case.created"]
         check(created and json.loads(created[0]["data"]).get("case") == case and created[0]["id"].isdigit(),
               "the stream delivered case.created: %r" % sse.events[:3])
+        check(not any(e["event"].startswith("case.") for e in blind.events),
+              "an integration's stream shows case events: %r" % blind.events[:3])
+        # A client that reconnects from an earlier id gets what it missed.
+        late = Events(s.port, tok["rep"], last_id=0)
+        late.start()
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(e["event"] == "case.created" for e in late.events):
+            time.sleep(0.1)
+        check([e["id"] for e in late.events if e["event"] == "case.created"] == [e["id"] for e in created],
+              "resuming after Last-Event-ID 0 replays case.created: %r" % late.events[:3])
 
         # Versions: the ETag, a stale If-Match refused with 412.
         r, p = s.call("GET", "/api/v1/cases/" + case, token=tok["rep"])
