@@ -74,6 +74,7 @@ void ca_agent_close(ca_agent *a)
 	if (a->hooks.close)
 		a->hooks.close(a);
 	ca_agent_invalidate(a);
+	ca_dir_cache_free(a->dir_cache);
 	ca_pii_lexicon_unref(a->pii_lexicon);
 	ca_settings_free(a->settings);
 	ca_store_close(a->store);

@@ -164,6 +164,7 @@ struct ca_agent {
 	struct ca_pii *pii;       /* PII recogniser knowing every contact's name */
 	json_t *models;           /* trained models or NULL */
 	ca_directory directory;   /* contacts and accounts over the store (directory.c) */
+	struct ca_dir_cache *dir_cache; /* its answers while the directory is unchanged (directory.c) */
 	/* analysis cache for the conversation seen last */
 	char *cache_conv;
 	ca_analysis cache;
@@ -176,8 +177,11 @@ int ca_agent_ready(ca_agent *a, ca_err *err);
 void ca_agent_invalidate(ca_agent *a);
 /* The contacts and accounts the predictor looks up, over this agent's store
  * (directory.c): give it as ca_predict_input.directory. Borrowed, valid as
- * long as the agent. */
+ * long as the agent. Take it once per plan: it reads the directory's
+ * generation then, so the answers it remembers are never stale. */
 const ca_directory *ca_agent_directory(ca_agent *a);
+typedef struct ca_dir_cache ca_dir_cache;
+void ca_dir_cache_free(ca_dir_cache *c);
 
 /* ---- the decision core (pure) ---- */
 

@@ -22,6 +22,11 @@ struct ca_store {
 	int ended;    /* tx_depth + 1 when a failed commit has just ended that level: the caller's
 		       * rollback that follows is for it, and must not reach the enclosing one */
 	int op_depth; /* nesting of the repository's own atomic sections */
+	uint64_t tx_serial;         /* outermost transactions begun so far */
+	uint64_t dir_bumped_serial; /* the one whose directory write bumped the generation */
+	uint64_t dir_bumps;         /* generation bumps this connection made, committed or not */
+	uint64_t gen_serial;        /* the transaction the generation below was read in (0: none) */
+	int64_t gen;
 };
 
 /*

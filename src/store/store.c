@@ -347,6 +347,15 @@ static void undo_level(ca_store *s, const char *savepoint)
 {
 	ca_err ignored;
 	ca_err_clear(&ignored);
+	if (s->dir_bumps && (s->dir_bumped_serial == s->tx_serial || !s->tx_depth)) {
+		/* A directory generation this level may have moved is undone:
+		 * whoever remembered answers under that number must not trust
+		 * it again (ca_store_directory_generation), and the next write
+		 * in the transaction moves it afresh. */
+		s->dir_bumps++;
+		s->dir_bumped_serial = 0;
+		s->gen_serial = 0;
+	}
 	if (!savepoint) {
 		(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
 		return;
@@ -503,16 +512,16 @@ bool ca_store_contended(ca_store *s)
 int ca_store_begin(ca_store *s, ca_err *err)
 {
 	int r = db_exec(s, "begin transaction", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN", NULL, 0, err);
-	if (!r)
-		s->tx_depth++;
+	if (!r && s->tx_depth++ == 0)
+		s->tx_serial++;
 	return r;
 }
 
 int ca_store_begin_read(ca_store *s, ca_err *err)
 {
 	int r = db_exec(s, "begin read", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN READ ONLY", NULL, 0, err);
-	if (!r)
-		s->tx_depth++;
+	if (!r && s->tx_depth++ == 0)
+		s->tx_serial++;
 	return r;
 }
 

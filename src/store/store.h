@@ -204,6 +204,13 @@ int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err 
  * otherwise). One indexed query per type; cost does not grow with the table.
  */
 typedef int (*ca_store_dir_hit_fn)(const char *id, const char *name, unsigned type, void *ud);
+/* The directory's generation: *ret moves with every transaction (or
+ * autocommitted statement) that writes a contact or an account, in any
+ * process, and rolls back with it (0 before the first write); *ret_own
+ * counts this connection's own such writes, rolled back or not, so a
+ * number reused after a rollback is still told apart. Whoever caches
+ * lookups keeps them while both stay the same. One primary-key read. */
+int ca_store_directory_generation(ca_store *s, int64_t *ret, uint64_t *ret_own, ca_err *err);
 int ca_store_directory_find(ca_store *s, const char *kind, unsigned types, const char *key, size_t limit,
 			    ca_store_dir_hit_fn fn, void *ud, ca_err *err);
 /* How many records of `kind` there are, counting no further than
