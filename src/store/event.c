@@ -11,9 +11,11 @@
  * them then, not as they happen, is what lets the writes of one case in one
  * transaction become one case.updated (all the fields it changed), however
  * many calls made them, and a harvest batch one harvest.progress.
- * Retention: every EV_TIDY_EVERY commits with events, the oldest rows older
- * than EV_KEEP_SECONDS go, a bounded number at a time, never the newest row
- * (SQLite gives max(id) + 1 to the next one, so ids are never reused).
+ * Retention: whenever an event's id is a multiple of EV_TIDY_EVERY (so it
+ * runs as often in a process that writes one event and exits as in a
+ * server), the oldest rows older than EV_KEEP_SECONDS go, at most twice as
+ * many as were written since, and never the newest row (SQLite gives
+ * max(id) + 1 to the next one, so ids are never reused).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,6 @@
 
 #define EV_KEEP_SECONDS (7 * 86400)
 #define EV_TIDY_EVERY 32
-#define EV_TIDY_MIN 64
 #define EV_TIDY_MAX 10000
 #define EV_PAGE_DEFAULT 100
 #define EV_PAGE_MAX 1000
@@ -213,12 +214,11 @@ static int harvest_event(ca_store *s, int64_t job, size_t first, ev_out *o, bool
 	return row && !o->data ? enomem(err, "harvest progress event") : 0;
 }
 
-static int tidy(ca_store *s, ca_err *err)
+/* Retention, bounded: `written` events were just written. */
+static int tidy(ca_store *s, size_t written, ca_err *err)
 {
-	size_t limit = 2 * s->ev_since_tidy;
-	limit = limit < EV_TIDY_MIN ? EV_TIDY_MIN : limit > EV_TIDY_MAX ? EV_TIDY_MAX : limit;
-	s->ev_since_tidy = 0;
-	s->ev_flushes = 0;
+	size_t limit = 2 * written;
+	limit = limit < 2 * EV_TIDY_EVERY ? 2 * EV_TIDY_EVERY : limit > EV_TIDY_MAX ? EV_TIDY_MAX : limit;
 	char cutoff[21];
 	ca_time_iso(ca_time_now() - EV_KEEP_SECONDS, cutoff);
 	ca_sql_param p[] = { ca_sql_int((int64_t)limit), ca_sql_text(cutoff) };
@@ -272,25 +272,25 @@ int ev_flush(ca_store *s, ca_err *err)
 	qsort(o, no, sizeof(*o), out_cmp);
 	char at[21];
 	now_iso(at);
+	bool due = false;
 	for (size_t i = 0; !r && i < no; i++) {
 		ca_sql_param q[] = { ca_sql_text(o[i].type),
 				     o[i].case_id > 0 ? ca_sql_int(o[i].case_id) : ca_sql_null(),
 				     ca_sql_text(o[i].recipient), ca_sql_text(o[i].right), ca_sql_text(o[i].data),
 				     ca_sql_text(at) };
-		r = db_exec(s, o[i].type,
-			    "INSERT INTO event (type, case_id, recipient, right_needed, data, at) VALUES (?, ?, ?, ?, ?, ?)", q,
-			    CA_ARRAY_SIZE(q), err);
+		int64_t id = 0;
+		bool found;
+		r = db_i64(s, o[i].type,
+			   "INSERT INTO event (type, case_id, recipient, right_needed, data, at) VALUES (?, ?, ?, ?, ?, ?) "
+			   "RETURNING id",
+			   q, CA_ARRAY_SIZE(q), &id, &found, err);
+		due = due || id % EV_TIDY_EVERY == 0;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(o[i].data);
 	free(o);
 	free(k);
-	if (!r) {
-		s->ev_since_tidy += no;
-		if (++s->ev_flushes >= EV_TIDY_EVERY)
-			r = tidy(s, err);
-	}
-	return r;
+	return !r && due ? tidy(s, no, err) : r;
 }
 
 /* ---- reading them ---- */

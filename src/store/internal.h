@@ -29,8 +29,6 @@ struct ca_store {
 	size_t *ev_marks;     /* ev_n when each open transaction level began */
 	size_t ev_marks_cap;
 	size_t ev_op_mark;    /* ev_n when the outermost atomic section began */
-	unsigned ev_flushes;  /* commits with events since retention last ran */
-	size_t ev_since_tidy; /* events written since then */
 };
 typedef struct ev_pending ev_pending;
 
