@@ -730,6 +730,18 @@ int ca_notification_read(ca_agent *a, int64_t id, const char *recipient, ca_err 
  * (0 = 100, at most 1000). Types: case.created, case.updated (data.changed:
  * field names), note.added, email.received, knowledge.article_drafted,
  * notification.created, harvest.progress. Kept 7 days.
+ * data by type (ids and names only, never a customer's personal data):
+ * case.created {"case","origin","fields":[names written with it]};
+ * case.updated {"case","changed":[names],"source": "agent"|"person"|"arc"|
+ * "import"|"system"|"mixed"}, one per case and transaction; note.added
+ * {"case","note","kind"}; email.received {"email","case","outcome"} (one
+ * per decision, as the e-mail log); knowledge.article_drafted {"article",
+ * "title","state"}; notification.created {"notification","kind"} with the
+ * recipient set; harvest.progress {"job","processed","total","state"}
+ * (right "configure"; one per batch and state change). "case" in data is
+ * the ticket as it is when read. last_id: the last event's id, or after_id
+ * when there is none: pass it as the next after_id. CA_EINVAL for a
+ * negative after_id.
  */
 int ca_events_since(ca_agent *a, int64_t after_id, size_t limit, char **ret_json, ca_err *err);
 /* The newest event id (0: none), to start a stream at "now". */
