@@ -396,6 +396,34 @@ int ca_email_poll(ca_agent *a, const ca_mail_server *srv, size_t limit, char **r
 #define CA_OUTBOX_MAX_ATTEMPTS 5
 int ca_outbox_send(ca_agent *a, const ca_mail_server *smtp, char **ret_json, ca_err *err);
 
+/*
+ * The background e-mail work of `caseagent serve`, with the servers the
+ * settings name (docs/settings.md: "email.imap", "email.smtp"): one
+ * ca_email_poll (at most `limit` messages, 0 = all) or one ca_outbox_send.
+ * The password is read at each call from the settings' password_file (its
+ * first line, at most 4096 bytes), wiped after, and never logged, stored or
+ * put in an error. Every run that got as far as the server, or failed to
+ * read the password file, is recorded in the database for ca_email_status
+ * (run time, success time, the error's text, the result's counts), so each
+ * serve process on the database reports the same state. *ret_json: the
+ * result of ca_email_poll or ca_outbox_send. Errors: CA_ESTATE (no
+ * settings, or the server is not configured; nothing recorded), CA_EIO
+ * naming the password file, and those of ca_email_poll / ca_outbox_send.
+ */
+int ca_email_poll_configured(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
+int ca_outbox_send_configured(ca_agent *a, char **ret_json, ca_err *err);
+/*
+ * The state of the background e-mail work, from the database:
+ * {"imap":{"configured": bool,"url","interval_s","runs","last_run_at",
+ * "last_ok_at","last_error","last_result":{...counts}|null},"smtp":{same},
+ * "outbox":{"queued","failed","sent"}}. url and interval_s are the
+ * settings' (null, 0 when not configured); the rest is the last runs' of
+ * any process (null before the first). IMAP counts: "unseen","ingested",
+ * "failed" and "outcomes"; SMTP: "attempted","sent","failed". Times ISO
+ * 8601 UTC. Works without settings (nothing configured).
+ */
+int ca_email_status(ca_agent *a, char **ret_json, ca_err *err);
+
 /* Agent interaction log for reports: {"interactions":[...]}. */
 int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err);
 
@@ -702,6 +730,18 @@ int ca_notification_read(ca_agent *a, int64_t id, const char *recipient, ca_err 
  * (0 = 100, at most 1000). Types: case.created, case.updated (data.changed:
  * field names), note.added, email.received, knowledge.article_drafted,
  * notification.created, harvest.progress. Kept 7 days.
+ * data by type (ids and names only, never a customer's personal data):
+ * case.created {"case","origin","fields":[names written with it]};
+ * case.updated {"case","changed":[names],"source": "agent"|"person"|"arc"|
+ * "import"|"system"|"mixed"}, one per case and transaction; note.added
+ * {"case","note","kind"}; email.received {"email","case","outcome"} (one
+ * per decision, as the e-mail log); knowledge.article_drafted {"article",
+ * "title","state"}; notification.created {"notification","kind"} with the
+ * recipient set; harvest.progress {"job","processed","total","state"}
+ * (right "configure"; one per batch and state change). "case" in data is
+ * the ticket as it is when read. last_id: the last event's id, or after_id
+ * when there is none: pass it as the next after_id. CA_EINVAL for a
+ * negative after_id.
  */
 int ca_events_since(ca_agent *a, int64_t after_id, size_t limit, char **ret_json, ca_err *err);
 /* The newest event id (0: none), to start a stream at "now". */

@@ -53,6 +53,14 @@ typedef struct ca_email_settings {
 		double respond_below;     /* automatic responses only below this score; 0: half the
 					     filter's threshold; < 0: whatever the score */
 	} spam;                   /* "email.spam" */
+	/* The mail servers serve's background work polls and sends through
+	 * ("email.imap", "email.smtp"); url NULL: not configured. The
+	 * password is read from password_file at each run, never kept. */
+	struct ca_mail_account {
+		char *url, *user, *password_file, *mailbox;
+		bool allow_plaintext;
+	} imap, smtp;
+	unsigned poll_interval_s, send_interval_s; /* seconds between runs; 0: off */
 } ca_email_settings;
 
 /* The knowledge agent's settings (docs/settings.md, "knowledge"). */

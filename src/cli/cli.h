@@ -119,6 +119,7 @@ extern const cli_opt cli_email_release_opts[];
 int cli_cmd_email_poll(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_send(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_release(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_email_status(struct cli_ctx *ctx, const cli_args *args);
 
 /* piicmd.c: `pii redact` and `pii eval`, listed in the table. */
 int cli_cmd_pii_redact(struct cli_ctx *ctx, const cli_args *args);

@@ -1560,7 +1560,9 @@ const cli_cmd cli_commands[] = {
 	{"email", "poll", cli_cmd_email_poll, "", "Fetch unseen mail from an IMAP mailbox and ingest it",
 	 "Logs in to the mailbox of --url (imap:// with STARTTLS, or imaps://;\n"
 	 "a server offering no TLS is refused, unless --allow-plaintext and the\n"
-	 "server is on this machine), and for each message without \\Seen, oldest\n"
+	 "server is on this machine), or without --url to the one settings\n"
+	 "email.imap names (the password read from its password_file, the run\n"
+	 "recorded for `email status`), and for each message without \\Seen, oldest\n"
 	 "first: fetches it\n"
 	 "without marking it, ingests it as `email ingest` does (one transaction),\n"
 	 "and only then sets \\Seen. If anything fails in between, the message stays\n"
@@ -1571,6 +1573,8 @@ const cli_cmd cli_commands[] = {
 	 cli_email_poll_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"email", "send", cli_cmd_email_send, "", "Send the queued automatic responses over SMTP",
 	 "Sends every queued response (and failed ones with attempts left) to --url\n"
+	 "or, without --url, to the server settings email.smtp names (recorded for\n"
+	 "`email status`)\n"
 	 "(smtp:// with STARTTLS, or smtps://; a server offering no TLS is refused,\n"
 	 "unless --allow-plaintext and the server is on this machine): Date, a\n"
 	 "Message-ID of\n"
@@ -1580,6 +1584,12 @@ const cli_cmd cli_commands[] = {
 	 "reply threads; a failure is marked failed with the server's answer. Exit\n"
 	 "status 1 when a message failed.\n",
 	 cli_email_send_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"email", "status", cli_cmd_email_status, "", "Show the background e-mail work: servers, intervals, last runs",
+	 "For IMAP polling and SMTP sending: the server the settings name and its\n"
+	 "interval (email.poll_interval_s, email.send_interval_s), the runs recorded\n"
+	 "by any process on the database (last run, last success, last error, the\n"
+	 "last result's counts with --json), and the outbox by status.\n",
+	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
 	{"pii", "redact", cli_cmd_pii_redact, "[TEXT|-]", "Replace personal data in a text by typed placeholders",
 	 "Finds e-mail addresses, phone numbers, payment cards (Luhn), IBANs (mod 97),\n"
 	 "US SSNs, IP addresses, street addresses, person names (the contacts, cue\n"

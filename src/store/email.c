@@ -286,6 +286,14 @@ int ca_store_email_log_write(ca_store *s, const ca_store_email_log_row *row, ca_
 			    "spam_score, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
+	/* One per decision on a message: its ids and outcome, never who sent
+	 * it or what it says. */
+	if (!r)
+		r = ev_plain(s, "email.received", row->case_id, NULL, "work",
+			     row->email_id > 0 ? json_pack("{s:I, s:n, s:s}", "email", (json_int_t)row->email_id, "case",
+							   "outcome", row->outcome)
+					       : json_pack("{s:n, s:n, s:s}", "email", "case", "outcome", row->outcome),
+			     err);
 	return op_end(s, r, "e-mail log", err);
 }
 

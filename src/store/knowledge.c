@@ -88,6 +88,9 @@ int ca_store_article_add(ca_store *s, const json_t *art, int64_t *ret_id, char *
 			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
+	if (!r)
+		r = ev_plain(s, "knowledge.article_drafted", 0, NULL, "work",
+			     json_pack("{s:s, s:s, s:s}", "article", number, "title", title, "state", state), err);
 	free(keywords);
 	free(evidence);
 	free(pii);
@@ -639,6 +642,9 @@ int ca_store_notification_add(ca_store *s, const char *recipient, const char *ki
 			    "INSERT INTO notification (id, recipient, kind, article_id, case_id, message, created_at) "
 			    "VALUES (?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
+	if (!r)
+		r = ev_plain(s, "notification.created", case_id, recipient ? recipient : "unassigned", "work",
+			     json_pack("{s:I, s:s}", "notification", (json_int_t)id, "kind", kind), err);
 	return op_end(s, r, "notification", err);
 }
 

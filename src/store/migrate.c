@@ -516,6 +516,34 @@ static const char schema_v12[] =
 	"CREATE UNIQUE INDEX knowledge_article_revision_pending ON knowledge_article_revision (article_id)\n"
 	"  WHERE state = 'in_review';\n";
 
+/* The event outbox (issue 10, ARCHITECTURE §6): rows the API's live stream
+ * reads, written in the transaction of the change each announces (event.c).
+ * Read by id (the primary key) and trimmed oldest first by id, so it needs
+ * no other index, and each insert writes one b-tree. data is a JSON object
+ * without personal data (ids, field names, outcomes). And the state of the
+ * background e-mail work (IMAP polling, SMTP sending) that every serve
+ * process reports, one row per worker, and the outbox by status, which the
+ * sender reads and the status counts. */
+static const char schema_v15[] =
+	"CREATE TABLE event (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  type TEXT NOT NULL,\n"
+	"  case_id INTEGER,\n"
+	"  recipient TEXT,\n"
+	"  right_needed TEXT NOT NULL CHECK (right_needed IN ('work', 'configure')),\n"
+	"  data TEXT NOT NULL,\n"
+	"  at TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE worker_state (\n"
+	"  worker TEXT PRIMARY KEY CHECK (worker IN ('imap', 'smtp')),\n"
+	"  url TEXT,\n"
+	"  runs INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_run_at TEXT,\n"
+	"  last_ok_at TEXT,\n"
+	"  last_error TEXT,\n"
+	"  last_result TEXT\n"
+	");\n"
+	"CREATE INDEX outbox_status ON outbox (status);\n";
 
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
@@ -530,6 +558,7 @@ static const migration migrations[] = {
 	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
 	{ 11, "directory lookup keys", schema_v11, NULL },
 	{ 12, "knowledge article versions in review", schema_v12, NULL },
+	{ 15, "event outbox, e-mail worker state", schema_v15, NULL },
 };
 
 static const migration_step migration_steps[] = {

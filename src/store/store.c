@@ -377,6 +377,7 @@ int op_begin(ca_store *s, const char *what, ca_err *err)
 {
 	if (s->op_depth++ > 0)
 		return 0;
+	s->ev_op_mark = s->ev_n;
 	int r = db_exec(s, what, s->tx_depth ? "SAVEPOINT ca_op" : "BEGIN", NULL, 0, err);
 	if (r)
 		s->op_depth = 0;
@@ -387,14 +388,21 @@ int op_end(ca_store *s, int r, const char *what, ca_err *err)
 {
 	if (--s->op_depth > 0)
 		return r;
+	/* In autocommit this is the transaction: its events go with it. */
+	if (!r && !s->tx_depth)
+		r = ev_flush(s, err);
 	if (!r) {
 		r = db_exec(s, what, s->tx_depth ? "RELEASE SAVEPOINT ca_op" : "COMMIT", NULL, 0, err);
-		if (!r)
+		if (!r) {
+			if (!s->tx_depth)
+				ev_truncate(s, 0);
 			return 0;
+		}
 	}
 	/* The first failure is the one to report; undoing it cannot add a
 	 * better reason. */
 	undo_level(s, s->tx_depth ? "ca_op" : NULL);
+	ev_truncate(s, s->ev_op_mark);
 	return r;
 }
 
@@ -483,6 +491,7 @@ void ca_store_close(ca_store *s)
 		return;
 	while (s->tx_depth)
 		ca_store_rollback(s);
+	ev_free(s);
 	if (s->conn)
 		s->drv->close(s->conn);
 	ca_stemmer_free(s->st);
@@ -509,27 +518,37 @@ bool ca_store_contended(ca_store *s)
 	return s->drv->contended ? s->drv->contended(s->conn) : false;
 }
 
+/* One more level: its events are those noted from here on. */
+static int begin_level(ca_store *s, const char *what, const char *sql, ca_err *err)
+{
+	int r = ev_reserve_level(s, err);
+	if (!r)
+		r = db_exec(s, what, sql, NULL, 0, err);
+	if (!r && s->tx_depth == 0)
+		s->tx_serial++;
+	if (!r)
+		s->ev_marks[s->tx_depth++] = s->ev_n;
+	return r;
+}
+
 int ca_store_begin(ca_store *s, ca_err *err)
 {
-	int r = db_exec(s, "begin transaction", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN", NULL, 0, err);
-	if (!r && s->tx_depth++ == 0)
-		s->tx_serial++;
-	return r;
+	return begin_level(s, "begin transaction", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN", err);
 }
 
 int ca_store_begin_read(ca_store *s, ca_err *err)
 {
-	int r = db_exec(s, "begin read", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN READ ONLY", NULL, 0, err);
-	if (!r && s->tx_depth++ == 0)
-		s->tx_serial++;
-	return r;
+	return begin_level(s, "begin read", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN READ ONLY", err);
 }
 
 int ca_store_commit(ca_store *s, ca_err *err)
 {
 	if (!s->tx_depth)
 		return ca_err_set(err, CA_ESTATE, "transaction", "commit without an open transaction");
-	int r = db_exec(s, "commit", s->tx_depth > 1 ? "RELEASE SAVEPOINT ca_tx" : "COMMIT", NULL, 0, err);
+	/* The transaction's events are written in it, last. */
+	int r = s->tx_depth == 1 ? ev_flush(s, err) : 0;
+	if (!r)
+		r = db_exec(s, "commit", s->tx_depth > 1 ? "RELEASE SAVEPOINT ca_tx" : "COMMIT", NULL, 0, err);
 	if (r) {
 		/* A failed commit writes nothing, and says so by ending its
 		 * level rather than leaving it half-open; the rollback callers
@@ -538,7 +557,8 @@ int ca_store_commit(ca_store *s, ca_err *err)
 		s->ended = s->tx_depth + 1;
 		return r;
 	}
-	s->tx_depth--;
+	if (--s->tx_depth == 0)
+		ev_truncate(s, 0);
 	return 0;
 }
 
@@ -551,7 +571,7 @@ void ca_store_rollback(ca_store *s)
 	if (!s || !s->tx_depth)
 		return;
 	undo_level(s, s->tx_depth > 1 ? "ca_tx" : NULL);
-	s->tx_depth--;
+	ev_truncate(s, s->ev_marks[--s->tx_depth]);
 }
 
 bool ca_store_in_transaction(const ca_store *s)

@@ -571,4 +571,38 @@ int ca_store_resolved_case_count(ca_store *s, int64_t *ret, ca_err *err);
 int ca_store_closed_conversations(ca_store *s, const char *after_id, size_t limit, ca_strv *ret_ids, ca_err *err);
 int ca_store_closed_conversation_count(ca_store *s, int64_t *ret, ca_err *err);
 
+/* ---- the event outbox (migration 15; event.c) ---- */
+
+/*
+ * The repository's write calls note the events their changes announce
+ * (case.created, case.updated, note.added, email.received,
+ * knowledge.article_drafted, notification.created, harvest.progress) and the
+ * outermost commit writes them in its transaction: a rollback, of the
+ * transaction or of a savepoint in it, leaves none of its own. One case's
+ * writes in one transaction are one event, as are one job's.
+ * events_since: at most limit (0 = 100, at most 1000) events with id >
+ * after_id, oldest first: [{"id","type","at","case" (ticket or null),
+ * "recipient","right","data"}] (new reference), *ret_last the id of the
+ * last one (after_id when none); CA_EINVAL for a negative after_id. Rows
+ * older than 7 days are removed as commits go by.
+ */
+int ca_store_events_since(ca_store *s, int64_t after_id, size_t limit, json_t **ret, int64_t *ret_last,
+			  ca_err *err);
+/* The newest event id, 0 when there is none. */
+int ca_store_events_last_id(ca_store *s, int64_t *ret, ca_err *err);
+
+/* ---- background e-mail work (migration 15; worker.c) ---- */
+
+/* Record one run of a worker ("imap" | "smtp"): the server's URL (no
+ * password in it), and either error NULL (a success: last_ok_at and
+ * last_result, a JSON object of counts, are set) or the failure's text
+ * (the last success's time and result stay). Never give it a secret. */
+int ca_store_worker_record(ca_store *s, const char *worker, const char *url, const char *error, const json_t *result,
+			   ca_err *err);
+/* {"url","runs","last_run_at","last_ok_at","last_error","last_result"}, or
+ * JSON null for a worker that never ran (new reference). */
+int ca_store_worker_get(ca_store *s, const char *worker, json_t **ret, ca_err *err);
+/* {"queued":N,"failed":N,"sent":N} through the outbox's status index. */
+int ca_store_outbox_counts(ca_store *s, json_t **ret, ca_err *err);
+
 #endif
