@@ -41,6 +41,12 @@ typedef void (*ca_progress_fn)(size_t done, size_t total, void *ud);
 /* Validate and store settings from a JSON file. Errors name the key
  * (err->where, e.g. "fields[2].type"); nothing is stored on error. */
 int ca_settings_import_file(ca_agent *a, const char *path, ca_err *err);
+/* The same from `len` bytes of JSON text (PUT /settings): duplicate keys
+ * and bad JSON are CA_EPARSE naming line and column; the same validation,
+ * refused whole naming the key. Every other open agent on the database
+ * (another thread's, another process's) takes the new settings at its next
+ * call (ca_agent_ready reads the settings generation). */
+int ca_settings_import_text(ca_agent *a, const char *json, size_t len, ca_err *err);
 /* The stored settings as canonical JSON text. CA_ENOTFOUND before import. */
 int ca_settings_export(ca_agent *a, char **ret_json, ca_err *err);
 
@@ -396,7 +402,10 @@ int ca_email_poll(ca_agent *a, const ca_mail_server *srv, size_t limit, char **r
 #define CA_OUTBOX_MAX_ATTEMPTS 5
 int ca_outbox_send(ca_agent *a, const ca_mail_server *smtp, char **ret_json, ca_err *err);
 
-/* Agent interaction log for reports: {"interactions":[...]}. */
+/* Agent interaction log for reports: {"interactions":[{"id",
+ * "conversation_id","case_id","action","outcome","detail","at"}]}, oldest
+ * first: every row of `conversation`, or with conversation NULL the newest
+ * 200 rows only (figures for a period: ca_report_agent). */
 int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err);
 
 /* ---- PII (ARCHITECTURE §5; src/pii/pii.h for the recognisers) ---- */

@@ -51,6 +51,9 @@ struct ca_store {
 #define case_exists ca_st_case_exists
 #define case_of ca_st_case_of
 #define take_id ca_st_take_id
+#define fts_query ca_st_fts_query
+#define has_fts ca_st_has_fts
+#define fts_ready ca_st_fts_ready
 
 /* ---- small helpers (store.c) ---- */
 
@@ -118,6 +121,17 @@ int next_id(ca_store *s, const char *what, const char *counter, int64_t *ret, ca
 int parse_col(json_t *obj, const char *key, const char *what, ca_err *err);
 int parse_col_all(json_t *arr, const char *key, const char *what, ca_err *err);
 int case_exists(ca_store *s, const char *what, int64_t id, ca_err *err);
+
+/* ---- full-text search (knowledge.c) ---- */
+
+/* An FTS5 query of quoted words joined by `joiner` (" OR ": any word; " ":
+ * every word), at most 64 read, so no word is read as an operator ("NOT",
+ * "NEAR", a column filter). */
+int fts_query(const char *const *words, size_t n, const char *joiner, ca_buf *q);
+/* Full-text search (migrations 7 and 14) is the sqlite driver's so far;
+ * fts_ready: CA_EUNSUPPORTED naming `what` elsewhere. */
+bool has_fts(const ca_store *s);
+int fts_ready(ca_store *s, const char *what, ca_err *err);
 
 /* ---- directory (directory.c) ---- */
 
