@@ -559,6 +559,8 @@ int ca_case_reply(ca_agent *a, const char *case_ref, const char *body_json, cons
 	if (!r)
 		r = only_keys(req, "reply", keys, CA_ARRAY_SIZE(keys), err);
 	const json_t *bj = json_object_get(req, "body"), *sj = json_object_get(req, "subject");
+	if (json_is_null(sj)) /* null: the default subject */
+		sj = NULL;
 	size_t len = json_string_length(bj), bad;
 	if (!r && (!json_is_string(bj) || len == 0))
 		r = ca_err_set(err, CA_EINVAL, "body", "reply to case %s: \"body\" is required text", case_ref);
