@@ -1112,6 +1112,29 @@ int ca_case_field_check(ca_agent *a, const char *field, const char *value, ca_er
 	return 0;
 }
 
+int ca_case_for_edit(ca_agent *a, const char *ref, int64_t expected_version, json_t **ret_case, int64_t *ret_id,
+		     int64_t *ret_version, ca_err *err)
+{
+	int64_t id = 0;
+	json_t *c = NULL;
+	int r = ca_case_ref(a, ref, &id, err);
+	if (!r)
+		r = ca_store_case_get_id(a->store, id, &c, err);
+	int64_t version = r ? 0 : json_integer_value(json_object_get(c, "version"));
+	if (!r && expected_version && expected_version != version)
+		r = ca_err_set(err, CA_ECONFLICT, "version",
+			       "case %s is at version %lld, not %lld: someone changed it; reload and edit again", ref,
+			       (long long)version, (long long)expected_version);
+	if (r) {
+		json_decref(c);
+		return r;
+	}
+	*ret_case = c;
+	*ret_id = id;
+	*ret_version = version;
+	return 0;
+}
+
 int ca_case_edit(ca_agent *a, const char *ref, const char *field, const char *value, const char *actor,
 		 int64_t expected_version, char **ret_json, ca_err *err)
 {
@@ -1124,16 +1147,7 @@ int ca_case_edit(ca_agent *a, const char *ref, const char *field, const char *va
 		return r;
 	int64_t id = 0, version = 0, nv = 0;
 	json_t *c = NULL;
-	r = ca_case_ref(a, ref, &id, err);
-	if (!r)
-		r = ca_store_case_get_id(a->store, id, &c, err);
-	if (!r) {
-		version = json_integer_value(json_object_get(c, "version"));
-		if (expected_version && expected_version != version)
-			r = ca_err_set(err, CA_ECONFLICT, "version",
-				       "case %s is at version %lld, not %lld: someone changed it; reload and edit again", ref,
-				       (long long)version, (long long)expected_version);
-	}
+	r = ca_case_for_edit(a, ref, expected_version, &c, &id, &version, err);
 	const char *old = r ? NULL : ca_json_str(json_object_get(c, "fields"), field);
 	json_t *res = NULL;
 	if (!r)

@@ -117,6 +117,9 @@ typedef struct ca_settings {
 int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err);
 ca_settings *ca_settings_ref(ca_settings *s);
 void ca_settings_free(ca_settings *s);
+/* The first key of object `o` not among keys[0..n), or NULL (borrowed
+ * from o): the check of every JSON document with a fixed set of keys. */
+const char *ca_json_unknown_key(const json_t *o, const char *const *keys, size_t n);
 /* Field index by name, or -1. */
 int ca_settings_field(const ca_settings *s, const char *name);
 
@@ -334,6 +337,12 @@ int ca_agent_pii(ca_agent *a, const struct ca_pii **ret, ca_err *err);
  * case field, never the ticket number; customer must be a contact id.
  * CA_EINVAL / CA_EUTF8 with err->where the field. Needs ca_agent_ready. */
 int ca_case_field_check(ca_agent *a, const char *field, const char *value, ca_err *err);
+
+/* A person's edit begins: inside the caller's transaction, the case `ref`
+ * (new reference in *ret_case), its id and version; CA_ECONFLICT when
+ * expected_version (0: any) is not the version. */
+int ca_case_for_edit(ca_agent *a, const char *ref, int64_t expected_version, json_t **ret_case, int64_t *ret_id,
+		     int64_t *ret_version, ca_err *err);
 
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);

@@ -44,16 +44,8 @@ static int parse_body(const char *body_json, const char *what, json_t **ret, ca_
 
 static int only_keys(const json_t *o, const char *what, const char *const *keys, size_t n, ca_err *err)
 {
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)o, k, v) {
-		bool ok = false;
-		for (size_t i = 0; i < n && !ok; i++)
-			ok = !strcmp(k, keys[i]);
-		if (!ok)
-			return ca_err_set(err, CA_EINVAL, k, "%s: unknown key '%s'", what, k);
-	}
-	return 0;
+	const char *k = ca_json_unknown_key(o, keys, n);
+	return k ? ca_err_set(err, CA_EINVAL, k, "%s: unknown key '%s'", what, k) : 0;
 }
 
 /* {"fields": {"name": "value"|null}}: every name a field a person may set
@@ -156,16 +148,7 @@ int ca_case_patch(ca_agent *a, const char *case_ref, const char *body_json, cons
 		return r;
 	}
 	int64_t id = 0, version = 0, nv = 0;
-	r = ca_case_ref(a, case_ref, &id, err);
-	if (!r)
-		r = ca_store_case_get_id(a->store, id, &c, err);
-	if (!r) {
-		version = json_integer_value(json_object_get(c, "version"));
-		if (expected_version && expected_version != version)
-			r = ca_err_set(err, CA_ECONFLICT, "version",
-				       "case %s is at version %lld, not %lld: someone changed it; reload and edit again",
-				       case_ref, (long long)version, (long long)expected_version);
-	}
+	r = ca_case_for_edit(a, case_ref, expected_version, &c, &id, &version, err);
 	/* One version step for the whole edit. */
 	if (!r)
 		r = ca_store_case_bump_version(a->store, id, version, &nv, err);
@@ -272,6 +255,19 @@ static int page_limit(size_t limit, size_t *ret, ca_err *err)
 	return 0;
 }
 
+/* A page as every list gives it: {key: items, "next_cursor": next|null}.
+ * Takes `items` and `next` whatever r is. */
+static int page_result(int r, const char *key, json_t *items, char *next, char **ret_json)
+{
+	json_t *res = r ? NULL : json_pack("{s:o, s:s?}", key, items, "next_cursor", next);
+	free(next);
+	if (r) {
+		json_decref(items);
+		return r;
+	}
+	return ca_result(res, ret_json);
+}
+
 int ca_case_query(ca_agent *a, const ca_case_filter *filter, char **ret_json, ca_err *err)
 {
 	ca_case_filter none = { 0 };
@@ -332,13 +328,7 @@ int ca_case_query(ca_agent *a, const ca_case_filter *filter, char **ret_json, ca
 			r = CA_ENOMEM;
 	}
 	free(ids);
-	json_t *res = r ? NULL : json_pack("{s:o, s:s?}", "cases", cases, "next_cursor", next);
-	free(next);
-	if (r) {
-		json_decref(cases);
-		return r;
-	}
-	return ca_result(res, ret_json);
+	return page_result(r, "cases", cases, next, ret_json);
 }
 
 /* ---- notes ---- */
@@ -698,13 +688,7 @@ int ca_conversation_list(ca_agent *a, const char *state, size_t limit, const cha
 		ca_buf_done(&plain);
 	}
 	json_decref(rows);
-	json_t *res = r ? NULL : json_pack("{s:o, s:s?}", "conversations", list, "next_cursor", next);
-	free(next);
-	if (r) {
-		json_decref(list);
-		return r;
-	}
-	return ca_result(res, ret_json);
+	return page_result(r, "conversations", list, next, ret_json);
 }
 
 int ca_conversation_show(ca_agent *a, const char *id, char **ret_json, ca_err *err)
