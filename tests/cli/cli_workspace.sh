@@ -19,29 +19,12 @@ export CASEAGENT_DB="$T/work.db"
 # shellcheck source=lib/assert.bash
 . "$SRC/tests/cli/lib/assert.bash"
 jcheck() { [ "$(j "bool($1)")" = True ] || fail "$2 ($1) in: $(printf '%.800s' "$OUT")"; }
+# shellcheck source=lib/priority.bash
+. "$SRC/tests/cli/lib/priority.bash"
 
-cat >"$T/settings.json" <<'EOF'
-{"version": 1, "channels": {"chat": true, "email": true},
- "fields": [
-  {"name": "customer", "type": "lookup", "lookup": "contact", "threshold": 0.6},
-  {"name": "category", "type": "option", "threshold": 0.3, "options": [
-    {"value": "device_fault", "description": "A product does not work: will not charge, power on, pair or connect, disconnects, is faulty."},
-    {"value": "billing_question", "description": "Money taken or owed: double charge, declined card, invoices."}]},
-  {"name": "description", "type": "text", "threshold": 0.3},
-  {"name": "priority", "type": "option", "threshold": 0.5, "options": [
-    {"value": "low", "description": "A question with no deadline; nothing is broken."},
-    {"value": "normal", "description": "An ordinary request about a product or account, handled in turn."},
-    {"value": "high", "description": "The customer is blocked or out of pocket."},
-    {"value": "urgent", "description": "Needs action today: fraud, a safety issue such as an overheating battery or smoke, a formal complaint.",
-     "cues": ["urgent", "smoke", "overheating", "complaint", "immediately"]}]}],
- "default_fields": ["customer", "category", "description"],
- "update_rules": [{"name": "priority once the customer is known",
-   "condition": {"match": "all", "conditions": [{"field": "customer", "operator": "is_not_empty"}]},
-   "predict": ["priority"]}],
- "record_agent_experience": true,
+priority_settings "$T/settings.json" '"record_agent_experience": true,
  "email": {"mailboxes": ["support@shop.example"], "case_token": "[{ticket}]",
-   "auto_response": {"from": "Shop support <support@shop.example>"}}}
-EOF
+   "auto_response": {"from": "Shop support <support@shop.example>"}}' '"chat": true, "email": true'
 cat >"$T/contacts.jsonl" <<'EOF'
 {"id": "C-pvantassel", "full_name": "Priya Vantassel", "email": "priya.vantassel@example.com", "username": "pvantassel"}
 {"id": "C-noaddr", "full_name": "Nils Okafor"}
@@ -150,19 +133,6 @@ jcheck 'len(d["outbox"]) == 2' "refused replies queued nothing"
 echo "ok: case reply, case emails"
 
 # Update from conversation: a person's edit stays, the control moves.
-first_half() { local c=$1; cat <<EOF
-{"id":"$c-e1","type":"open","conversation":"$c"}
-{"id":"$c-e2","type":"message","conversation":"$c","message":{"id":"$c-m1","role":"customer","text":"Hi, my Orbit Mini speaker keeps disconnecting from the Wi-Fi, I think it is faulty."}}
-{"id":"$c-e3","type":"message","conversation":"$c","message":{"id":"$c-m2","role":"agent","text":"Sorry about that. Could I have the email on your account?"}}
-{"id":"$c-e4","type":"message","conversation":"$c","message":{"id":"$c-m3","role":"customer","text":"priya.vantassel@example.com"}}
-{"id":"$c-e5","type":"accept","conversation":"$c","actor":"alice"}
-EOF
-}
-second_half() { local c=$1; cat <<EOF
-{"id":"$c-e6","type":"message","conversation":"$c","message":{"id":"$c-m4","role":"customer","text":"This is urgent: the speaker is overheating and I saw smoke coming out of it. I want to make a formal complaint and need action immediately."}}
-{"id":"$c-e7","type":"message","conversation":"$c","message":{"id":"$c-m5","role":"agent","text":"I am very sorry. Please unplug it right away; I am escalating this now."}}
-EOF
-}
 export CA_NOW=$DAY2
 for c in p c; do first_half "$c"; done >"$T/first.jsonl"
 run_stdin "$T/first.jsonl" --json chat event -
@@ -173,7 +143,7 @@ CASE_C=$(printf '%s\n' "$OUT" | sed -n 10p | python3 -c 'import json,sys; print(
 ok --json case show "$CASE_P"
 [ "$(j 'd["fields"].get("priority")')" != high ] || fail "the agent chose high already; the test needs another start"
 ok --json case edit "$CASE_P" priority=high --actor alice
-for c in p c; do second_half "$c"; done >"$T/second.jsonl"
+for c in p c; do second_half_messages "$c"; done >"$T/second.jsonl"
 run_stdin "$T/second.jsonl" --json chat event -
 [ "$RC" -eq 0 ] || fail "second half: $ERR"
 ok --json case update "$CASE_C" --actor alice
