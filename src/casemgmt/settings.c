@@ -145,8 +145,7 @@ static int field_list(const ca_settings *s, const json_t *arr, const char *path,
 	return 0;
 }
 
-/* Keys of an object must be among `keys`; the error names the first other. */
-static int only_keys(const json_t *o, const char *path, const char *const *keys, size_t n, ca_err *err)
+const char *ca_json_unknown_key(const json_t *o, const char *const *keys, size_t n)
 {
 	const char *k;
 	json_t *v;
@@ -154,13 +153,22 @@ static int only_keys(const json_t *o, const char *path, const char *const *keys,
 		bool ok = false;
 		for (size_t i = 0; i < n && !ok; i++)
 			ok = !strcmp(k, keys[i]);
-		if (!ok) {
-			char where[160];
-			snprintf(where, sizeof(where), "%s.%s", path, k);
-			return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s", k, path);
-		}
+		if (!ok)
+			return k;
 	}
-	return 0;
+	return NULL;
+}
+
+/* Keys of an object must be among `keys`; the error names the first other. */
+static int only_keys(const json_t *o, const char *path, const char *const *keys, size_t n, ca_err *err)
+{
+	const char *k = ca_json_unknown_key(o, keys, n);
+	if (!k)
+		return 0;
+	char where[160];
+	if (snprintf(where, sizeof(where), "%s.%s", path, k) < 0) /* a long key is cut, as err->where would be */
+		where[0] = '\0';
+	return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s", k, path);
 }
 
 static int parse_rules(ca_settings *s, const json_t *arr, ca_err *err)

@@ -129,6 +129,26 @@ int cli_cmd_pii_eval(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *args);
 
+/* workcmd.c: a representative's daily commands (case create, note, notes,
+ * reply, update; conversation list, show; report agent), listed in the
+ * table. cli_check_field_pairs: positional arguments from `first` on are
+ * FIELD=VALUE (a usage error otherwise). */
+extern const cli_opt cli_actor_only_opts[];
+extern const cli_opt cli_reply_opts[];
+extern const cli_opt cli_conversation_list_opts[];
+extern const cli_opt cli_report_opts[];
+int cli_check_field_pairs(const struct cli_ctx *ctx, const cli_args *args, size_t first);
+int cli_check_case_create(const struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_create(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_update(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_note(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_notes(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_reply(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_emails(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_conversation_list(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_conversation_show(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_report_agent(struct cli_ctx *ctx, const cli_args *args);
+
 /* The entry for `name` [`sub`]; NULL if none. `sub` NULL finds a command
  * without subcommands only. */
 const cli_cmd *cli_find(const char *name, const char *sub);

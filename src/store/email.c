@@ -403,10 +403,10 @@ int ca_store_outbox_add(ca_store *s, const json_t *msg, int64_t *ret_id, ca_err 
 		ca_sql_param p[] = { ca_sql_int(id), json_is_integer(c) ? ca_sql_int(json_integer_value(c)) : ca_sql_null(),
 				     json_is_integer(e) ? ca_sql_int(json_integer_value(e)) : ca_sql_null(),
 				     ca_sql_text(to), ca_sql_text(subject), ca_sql_text(body), ca_sql_text(headers),
-				     ca_sql_text(at), ca_sql_int(now) };
+				     ca_sql_text(at), ca_sql_int(now), ca_sql_text(ca_json_str(msg, "actor")) };
 		r = db_exec(s, "outbox",
-			    "INSERT INTO outbox (id, case_id, email_id, to_addr, subject, body, headers, created_at, created_epoch) "
-			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    "INSERT INTO outbox (id, case_id, email_id, to_addr, subject, body, headers, created_at, created_epoch, "
+			    "actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
 	free(headers);

@@ -72,6 +72,9 @@ typedef struct ev_pending ev_pending;
 #define ev_truncate ca_st_ev_truncate
 #define ev_flush ca_st_ev_flush
 #define ev_free ca_st_ev_free
+#define fts_query ca_st_fts_query
+#define has_fts ca_st_has_fts
+#define fts_ready ca_st_fts_ready
 
 /* ---- small helpers (store.c) ---- */
 
@@ -164,6 +167,16 @@ int ev_reserve_level(ca_store *s, ca_err *err);
 void ev_truncate(ca_store *s, size_t n);
 int ev_flush(ca_store *s, ca_err *err);
 void ev_free(ca_store *s);
+/* ---- full-text search (knowledge.c) ---- */
+
+/* An FTS5 query of quoted words joined by `joiner` (" OR ": any word; " ":
+ * every word), at most 64 read, so no word is read as an operator ("NOT",
+ * "NEAR", a column filter). */
+int fts_query(const char *const *words, size_t n, const char *joiner, ca_buf *q);
+/* Full-text search (migrations 7 and 14) is the sqlite driver's so far;
+ * fts_ready: CA_EUNSUPPORTED naming `what` elsewhere. */
+bool has_fts(const ca_store *s);
+int fts_ready(ca_store *s, const char *what, ca_err *err);
 
 /* ---- directory (directory.c) ---- */
 

@@ -545,6 +545,61 @@ static const char schema_v15[] =
 	");\n"
 	"CREATE INDEX outbox_status ON outbox (status);\n";
 
+/* A representative's daily work (issue 10): each filter of the case list
+ * (status, owner, customer, origin) served by an index ending in the id,
+ * so a page newest first reads as many index entries as it shows; the
+ * conversation list by opening time; the outbox by case; the agent report's
+ * period counts by time (interaction log, audit, outbox, e-mail log,
+ * articles). The settings row counts its versions, so every open agent
+ * notices a change made by another connection with one primary-key read.
+ * The case full-text index is migration 14's C step (sqlite only). */
+static const char schema_v14[] =
+	"DROP INDEX case_record_status_idx;\n"
+	"CREATE INDEX case_record_status_id_idx ON case_record (status, id);\n"
+	"CREATE INDEX case_record_owner_id_idx ON case_record (owner, id);\n"
+	"CREATE INDEX case_record_customer_id_idx ON case_record (customer, id);\n"
+	"CREATE INDEX case_record_origin_id_idx ON case_record (origin, id);\n"
+	"CREATE INDEX conversation_opened_idx ON conversation (opened_at, id);\n"
+	"CREATE INDEX conversation_state_opened_idx ON conversation (state, opened_at, id);\n"
+	"CREATE INDEX chat_event_type_idx ON chat_event (conversation_id, type);\n"
+	"CREATE INDEX outbox_case_idx ON outbox (case_id, id);\n"
+	"CREATE INDEX outbox_created_idx ON outbox (created_at);\n"
+	"CREATE INDEX outbox_sent_idx ON outbox (sent_at);\n"
+	"CREATE INDEX interaction_log_action_at_idx ON interaction_log (action, outcome, at);\n"
+	"CREATE INDEX audit_source_at_idx ON audit (source, at);\n"
+	"CREATE INDEX email_log_outcome_at_idx ON email_log (outcome, at);\n"
+	"CREATE INDEX knowledge_article_created_idx ON knowledge_article (created_at);\n"
+	"CREATE INDEX knowledge_article_published_idx ON knowledge_article (published_at);\n"
+	"ALTER TABLE settings ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;\n"
+	/* who queued a message by hand (a representative's reply); NULL: the agent */
+	"ALTER TABLE outbox ADD COLUMN actor TEXT;\n";
+
+/* Words of a case's title, description and ticket number, for the case
+ * list's `q`, in SQLite FTS5 as knowledge articles are (migration 7):
+ * triggers keep it in the writing transaction. A PostgreSQL driver brings
+ * a tsvector of its own. */
+static const char case_fts_sqlite[] =
+	"CREATE VIRTUAL TABLE case_record_fts USING fts5(title, body, tokenize = 'porter unicode61');\n"
+	"CREATE TRIGGER case_record_fts_insert AFTER INSERT ON case_record BEGIN\n"
+	"  INSERT INTO case_record_fts (rowid, title, body)\n"
+	"  VALUES (new.id, COALESCE(new.title, ''), COALESCE(new.description, '') || ' ' || new.ticket_number);\n"
+	"END;\n"
+	"CREATE TRIGGER case_record_fts_update AFTER UPDATE OF title, description, ticket_number ON case_record BEGIN\n"
+	"  DELETE FROM case_record_fts WHERE rowid = old.id;\n"
+	"  INSERT INTO case_record_fts (rowid, title, body)\n"
+	"  VALUES (new.id, COALESCE(new.title, ''), COALESCE(new.description, '') || ' ' || new.ticket_number);\n"
+	"END;\n"
+	"CREATE TRIGGER case_record_fts_delete AFTER DELETE ON case_record BEGIN\n"
+	"  DELETE FROM case_record_fts WHERE rowid = old.id;\n"
+	"END;\n"
+	"INSERT INTO case_record_fts (rowid, title, body)\n"
+	"  SELECT id, COALESCE(title, ''), COALESCE(description, '') || ' ' || ticket_number FROM case_record;\n";
+
+static int fill_case_fts(const ca_sql_driver *drv, void *conn, ca_err *err)
+{
+	return strcmp(drv->name, "sqlite") ? 0 : drv->exec_script(conn, case_fts_sqlite, err);
+}
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
 	{ 2, "e-mail channel", schema_v2, NULL },
@@ -558,11 +613,13 @@ static const migration migrations[] = {
 	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
 	{ 11, "directory lookup keys", schema_v11, NULL },
 	{ 12, "knowledge article versions in review", schema_v12, NULL },
+	{ 14, "case list filters, case search, report periods, settings generation", schema_v14, NULL },
 	{ 15, "event outbox, e-mail worker state", schema_v15, NULL },
 };
 
 static const migration_step migration_steps[] = {
 	{ 11, ca_store_fill_dir_keys, schema_v11_after },
+	{ 14, fill_case_fts, NULL },
 };
 
 static const migration_step *step_of(int version)

@@ -610,7 +610,18 @@ int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err)
 	now_iso(at);
 	ca_sql_param p[] = { ca_sql_text(json_text), ca_sql_text(at) };
 	return db_exec(s, "settings",
-		       "INSERT INTO settings (id, body, updated_at) VALUES (1, ?, ?) "
-		       "ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+		       "INSERT INTO settings (id, body, updated_at, generation) VALUES (1, ?, ?, 1) "
+		       "ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, "
+		       "generation = settings.generation + 1",
 		       p, CA_ARRAY_SIZE(p), err);
+}
+
+int ca_store_settings_generation(ca_store *s, int64_t *ret, ca_err *err)
+{
+	int64_t g = 0;
+	bool found = false;
+	int r = db_i64(s, "settings", "SELECT generation FROM settings WHERE id = 1", NULL, 0, &g, &found, err);
+	if (!r)
+		*ret = found ? g : 0;
+	return r;
 }

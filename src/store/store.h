@@ -152,6 +152,10 @@ bool ca_store_in_transaction(const ca_store *s);
  * *ret is a heap string the caller frees. */
 int ca_store_settings_get(ca_store *s, char **ret, ca_err *err);
 int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err);
+/* The settings' generation: 0 before any import, one more with every put
+ * (migration 14), so an agent can tell with one primary-key read whether
+ * another connection stored new settings since it loaded them. */
+int ca_store_settings_generation(ca_store *s, int64_t *ret, ca_err *err);
 
 /*
  * Directory records, upserted by "id" (a string chosen by the importer).
@@ -328,6 +332,73 @@ int ca_store_blob_get(ca_store *s, const char *name, char **ret, size_t *ret_len
  * {"case_id","fields":{...},"text":"customer and agent messages joined"}. */
 int ca_store_training_cases(ca_store *s, json_t **ret, ca_err *err);
 
+/* ---- a representative's work list (migration 14; workspace.c) ---- */
+
+/*
+ * One page of case ids, newest first: cases matching every filter given
+ * (NULL = any; exact values), with id < before_id (0 = from the newest),
+ * at most `limit` (1 or more). `words` (n of them, NULL/0 for none): cases
+ * whose title, description or ticket number hold every word (FTS5, Porter
+ * stems; each word quoted, never an operator; at most 32 read);
+ * CA_EUNSUPPORTED on a driver without full-text search. Each filter is
+ * served by an index ending in the id (migration 14), so a page reads about
+ * as many entries as it returns when one filter is given; with words, the
+ * full-text index yields the matches newest first and the filters are
+ * checked on each. *ret_ids: heap array (caller frees), NULL when empty.
+ */
+typedef struct ca_store_case_filter {
+	const char *status, *owner, *customer, *origin;
+	const char *const *words;
+	size_t n_words;
+	int64_t before_id;
+	size_t limit;
+} ca_store_case_filter;
+int ca_store_case_page(ca_store *s, const ca_store_case_filter *f, int64_t **ret_ids, size_t *ret_n, ca_err *err);
+
+/* Conversations newest first by (opened_at, id), in `state` (NULL: any),
+ * strictly before (before_opened_at, before_id) when those are given (both
+ * or neither), at most `limit`: array of the rows ca_store_conversation_get
+ * gives, each with "case_ticket" (or null) and "accepted_by" (the actor of
+ * its accept event, or null). */
+int ca_store_conversation_page(ca_store *s, const char *state, const char *before_opened_at, const char *before_id,
+			       size_t limit, json_t **ret, ca_err *err);
+/* The actor of the conversation's accept event (caller frees), NULL when
+ * it was not accepted or the event named none. */
+int ca_store_conversation_accepted_by(ca_store *s, const char *conversation_id, char **ret, ca_err *err);
+
+/* The conversation of a case (caller frees): the one it was created from,
+ * else the newest one linked to it; NULL when none. CA_ENOTFOUND for an
+ * unknown case. */
+int ca_store_conversation_of_case(ca_store *s, int64_t case_id, char **ret, ca_err *err);
+
+/* The newest `limit` rows of the interaction log, oldest first, as
+ * ca_store_interaction_list gives them. */
+int ca_store_interaction_recent(ca_store *s, size_t limit, json_t **ret, ca_err *err);
+
+/* Outbox rows of a case, oldest first: [{"id","to_addr","subject","status",
+ * "headers","created_at","created_epoch","sent_at"}] (headers as JSON). */
+int ca_store_outbox_of_case(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+
+/* Mark notification `id` read (the first time: read_at keeps the first
+ * reading), if it is `recipient`'s; CA_ENOTFOUND otherwise. */
+int ca_store_notification_read(ca_store *s, int64_t id, const char *recipient, ca_err *err);
+
+/*
+ * The agent's own figures for [from, to) (ISO 8601 UTC text as the store
+ * writes it, "YYYY-MM-DDTHH:MM:SSZ"; NULL = unbounded), each one indexed
+ * range count (migration 14): {"conversations" (opened in the period),
+ * "cases_created" (the chat agent's creations and e-mail cases created),
+ * "cases_withheld", "withheld_missing": {"field": N}, "cases_enriched"
+ * (distinct cases an agent update changed), "fields_filled" (audit rows of
+ * source agent), "no_change_updates", "fields_changed_by_person" (a
+ * person's audit row on a field the agent had set on that case before),
+ * "emails_sent_by_agent" (automatic responses sent in the period),
+ * "emails_drafted_by_agent" (queued in it, whatever became of them),
+ * "articles_drafted" (by the agent, created in the period),
+ * "articles_published" (drafted by the agent, published in it)}.
+ */
+int ca_store_agent_report(ca_store *s, const char *from, const char *to, json_t **ret, ca_err *err);
+
 /* ---- e-mail (migration 2) ---- */
 
 /*
@@ -418,7 +489,9 @@ int ca_store_email_release(ca_store *s, int64_t email_id, const char *actor, ca_
 int ca_store_email_held_list(ca_store *s, size_t limit, json_t **ret, ca_err *err);
 
 /* Outbox of automatic responses: {"case_id","email_id","to_addr","subject",
- * "body","headers": {...}} queued for sending. */
+ * "body","headers": {...}} queued for sending; "actor" (optional, migration
+ * 14): the person who wrote it (a representative's reply), absent for the
+ * agent's own. */
 int ca_store_outbox_add(ca_store *s, const json_t *msg, int64_t *ret_id, ca_err *err);
 /* Responses queued to `to_addr` at or after since_epoch. */
 int ca_store_outbox_count_to(ca_store *s, const char *to_addr, int64_t since_epoch, int64_t *ret, ca_err *err);
