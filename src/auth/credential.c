@@ -78,12 +78,18 @@ static bool secret_ok(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == SECRET_B64;
 }
 
+#define HASH_HEX (2 * crypto_generichash_BYTES + 1)
+
 /* The hex BLAKE2b-256 of a secret, as stored. */
-static void secret_hash(const char *secret, char out[static 2 * crypto_generichash_BYTES + 1])
+static int secret_hash(const char *secret, char out[static HASH_HEX], ca_err *err)
 {
+	int r = ca_auth_sodium(err);
+	if (r)
+		return r;
 	unsigned char h[crypto_generichash_BYTES];
 	crypto_generichash(h, sizeof(h), (const unsigned char *)secret, strlen(secret), NULL, 0);
-	sodium_bin2hex(out, 2 * crypto_generichash_BYTES + 1, h, sizeof(h));
+	sodium_bin2hex(out, HASH_HEX, h, sizeof(h));
+	return 0;
 }
 
 static void iso_at(int64_t epoch, char out[static 21])
@@ -122,7 +128,7 @@ int ca_token_create(ca_agent *a, const char *user, const char *label, char **ret
 	int r = ca_auth_sodium(err);
 	if (r)
 		return r;
-	char secret[SECRET_B64 + 1], hash[2 * crypto_generichash_BYTES + 1];
+	char secret[SECRET_B64 + 1], hash[HASH_HEX];
 	new_secret(secret);
 	size_t tn = strlen(TOKEN_PREFIX) + SECRET_B64 + 1;
 	char *token = malloc(tn);
@@ -130,9 +136,10 @@ int ca_token_create(ca_agent *a, const char *user, const char *label, char **ret
 		return CA_ENOMEM;
 	snprintf(token, tn, TOKEN_PREFIX "%s", secret);
 	sodium_memzero(secret, sizeof(secret));
-	secret_hash(token, hash);
 	json_t *row = NULL;
-	r = ca_store_token_add(a->store, user, label, hash, &row, err);
+	r = secret_hash(token, hash, err);
+	if (!r)
+		r = ca_store_token_add(a->store, user, label, hash, &row, err);
 	if (!r)
 		r = ca_result(row, ret_json);
 	if (r) {
@@ -161,13 +168,10 @@ int ca_auth_token(ca_agent *a, const char *token, ca_principal *ret, ca_err *err
 	static const size_t plen = sizeof(TOKEN_PREFIX) - 1;
 	if (!token || strncmp(token, TOKEN_PREFIX, plen) || !secret_ok(token + plen))
 		return ca_err_set(err, CA_EAUTH, "token", "the API token is malformed");
-	int r = ca_auth_sodium(err);
-	if (r)
-		return r;
-	char hash[2 * crypto_generichash_BYTES + 1];
-	secret_hash(token, hash);
+	char hash[HASH_HEX];
 	json_t *row = NULL;
-	if ((r = ca_store_token_find(a->store, hash, &row, err)))
+	int r = secret_hash(token, hash, err);
+	if (r || (r = ca_store_token_find(a->store, hash, &row, err)))
 		return r;
 	if (!row || !json_is_null(json_object_get(row, "revoked_at"))) {
 		json_decref(row);
@@ -292,14 +296,15 @@ int ca_session_login(ca_agent *a, const char *user, const char *password, const 
 		json_decref(row);
 		return login_failed(a, named ? user_key : NULL, addr_key, now, err);
 	}
-	char session[SECRET_B64 + 1], csrf[SECRET_B64 + 1], hash[2 * crypto_generichash_BYTES + 1];
+	char session[SECRET_B64 + 1], csrf[SECRET_B64 + 1], hash[HASH_HEX];
 	char at[21], expires[21];
 	new_secret(session);
 	new_secret(csrf);
-	secret_hash(session, hash);
 	iso_at(now, at);
 	iso_at(now + SESSION_IDLE_S, expires);
-	r = ca_store_begin(a->store, err);
+	r = secret_hash(session, hash, err);
+	if (!r)
+		r = ca_store_begin(a->store, err);
 	if (!r) {
 		r = ca_store_login_failure_clear(a->store, user_key, err);
 		if (!r)
@@ -326,13 +331,10 @@ int ca_auth_session(ca_agent *a, const char *session, ca_principal *ret, ca_err 
 {
 	if (!secret_ok(session))
 		return ca_err_set(err, CA_EAUTH, "session", "the session is malformed");
-	int r = ca_auth_sodium(err);
-	if (r)
-		return r;
-	char hash[2 * crypto_generichash_BYTES + 1];
-	secret_hash(session, hash);
+	char hash[HASH_HEX];
 	json_t *row = NULL;
-	if ((r = ca_store_session_find(a->store, hash, &row, err)))
+	int r = secret_hash(session, hash, err);
+	if (r || (r = ca_store_session_find(a->store, hash, &row, err)))
 		return r;
 	int64_t now = ca_time_now();
 	char at[21];
@@ -361,12 +363,9 @@ int ca_session_logout(ca_agent *a, const char *session, ca_err *err)
 {
 	if (!secret_ok(session))
 		return 0;
-	int r = ca_auth_sodium(err);
-	if (r)
-		return r;
-	char hash[2 * crypto_generichash_BYTES + 1];
-	secret_hash(session, hash);
-	return ca_store_session_delete(a->store, hash, err);
+	char hash[HASH_HEX];
+	int r = secret_hash(session, hash, err);
+	return r ? r : ca_store_session_delete(a->store, hash, err);
 }
 
 int ca_auth_csrf_check(const ca_principal *p, const char *token, ca_err *err)

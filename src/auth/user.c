@@ -98,6 +98,22 @@ static json_t *user_view(const json_t *row)
 			 "created_at", json_object_get(row, "created_at"));
 }
 
+/* {key: [view(row)...]} of the store's rows (taken) as JSON text. */
+static int list_result(json_t *rows, json_t *(*view)(const json_t *), const char *key, char **ret_json)
+{
+	json_t *list = json_array(), *row;
+	size_t i;
+	json_array_foreach(rows, i, row) {
+		if (!list || json_array_append_new(list, view(row)) < 0) {
+			json_decref(list);
+			list = NULL;
+			break;
+		}
+	}
+	json_decref(rows);
+	return list ? ca_result(json_pack("{s:o}", key, list), ret_json) : CA_ENOMEM;
+}
+
 static int show_user(ca_agent *a, const char *name, char **ret_json, ca_err *err)
 {
 	json_t *row = NULL;
@@ -143,19 +159,7 @@ int ca_user_list(ca_agent *a, char **ret_json, ca_err *err)
 {
 	json_t *rows = NULL;
 	int r = ca_store_user_list(a->store, &rows, err);
-	if (r)
-		return r;
-	json_t *users = json_array(), *row;
-	size_t i;
-	json_array_foreach(rows, i, row) {
-		if (!users || json_array_append_new(users, user_view(row)) < 0) {
-			json_decref(users);
-			users = NULL;
-			break;
-		}
-	}
-	json_decref(rows);
-	return users ? ca_result(json_pack("{s:o}", "users", users), ret_json) : CA_ENOMEM;
+	return r ? r : list_result(rows, user_view, "users", ret_json);
 }
 
 int ca_user_show(ca_agent *a, const char *name, char **ret_json, ca_err *err)
@@ -291,19 +295,7 @@ int ca_profile_list(ca_agent *a, char **ret_json, ca_err *err)
 {
 	json_t *rows = NULL;
 	int r = ca_store_profile_list(a->store, &rows, err);
-	if (r)
-		return r;
-	json_t *list = json_array(), *row;
-	size_t i;
-	json_array_foreach(rows, i, row) {
-		if (!list || json_array_append_new(list, profile_view(row)) < 0) {
-			json_decref(list);
-			list = NULL;
-			break;
-		}
-	}
-	json_decref(rows);
-	return list ? ca_result(json_pack("{s:o}", "profiles", list), ret_json) : CA_ENOMEM;
+	return r ? r : list_result(rows, profile_view, "profiles", ret_json);
 }
 
 int ca_profile_show(ca_agent *a, const char *name, char **ret_json, ca_err *err)

@@ -191,18 +191,24 @@ int cli_cmd_user_add(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_user);
 }
 
-int cli_cmd_user_list(cli_ctx *ctx, const cli_args *a)
+/* A listing without arguments: the API call, then its rendering. */
+static int call_list(cli_ctx *ctx, int (*api)(ca_agent *, char **, ca_err *), cli_render_fn human)
 {
 	ca_err err;
 	char *out = NULL;
 	int rc;
 
-	(void)a;
 	ca_err_clear(&err);
-	rc = ca_user_list(ctx->agent, &out, &err);
+	rc = api(ctx->agent, &out, &err);
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_users);
+	return cli_result(ctx, out, human);
+}
+
+int cli_cmd_user_list(cli_ctx *ctx, const cli_args *a)
+{
+	(void)a;
+	return call_list(ctx, ca_user_list, show_users);
 }
 
 int cli_cmd_user_show(cli_ctx *ctx, const cli_args *a)
@@ -399,16 +405,8 @@ static int show_profiles(const cli_ctx *ctx, const json_t *r)
 
 int cli_cmd_profile_list(cli_ctx *ctx, const cli_args *a)
 {
-	ca_err err;
-	char *out = NULL;
-	int rc;
-
 	(void)a;
-	ca_err_clear(&err);
-	rc = ca_profile_list(ctx->agent, &out, &err);
-	if (rc < 0)
-		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_profiles);
+	return call_list(ctx, ca_profile_list, show_profiles);
 }
 
 int cli_cmd_profile_show(cli_ctx *ctx, const cli_args *a)

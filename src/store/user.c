@@ -15,6 +15,32 @@
 #include "store.h"
 #include "internal.h"
 
+/* The first row of a query (new reference), NULL in *ret when none. */
+static int one_row(ca_store *s, const char *what, const char *sql, const char *key, json_t **ret, ca_err *err)
+{
+	*ret = NULL;
+	ca_sql_param p[] = { ca_sql_text(key) };
+	json_t *rows;
+	int r = db_rows(s, what, sql, p, 1, &rows, err);
+	if (!r)
+		*ret = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return r;
+}
+
+/* A record by name: CA_ENOTFOUND naming it when there is none. */
+static int named_row(ca_store *s, const char *kind, const char *sql, const char *name, json_t **ret, ca_err *err)
+{
+	int r = check_str(name, true, kind, "name", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "%s '%s'", kind, name);
+	if (!(r = one_row(s, what, sql, name, ret, err)) && !*ret)
+		r = ca_err_set(err, CA_ENOTFOUND, "name", "%s not found", what);
+	return r;
+}
+
 /* ---- users ---- */
 
 #define USER_COLS "name, display_name, role, profile, password_hash, disabled, created_at"
@@ -76,24 +102,7 @@ int ca_store_user_add(ca_store *s, const json_t *user, ca_err *err)
 
 int ca_store_user_get(ca_store *s, const char *name, json_t **ret, ca_err *err)
 {
-	int r = check_str(name, true, "user", "name", err);
-	if (r)
-		return r;
-	char what[160];
-	snprintf(what, sizeof(what), "user '%s'", name);
-	ca_sql_param p[] = { ca_sql_text(name) };
-	json_t *rows;
-	r = db_rows(s, what, "SELECT " USER_COLS " FROM users WHERE name = ?", p, 1, &rows, err);
-	if (r)
-		return r;
-	json_t *row = json_array_get(rows, 0);
-	if (!row) {
-		json_decref(rows);
-		return ca_err_set(err, CA_ENOTFOUND, "name", "%s not found", what);
-	}
-	*ret = json_incref(row);
-	json_decref(rows);
-	return 0;
+	return named_row(s, "user", "SELECT " USER_COLS " FROM users WHERE name = ?", name, ret, err);
 }
 
 int ca_store_user_list(ca_store *s, json_t **ret, ca_err *err)
@@ -183,24 +192,7 @@ int ca_store_user_autonomy(ca_store *s, const char *user, bool *ret_found, char 
 
 int ca_store_profile_get(ca_store *s, const char *name, json_t **ret, ca_err *err)
 {
-	int r = check_str(name, true, "agent experience profile", "name", err);
-	if (r)
-		return r;
-	char what[160];
-	snprintf(what, sizeof(what), "agent experience profile '%s'", name);
-	ca_sql_param p[] = { ca_sql_text(name) };
-	json_t *rows;
-	r = db_rows(s, what, PROFILE_SELECT "WHERE p.name = ?", p, 1, &rows, err);
-	if (r)
-		return r;
-	json_t *row = json_array_get(rows, 0);
-	if (!row) {
-		json_decref(rows);
-		return ca_err_set(err, CA_ENOTFOUND, "name", "%s not found", what);
-	}
-	*ret = json_incref(row);
-	json_decref(rows);
-	return 0;
+	return named_row(s, "agent experience profile", PROFILE_SELECT "WHERE p.name = ?", name, ret, err);
 }
 
 int ca_store_profile_list(ca_store *s, json_t **ret, ca_err *err)
@@ -297,22 +289,9 @@ int ca_store_token_list(ca_store *s, const char *user, json_t **ret, ca_err *err
 	return db_rows(s, "API tokens", "SELECT " TOKEN_COLS " FROM api_token ORDER BY id", NULL, 0, ret, err);
 }
 
-/* A credential's row joined with its user: NULL in *ret when none. */
-static int credential(ca_store *s, const char *what, const char *sql, const char *hash, json_t **ret, ca_err *err)
-{
-	*ret = NULL;
-	ca_sql_param p[] = { ca_sql_text(hash) };
-	json_t *rows;
-	int r = db_rows(s, what, sql, p, 1, &rows, err);
-	if (!r)
-		*ret = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return r;
-}
-
 int ca_store_token_find(ca_store *s, const char *hash, json_t **ret, ca_err *err)
 {
-	return credential(s, "API token",
+	return one_row(s, "API token",
 			  "SELECT t.id, t.user_name AS user, t.last_used_at, t.revoked_at, u.role, u.profile, u.disabled "
 			  "FROM api_token t JOIN users u ON u.name = t.user_name WHERE t.hash = ?",
 			  hash, ret, err);
@@ -341,7 +320,7 @@ int ca_store_session_add(ca_store *s, const char *hash, const char *user, const 
 
 int ca_store_session_find(ca_store *s, const char *hash, json_t **ret, ca_err *err)
 {
-	return credential(s, "session",
+	return one_row(s, "session",
 			  "SELECT s.user_name AS user, s.csrf, s.last_seen_at, s.expires_at, u.role, u.profile, "
 			  "u.disabled FROM session s JOIN users u ON u.name = s.user_name WHERE s.hash = ?",
 			  hash, ret, err);
