@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 #include <jansson.h>
 #include "caseagent/caseagent.h"
+#include "casemgmt.h" /* the agent's store, to count its work */
 
 #define T0 1800000000LL /* 2027-01-15T08:00:00Z */
 
@@ -576,6 +577,57 @@ static void test_profiles(void **state)
 	assert_int_equal(ca_profile_show(a, "Missing", &out, &err), CA_ENOTFOUND);
 }
 
+/* A token's, a session's and the accepting representative's lookups go
+ * through indexes: their work does not grow with the users and tokens. */
+static void test_lookups_stay_flat(void **state)
+{
+	fixture *fx = *state;
+	ca_agent *a = fx->a;
+	ca_err err = { 0 };
+	add_user(a, "rep", "Customer Service Representative", NULL, "rep's password");
+	char *token = NULL, *out = NULL;
+	assert_int_equal(ca_token_create(a, "rep", NULL, &token, &out, &err), 0);
+	free(out);
+	char *s = login(a, "rep", "rep's password", "192.0.2.1");
+	uint64_t before[3];
+	ca_principal p;
+	bool found, on;
+	char *profile = NULL;
+	for (int round = 0; round < 2; round++) {
+		uint64_t w0 = ca_store_work(a->store);
+		assert_int_equal(ca_auth_token(a, token, &p, &err), 0);
+		uint64_t w1 = ca_store_work(a->store);
+		assert_int_equal(ca_auth_session(a, s, &p, &err), 0);
+		uint64_t w2 = ca_store_work(a->store);
+		assert_int_equal(ca_store_user_autonomy(a->store, "rep", &found, &profile, &on, &err), 0);
+		uint64_t w3 = ca_store_work(a->store);
+		assert_true(found && on);
+		free(profile);
+		uint64_t work[3] = { w1 - w0, w2 - w1, w3 - w2 };
+		if (round == 1) {
+			for (int i = 0; i < 3; i++)
+				if (work[i] > before[i] + 8)
+					fail_msg("lookup %d: %llu steps with 2000 users, %llu with 1", i,
+						 (unsigned long long)work[i], (unsigned long long)before[i]);
+			break;
+		}
+		memcpy(before, work, sizeof(before));
+		/* 2000 more users, each with a token (no password: no Argon2). */
+		assert_int_equal(ca_store_begin(a->store, &err), 0);
+		for (int i = 0; i < 2000; i++) {
+			char name[32], *t = NULL;
+			snprintf(name, sizeof(name), "user%04d", i);
+			add_user(a, name, "Omnichannel Agent", NULL, NULL);
+			assert_int_equal(ca_token_create(a, name, NULL, &t, &out, &err), 0);
+			free(t);
+			free(out);
+		}
+		assert_int_equal(ca_store_commit(a->store, &err), 0);
+	}
+	free(token);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +640,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_throttle_per_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_per_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookups_stay_flat, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
