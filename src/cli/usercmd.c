@@ -133,6 +133,16 @@ static const char *role_name(const cli_ctx *ctx, const char *given)
 	return NULL;
 }
 
+/* Rows as a table, or the line `none` when there are none. */
+static int show_list(const cli_ctx *ctx, const json_t *rows, const cli_column *cols, size_t n, const char *none)
+{
+	if (json_array_size(rows) == 0) {
+		puts(none);
+		return CLI_EXIT_OK;
+	}
+	return cli_show_rows(ctx, rows, cols, n);
+}
+
 /* ---- users ---- */
 
 static int show_user(const cli_ctx *ctx, const json_t *u)
@@ -160,13 +170,9 @@ static int show_users(const cli_ctx *ctx, const json_t *r)
 		{"profile", "profile", 'l', 0, 0}, {"disabled", "disabled", 'l', 0, 0},
 		{"has_password", "password", 'l', 0, 0}, {"created_at", "created", 'l', 0, 0},
 	};
-	const json_t *users = json_object_get(r, "users");
 
-	if (json_array_size(users) == 0) {
-		puts("no users yet: add one with `caseagent user add NAME --role ROLE`");
-		return CLI_EXIT_OK;
-	}
-	return cli_show_rows(ctx, users, cols, sizeof cols / sizeof cols[0]);
+	return show_list(ctx, json_object_get(r, "users"), cols, sizeof cols / sizeof cols[0],
+			 "no users yet: add one with `caseagent user add NAME --role ROLE`");
 }
 
 int cli_cmd_user_add(cli_ctx *ctx, const cli_args *a)
@@ -349,13 +355,8 @@ static int show_tokens(const cli_ctx *ctx, const json_t *r)
 		{"name", "name", 'l', 0, 40},      {"created_at", "created", 'l', 0, 0},
 		{"last_used_at", "last used", 'l', 0, 0}, {"revoked_at", "revoked", 'l', 0, 0},
 	};
-	const json_t *tokens = json_object_get(r, "tokens");
 
-	if (json_array_size(tokens) == 0) {
-		puts("no API tokens");
-		return CLI_EXIT_OK;
-	}
-	return cli_show_rows(ctx, tokens, cols, sizeof cols / sizeof cols[0]);
+	return show_list(ctx, json_object_get(r, "tokens"), cols, sizeof cols / sizeof cols[0], "no API tokens");
 }
 
 int cli_cmd_token_list(cli_ctx *ctx, const cli_args *a)
@@ -400,7 +401,7 @@ static int show_profiles(const cli_ctx *ctx, const json_t *r)
 		{"description", "description", 'l', 0, 60},
 	};
 
-	return cli_show_rows(ctx, json_object_get(r, "profiles"), cols, sizeof cols / sizeof cols[0]);
+	return show_list(ctx, json_object_get(r, "profiles"), cols, sizeof cols / sizeof cols[0], "no profiles");
 }
 
 int cli_cmd_profile_list(cli_ctx *ctx, const cli_args *a)
