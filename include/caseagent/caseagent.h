@@ -636,6 +636,10 @@ int ca_session_login(ca_agent *a, const char *user, const char *password, const 
 int ca_auth_session(ca_agent *a, const char *session, ca_principal *ret, ca_err *err);
 /* End a session (logout). Unknown sessions are not an error. */
 int ca_session_logout(ca_agent *a, const char *session, ca_err *err);
+/* An unsafe method's CSRF check: 0 for a principal not authenticated by a
+ * session; else the X-CSRF-Token `token` (NULL: none sent) must equal the
+ * session's (compared in constant time, sodium_memcmp), or CA_EFORBIDDEN. */
+int ca_auth_csrf_check(const ca_principal *p, const char *token, ca_err *err);
 
 /*
  * Agent experience profiles: named sets of features. A profile is

@@ -311,6 +311,39 @@ static int write_summary(ca_agent *a, const char *conv, int64_t case_id, const c
 	return r;
 }
 
+/*
+ * The profile gate (issue 10): the representative who accepted the
+ * conversation may have an agent experience profile without autonomous
+ * case creation and update, and then the agent leaves the case to them.
+ * One indexed lookup when someone accepted, none otherwise; an acceptor who
+ * is not a user (or a database without users) leaves the agent on. Only
+ * the autonomous path asks: an update a person requests does not come here.
+ */
+static int autonomy(ca_agent *a, const char *conv, const char *accepted_by, int64_t case_id, json_t *res,
+		    bool *ret_on, ca_err *err)
+{
+	*ret_on = true;
+	if (!accepted_by)
+		return 0;
+	bool found = false, on = true;
+	char *profile = NULL;
+	int r = ca_store_user_autonomy(a->store, accepted_by, &found, &profile, &on, err);
+	if (r || !found || on) {
+		free(profile);
+		return r;
+	}
+	*ret_on = false;
+	char reason[512];
+	snprintf(reason, sizeof(reason),
+		 "agent experience profile '%s' of '%s' has autonomous case creation off", profile, accepted_by);
+	json_object_set_new(res, "autonomous", json_pack("{s:b, s:s, s:s, s:s}", "enabled", 0, "reason", reason,
+							 "profile", profile, "user", accepted_by));
+	r = log_interaction(a, conv, case_id, case_id ? "update_case" : "create_case", "off_by_profile",
+			    json_pack("{s:s, s:s}", "profile", profile, "user", accepted_by), err);
+	free(profile);
+	return r;
+}
+
 /* ---- events ---- */
 
 static const char *const event_types[] = { "open", "message", "accept", "update", "wrapup", "close", "link", "wait" };
@@ -437,12 +470,22 @@ static int handle_event(ca_agent *a, const json_t *ev, json_t *res, ca_err *err)
 											: "closed";
 		if (!strcmp(type, "update") && !strcmp(state, "open"))
 			next = "open";
-		conv_msgs m;
-		r = load_msgs(a, conv, &m, err);
+		const char *accepted_by = ca_json_str(c, "accepted_by");
+		if (!strcmp(type, "accept") && ca_json_str(ev, "actor")) {
+			accepted_by = ca_json_str(ev, "actor");
+			r = ca_store_conversation_set_accepted_by(a->store, conv, accepted_by, err);
+		}
+		bool on = true;
+		if (!r)
+			r = autonomy(a, conv, accepted_by, case_id, res, &on, err);
+		conv_msgs m = { 0 };
+		if (!r)
+			r = load_msgs(a, conv, &m, err);
 		if (!r) {
-			if (case_id == 0)
+			/* Off: the representative's profile leaves the case to them. */
+			if (on && case_id == 0)
 				r = try_create(a, conv, identity, &m, res, err);
-			else if (strcmp(type, "close") != 0 && strcmp(type, "accept") != 0)
+			else if (on && strcmp(type, "close") != 0 && strcmp(type, "accept") != 0)
 				r = do_update(a, conv, case_id, identity, &m, res, err);
 			if (!r && case_id == 0 && json_is_true(json_object_get(res, "created")))
 				r = ca_case_ref(a, ca_json_str(res, "case"), &case_id, err);

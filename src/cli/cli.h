@@ -125,6 +125,22 @@ int cli_cmd_email_status(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_pii_redact(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_pii_eval(struct cli_ctx *ctx, const cli_args *args);
 
+/* usercmd.c: `user`, `token` and `profile`, listed in the table. */
+extern const cli_opt cli_user_add_opts[];
+extern const cli_opt cli_user_edit_opts[];
+extern const cli_opt cli_token_create_opts[];
+extern const cli_opt cli_token_list_opts[];
+int cli_cmd_user_add(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_user_list(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_user_show(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_user_edit(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_token_create(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_token_revoke(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_token_list(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_profile_list(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_profile_show(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_profile_put(struct cli_ctx *ctx, const cli_args *args);
+
 /* evalcmd.c: `eval summary`, listed in the table. */
 int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *args);

@@ -1808,6 +1808,58 @@ const cli_cmd cli_commands[] = {
 	 "mentions naming a record) per field and per kind, and every miss. The\n"
 	 "set of the tests: tests/data/predict/linking. Nothing is written.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"user", "add", cli_cmd_user_add, "NAME --role ROLE", "Add a user of the service (a person or an integration)",
+	 "NAME is 1-64 letters, digits and . _ @ -. ROLE is one of the roles as the\n"
+	 "seed names them (case does not matter): \"System Administrator\", \"CSR\n"
+	 "Manager\" (both configure: settings, rules, users, profiles, harvests),\n"
+	 "\"Customer Service Representative\", \"Omnichannel Agent\" (work cases,\n"
+	 "conversations, replies, notes, knowledge review) or \"Integration\" (a chat\n"
+	 "platform, a mail server or a metrics scraper: API tokens only, no\n"
+	 "password). --profile names the agent experience profile (default:\n"
+	 "Default, with autonomous case creation and follow-up on). The password\n"
+	 "(8-1024 bytes) is read from --password-file, never the command line, and\n"
+	 "stored only as an Argon2id hash; without one the user signs in by token.\n",
+	 cli_user_add_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"user", "list", cli_cmd_user_list, "", "List the users with their roles and profiles",
+	 "One row per user, by name: role, agent experience profile, whether it is\n"
+	 "disabled and whether it has a password (never the password).\n",
+	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
+	{"user", "show", cli_cmd_user_show, "NAME", "Show one user",
+	 NULL, NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"user", "edit", cli_cmd_user_edit, "NAME", "Change a user's role, profile, name, password, or disable it",
+	 "Changes what the options say, all at once or nothing. A disabled user's\n"
+	 "sessions and API tokens stop working at once; a new or removed password\n"
+	 "ends its sessions.\n",
+	 cli_user_edit_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"token", "create", cli_cmd_token_create, "USER", "Create an API token for a user; prints only the token",
+	 "The token (ca_ and 43 base64url characters) is printed on standard output\n"
+	 "and nowhere else, this once: the database keeps only its hash. Send it as\n"
+	 "`Authorization: Bearer TOKEN`. With --json: {\"token\",\"id\",\"user\",\n"
+	 "\"name\",\"created_at\",...}.\n",
+	 cli_token_create_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"token", "list", cli_cmd_token_list, "", "List API tokens (never their secrets)",
+	 "Id, user, name, creation, last use (written at most once a minute) and\n"
+	 "revocation of each token.\n",
+	 cli_token_list_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"token", "revoke", cli_cmd_token_revoke, "ID", "Revoke an API token: it stops working at once",
+	 "ID is the token's id, from `token create` or `token list`.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"profile", "list", cli_cmd_profile_list, "", "List the agent experience profiles",
+	 "An agent experience profile is a named set of features given to users:\n"
+	 "autonomous case creation and update from conversations, and autonomous\n"
+	 "case follow-up and closure. When the representative who accepted a\n"
+	 "conversation has a profile without autonomous case creation, the agent\n"
+	 "creates and updates no case for it on its own (Update from conversation\n"
+	 "on demand still works) and says why in the event's result.\n",
+	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
+	{"profile", "show", cli_cmd_profile_show, "NAME", "Show one agent experience profile",
+	 NULL, NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"profile", "put", cli_cmd_profile_put, "NAME FILE|-", "Create or replace an agent experience profile",
+	 "FILE (- for stdin) is the whole profile as JSON:\n"
+	 "  {\"description\": \"...\", \"autonomous_case\": false, \"autonomous_followup\": true}\n"
+	 "(\"name\" and \"users\", as `profile show --json` prints them, may be\n"
+	 "left in). Any other key is an error naming it.\n",
+	 NULL, 2, 2, CLI_NEEDS_DB, NULL},
 	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND [VERB]]]", "Show help for all commands or one",
 	 "`caseagent help knowledge review list` shows the help of a command's verb;\n"
 	 "every level of a command line can be asked about.\n",

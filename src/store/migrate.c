@@ -516,6 +516,64 @@ static const char schema_v12[] =
 	"CREATE UNIQUE INDEX knowledge_article_revision_pending ON knowledge_article_revision (article_id)\n"
 	"  WHERE state = 'in_review';\n";
 
+/* Users, roles, agent experience profiles and credentials (src/auth):
+ * secrets are stored only as hashes (Argon2id for passwords, BLAKE2b for
+ * tokens and sessions), looked up through unique indexes; failed logins
+ * are counted here so every serve process sees them. The owner column is
+ * user_name, since USER is a reserved word in PostgreSQL. */
+static const char schema_v13[] =
+	"CREATE TABLE agent_profile (\n"
+	"  name TEXT PRIMARY KEY,\n"
+	"  description TEXT NOT NULL DEFAULT '',\n"
+	"  autonomous_case INTEGER NOT NULL CHECK (autonomous_case IN (0, 1)),\n"
+	"  autonomous_followup INTEGER NOT NULL CHECK (autonomous_followup IN (0, 1)),\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL\n"
+	");\n"
+	"INSERT INTO agent_profile (name, description, autonomous_case, autonomous_followup, created_at, updated_at)\n"
+	"  VALUES ('Default', 'Out of the box: autonomous case creation and update from conversations, and "
+	"autonomous case follow-up and closure', 1, 1, '1970-01-01T00:00:00Z', '1970-01-01T00:00:00Z');\n"
+	"CREATE TABLE users (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  display_name TEXT NOT NULL,\n"
+	"  role TEXT NOT NULL,\n"
+	"  profile TEXT NOT NULL REFERENCES agent_profile(name),\n"
+	"  password_hash TEXT,\n"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),\n"
+	"  created_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX users_profile_idx ON users (profile);\n"
+	"CREATE TABLE api_token (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  user_name TEXT NOT NULL REFERENCES users(name),\n"
+	"  name TEXT,\n"
+	"  hash TEXT NOT NULL UNIQUE,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  last_used_at TEXT,\n"
+	"  revoked_at TEXT\n"
+	");\n"
+	"CREATE INDEX api_token_user_idx ON api_token (user_name);\n"
+	"CREATE TABLE session (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  hash TEXT NOT NULL UNIQUE,\n"
+	"  user_name TEXT NOT NULL REFERENCES users(name),\n"
+	"  csrf TEXT NOT NULL,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  last_seen_at TEXT NOT NULL,\n"
+	"  expires_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX session_user_idx ON session (user_name);\n"
+	"CREATE INDEX session_expires_idx ON session (expires_at);\n"
+	"CREATE TABLE login_failure (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  count INTEGER NOT NULL,\n"
+	"  first_at INTEGER NOT NULL,\n"
+	"  last_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX login_failure_last_idx ON login_failure (last_at);\n"
+	"ALTER TABLE conversation ADD COLUMN accepted_by TEXT;\n";
+
 /* The event outbox (issue 10, ARCHITECTURE §6): rows the API's live stream
  * reads, written in the transaction of the change each announces (event.c).
  * Read by id (the primary key) and trimmed oldest first by id, so it needs
@@ -613,6 +671,7 @@ static const migration migrations[] = {
 	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
 	{ 11, "directory lookup keys", schema_v11, NULL },
 	{ 12, "knowledge article versions in review", schema_v12, NULL },
+	{ 13, "users, roles, agent experience profiles, credentials", schema_v13, NULL },
 	{ 14, "case list filters, case search, report periods, settings generation", schema_v14, NULL },
 	{ 15, "event outbox, e-mail worker state", schema_v15, NULL },
 };

@@ -274,7 +274,8 @@ int ca_store_case_count(ca_store *s, int64_t *ret, ca_err *err);
 /*
  * Conversations:
  *   {"id","channel","state","case_id" (int or null),"case_link" ("agent" |
- *    "person" | null),"contact_id","opened_at","closed_at","message_count"}
+ *    "person" | null),"contact_id","opened_at","closed_at","message_count",
+ *    "accepted_by" (user name or null)}
  * states: open, active, waiting, wrapup, closed.
  */
 int ca_store_conversation_create(ca_store *s, const char *id, const char *channel, ca_err *err);
@@ -284,6 +285,9 @@ int ca_store_conversation_set_state(ca_store *s, const char *id, const char *sta
  * NULL clears. The store does not check the contact exists (directories may
  * be imported in any order); CA_ENOTFOUND for an unknown conversation. */
 int ca_store_conversation_set_contact(ca_store *s, const char *id, const char *contact_id, ca_err *err);
+/* Who accepted the conversation (the accept event's "actor"; migration 13,
+ * shown as "accepted_by" by get); NULL clears. CA_ENOTFOUND. */
+int ca_store_conversation_set_accepted_by(ca_store *s, const char *id, const char *actor, ca_err *err);
 /* Link a case; link is "agent" or "person". */
 int ca_store_conversation_set_case(ca_store *s, const char *id, int64_t case_id, const char *link, ca_err *err);
 
@@ -677,5 +681,78 @@ int ca_store_worker_record(ca_store *s, const char *worker, const char *url, con
 int ca_store_worker_get(ca_store *s, const char *worker, json_t **ret, ca_err *err);
 /* {"queued":N,"failed":N,"sent":N} through the outbox's status index. */
 int ca_store_outbox_counts(ca_store *s, json_t **ret, ca_err *err);
+/* ---- users, agent experience profiles, credentials (migration 13; user.c) ---- */
+
+/*
+ * Users: {"name","display_name","role","profile","password_hash" (an
+ * Argon2id string, or null: no password login),"disabled" (0|1),
+ * "created_at"}. The store checks text, uniqueness and that the profile
+ * exists; role names and password rules are src/auth's. add: "name",
+ * "role", "profile" required, "display_name" defaults to the name;
+ * CA_EEXIST, CA_EINVAL naming "profile" for an unknown profile. get:
+ * CA_ENOTFOUND. list: every user by name, "has_password" (0|1) in place of
+ * the hash. update: any of "display_name", "role", "profile" (strings),
+ * "password_hash" (string or null), "disabled" (bool), in one statement.
+ */
+int ca_store_user_add(ca_store *s, const json_t *user, ca_err *err);
+int ca_store_user_get(ca_store *s, const char *name, json_t **ret, ca_err *err);
+int ca_store_user_list(ca_store *s, json_t **ret, ca_err *err);
+int ca_store_user_update(ca_store *s, const char *name, const json_t *changes, ca_err *err);
+/* The agent experience profile of user `user` and whether it has
+ * autonomous case creation on, in one indexed query: *ret_found false (and
+ * nothing else set) when `user` is not a user. Caller frees *ret_profile. */
+int ca_store_user_autonomy(ca_store *s, const char *user, bool *ret_found, char **ret_profile,
+			   bool *ret_autonomous_case, ca_err *err);
+
+/* Agent experience profiles: {"name","description","autonomous_case" (0|1),
+ * "autonomous_followup" (0|1),"users" (how many have it),"created_at",
+ * "updated_at"}. get: CA_ENOTFOUND; list by name; put creates or replaces. */
+int ca_store_profile_get(ca_store *s, const char *name, json_t **ret, ca_err *err);
+int ca_store_profile_list(ca_store *s, json_t **ret, ca_err *err);
+int ca_store_profile_put(ca_store *s, const char *name, const char *description, bool autonomous_case,
+			 bool autonomous_followup, ca_err *err);
+
+/*
+ * API tokens, stored by the hash src/auth computes (never the token):
+ * {"id","user","name","created_at","last_used_at","revoked_at"}. add:
+ * CA_ENOTFOUND for an unknown user; *ret the new row. revoke: sets
+ * revoked_at once (a second revoke keeps the first time); CA_ENOTFOUND.
+ * list: user NULL = all, by id. find: by hash through its unique index,
+ * joined with the user: {"id","user","last_used_at","revoked_at","role",
+ * "profile","disabled"}, *ret NULL when no token has that hash. touch:
+ * last_used_at = now, unless it is at or after `before` already (ISO 8601
+ * strings compare as times).
+ */
+int ca_store_token_add(ca_store *s, const char *user, const char *label, const char *hash, json_t **ret,
+		       ca_err *err);
+int ca_store_token_revoke(ca_store *s, int64_t id, ca_err *err);
+int ca_store_token_list(ca_store *s, const char *user, json_t **ret, ca_err *err);
+int ca_store_token_find(ca_store *s, const char *hash, json_t **ret, ca_err *err);
+int ca_store_token_touch(ca_store *s, int64_t id, const char *now, const char *before, ca_err *err);
+
+/* Sessions by hash (times ISO 8601): find joins the user: {"user","csrf",
+ * "last_seen_at","expires_at","role","profile","disabled"}, *ret NULL when
+ * none. purge deletes the sessions expired at `now` (index on expires_at). */
+int ca_store_session_add(ca_store *s, const char *hash, const char *user, const char *csrf, const char *now,
+			 const char *expires, ca_err *err);
+int ca_store_session_find(ca_store *s, const char *hash, json_t **ret, ca_err *err);
+int ca_store_session_touch(ca_store *s, const char *hash, const char *now, const char *expires, ca_err *err);
+int ca_store_session_delete(ca_store *s, const char *hash, ca_err *err);
+/* End every session of a user (a password changed or removed). */
+int ca_store_session_delete_user(ca_store *s, const char *user, ca_err *err);
+int ca_store_session_purge(ca_store *s, const char *now, ca_err *err);
+
+/* Failed logins by key ("user:NAME", "addr:IP"), times in epoch seconds.
+ * get: the counts of a key whose last failure is at or after
+ * forget_before (zeros otherwise). add: one more failure at `now`; rows
+ * whose last failure is before forget_before are forgotten first (theirs
+ * starts again at 1). clear: forget a key. */
+typedef struct ca_store_login_failure {
+	int64_t count, first_at, last_at;
+} ca_store_login_failure;
+int ca_store_login_failure_get(ca_store *s, const char *key, int64_t forget_before, ca_store_login_failure *ret,
+			       ca_err *err);
+int ca_store_login_failure_add(ca_store *s, const char *key, int64_t now, int64_t forget_before, ca_err *err);
+int ca_store_login_failure_clear(ca_store *s, const char *key, ca_err *err);
 
 #endif
