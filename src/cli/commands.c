@@ -1810,10 +1810,10 @@ const cli_cmd cli_commands[] = {
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"serve", NULL, cli_cmd_serve, "", "Run the HTTP service: REST API, live events, metrics, background jobs",
 	 "Serves the API of docs/api.md on --listen (default 127.0.0.1:8080; a port\n"
-	 "of 0 picks a free one) over the database of --db (created if missing, as on\n"
-	 "a service's first start). Prints the address once listening; one JSON access-log\n"
-	 "line per request on stderr. Each of the --workers threads opens its own\n"
-	 "database connection. Request bodies are limited to 1 MiB (25 MiB for raw\n"
+	 "of 0 picks a free one) over the database of --db (created if missing, as\n"
+	 "on a service's first start). Prints the address once listening; one JSON\n"
+	 "access-log line per request on stderr. Each of the --workers threads opens\n"
+	 "its own database connection. Request bodies are limited to 1 MiB (25 MiB for raw\n"
 	 "e-mail, 413), must arrive within 30 s (408), and connections beyond\n"
 	 "--max-connections are answered 503. A background worker runs harvest jobs\n"
 	 "and, when the settings give intervals, IMAP polling and SMTP sending.\n"
