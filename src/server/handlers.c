@@ -138,10 +138,14 @@ int srv_h_readyz(srv_req *r, srv_reply *out, ca_err *err)
 	ca_err why;
 	int rc;
 
-	/* The worker's agent opened (so the schema was migrated to current);
-	 * a read of the event outbox says the database answers. */
+	/* The worker thread's agent opens (so the schema was migrated to
+	 * current, or the database refused: a newer schema, a broken file),
+	 * and a read of the event outbox says the database answers. */
 	ca_err_clear(&why);
-	rc = ca_events_last_id(r->agent, &last, &why);
+	ca_agent *a = NULL;
+	rc = srv_agent(r->srv, &a, &why);
+	if (rc == 0)
+		rc = ca_events_last_id(a, &last, &why);
 	if (rc < 0) {
 		out->status = 503;
 		return answer(out, json_pack("{s:s, s:s, s:s}", "status", "not ready", "database", ca_strerror(rc),

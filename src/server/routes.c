@@ -52,14 +52,14 @@ const char *const srv_right_names[6] = { "work", "configure", "reports", "chat_i
 
 const srv_route srv_routes[] = {
 	/* ---- outside /api/v1 ---- */
-	{ "GET", "/healthz", 0, SRV_PUBLIC, srv_h_healthz, SRV_BODY_NONE, 0, NULL, "Liveness: the process answers",
+	{ "GET", "/healthz", 0, SRV_PUBLIC | SRV_NO_AGENT, srv_h_healthz, SRV_BODY_NONE, 0, NULL, "Liveness: the process answers",
 	  NULL, "{\"type\":\"object\",\"properties\":{\"status\":{\"const\":\"ok\"}}}", 0, NULL, NULL },
-	{ "GET", "/readyz", 0, SRV_PUBLIC, srv_h_readyz, SRV_BODY_NONE, 0, NULL,
+	{ "GET", "/readyz", 0, SRV_PUBLIC | SRV_NO_AGENT, srv_h_readyz, SRV_BODY_NONE, 0, NULL,
 	  "Readiness: the database is reachable and its schema current (503 otherwise)", NULL,
 	  "{\"type\":\"object\",\"properties\":{\"status\":{\"const\":\"ready\"},\"database\":{\"type\":\"string\"}}}", 0, NULL, NULL },
-	{ "GET", "/openapi.json", 0, SRV_PUBLIC, srv_h_openapi, SRV_BODY_NONE, 0, NULL,
+	{ "GET", "/openapi.json", 0, SRV_PUBLIC | SRV_NO_AGENT, srv_h_openapi, SRV_BODY_NONE, 0, NULL,
 	  "This API as an OpenAPI 3.1 document, generated from the route table", NULL, OBJ, 0, NULL, NULL },
-	{ "GET", "/metrics", CA_RIGHT_METRICS, 0, srv_h_metrics, SRV_BODY_NONE, 0, NULL,
+	{ "GET", "/metrics", CA_RIGHT_METRICS, SRV_NO_AGENT, srv_h_metrics, SRV_BODY_NONE, 0, NULL,
 	  "Prometheus text exposition 0.0.4: requests, durations, agent decisions, e-mails, harvest, database errors",
 	  NULL, "{\"type\":\"string\"}", 0, NULL, NULL },
 
@@ -76,7 +76,7 @@ const srv_route srv_routes[] = {
 	  "\"via\":{\"enum\":[\"session\",\"token\"]}}}", 0, NULL, NULL },
 	{ "DELETE", "/api/v1/session", 0, 0, srv_h_logout, SRV_BODY_JSON, 0, NULL,
 	  "Log out: ends the session and clears its cookie", EMPTY, NULL, 204, NULL, NULL },
-	{ "GET", "/api/v1/roles", 0, 0, srv_h_roles, SRV_BODY_NONE, 0, NULL, "The roles and the rights each grants",
+	{ "GET", "/api/v1/roles", 0, SRV_NO_AGENT, srv_h_roles, SRV_BODY_NONE, 0, NULL, "The roles and the rights each grants",
 	  NULL, LIST_OF("roles"), 0, NULL, NULL },
 	{ "GET", "/api/v1/notifications", 0, 0, srv_h_notifications, SRV_BODY_NONE, 0, NULL,
 	  "Your own notifications, newest first", NULL, LIST_OF("notifications"), 0, NULL, NULL },

@@ -516,7 +516,7 @@ static enum MHD_Result on_complete(srv_server *s, struct MHD_Connection *conn, r
 	r.session = st->session[0] ? st->session : NULL;
 	r.address = st->address;
 	r.conn = conn;
-	rc = srv_agent(s, &r.agent, &err);
+	rc = route->flags & SRV_NO_AGENT ? 0 : srv_agent(s, &r.agent, &err);
 	if (rc == 0)
 		rc = route->fn(&r, &out, &err);
 	json_decref(body);
@@ -671,6 +671,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 }
 
 /* libmicrohttpd's own messages, as JSON lines like the rest of the log. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];

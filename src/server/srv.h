@@ -152,6 +152,7 @@ enum srv_body { SRV_BODY_NONE, SRV_BODY_JSON, SRV_BODY_RFC822 };
 /* Route flags. */
 #define SRV_PUBLIC 0x1u   /* no credentials needed (rights 0) */
 #define SRV_STREAM 0x2u   /* a long-lived response (SSE): not counted as in flight at shutdown */
+#define SRV_NO_AGENT 0x4u /* the handler needs no agent (r->agent NULL): it answers when the database does not */
 
 /* The API a table entry passes to a generic handler (handlers.c). */
 typedef int (*srv_ref_api)(ca_agent *a, const char *ref, char **ret_json, ca_err *err);
