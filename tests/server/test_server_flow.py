@@ -9,8 +9,9 @@ CSRF token but never the session; a change with the cookie but without
 X-CSRF-Token refused (403, problem type csrf); a chat platform's events over
 HTTP creating a case that a connected Server-Sent Events client receives as
 case.created; a stale If-Match refused with 412; a harvest job started over
-HTTP and run by the background worker to "done"; and /metrics counting the
-requests and the agent's decisions.
+HTTP and run by the background worker to "done", and one killed with its
+process continued by serve; and /metrics counting the requests, the agent's
+decisions and the harvest's records.
 
 Usage: test_server_flow.py CASEAGENT_BINARY SOURCE_DIR
 """
@@ -57,7 +58,7 @@ class Events(threading.Thread):
         self.ready.set()
         ev = {}
         while True:
-            line = r.fp.readline()
+            line = r.readline()  # the body, de-chunked
             if not line:
                 return
             line = line.decode().rstrip("\n")
@@ -86,6 +87,12 @@ def main():
     ca(db, "user", "add", "rep", "--role", "Customer Service Representative", "--password-file", pw)
     ca(db, "user", "add", "chatbot", "--role", "Integration")
     tok = {u: ca(db, "token", "create", u).strip() for u in ("ada", "rep", "chatbot")}
+    # A harvest job killed with its process after 3 records: still
+    # "running", so serve's worker continues it.
+    ca(db, "import", "cases", os.path.join(SRC, "examples/cases.jsonl"))
+    r = subprocess.run([BIN, "--db", db, "--quiet", "knowledge", "harvest", "--from", "cases"],
+                       env=dict(os.environ, CA_TEST_CRASH_AFTER_RECORDS="3"), capture_output=True)
+    check(r.returncode == 3, "the harvest was killed after 3 records: %d" % r.returncode)
     s = Server(BIN, db, workers=3)
     try:
         # Rights before lookups: the same answer for a case that exists or not.
@@ -154,8 +161,12 @@ def main():
         deadline = time.time() + 10
         while time.time() < deadline and not any(e["event"] == "case.created" for e in late.events):
             time.sleep(0.1)
-        check([e["id"] for e in late.events if e["event"] == "case.created"] == [e["id"] for e in created],
-              "resuming after Last-Event-ID 0 replays case.created: %r" % late.events[:3])
+        deadline = time.time() + 10
+        while time.time() < deadline and created[0]["id"] not in [e["id"] for e in late.events]:
+            time.sleep(0.1)
+        ids = [int(e["id"]) for e in late.events]
+        check(created[0]["id"] in [e["id"] for e in late.events] and ids == sorted(set(ids)) and ids[0] == 1,
+              "resuming after Last-Event-ID 0 replays every event from the first, in order: %r" % ids[:10])
 
         # Versions: the ETag, a stale If-Match refused with 412.
         r, p = s.call("GET", "/api/v1/cases/" + case, token=tok["rep"])
@@ -183,6 +194,10 @@ def main():
             time.sleep(0.2)
         check(p.get("state") == "done", "the worker finished the harvest: %r" % p)
 
+        r, p = s.call("GET", "/api/v1/knowledge/harvests/1", token=tok["ada"])
+        check(p.get("state") == "done" and p.get("processed") == p.get("total") and p.get("total", 0) >= 30,
+              "the job killed with its process was continued by serve: %r" % p)
+
         # Metrics, for the scraper's token.
         r, text = s.call("GET", "/metrics", token=tok["chatbot"])
         text = text.decode() if isinstance(text, bytes) else str(text)
@@ -191,6 +206,7 @@ def main():
               in text, "metrics count the chat events")
         check(re.search(r'caseagent_agent_decisions_total\{outcome="replayed"\} [1-9]', text), "metrics count replays")
         check("caseagent_http_request_duration_seconds_bucket" in text, "metrics have the duration histogram")
+        check(re.search(r"caseagent_harvest_records_processed_total [1-9]", text), "metrics count harvest records")
         rc = s.stop()
         check(rc == 0, "serve exited %r" % rc)
         time.sleep(0.2)
