@@ -28,8 +28,9 @@ typedef struct ca_serve_opts {
 } ca_serve_opts;
 
 /*
- * Run the service until SIGTERM or SIGINT: the handlers for those are
- * installed here (and the previous ones restored on return). On a signal it
+ * Run the service until SIGTERM or SIGINT, which are blocked in every
+ * thread it starts and taken with sigwait (the signal mask is restored on
+ * return; call it from the main thread). On a signal it
  * stops accepting, lets the requests in flight finish (at most 30 s), lets the
  * background worker finish its current batch (a harvest job stays "running"
  * and continues when serve starts again), ends the event streams, and
