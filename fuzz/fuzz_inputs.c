@@ -218,8 +218,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		(void)srv_media_type_is(text, "application/json");
 		(void)srv_secret_equal(text, "csrf-token");
 		json_t *doc = json_loadb(body, n, 0, NULL);
-		for (size_t i = 0; doc && i < srv_nroutes; i++)
-			(void)srv_body_check(&srv_routes[i], doc, &err);
+		json_t **schemas = doc ? srv_schemas_load() : NULL;
+		for (size_t i = 0; schemas && i < srv_nroutes; i++)
+			(void)srv_body_check(schemas[i], doc, &err);
+		srv_schemas_free(schemas);
 		json_decref(doc);
 		srv_utf8_clean(text);
 		break;

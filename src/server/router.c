@@ -455,18 +455,34 @@ static const char *type_words(const json_t *type)
 	return json_is_string(type) ? json_string_value(type) : "of another type";
 }
 
-int srv_body_check(const srv_route *route, const json_t *body, ca_err *err)
+json_t **srv_schemas_load(void)
 {
-	json_t *schema;
-	json_error_t jerr;
+	json_t **v = calloc(srv_nroutes, sizeof *v);
+
+	for (size_t i = 0; v && i < srv_nroutes; i++) {
+		if (!srv_routes[i].request)
+			continue;
+		if (!(v[i] = json_loads(srv_routes[i].request, 0, NULL))) {
+			srv_schemas_free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+void srv_schemas_free(json_t **v)
+{
+	for (size_t i = 0; v && i < srv_nroutes; i++)
+		json_decref(v[i]);
+	free(v);
+}
+
+int srv_body_check(const json_t *schema, const json_t *body, ca_err *err)
+{
 	int rc = 0;
 
-	if (!route->request)
-		return 0;
-	schema = json_loads(route->request, 0, &jerr);
 	if (!schema)
-		return ca_err_set(err, CA_ENOMEM, NULL, "the request schema of %s %s is not JSON", route->method,
-				  route->path);
+		return 0;
 	const json_t *props = json_object_get(schema, "properties");
 	if (!type_ok(json_object_get(schema, "type"), body)) {
 		rc = ca_err_set(err, CA_EINVAL, "body", "the body must be a JSON %s",
@@ -503,6 +519,5 @@ int srv_body_check(const srv_route *route, const json_t *body, ca_err *err)
 		}
 	}
 out:
-	json_decref(schema);
 	return rc;
 }

@@ -45,6 +45,7 @@ struct srv_server {
 	atomic_bool draining;    /* shutting down: answer with Connection: close */
 	unsigned max_connections;
 	srv_metrics *metrics;
+	json_t **schemas;        /* the routes' request schemas, parsed once */
 	srv_events *events;
 	srv_worker *worker;
 };
@@ -494,7 +495,7 @@ static enum MHD_Result on_complete(srv_server *s, struct MHD_Connection *conn, r
 	}
 	if (route->body == SRV_BODY_JSON) {
 		json_t *empty = body ? NULL : json_object();
-		rc = srv_body_check(route, body ? body : empty, &err);
+		rc = srv_body_check(s->schemas[route - srv_routes], body ? body : empty, &err);
 		json_decref(empty);
 		if (rc < 0) {
 			json_decref(body);
@@ -766,6 +767,7 @@ static void server_free(srv_server *s)
 		return;
 	srv_events_free(s->events);
 	srv_metrics_free(s->metrics);
+	srv_schemas_free(s->schemas);
 	free(s->db);
 	free(s);
 }
@@ -780,7 +782,8 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 
 	if ((rc = parse_listen(opts->listen ? opts->listen : "127.0.0.1:8080", &la, err)) < 0)
 		return rc;
-	if (!(s = calloc(1, sizeof *s)) || !(s->db = strdup(opts->db_path)) || !(s->metrics = srv_metrics_new())) {
+	if (!(s = calloc(1, sizeof *s)) || !(s->db = strdup(opts->db_path)) || !(s->metrics = srv_metrics_new()) ||
+	    !(s->schemas = srv_schemas_load())) {
 		server_free(s);
 		return ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
 	}

@@ -193,10 +193,16 @@ const srv_route *srv_route_find(const char *method, const srv_path *p, const cha
  * "reports", "chat_ingest", "mail_ingest", "metrics"). */
 extern const char *const srv_right_names[6];
 
-/* Check the JSON body against the top level of a route's request schema
- * (type, required, properties with their types, additionalProperties
- * false). CA_EINVAL naming the key. */
-int srv_body_check(const srv_route *route, const json_t *body, ca_err *err);
+/* The request schemas of the table parsed, by route index (NULL for a
+ * route without one): read-only, shared by the worker threads. NULL on
+ * ENOMEM (or a schema that is not JSON, a bug the tests catch). Free with
+ * srv_schemas_free. */
+json_t **srv_schemas_load(void);
+void srv_schemas_free(json_t **schemas);
+/* Check the JSON body against the top level of a request schema (type,
+ * required, properties with their types, additionalProperties false);
+ * schema NULL: anything. CA_EINVAL naming the key. */
+int srv_body_check(const json_t *schema, const json_t *body, ca_err *err);
 
 /* ---- errors (problem.c) ---- */
 
