@@ -25,6 +25,7 @@
 
 #define RING 4096                 /* recent events kept in memory */
 #define POLL_MS 250
+#define POLL_PAGE 1000            /* events read at once (ca_events_since's most) */
 #define HEARTBEAT_S 15.0
 #define PENDING_MAX (64 * 1024)   /* bytes of frames prepared at once per stream */
 
@@ -293,7 +294,7 @@ static int poll_outbox(srv_events *e, size_t *ret_new)
 
 	*ret_new = 0;
 	ca_err_clear(&err);
-	if ((rc = ca_events_since(e->agent, e->newest, 1000, &json, &err)) < 0)
+	if ((rc = ca_events_since(e->agent, e->newest, POLL_PAGE, &json, &err)) < 0)
 		return rc;
 	json_t *res = json_loads(json, 0, NULL);
 	free(json);
@@ -342,9 +343,15 @@ static void *poller(void *ud)
 	pthread_mutex_lock(&e->lock);
 	while (!e->stop) {
 		pthread_mutex_unlock(&e->lock);
-		size_t fresh = 0;
-		/* A failed read (the database busy) is tried again next time. */
-		(void)poll_outbox(e, &fresh);
+		size_t fresh = 0, got;
+		/* A full page means more are waiting: read on (a burst is caught
+		 * up at once). A failed read (the database busy) is tried again
+		 * next time. */
+		for (int page = 0; page < 16 && poll_outbox(e, &got) == 0; page++) {
+			fresh += got;
+			if (got < POLL_PAGE)
+				break;
+		}
 		pthread_mutex_lock(&e->lock);
 		double now = srv_mono_now();
 		bool beat = now >= e->next_heartbeat;
