@@ -215,6 +215,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		char cookie[256];
 		(void)srv_cookie_get(text, "caseagent_session", cookie, sizeof cookie);
 		(void)srv_bearer(text);
+		char addr[64];
+		(void)srv_forwarded_for(text, addr, sizeof addr);
 		(void)srv_media_type_is(text, "application/json");
 		(void)srv_secret_equal(text, "csrf-token");
 		json_t *doc = json_loadb(body, n, 0, NULL);

@@ -9,6 +9,7 @@
  * request schema. Pure functions over bytes, so the fuzz target
  * (fuzz/fuzz_inputs.c) calls them directly.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,6 +355,26 @@ const char *srv_bearer(const char *header)
 		return NULL;
 	s = skip_ws(s + 6);
 	return *s ? s : NULL;
+}
+
+bool srv_forwarded_for(const char *header, char *out, size_t outsize)
+{
+	const char *last = strrchr(header, ',');
+	const char *s = skip_ws(last ? last + 1 : header);
+	size_t n = strlen(s);
+	char ip[INET6_ADDRSTRLEN];
+	unsigned char bin[sizeof(struct in6_addr)];
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= sizeof ip || n >= outsize)
+		return false;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	if (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)
+		return false;
+	memcpy(out, ip, n + 1);
+	return true;
 }
 
 bool srv_media_type_is(const char *header, const char *type)

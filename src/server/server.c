@@ -350,6 +350,11 @@ static enum MHD_Result on_headers(srv_server *s, struct MHD_Connection *conn, re
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, st->address,
 				  sizeof st->address);
 	}
+	/* Behind a proxy on this machine (the README's setup), the client is
+	 * the one it names, so login throttling counts per real address. */
+	if ((!strcmp(st->address, "127.0.0.1") || !strcmp(st->address, "::1")) &&
+	    (v = header(conn, "X-Forwarded-For")))
+		(void)srv_forwarded_for(v, st->address, sizeof st->address); /* else the peer stays */
 	if (atomic_load(&s->connections) > (int)s->max_connections)
 		return problem(s, conn, st, 503, "too-many-connections",
 			       "the server has as many connections as it serves at once; retry shortly", NULL, NULL);

@@ -94,6 +94,11 @@ bool srv_cookie_get(const char *header, const char *name, char *out, size_t outs
  * or an empty token. */
 const char *srv_bearer(const char *header);
 
+/* The client address an X-Forwarded-For header gives: its last entry,
+ * the one the proxy next to us added (RFC 7239 §5.2's list order), copied
+ * to out when it is an IPv4 or IPv6 address; false otherwise. */
+bool srv_forwarded_for(const char *header, char *out, size_t outsize);
+
 /* Whether the media type of a Content-Type header is `type` (case-insensitive,
  * parameters after ";" ignored). */
 bool srv_media_type_is(const char *header, const char *type);
