@@ -8,7 +8,8 @@
  * removal over any text, and the answers of the spam filters (spamd's
  * spamc protocol, rspamd's JSON) with the spam verdict of headers, and
  * the HTTP service's parsers (request path, query string, If-Match,
- * Last-Event-ID, Cookie, Authorization, Content-Type, body schemas). The
+ * Last-Event-ID, Cookie, Authorization, Content-Type, X-Forwarded-For,
+ * body schemas). The
  * first byte chooses the parser; the
  * rest is the input. Built with -DCA_FUZZ=ON and clang it is a libFuzzer
  * binary; otherwise fuzz_replay, which CTest runs over fuzz/corpus so every
