@@ -7,8 +7,10 @@ before any lookup, so an unknown case and a known one answer alike); a
 password login that sets an HttpOnly, SameSite=Strict cookie and returns the
 CSRF token but never the session; a change with the cookie but without
 X-CSRF-Token refused (403, problem type csrf); a chat platform's events over
-HTTP creating a case that a connected Server-Sent Events client receives as
-case.created; a stale If-Match refused with 412; a harvest job started over
+HTTP creating a case that each of 50 connected Server-Sent Events clients
+receives as case.created (while another request is answered at once), that
+an integration's stream does not show, and that a client resuming from
+Last-Event-ID gets again; a stale If-Match refused with 412; a harvest job started over
 HTTP and run by the background worker to "done", and one killed with its
 process continued by serve; and /metrics counting the requests, the agent's
 decisions and the harvest's records.
@@ -122,12 +124,19 @@ def main():
         check(r.status == 401, "a wrong password: %d" % r.status)
 
         # Live events: a client connected before the chat platform's events.
-        sse = Events(s.port, tok["rep"])
-        sse.start()
+        # Fifty representatives' streams at once on three worker threads:
+        # no stream holds a thread, so other requests are answered at once.
+        streams = [Events(s.port, tok["rep"]) for _ in range(50)]
+        for e in streams:
+            e.start()
+        sse = streams[0]
         blind = Events(s.port, tok["chatbot"])  # no work right: sees no case events
         blind.start()
-        sse.ready.wait(10)
-        blind.ready.wait(10)
+        for e in streams + [blind]:
+            e.ready.wait(10)
+        t0 = time.time()
+        r, p = s.call("GET", "/api/v1/session", token=tok["rep"])
+        check(r.status == 200 and time.time() - t0 < 2, "a request while 51 streams are open: %d" % r.status)
         check(sse.status == 200 and (sse.type or "").startswith("text/event-stream"), "the event stream opens")
         conv = json.loads(open(os.path.join(SRC, "examples/conversations.jsonl")).readline())
         cid = conv["conversation_id"]
@@ -153,6 +162,11 @@ def main():
         created = [e for e in sse.events if e["event"] == "case.created"]
         check(created and json.loads(created[0]["data"]).get("case") == case and created[0]["id"].isdigit(),
               "the stream delivered case.created: %r" % sse.events[:3])
+        deadline = time.time() + 10
+        while time.time() < deadline and not all(any(x["event"] == "case.created" for x in e.events) for e in streams):
+            time.sleep(0.1)
+        check(all(any(x["event"] == "case.created" for x in e.events) for e in streams),
+              "every one of 50 streams delivered case.created")
         check(not any(e["event"].startswith("case.") for e in blind.events),
               "an integration's stream shows case events: %r" % blind.events[:3])
         # A client that reconnects from an earlier id gets what it missed.
