@@ -644,11 +644,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 					 (double)(long long)(secs * 1e4) / 10.0, "user", st->user[0] ? st->user : NULL);
 		if (line && why)
 			json_object_set_new(line, "terminated", json_string(why));
-		char *text = line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-		if (text)
-			fprintf(stderr, "%s\n", text);
-		free(text);
-		json_decref(line);
+		srv_log_line(line);
 		srv_metrics_request(s->metrics, st->route ? (size_t)(st->route - srv_routes) : srv_nroutes, st->method,
 				    status, secs);
 	}
@@ -687,12 +683,34 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
 	srv_utf8_clean(msg);
-	json_t *line = json_pack("{s:s, s:s}", "source", "libmicrohttpd", "message", msg);
-	char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
-	if (text)
-		fprintf(stderr, "%s\n", text);
-	free(text);
+	srv_log_line(json_pack("{s:s, s:s}", "source", "libmicrohttpd", "message", msg));
+}
+
+void srv_log_line(json_t *line)
+{
+	char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6)) : NULL;
 	json_decref(line);
+	if (!text)
+		return;
+	size_t n = strlen(text);
+	char *out = realloc(text, n + 2);
+	if (!out) {
+		free(text);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == 0x7f)
+			out[i] = '?';
+	out[n++] = '\n';
+	for (size_t done = 0; done < n;) {
+		ssize_t w = write(STDERR_FILENO, out + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* the log is gone: nothing better to do than go on serving */
+		done += (size_t)w;
+	}
+	free(out);
 }
 
 /* The URI is left as the client sent it: the router decodes the path

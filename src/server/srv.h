@@ -107,6 +107,15 @@ bool srv_media_type_is(const char *header, const char *type);
  * '?', in place (error messages cut to a fixed size, text from clients). */
 void srv_utf8_clean(char *s);
 
+/*
+ * Write one JSON log line to standard error (takes `line`; NULL-safe): ASCII
+ * only (JSON_ENSURE_ASCII, DEL shown as '?'), so no client text reaches a
+ * terminal as a control, and one write(2) of the whole line, so the lines
+ * of concurrent workers never interleave and a request costs one system
+ * call, not one per byte through the CLI's filtering stderr.
+ */
+void srv_log_line(json_t *line);
+
 /* Constant-time comparison of two NUL-terminated secrets (time depends on
  * the lengths only). */
 bool srv_secret_equal(const char *a, const char *b);

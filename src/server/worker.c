@@ -31,22 +31,13 @@ struct srv_worker {
 	double last_poll, last_send;
 };
 
-/* One JSON line on the log; takes line. */
-static void log_line(json_t *line)
-{
-	char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
-	if (text)
-		fprintf(stderr, "%s\n", text);
-	free(text);
-	json_decref(line);
-}
 
 static void log_error(const char *what, int rc, const ca_err *err)
 {
 	char msg[sizeof err->message];
 	snprintf(msg, sizeof msg, "%s", err->message);
 	srv_utf8_clean(msg);
-	log_line(json_pack("{s:s, s:s, s:s, s:s}", "source", "worker", "task", what, "error", ca_strerror(rc), "detail",
+	srv_log_line(json_pack("{s:s, s:s, s:s, s:s}", "source", "worker", "task", what, "error", ca_strerror(rc), "detail",
 			   msg));
 }
 
@@ -90,7 +81,7 @@ static void run_harvests(srv_worker *w)
 		}
 		json_t *r = json_loads(out, 0, NULL);
 		free(out);
-		log_line(json_pack("{s:s, s:s, s:I, s:O?, s:O?, s:b}", "source", "worker", "task", "harvest", "job",
+		srv_log_line(json_pack("{s:s, s:s, s:I, s:O?, s:O?, s:b}", "source", "worker", "task", "harvest", "job",
 				   (json_int_t)id, "state", json_object_get(r, "state"), "processed",
 				   json_object_get(r, "processed"), "cancelled",
 				   json_is_true(json_object_get(r, "cancelled"))));
