@@ -33,6 +33,19 @@ typedef struct ca_agent ca_agent;
 int ca_agent_open(const char *db_path, ca_agent **ret, ca_err *err);
 void ca_agent_close(ca_agent *a);
 
+/*
+ * For a server whose threads each hold an agent: `a`'s commits stop
+ * copying the write-ahead log back into the database file as they go
+ * (defer true; SQLite's wal_autocheckpoint 0), so no request pays for a
+ * checkpoint, and a background thread calls ca_checkpoint instead; defer
+ * false restores the default. ca_checkpoint: copy what is committed into
+ * the database now, waiting for no reader or writer (SQLite
+ * wal_checkpoint PASSIVE; another checkpoint already running is not an
+ * error). Both CA_EDB on failure.
+ */
+int ca_agent_defer_checkpoints(ca_agent *a, bool defer, ca_err *err);
+int ca_checkpoint(ca_agent *a, ca_err *err);
+
 /* Progress callback for long runs: done of total units (total 0 = unknown). */
 typedef void (*ca_progress_fn)(size_t done, size_t total, void *ud);
 

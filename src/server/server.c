@@ -48,11 +48,13 @@ struct srv_server {
 	json_t **schemas;        /* the routes' request schemas, parsed once */
 	srv_events *events;
 	srv_worker *worker;
+	srv_checkpointer *checkpointer;
 };
 
 /* A worker thread's agent. */
 typedef struct thread_agent {
 	ca_agent *agent;
+	bool deferred; /* its checkpoints left to the checkpointer */
 } thread_agent;
 
 /* One request, from the URI log callback to the completed notification. */
@@ -134,6 +136,9 @@ int srv_agent(srv_server *s, ca_agent **ret, ca_err *err)
 		t->agent = NULL;
 		return rc;
 	}
+	/* The checkpointer thread copies the WAL back; no request waits for it. */
+	if (!t->deferred && ca_agent_defer_checkpoints(t->agent, true, NULL) == 0)
+		t->deferred = true;
 	*ret = t->agent;
 	return 0;
 }
@@ -829,6 +834,8 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 
+	if ((rc = srv_checkpointer_start(s->db, &s->checkpointer, err)) < 0)
+		goto out_key;
 	if ((rc = srv_events_start(s->db, s, &s->events, err)) < 0)
 		goto out_key;
 	unsigned workers = opts->workers ? opts->workers : 4;
@@ -883,6 +890,7 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 out_events:
 	srv_events_close(s->events);
 out_key:
+	srv_checkpointer_stop(s->checkpointer); /* after the requests: a last checkpoint */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	/* The main thread never opened an agent through the key. */
 	pthread_key_delete(s->agent_key);
