@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Hostile input against `caseagent serve` (tests/server/lib/server.py): each
+# is answered with an RFC 9457 problem+json error and writes nothing (the
+# cases with their versions, the conversations with their message counts,
+# a case's notes and the settings are compared before and after):
+# truncated bodies (Content-Length larger than what is sent, then the
+# client closes its side), oversized bodies (JSON routes over 1 MiB, by
+# Content-Length and chunked; raw e-mail over 25 MiB) -> 413, bad JSON ->
+# 400 naming line and column, unknown keys -> 4xx naming the key, path
+# segments with "..", "%00" and 10 KB ids -> 4xx. A 2 MiB e-mail is not
+# refused (the 25 MiB limit is the raw e-mail route's own), and serve is
+# still healthy and exits 0 afterwards.
+# Arguments: the caseagent binary, the source directory.
+import http.client
+import json
+import os
+import re
+import socket
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from server import Reply, Server, all_pages, check, main, problem  # noqa: E402
+
+MIB = 1024 * 1024
+
+
+def raw(srv, head, body=b"", shut=True, timeout=30):
+    """Sends head (the request line and headers, without the blank line)
+    and body bytes on a raw socket, half-closes it, and returns the Reply,
+    or None when serve closed the connection without an answer."""
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+    try:
+        try:
+            s.sendall(head.encode() + b"\r\n\r\n")
+            for i in range(0, len(body), 65536):
+                s.sendall(body[i:i + 65536])
+            if shut:
+                s.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # serve answered early (413) and closed: read what it said
+        resp = http.client.HTTPResponse(s)
+        try:
+            resp.begin()
+            return Reply(resp.status, resp.headers, resp.read())
+        except (http.client.RemoteDisconnected, ConnectionResetError):
+            return None
+    finally:
+        s.close()
+
+
+def headers(srv, method, path, user="rep", ctype="application/json", length=None, extra=()):
+    h = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{srv.port}", f"Authorization: Bearer {srv.tokens[user]}",
+         f"Content-Type: {ctype}", "Connection: close"]
+    if length is not None:
+        h.append(f"Content-Length: {length}")
+    return "\r\n".join(h + list(extra))
+
+
+def snapshot(srv, ref):
+    cases = sorted((c["ticket_number"], c["version"]) for c in all_pages(srv, "/api/v1/cases", "cases"))
+    convs = sorted((c["id"], c["state"], json.dumps(c["messages"]))
+                   for c in all_pages(srv, "/api/v1/conversations", "conversations"))
+    notes = srv.request("GET", f"/api/v1/cases/{ref}/notes", user="rep")
+    check(notes.status == 200, f"GET notes: {notes!r}")
+    settings = srv.request("GET", "/api/v1/settings", user="admin")
+    check(settings.status == 200, f"GET settings: {settings!r}")
+    return cases, convs, len(notes.json()["notes"]), settings.json()
+
+
+def names_key(p, key, what):
+    check(p.get("field") == key or key in str(p.get("detail", "")), f"{what}: the problem does not name {key!r}: {p}")
+
+
+def test_truncated(srv, ref):
+    for path, body in ((f"/api/v1/cases/{ref}/notes", b'{"body": "a note cut short'),
+                       ("/api/v1/conversations/bad-c1/events",
+                        b'{"id": "bad-c1-e9", "type": "message", "message": {"id": "bad-c1-m9"')):
+        r = raw(srv, headers(srv, "POST", path, user="chat" if "events" in path else "rep", length=400), body)
+        if r is not None:
+            problem(r, range(400, 500), f"truncated body to {path}")
+
+
+def test_oversized(srv, ref):
+    big = json.dumps({"body": "x" * (MIB + 16)}).encode()
+    for path in (f"/api/v1/cases/{ref}/notes", "/api/v1/cases", "/api/v1/conversations/bad-c1/events"):
+        user = "chat" if "events" in path else "rep"
+        r = raw(srv, headers(srv, "POST", path, user=user, length=len(big)), big)
+        check(r is not None, f"{len(big)} bytes to {path}: no answer")
+        problem(r, 413, f"{len(big)} bytes to {path}")
+        # The same without Content-Length: chunked, limits hold while reading.
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(big[i:i + 65536]), big[i:i + 65536])
+                          for i in range(0, len(big), 65536)) + b"0\r\n\r\n"
+        r = raw(srv, headers(srv, "POST", path, user=user, extra=["Transfer-Encoding: chunked"]), chunks)
+        check(r is not None, f"{len(big)} bytes chunked to {path}: no answer")
+        problem(r, 413, f"{len(big)} bytes chunked to {path}")
+    mail = b"From: a@example.net\r\nTo: support@seedshop.example\r\nSubject: big\r\n\r\n" + b"y" * (25 * MIB + 1)
+    r = raw(srv, headers(srv, "POST", "/api/v1/email/messages", user="mta", ctype="message/rfc822",
+                         length=len(mail)), mail)
+    check(r is not None, "a raw e-mail over 25 MiB: no answer")
+    problem(r, 413, "a raw e-mail over 25 MiB")
+
+
+def test_bad_json(srv, ref):
+    bad = b'{"body": "fine",\n  "oops" }'
+    for method, path, user in (("POST", f"/api/v1/cases/{ref}/notes", "rep"), ("PATCH", f"/api/v1/cases/{ref}", "rep"),
+                               ("POST", "/api/v1/conversations/bad-c1/events", "chat"),
+                               ("PUT", "/api/v1/settings", "admin")):
+        r = srv.request(method, path, bad, user=user)
+        p = problem(r, 400, f"bad JSON to {method} {path}")
+        text = json.dumps(p)
+        check((p.get("line") == 2 or re.search(r"line\D{0,3}2\b", text)) and
+              ("column" in p or re.search(r"col(umn)?\D{0,3}\d+", text)),
+              f"bad JSON to {method} {path}: the problem does not name line 2 and the column: {p}")
+    r = srv.request("POST", f"/api/v1/cases/{ref}/notes", b"\xff\xfe not UTF-8", user="rep")
+    problem(r, 400, "a body that is not UTF-8")
+    r = srv.request("POST", f"/api/v1/cases/{ref}/notes", b"[1, 2]", user="rep")
+    problem(r, (400, 422), "a JSON array where an object belongs")
+
+
+def test_unknown_keys(srv, ref):
+    tries = [
+        ("POST", f"/api/v1/cases/{ref}/notes", {"body": "a note", "colour": "red"}, "rep", "colour"),
+        ("PATCH", f"/api/v1/cases/{ref}", {"fields": {"serial_number": "SN-123456"}, "colour": 1}, "rep", "colour"),
+        ("PATCH", f"/api/v1/cases/{ref}", {"fields": {"no_such_field": "x"}}, "rep", "no_such_field"),
+        ("POST", "/api/v1/cases", {"fields": {"description": "x", "no_such_field": "x"}}, "rep", "no_such_field"),
+        ("POST", "/api/v1/conversations/bad-c1/events",
+         {"id": "bad-c1-e7", "type": "message", "conversation": "bad-c1", "colour": 1,
+          "message": {"id": "bad-c1-m7", "role": "customer", "text": "hello"}}, "chat", "colour"),
+        ("POST", "/api/v1/session", {"user": "rep", "password": "x" * 12, "colour": 1}, None, "colour"),
+    ]
+    settings = srv.request("GET", "/api/v1/settings", user="admin").json()
+    tries.append(("PUT", "/api/v1/settings", dict(settings, colour=1), "admin", "colour"))
+    for method, path, body, user, key in tries:
+        r = srv.request(method, path, body, user=user)
+        names_key(problem(r, range(400, 500), f"unknown key {key} to {method} {path}"), key, f"{method} {path}")
+
+
+def test_paths(srv, ref):
+    tenk = "A" * 10240
+    event = {"id": "bad-p-e1", "type": "open"}
+    for seg in ("..", "%2e%2e", "..%2f..%2fetc%2fpasswd", "x%2f..%2f..", "%00", "CAS-0%0001", f"{ref}%00", tenk):
+        for method, path, body, user in (
+                ("GET", f"/api/v1/cases/{seg}", None, "rep"),
+                ("GET", f"/api/v1/cases/{seg}/notes", None, "rep"),
+                ("POST", f"/api/v1/cases/{seg}/notes", {"body": "a note through a bad path"}, "rep"),
+                ("PATCH", f"/api/v1/cases/{seg}", {"fields": {"serial_number": "SN-654321"}}, "rep"),
+                ("GET", f"/api/v1/conversations/{seg}", None, "rep"),
+                ("POST", f"/api/v1/conversations/{seg}/events", event, "chat")):
+            shown = path if len(path) < 120 else path[:60] + f"...({len(path)} bytes)"
+            r = srv.request(method, path, body, user=user)
+            problem(r, range(400, 500), f"{method} {shown}")
+    # Dot segments spelled out: never resolved into another route.
+    for path in ("/api/v1/cases/../cases", f"/api/v1/cases/{ref}/../../settings", "/api/v1/../v1/cases",
+                 "/api/v1/cases/./" + ref):
+        problem(srv.request("GET", path, user="rep"), range(400, 500), f"GET {path}")
+    problem(srv.request("GET", "/api/v1/cases?" + "q=" + "w" * 10240, user="rep"), range(400, 500),
+            "a 10 KB query string")
+    problem(srv.request("GET", "/api/v1/cases?limit=%00", user="rep"), range(400, 500), "limit=%00")
+    problem(srv.request("GET", "/api/v1/cases?cursor=..%2f..", user="rep"), range(400, 500), "a forged cursor")
+
+
+def bad_input(binary, source):
+    srv = Server(binary, source, name="bad-input")
+    try:
+        srv.start()
+        r = srv.request("POST", "/api/v1/cases", {"fields": {"description": "Heater rattles.",
+                                                            "customer": "C-mtorvik"}}, user="rep")
+        check(r.status in (200, 201), f"POST /api/v1/cases: {r!r}")
+        ref = r.json()["ticket_number"]
+        srv.chat("bad-c1", [{"id": "bad-c1-e1", "type": "open"},
+                            {"id": "bad-c1-e2", "type": "message",
+                             "message": {"id": "bad-c1-m1", "role": "customer", "text": "Hello, my kettle is broken."}}])
+        # A raw e-mail of 2 MiB is within its route's limit (control for the 413 below).
+        mail = ("From: Lena Brennan <lena.brennan@example.org>\r\nTo: support@seedshop.example\r\n"
+                "Subject: photos of the tablet\r\nMessage-ID: <bad-2mib@example.org>\r\n\r\n"
+                "The Quill 10 Tablet screen flickers, see the log below.\r\n" + ("log line\r\n" * 220000))
+        r = srv.request("POST", "/api/v1/email/messages", mail, user="mta", content_type="message/rfc822")
+        check(200 <= r.status < 300, f"a 2 MiB raw e-mail: {r!r}")
+
+        before = snapshot(srv, ref)
+        for step in (test_truncated, test_oversized, test_bad_json, test_unknown_keys, test_paths):
+            step(srv, ref)
+            after = snapshot(srv, ref)
+            check(after == before, f"{step.__name__} wrote something:\n before {before[:3]}\n after  {after[:3]}")
+        check(srv.request("GET", "/healthz").status == 200, "serve unhealthy after the bad input")
+        srv.stop_clean()
+    finally:
+        srv.close()
+
+
+if __name__ == "__main__":
+    main(bad_input, "test_server_bad_input")
