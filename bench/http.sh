@@ -81,10 +81,10 @@ try:
         sys.exit("bench: no case was created by the seeding chats")
 
     out = wrk("http_events.lua", srv.tokens["chat"], [], {"CA_RUN": "ev"})
-    m = re.search(r"events_2xx=(\d+) non_2xx=(\d+) replays=(\d+) seconds=([\d.]+)", out)
+    m = re.search(r"events_2xx=(\d+) non_2xx=(\d+) replays=(\d+) opens=(\d+) seconds=([\d.]+)", out)
     if not m:
         sys.exit(f"bench: no figures from http_events.lua:\n{out}")
-    ev_ok, ev_bad, ev_replays, ev_secs = int(m[1]), int(m[2]), int(m[3]), float(m[4])
+    ev_ok, ev_bad, ev_replays, ev_chats, ev_secs = int(m[1]), int(m[2]), int(m[3]), int(m[4]), float(m[5])
     eps = ev_ok / ev_secs if ev_secs else 0.0
 
     out = wrk("http_update.lua", srv.tokens["rep"], ["--latency"], {"CA_CASES": ",".join(refs)})
@@ -105,7 +105,9 @@ rss = hwm_kb / 1024.0
 print(f"  build         {binary} ({build_type}{', CA_SANITIZE=' + sanitize if sanitize else ''})")
 print(f"  load          {secs} s each; {len(refs)} cases for Update from conversation")
 print()
-print(f"  chat events          {ev_ok:>10}   answered 2xx ({ev_bad} not 2xx, {ev_replays} replays)")
+print(f"  chat events          {ev_ok:>10}   answered 2xx ({ev_bad} not 2xx, {ev_replays} replays) in {ev_chats} chats")
+if ev_ok and not ev_chats:
+    print("  note: the answers did not name their event, so no chat went beyond its open event")
 print(f"  chat events/s        {eps:>10.0f}   target >= 2000: {verdict(eps >= 2000)}")
 print(f"  update p50 (ms)      {pct['50']:>10.2f}   ({up_ok} updates 2xx, {up_bad} not)")
 print(f"  update p99 (ms)      {pct['99']:>10.2f}   target <= 10: {verdict(pct['99'] <= 10)}")

@@ -2,15 +2,14 @@
 -- wrk script of bench/http.sh: the live-chat platform's load. Every request
 -- posts one chat event with a unique id to POST
 -- /api/v1/conversations/{id}/events; each conversation is a short chat
--- (open, three messages, accept, a message, update, wrap-up, close) and
--- every thread keeps M conversations going at once, taking them in turn.
--- A conversation's next event is issued M requests after its previous one;
--- since a thread has fewer than M connections (at most that many requests
--- in flight), the previous one has been answered by then, so each
--- conversation's events arrive in order. Env: CA_TOKEN (an Integration
--- user's API token), CA_RUN (a prefix keeping conversation ids unique).
--- done() prints "events_2xx=N non_2xx=N replays=N seconds=S".
-local M = 64
+-- (open, three messages, accept, a message, update, wrap-up, close). A
+-- conversation's next event is sent only once its previous one has been
+-- answered (the answer names the conversation and the event), so each
+-- conversation's events arrive in order however many connections a thread
+-- has; a connection with no conversation ready opens a new one. Env:
+-- CA_TOKEN (an Integration user's API token), CA_RUN (a prefix keeping
+-- conversation ids unique). done() prints "events_2xx=N non_2xx=N
+-- replays=N opens=N seconds=S".
 local threads = {}
 local nthreads = 0
 
@@ -48,38 +47,52 @@ local function event(conv, c, s)
 end
 
 function init(args)
-	k, ok, bad, replays = 0, 0, 0, 0
-	steps_per_chat = event("x", 0, 0)
+	ok, bad, replays, opens, next_chat = 0, 0, 0, 0, 0
+	ready = {}
 	run = os.getenv("CA_RUN") or "bench"
+	steps_per_chat = event("x", 0, 0)
 	headers = {["Authorization"] = "Bearer " .. (os.getenv("CA_TOKEN") or ""),
 		   ["Content-Type"] = "application/json"}
 end
 
 function request()
-	local slot, round = k % M, math.floor(k / M)
-	local c = math.floor(round / steps_per_chat) * M + slot
+	local item = table.remove(ready, 1)
+	if not item then
+		item = {next_chat, 0}
+		next_chat = next_chat + 1
+	end
+	local c, step = item[1], item[2]
 	local conv = string.format("%s-t%d-%d", run, tid, c)
-	local _, body = event(conv, c, round % steps_per_chat)
-	k = k + 1
+	local _, body = event(conv, c, step)
 	return wrk.format("POST", "/api/v1/conversations/" .. conv .. "/events", headers, body)
 end
 
 function response(status, headers, body)
-	if status >= 200 and status < 300 then
-		ok = ok + 1
-		if body:find('"replayed":true', 1, true) then
-			replays = replays + 1
-		end
-	else
+	if status < 200 or status >= 300 then
 		bad = bad + 1
+		return
+	end
+	ok = ok + 1
+	if body:find('"replayed"%s*:%s*true') then
+		replays = replays + 1
+	end
+	local c, n = body:match('"event"%s*:%s*"[^"]*%-t%d+%-(%d+)%-e(%d+)"')
+	if c then
+		n = tonumber(n)
+		if n == 1 then
+			opens = opens + 1
+		end
+		if n < steps_per_chat then
+			table.insert(ready, {tonumber(c), n})
+		end
 	end
 end
 
 function done(summary, latency, requests)
-	local o, b, r = 0, 0, 0
+	local o, b, r, op = 0, 0, 0, 0
 	for _, t in ipairs(threads) do
-		o, b, r = o + t:get("ok"), b + t:get("bad"), r + t:get("replays")
+		o, b, r, op = o + t:get("ok"), b + t:get("bad"), r + t:get("replays"), op + t:get("opens")
 	end
-	io.write(string.format("events_2xx=%d non_2xx=%d replays=%d seconds=%.3f\n", o, b, r,
+	io.write(string.format("events_2xx=%d non_2xx=%d replays=%d opens=%d seconds=%.3f\n", o, b, r, op,
 			       summary.duration / 1e6))
 end
