@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import select
 import socket
 import sys
 
@@ -27,23 +28,32 @@ MIB = 1024 * 1024
 
 def raw(srv, head, body=b"", shut=True, timeout=30):
     """Sends head (the request line and headers, without the blank line)
-    and body bytes on a raw socket, half-closes it, and returns the Reply,
-    or None when serve closed the connection without an answer."""
+    and body bytes on a raw socket, then half-closes it; returns the Reply,
+    or None when serve closed the connection without an answer. An answer
+    that comes while the body is still being sent (an early 413) stops the
+    sending, so it is read before the connection is reset."""
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+
+    def answered(wait):
+        return bool(select.select([s], [], [], wait)[0])
+
     try:
         try:
             s.sendall(head.encode() + b"\r\n\r\n")
+            early = answered(0.3)
             for i in range(0, len(body), 65536):
+                if early or answered(0):
+                    break
                 s.sendall(body[i:i + 65536])
-            if shut:
+            if shut and not early:
                 s.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # serve answered early (413) and closed: read what it said
+            pass  # serve answered early and closed: read what it said
         resp = http.client.HTTPResponse(s)
         try:
             resp.begin()
             return Reply(resp.status, resp.headers, resp.read())
-        except (http.client.RemoteDisconnected, ConnectionResetError):
+        except (http.client.RemoteDisconnected, ConnectionResetError, http.client.IncompleteRead):
             return None
     finally:
         s.close()
