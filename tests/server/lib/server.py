@@ -107,6 +107,13 @@ class Server:
         self.log_path = os.path.join(self.dir, "serve.log")
         self.log = None
         self.runs = 0
+        try:
+            self._prepare(settings, contacts, products, users)
+        except BaseException:
+            self.close()
+            raise
+
+    def _prepare(self, settings, contacts, products, users):
         data = os.path.join(self.src, "tests", "server", "data")
         self.cli("init")
         self.cli("settings", "import", settings or os.path.join(data, "seed_settings.json"))
