@@ -15,7 +15,10 @@
 # RFC 5322 message that creates a case; notes are added and listed; an SSE
 # client receives case.created for a case created after it connected and
 # resumes from Last-Event-ID. The access log has one JSON line per request
-# and never a token, password or personal data.
+# and never a token, password or personal data. A representative whose agent
+# experience profile has autonomous case creation off gets no case from the
+# chat they accept (the result says why), while Update from conversation on
+# demand still fills the case linked to it.
 # Arguments: the caseagent binary, the source directory.
 import json
 import os
@@ -164,6 +167,32 @@ def test_person_wins(srv):
     check(r.status == 200 and r.json().get("no_changes") is True, f"second update of {control}: {r!r}")
 
 
+def test_profile(srv):
+    """A representative whose agent experience profile has autonomous case
+    creation off: the agent creates no case for the chat they accept, the
+    result says why, and Update from conversation on demand still works."""
+    r = srv.request("PUT", "/api/v1/profiles/Assisted", {"name": "Assisted", "description": "Suggestions only",
+                                                         "autonomous_case": False, "autonomous_followup": False},
+                    user="manager")
+    check(r.status in (200, 201), f"PUT profile Assisted: {r!r}")
+    r = srv.request("PATCH", "/api/v1/users/omni", {"profile": "Assisted"}, user="admin")
+    check(r.status == 200 and r.json().get("profile") == "Assisted", f"PATCH omni's profile: {r!r}")
+    res = srv.chat("flow-a1", chat_events("flow-a1", DEFECT, actor="omni", wrapup=False, close=False))
+    check(not any(x.get("case") for x in res), f"a case was created for omni's chat: {res}")
+    accept = next(x for x in res if x["type"] == "accept")
+    check("Assisted" in json.dumps(accept), f"the accept result does not say the profile withheld the case: {accept}")
+    r = srv.request("POST", "/api/v1/cases", {"fields": {"description": "Kettle will not turn on."}}, user="omni")
+    check(r.status == 201, f"omni creating a case by hand: {r!r}")
+    ref = r.json()["ticket_number"]
+    srv.chat("flow-a1", [{"id": "flow-a1-link", "type": "link", "case": ref}])
+    r = srv.request("POST", f"/api/v1/cases/{ref}/update-from-conversation", {}, user="omni")
+    check(r.status == 200, f"update-from-conversation on demand: {r!r}")
+    changed = {ch["field"]: ch["new"] for ch in r.json().get("changed", [])}
+    check(changed.get("customer") == "C-mtorvik", f"on demand, the agent did not fill the contact: {r.json()}")
+    c, _ = get_case(srv, ref)
+    check(c["fields"]["description"] == "Kettle will not turn on.", f"{ref}: the person's description changed: {c}")
+
+
 def test_email(srv):
     before = len(all_pages(srv, "/api/v1/cases?origin=email", "cases"))
     r = srv.request("POST", "/api/v1/email/messages", MAIL, user="mta", content_type="message/rfc822")
@@ -262,6 +291,7 @@ def flow(binary, source):
         srv.start()
         test_chat(srv)
         test_person_wins(srv)
+        test_profile(srv)
         ref = test_email(srv)
         test_notes(srv, ref)
         test_sse(srv)
