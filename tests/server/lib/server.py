@@ -170,10 +170,11 @@ class Server:
         raise Failure(f"serve not ready after 30 s (last: {last!r}):\n{self.log_tail()}")
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
-        """Signal serve and wait; returns its exit status."""
+        """Signal serve (sig None: it was signalled already) and wait;
+        returns its exit status."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
+        if sig is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout=timeout)
@@ -438,8 +439,8 @@ class EventStream:
                         data.append(v)
                     elif k in ("id", "event", "retry"):
                         cur[k] = v
-        except (OSError, ValueError, http.client.HTTPException):
-            pass
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
+            pass  # the stream ended or close() cut it (http.client then drops its file: AttributeError)
         with self.cond:
             self.closed = True
             self.cond.notify_all()
