@@ -307,7 +307,8 @@ def problem(r, status, what):
     """r is an RFC 9457 problem+json reply with `status` (an int, or a
     collection of allowed ints); returns the problem object."""
     allowed = (status,) if isinstance(status, int) else tuple(status)
-    check(r.status in allowed, f"{what}: status {r.status}, expected {allowed}: {r!r}")
+    shown = "4xx" if allowed == tuple(range(400, 500)) else allowed
+    check(r.status in allowed, f"{what}: status {r.status}, expected {shown}: {r!r}")
     ct = (r.header("Content-Type") or "").split(";")[0].strip().lower()
     check(ct == "application/problem+json", f"{what}: Content-Type {ct!r}, expected application/problem+json")
     p = r.json()
