@@ -303,4 +303,4 @@ def flow(binary, source):
 
 
 if __name__ == "__main__":
-    main(flow, "test_server_flow")
+    main(flow, "test_server_seed_flow")
