@@ -8,9 +8,10 @@
 # client goes away), oversized bodies (JSON routes over 1 MiB, by
 # Content-Length and chunked; raw e-mail over 25 MiB) -> 413, bad JSON ->
 # 400 naming line and column, unknown keys -> 4xx naming the key, path
-# segments with "..", "%00" and 10 KB ids -> 4xx. A 2 MiB e-mail is not
-# refused (the 25 MiB limit is the raw e-mail route's own), and serve is
-# still healthy and exits 0 afterwards.
+# segments with "..", "%00" and 10 KB ids -> 4xx; more connections than
+# --max-connections -> 503. A 2 MiB e-mail is not refused (the 25 MiB limit
+# is the raw e-mail route's own), and serve is still healthy and exits 0
+# afterwards. Every step runs; the failures of all are reported together.
 # Arguments: the caseagent binary, the source directory.
 import http.client
 import json
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 from server import Failure, Reply, Server, all_pages, check, main, problem  # noqa: E402
 
 MIB = 1024 * 1024
+MAX_CONNECTIONS = 16  # serve's --max-connections here
 
 
 def raw(srv, head, body=b"", shut=True, timeout=30):
@@ -184,10 +186,25 @@ def test_paths(srv, ref):
     check(not failures, f"{len(failures)} of {len(tries)} bad paths not refused:\n  " + "\n  ".join(failures))
 
 
+def test_connection_limit(srv, ref):
+    """More connections than --max-connections: the next request is 503."""
+    idle = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(MAX_CONNECTIONS + 2)]
+    try:
+        time.sleep(0.5)  # serve has accepted them
+        problem(srv.request("GET", f"/api/v1/cases/{ref}", user="rep"), 503,
+                f"a request beyond {MAX_CONNECTIONS} connections")
+    finally:
+        for s in idle:
+            s.close()
+    time.sleep(0.5)
+    r = srv.request("GET", f"/api/v1/cases/{ref}", user="rep")
+    check(r.status == 200, f"after the idle connections closed: {r!r}")
+
+
 def bad_input(binary, source):
     srv = Server(binary, source, name="bad-input")
     try:
-        srv.start()
+        srv.start("--max-connections", str(MAX_CONNECTIONS))
         r = srv.request("POST", "/api/v1/cases", {"fields": {"description": "Heater rattles.",
                                                             "customer": "C-mtorvik"}}, user="rep")
         check(r.status in (200, 201), f"POST /api/v1/cases: {r!r}")
@@ -202,11 +219,18 @@ def bad_input(binary, source):
         r = srv.request("POST", "/api/v1/email/messages", mail, user="mta", content_type="message/rfc822")
         check(200 <= r.status < 300, f"a 2 MiB raw e-mail: {r!r}")
 
-        before = snapshot(srv, ref)
-        for step in (test_truncated, test_oversized, test_bad_json, test_unknown_keys, test_paths):
-            step(srv, ref)
+        failures = []
+        for step in (test_truncated, test_oversized, test_bad_json, test_unknown_keys, test_paths,
+                     test_connection_limit):
+            before = snapshot(srv, ref)
+            try:
+                step(srv, ref)
+            except Failure as e:
+                failures.append(f"{step.__name__}: {e}")
             after = snapshot(srv, ref)
-            check(after == before, f"{step.__name__} wrote something:\n before {before[:3]}\n after  {after[:3]}")
+            if after != before:
+                failures.append(f"{step.__name__} wrote something:\n before {before[:3]}\n after  {after[:3]}")
+        check(not failures, "\n".join(failures))
         check(srv.request("GET", "/healthz").status == 200, "serve unhealthy after the bad input")
         srv.stop_clean()
     finally:
