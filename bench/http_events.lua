@@ -10,14 +10,7 @@
 -- CA_TOKEN (an Integration user's API token), CA_RUN (a prefix keeping
 -- conversation ids unique). done() prints "events_2xx=N non_2xx=N
 -- replays=N opens=N seconds=S".
-local threads = {}
-local nthreads = 0
-
-function setup(thread)
-	nthreads = nthreads + 1
-	thread:set("tid", nthreads)
-	table.insert(threads, thread)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "wrk_threads.lua")
 
 local people = {
 	{"jide.okafor@example.net", "my parcel has not arrived and the tracking has not moved for a week"},
@@ -89,10 +82,6 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-	local o, b, r, op = 0, 0, 0, 0
-	for _, t in ipairs(threads) do
-		o, b, r, op = o + t:get("ok"), b + t:get("bad"), r + t:get("replays"), op + t:get("opens")
-	end
-	io.write(string.format("events_2xx=%d non_2xx=%d replays=%d opens=%d seconds=%.3f\n", o, b, r, op,
-			       summary.duration / 1e6))
+	io.write(string.format("events_2xx=%d non_2xx=%d replays=%d opens=%d seconds=%.3f\n", total("ok"),
+			       total("bad"), total("replays"), total("opens"), summary.duration / 1e6))
 end

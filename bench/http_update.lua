@@ -1,18 +1,12 @@
 -- SPDX-License-Identifier: MIT
 -- wrk script of bench/http.sh: a representative's Update from conversation,
 -- POST /api/v1/cases/{ref}/update-from-conversation, over existing cases
--- taken in turn; thread t takes every t-th case, so two requests never
--- update the same case at once (a thread has fewer connections than cases).
+-- taken in turn; the two threads take alternate cases, so two requests
+-- never update the same case at once (a thread has fewer connections than
+-- cases).
 -- Env: CA_TOKEN (a representative's API token), CA_CASES (ticket numbers,
 -- comma-separated). done() prints "updates_2xx=N non_2xx=N".
-local threads = {}
-local nthreads = 0
-
-function setup(thread)
-	nthreads = nthreads + 1
-	thread:set("tid", nthreads)
-	table.insert(threads, thread)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "wrk_threads.lua")
 
 function init(args)
 	k, ok, bad = 0, 0, 0
@@ -46,9 +40,5 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-	local o, b = 0, 0
-	for _, t in ipairs(threads) do
-		o, b = o + t:get("ok"), b + t:get("bad")
-	end
-	io.write(string.format("updates_2xx=%d non_2xx=%d\n", o, b))
+	io.write(string.format("updates_2xx=%d non_2xx=%d\n", total("ok"), total("bad")))
 end

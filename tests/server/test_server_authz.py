@@ -248,8 +248,7 @@ def test_independent(srv, ref):
 
 
 def authz(binary, source):
-    srv = Server(binary, source, name="authz")
-    try:
+    with Server(binary, source, name="authz") as srv:
         srv.start()
         ref = test_csrf(srv)
         ops = read_operations(srv)
@@ -257,8 +256,6 @@ def authz(binary, source):
         matrix(srv, ops)
         test_independent(srv, ref)
         srv.stop_clean()
-    finally:
-        srv.close()
 
 
 if __name__ == "__main__":

@@ -202,8 +202,7 @@ def test_connection_limit(srv, ref):
 
 
 def bad_input(binary, source):
-    srv = Server(binary, source, name="bad-input")
-    try:
+    with Server(binary, source, name="bad-input") as srv:
         srv.start("--max-connections", str(MAX_CONNECTIONS))
         r = srv.request("POST", "/api/v1/cases", {"fields": {"description": "Heater rattles.",
                                                             "customer": "C-mtorvik"}}, user="rep")
@@ -233,8 +232,6 @@ def bad_input(binary, source):
         check(not failures, "\n".join(failures))
         check(srv.request("GET", "/healthz").status == 200, "serve unhealthy after the bad input")
         srv.stop_clean()
-    finally:
-        srv.close()
 
 
 if __name__ == "__main__":

@@ -164,14 +164,11 @@ def crash_and_restart(srv):
 
 
 def concurrency(binary, source):
-    srv = Server(binary, source, name="concurrency")
-    try:
+    with Server(binary, source, name="concurrency") as srv:
         srv.start()
         load_and_replay(srv)
         crash_and_restart(srv)
         srv.stop_clean()
-    finally:
-        srv.close()
 
 
 if __name__ == "__main__":

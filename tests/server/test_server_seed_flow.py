@@ -286,8 +286,7 @@ def test_log(srv):
 
 
 def flow(binary, source):
-    srv = Server(binary, source, name="flow")
-    try:
+    with Server(binary, source, name="flow") as srv:
         srv.start()
         test_chat(srv)
         test_person_wins(srv)
@@ -298,8 +297,6 @@ def flow(binary, source):
         test_session(srv)
         srv.stop_clean()
         test_log(srv)
-    finally:
-        srv.close()
 
 
 if __name__ == "__main__":

@@ -40,8 +40,7 @@ def head_and_half(srv, conv):
 
 
 def signals(binary, source):
-    srv = Server(binary, source, name="signals")
-    try:
+    with Server(binary, source, name="signals") as srv:
         srv.start()
         convs = [f"sig-{i}" for i in range(N)]
         for conv in convs:
@@ -84,8 +83,6 @@ def signals(binary, source):
             ids = [m["id"] for m in r.json()["messages"]]
             check(ids == [f"{conv}-m1"], f"{conv}: stored messages {ids} after SIGTERM and restart")
         srv.stop_clean()
-    finally:
-        srv.close()
 
 
 if __name__ == "__main__":

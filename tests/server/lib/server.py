@@ -134,6 +134,12 @@ class Server:
             self.tokens[user] = token
             self.roles[user] = role
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     # ---- the CLI on the same database ----
     def cli(self, *args, check_rc=True, stdin=None):
         p = subprocess.run([self.bin, "--db", self.db, *args], input=stdin, capture_output=True, text=True,
