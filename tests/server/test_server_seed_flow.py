@@ -13,12 +13,13 @@
 # no edit shows the agent would have written the field; a stale If-Match is
 # refused with 412 and changes nothing. The mail server's token posts a raw
 # RFC 5322 message that creates a case; notes are added and listed; an SSE
-# client receives case.created for a case created after it connected and
-# resumes from Last-Event-ID. The access log has one JSON line per request
-# and never a token, password or personal data. A representative whose agent
-# experience profile has autonomous case creation off gets no case from the
-# chat they accept (the result says why), while Update from conversation on
-# demand still fills the case linked to it.
+# client receives case.created for a case created after it connected,
+# resumes from Last-Event-ID, and a client of a second serve process on the
+# same database is told of a case the first one created. The access log has
+# one JSON line per request and never a token, password or personal data. A
+# representative whose agent experience profile has autonomous case creation
+# off gets no case from the chat they accept (the result says why), while
+# Update from conversation on demand still fills the case linked to it.
 # Arguments: the caseagent binary, the source directory.
 import json
 import os
@@ -246,6 +247,18 @@ def test_sse(srv):
         check(not again, f"resumed from {last} but got it again: {again}")
     finally:
         stream.close()
+    # Events come from rows committed with the change: a second serve
+    # process on the same database announces a case the first one created.
+    with srv.second() as other:
+        other.start()
+        stream = EventStream(other, "rep")
+        try:
+            ref4 = case_of(srv.chat("flow-s4", chat_events("flow-s4", DELIVERY, close=False, wrapup=False)))
+            check(stream.wait_for(lambda e: e.get("event") == "case.created" and ref4 in json.dumps(e.get("data"))),
+                  f"the second serve process did not announce {ref4}; got {stream.events}")
+        finally:
+            stream.close()
+        other.stop_clean()
     # Filtered to what the caller may see: the chat platform (no "work"
     # right) is not told of cases, while a representative is.
     rep, bot = EventStream(srv, "rep"), EventStream(srv, "chat")

@@ -107,6 +107,7 @@ class Server:
         self.log_path = os.path.join(self.dir, "serve.log")
         self.log = None
         self.runs = 0
+        self.owns_dir = True
         try:
             self._prepare(settings, contacts, products, users)
         except BaseException:
@@ -133,6 +134,15 @@ class Server:
             check(token and len(token.split()) == 1, f"token create {user} printed {token!r}, not one token")
             self.tokens[user] = token
             self.roles[user] = role
+
+    def second(self):
+        """Another Server on the same database and users, for a second serve
+        process (start it); closing it leaves the scratch folder alone."""
+        twin = object.__new__(Server)
+        twin.__dict__.update(self.__dict__)
+        twin.proc, twin.port, twin.log, twin.runs, twin.owns_dir = None, None, None, 0, False
+        twin.log_path = os.path.join(self.dir, f"serve-{id(twin)}.log")
+        return twin
 
     def __enter__(self):
         return self
@@ -218,7 +228,8 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
-        subprocess.run(["rm", "-rf", self.dir], check=False)
+        if self.owns_dir:
+            subprocess.run(["rm", "-rf", self.dir], check=False)
 
     # ---- HTTP ----
     def request(self, method, path, body=None, headers=None, token=None, user=None, session=None, csrf=True,
