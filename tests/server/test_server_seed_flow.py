@@ -20,6 +20,8 @@
 # representative whose agent experience profile has autonomous case creation
 # off gets no case from the chat they accept (the result says why), while
 # Update from conversation on demand still fills the case linked to it.
+# Logins: cookie and CSRF token, a wrong password 401, logout, and after 5
+# failures a login is 429 with Retry-After, even with the right password.
 # Arguments: the caseagent binary, the source directory.
 import json
 import os
@@ -286,6 +288,13 @@ def test_session(srv):
     check(200 <= r.status < 300, f"logout: {r!r}")
     r = srv.request("GET", "/api/v1/session", session=s)
     problem(r, 401, "the session after logout")
+    # Repeated failures slow logins down (the last step here: the address is throttled too).
+    for i in range(2, 6):  # the wrong password above was the address's first failure
+        problem(srv.request("POST", "/api/v1/session", {"user": "manager", "password": f"guess number {i}"}), 401,
+                f"failed login {i} of 5 from the address")
+    r = srv.request("POST", "/api/v1/session", {"user": "manager", "password": PASSWORD})
+    problem(r, 429, "a login after 5 failures, even with the right password")
+    check(r.header("Retry-After"), f"429 without Retry-After: {dict(r.headers)}")
 
 
 def test_log(srv):
