@@ -7,7 +7,9 @@
 # defect -> Product, Priority, Serial number". The chat platform's token
 # posts every chat event (open, messages, accept by the representative,
 # update, wrap-up, close); a delivery chat's case gets description and
-# contact, a product-defect chat's also product, priority and serial number.
+# contact at accept; a product-defect chat accepted before the customer says
+# who they are is withheld, then created at the update with product,
+# priority and serial number too.
 # A representative's edit (PATCH with If-Match) is left alone by the next
 # Update from conversation, while a control chat with the same messages and
 # no edit shows the agent would have written the field; a stale If-Match is
@@ -34,6 +36,8 @@ DELIVERY = [
     ("customer", "Hello, my parcel has not arrived and the tracking has not moved for a week."),
     ("agent", "Sorry about that. Which e-mail is the order under?"),
     ("customer", "jide.okafor@example.net"),
+    ("agent", "Thank you, I have found the order and asked the courier."),
+    ("customer", "Great, thanks."),
 ]
 DEFECT = [
     ("customer", "Hi, my Aurel Smart Kettle is broken, it stopped working and will not turn on."),
@@ -83,7 +87,10 @@ def case_of(results):
 
 def test_chat(srv):
     # The delivery chat: description and contact, nothing of the defect rule.
-    res = srv.chat("flow-d1", chat_events("flow-d1", DELIVERY))
+    events = chat_events("flow-d1", DELIVERY, accept_after=3)
+    check([e["type"] for e in events if e["type"] != "message"] == ["open", "accept", "update", "wrapup", "close"],
+          f"the delivery chat's lifecycle: {events}")
+    res = srv.chat("flow-d1", events)
     created = [r for r in res if r.get("created")]
     check(len(created) == 1 and created[0]["type"] == "accept", f"delivery chat: case not created at accept: {res}")
     ref = case_of(res)
@@ -100,11 +107,17 @@ def test_chat(srv):
     cv = conv.json()
     check(cv["state"] == "closed", f"conversation state {cv['state']!r}, expected closed")
     check(cv["case"] == ref, f"conversation case {cv['case']!r}, expected {ref}")
-    check([m["id"] for m in cv["messages"]] == ["flow-d1-m1", "flow-d1-m2", "flow-d1-m3"],
+    check([m["id"] for m in cv["messages"]] == [f"flow-d1-m{i}" for i in range(1, 6)],
           f"conversation messages {cv['messages']}")
 
-    # The product-defect chat: the update rule adds product, priority, serial.
-    res = srv.chat("flow-p1", chat_events("flow-p1", DEFECT))
+    # The product-defect chat, accepted before the customer says who they
+    # are: withheld at accept (no contact), created at the update with what
+    # the update rule adds: product, priority, serial number.
+    res = srv.chat("flow-p1", chat_events("flow-p1", DEFECT, accept_after=1))
+    accept = next(r for r in res if r["type"] == "accept")
+    check(not accept.get("case") and "customer" in json.dumps(accept.get("missing")),
+          f"defect chat: accept without the contact should withhold the case: {accept}")
+    check(next(r for r in res if r.get("created"))["type"] == "update", f"defect chat: not created at update: {res}")
     ref = case_of(res)
     f = get_case(srv, ref)[0]["fields"]
     check(f.get("category") == "product_defect", f"{ref}: category {f.get('category')!r}")
