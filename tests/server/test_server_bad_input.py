@@ -188,9 +188,10 @@ def test_paths(srv, ref):
 
 def test_connection_limit(srv, ref):
     """More connections than --max-connections: the next request is 503."""
+    before = srv.sockets()
     idle = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(MAX_CONNECTIONS + 2)]
     try:
-        time.sleep(0.5)  # serve has accepted them
+        srv.wait_sockets(before + MAX_CONNECTIONS + 2)
         problem(srv.request("GET", f"/api/v1/cases/{ref}", user="rep"), 503,
                 f"a request beyond {MAX_CONNECTIONS} connections")
     finally:

@@ -46,8 +46,10 @@ def signals(binary, source):
         for conv in convs:
             srv.chat(conv, [{"id": f"{conv}-e1", "type": "open"}])
         stream = EventStream(srv, "rep")
+        before = srv.sockets()
         inflight = [head_and_half(srv, conv) for conv in convs]
-        time.sleep(0.5)  # serve has read every request's headers
+        srv.wait_sockets(before + N)
+        time.sleep(0.3)  # and has read their headers
         srv.proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         check(srv.proc.poll() is None, f"serve exited ({srv.proc.returncode}) with 32 requests in flight")

@@ -213,6 +213,23 @@ class Server:
         self.proc = None
         self.log.close()
 
+    def sockets(self):
+        """How many sockets serve has open (its accepted connections among them)."""
+        n = 0
+        for fd in os.listdir(f"/proc/{self.proc.pid}/fd"):
+            try:
+                n += os.readlink(f"/proc/{self.proc.pid}/fd/{fd}").startswith("socket:")
+            except OSError:
+                pass  # closed meanwhile
+        return n
+
+    def wait_sockets(self, n, timeout=20):
+        """Waits until serve has n sockets open (it has accepted the connections)."""
+        deadline = time.monotonic() + timeout
+        while self.sockets() < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(self.sockets() >= n, f"serve has {self.sockets()} sockets open after {timeout} s, expected {n}")
+
     def log_text(self):
         try:
             with open(self.log_path, "rb") as f:
