@@ -17,7 +17,7 @@ DEB_PACKAGES = build-essential clang cmake pkg-config python3 \
 	dovecot-imapd python3-aiosmtpd spamassassin spamd rspamd \
 	wamerican libtext-names-perl iso-codes tzdata
 
-.PHONY: all deps build asan-build release-builds test check demo bench clean
+.PHONY: all deps build asan-build release-builds test check demo bench install clean
 
 all: build
 
@@ -64,6 +64,13 @@ demo: build
 
 bench: build
 	bench/run.sh $(BUILD)
+
+# `make install PREFIX=/usr/local DESTDIR=/tmp/stage`: the command, the
+# systemd unit (deploy/caseagent.service, paths for PREFIX) and the docs.
+PREFIX ?= /usr/local
+install: build
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(CLANG_BUILD) out

@@ -8,7 +8,10 @@
 # case lifecycle (accept after the customer's 2nd message, an update every 4
 # messages, wrap-up, close) and prints the replay summary; scores the same
 # transcripts with `caseagent simulate`; and shows the first case created with
-# its provenance and its audit. Everything it writes stays under out/.
+# its provenance and its audit. Everything it writes stays under out/. Run
+# from a terminal, it then starts `caseagent serve` on the demo database at
+# 127.0.0.1:8080 (CASEAGENT_DEMO_LISTEN) with a demo login it prints, until
+# Ctrl-C; without a terminal it ends after the replay.
 set -euo pipefail
 
 BIN=${1:?usage: tools/demo.sh PATH/TO/caseagent}
@@ -56,10 +59,24 @@ cases = json.load(sys.stdin)["cases"]
 print(min(cases, key=lambda c: c["id"])["ticket_number"] if cases else "")')
 if [ -z "$FIRST" ]; then
 	heading "No case was created"
-	exit 0
+else
+	heading "The first case created, with the provenance of each field"
+	ca case show "$FIRST"
+	heading "Its audit"
+	ca audit "$FIRST"
 fi
-heading "The first case created, with the provenance of each field"
-ca case show "$FIRST"
-heading "Its audit"
-ca audit "$FIRST"
 printf '\nThe database is %s; try: %s --db %s case list\n' "$CASEAGENT_DB" "$BIN" "$CASEAGENT_DB"
+
+# From a terminal, the service on the demo database: a demo login (a new
+# random password each run, kept only as its hash) and Ctrl-C to stop.
+# Without a terminal (CI, a pipe) the demo ends here, as before.
+if [ -t 0 ] && [ -t 1 ] && [ -z "${CASEAGENT_DEMO_NO_SERVE:-}" ]; then
+	LISTEN=${CASEAGENT_DEMO_LISTEN:-127.0.0.1:8080}
+	PW_FILE="$OUT/demo-password"
+	(umask 077 && head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$PW_FILE")
+	"$BIN" --quiet user add demo --role "CSR Manager" --password-file "$PW_FILE"
+	heading "caseagent serve on the demo database (Ctrl-C stops it)"
+	printf 'Address:  http://%s/   (API: http://%s/api/v1/, OpenAPI: http://%s/openapi.json)\n' "$LISTEN" "$LISTEN" "$LISTEN"
+	printf 'Login:    user demo, password %s   (also in %s)\n\n' "$(cat "$PW_FILE")" "$PW_FILE"
+	exec "$BIN" serve --listen "$LISTEN"
+fi

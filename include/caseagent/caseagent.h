@@ -41,6 +41,12 @@ typedef void (*ca_progress_fn)(size_t done, size_t total, void *ud);
 /* Validate and store settings from a JSON file. Errors name the key
  * (err->where, e.g. "fields[2].type"); nothing is stored on error. */
 int ca_settings_import_file(ca_agent *a, const char *path, ca_err *err);
+/* The same from `len` bytes of JSON text (PUT /settings): duplicate keys
+ * and bad JSON are CA_EPARSE naming line and column; the same validation,
+ * refused whole naming the key. Every other open agent on the database
+ * (another thread's, another process's) takes the new settings at its next
+ * call (ca_agent_ready reads the settings generation). */
+int ca_settings_import_text(ca_agent *a, const char *json, size_t len, ca_err *err);
 /* The stored settings as canonical JSON text. CA_ENOTFOUND before import. */
 int ca_settings_export(ca_agent *a, char **ret_json, ca_err *err);
 
@@ -396,7 +402,38 @@ int ca_email_poll(ca_agent *a, const ca_mail_server *srv, size_t limit, char **r
 #define CA_OUTBOX_MAX_ATTEMPTS 5
 int ca_outbox_send(ca_agent *a, const ca_mail_server *smtp, char **ret_json, ca_err *err);
 
-/* Agent interaction log for reports: {"interactions":[...]}. */
+/*
+ * The background e-mail work of `caseagent serve`, with the servers the
+ * settings name (docs/settings.md: "email.imap", "email.smtp"): one
+ * ca_email_poll (at most `limit` messages, 0 = all) or one ca_outbox_send.
+ * The password is read at each call from the settings' password_file (its
+ * first line, at most 4096 bytes), wiped after, and never logged, stored or
+ * put in an error. Every run that got as far as the server, or failed to
+ * read the password file, is recorded in the database for ca_email_status
+ * (run time, success time, the error's text, the result's counts), so each
+ * serve process on the database reports the same state. *ret_json: the
+ * result of ca_email_poll or ca_outbox_send. Errors: CA_ESTATE (no
+ * settings, or the server is not configured; nothing recorded), CA_EIO
+ * naming the password file, and those of ca_email_poll / ca_outbox_send.
+ */
+int ca_email_poll_configured(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
+int ca_outbox_send_configured(ca_agent *a, char **ret_json, ca_err *err);
+/*
+ * The state of the background e-mail work, from the database:
+ * {"imap":{"configured": bool,"url","interval_s","runs","last_run_at",
+ * "last_ok_at","last_error","last_result":{...counts}|null},"smtp":{same},
+ * "outbox":{"queued","failed","sent"}}. url and interval_s are the
+ * settings' (null, 0 when not configured); the rest is the last runs' of
+ * any process (null before the first). IMAP counts: "unseen","ingested",
+ * "failed" and "outcomes"; SMTP: "attempted","sent","failed". Times ISO
+ * 8601 UTC. Works without settings (nothing configured).
+ */
+int ca_email_status(ca_agent *a, char **ret_json, ca_err *err);
+
+/* Agent interaction log for reports: {"interactions":[{"id",
+ * "conversation_id","case_id","action","outcome","detail","at"}]}, oldest
+ * first: every row of `conversation`, or with conversation NULL the newest
+ * 200 rows only (figures for a period: ca_report_agent). */
 int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err);
 
 /* ---- PII (ARCHITECTURE §5; src/pii/pii.h for the recognisers) ---- */
@@ -599,6 +636,10 @@ int ca_session_login(ca_agent *a, const char *user, const char *password, const 
 int ca_auth_session(ca_agent *a, const char *session, ca_principal *ret, ca_err *err);
 /* End a session (logout). Unknown sessions are not an error. */
 int ca_session_logout(ca_agent *a, const char *session, ca_err *err);
+/* An unsafe method's CSRF check: 0 for a principal not authenticated by a
+ * session; else the X-CSRF-Token `token` (NULL: none sent) must equal the
+ * session's (compared in constant time, sodium_memcmp), or CA_EFORBIDDEN. */
+int ca_auth_csrf_check(const ca_principal *p, const char *token, ca_err *err);
 
 /*
  * Agent experience profiles: named sets of features. A profile is
@@ -634,7 +675,12 @@ typedef struct ca_case_filter {
 } ca_case_filter;
 /* Cases newest first: {"cases":[case...],"next_cursor": string|null}. A bad
  * cursor or limit is CA_EINVAL naming it. Served from indexes: the cost of a
- * page does not grow with the number of cases. */
+ * page does not grow with the number of cases. Filters are exact values;
+ * with several, one index serves and the others are checked per case. q:
+ * cases holding every word (white-space separated; Porter stems, FTS5
+ * tokens, so "CAS-00012" matches its ticket), from a full-text index of
+ * title, description and ticket number (migration 14), newest match
+ * first; CA_EUNSUPPORTED on a store without full-text search. */
 int ca_case_query(ca_agent *a, const ca_case_filter *filter, char **ret_json, ca_err *err);
 
 /* A person's edit of several fields at once: {"fields": {...}}, all or
@@ -646,25 +692,36 @@ int ca_case_patch(ca_agent *a, const char *case_ref, const char *body_json, cons
 /* Update from conversation on demand (a person asks): the agent predicts
  * from the case's conversation now and writes what the update policy allows
  * (people win). *ret_json as ca_chat_event's ("changed", "no_changes",
- * "suggestions"). CA_ESTATE when the case has no conversation. */
+ * "suggestions"; "event" null, "type" "update", plus "requested_by").
+ * The conversation: the one the case was created from, else the newest
+ * linked to it; its state does not change (a closed one works too).
+ * CA_ESTATE when the case has no conversation. */
 int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const char *actor, char **ret_json,
 				     ca_err *err);
 
 /* Notes: {"case","notes":[{"id","kind","body","actor","at"}]} oldest first;
- * add: a person's note (1 B - 64 KiB UTF-8), *ret_json the note. */
+ * add: a person's note (1 B - 64 KiB UTF-8; only white space is CA_EINVAL,
+ * over 64 KiB CA_ETOOBIG, where "body"), *ret_json the note with "case".
+ * A note does not step the case's version. */
 int ca_case_notes(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
 int ca_case_note_add(ca_agent *a, const char *case_ref, const char *body, const char *actor, char **ret_json,
 		     ca_err *err);
 
 /* The case's e-mails, incoming and outgoing, oldest first:
  * {"case","emails":[{"id","direction","from_addr","to_addr","subject",
- * "received_at","outbox_id","status"}]}. */
+ * "received_at","outbox_id","status"}]}: stored e-mails ("id", status
+ * "received" or "sent", outbox_id null) and outbox messages not sent yet
+ * (id null, "outbox_id", status "queued" or "failed"). */
 int ca_case_emails(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
 /* A representative's reply to the case's customer: {"body", "subject"
  * (optional: "Re: " + the thread's subject with the case token)}, queued in
  * the outbox, threaded with the case (In-Reply-To/References of the last
  * incoming message), Auto-Submitted "no", sent by ca_outbox_send.
- * CA_ESTATE when the customer has no e-mail address. *ret_json: the outbox
+ * The address: the customer contact's, else the sender of the case's last
+ * e-mail; CA_ESTATE (where "customer") when there is none, and when the
+ * e-mail channel is off or the settings name no From. Body 1 B - 256 KiB
+ * (CA_ETOOBIG); subject one line; unknown keys CA_EINVAL naming them. The
+ * outbox row records `actor`. *ret_json: the outbox
  * row {"id","to","subject","case","status"}. */
 int ca_case_reply(ca_agent *a, const char *case_ref, const char *body_json, const char *actor, char **ret_json,
 		  ca_err *err);
@@ -685,7 +742,10 @@ int ca_conversation_show(ca_agent *a, const char *id, char **ret_json, ca_err *e
  * "fields_filled","no_change_updates","fields_changed_by_person",
  * "emails_sent_by_agent","emails_drafted_by_agent","articles_drafted",
  * "articles_published"}. From the interaction log, the audit and the
- * outbox; indexed by time.
+ * outbox; indexed by time. Times: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.f]Z,
+ * else CA_EINVAL naming "from" or "to" (also when to <= from); the result
+ * gives them as YYYY-MM-DDTHH:MM:SSZ. What each figure counts: store.h,
+ * ca_store_agent_report.
  */
 int ca_report_agent(ca_agent *a, const char *from, const char *to, char **ret_json, ca_err *err);
 
@@ -702,6 +762,18 @@ int ca_notification_read(ca_agent *a, int64_t id, const char *recipient, ca_err 
  * (0 = 100, at most 1000). Types: case.created, case.updated (data.changed:
  * field names), note.added, email.received, knowledge.article_drafted,
  * notification.created, harvest.progress. Kept 7 days.
+ * data by type (ids and names only, never a customer's personal data):
+ * case.created {"case","origin","fields":[names written with it]};
+ * case.updated {"case","changed":[names],"source": "agent"|"person"|"arc"|
+ * "import"|"system"|"mixed"}, one per case and transaction; note.added
+ * {"case","note","kind"}; email.received {"email","case","outcome"} (one
+ * per decision, as the e-mail log); knowledge.article_drafted {"article",
+ * "title","state"}; notification.created {"notification","kind"} with the
+ * recipient set; harvest.progress {"job","processed","total","state"}
+ * (right "configure"; one per batch and state change). "case" in data is
+ * the ticket as it is when read. last_id: the last event's id, or after_id
+ * when there is none: pass it as the next after_id. CA_EINVAL for a
+ * negative after_id.
  */
 int ca_events_since(ca_agent *a, int64_t after_id, size_t limit, char **ret_json, ca_err *err);
 /* The newest event id (0: none), to start a stream at "now". */

@@ -74,8 +74,10 @@ void ca_agent_close(ca_agent *a)
 	if (a->hooks.close)
 		a->hooks.close(a);
 	ca_agent_invalidate(a);
+	ca_dir_cache_free(a->dir_cache);
 	ca_pii_lexicon_unref(a->pii_lexicon);
 	ca_settings_free(a->settings);
+	ca_settings_free(a->settings_prev);
 	ca_store_close(a->store);
 	free(a);
 }
@@ -83,7 +85,12 @@ void ca_agent_close(ca_agent *a)
 static int load_settings(ca_agent *a, ca_err *err)
 {
 	char *text = NULL;
-	int r = ca_store_settings_get(a->store, &text, err);
+	/* The generation first: a change stored between the two reads is
+	 * then loaded again on the next call, never missed. */
+	int64_t gen = 0;
+	int r = ca_store_settings_generation(a->store, &gen, err);
+	if (!r)
+		r = ca_store_settings_get(a->store, &text, err);
 	if (r == CA_ENOTFOUND) {
 		ca_err_clear(err);
 		return ca_err_set(err, CA_ESTATE, "settings",
@@ -96,14 +103,33 @@ static int load_settings(ca_agent *a, ca_err *err)
 	free(text);
 	if (!j)
 		return ca_err_set(err, CA_EPARSE, "settings", "stored settings are not JSON: %s", je.text);
-	r = ca_settings_parse(j, &a->settings, err);
+	ca_settings *s = NULL;
+	r = ca_settings_parse(j, &s, err);
 	json_decref(j);
-	return r;
+	if (r)
+		return r;
+	if (a->settings) {
+		ca_settings_free(a->settings_prev);
+		a->settings_prev = a->settings;
+		ca_agent_invalidate(a); /* the predictor was built from the old fields */
+	}
+	a->settings = s;
+	a->settings_gen = gen;
+	return 0;
 }
 
 int ca_agent_ready(ca_agent *a, ca_err *err)
 {
 	int r = 0;
+	if (a->settings && !ca_store_in_transaction(a->store)) {
+		/* Inside a transaction the snapshot stays: the call holds its
+		 * pointers, and its reads see one version of the database. */
+		int64_t gen = 0;
+		if ((r = ca_store_settings_generation(a->store, &gen, err)))
+			return r;
+		if (gen != a->settings_gen && (r = load_settings(a, err)))
+			return r;
+	}
 	if (!a->settings && (r = load_settings(a, err)))
 		return r;
 	if (a->predictor)
@@ -285,6 +311,39 @@ static int write_summary(ca_agent *a, const char *conv, int64_t case_id, const c
 	return r;
 }
 
+/*
+ * The profile gate (issue 10): the representative who accepted the
+ * conversation may have an agent experience profile without autonomous
+ * case creation and update, and then the agent leaves the case to them.
+ * One indexed lookup when someone accepted, none otherwise; an acceptor who
+ * is not a user (or a database without users) leaves the agent on. Only
+ * the autonomous path asks: an update a person requests does not come here.
+ */
+static int autonomy(ca_agent *a, const char *conv, const char *accepted_by, int64_t case_id, json_t *res,
+		    bool *ret_on, ca_err *err)
+{
+	*ret_on = true;
+	if (!accepted_by)
+		return 0;
+	bool found = false, on = true;
+	char *profile = NULL;
+	int r = ca_store_user_autonomy(a->store, accepted_by, &found, &profile, &on, err);
+	if (r || !found || on) {
+		free(profile);
+		return r;
+	}
+	*ret_on = false;
+	char reason[512];
+	snprintf(reason, sizeof(reason),
+		 "agent experience profile '%s' of '%s' has autonomous case creation off", profile, accepted_by);
+	json_object_set_new(res, "autonomous", json_pack("{s:b, s:s, s:s, s:s}", "enabled", 0, "reason", reason,
+							 "profile", profile, "user", accepted_by));
+	r = log_interaction(a, conv, case_id, case_id ? "update_case" : "create_case", "off_by_profile",
+			    json_pack("{s:s, s:s}", "profile", profile, "user", accepted_by), err);
+	free(profile);
+	return r;
+}
+
 /* ---- events ---- */
 
 static const char *const event_types[] = { "open", "message", "accept", "update", "wrapup", "close", "link", "wait" };
@@ -411,12 +470,22 @@ static int handle_event(ca_agent *a, const json_t *ev, json_t *res, ca_err *err)
 											: "closed";
 		if (!strcmp(type, "update") && !strcmp(state, "open"))
 			next = "open";
-		conv_msgs m;
-		r = load_msgs(a, conv, &m, err);
+		const char *accepted_by = ca_json_str(c, "accepted_by");
+		if (!strcmp(type, "accept") && ca_json_str(ev, "actor")) {
+			accepted_by = ca_json_str(ev, "actor");
+			r = ca_store_conversation_set_accepted_by(a->store, conv, accepted_by, err);
+		}
+		bool on = true;
+		if (!r)
+			r = autonomy(a, conv, accepted_by, case_id, res, &on, err);
+		conv_msgs m = { 0 };
+		if (!r)
+			r = load_msgs(a, conv, &m, err);
 		if (!r) {
-			if (case_id == 0)
+			/* Off: the representative's profile leaves the case to them. */
+			if (on && case_id == 0)
 				r = try_create(a, conv, identity, &m, res, err);
-			else if (strcmp(type, "close") != 0 && strcmp(type, "accept") != 0)
+			else if (on && strcmp(type, "close") != 0 && strcmp(type, "accept") != 0)
 				r = do_update(a, conv, case_id, identity, &m, res, err);
 			if (!r && case_id == 0 && json_is_true(json_object_get(res, "created")))
 				r = ca_case_ref(a, ca_json_str(res, "case"), &case_id, err);
@@ -1067,41 +1136,62 @@ static int check_value(ca_agent *a, const ca_field_def *f, const char *value, ca
 	return 0;
 }
 
+int ca_case_field_check(ca_agent *a, const char *field, const char *value, ca_err *err)
+{
+	int fi = ca_settings_field(a->settings, field);
+	if (fi < 0 && !ca_case_is_standard_field(field))
+		return ca_err_set(err, CA_EINVAL, field, "'%s' is neither a configured field nor a standard case field", field);
+	if (fi < 0 && (!strcmp(field, "ticket_number")))
+		return ca_err_set(err, CA_EINVAL, field, "the ticket number cannot be edited");
+	if (fi >= 0)
+		return check_value(a, &a->settings->fields[fi], value, err);
+	if (!strcmp(field, "customer") && !ca_str_empty(value)) {
+		/* customer is a contact even when not configured as a field */
+		json_t *rec = NULL;
+		int r = ca_store_directory_get(a->store, "contact", value, &rec, NULL);
+		json_decref(rec);
+		if (r)
+			return ca_err_set(err, CA_EINVAL, field, "customer: no contact has id '%s'", value);
+	}
+	return 0;
+}
+
+int ca_case_for_edit(ca_agent *a, const char *ref, int64_t expected_version, json_t **ret_case, int64_t *ret_id,
+		     int64_t *ret_version, ca_err *err)
+{
+	int64_t id = 0;
+	json_t *c = NULL;
+	int r = ca_case_ref(a, ref, &id, err);
+	if (!r)
+		r = ca_store_case_get_id(a->store, id, &c, err);
+	int64_t version = r ? 0 : json_integer_value(json_object_get(c, "version"));
+	if (!r && expected_version && expected_version != version)
+		r = ca_err_set(err, CA_ECONFLICT, "version",
+			       "case %s is at version %lld, not %lld: someone changed it; reload and edit again", ref,
+			       (long long)version, (long long)expected_version);
+	if (r) {
+		json_decref(c);
+		return r;
+	}
+	*ret_case = c;
+	*ret_id = id;
+	*ret_version = version;
+	return 0;
+}
+
 int ca_case_edit(ca_agent *a, const char *ref, const char *field, const char *value, const char *actor,
 		 int64_t expected_version, char **ret_json, ca_err *err)
 {
 	int r = ca_agent_ready(a, err);
 	if (r)
 		return r;
-	int fi = ca_settings_field(a->settings, field);
-	if (fi < 0 && !ca_case_is_standard_field(field))
-		return ca_err_set(err, CA_EINVAL, field, "'%s' is neither a configured field nor a standard case field", field);
-	if (fi < 0 && (!strcmp(field, "ticket_number")))
-		return ca_err_set(err, CA_EINVAL, field, "the ticket number cannot be edited");
-	if (fi >= 0 && (r = check_value(a, &a->settings->fields[fi], value, err)))
+	if ((r = ca_case_field_check(a, field, value, err)))
 		return r;
-	if (fi < 0 && !strcmp(field, "customer")) {
-		/* customer is a contact even when not configured as a field */
-		json_t *rec = NULL;
-		r = ca_store_directory_get(a->store, "contact", value, &rec, NULL);
-		json_decref(rec);
-		if (r)
-			return ca_err_set(err, CA_EINVAL, field, "customer: no contact has id '%s'", value);
-	}
 	if ((r = ca_store_begin(a->store, err)))
 		return r;
 	int64_t id = 0, version = 0, nv = 0;
 	json_t *c = NULL;
-	r = ca_case_ref(a, ref, &id, err);
-	if (!r)
-		r = ca_store_case_get_id(a->store, id, &c, err);
-	if (!r) {
-		version = json_integer_value(json_object_get(c, "version"));
-		if (expected_version && expected_version != version)
-			r = ca_err_set(err, CA_ECONFLICT, "version",
-				       "case %s is at version %lld, not %lld: someone changed it; reload and edit again", ref,
-				       (long long)version, (long long)expected_version);
-	}
+	r = ca_case_for_edit(a, ref, expected_version, &c, &id, &version, err);
 	const char *old = r ? NULL : ca_json_str(json_object_get(c, "fields"), field);
 	json_t *res = NULL;
 	if (!r)
@@ -1123,9 +1213,73 @@ int ca_case_edit(ca_agent *a, const char *ref, const char *field, const char *va
 	return ca_result(res, ret_json);
 }
 
+/* Without a conversation, the newest rows only: the log grows with every
+ * event, and a report reads ca_report_agent's counts instead. */
+#define CA_INTERACTIONS_RECENT 200
+
 int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err)
 {
 	json_t *list = NULL;
-	int r = ca_store_interaction_list(a->store, conversation, &list, err);
+	int r = conversation ? ca_store_interaction_list(a->store, conversation, &list, err)
+			     : ca_store_interaction_recent(a->store, CA_INTERACTIONS_RECENT, &list, err);
 	return r ? r : ca_result(json_pack("{s:o}", "interactions", list), ret_json);
+}
+
+/* ---- update from conversation, on demand ---- */
+
+int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const char *actor, char **ret_json,
+				     ca_err *err)
+{
+	if (a->directory_stale) {
+		ca_agent_invalidate(a); /* e-mail added contacts the chat may name */
+		a->directory_stale = false;
+	}
+	int r = ca_agent_ready(a, err);
+	if (r)
+		return r;
+	if ((r = ca_store_begin(a->store, err)))
+		return r;
+	int64_t case_id = 0;
+	char *conv = NULL;
+	json_t *c = NULL, *res = NULL;
+	conv_msgs m = { 0 };
+	r = ca_case_ref(a, case_ref, &case_id, err);
+	if (!r)
+		r = ca_store_conversation_of_case(a->store, case_id, &conv, err);
+	if (!r && !conv)
+		r = ca_err_set(err, CA_ESTATE, "case",
+			       "case %s has no conversation to update from (it was not created from a chat, nor linked to one)",
+			       case_ref);
+	if (!r)
+		r = ca_store_conversation_get(a->store, conv, &c, err);
+	if (!r)
+		r = load_msgs(a, conv, &m, err);
+	if (!r) {
+		json_t *cj = NULL;
+		r = ca_store_case_get_id(a->store, case_id, &cj, err);
+		res = r ? NULL
+			: json_pack("{s:n, s:s, s:s, s:s, s:O, s:b, s:[], s:b, s:[], s:[], s:b, s:b, s:s?}", "event", "type",
+				    "update", "conversation", conv, "state", ca_json_str(c, "state"), "case",
+				    json_object_get(cj, "ticket_number"), "created", 0, "changed", "no_changes", 0, "missing",
+				    "suggestions", "note", 0, "replayed", 0, "requested_by", actor);
+		json_decref(cj);
+		if (!r && !res)
+			r = CA_ENOMEM;
+	}
+	if (!r)
+		r = do_update(a, conv, case_id, ca_json_str(c, "contact_id"), &m, res, err);
+	if (!r)
+		r = ca_store_commit(a->store, err);
+	if (r) {
+		ca_agent_rollback(a);
+		free(a->cache_conv); /* it may hold what was rolled back */
+		a->cache_conv = NULL;
+		ca_analysis_done(&a->cache);
+		json_decref(res);
+		res = NULL;
+	}
+	conv_msgs_done(&m);
+	json_decref(c);
+	free(conv);
+	return r ? r : ca_result(res, ret_json);
 }

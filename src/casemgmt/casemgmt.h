@@ -53,6 +53,14 @@ typedef struct ca_email_settings {
 		double respond_below;     /* automatic responses only below this score; 0: half the
 					     filter's threshold; < 0: whatever the score */
 	} spam;                   /* "email.spam" */
+	/* The mail servers serve's background work polls and sends through
+	 * ("email.imap", "email.smtp"); url NULL: not configured. The
+	 * password is read from password_file at each run, never kept. */
+	struct ca_mail_account {
+		char *url, *user, *password_file, *mailbox;
+		bool allow_plaintext;
+	} imap, smtp;
+	unsigned poll_interval_s, send_interval_s; /* seconds between runs; 0: off */
 } ca_email_settings;
 
 /* The knowledge agent's settings (docs/settings.md, "knowledge"). */
@@ -117,6 +125,9 @@ typedef struct ca_settings {
 int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err);
 ca_settings *ca_settings_ref(ca_settings *s);
 void ca_settings_free(ca_settings *s);
+/* The first key of object `o` not among keys[0..n), or NULL (borrowed
+ * from o): the check of every JSON document with a fixed set of keys. */
+const char *ca_json_unknown_key(const json_t *o, const char *const *keys, size_t n);
 /* Field index by name, or -1. */
 int ca_settings_field(const ca_settings *s, const char *name);
 
@@ -155,6 +166,9 @@ void ca_agent_rollback(ca_agent *a);
 struct ca_agent {
 	ca_store *store;
 	ca_settings *settings;    /* NULL until settings are imported */
+	int64_t settings_gen;     /* the store's settings generation `settings` was loaded at */
+	ca_settings *settings_prev; /* the snapshot a reload replaced, kept one reload longer for
+				       a caller still holding its pointers */
 	ca_predictor *predictor;  /* built lazily from settings + directory */
 	bool directory_stale;     /* contacts were added since it was built */
 	int64_t spam_retry_ms;    /* monotonic ms before which the spam filter, having failed, is not asked */
@@ -164,20 +178,28 @@ struct ca_agent {
 	struct ca_pii *pii;       /* PII recogniser knowing every contact's name */
 	json_t *models;           /* trained models or NULL */
 	ca_directory directory;   /* contacts and accounts over the store (directory.c) */
+	struct ca_dir_cache *dir_cache; /* its answers while the directory is unchanged (directory.c) */
 	/* analysis cache for the conversation seen last */
 	char *cache_conv;
 	ca_analysis cache;
 };
 
 /* Ensure settings and predictor are loaded; CA_ESTATE with a hint if the
- * database has no settings yet. */
+ * database has no settings yet. Outside a transaction it also reads the
+ * store's settings generation (one primary-key read) and, when another
+ * connection or process stored new settings, loads them and drops the
+ * predictor: a PUT on one server thread is seen by every other thread's
+ * agent at its next call. */
 int ca_agent_ready(ca_agent *a, ca_err *err);
 /* Drop the predictor (directory or models changed); rebuilt on next use. */
 void ca_agent_invalidate(ca_agent *a);
 /* The contacts and accounts the predictor looks up, over this agent's store
  * (directory.c): give it as ca_predict_input.directory. Borrowed, valid as
- * long as the agent. */
+ * long as the agent. Take it once per plan: it reads the directory's
+ * generation then, so the answers it remembers are never stale. */
 const ca_directory *ca_agent_directory(ca_agent *a);
+typedef struct ca_dir_cache ca_dir_cache;
+void ca_dir_cache_free(ca_dir_cache *c);
 
 /* ---- the decision core (pure) ---- */
 
@@ -321,6 +343,18 @@ int ca_email_ingest_prefix(ca_agent *a, const char *raw, size_t len, size_t rece
  * configured identifier patterns; built once, borrowed. */
 struct ca_pii;
 int ca_agent_pii(ca_agent *a, const struct ca_pii **ret, ca_err *err);
+
+/* Whether a person may set `field` to `value` (NULL or "" clears): a
+ * configured field (options, lookups and numbers checked) or a standard
+ * case field, never the ticket number; customer must be a contact id.
+ * CA_EINVAL / CA_EUTF8 with err->where the field. Needs ca_agent_ready. */
+int ca_case_field_check(ca_agent *a, const char *field, const char *value, ca_err *err);
+
+/* A person's edit begins: inside the caller's transaction, the case `ref`
+ * (new reference in *ret_case), its id and version; CA_ECONFLICT when
+ * expected_version (0: any) is not the version. */
+int ca_case_for_edit(ca_agent *a, const char *ref, int64_t expected_version, json_t **ret_case, int64_t *ret_id,
+		     int64_t *ret_version, ca_err *err);
 
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);

@@ -755,28 +755,54 @@ int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_j
 
 /* ---- settings ---- */
 
-int ca_settings_import_file(ca_agent *a, const char *path, ca_err *err)
+/* Validate a settings document and store it; the agent takes the new
+ * snapshot and the generation it was stored at. */
+static int settings_store(ca_agent *a, json_t *j, ca_err *err)
 {
-	json_t *j = NULL;
-	int r = ca_json_load_file(path, &j, err);
-	if (r)
-		return r;
 	ca_settings *s = NULL;
-	r = ca_settings_parse(j, &s, err);
-	json_decref(j);
+	int r = ca_settings_parse(j, &s, err);
 	if (r)
 		return r;
 	char *text = json_dumps(s->json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int64_t gen = 0;
 	r = text ? ca_store_settings_put(a->store, text, err) : CA_ENOMEM;
 	free(text);
+	if (!r)
+		r = ca_store_settings_generation(a->store, &gen, err);
 	if (r) {
 		ca_settings_free(s);
 		return r;
 	}
 	ca_settings_free(a->settings);
 	a->settings = s;
+	a->settings_gen = gen;
 	ca_agent_invalidate(a);
 	return 0;
+}
+
+int ca_settings_import_file(ca_agent *a, const char *path, ca_err *err)
+{
+	json_t *j = NULL;
+	int r = ca_json_load_file(path, &j, err);
+	if (r)
+		return r;
+	r = settings_store(a, j, err);
+	json_decref(j);
+	return r;
+}
+
+int ca_settings_import_text(ca_agent *a, const char *json, size_t len, ca_err *err)
+{
+	if (!json)
+		return ca_err_set(err, CA_EINVAL, "settings", "settings: no document given");
+	json_error_t je;
+	json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		return ca_err_set(err, CA_EPARSE, "settings", "settings are not JSON: line %d column %d: %s", je.line,
+				  je.column, je.text);
+	int r = settings_store(a, j, err);
+	json_decref(j);
+	return r;
 }
 
 int ca_settings_export(ca_agent *a, char **ret_json, ca_err *err)

@@ -48,6 +48,13 @@ void ca_settings_free(ca_settings *s)
 	free(s->email.reply_subject);
 	free(s->email.reply_body);
 	free(s->email.spam.service.address);
+	struct ca_mail_account *acc[] = { &s->email.imap, &s->email.smtp };
+	for (size_t i = 0; i < CA_ARRAY_SIZE(acc); i++) {
+		free(acc[i]->url);
+		free(acc[i]->user);
+		free(acc[i]->password_file);
+		free(acc[i]->mailbox);
+	}
 	for (size_t i = 0; i < s->n_arc; i++) {
 		free(s->arc[i].name);
 		ca_rule_free(s->arc[i].condition);
@@ -138,8 +145,7 @@ static int field_list(const ca_settings *s, const json_t *arr, const char *path,
 	return 0;
 }
 
-/* Keys of an object must be among `keys`; the error names the first other. */
-static int only_keys(const json_t *o, const char *path, const char *const *keys, size_t n, ca_err *err)
+const char *ca_json_unknown_key(const json_t *o, const char *const *keys, size_t n)
 {
 	const char *k;
 	json_t *v;
@@ -147,13 +153,22 @@ static int only_keys(const json_t *o, const char *path, const char *const *keys,
 		bool ok = false;
 		for (size_t i = 0; i < n && !ok; i++)
 			ok = !strcmp(k, keys[i]);
-		if (!ok) {
-			char where[160];
-			snprintf(where, sizeof(where), "%s.%s", path, k);
-			return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s", k, path);
-		}
+		if (!ok)
+			return k;
 	}
-	return 0;
+	return NULL;
+}
+
+/* Keys of an object must be among `keys`; the error names the first other. */
+static int only_keys(const json_t *o, const char *path, const char *const *keys, size_t n, ca_err *err)
+{
+	const char *k = ca_json_unknown_key(o, keys, n);
+	if (!k)
+		return 0;
+	char where[160];
+	if (snprintf(where, sizeof(where), "%s.%s", path, k) < 0) /* a long key is cut, as err->where would be */
+		where[0] = '\0';
+	return ca_err_set(err, CA_EINVAL, where, "settings: unknown key '%s' in %s", k, path);
 }
 
 static int parse_rules(ca_settings *s, const json_t *arr, ca_err *err)
@@ -307,7 +322,80 @@ static int placeholders_known(const char *tpl, const char *where, ca_err *err)
 static const char *const email_keys[] = {
 	"mailboxes", "own_addresses", "case_token", "subject_threading", "subject_threading_days",
 	"max_per_sender_per_hour", "max_message_bytes", "auto_response", "spam",
+	"imap", "smtp", "poll_interval_s", "send_interval_s",
 };
+
+/*
+ * "email.imap" / "email.smtp": a server for serve's background work. The
+ * URL's scheme is the protocol's (imap/imaps, smtp/smtps) and it carries no
+ * password; the password comes from password_file (an absolute path, since
+ * serve's working directory is not the operator's), read at each run.
+ */
+static int parse_account(const json_t *o, const char *path, bool imap, struct ca_mail_account *acc, ca_err *err)
+{
+	if (!o)
+		return 0;
+	static const char *const imap_keys[] = { "url", "user", "password_file", "mailbox", "allow_plaintext" };
+	static const char *const smtp_keys[] = { "url", "user", "password_file", "allow_plaintext" };
+	char where[64];
+	int r = json_is_object(o) ? only_keys(o, path, imap ? imap_keys : smtp_keys,
+					      imap ? CA_ARRAY_SIZE(imap_keys) : CA_ARRAY_SIZE(smtp_keys), err)
+				  : ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object", path);
+	if (!r)
+		r = get_str(o, path, "url", NULL, &acc->url, err);
+	if (!r)
+		r = get_str(o, path, "user", NULL, &acc->user, err);
+	if (!r)
+		r = get_str(o, path, "password_file", NULL, &acc->password_file, err);
+	if (!r && imap)
+		r = get_str(o, path, "mailbox", NULL, &acc->mailbox, err);
+	const char *scheme = imap ? "imap" : "smtp";
+	size_t sl = strlen(scheme);
+	snprintf(where, sizeof(where), "%s.url", path);
+	if (!r && (!acc->url || strncmp(acc->url, scheme, sl) ||
+		   (strncmp(acc->url + sl, "://", 3) && strncmp(acc->url + sl, "s://", 4))))
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be %s://HOST[:PORT]%s or %ss://...", where, scheme,
+			       imap ? "/MAILBOX" : "", scheme);
+	if (!r) {
+		/* user:password@ in the authority: the password belongs in a file. */
+		const char *auth = strstr(acc->url, "://") + 3;
+		size_t alen = strcspn(auth, "/?#");
+		const char *at = memchr(auth, '@', alen);
+		if (at && memchr(auth, ':', (size_t)(at - auth)))
+			r = ca_err_set(err, CA_EINVAL, where,
+				       "settings: %s carries a password; put it in the file password_file names", where);
+	}
+	if (!r)
+		r = header_safe(acc->url, where, err);
+	snprintf(where, sizeof(where), "%s.password_file", path);
+	if (!r && acc->password_file && acc->password_file[0] != '/')
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be an absolute path", where);
+	snprintf(where, sizeof(where), "%s.allow_plaintext", path);
+	json_t *pt = json_object_get(o, "allow_plaintext");
+	if (!r && pt && !json_is_boolean(pt))
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be true or false", where);
+	acc->allow_plaintext = json_is_true(pt);
+	return r;
+}
+
+/* The background work's servers and intervals; an interval needs its server. */
+static int parse_email_work(ca_email_settings *es, const json_t *e, ca_err *err)
+{
+	int r = parse_account(json_object_get(e, "imap"), "email.imap", true, &es->imap, err);
+	if (!r)
+		r = parse_account(json_object_get(e, "smtp"), "email.smtp", false, &es->smtp, err);
+	if (!r)
+		r = get_uint(e, "email", "poll_interval_s", 0, &es->poll_interval_s, err);
+	if (!r)
+		r = get_uint(e, "email", "send_interval_s", 0, &es->send_interval_s, err);
+	if (!r && es->poll_interval_s && !es->imap.url)
+		r = ca_err_set(err, CA_EINVAL, "email.poll_interval_s",
+			       "settings: email.poll_interval_s is set but email.imap names no server to poll");
+	if (!r && es->send_interval_s && !es->smtp.url)
+		r = ca_err_set(err, CA_EINVAL, "email.send_interval_s",
+			       "settings: email.send_interval_s is set but email.smtp names no server to send through");
+	return r;
+}
 
 /* "email.spam": the verdicts in headers, and the filter to ask. */
 static int parse_spam(ca_email_settings *es, const json_t *sp, ca_err *err)
@@ -450,6 +538,8 @@ static int parse_email(ca_settings *s, const json_t *e, ca_err *err)
 	}
 	if (!r)
 		r = parse_spam(es, json_object_get(e, "spam"), err);
+	if (!r)
+		r = parse_email_work(es, e, err);
 	const json_t *ar = json_object_get(e, "auto_response");
 	static const char *const ar_keys[] = { "from", "subject", "body" };
 	if (!r && ar) {

@@ -119,14 +119,51 @@ extern const cli_opt cli_email_release_opts[];
 int cli_cmd_email_poll(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_send(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_release(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_email_status(struct cli_ctx *ctx, const cli_args *args);
 
 /* piicmd.c: `pii redact` and `pii eval`, listed in the table. */
 int cli_cmd_pii_redact(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_pii_eval(struct cli_ctx *ctx, const cli_args *args);
 
+/* usercmd.c: `user`, `token` and `profile`, listed in the table. */
+extern const cli_opt cli_user_add_opts[];
+extern const cli_opt cli_user_edit_opts[];
+extern const cli_opt cli_token_create_opts[];
+extern const cli_opt cli_token_list_opts[];
+int cli_cmd_user_add(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_user_list(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_user_show(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_user_edit(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_token_create(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_token_revoke(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_token_list(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_profile_list(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_profile_show(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_profile_put(struct cli_ctx *ctx, const cli_args *args);
+
 /* evalcmd.c: `eval summary`, listed in the table. */
 int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *args);
+
+/* workcmd.c: a representative's daily commands (case create, note, notes,
+ * reply, update; conversation list, show; report agent), listed in the
+ * table. cli_check_field_pairs: positional arguments from `first` on are
+ * FIELD=VALUE (a usage error otherwise). */
+extern const cli_opt cli_actor_only_opts[];
+extern const cli_opt cli_reply_opts[];
+extern const cli_opt cli_conversation_list_opts[];
+extern const cli_opt cli_report_opts[];
+int cli_check_field_pairs(const struct cli_ctx *ctx, const cli_args *args, size_t first);
+int cli_check_case_create(const struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_create(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_update(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_note(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_notes(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_reply(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_emails(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_conversation_list(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_conversation_show(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_report_agent(struct cli_ctx *ctx, const cli_args *args);
 
 /* The entry for `name` [`sub`]; NULL if none. `sub` NULL finds a command
  * without subcommands only. */

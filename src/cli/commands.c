@@ -544,17 +544,49 @@ static int show_case_list(const cli_ctx *ctx, const json_t *r)
 	return cli_table_show(ctx, &t);
 }
 
+static int show_case_page(const cli_ctx *ctx, const json_t *r)
+{
+	int rc = show_case_list(ctx, r);
+	const char *next = cli_jstr(r, "next_cursor");
+
+	if (rc == CLI_EXIT_OK && next)
+		printf("more: caseagent case list --cursor %s (with the same filters)\n", next);
+	return rc;
+}
+
+/* Filters, a cursor or a page-sized --limit make it a query of one page
+ * (ca_case_query); without them every case (or the --limit newest) as
+ * before, with "next_cursor": null. */
 static int cmd_case_list(cli_ctx *ctx, const cli_args *a)
 {
+	ca_case_filter f = {
+		.status = opt_str(a, "status", NULL), .owner = opt_str(a, "owner", NULL),
+		.customer = opt_str(a, "customer", NULL), .origin = opt_str(a, "origin", NULL),
+		.q = opt_str(a, "query", NULL), .cursor = opt_str(a, "cursor", NULL),
+	};
+	unsigned long long limit = opt_num(a, "limit", 0);
+	bool paged = f.status || f.owner || f.customer || f.origin || f.q || f.cursor || (limit > 0 && limit <= 200);
 	ca_err err;
 	char *out = NULL;
 	int rc;
 
 	ca_err_clear(&err);
-	rc = ca_case_list(ctx->agent, (size_t)opt_num(a, "limit", 0), &out, &err);
+	f.limit = (size_t)limit;
+	rc = paged ? ca_case_query(ctx->agent, &f, &out, &err) : ca_case_list(ctx->agent, (size_t)limit, &out, &err);
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
-	return cli_result(ctx, out, show_case_list);
+	if (!paged) {
+		json_t *r = json_loads(out, 0, NULL);
+
+		free(out);
+		out = NULL;
+		if (r && json_object_set_new(r, "next_cursor", json_null()) == 0)
+			out = json_dumps(r, JSON_COMPACT);
+		json_decref(r);
+		if (!out)
+			return cli_failf(ctx, CA_ENOMEM, NULL, "out of memory");
+	}
+	return cli_result(ctx, out, show_case_page);
 }
 
 static bool same_str(const char *a, const char *b)
@@ -715,13 +747,7 @@ static int cmd_case_show(cli_ctx *ctx, const cli_args *a)
  * opens): a typo in the third pair must not leave the first two applied. */
 static int check_case_edit(const cli_ctx *ctx, const cli_args *a)
 {
-	for (size_t i = 1; i < a->npos; i++) {
-		const char *eq = strchr(a->pos[i], '=');
-
-		if (!eq || eq == a->pos[i])
-			return cli_usage_error(ctx, a->cmd, NULL, "'%s' is not FIELD=VALUE", a->pos[i]);
-	}
-	return CLI_EXIT_OK;
+	return cli_check_field_pairs(ctx, a, 1);
 }
 
 static int cmd_case_edit(cli_ctx *ctx, const cli_args *a)
@@ -1360,7 +1386,13 @@ static const cli_opt simulate_opts[] = {
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 static const cli_opt list_opts[] = {
-	{"limit", CLI_ARG_UINT, "N", "show at most N cases, newest first (default 0: all)"},
+	{"limit", CLI_ARG_UINT, "N", "show at most N cases, newest first (default 0: all; with a filter 50, at most 200)"},
+	{"status", CLI_ARG_STR, "STATUS", "only cases in STATUS (active, resolved, cancelled...)"},
+	{"owner", CLI_ARG_STR, "NAME", "only cases NAME owns"},
+	{"customer", CLI_ARG_STR, "ID", "only cases of the contact ID"},
+	{"origin", CLI_ARG_STR, "ORIGIN", "only cases from ORIGIN (chat, email, manual...)"},
+	{"query", CLI_ARG_STR, "WORDS", "only cases with every word in the title, description or ticket number"},
+	{"cursor", CLI_ARG_STR, "CURSOR", "the next page, from the previous page's next_cursor"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 static const cli_opt edit_opts[] = {
@@ -1481,8 +1513,60 @@ const cli_cmd cli_commands[] = {
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"case", "list", cmd_case_list, "", "List cases, newest first",
 	 "One row per case: ticket number, version, origin, creation time and the\n"
-	 "fields that are set.\n",
+	 "fields that are set. Without options, every case. With a filter (--status,\n"
+	 "--owner, --customer, --origin, --query), a --cursor or a --limit up to 200,\n"
+	 "one page (50 unless --limit says) served from the database's indexes; the\n"
+	 "last line then gives the --cursor of the next page. --query finds cases with\n"
+	 "every word in their title, description or ticket number (full-text index,\n"
+	 "word stems). With --json: {\"cases\":[...],\"next_cursor\": string|null}.\n",
 	 list_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"case", "create", cli_cmd_case_create, "FIELD=VALUE...", "Create a case by hand, as a person",
+	 "Each FIELD=VALUE sets a field (a configured field or a standard case field;\n"
+	 "lookups and options are checked as `case edit` checks them) as a person's\n"
+	 "value, which the agent never overwrites. The case gets the next ticket\n"
+	 "number and origin manual unless origin=... is given. One transaction: a bad\n"
+	 "pair creates nothing. With --json: the case as `case show` gives it.\n",
+	 cli_actor_only_opts, 0, CLI_UNLIMITED, CLI_NEEDS_DB, cli_check_case_create},
+	{"case", "update", cli_cmd_case_update, "CASE", "Update a case from its conversation, now",
+	 "The agent predicts from the case's conversation as it stands (default fields\n"
+	 "and the fields of every update rule that holds) and writes what the update\n"
+	 "policy allows: a person's value is never overwritten. Prints the changed\n"
+	 "fields, or \"no changes\". A case without a conversation is refused.\n"
+	 "With --json: the result as `chat event` gives it for an update.\n",
+	 cli_actor_only_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"case", "note", cli_cmd_case_note, "CASE TEXT|-", "Add a note to a case",
+	 "TEXT (or standard input, for -) is the note: 1 byte to 64 KiB of UTF-8.\n"
+	 "With --json: the note {\"id\",\"kind\",\"body\",\"actor\",\"at\",\"case\"}.\n",
+	 cli_actor_only_opts, 2, 2, CLI_NEEDS_DB, NULL},
+	{"case", "notes", cli_cmd_case_notes, "CASE", "Show a case's notes, oldest first",
+	 "Summaries the agent wrote, resolutions and people's notes, with who and when.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"case", "emails", cli_cmd_case_emails, "CASE", "Show a case's e-mails, received, sent and queued",
+	 "Oldest first: incoming and outgoing e-mails of the case, and replies still\n"
+	 "waiting in the outbox (queued or failed) with their outbox id.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"case", "reply", cli_cmd_case_reply, "CASE --body TEXT|--body-file FILE", "Reply to a case's customer by e-mail",
+	 "Queues the reply in the outbox, to the customer's address (else the sender\n"
+	 "of the case's last e-mail), threaded with the case: In-Reply-To and\n"
+	 "References of its last incoming e-mail, the case token in the subject,\n"
+	 "Auto-Submitted: no. `caseagent email send` sends it. The body is 1 byte to\n"
+	 "256 KiB of UTF-8. A customer without an address is refused.\n",
+	 cli_reply_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"conversation", "list", cli_cmd_conversation_list, "", "List conversations, newest first",
+	 "One page (50 unless --limit says, at most 200): id, state, case, contact,\n"
+	 "messages, who accepted it, when it opened; the last line gives the --cursor\n"
+	 "of the next page. With --json: {\"conversations\":[...],\"next_cursor\"}.\n",
+	 cli_conversation_list_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"conversation", "show", cli_cmd_conversation_show, "ID", "Show a conversation: messages, case, interactions",
+	 "The conversation's state, case and contact, its messages in order and what\n"
+	 "the agent did in it.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"report", "agent", cli_cmd_report_agent, "", "The agent's own figures for a period",
+	 "Conversations seen, cases created and withheld (with the fields that lacked\n"
+	 "context), cases enriched, fields filled, updates without changes, the\n"
+	 "agent's fields a person changed, e-mails the agent sent or queued, articles\n"
+	 "drafted and published, over [--from, --to) (UTC; either may be left out).\n",
+	 cli_report_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"case", "show", cmd_case_show, "CASE", "Show a case's fields with provenance, and its notes",
 	 "CASE is a ticket number (CAS-00012) or a numeric id. Every field shows where\n"
 	 "its value came from: source (agent, person, import...), actor, confidence,\n"
@@ -1560,7 +1644,9 @@ const cli_cmd cli_commands[] = {
 	{"email", "poll", cli_cmd_email_poll, "", "Fetch unseen mail from an IMAP mailbox and ingest it",
 	 "Logs in to the mailbox of --url (imap:// with STARTTLS, or imaps://;\n"
 	 "a server offering no TLS is refused, unless --allow-plaintext and the\n"
-	 "server is on this machine), and for each message without \\Seen, oldest\n"
+	 "server is on this machine), or without --url to the one settings\n"
+	 "email.imap names (the password read from its password_file, the run\n"
+	 "recorded for `email status`), and for each message without \\Seen, oldest\n"
 	 "first: fetches it\n"
 	 "without marking it, ingests it as `email ingest` does (one transaction),\n"
 	 "and only then sets \\Seen. If anything fails in between, the message stays\n"
@@ -1571,6 +1657,8 @@ const cli_cmd cli_commands[] = {
 	 cli_email_poll_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"email", "send", cli_cmd_email_send, "", "Send the queued automatic responses over SMTP",
 	 "Sends every queued response (and failed ones with attempts left) to --url\n"
+	 "or, without --url, to the server settings email.smtp names (recorded for\n"
+	 "`email status`)\n"
 	 "(smtp:// with STARTTLS, or smtps://; a server offering no TLS is refused,\n"
 	 "unless --allow-plaintext and the server is on this machine): Date, a\n"
 	 "Message-ID of\n"
@@ -1580,6 +1668,12 @@ const cli_cmd cli_commands[] = {
 	 "reply threads; a failure is marked failed with the server's answer. Exit\n"
 	 "status 1 when a message failed.\n",
 	 cli_email_send_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"email", "status", cli_cmd_email_status, "", "Show the background e-mail work: servers, intervals, last runs",
+	 "For IMAP polling and SMTP sending: the server the settings name and its\n"
+	 "interval (email.poll_interval_s, email.send_interval_s), the runs recorded\n"
+	 "by any process on the database (last run, last success, last error, the\n"
+	 "last result's counts with --json), and the outbox by status.\n",
+	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
 	{"pii", "redact", cli_cmd_pii_redact, "[TEXT|-]", "Replace personal data in a text by typed placeholders",
 	 "Finds e-mail addresses, phone numbers, payment cards (Luhn), IBANs (mod 97),\n"
 	 "US SSNs, IP addresses, street addresses, person names (the contacts, cue\n"
@@ -1714,6 +1808,58 @@ const cli_cmd cli_commands[] = {
 	 "mentions naming a record) per field and per kind, and every miss. The\n"
 	 "set of the tests: tests/data/predict/linking. Nothing is written.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"user", "add", cli_cmd_user_add, "NAME --role ROLE", "Add a user of the service (a person or an integration)",
+	 "NAME is 1-64 letters, digits and . _ @ -. ROLE is one of the roles as the\n"
+	 "seed names them (case does not matter): \"System Administrator\", \"CSR\n"
+	 "Manager\" (both configure: settings, rules, users, profiles, harvests),\n"
+	 "\"Customer Service Representative\", \"Omnichannel Agent\" (work cases,\n"
+	 "conversations, replies, notes, knowledge review) or \"Integration\" (a chat\n"
+	 "platform, a mail server or a metrics scraper: API tokens only, no\n"
+	 "password). --profile names the agent experience profile (default:\n"
+	 "Default, with autonomous case creation and follow-up on). The password\n"
+	 "(8-1024 bytes) is read from --password-file, never the command line, and\n"
+	 "stored only as an Argon2id hash; without one the user signs in by token.\n",
+	 cli_user_add_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"user", "list", cli_cmd_user_list, "", "List the users with their roles and profiles",
+	 "One row per user, by name: role, agent experience profile, whether it is\n"
+	 "disabled and whether it has a password (never the password).\n",
+	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
+	{"user", "show", cli_cmd_user_show, "NAME", "Show one user",
+	 NULL, NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"user", "edit", cli_cmd_user_edit, "NAME", "Change a user's role, profile, name, password, or disable it",
+	 "Changes what the options say, all at once or nothing. A disabled user's\n"
+	 "sessions and API tokens stop working at once; a new or removed password\n"
+	 "ends its sessions.\n",
+	 cli_user_edit_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"token", "create", cli_cmd_token_create, "USER", "Create an API token for a user; prints only the token",
+	 "The token (ca_ and 43 base64url characters) is printed on standard output\n"
+	 "and nowhere else, this once: the database keeps only its hash. Send it as\n"
+	 "`Authorization: Bearer TOKEN`. With --json: {\"token\",\"id\",\"user\",\n"
+	 "\"name\",\"created_at\",...}.\n",
+	 cli_token_create_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"token", "list", cli_cmd_token_list, "", "List API tokens (never their secrets)",
+	 "Id, user, name, creation, last use (written at most once a minute) and\n"
+	 "revocation of each token.\n",
+	 cli_token_list_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"token", "revoke", cli_cmd_token_revoke, "ID", "Revoke an API token: it stops working at once",
+	 "ID is the token's id, from `token create` or `token list`.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"profile", "list", cli_cmd_profile_list, "", "List the agent experience profiles",
+	 "An agent experience profile is a named set of features given to users:\n"
+	 "autonomous case creation and update from conversations, and autonomous\n"
+	 "case follow-up and closure. When the representative who accepted a\n"
+	 "conversation has a profile without autonomous case creation, the agent\n"
+	 "creates and updates no case for it on its own (Update from conversation\n"
+	 "on demand still works) and says why in the event's result.\n",
+	 NULL, 0, 0, CLI_NEEDS_DB, NULL},
+	{"profile", "show", cli_cmd_profile_show, "NAME", "Show one agent experience profile",
+	 NULL, NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"profile", "put", cli_cmd_profile_put, "NAME FILE|-", "Create or replace an agent experience profile",
+	 "FILE (- for stdin) is the whole profile as JSON:\n"
+	 "  {\"description\": \"...\", \"autonomous_case\": false, \"autonomous_followup\": true}\n"
+	 "(\"name\" and \"users\", as `profile show --json` prints them, may be\n"
+	 "left in). Any other key is an error naming it.\n",
+	 NULL, 2, 2, CLI_NEEDS_DB, NULL},
 	{"help", NULL, cmd_help, "[COMMAND [SUBCOMMAND [VERB]]]", "Show help for all commands or one",
 	 "`caseagent help knowledge review list` shows the help of a command's verb;\n"
 	 "every level of a command line can be asked about.\n",

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The network commands of the e-mail channel, `caseagent email poll` (IMAP)
- * and `caseagent email send` (SMTP), and `caseagent email release` (a
+ * and `caseagent email send` (SMTP), with the server given on the command
+ * line or, without --url, the one the settings name (email.imap,
+ * email.smtp, as serve's background work uses them), `caseagent email
+ * status` (that work's recorded state), and `caseagent email release` (a
  * person lets a held e-mail through): their option tables and handlers,
  * kept apart from commands.c, whose table points here. A password is read only
  * from a file named by --password-file, never taken on the command line,
@@ -19,7 +22,7 @@
 #define MAX_PASSWORD_BYTES 4096
 
 const cli_opt cli_email_poll_opts[] = {
-	{"url", CLI_ARG_STR, "URL", "the mailbox: imap://HOST[:PORT]/MAILBOX or imaps://... (required)"},
+	{"url", CLI_ARG_STR, "URL", "the mailbox: imap://HOST[:PORT]/MAILBOX or imaps://... (default: settings email.imap)"},
 	{"user", CLI_ARG_STR, "NAME", "the login name"},
 	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
 	{"limit", CLI_ARG_UINT, "N", "take at most N unseen messages this time (default 0: all)"},
@@ -30,7 +33,7 @@ const cli_opt cli_email_poll_opts[] = {
 };
 
 const cli_opt cli_email_send_opts[] = {
-	{"url", CLI_ARG_STR, "URL", "the server: smtp://HOST[:PORT] or smtps://... (required)"},
+	{"url", CLI_ARG_STR, "URL", "the server: smtp://HOST[:PORT] or smtps://... (default: settings email.smtp)"},
 	{"user", CLI_ARG_STR, "NAME", "the login name (no AUTH without it)"},
 	{"password-file", CLI_ARG_STR, "FILE", "read the password from FILE (its first line)"},
 	{"allow-plaintext", CLI_ARG_NONE, NULL,
@@ -86,7 +89,28 @@ static int read_password(const cli_ctx *ctx, const char *path, char **ret)
 	return CLI_EXIT_OK;
 }
 
-/* --url is required; --password-file wants a user (in --user or the URL). */
+/* Without --url the settings name the server, and give the rest too. */
+static bool configured(const cli_args *a)
+{
+	return !cli_opt_str(a, "url");
+}
+
+static int configured_only(cli_ctx *ctx, const cli_args *a)
+{
+	static const char *const with_url[] = {"user", "password-file", "mailbox", "allow-plaintext"};
+
+	for (size_t i = 0; i < sizeof(with_url) / sizeof(with_url[0]); i++) {
+		int k = cli_opt_index(a->cmd, with_url[i]);
+
+		if (k >= 0 && a->set[k])
+			return cli_usage_error(ctx, a->cmd, NULL,
+					       "--%s goes with --url; without --url the settings' server is used as configured",
+					       with_url[i]);
+	}
+	return CLI_EXIT_OK;
+}
+
+/* --password-file wants a user (in --user or the URL). */
 static int server_opts(cli_ctx *ctx, const cli_args *a, ca_mail_server *srv, char **ret_password)
 {
 	const char *pf = cli_opt_str(a, "password-file");
@@ -98,8 +122,6 @@ static int server_opts(cli_ctx *ctx, const cli_args *a, ca_mail_server *srv, cha
 	srv->url = cli_opt_str(a, "url");
 	srv->user = cli_opt_str(a, "user");
 	srv->allow_plaintext = pt >= 0 && a->set[pt];
-	if (!srv->url)
-		return cli_usage_error(ctx, a->cmd, NULL, "--url is required");
 	if (pf) {
 		int rc = read_password(ctx, pf, ret_password);
 
@@ -365,13 +387,15 @@ int cli_cmd_email_poll(cli_ctx *ctx, const cli_args *a)
 	char *password = NULL, *out = NULL;
 	ca_err err;
 	int i = cli_opt_index(a->cmd, "limit");
-	int rc = server_opts(ctx, a, &srv, &password);
+	size_t limit = i >= 0 && a->set[i] ? (size_t)a->num[i] : 0;
+	int rc = configured(a) ? configured_only(ctx, a) : server_opts(ctx, a, &srv, &password);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	srv.mailbox_name = cli_opt_str(a, "mailbox");
 	ca_err_clear(&err);
-	rc = ca_email_poll(ctx->agent, &srv, i >= 0 && a->set[i] ? (size_t)a->num[i] : 0, &out, &err);
+	rc = configured(a) ? ca_email_poll_configured(ctx->agent, limit, &out, &err)
+			   : ca_email_poll(ctx->agent, &srv, limit, &out, &err);
 	wipe(password);
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
@@ -383,16 +407,63 @@ int cli_cmd_email_send(cli_ctx *ctx, const cli_args *a)
 	ca_mail_server srv;
 	char *password = NULL, *out = NULL;
 	ca_err err;
-	int rc = server_opts(ctx, a, &srv, &password);
+	int rc = configured(a) ? configured_only(ctx, a) : server_opts(ctx, a, &srv, &password);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	ca_err_clear(&err);
-	rc = ca_outbox_send(ctx->agent, &srv, &out, &err);
+	rc = configured(a) ? ca_outbox_send_configured(ctx->agent, &out, &err) : ca_outbox_send(ctx->agent, &srv, &out, &err);
 	wipe(password);
 	if (rc < 0)
 		return cli_fail(ctx, rc, &err);
 	return finish(ctx, out, "failed", show_send);
+}
+
+static void show_worker(const char *name, const json_t *w)
+{
+	const char *err = cli_jstr(w, "last_error");
+
+	if (!json_is_true(json_object_get(w, "configured")))
+		printf("%s: not configured", name);
+	else if (json_integer_value(json_object_get(w, "interval_s")) > 0)
+		printf("%s: %s every %lld s", name, cli_jstr(w, "url"),
+		       (long long)json_integer_value(json_object_get(w, "interval_s")));
+	else
+		printf("%s: %s, not on an interval", name, cli_jstr(w, "url"));
+	printf("; %lld runs", (long long)json_integer_value(json_object_get(w, "runs")));
+	if (cli_jstr(w, "last_run_at"))
+		printf(", last %s", cli_jstr(w, "last_run_at"));
+	if (cli_jstr(w, "last_ok_at"))
+		printf(", last success %s", cli_jstr(w, "last_ok_at"));
+	printf("\n");
+	if (err)
+		printf("  last error: %s\n", err);
+}
+
+static int show_status(const cli_ctx *ctx, const json_t *r)
+{
+	const json_t *o = json_object_get(r, "outbox");
+
+	(void)ctx;
+	show_worker("imap", json_object_get(r, "imap"));
+	show_worker("smtp", json_object_get(r, "smtp"));
+	printf("outbox: %lld queued, %lld failed, %lld sent\n", (long long)json_integer_value(json_object_get(o, "queued")),
+	       (long long)json_integer_value(json_object_get(o, "failed")),
+	       (long long)json_integer_value(json_object_get(o, "sent")));
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_email_status(cli_ctx *ctx, const cli_args *a)
+{
+	char *out = NULL;
+	ca_err err;
+
+	(void)a;
+	ca_err_clear(&err);
+	int rc = ca_email_status(ctx->agent, &out, &err);
+	if (rc < 0)
+		return cli_fail(ctx, rc, &err);
+	return cli_result(ctx, out, show_status);
 }
 
 static int show_release(const cli_ctx *ctx, const json_t *r)

@@ -82,8 +82,7 @@ void ca_kb_index_free(ca_kb_index *k)
 /* Words of conversation rather than of an issue, beyond the stop list
  * (ca_stopword): "please", "thanks" or "help" say nothing of what a
  * customer's problem is, yet in support chats they are in nearly every
- * record, and a match on them alone covered records of other issues.
- * Sorted for bsearch. */
+ * record, and a match on them alone covered records of other issues. */
 static const char *const chat_words[] = {
 	"also",	 "anyone", "anything", "back",	 "dear",  "every",  "going", "good",	 "guys",   "hello", "help",
 	"hey",	 "http",   "https",    "just",	 "know",  "like",   "made",  "make",	 "much",   "need",  "please",
@@ -91,14 +90,11 @@ static const char *const chat_words[] = {
 	"want",	 "well",   "will",     "www",	 "yesterday",
 };
 
-static int cmp_word(const void *key, const void *elem)
-{
-	return strcmp((const char *)key, *(const char *const *)elem);
-}
+static ca_wordset chat_word_set = CA_WORDSET(chat_words);
 
 bool ca_kb_chat_word(const char *norm)
 {
-	return norm && bsearch(norm, chat_words, CA_ARRAY_SIZE(chat_words), sizeof(chat_words[0]), cmp_word) != NULL;
+	return ca_wordset_has(&chat_word_set, norm);
 }
 
 bool ca_kb_placeholder(const char *text, const ca_token *tok)

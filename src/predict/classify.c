@@ -68,14 +68,11 @@ static const char *const filler[] = {
 	"thanks", "thx", "would", "yeah", "yes",
 };
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+static ca_wordset filler_set = CA_WORDSET(filler);
 
 bool ca_filler_word(const char *norm)
 {
-	return bsearch(&norm, filler, CA_ARRAY_SIZE(filler), sizeof(filler[0]), cmp_str) != NULL;
+	return ca_wordset_has(&filler_set, norm);
 }
 
 int ca_content_terms(const ca_tokens *t, size_t from, size_t to, const char ***terms, size_t *n, size_t *cap)

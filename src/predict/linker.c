@@ -270,8 +270,6 @@ typedef struct link_state {
 	cands c;
 	GPtrArray *found;    /* rec* the directory returned, owned */
 	GHashTable *found_i; /* id -> index in found + 1 */
-	GHashTable *prefix;  /* stems -> GINT_TO_POINTER(1 + known), asked once */
-	GHashTable *missed;  /* "TYPES:key" the directory had nothing for */
 } link_state;
 
 static void rec_free(gpointer p)
@@ -291,8 +289,6 @@ static void link_state_free(void *p)
 		free(st->c.v);
 		g_ptr_array_unref(st->found);
 		g_hash_table_destroy(st->found_i);
-		g_hash_table_destroy(st->prefix);
-		g_hash_table_destroy(st->missed);
 	}
 	free(st);
 }
@@ -304,8 +300,6 @@ static link_state *link_state_new(void)
 		return NULL;
 	st->found = g_ptr_array_new_with_free_func(rec_free);
 	st->found_i = g_hash_table_new(g_str_hash, g_str_equal); /* keys borrowed from found */
-	st->prefix = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	st->missed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return st;
 }
 
@@ -421,24 +415,15 @@ static int dir_find(const ca_linker *l, link_state *st, const ca_directory *dir,
 {
 	if (!l->directory || !dir || !types)
 		return 0;
-	/* Most tokens name nobody, and a conversation repeats its words: a key
-	 * the directory had nothing for is not asked again in this
-	 * conversation (its hits are: each mention adds evidence). */
-	char *seen = g_strdup_printf("%x:%s", types, key);
-	if (g_hash_table_contains(st->missed, seen)) {
-		g_free(seen);
-		return 0;
-	}
+	/* Every mention is asked (each adds evidence); the directory
+	 * remembers its answers (src/casemgmt/directory.c), so a word the
+	 * conversations repeat costs a hash lookup. */
 	size_t before = h->n;
 	h->l = l;
 	h->st = st;
 	int r = dir->find(dir->ud, l->kind, types, key, DIR_MAX_HITS + 1, dir_hit, h);
 	if (!r && h->n - before > DIR_MAX_HITS)
 		h->n = before;
-	if (!r && h->n == before)
-		g_hash_table_add(st->missed, seen);
-	else
-		g_free(seen);
 	return r;
 }
 
@@ -501,24 +486,6 @@ static int phone_hits(const ca_linker *l, link_state *st, const ca_directory *di
 	return 0;
 }
 
-/* Could a name of the directory start with these stems? Asked once per
- * conversation and stem sequence. */
-static int dir_prefix(const ca_linker *l, link_state *st, const ca_directory *dir, const char *stems, bool *ret)
-{
-	gpointer v = g_hash_table_lookup(st->prefix, stems);
-	if (v) {
-		*ret = GPOINTER_TO_INT(v) == 2;
-		return 0;
-	}
-	bool known = false;
-	int r = dir->name_prefix(dir->ud, l->kind, stems, &known);
-	if (r)
-		return r;
-	g_hash_table_insert(st->prefix, g_strdup(stems), GINT_TO_POINTER(known ? 2 : 1));
-	*ret = known;
-	return 0;
-}
-
 /* A name mention (tokens i..j) fits each of `hits` (records, with the mask
  * of their alias tokens it covers and the alias's length). */
 static int apply_name(cands *c, const name_hit *hv, size_t n, double factor, size_t m, uint32_t b, uint32_t e)
@@ -562,7 +529,7 @@ static int dir_name_hits(const ca_linker *l, link_state *st, const ca_directory 
 				break;
 			}
 			bool known;
-			if ((r = dir_prefix(l, st, dir, key.data, &known)) || !known)
+			if ((r = dir->name_prefix(dir->ud, l->kind, key.data, &known)) || !known)
 				break;
 			hits h = { 0 };
 			r = dir_find(l, st, dir, CA_DIRKEY_NAME, key.data, &h);

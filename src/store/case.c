@@ -170,6 +170,8 @@ int ca_store_case_create(ca_store *s, const char *origin, const char *conversati
 			    "created_at, updated_at) VALUES (?, ?, 1, ?, ?, 'active', ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
+	if (!r)
+		r = ev_case_created(s, id, origin, err);
 	r = op_end(s, r, "new case", err);
 	if (r) {
 		ca_buf_done(&ticket);
@@ -240,7 +242,8 @@ static const char *const prov_sources[] = { "agent", "person", "arc", "import", 
 static const char *const prov_keys[] = { "source", "actor", "confidence", "method", "evidence" };
 
 typedef struct prov {
-	const char *source, *actor, *method; /* borrowed from the JSON */
+	const char *source;                  /* static: prov_sources' */
+	const char *actor, *method;          /* borrowed from the JSON */
 	bool has_confidence;
 	double confidence;
 	char *evidence; /* JSON text, heap, or NULL */
@@ -271,13 +274,17 @@ static int prov_parse(const json_t *j, const char *what, prov *pv, ca_err *err)
 			return ca_err_set(err, CA_EINVAL, key, "%s: provenance \"%s\" must be a string", what, key);
 		}
 	}
-	pv->source = ca_json_str(j, "source");
+	const char *source = ca_json_str(j, "source");
 	pv->actor = ca_json_str(j, "actor");
 	pv->method = ca_json_str(j, "method");
-	if (!one_of(pv->source, prov_sources, CA_ARRAY_SIZE(prov_sources)))
+	/* The list's own string, so it outlives the JSON (the event notes it). */
+	for (size_t i = 0; source && i < CA_ARRAY_SIZE(prov_sources); i++)
+		if (!strcmp(source, prov_sources[i]))
+			pv->source = prov_sources[i];
+	if (!pv->source)
 		return ca_err_set(err, CA_EINVAL, "source",
 				  "%s: provenance source '%s' is not one of agent, person, arc, import, system", what,
-				  pv->source ? pv->source : "(missing)");
+				  source ? source : "(missing)");
 	json_t *ev = json_object_get(j, "evidence");
 	if (json_is_array(ev) && !(pv->evidence = dump(ev)))
 		return enomem(err, what);
@@ -388,6 +395,8 @@ int ca_store_case_write(ca_store *s, int64_t case_id, const char *field, const c
 			    "method, evidence, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
+	if (!r)
+		r = ev_case_field(s, case_id, field, pv.source, err);
 	r = op_end(s, r, what, err);
 	free(old);
 	free(pv.evidence);
@@ -528,6 +537,9 @@ int ca_store_note_add(ca_store *s, int64_t case_id, const char *kind, const char
 			    "INSERT INTO note (id, case_id, kind, body, evidence, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)", p,
 			    CA_ARRAY_SIZE(p), err);
 	}
+	if (!r)
+		r = ev_plain(s, "note.added", case_id, NULL, "work",
+			     json_pack("{s:n, s:I, s:s}", "case", "note", (json_int_t)id, "kind", kind), err);
 	free(ev);
 	return op_end(s, r, what, err);
 }

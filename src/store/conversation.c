@@ -59,7 +59,7 @@ int ca_store_conversation_get(ca_store *s, const char *id, json_t **ret, ca_err 
 	ca_sql_param p[] = { ca_sql_text(id) };
 	json_t *rows;
 	r = db_rows(s, what,
-		    "SELECT id, channel, state, case_id, case_link, contact_id, opened_at, closed_at, message_count "
+		    "SELECT id, channel, state, case_id, case_link, contact_id, opened_at, closed_at, message_count, accepted_by "
 		    "FROM conversation WHERE id = ?",
 		    p, 1, &rows, err);
 	if (r)
@@ -130,6 +130,22 @@ int ca_store_conversation_set_contact(ca_store *s, const char *id, const char *c
 		return r;
 	ca_sql_param p[] = { ca_sql_text(contact_id), ca_sql_text(id) };
 	r = db_exec(s, what, "UPDATE conversation SET contact_id = ? WHERE id = ?", p, 2, err);
+	if (!r && s->drv->changes(s->conn) == 0)
+		r = ca_err_set(err, CA_ENOTFOUND, "id", "%s not found", what);
+	return r;
+}
+
+int ca_store_conversation_set_accepted_by(ca_store *s, const char *id, const char *actor, ca_err *err)
+{
+	int r = check_str(id, true, "conversation", "id", err);
+	if (r)
+		return r;
+	char what[160];
+	snprintf(what, sizeof(what), "conversation '%s'", id);
+	if ((r = check_str(actor, false, what, "accepted_by", err)))
+		return r;
+	ca_sql_param p[] = { ca_sql_text(actor), ca_sql_text(id) };
+	r = db_exec(s, what, "UPDATE conversation SET accepted_by = ? WHERE id = ?", p, 2, err);
 	if (!r && s->drv->changes(s->conn) == 0)
 		r = ca_err_set(err, CA_ENOTFOUND, "id", "%s not found", what);
 	return r;

@@ -247,7 +247,45 @@ int ca_store_directory_put_row(ca_store *s, const ca_dir_row *row, ca_err *err)
 		p[i] = ca_sql_text(row->v[i]);
 	char what[160];
 	snprintf(what, sizeof(what), "%s '%s'", row->kind, row->v[0]);
-	return db_exec(s, what, k->upsert, p, row->n, err);
+	r = db_exec(s, what, k->upsert, p, row->n, err);
+	/* The generation moves once per transaction that writes the directory
+	 * (an import batch is one UPDATE more), and rolls back with it. */
+	if (!r && (!s->tx_depth || s->dir_bumped_serial != s->tx_serial)) {
+		r = db_exec(s, "directory generation",
+			    "INSERT INTO counter (name, value) VALUES ('directory', 1) "
+			    "ON CONFLICT (name) DO UPDATE SET value = counter.value + 1",
+			    NULL, 0, err);
+		if (!r && s->tx_depth)
+			s->dir_bumped_serial = s->tx_serial;
+		if (!r)
+			s->dir_bumps++;
+		s->gen_serial = 0;
+	}
+	return r;
+}
+
+static int generation_row(const ca_sql_row *row, void *ud)
+{
+	*(int64_t *)ud = row->n && row->text[0] ? strtoll(row->text[0], NULL, 10) : 0;
+	return 0;
+}
+
+int ca_store_directory_generation(ca_store *s, int64_t *ret, uint64_t *ret_own, ca_err *err)
+{
+	*ret_own = s->dir_bumps;
+	/* Inside one transaction only its own writes move it (a snapshot). */
+	if (s->tx_depth && s->gen_serial == s->tx_serial) {
+		*ret = s->gen;
+		return 0;
+	}
+	*ret = 0;
+	int r = db_query(s, "directory generation", "SELECT value FROM counter WHERE name = 'directory'", NULL, 0,
+			 generation_row, ret, err);
+	if (!r && s->tx_depth) {
+		s->gen = *ret;
+		s->gen_serial = s->tx_serial;
+	}
+	return r;
 }
 
 int ca_store_directory_put(ca_store *s, const char *kind, const json_t *rec, ca_err *err)

@@ -286,6 +286,14 @@ int ca_store_email_log_write(ca_store *s, const ca_store_email_log_row *row, ca_
 			    "spam_score, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
+	/* One per decision on a message: its ids and outcome, never who sent
+	 * it or what it says. */
+	if (!r)
+		r = ev_plain(s, "email.received", row->case_id, NULL, "work",
+			     row->email_id > 0 ? json_pack("{s:I, s:n, s:s}", "email", (json_int_t)row->email_id, "case",
+							   "outcome", row->outcome)
+					       : json_pack("{s:n, s:n, s:s}", "email", "case", "outcome", row->outcome),
+			     err);
 	return op_end(s, r, "e-mail log", err);
 }
 
@@ -395,10 +403,10 @@ int ca_store_outbox_add(ca_store *s, const json_t *msg, int64_t *ret_id, ca_err 
 		ca_sql_param p[] = { ca_sql_int(id), json_is_integer(c) ? ca_sql_int(json_integer_value(c)) : ca_sql_null(),
 				     json_is_integer(e) ? ca_sql_int(json_integer_value(e)) : ca_sql_null(),
 				     ca_sql_text(to), ca_sql_text(subject), ca_sql_text(body), ca_sql_text(headers),
-				     ca_sql_text(at), ca_sql_int(now) };
+				     ca_sql_text(at), ca_sql_int(now), ca_sql_text(ca_json_str(msg, "actor")) };
 		r = db_exec(s, "outbox",
-			    "INSERT INTO outbox (id, case_id, email_id, to_addr, subject, body, headers, created_at, created_epoch) "
-			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    "INSERT INTO outbox (id, case_id, email_id, to_addr, subject, body, headers, created_at, created_epoch, "
+			    "actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
 	free(headers);

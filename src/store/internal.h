@@ -22,7 +22,20 @@ struct ca_store {
 	int ended;    /* tx_depth + 1 when a failed commit has just ended that level: the caller's
 		       * rollback that follows is for it, and must not reach the enclosing one */
 	int op_depth; /* nesting of the repository's own atomic sections */
+	uint64_t tx_serial;         /* outermost transactions begun so far */
+	uint64_t dir_bumped_serial; /* the one whose directory write bumped the generation */
+	uint64_t dir_bumps;         /* generation bumps this connection made, committed or not */
+	uint64_t gen_serial;        /* the transaction the generation below was read in (0: none) */
+	int64_t gen;
+	/* The event outbox (event.c): what the open transaction's writes
+	 * announce, in order, written at its outermost commit. */
+	struct ev_pending *ev;
+	size_t ev_n, ev_cap;
+	size_t *ev_marks;     /* ev_n when each open transaction level began */
+	size_t ev_marks_cap;
+	size_t ev_op_mark;    /* ev_n when the outermost atomic section began */
 };
+typedef struct ev_pending ev_pending;
 
 /*
  * The helpers keep their short names in the code, but link under a ca_st_
@@ -51,6 +64,17 @@ struct ca_store {
 #define case_exists ca_st_case_exists
 #define case_of ca_st_case_of
 #define take_id ca_st_take_id
+#define ev_case_created ca_st_ev_case_created
+#define ev_case_field ca_st_ev_case_field
+#define ev_harvest ca_st_ev_harvest
+#define ev_plain ca_st_ev_plain
+#define ev_reserve_level ca_st_ev_reserve_level
+#define ev_truncate ca_st_ev_truncate
+#define ev_flush ca_st_ev_flush
+#define ev_free ca_st_ev_free
+#define fts_query ca_st_fts_query
+#define has_fts ca_st_has_fts
+#define fts_ready ca_st_fts_ready
 
 /* ---- small helpers (store.c) ---- */
 
@@ -118,6 +142,41 @@ int next_id(ca_store *s, const char *what, const char *counter, int64_t *ret, ca
 int parse_col(json_t *obj, const char *key, const char *what, ca_err *err);
 int parse_col_all(json_t *arr, const char *key, const char *what, ca_err *err);
 int case_exists(ca_store *s, const char *what, int64_t id, ca_err *err);
+
+/* ---- the event outbox (event.c) ---- */
+
+/* What a write call announces, noted inside its atomic section (so the
+ * section's or the transaction's rollback drops it again); written at the
+ * outermost commit. A case's notes of one transaction become one event:
+ * case.created (the fields written with it) when it was created in it,
+ * else case.updated; a job's become one harvest.progress (read from the
+ * job then). `source` is a static string; the rest is copied. */
+int ev_case_created(ca_store *s, int64_t case_id, const char *origin, ca_err *err);
+int ev_case_field(ca_store *s, int64_t case_id, const char *field, const char *source, ca_err *err);
+int ev_harvest(ca_store *s, int64_t job_id, ca_err *err);
+/* Any other event: type and right static strings, case_id 0 for none,
+ * recipient NULL for everyone with the right; data (stolen) is the event's
+ * data object, NULL only when building it failed (then CA_ENOMEM). A
+ * "case" key in it is filled with the ticket when the event is read. */
+int ev_plain(ca_store *s, const char *type, int64_t case_id, const char *recipient, const char *right, json_t *data,
+	     ca_err *err);
+/* Transaction bookkeeping (store.c): room for one more level's mark before
+ * it begins; drop the notes after the first n; write them all (before the
+ * outermost COMMIT); free at close. */
+int ev_reserve_level(ca_store *s, ca_err *err);
+void ev_truncate(ca_store *s, size_t n);
+int ev_flush(ca_store *s, ca_err *err);
+void ev_free(ca_store *s);
+/* ---- full-text search (knowledge.c) ---- */
+
+/* An FTS5 query of quoted words joined by `joiner` (" OR ": any word; " ":
+ * every word), at most 64 read, so no word is read as an operator ("NOT",
+ * "NEAR", a column filter). */
+int fts_query(const char *const *words, size_t n, const char *joiner, ca_buf *q);
+/* Full-text search (migrations 7 and 14) is the sqlite driver's so far;
+ * fts_ready: CA_EUNSUPPORTED naming `what` elsewhere. */
+bool has_fts(const ca_store *s);
+int fts_ready(ca_store *s, const char *what, ca_err *err);
 
 /* ---- directory (directory.c) ---- */
 

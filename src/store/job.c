@@ -44,6 +44,8 @@ int ca_store_harvest_create(ca_store *s, const char *source, const char *rule, i
 			    "INSERT INTO harvest_job (id, source, rule, state, total, started_at, updated_at) "
 			    "VALUES (?, ?, ?, 'running', ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
+	if (!r)
+		r = ev_harvest(s, id, err);
 	r = op_end(s, r, what, err);
 	if (!r)
 		*ret_id = id;
@@ -93,12 +95,18 @@ int ca_store_harvest_set_state(ca_store *s, int64_t id, const char *state, const
 	bool final = !strcmp(state, "done") || !strcmp(state, "failed");
 	ca_sql_param p[] = { ca_sql_text(state), ca_sql_text(at), ca_sql_text(final ? at : NULL), ca_sql_int(id),
 			     ca_sql_text(only_from) };
-	int r = db_exec(s, what,
-			only_from ? "UPDATE harvest_job SET state = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?"
-				  : "UPDATE harvest_job SET state = ?, updated_at = ?, finished_at = ? WHERE id = ?",
-			p, only_from ? 5 : 4, err);
+	int r = op_begin(s, what, err);
+	if (!r)
+		r = db_exec(s, what,
+			    only_from ? "UPDATE harvest_job SET state = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?"
+				      : "UPDATE harvest_job SET state = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+			    p, only_from ? 5 : 4, err);
+	bool changed = !r && s->drv->changes(s->conn) > 0;
+	if (changed)
+		r = ev_harvest(s, id, err);
+	r = op_end(s, r, what, err);
 	if (!r && ret_changed)
-		*ret_changed = s->drv->changes(s->conn) > 0;
+		*ret_changed = changed;
 	return r;
 }
 
@@ -137,6 +145,8 @@ int ca_store_harvest_record(ca_store *s, int64_t job_id, const char *record_type
 		r = db_exec(s, what, sql.data, q, CA_ARRAY_SIZE(q), err);
 	if (!r && s->drv->changes(s->conn) != 1)
 		r = ca_err_set(err, CA_ENOTFOUND, "job", "%s: harvest job %lld not found", what, (long long)job_id);
+	if (!r)
+		r = ev_harvest(s, job_id, err);
 	ca_buf_done(&sql);
 	return op_end(s, r, what, err);
 }

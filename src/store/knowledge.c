@@ -88,6 +88,9 @@ int ca_store_article_add(ca_store *s, const json_t *art, int64_t *ret_id, char *
 			    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
+	if (!r)
+		r = ev_plain(s, "knowledge.article_drafted", 0, NULL, "work",
+			     json_pack("{s:s, s:s, s:s}", "article", number, "title", title, "state", state), err);
 	free(keywords);
 	free(evidence);
 	free(pii);
@@ -497,14 +500,14 @@ int ca_store_article_link(ca_store *s, int64_t article_id, const char *record_ty
 	return op_end(s, r, "article link", err);
 }
 
-/* An FTS5 query of quoted words joined by OR: any word may match, and no
- * word is read as an operator ("NOT", "NEAR", a column filter). */
-static int fts_query(const char *const *words, size_t n, ca_buf *q)
+int fts_query(const char *const *words, size_t n, const char *joiner, ca_buf *q)
 {
 	for (size_t i = 0; i < n && i < 64; i++) {
 		if (!words[i] || !words[i][0])
 			continue;
-		ca_buf_puts(q, q->len ? " OR \"" : "\"");
+		if (q->len)
+			ca_buf_puts(q, joiner);
+		ca_buf_puts(q, "\"");
 		for (const char *c = words[i]; *c; c++) {
 			ca_buf_append(q, c, 1);
 			if (*c == '"') /* a quote inside a string is doubled */
@@ -515,13 +518,12 @@ static int fts_query(const char *const *words, size_t n, ca_buf *q)
 	return q->len && !q->data ? CA_ENOMEM : 0;
 }
 
-/* Full-text search (migration 7) is the sqlite driver's so far. */
-static bool has_fts(const ca_store *s)
+bool has_fts(const ca_store *s)
 {
 	return !strcmp(s->drv->name, "sqlite");
 }
 
-static int fts_ready(ca_store *s, const char *what, ca_err *err)
+int fts_ready(ca_store *s, const char *what, ca_err *err)
 {
 	return has_fts(s) ? 0
 			  : ca_err_set(err, CA_EUNSUPPORTED, NULL, "%s: the %s driver has no full-text search yet", what,
@@ -535,7 +537,7 @@ int ca_store_article_search(ca_store *s, const char *const *words, size_t n, boo
 	*ret = NULL;
 	ca_buf q = { 0 };
 	int r = fts_ready(s, what, err);
-	if (!r && fts_query(words, n, &q))
+	if (!r && fts_query(words, n, " OR ", &q))
 		r = enomem(err, what);
 	if (!r && !q.len)
 		r = (*ret = json_array()) ? 0 : enomem(err, what);
@@ -571,7 +573,7 @@ int ca_store_article_candidates(ca_store *s, const char *const *words, size_t n,
 	*ret_n = 0;
 	ca_buf q = { 0 };
 	int r = fts_ready(s, what, err);
-	if (!r && fts_query(words, n, &q))
+	if (!r && fts_query(words, n, " OR ", &q))
 		r = enomem(err, what);
 	if (r || !q.len) {
 		ca_buf_done(&q);
@@ -639,6 +641,9 @@ int ca_store_notification_add(ca_store *s, const char *recipient, const char *ki
 			    "INSERT INTO notification (id, recipient, kind, article_id, case_id, message, created_at) "
 			    "VALUES (?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
+	if (!r)
+		r = ev_plain(s, "notification.created", case_id, recipient ? recipient : "unassigned", "work",
+			     json_pack("{s:I, s:s}", "notification", (json_int_t)id, "kind", kind), err);
 	return op_end(s, r, "notification", err);
 }
 

@@ -516,6 +516,147 @@ static const char schema_v12[] =
 	"CREATE UNIQUE INDEX knowledge_article_revision_pending ON knowledge_article_revision (article_id)\n"
 	"  WHERE state = 'in_review';\n";
 
+/* Users, roles, agent experience profiles and credentials (src/auth):
+ * secrets are stored only as hashes (Argon2id for passwords, BLAKE2b for
+ * tokens and sessions), looked up through unique indexes; failed logins
+ * are counted here so every serve process sees them. The owner column is
+ * user_name, since USER is a reserved word in PostgreSQL. */
+static const char schema_v13[] =
+	"CREATE TABLE agent_profile (\n"
+	"  name TEXT PRIMARY KEY,\n"
+	"  description TEXT NOT NULL DEFAULT '',\n"
+	"  autonomous_case INTEGER NOT NULL CHECK (autonomous_case IN (0, 1)),\n"
+	"  autonomous_followup INTEGER NOT NULL CHECK (autonomous_followup IN (0, 1)),\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL\n"
+	");\n"
+	"INSERT INTO agent_profile (name, description, autonomous_case, autonomous_followup, created_at, updated_at)\n"
+	"  VALUES ('Default', 'Out of the box: autonomous case creation and update from conversations, and "
+	"autonomous case follow-up and closure', 1, 1, '1970-01-01T00:00:00Z', '1970-01-01T00:00:00Z');\n"
+	"CREATE TABLE users (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  display_name TEXT NOT NULL,\n"
+	"  role TEXT NOT NULL,\n"
+	"  profile TEXT NOT NULL REFERENCES agent_profile(name),\n"
+	"  password_hash TEXT,\n"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),\n"
+	"  created_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX users_profile_idx ON users (profile);\n"
+	"CREATE TABLE api_token (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  user_name TEXT NOT NULL REFERENCES users(name),\n"
+	"  name TEXT,\n"
+	"  hash TEXT NOT NULL UNIQUE,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  last_used_at TEXT,\n"
+	"  revoked_at TEXT\n"
+	");\n"
+	"CREATE INDEX api_token_user_idx ON api_token (user_name);\n"
+	"CREATE TABLE session (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  hash TEXT NOT NULL UNIQUE,\n"
+	"  user_name TEXT NOT NULL REFERENCES users(name),\n"
+	"  csrf TEXT NOT NULL,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  last_seen_at TEXT NOT NULL,\n"
+	"  expires_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX session_user_idx ON session (user_name);\n"
+	"CREATE INDEX session_expires_idx ON session (expires_at);\n"
+	"CREATE TABLE login_failure (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  count INTEGER NOT NULL,\n"
+	"  first_at INTEGER NOT NULL,\n"
+	"  last_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX login_failure_last_idx ON login_failure (last_at);\n"
+	"ALTER TABLE conversation ADD COLUMN accepted_by TEXT;\n";
+
+/* The event outbox (issue 10, ARCHITECTURE §6): rows the API's live stream
+ * reads, written in the transaction of the change each announces (event.c).
+ * Read by id (the primary key) and trimmed oldest first by id, so it needs
+ * no other index, and each insert writes one b-tree. data is a JSON object
+ * without personal data (ids, field names, outcomes). And the state of the
+ * background e-mail work (IMAP polling, SMTP sending) that every serve
+ * process reports, one row per worker, and the outbox by status, which the
+ * sender reads and the status counts. */
+static const char schema_v15[] =
+	"CREATE TABLE event (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  type TEXT NOT NULL,\n"
+	"  case_id INTEGER,\n"
+	"  recipient TEXT,\n"
+	"  right_needed TEXT NOT NULL CHECK (right_needed IN ('work', 'configure')),\n"
+	"  data TEXT NOT NULL,\n"
+	"  at TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE worker_state (\n"
+	"  worker TEXT PRIMARY KEY CHECK (worker IN ('imap', 'smtp')),\n"
+	"  url TEXT,\n"
+	"  runs INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_run_at TEXT,\n"
+	"  last_ok_at TEXT,\n"
+	"  last_error TEXT,\n"
+	"  last_result TEXT\n"
+	");\n"
+	"CREATE INDEX outbox_status ON outbox (status);\n";
+
+/* A representative's daily work (issue 10): each filter of the case list
+ * (status, owner, customer, origin) served by an index ending in the id,
+ * so a page newest first reads as many index entries as it shows; the
+ * conversation list by opening time; the outbox by case; the agent report's
+ * period counts by time (interaction log, audit, outbox, e-mail log,
+ * articles). The settings row counts its versions, so every open agent
+ * notices a change made by another connection with one primary-key read.
+ * The case full-text index is migration 14's C step (sqlite only). */
+static const char schema_v14[] =
+	"DROP INDEX case_record_status_idx;\n"
+	"CREATE INDEX case_record_status_id_idx ON case_record (status, id);\n"
+	"CREATE INDEX case_record_owner_id_idx ON case_record (owner, id);\n"
+	"CREATE INDEX case_record_customer_id_idx ON case_record (customer, id);\n"
+	"CREATE INDEX case_record_origin_id_idx ON case_record (origin, id);\n"
+	"CREATE INDEX conversation_opened_idx ON conversation (opened_at, id);\n"
+	"CREATE INDEX conversation_state_opened_idx ON conversation (state, opened_at, id);\n"
+	"CREATE INDEX chat_event_type_idx ON chat_event (conversation_id, type);\n"
+	"CREATE INDEX outbox_case_idx ON outbox (case_id, id);\n"
+	"CREATE INDEX outbox_created_idx ON outbox (created_at);\n"
+	"CREATE INDEX outbox_sent_idx ON outbox (sent_at);\n"
+	"CREATE INDEX interaction_log_action_at_idx ON interaction_log (action, outcome, at);\n"
+	"CREATE INDEX audit_source_at_idx ON audit (source, at);\n"
+	"CREATE INDEX email_log_outcome_at_idx ON email_log (outcome, at);\n"
+	"CREATE INDEX knowledge_article_created_idx ON knowledge_article (created_at);\n"
+	"CREATE INDEX knowledge_article_published_idx ON knowledge_article (published_at);\n"
+	"ALTER TABLE settings ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;\n"
+	/* who queued a message by hand (a representative's reply); NULL: the agent */
+	"ALTER TABLE outbox ADD COLUMN actor TEXT;\n";
+
+/* Words of a case's title, description and ticket number, for the case
+ * list's `q`, in SQLite FTS5 as knowledge articles are (migration 7):
+ * triggers keep it in the writing transaction. A PostgreSQL driver brings
+ * a tsvector of its own. */
+static const char case_fts_sqlite[] =
+	"CREATE VIRTUAL TABLE case_record_fts USING fts5(title, body, tokenize = 'porter unicode61');\n"
+	"CREATE TRIGGER case_record_fts_insert AFTER INSERT ON case_record BEGIN\n"
+	"  INSERT INTO case_record_fts (rowid, title, body)\n"
+	"  VALUES (new.id, COALESCE(new.title, ''), COALESCE(new.description, '') || ' ' || new.ticket_number);\n"
+	"END;\n"
+	"CREATE TRIGGER case_record_fts_update AFTER UPDATE OF title, description, ticket_number ON case_record BEGIN\n"
+	"  DELETE FROM case_record_fts WHERE rowid = old.id;\n"
+	"  INSERT INTO case_record_fts (rowid, title, body)\n"
+	"  VALUES (new.id, COALESCE(new.title, ''), COALESCE(new.description, '') || ' ' || new.ticket_number);\n"
+	"END;\n"
+	"CREATE TRIGGER case_record_fts_delete AFTER DELETE ON case_record BEGIN\n"
+	"  DELETE FROM case_record_fts WHERE rowid = old.id;\n"
+	"END;\n"
+	"INSERT INTO case_record_fts (rowid, title, body)\n"
+	"  SELECT id, COALESCE(title, ''), COALESCE(description, '') || ' ' || ticket_number FROM case_record;\n";
+
+static int fill_case_fts(const ca_sql_driver *drv, void *conn, ca_err *err)
+{
+	return strcmp(drv->name, "sqlite") ? 0 : drv->exec_script(conn, case_fts_sqlite, err);
+}
 
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
@@ -530,10 +671,14 @@ static const migration migrations[] = {
 	{ 10, "chat event ids per conversation, with their content", schema_v10, NULL },
 	{ 11, "directory lookup keys", schema_v11, NULL },
 	{ 12, "knowledge article versions in review", schema_v12, NULL },
+	{ 13, "users, roles, agent experience profiles, credentials", schema_v13, NULL },
+	{ 14, "case list filters, case search, report periods, settings generation", schema_v14, NULL },
+	{ 15, "event outbox, e-mail worker state", schema_v15, NULL },
 };
 
 static const migration_step migration_steps[] = {
 	{ 11, ca_store_fill_dir_keys, schema_v11_after },
+	{ 14, fill_case_fts, NULL },
 };
 
 static const migration_step *step_of(int version)

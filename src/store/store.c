@@ -347,6 +347,15 @@ static void undo_level(ca_store *s, const char *savepoint)
 {
 	ca_err ignored;
 	ca_err_clear(&ignored);
+	if (s->dir_bumps && (s->dir_bumped_serial == s->tx_serial || !s->tx_depth)) {
+		/* A directory generation this level may have moved is undone:
+		 * whoever remembered answers under that number must not trust
+		 * it again (ca_store_directory_generation), and the next write
+		 * in the transaction moves it afresh. */
+		s->dir_bumps++;
+		s->dir_bumped_serial = 0;
+		s->gen_serial = 0;
+	}
 	if (!savepoint) {
 		(void)s->drv->exec(s->conn, "ROLLBACK", NULL, 0, &ignored);
 		return;
@@ -368,6 +377,7 @@ int op_begin(ca_store *s, const char *what, ca_err *err)
 {
 	if (s->op_depth++ > 0)
 		return 0;
+	s->ev_op_mark = s->ev_n;
 	int r = db_exec(s, what, s->tx_depth ? "SAVEPOINT ca_op" : "BEGIN", NULL, 0, err);
 	if (r)
 		s->op_depth = 0;
@@ -378,14 +388,21 @@ int op_end(ca_store *s, int r, const char *what, ca_err *err)
 {
 	if (--s->op_depth > 0)
 		return r;
+	/* In autocommit this is the transaction: its events go with it. */
+	if (!r && !s->tx_depth)
+		r = ev_flush(s, err);
 	if (!r) {
 		r = db_exec(s, what, s->tx_depth ? "RELEASE SAVEPOINT ca_op" : "COMMIT", NULL, 0, err);
-		if (!r)
+		if (!r) {
+			if (!s->tx_depth)
+				ev_truncate(s, 0);
 			return 0;
+		}
 	}
 	/* The first failure is the one to report; undoing it cannot add a
 	 * better reason. */
 	undo_level(s, s->tx_depth ? "ca_op" : NULL);
+	ev_truncate(s, s->ev_op_mark);
 	return r;
 }
 
@@ -474,6 +491,7 @@ void ca_store_close(ca_store *s)
 		return;
 	while (s->tx_depth)
 		ca_store_rollback(s);
+	ev_free(s);
 	if (s->conn)
 		s->drv->close(s->conn);
 	ca_stemmer_free(s->st);
@@ -500,27 +518,37 @@ bool ca_store_contended(ca_store *s)
 	return s->drv->contended ? s->drv->contended(s->conn) : false;
 }
 
+/* One more level: its events are those noted from here on. */
+static int begin_level(ca_store *s, const char *what, const char *sql, ca_err *err)
+{
+	int r = ev_reserve_level(s, err);
+	if (!r)
+		r = db_exec(s, what, sql, NULL, 0, err);
+	if (!r && s->tx_depth == 0)
+		s->tx_serial++;
+	if (!r)
+		s->ev_marks[s->tx_depth++] = s->ev_n;
+	return r;
+}
+
 int ca_store_begin(ca_store *s, ca_err *err)
 {
-	int r = db_exec(s, "begin transaction", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN", NULL, 0, err);
-	if (!r)
-		s->tx_depth++;
-	return r;
+	return begin_level(s, "begin transaction", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN", err);
 }
 
 int ca_store_begin_read(ca_store *s, ca_err *err)
 {
-	int r = db_exec(s, "begin read", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN READ ONLY", NULL, 0, err);
-	if (!r)
-		s->tx_depth++;
-	return r;
+	return begin_level(s, "begin read", s->tx_depth ? "SAVEPOINT ca_tx" : "BEGIN READ ONLY", err);
 }
 
 int ca_store_commit(ca_store *s, ca_err *err)
 {
 	if (!s->tx_depth)
 		return ca_err_set(err, CA_ESTATE, "transaction", "commit without an open transaction");
-	int r = db_exec(s, "commit", s->tx_depth > 1 ? "RELEASE SAVEPOINT ca_tx" : "COMMIT", NULL, 0, err);
+	/* The transaction's events are written in it, last. */
+	int r = s->tx_depth == 1 ? ev_flush(s, err) : 0;
+	if (!r)
+		r = db_exec(s, "commit", s->tx_depth > 1 ? "RELEASE SAVEPOINT ca_tx" : "COMMIT", NULL, 0, err);
 	if (r) {
 		/* A failed commit writes nothing, and says so by ending its
 		 * level rather than leaving it half-open; the rollback callers
@@ -529,7 +557,8 @@ int ca_store_commit(ca_store *s, ca_err *err)
 		s->ended = s->tx_depth + 1;
 		return r;
 	}
-	s->tx_depth--;
+	if (--s->tx_depth == 0)
+		ev_truncate(s, 0);
 	return 0;
 }
 
@@ -542,7 +571,7 @@ void ca_store_rollback(ca_store *s)
 	if (!s || !s->tx_depth)
 		return;
 	undo_level(s, s->tx_depth > 1 ? "ca_tx" : NULL);
-	s->tx_depth--;
+	ev_truncate(s, s->ev_marks[--s->tx_depth]);
 }
 
 bool ca_store_in_transaction(const ca_store *s)
@@ -581,7 +610,18 @@ int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err)
 	now_iso(at);
 	ca_sql_param p[] = { ca_sql_text(json_text), ca_sql_text(at) };
 	return db_exec(s, "settings",
-		       "INSERT INTO settings (id, body, updated_at) VALUES (1, ?, ?) "
-		       "ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+		       "INSERT INTO settings (id, body, updated_at, generation) VALUES (1, ?, ?, 1) "
+		       "ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, "
+		       "generation = settings.generation + 1",
 		       p, CA_ARRAY_SIZE(p), err);
+}
+
+int ca_store_settings_generation(ca_store *s, int64_t *ret, ca_err *err)
+{
+	int64_t g = 0;
+	bool found = false;
+	int r = db_i64(s, "settings", "SELECT generation FROM settings WHERE id = 1", NULL, 0, &g, &found, err);
+	if (!r)
+		*ret = found ? g : 0;
+	return r;
 }

@@ -152,6 +152,10 @@ bool ca_store_in_transaction(const ca_store *s);
  * *ret is a heap string the caller frees. */
 int ca_store_settings_get(ca_store *s, char **ret, ca_err *err);
 int ca_store_settings_put(ca_store *s, const char *json_text, ca_err *err);
+/* The settings' generation: 0 before any import, one more with every put
+ * (migration 14), so an agent can tell with one primary-key read whether
+ * another connection stored new settings since it loaded them. */
+int ca_store_settings_generation(ca_store *s, int64_t *ret, ca_err *err);
 
 /*
  * Directory records, upserted by "id" (a string chosen by the importer).
@@ -204,6 +208,13 @@ int ca_store_directory_list(ca_store *s, const char *kind, json_t **ret, ca_err 
  * otherwise). One indexed query per type; cost does not grow with the table.
  */
 typedef int (*ca_store_dir_hit_fn)(const char *id, const char *name, unsigned type, void *ud);
+/* The directory's generation: *ret moves with every transaction (or
+ * autocommitted statement) that writes a contact or an account, in any
+ * process, and rolls back with it (0 before the first write); *ret_own
+ * counts this connection's own such writes, rolled back or not, so a
+ * number reused after a rollback is still told apart. Whoever caches
+ * lookups keeps them while both stay the same. One primary-key read. */
+int ca_store_directory_generation(ca_store *s, int64_t *ret, uint64_t *ret_own, ca_err *err);
 int ca_store_directory_find(ca_store *s, const char *kind, unsigned types, const char *key, size_t limit,
 			    ca_store_dir_hit_fn fn, void *ud, ca_err *err);
 /* How many records of `kind` there are, counting no further than
@@ -263,7 +274,8 @@ int ca_store_case_count(ca_store *s, int64_t *ret, ca_err *err);
 /*
  * Conversations:
  *   {"id","channel","state","case_id" (int or null),"case_link" ("agent" |
- *    "person" | null),"contact_id","opened_at","closed_at","message_count"}
+ *    "person" | null),"contact_id","opened_at","closed_at","message_count",
+ *    "accepted_by" (user name or null)}
  * states: open, active, waiting, wrapup, closed.
  */
 int ca_store_conversation_create(ca_store *s, const char *id, const char *channel, ca_err *err);
@@ -273,6 +285,9 @@ int ca_store_conversation_set_state(ca_store *s, const char *id, const char *sta
  * NULL clears. The store does not check the contact exists (directories may
  * be imported in any order); CA_ENOTFOUND for an unknown conversation. */
 int ca_store_conversation_set_contact(ca_store *s, const char *id, const char *contact_id, ca_err *err);
+/* Who accepted the conversation (the accept event's "actor"; migration 13,
+ * shown as "accepted_by" by get); NULL clears. CA_ENOTFOUND. */
+int ca_store_conversation_set_accepted_by(ca_store *s, const char *id, const char *actor, ca_err *err);
 /* Link a case; link is "agent" or "person". */
 int ca_store_conversation_set_case(ca_store *s, const char *id, int64_t case_id, const char *link, ca_err *err);
 
@@ -320,6 +335,73 @@ int ca_store_blob_get(ca_store *s, const char *name, char **ret, size_t *ret_len
 /* Resolved cases with their conversation text, for training: array of
  * {"case_id","fields":{...},"text":"customer and agent messages joined"}. */
 int ca_store_training_cases(ca_store *s, json_t **ret, ca_err *err);
+
+/* ---- a representative's work list (migration 14; workspace.c) ---- */
+
+/*
+ * One page of case ids, newest first: cases matching every filter given
+ * (NULL = any; exact values), with id < before_id (0 = from the newest),
+ * at most `limit` (1 or more). `words` (n of them, NULL/0 for none): cases
+ * whose title, description or ticket number hold every word (FTS5, Porter
+ * stems; each word quoted, never an operator; at most 32 read);
+ * CA_EUNSUPPORTED on a driver without full-text search. Each filter is
+ * served by an index ending in the id (migration 14), so a page reads about
+ * as many entries as it returns when one filter is given; with words, the
+ * full-text index yields the matches newest first and the filters are
+ * checked on each. *ret_ids: heap array (caller frees), NULL when empty.
+ */
+typedef struct ca_store_case_filter {
+	const char *status, *owner, *customer, *origin;
+	const char *const *words;
+	size_t n_words;
+	int64_t before_id;
+	size_t limit;
+} ca_store_case_filter;
+int ca_store_case_page(ca_store *s, const ca_store_case_filter *f, int64_t **ret_ids, size_t *ret_n, ca_err *err);
+
+/* Conversations newest first by (opened_at, id), in `state` (NULL: any),
+ * strictly before (before_opened_at, before_id) when those are given (both
+ * or neither), at most `limit`: array of the rows ca_store_conversation_get
+ * gives, each with "case_ticket" (or null) and "accepted_by" (the actor of
+ * its accept event, or null). */
+int ca_store_conversation_page(ca_store *s, const char *state, const char *before_opened_at, const char *before_id,
+			       size_t limit, json_t **ret, ca_err *err);
+/* The actor of the conversation's accept event (caller frees), NULL when
+ * it was not accepted or the event named none. */
+int ca_store_conversation_accepted_by(ca_store *s, const char *conversation_id, char **ret, ca_err *err);
+
+/* The conversation of a case (caller frees): the one it was created from,
+ * else the newest one linked to it; NULL when none. CA_ENOTFOUND for an
+ * unknown case. */
+int ca_store_conversation_of_case(ca_store *s, int64_t case_id, char **ret, ca_err *err);
+
+/* The newest `limit` rows of the interaction log, oldest first, as
+ * ca_store_interaction_list gives them. */
+int ca_store_interaction_recent(ca_store *s, size_t limit, json_t **ret, ca_err *err);
+
+/* Outbox rows of a case, oldest first: [{"id","to_addr","subject","status",
+ * "headers","created_at","created_epoch","sent_at"}] (headers as JSON). */
+int ca_store_outbox_of_case(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+
+/* Mark notification `id` read (the first time: read_at keeps the first
+ * reading), if it is `recipient`'s; CA_ENOTFOUND otherwise. */
+int ca_store_notification_read(ca_store *s, int64_t id, const char *recipient, ca_err *err);
+
+/*
+ * The agent's own figures for [from, to) (ISO 8601 UTC text as the store
+ * writes it, "YYYY-MM-DDTHH:MM:SSZ"; NULL = unbounded), each one indexed
+ * range count (migration 14): {"conversations" (opened in the period),
+ * "cases_created" (the chat agent's creations and e-mail cases created),
+ * "cases_withheld", "withheld_missing": {"field": N}, "cases_enriched"
+ * (distinct cases an agent update changed), "fields_filled" (audit rows of
+ * source agent), "no_change_updates", "fields_changed_by_person" (a
+ * person's audit row on a field the agent had set on that case before),
+ * "emails_sent_by_agent" (automatic responses sent in the period),
+ * "emails_drafted_by_agent" (queued in it, whatever became of them),
+ * "articles_drafted" (by the agent, created in the period),
+ * "articles_published" (drafted by the agent, published in it)}.
+ */
+int ca_store_agent_report(ca_store *s, const char *from, const char *to, json_t **ret, ca_err *err);
 
 /* ---- e-mail (migration 2) ---- */
 
@@ -411,7 +493,9 @@ int ca_store_email_release(ca_store *s, int64_t email_id, const char *actor, ca_
 int ca_store_email_held_list(ca_store *s, size_t limit, json_t **ret, ca_err *err);
 
 /* Outbox of automatic responses: {"case_id","email_id","to_addr","subject",
- * "body","headers": {...}} queued for sending. */
+ * "body","headers": {...}} queued for sending; "actor" (optional, migration
+ * 14): the person who wrote it (a representative's reply), absent for the
+ * agent's own. */
 int ca_store_outbox_add(ca_store *s, const json_t *msg, int64_t *ret_id, ca_err *err);
 /* Responses queued to `to_addr` at or after since_epoch. */
 int ca_store_outbox_count_to(ca_store *s, const char *to_addr, int64_t since_epoch, int64_t *ret, ca_err *err);
@@ -563,5 +647,112 @@ int ca_store_resolved_case_count(ca_store *s, int64_t *ret, ca_err *err);
  * byte order of the id, at most `limit` (0: all), appended to *ret_ids. */
 int ca_store_closed_conversations(ca_store *s, const char *after_id, size_t limit, ca_strv *ret_ids, ca_err *err);
 int ca_store_closed_conversation_count(ca_store *s, int64_t *ret, ca_err *err);
+
+/* ---- the event outbox (migration 15; event.c) ---- */
+
+/*
+ * The repository's write calls note the events their changes announce
+ * (case.created, case.updated, note.added, email.received,
+ * knowledge.article_drafted, notification.created, harvest.progress) and the
+ * outermost commit writes them in its transaction: a rollback, of the
+ * transaction or of a savepoint in it, leaves none of its own. One case's
+ * writes in one transaction are one event, as are one job's.
+ * events_since: at most limit (0 = 100, at most 1000) events with id >
+ * after_id, oldest first: [{"id","type","at","case" (ticket or null),
+ * "recipient","right","data"}] (new reference), *ret_last the id of the
+ * last one (after_id when none); CA_EINVAL for a negative after_id. Rows
+ * older than 7 days are removed as commits go by.
+ */
+int ca_store_events_since(ca_store *s, int64_t after_id, size_t limit, json_t **ret, int64_t *ret_last,
+			  ca_err *err);
+/* The newest event id, 0 when there is none. */
+int ca_store_events_last_id(ca_store *s, int64_t *ret, ca_err *err);
+
+/* ---- background e-mail work (migration 15; worker.c) ---- */
+
+/* Record one run of a worker ("imap" | "smtp"): the server's URL (no
+ * password in it), and either error NULL (a success: last_ok_at and
+ * last_result, a JSON object of counts, are set) or the failure's text
+ * (the last success's time and result stay). Never give it a secret. */
+int ca_store_worker_record(ca_store *s, const char *worker, const char *url, const char *error, const json_t *result,
+			   ca_err *err);
+/* {"url","runs","last_run_at","last_ok_at","last_error","last_result"}, or
+ * JSON null for a worker that never ran (new reference). */
+int ca_store_worker_get(ca_store *s, const char *worker, json_t **ret, ca_err *err);
+/* {"queued":N,"failed":N,"sent":N} through the outbox's status index. */
+int ca_store_outbox_counts(ca_store *s, json_t **ret, ca_err *err);
+/* ---- users, agent experience profiles, credentials (migration 13; user.c) ---- */
+
+/*
+ * Users: {"name","display_name","role","profile","password_hash" (an
+ * Argon2id string, or null: no password login),"disabled" (0|1),
+ * "created_at"}. The store checks text, uniqueness and that the profile
+ * exists; role names and password rules are src/auth's. add: "name",
+ * "role", "profile" required, "display_name" defaults to the name;
+ * CA_EEXIST, CA_EINVAL naming "profile" for an unknown profile. get:
+ * CA_ENOTFOUND. list: every user by name, "has_password" (0|1) in place of
+ * the hash. update: any of "display_name", "role", "profile" (strings),
+ * "password_hash" (string or null), "disabled" (bool), in one statement.
+ */
+int ca_store_user_add(ca_store *s, const json_t *user, ca_err *err);
+int ca_store_user_get(ca_store *s, const char *name, json_t **ret, ca_err *err);
+int ca_store_user_list(ca_store *s, json_t **ret, ca_err *err);
+int ca_store_user_update(ca_store *s, const char *name, const json_t *changes, ca_err *err);
+/* The agent experience profile of user `user` and whether it has
+ * autonomous case creation on, in one indexed query: *ret_found false (and
+ * nothing else set) when `user` is not a user. Caller frees *ret_profile. */
+int ca_store_user_autonomy(ca_store *s, const char *user, bool *ret_found, char **ret_profile,
+			   bool *ret_autonomous_case, ca_err *err);
+
+/* Agent experience profiles: {"name","description","autonomous_case" (0|1),
+ * "autonomous_followup" (0|1),"users" (how many have it),"created_at",
+ * "updated_at"}. get: CA_ENOTFOUND; list by name; put creates or replaces. */
+int ca_store_profile_get(ca_store *s, const char *name, json_t **ret, ca_err *err);
+int ca_store_profile_list(ca_store *s, json_t **ret, ca_err *err);
+int ca_store_profile_put(ca_store *s, const char *name, const char *description, bool autonomous_case,
+			 bool autonomous_followup, ca_err *err);
+
+/*
+ * API tokens, stored by the hash src/auth computes (never the token):
+ * {"id","user","name","created_at","last_used_at","revoked_at"}. add:
+ * CA_ENOTFOUND for an unknown user; *ret the new row. revoke: sets
+ * revoked_at once (a second revoke keeps the first time); CA_ENOTFOUND.
+ * list: user NULL = all, by id. find: by hash through its unique index,
+ * joined with the user: {"id","user","last_used_at","revoked_at","role",
+ * "profile","disabled"}, *ret NULL when no token has that hash. touch:
+ * last_used_at = now, unless it is at or after `before` already (ISO 8601
+ * strings compare as times).
+ */
+int ca_store_token_add(ca_store *s, const char *user, const char *label, const char *hash, json_t **ret,
+		       ca_err *err);
+int ca_store_token_revoke(ca_store *s, int64_t id, ca_err *err);
+int ca_store_token_list(ca_store *s, const char *user, json_t **ret, ca_err *err);
+int ca_store_token_find(ca_store *s, const char *hash, json_t **ret, ca_err *err);
+int ca_store_token_touch(ca_store *s, int64_t id, const char *now, const char *before, ca_err *err);
+
+/* Sessions by hash (times ISO 8601): find joins the user: {"user","csrf",
+ * "last_seen_at","expires_at","role","profile","disabled"}, *ret NULL when
+ * none. purge deletes the sessions expired at `now` (index on expires_at). */
+int ca_store_session_add(ca_store *s, const char *hash, const char *user, const char *csrf, const char *now,
+			 const char *expires, ca_err *err);
+int ca_store_session_find(ca_store *s, const char *hash, json_t **ret, ca_err *err);
+int ca_store_session_touch(ca_store *s, const char *hash, const char *now, const char *expires, ca_err *err);
+int ca_store_session_delete(ca_store *s, const char *hash, ca_err *err);
+/* End every session of a user (a password changed or removed). */
+int ca_store_session_delete_user(ca_store *s, const char *user, ca_err *err);
+int ca_store_session_purge(ca_store *s, const char *now, ca_err *err);
+
+/* Failed logins by key ("user:NAME", "addr:IP"), times in epoch seconds.
+ * get: the counts of a key whose last failure is at or after
+ * forget_before (zeros otherwise). add: one more failure at `now`; rows
+ * whose last failure is before forget_before are forgotten first (theirs
+ * starts again at 1). clear: forget a key. */
+typedef struct ca_store_login_failure {
+	int64_t count, first_at, last_at;
+} ca_store_login_failure;
+int ca_store_login_failure_get(ca_store *s, const char *key, int64_t forget_before, ca_store_login_failure *ret,
+			       ca_err *err);
+int ca_store_login_failure_add(ca_store *s, const char *key, int64_t now, int64_t forget_before, ca_err *err);
+int ca_store_login_failure_clear(ca_store *s, const char *key, ca_err *err);
 
 #endif

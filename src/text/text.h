@@ -85,6 +85,23 @@ void ca_tokens_reset(ca_tokens *t);
  * a folded token. */
 bool ca_stopword(const char *norm);
 
+/*
+ * A fixed set of words (a static list of fewer than 512) to ask "is this one
+ * of them" in constant time: declare `static ca_wordset set =
+ * CA_WORDSET(list);` beside the list and call ca_wordset_has(&set, word).
+ * The table is built on first use; thread-safe. The list is borrowed for
+ * the life of the program.
+ */
+#define CA_WORDSET_SLOTS 1024u
+typedef struct ca_wordset {
+	const char *const *words;
+	size_t n;
+	int ready;
+	uint16_t slot[CA_WORDSET_SLOTS]; /* word index + 1; 0 empty */
+} ca_wordset;
+#define CA_WORDSET(list) { (list), sizeof(list) / sizeof((list)[0]), 0, { 0 } }
+bool ca_wordset_has(ca_wordset *ws, const char *word);
+
 /* ---- sentences ---- */
 
 typedef struct ca_span {

@@ -192,6 +192,66 @@ static void test_contacts_found_by_every_identifier(void **state)
 	predict_customer(fx, "it's rosa@example.com", "C-9", "email-match");
 }
 
+/* The agent remembers the directory's answers (a word asked before costs no
+ * query), but never past a change: a contact another connection adds, or
+ * one a rolled-back transaction of its own added, is seen as it is now. */
+static void test_remembered_answers_follow_the_directory(void **state)
+{
+	fixture *fx = *state;
+	open_with_contacts(fx, "memo", 50);
+	ca_err err = { 0 };
+	assert_int_equal(ca_agent_ready(fx->a, &err), 0);
+	const char *ask = "it's rosa@example.com, user rquintero";
+	/* Asked once: nobody; asked again: the same, from memory. */
+	for (int i = 0; i < 2; i++) {
+		ca_msg m = { "m1", CA_ROLE_CUSTOMER, ask, strlen(ask) };
+		ca_analysis an;
+		ca_analysis_init(&an);
+		ca_predict_input in = { .msgs = &m, .n_msgs = 1, .analysis = &an, .directory = ca_agent_directory(fx->a) };
+		int fi = ca_settings_field(fx->a->settings, "customer");
+		ca_prediction p = { 0 };
+		uint64_t before = ca_store_work(fx->a->store);
+		int r = ca_predict(fx->a->predictor, &in, &fx->a->settings->fields[fi], &p, &err);
+		uint64_t work = ca_store_work(fx->a->store) - before;
+		assert_int_equal(r, CA_ENOTFOUND);
+		if (i == 1 && work != 0)
+			fail_msg("a question asked before cost %llu VM steps", (unsigned long long)work);
+		ca_prediction_done(&p);
+		ca_analysis_done(&an);
+	}
+	/* Another connection (another worker, another process) adds her. */
+	ca_agent *other = NULL;
+	assert_int_equal(ca_agent_open(fx->db, &other, &err), 0);
+	json_t *c = json_pack("{s:s, s:s, s:s}", "id", "C-9", "full_name", "Rosa Quintero", "email", "rosa@example.com");
+	assert_int_equal(ca_store_directory_put(other->store, "contact", c, NULL), 0);
+	json_decref(c);
+	ca_agent_close(other);
+	predict_customer(fx, ask, "C-9", "email-match");
+	/* A contact written and rolled back in this connection: found inside
+	 * the transaction, forgotten after, even once another connection has
+	 * written the directory as many times. */
+	assert_int_equal(ca_store_begin(fx->a->store, &err), 0);
+	c = json_pack("{s:s, s:s, s:s}", "id", "C-10", "full_name", "Theo Brandt", "username", "tbrandt");
+	assert_int_equal(ca_store_directory_put(fx->a->store, "contact", c, NULL), 0);
+	json_decref(c);
+	predict_customer(fx, "my user name is tbrandt", "C-10", "identifier-match");
+	ca_store_rollback(fx->a->store);
+	assert_int_equal(ca_agent_open(fx->db, &other, &err), 0);
+	c = json_pack("{s:s, s:s, s:s}", "id", "C-11", "full_name", "Uma Okafor", "email", "uma@example.com");
+	assert_int_equal(ca_store_directory_put(other->store, "contact", c, NULL), 0);
+	json_decref(c);
+	ca_agent_close(other);
+	ca_msg m = { "m1", CA_ROLE_CUSTOMER, "my user name is tbrandt", 23 };
+	ca_analysis an;
+	ca_analysis_init(&an);
+	ca_predict_input in = { .msgs = &m, .n_msgs = 1, .analysis = &an, .directory = ca_agent_directory(fx->a) };
+	int fi = ca_settings_field(fx->a->settings, "customer");
+	ca_prediction p = { 0 };
+	assert_int_equal(ca_predict(fx->a->predictor, &in, &fx->a->settings->fields[fi], &p, &err), CA_ENOTFOUND);
+	ca_prediction_done(&p);
+	ca_analysis_done(&an);
+}
+
 static size_t contact_count(fixture *fx)
 {
 	json_t *all = NULL;
@@ -279,6 +339,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_event_work_does_not_grow_with_contacts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contacts_found_by_every_identifier, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remembered_answers_follow_the_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_bom_duplicates_and_nothing_half_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_snapshot_is_shared, setup, teardown),
 	};

@@ -24,6 +24,8 @@ ok_stdin() { local in=$1; shift; OUT=$("$BIN" "$@" <"$in" 2>"$T/stderr"); RC=$?;
 	[ "$RC" -eq 0 ] || fail "caseagent $* < $in exited $RC: $ERR"; }
 j() { printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1"; }
 jcheck() { [ "$(j "bool($1)")" = True ] || fail "$2 ($1) in: $(printf '%.800s' "$OUT")"; }
+# shellcheck source=lib/priority.bash
+. "$SRC/tests/cli/lib/priority.bash"
 
 # The example settings have a priority option field (low/normal/high/urgent),
 # predicted by the update rule "priority once the customer is known"; use
@@ -33,25 +35,7 @@ if ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))
 f=[f for f in s["fields"] if f["name"]=="priority" and f["type"]=="option"]
 assert f and {"high","urgent"} <= {o["value"] for o in f[0]["options"]}' "$SETTINGS" 2>/dev/null; then
 	SETTINGS="$T/settings.json"
-	cat >"$SETTINGS" <<'EOF'
-{"version": 1, "channels": {"chat": true},
- "fields": [
-  {"name": "customer", "type": "lookup", "lookup": "contact", "threshold": 0.6},
-  {"name": "category", "type": "option", "threshold": 0.3, "options": [
-    {"value": "device_fault", "description": "A product does not work: will not charge, power on, pair or connect, disconnects, is faulty."},
-    {"value": "billing_question", "description": "Money taken or owed: double charge, declined card, invoices."}]},
-  {"name": "description", "type": "text", "threshold": 0.3},
-  {"name": "priority", "type": "option", "threshold": 0.5, "options": [
-    {"value": "low", "description": "A question with no deadline; nothing is broken."},
-    {"value": "normal", "description": "An ordinary request about a product or account, handled in turn."},
-    {"value": "high", "description": "The customer is blocked or out of pocket."},
-    {"value": "urgent", "description": "Needs action today: fraud, a safety issue such as an overheating battery or smoke, a formal complaint.",
-     "cues": ["urgent", "smoke", "overheating", "complaint", "immediately"]}]}],
- "default_fields": ["customer", "category", "description"],
- "update_rules": [{"name": "priority once the customer is known",
-   "condition": {"match": "all", "conditions": [{"field": "customer", "operator": "is_not_empty"}]},
-   "predict": ["priority"]}]}
-EOF
+	priority_settings "$SETTINGS"
 fi
 cat >"$T/contacts.jsonl" <<'EOF'
 {"id": "C-pvantassel", "full_name": "Priya Vantassel", "email": "priya.vantassel@example.com", "username": "pvantassel"}
@@ -61,22 +45,9 @@ ok init
 ok settings import "$SETTINGS"
 ok import contacts "$T/contacts.jsonl"
 
-# first_half/second_half CONV: the conversation's events, one per line. "p" gets the
-# person's edit between the two halves; "c" (control) does not.
-first_half() { local c=$1; cat <<EOF
-{"id":"$c-e1","type":"open","conversation":"$c"}
-{"id":"$c-e2","type":"message","conversation":"$c","message":{"id":"$c-m1","role":"customer","text":"Hi, my Orbit Mini speaker keeps disconnecting from the Wi-Fi, I think it is faulty."}}
-{"id":"$c-e3","type":"message","conversation":"$c","message":{"id":"$c-m2","role":"agent","text":"Sorry about that. Could I have the email on your account?"}}
-{"id":"$c-e4","type":"message","conversation":"$c","message":{"id":"$c-m3","role":"customer","text":"priya.vantassel@example.com"}}
-{"id":"$c-e5","type":"accept","conversation":"$c","actor":"alice"}
-EOF
-}
-second_half() { local c=$1; cat <<EOF
-{"id":"$c-e6","type":"message","conversation":"$c","message":{"id":"$c-m4","role":"customer","text":"This is urgent: the speaker is overheating and I saw smoke coming out of it. I want to make a formal complaint and need action immediately."}}
-{"id":"$c-e7","type":"message","conversation":"$c","message":{"id":"$c-m5","role":"agent","text":"I am very sorry. Please unplug it right away; I am escalating this now."}}
-{"id":"$c-e8","type":"update","conversation":"$c","actor":"alice"}
-EOF
-}
+# second_half CONV: the messages, then an update. "p" gets the person's edit
+# between the two halves; "c" (control) does not.
+second_half() { second_half_messages "$1"; printf '{"id":"%s-e8","type":"update","conversation":"%s","actor":"alice"}\n' "$1" "$1"; }
 
 for c in p c; do first_half "$c"; done >"$T/first.jsonl"
 ok_stdin "$T/first.jsonl" --json chat event -
