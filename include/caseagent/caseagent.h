@@ -233,6 +233,15 @@ int ca_knowledge_harvest_stop(ca_agent *a, int64_t job_id, char **ret_json, ca_e
 int ca_knowledge_harvest_status(ca_agent *a, int64_t job_id, char **ret_json, ca_err *err);
 int ca_knowledge_harvest_log(ca_agent *a, int64_t job_id, const char *outcome, size_t limit, char **ret_json,
 			     ca_err *err);
+/*
+ * ca_knowledge_harvest_run that also returns after the current batch once
+ * *cancel is non-zero (set by another thread, e.g. serve on SIGTERM; NULL:
+ * never). A cancelled job stays "running", so the next run, in this or
+ * another process, continues after its last committed batch; the result
+ * then has "cancelled": true.
+ */
+int ca_knowledge_harvest_run_cancel(ca_agent *a, int64_t job_id, const volatile int *cancel, ca_progress_fn progress,
+				    void *ud, char **ret_json, ca_err *err);
 
 /* {"case","audit":[{"field","old_value","new_value","source","actor",
  *  "confidence","method","evidence","at"}]} oldest first. */

@@ -366,8 +366,9 @@ int ca_store_case_page(ca_store *s, const ca_store_case_filter *f, int64_t **ret
  * its accept event, or null). */
 int ca_store_conversation_page(ca_store *s, const char *state, const char *before_opened_at, const char *before_id,
 			       size_t limit, json_t **ret, ca_err *err);
-/* The actor of the conversation's accept event (caller frees), NULL when
- * it was not accepted or the event named none. */
+/* Who accepted the conversation (conversation.accepted_by, the accept
+ * event's actor; caller frees), NULL when it was not accepted or the
+ * event named none. */
 int ca_store_conversation_accepted_by(ca_store *s, const char *conversation_id, char **ret, ca_err *err);
 
 /* The conversation of a case (caller frees): the one it was created from,

@@ -97,21 +97,9 @@ int ca_store_case_page(ca_store *s, const ca_store_case_filter *f, int64_t **ret
 int ca_store_conversation_accepted_by(ca_store *s, const char *conversation_id, char **ret, ca_err *err)
 {
 	*ret = NULL;
-	char *content = NULL;
 	bool found = false;
 	ca_sql_param p[] = { ca_sql_text(conversation_id) };
-	int r = db_str(s, "conversation",
-		       "SELECT content FROM chat_event WHERE conversation_id = ? AND type = 'accept' ORDER BY at LIMIT 1", p,
-		       1, &content, &found, err);
-	if (r || !content)
-		return r;
-	json_t *ev = json_loads(content, 0, NULL);
-	free(content);
-	const char *actor = ca_json_str(ev, "actor");
-	if (actor && !(*ret = ca_strdup(actor)))
-		r = enomem(err, "conversation");
-	json_decref(ev);
-	return r;
+	return db_str(s, "conversation", "SELECT accepted_by FROM conversation WHERE id = ?", p, 1, ret, &found, err);
 }
 
 int ca_store_conversation_page(ca_store *s, const char *state, const char *before_opened_at, const char *before_id,
@@ -127,7 +115,7 @@ int ca_store_conversation_page(ca_store *s, const char *state, const char *befor
 	ca_sql_param p[4];
 	size_t np = 0;
 	ca_buf_puts(&sql, "SELECT v.id, v.channel, v.state, v.case_id, k.ticket_number AS case_ticket, v.case_link, "
-			  "v.contact_id, v.opened_at, v.closed_at, v.message_count FROM conversation v "
+			  "v.contact_id, v.opened_at, v.closed_at, v.message_count, v.accepted_by FROM conversation v "
 			  "LEFT JOIN case_record k ON k.id = v.case_id WHERE 1 = 1");
 	if (state) {
 		ca_buf_puts(&sql, " AND v.state = ?");
@@ -143,23 +131,9 @@ int ca_store_conversation_page(ca_store *s, const char *state, const char *befor
 	json_t *rows = NULL;
 	r = sql.data ? db_rows(s, what, sql.data, p, np, &rows, err) : enomem(err, what);
 	ca_buf_done(&sql);
-	size_t i;
-	json_t *row;
-	json_array_foreach(rows, i, row) {
-		if (r)
-			break;
-		char *by = NULL;
-		r = ca_store_conversation_accepted_by(s, ca_json_str(row, "id"), &by, err);
-		if (!r && json_object_set_new(row, "accepted_by", by ? json_string(by) : json_null()) < 0)
-			r = enomem(err, what);
-		free(by);
-	}
-	if (r) {
-		json_decref(rows);
-		return r;
-	}
-	*ret = rows;
-	return 0;
+	if (!r)
+		*ret = rows;
+	return r;
 }
 
 int ca_store_conversation_of_case(ca_store *s, int64_t case_id, char **ret, ca_err *err)
