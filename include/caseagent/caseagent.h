@@ -647,7 +647,7 @@ int ca_auth_token(ca_agent *a, const char *token, ca_principal *ret, ca_err *err
  * "expires_at"}; the session is stored only as a hash, idle timeout 8 h.
  * CA_EAUTH for a wrong user or password (one message for both); after 5
  * failures for a user or an address within 15 minutes each further attempt
- * is CA_ELIMIT until a delay doubling from 1 s (at most 15 min) has passed,
+ * is CA_ELIMIT until a delay doubling from 30 s (at most 15 min) has passed,
  * with err->where "retry_after=SECONDS". Failures are counted in the
  * database, so every serve process sees them.
  */
