@@ -53,6 +53,13 @@ def wrk(script, token, extra, env):
         sys.exit(f"bench: {' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
     return p.stdout
 
+def cpu_s():
+    """serve's CPU time so far (user + system, /proc/PID/stat), in seconds:
+    per request it says what load from other processes cannot skew."""
+    with open(f"/proc/{srv.proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 def ms(v, unit):
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
@@ -80,14 +87,18 @@ try:
     if not refs:
         sys.exit("bench: no case was created by the seeding chats")
 
+    c0 = cpu_s()
     out = wrk("http_events.lua", srv.tokens["chat"], [], {"CA_RUN": "ev"})
+    ev_cpu = cpu_s() - c0
     m = re.search(r"events_2xx=(\d+) non_2xx=(\d+) replays=(\d+) opens=(\d+) seconds=([\d.]+)", out)
     if not m:
         sys.exit(f"bench: no figures from http_events.lua:\n{out}")
     ev_ok, ev_bad, ev_replays, ev_chats, ev_secs = int(m[1]), int(m[2]), int(m[3]), int(m[4]), float(m[5])
     eps = ev_ok / ev_secs if ev_secs else 0.0
 
+    c0 = cpu_s()
     out = wrk("http_update.lua", srv.tokens["rep"], ["--latency"], {"CA_CASES": ",".join(refs)})
+    up_cpu = cpu_s() - c0
     m = re.search(r"updates_2xx=(\d+) non_2xx=(\d+)", out)
     pct = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     if not m or "50" not in pct or "99" not in pct:
@@ -109,8 +120,10 @@ print(f"  chat events          {ev_ok:>10}   answered 2xx ({ev_bad} not 2xx, {ev
 if ev_ok and not ev_chats:
     print("  note: the answers did not name their event, so no chat went beyond its open event")
 print(f"  chat events/s        {eps:>10.0f}   target >= 2000: {verdict(eps >= 2000)}")
+print(f"  serve CPU per event  {1000 * ev_cpu / max(ev_ok + ev_bad, 1):>10.3f}   ms (user + system, all threads)")
 print(f"  update p50 (ms)      {pct['50']:>10.2f}   ({up_ok} updates 2xx, {up_bad} not)")
 print(f"  update p99 (ms)      {pct['99']:>10.2f}   target <= 10: {verdict(pct['99'] <= 10)}")
+print(f"  serve CPU per update {1000 * up_cpu / max(up_ok + up_bad, 1):>10.3f}   ms")
 print(f"  serve peak RSS (MB)  {rss:>10.1f}   target <= 200: {verdict(rss <= 200)}")
 if sanitize.upper() in ("ON", "1", "TRUE", "YES"):
     print("  note: a sanitizer build; figures are not representative")
