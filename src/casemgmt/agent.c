@@ -267,28 +267,45 @@ static int try_create(ca_agent *a, const char *conv, const char *identity, const
 	return r;
 }
 
+/* What an update would write to case_id now: its view and version, and the
+ * plan (ca_plan_update). Reads only. The caller ends the plan and view. */
+static int update_plan(ca_agent *a, int64_t case_id, const char *identity, const conv_msgs *m, ca_case_view *view,
+		       int64_t *version, ca_plan *plan, ca_err *err)
+{
+	int r = ca_case_view_load(a, case_id, view, version, err);
+	if (!r && (r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, view, plan, err)))
+		ca_case_view_done(view);
+	return r;
+}
+
+/* Write a plan made at `version` (CA_ECONFLICT when the case has moved on
+ * since and there is something to write), say so in res, log it. */
+static int update_apply(ca_agent *a, const char *conv, int64_t case_id, int64_t version, const ca_plan *plan,
+			json_t *res, ca_err *err)
+{
+	json_t *changed = json_array();
+	int r = changed ? ca_plan_apply(a, case_id, version, plan, changed, err) : CA_ENOMEM;
+	json_object_set(res, "changed", changed);
+	json_object_set(res, "suggestions", plan->suggestions);
+	json_object_set_new(res, "no_changes", json_boolean(plan->n_writes == 0));
+	if (!r)
+		r = log_interaction(a, conv, case_id, "update_case", plan->n_writes ? "changed" : "no_changes",
+				    json_pack("{s:I}", "fields", (json_int_t)plan->n_writes), err);
+	json_decref(changed);
+	return r;
+}
+
 static int do_update(ca_agent *a, const char *conv, int64_t case_id, const char *identity, const conv_msgs *m,
 		     json_t *res, ca_err *err)
 {
 	ca_case_view view = { 0 };
 	int64_t version;
-	int r = ca_case_view_load(a, case_id, &view, &version, err);
+	ca_plan plan;
+	int r = update_plan(a, case_id, identity, m, &view, &version, &plan, err);
 	if (r)
 		return r;
-	ca_plan plan;
-	r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, &view, &plan, err);
-	json_t *changed = json_array();
-	if (!r) {
-		r = ca_plan_apply(a, case_id, version, &plan, changed, err);
-		json_object_set(res, "changed", changed);
-		json_object_set(res, "suggestions", plan.suggestions);
-		json_object_set_new(res, "no_changes", json_boolean(plan.n_writes == 0));
-		if (!r)
-			r = log_interaction(a, conv, case_id, "update_case", plan.n_writes ? "changed" : "no_changes",
-					    json_pack("{s:I}", "fields", (json_int_t)plan.n_writes), err);
-		ca_plan_done(&plan);
-	}
-	json_decref(changed);
+	r = update_apply(a, conv, case_id, version, &plan, res, err);
+	ca_plan_done(&plan);
 	ca_case_view_done(&view);
 	return r;
 }
@@ -1237,6 +1254,46 @@ int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_e
 
 /* ---- update from conversation, on demand ---- */
 
+/* What an update from conversation reads about the case: its id, its
+ * conversation (row and messages) and the result to fill. */
+static int ufc_gather(ca_agent *a, const char *case_ref, const char *actor, int64_t *case_id, char **conv,
+		      json_t **c, conv_msgs *m, json_t **res, ca_err *err)
+{
+	int r = ca_case_ref(a, case_ref, case_id, err);
+	if (!r)
+		r = ca_store_conversation_of_case(a->store, *case_id, conv, err);
+	if (!r && !*conv)
+		r = ca_err_set(err, CA_ESTATE, "case",
+			       "case %s has no conversation to update from (it was not created from a chat, nor linked to one)",
+			       case_ref);
+	if (!r)
+		r = ca_store_conversation_get(a->store, *conv, c, err);
+	if (!r)
+		r = load_msgs(a, *conv, m, err);
+	if (!r) {
+		json_t *cj = NULL;
+		r = ca_store_case_get_id(a->store, *case_id, &cj, err);
+		*res = r ? NULL
+			 : json_pack("{s:n, s:s, s:s, s:s, s:O, s:b, s:[], s:b, s:[], s:[], s:b, s:b, s:s?}", "event",
+				     "type", "update", "conversation", *conv, "state", ca_json_str(*c, "state"), "case",
+				     json_object_get(cj, "ticket_number"), "created", 0, "changed", "no_changes", 0,
+				     "missing", "suggestions", "note", 0, "replayed", 0, "requested_by", actor);
+		json_decref(cj);
+		if (!r && !*res)
+			r = CA_ENOMEM;
+	}
+	return r;
+}
+
+/*
+ * Optimistic, as the decision core allows (it is pure): the reading and the
+ * prediction happen in a read snapshot, without the write lock, so a
+ * server's threads predict side by side; the write lock is taken only to
+ * write the plan, if the case has not moved on since (its version), and
+ * the whole update runs again under the lock when it has. A plan that
+ * writes nothing needs no version check: the update then says "no changes"
+ * of the conversation as it was when asked.
+ */
 int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const char *actor, char **ret_json,
 				     ca_err *err)
 {
@@ -1247,49 +1304,60 @@ int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const ch
 	int r = ca_agent_ready(a, err);
 	if (r)
 		return r;
-	if ((r = ca_store_begin(a->store, err)))
-		return r;
-	int64_t case_id = 0;
-	char *conv = NULL;
-	json_t *c = NULL, *res = NULL;
-	conv_msgs m = { 0 };
-	r = ca_case_ref(a, case_ref, &case_id, err);
-	if (!r)
-		r = ca_store_conversation_of_case(a->store, case_id, &conv, err);
-	if (!r && !conv)
-		r = ca_err_set(err, CA_ESTATE, "case",
-			       "case %s has no conversation to update from (it was not created from a chat, nor linked to one)",
-			       case_ref);
-	if (!r)
-		r = ca_store_conversation_get(a->store, conv, &c, err);
-	if (!r)
-		r = load_msgs(a, conv, &m, err);
-	if (!r) {
-		json_t *cj = NULL;
-		r = ca_store_case_get_id(a->store, case_id, &cj, err);
-		res = r ? NULL
-			: json_pack("{s:n, s:s, s:s, s:s, s:O, s:b, s:[], s:b, s:[], s:[], s:b, s:b, s:s?}", "event", "type",
-				    "update", "conversation", conv, "state", ca_json_str(c, "state"), "case",
-				    json_object_get(cj, "ticket_number"), "created", 0, "changed", "no_changes", 0, "missing",
-				    "suggestions", "note", 0, "replayed", 0, "requested_by", actor);
-		json_decref(cj);
-		if (!r && !res)
-			r = CA_ENOMEM;
-	}
-	if (!r)
-		r = do_update(a, conv, case_id, ca_json_str(c, "contact_id"), &m, res, err);
-	if (!r)
-		r = ca_store_commit(a->store, err);
-	if (r) {
-		ca_agent_rollback(a);
-		free(a->cache_conv); /* it may hold what was rolled back */
-		a->cache_conv = NULL;
-		ca_analysis_done(&a->cache);
-		json_decref(res);
+	json_t *res = NULL;
+	for (int locked = 0; locked < 2; locked++) {
+		int64_t case_id = 0, version = 0;
+		char *conv = NULL;
+		json_t *c = NULL;
+		conv_msgs m = { 0 };
+		ca_case_view view = { 0 };
+		ca_plan plan;
+		bool planned = false;
 		res = NULL;
+		r = locked ? ca_store_begin(a->store, err) : ca_store_begin_read(a->store, err);
+		if (r)
+			return r;
+		r = ufc_gather(a, case_ref, actor, &case_id, &conv, &c, &m, &res, err);
+		if (!r && !(r = update_plan(a, case_id, ca_json_str(c, "contact_id"), &m, &view, &version, &plan, err)))
+			planned = true;
+		if (!r && !locked) { /* the snapshot ends; the write begins */
+			if (!(r = ca_store_commit(a->store, err)))
+				r = ca_store_begin(a->store, err);
+			if (r) { /* nothing of ours is open now */
+				if (planned) {
+					ca_plan_done(&plan);
+					ca_case_view_done(&view);
+				}
+				conv_msgs_done(&m);
+				json_decref(c);
+				json_decref(res);
+				free(conv);
+				return r;
+			}
+		}
+		if (!r)
+			r = update_apply(a, conv, case_id, version, &plan, res, err);
+		if (!r)
+			r = ca_store_commit(a->store, err);
+		bool again = r == CA_ECONFLICT && !locked;
+		if (r) {
+			ca_agent_rollback(a);
+			free(a->cache_conv); /* it may hold what was rolled back */
+			a->cache_conv = NULL;
+			ca_analysis_done(&a->cache);
+			json_decref(res);
+			res = NULL;
+		}
+		if (planned) {
+			ca_plan_done(&plan);
+			ca_case_view_done(&view);
+		}
+		conv_msgs_done(&m);
+		json_decref(c);
+		free(conv);
+		if (!again)
+			break;
+		ca_err_clear(err);
 	}
-	conv_msgs_done(&m);
-	json_decref(c);
-	free(conv);
 	return r ? r : ca_result(res, ret_json);
 }
