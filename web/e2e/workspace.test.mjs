@@ -12,7 +12,6 @@ import assert from 'node:assert/strict'
 import { API, BASE, PASSWORD, chatEvent, launch, message, newPage, shot, signIn } from './lib.mjs'
 
 let browser
-const problems = []
 before(async () => {
   browser = await launch()
 })
@@ -37,6 +36,7 @@ async function apiSession(user) {
 }
 
 test('a representative works a chat: the case appears, Update from conversation, an edit, a conflict, the audit, resolving', async () => {
+  const problems = [] // alerts and page errors
   const page = await newPage(browser, problems)
   await page.goto(`${BASE}/`)
   await page.getByRole('button', { name: 'Sign in' }).waitFor()
@@ -130,6 +130,18 @@ test('a representative works a chat: the case appears, Update from conversation,
   assert.ok(prioRows.some((r) => /Urgent → Low/.test(r)), `the second edit: ${prioRows}`)
   await shot(page, 'audit')
 
+  // Notes and a reply to the customer through the outbox.
+  await page.getByRole('tab', { name: 'Notes' }).click()
+  await page.getByLabel('New note').fill('Customer will post the faulty left earbud back.')
+  await page.getByRole('button', { name: 'Add note' }).click()
+  await page.getByText('Customer will post the faulty left earbud back.').waitFor()
+  await page.getByRole('tab', { name: 'E-mails' }).click()
+  await page.getByLabel('Reply to the customer').fill('Your replacement pair is on its way.')
+  await page.getByRole('button', { name: 'Send reply' }).click()
+  await page.getByText(/Reply queued to priya\.vantassel@example\.com/).waitFor()
+  await page.locator('.emails li', { hasText: 'To the customer' }).first().waitFor()
+  await shot(page, 'emails')
+
   // Resolving, and what the knowledge agent did.
   await page.getByRole('button', { name: 'Resolve case' }).click()
   const dialog = page.getByRole('dialog')
@@ -146,7 +158,8 @@ test('a representative works a chat: the case appears, Update from conversation,
   await page.context().close()
 })
 
-test('customer text that looks like markup is shown as text, never run', async () => {
+test('the case appears beside the transcript when the agent creates it; markup in customer text stays text', async () => {
+  const problems = [] // alerts and page errors
   const page = await newPage(browser, problems)
   const conv = 'e2e-markup'
   const img = '<img src=x onerror=alert(1)>'
@@ -155,29 +168,61 @@ test('customer text that looks like markup is shown as text, never run', async (
   await message(conv, 'x1', 'customer', `Hi ${img} my earbuds won't charge`)
   await message(conv, 'x2', 'customer', link)
   await message(conv, 'x3', 'customer', 'Priya Vantassel, priya.vantassel@example.com')
-  const accepted = await chatEvent(conv, { id: 'x-accept', type: 'accept', actor: 'rep' })
   await signIn(page, 'rep')
   await page.goto(`${BASE}/conversations/${conv}`)
   await page.getByRole('heading', { name: `Conversation ${conv}` }).waitFor()
+  await page.getByRole('heading', { name: 'No case yet' }).waitFor()
   const transcript = page.getByRole('list', { name: 'Messages' })
   await transcript.getByText(img, { exact: false }).waitFor()
   await transcript.getByText('javascript:alert(3)', { exact: false }).waitFor()
+
+  // The representative accepts: the case appears at once (the event stream).
+  const accepted = await chatEvent(conv, { id: 'x-accept', type: 'accept', actor: 'rep' })
+  assert.ok(accepted.case, `a case at accept: ${JSON.stringify(accepted)}`)
+  await page.getByRole('heading', { name: `Case ${accepted.case}` }).waitFor({ timeout: 4000 })
+  await page.getByText(`The agent created case ${accepted.case} from this conversation.`).waitFor()
+  assert.ok((await page.getByLabel('Issue description').inputValue()).includes(img), 'the description keeps the text as written')
+  await page.locator('[data-field="description"]').getByRole('button', { name: 'Show evidence' }).click()
+  await page.locator('[data-field="description"] .evidence q', { hasText: img }).first().waitFor()
+  await page.getByRole('tab', { name: 'Audit' }).click()
+  await page.locator('table.audit tr[data-field="description"]', { hasText: img }).waitFor()
   assert.equal(await page.locator('main img').count(), 0, 'no image element came from customer text')
   assert.equal(await page.locator('main a[href^="javascript:"]').count(), 0, 'no javascript: link came from customer text')
-  if (accepted.case) {
-    await page.getByRole('heading', { name: `Case ${accepted.case}` }).waitFor()
-    const value = await page.getByLabel('Issue description').inputValue()
-    if (value.includes('<img')) assert.ok(value.includes(img), 'the description keeps the text as written')
-    await page.getByRole('tab', { name: 'Audit' }).click()
-    await page.locator('table.audit tbody tr').first().waitFor()
-    assert.equal(await page.locator('main img').count(), 0, 'no image element in the audit')
-  }
   await shot(page, 'markup-as-text')
+
+  // An e-mail whose subject is markup: the case it makes shows it as text.
+  const raw = [
+    'From: Priya Vantassel <priya.vantassel@example.com>',
+    'To: support@brightwire.example',
+    `Subject: ${img} earbuds`,
+    'Message-ID: <e2e-markup-1@example.com>',
+    'Date: Wed, 02 Dec 2026 01:00:00 +0000',
+    '',
+    'My Lumora X2 left earbud will not charge. <script>alert(4)</script>',
+    '',
+  ].join('\r\n')
+  const r = await fetch(`${API}/api/v1/email/messages`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${process.env.E2E_CHAT_TOKEN}`, 'Content-Type': 'message/rfc822' },
+    body: raw,
+  })
+  const mail = await r.json()
+  assert.equal(r.status, 200, `e-mail posted: ${JSON.stringify(mail)}`)
+  assert.ok(mail.case, `the e-mail made a case: ${JSON.stringify(mail)}`)
+  await page.goto(`${BASE}/cases/${mail.case}`)
+  await page.getByRole('heading', { name: `Case ${mail.case}` }).waitFor()
+  await page.getByRole('tab', { name: 'E-mails' }).click()
+  await page.locator('.emails .subject', { hasText: `${img} earbuds` }).first().waitFor()
+  await page.locator('.emails li', { hasText: 'From the customer' }).getByRole('button', { name: 'Show message' }).click()
+  await page.locator('.emails .body', { hasText: '<script>alert(4)</script>' }).waitFor()
+  assert.equal(await page.locator('main img').count(), 0, 'no image element came from the subject')
+  await shot(page, 'markup-email-as-text')
   assert.deepEqual(problems, [], 'no alert ran')
   await page.context().close()
 })
 
 test('a representative cannot reach the admin centre; an administrator can', async () => {
+  const problems = [] // alerts and page errors
   const page = await newPage(browser, problems)
   await signIn(page, 'rep')
   await page.goto(`${BASE}/admin`)

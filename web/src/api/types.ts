@@ -147,16 +147,17 @@ export interface AuditEntry {
   at: string
 }
 
+/** One e-mail of a case: stored ("id", status received or sent) or still
+ * in the outbox (id null, "outbox_id", status queued or failed). */
 export interface EmailEntry {
-  id: number
-  direction?: string
-  from?: string
-  to?: string
-  subject?: string
-  body?: string
-  status?: string
-  at?: string
-  [k: string]: unknown
+  id: number | null
+  direction: 'in' | 'out' | string
+  from_addr: string | null
+  to_addr: string | null
+  subject: string | null
+  received_at: string | null
+  outbox_id: number | null
+  status: string
 }
 
 export interface FieldOption {
