@@ -5,6 +5,9 @@
 // starts serve and the UI and sets the E2E_* variables.
 import { chromium } from 'playwright-core'
 import path from 'node:path'
+import { createRequire } from 'node:module'
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 
 export const BASE = process.env.E2E_BASE
 export const API = process.env.E2E_API
@@ -58,4 +61,18 @@ export async function chatEvent(conversation, event) {
 
 export async function message(conversation, id, role, text) {
   return chatEvent(conversation, { id: `e-${id}`, type: 'message', message: { id, role, text } })
+}
+
+/** axe-core over the page as it is now: the serious and critical violations,
+ * each as "rule: target (help)". */
+export async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE })
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await window.axe.run(document, { resultTypes: ['violations'] })
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')} (${v.help})`)
+  })
+  return found
 }

@@ -9,9 +9,15 @@
 // representative has no way into the admin centre.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { API, BASE, PASSWORD, chatEvent, launch, message, newPage, shot, signIn } from './lib.mjs'
+import { API, BASE, PASSWORD, axeViolations, chatEvent, launch, message, newPage, shot, signIn } from './lib.mjs'
 
 let browser
+
+/** A screenshot, then axe-core on the same state of the page. */
+async function look(page, name) {
+  await shot(page, name)
+  assert.deepEqual(await axeViolations(page), [], `accessibility of ${name}`)
+}
 before(async () => {
   browser = await launch()
 })
@@ -40,7 +46,7 @@ test('a representative works a chat: the case appears, Update from conversation,
   const page = await newPage(browser, problems)
   await page.goto(`${BASE}/`)
   await page.getByRole('button', { name: 'Sign in' }).waitFor()
-  await shot(page, 'sign-in')
+  await look(page, 'sign-in')
   await signIn(page, 'rep')
   await assert.doesNotReject(page.getByText('Live updates on').waitFor({ timeout: 10000 }))
   assert.equal(await page.getByRole('link', { name: 'Admin centre' }).count(), 0, 'a representative sees no admin link')
@@ -59,7 +65,7 @@ test('a representative works a chat: the case appears, Update from conversation,
   // Live: the case shows in the list without a reload.
   await page.getByRole('link', { name: caseRef, exact: true }).waitFor({ timeout: 10000 })
   await page.getByRole('link', { name: new RegExp(CONV) }).waitFor({ timeout: 10000 })
-  await shot(page, 'workspace')
+  await look(page, 'workspace')
 
   await page.getByRole('link', { name: new RegExp(CONV) }).click()
   await page.getByRole('heading', { name: `Case ${caseRef}` }).waitFor()
@@ -69,7 +75,7 @@ test('a representative works a chat: the case appears, Update from conversation,
   assert.match(await page.locator('[data-field="customer"] [data-testid="source"]').innerText(), /Set by AI/)
   await description.getByRole('button', { name: 'Show evidence' }).click()
   await description.locator('.evidence q').first().waitFor()
-  await shot(page, 'conversation')
+  await look(page, 'conversation')
 
   // More messages, then Update from conversation: the banner and the highlight.
   await message(CONV, 'm6', 'agent', 'Thank you Priya. Do you have the order number handy?')
@@ -84,12 +90,12 @@ test('a representative works a chat: the case appears, Update from conversation,
   assert.match(await order.getAttribute('class'), /ai-updated/)
   await assert.doesNotReject(order.getByText('Updated using AI').waitFor())
   assert.equal(await page.getByLabel('Order number').inputValue(), 'BW-482913')
-  await shot(page, 'update-from-conversation')
+  await look(page, 'update-from-conversation')
 
   // Nothing new: "no changes".
   await page.getByRole('button', { name: 'Update from conversation' }).click()
   await page.getByTestId('no-changes').waitFor()
-  await shot(page, 'no-changes')
+  await look(page, 'no-changes')
 
   // A person's edit, saved with the version check.
   await page.getByLabel('Priority').selectOption({ label: 'Urgent' })
@@ -112,7 +118,7 @@ test('a representative works a chat: the case appears, Update from conversation,
   const conflict = page.getByTestId('conflict')
   await conflict.waitFor()
   assert.match(await conflict.innerText(), /someone else saved this case first/i)
-  await shot(page, 'conflict')
+  await look(page, 'conflict')
   await page.getByRole('button', { name: 'Load their version and keep my changes' }).click()
   assert.equal(await page.getByLabel('Issue description').inputValue(), 'Left earbud does not charge (edited by ada).')
   await page.getByRole('button', { name: 'Save' }).click()
@@ -128,7 +134,7 @@ test('a representative works a chat: the case appears, Update from conversation,
   const prioRows = await audit.locator('tr[data-field="priority"]').allInnerTexts()
   assert.ok(prioRows.some((r) => /Urgent/.test(r) && /Set by a person/.test(r) && /rep/.test(r)), `priority audit: ${prioRows}`)
   assert.ok(prioRows.some((r) => /Urgent → Low/.test(r)), `the second edit: ${prioRows}`)
-  await shot(page, 'audit')
+  await look(page, 'audit')
 
   // Notes and a reply to the customer through the outbox.
   await page.getByRole('tab', { name: 'Notes' }).click()
@@ -140,20 +146,20 @@ test('a representative works a chat: the case appears, Update from conversation,
   await page.getByRole('button', { name: 'Send reply' }).click()
   await page.getByText(/Reply queued to priya\.vantassel@example\.com/).waitFor()
   await page.locator('.emails li', { hasText: 'To the customer' }).first().waitFor()
-  await shot(page, 'emails')
+  await look(page, 'emails')
 
   // Resolving, and what the knowledge agent did.
   await page.getByRole('button', { name: 'Resolve case' }).click()
   const dialog = page.getByRole('dialog')
   await dialog.getByLabel('How was the problem solved?').fill('Sent a free replacement pair with a prepaid return label.')
-  await shot(page, 'resolve-dialog')
+  await look(page, 'resolve-dialog')
   await dialog.getByRole('button', { name: 'Resolve' }).click()
   await page.getByText(`Case ${caseRef} is now resolved`).waitFor()
   const outcome = page.getByTestId('knowledge-outcome')
   await outcome.waitFor()
   assert.match(await outcome.innerText(), /knowledge agent|article/i)
   await page.getByRole('button', { name: 'Reactivate case' }).waitFor()
-  await shot(page, 'resolved')
+  await look(page, 'resolved')
   assert.deepEqual(problems, [])
   await page.context().close()
 })
@@ -188,7 +194,7 @@ test('the case appears beside the transcript when the agent creates it; markup i
   await page.locator('table.audit tr[data-field="description"]', { hasText: img }).waitFor()
   assert.equal(await page.locator('main img').count(), 0, 'no image element came from customer text')
   assert.equal(await page.locator('main a[href^="javascript:"]').count(), 0, 'no javascript: link came from customer text')
-  await shot(page, 'markup-as-text')
+  await look(page, 'markup-as-text')
 
   // An e-mail whose subject is markup: the case it makes shows it as text.
   const raw = [
@@ -216,7 +222,7 @@ test('the case appears beside the transcript when the agent creates it; markup i
   await page.locator('.emails li', { hasText: 'From the customer' }).getByRole('button', { name: 'Show message' }).click()
   await page.locator('.emails .body', { hasText: '<script>alert(4)</script>' }).waitFor()
   assert.equal(await page.locator('main img').count(), 0, 'no image element came from the subject')
-  await shot(page, 'markup-email-as-text')
+  await look(page, 'markup-email-as-text')
   assert.deepEqual(problems, [], 'no alert ran')
   await page.context().close()
 })
@@ -238,7 +244,7 @@ test('a representative cannot reach the admin centre; an administrator can', asy
   await page.getByRole('link', { name: 'Admin centre' }).click()
   await page.getByRole('heading', { name: 'Admin centre' }).waitFor()
   await page.getByRole('cell', { name: 'Customer Service Representative' }).first().waitFor()
-  await shot(page, 'admin-users')
+  await look(page, 'admin-users')
   assert.deepEqual(problems, [])
   await page.context().close()
 })
