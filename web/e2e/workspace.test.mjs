@@ -160,6 +160,17 @@ test('a representative works a chat: the case appears, Update from conversation,
   assert.match(await outcome.innerText(), /knowledge agent|article/i)
   await page.getByRole('button', { name: 'Reactivate case' }).waitFor()
   await look(page, 'resolved')
+
+  // The tabs by keyboard, and the page at 200 % zoom (1280×800 seen as 640×400).
+  await page.getByRole('tab', { name: 'E-mails' }).focus()
+  await page.keyboard.press('ArrowRight')
+  assert.equal(await page.getByRole('tab', { name: 'Audit' }).getAttribute('aria-selected'), 'true')
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Audit')
+  await page.setViewportSize({ width: 640, height: 400 })
+  await page.getByRole('button', { name: 'Reactivate case' }).scrollIntoViewIfNeeded()
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  assert.ok(overflow <= 0, `the page scrolls sideways at 200 % zoom by ${overflow}px`)
+  await look(page, 'case-at-200-percent')
   assert.deepEqual(problems, [])
   await page.context().close()
 })
@@ -230,7 +241,14 @@ test('the case appears beside the transcript when the agent creates it; markup i
 test('a representative cannot reach the admin centre; an administrator can', async () => {
   const problems = [] // alerts and page errors
   const page = await newPage(browser, problems)
-  await signIn(page, 'rep')
+  // Signing in by keyboard alone: Tab between the fields, Enter to submit.
+  await page.goto(`${BASE}/`)
+  await page.getByLabel('User name').focus()
+  await page.keyboard.type('rep')
+  await page.keyboard.press('Tab')
+  await page.keyboard.type(PASSWORD)
+  await page.keyboard.press('Enter')
+  await page.getByRole('heading', { name: 'Workspace' }).waitFor()
   await page.goto(`${BASE}/admin`)
   await page.getByRole('heading', { name: 'Workspace' }).waitFor()
   await page.getByText('You may not open Admin centre').waitFor()
