@@ -67,6 +67,18 @@ test('a representative works a chat: the case appears, Update from conversation,
   await page.getByRole('link', { name: new RegExp(CONV) }).waitFor({ timeout: 10000 })
   await look(page, 'workspace')
 
+  // Search and filters.
+  await page.getByLabel('Search cases').fill('zeppelin')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByText('No cases match.').waitFor()
+  await page.getByLabel('Search cases').fill('earbuds')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByRole('link', { name: caseRef, exact: true }).waitFor()
+  await page.getByLabel('Status').selectOption({ label: 'Resolved' })
+  await page.getByText('No cases match.').waitFor()
+  await page.getByLabel('Status').selectOption({ label: 'Active' })
+  await page.getByRole('link', { name: caseRef, exact: true }).waitFor()
+
   await page.getByRole('link', { name: new RegExp(CONV) }).click()
   await page.getByRole('heading', { name: `Case ${caseRef}` }).waitFor()
   const description = page.locator('[data-field="description"]')
@@ -120,7 +132,11 @@ test('a representative works a chat: the case appears, Update from conversation,
   assert.match(await conflict.innerText(), /someone else saved this case first/i)
   await look(page, 'conflict')
   await page.getByRole('button', { name: 'Load their version and keep my changes' }).click()
-  assert.equal(await page.getByLabel('Issue description').inputValue(), 'Left earbud does not charge (edited by ada).')
+  await page.waitForFunction(
+    (label) => [...document.querySelectorAll('label')].find((l) => l.textContent === label)?.control?.value.includes('edited by ada'),
+    'Issue description',
+  )
+  assert.equal(await page.getByLabel('Priority').inputValue(), 'low', 'my change is kept')
   await page.getByRole('button', { name: 'Save' }).click()
   await page.getByText('Saved: Priority.').waitFor()
 
