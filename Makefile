@@ -57,7 +57,7 @@ test: build
 # optimised builds with both compilers, and the web UI's component and
 # end-to-end tests (Debian's chromium driving the built UI against a real
 # `caseagent serve`).
-check: build asan-build release-builds web
+check: build asan-build release-builds
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
@@ -65,7 +65,8 @@ check: build asan-build release-builds web
 
 # The browser UI (web/): Vue + TypeScript built by Vite into web/dist. Not
 # part of `all`, so the C-only steps need no Node; `make check` builds it.
-# npm ci installs exactly what web/package-lock.json pins.
+# npm ci installs exactly what web/package-lock.json pins. One make run
+# builds it once however many web-* targets ask for it.
 web: deps
 	cd web && npm ci --no-audit --no-fund && npm run build
 

@@ -244,6 +244,15 @@ test('the case appears beside the transcript when the agent creates it; markup i
   assert.ok(mail.case, `the e-mail made a case: ${JSON.stringify(mail)}`)
   await page.goto(`${BASE}/cases/${mail.case}`)
   await page.getByRole('heading', { name: `Case ${mail.case}` }).waitFor()
+  // The evidence quotes the e-mail's words.
+  const field = await page
+    .locator('.field', { has: page.getByRole('button', { name: 'Show evidence' }) })
+    .first()
+    .getAttribute('data-field')
+  const withEvidence = page.locator(`[data-field="${field}"]`)
+  await withEvidence.getByRole('button', { name: 'Show evidence' }).click()
+  await withEvidence.locator('.evidence q').first().waitFor()
+  assert.equal(await withEvidence.getByText('the message is not loaded').count(), 0, `evidence of ${JSON.stringify(mail)}`)
   await page.getByRole('tab', { name: 'E-mails' }).click()
   await page.locator('.emails .subject', { hasText: `${img} earbuds` }).first().waitFor()
   await page.locator('.emails li', { hasText: 'From the customer' }).getByRole('button', { name: 'Show message' }).click()
