@@ -23,12 +23,15 @@ CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
 T=$(mktemp -d "${TMPDIR:-/tmp}/ca-web-e2e.XXXXXX")
 SERVE_PID=""
 PREVIEW_PID=""
+DRAIN_PID=""
 cleanup() {
 	if [ -n "$PREVIEW_PID" ]; then kill "$PREVIEW_PID" 2>/dev/null || true; wait "$PREVIEW_PID" 2>/dev/null || true; fi
 	if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+	if [ -n "$DRAIN_PID" ]; then kill "$DRAIN_PID" 2>/dev/null || true; wait "$DRAIN_PID" 2>/dev/null || true; fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 DB="$T/e2e.db"
 ca() { "$BIN" --db "$DB" "$@"; }
@@ -47,10 +50,13 @@ CHAT_TOKEN=$(ca token create chatbot --name e2e 2>/dev/null)
 mkfifo "$T/serve.out"
 "$BIN" --db "$DB" serve --listen 127.0.0.1:0 --workers 2 >"$T/serve.out" 2>"$T/serve.log" &
 SERVE_PID=$!
-read -r -t 20 LINE <"$T/serve.out" || { echo "e2e: serve did not start" >&2; cat "$T/serve.log" >&2; exit 1; }
+exec 3<"$T/serve.out"
+read -r -t 20 LINE <&3 || { echo "e2e: serve did not start" >&2; cat "$T/serve.log" >&2; exit 1; }
 API_PORT=$(printf '%s' "$LINE" | sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p')
 [ -n "$API_PORT" ] || { echo "e2e: serve said: $LINE" >&2; exit 1; }
-cat "$T/serve.out" >/dev/null &
+# Keep reading the fifo so serve never blocks on a full pipe.
+cat <&3 >/dev/null &
+DRAIN_PID=$!
 
 # Vite's preview server for web/dist, proxying the API to serve.
 UI_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
