@@ -140,6 +140,14 @@ test('a representative works a chat: the case appears, Update from conversation,
   await page.getByRole('button', { name: 'Save' }).click()
   await page.getByText('Saved: Priority.').waitFor()
 
+  // The next update leaves the person's values alone, and says so.
+  await page.getByRole('button', { name: 'Update from conversation' }).click()
+  const left = page.getByTestId('no-changes')
+  await left.waitFor()
+  assert.match(await left.innerText(), /The agent left the fields a person set: .*Priority/)
+  assert.equal(await page.getByLabel('Priority').inputValue(), 'low')
+  await look(page, 'person-wins')
+
   // The audit tab: each change with its source and actor.
   await page.getByRole('tab', { name: 'Audit' }).click()
   const audit = page.locator('table.audit')
