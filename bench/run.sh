@@ -24,6 +24,9 @@
 # RSS against <= 30 s, <= 200 MB), and a chat event's latency and peak RSS
 # with 1,000 and with SCALE_N contacts (each event its own process, as
 # `chat event` is run; ratio <= 1.5, RSS <= 100 MB).
+# Then the HTTP service (bench/http.sh): `caseagent serve --workers 2` under
+# wrk at 32 connections: chat events per second, Update-from-conversation
+# p50/p99 latency and serve's peak RSS (>= 2000/s, p99 <= 10 ms, <= 200 MB).
 # It prints figures and never fails on them; it fails only if the run fails.
 set -euo pipefail
 
@@ -258,3 +261,6 @@ EOF
 
 # ---- the directory at scale (bench/directory.sh) ----
 "$HERE/directory.sh" "$BUILD"
+
+# ---- the HTTP service (bench/http.sh) ----
+"$HERE/http.sh" "$BUILD"

@@ -6,7 +6,10 @@
  * prediction, summary), and raw e-mail (the MIME parser, HTML to text,
  * reply extraction, and the whole ingest path into the store), PII
  * removal over any text, and the answers of the spam filters (spamd's
- * spamc protocol, rspamd's JSON) with the spam verdict of headers. The
+ * spamc protocol, rspamd's JSON) with the spam verdict of headers, and
+ * the HTTP service's parsers (request path, query string, If-Match,
+ * Last-Event-ID, Cookie, Authorization, Content-Type, X-Forwarded-For,
+ * body schemas). The
  * first byte chooses the parser; the
  * rest is the input. Built with -DCA_FUZZ=ON and clang it is a libFuzzer
  * binary; otherwise fuzz_replay, which CTest runs over fuzz/corpus so every
@@ -20,6 +23,7 @@
 #include "email.h"
 #include "spam.h"
 #include "summary.h"
+#include "srv.h"
 
 static const char *SETTINGS =
 	"{\"version\":1,\"channels\":{\"chat\":true,\"email\":true},"
@@ -116,7 +120,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (size < 1)
 		return 0;
 	setup();
-	unsigned sel = data[0] % 10;
+	/* 0xff: the HTTP service's parsers; otherwise the first byte modulo 10
+	 * (so the corpus kept its meaning when the server came). */
+	unsigned sel = data[0] == 0xff ? 10 : data[0] % 10;
 	const char *body = (const char *)data + 1;
 	size_t n = size - 1;
 	char *text = malloc(n + 1);
@@ -189,6 +195,38 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			ca_email_done(&e);
 		}
 		ca_spam_verdict_done(&v);
+		break;
+	}
+	case 10: { /* the HTTP service's parsers of what a client sends */
+		static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
+		srv_path *path = malloc(sizeof *path);
+		if (path && srv_path_parse(text, path, &err) == 0) {
+			const char *params[SRV_MAX_PARAMS];
+			char allow[128];
+			for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+				(void)srv_route_find(methods[i], path, params, allow, sizeof allow);
+		}
+		free(path);
+		srv_query q;
+		(void)srv_query_parse(text, &q, &err);
+		srv_query_done(&q);
+		int64_t v;
+		(void)srv_if_match_parse(text, &v, &err);
+		(void)srv_event_id_parse(text, &v, &err);
+		char cookie[256];
+		(void)srv_cookie_get(text, "caseagent_session", cookie, sizeof cookie);
+		(void)srv_bearer(text);
+		char addr[64];
+		(void)srv_forwarded_for(text, addr, sizeof addr);
+		(void)srv_media_type_is(text, "application/json");
+		(void)srv_secret_equal(text, "csrf-token");
+		json_t *doc = json_loadb(body, n, 0, NULL);
+		json_t **schemas = doc ? srv_schemas_load() : NULL;
+		for (size_t i = 0; schemas && i < srv_nroutes; i++)
+			(void)srv_body_check(schemas[i], doc, &err);
+		srv_schemas_free(schemas);
+		json_decref(doc);
+		srv_utf8_clean(text);
 		break;
 	}
 	case 7: { /* the parser alone, and what is derived from it */

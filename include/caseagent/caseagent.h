@@ -33,6 +33,19 @@ typedef struct ca_agent ca_agent;
 int ca_agent_open(const char *db_path, ca_agent **ret, ca_err *err);
 void ca_agent_close(ca_agent *a);
 
+/*
+ * For a server whose threads each hold an agent: `a`'s commits stop
+ * copying the write-ahead log back into the database file as they go
+ * (defer true; SQLite's wal_autocheckpoint 0), so no request pays for a
+ * checkpoint, and a background thread calls ca_checkpoint instead; defer
+ * false restores the default. ca_checkpoint: copy what is committed into
+ * the database now, waiting for no reader or writer (SQLite
+ * wal_checkpoint PASSIVE; another checkpoint already running is not an
+ * error). Both CA_EDB on failure.
+ */
+int ca_agent_defer_checkpoints(ca_agent *a, bool defer, ca_err *err);
+int ca_checkpoint(ca_agent *a, ca_err *err);
+
 /* Progress callback for long runs: done of total units (total 0 = unknown). */
 typedef void (*ca_progress_fn)(size_t done, size_t total, void *ud);
 
@@ -233,6 +246,15 @@ int ca_knowledge_harvest_stop(ca_agent *a, int64_t job_id, char **ret_json, ca_e
 int ca_knowledge_harvest_status(ca_agent *a, int64_t job_id, char **ret_json, ca_err *err);
 int ca_knowledge_harvest_log(ca_agent *a, int64_t job_id, const char *outcome, size_t limit, char **ret_json,
 			     ca_err *err);
+/*
+ * ca_knowledge_harvest_run that also returns after the current batch once
+ * *cancel is non-zero (set by another thread, e.g. serve on SIGTERM; NULL:
+ * never). A cancelled job stays "running", so the next run, in this or
+ * another process, continues after its last committed batch; the result
+ * then has "cancelled": true.
+ */
+int ca_knowledge_harvest_run_cancel(ca_agent *a, int64_t job_id, const volatile int *cancel, ca_progress_fn progress,
+				    void *ud, char **ret_json, ca_err *err);
 
 /* {"case","audit":[{"field","old_value","new_value","source","actor",
  *  "confidence","method","evidence","at"}]} oldest first. */
@@ -625,7 +647,7 @@ int ca_auth_token(ca_agent *a, const char *token, ca_principal *ret, ca_err *err
  * "expires_at"}; the session is stored only as a hash, idle timeout 8 h.
  * CA_EAUTH for a wrong user or password (one message for both); after 5
  * failures for a user or an address within 15 minutes each further attempt
- * is CA_ELIMIT until a delay doubling from 1 s (at most 15 min) has passed,
+ * is CA_ELIMIT until a delay doubling from 30 s (at most 15 min) has passed,
  * with err->where "retry_after=SECONDS". Failures are counted in the
  * database, so every serve process sees them.
  */

@@ -23,9 +23,12 @@
  * this often: an authenticated request is then a read, not a write. */
 #define TOUCH_EVERY_S 60
 /* Throttling: failures count while the last is at most WINDOW_S old; from
- * the LIMIT-th on, each further attempt waits a delay doubling from 1 s. */
+ * the LIMIT-th on, each further attempt waits a delay doubling from
+ * DELAY_S (30 s, 60 s, ... at most 15 minutes): a person who mistyped five
+ * times waits half a minute, a guesser gets a few dozen tries an hour. */
 #define FAIL_WINDOW_S (15 * 60)
 #define FAIL_LIMIT 5
+#define FAIL_DELAY_S 30
 #define FAIL_DELAY_MAX_S (15 * 60)
 #define ADDRESS_MAX 64
 
@@ -204,7 +207,8 @@ static int throttle_wait(ca_agent *a, const char *key, int64_t now, int64_t *ret
 		return r;
 	*ret_wait = 0;
 	if (f.count >= FAIL_LIMIT) {
-		int64_t over = f.count - FAIL_LIMIT, delay = over >= 10 ? FAIL_DELAY_MAX_S : (int64_t)1 << over;
+		int64_t over = f.count - FAIL_LIMIT,
+			delay = over >= 10 ? FAIL_DELAY_MAX_S : (int64_t)FAIL_DELAY_S << over;
 		if (delay > FAIL_DELAY_MAX_S)
 			delay = FAIL_DELAY_MAX_S;
 		if (f.last_at + delay > now)

@@ -82,6 +82,16 @@ void ca_agent_close(ca_agent *a)
 	free(a);
 }
 
+int ca_agent_defer_checkpoints(ca_agent *a, bool defer, ca_err *err)
+{
+	return ca_store_checkpoint(a->store, defer ? CA_CKPT_DEFER : CA_CKPT_AUTO, err);
+}
+
+int ca_checkpoint(ca_agent *a, ca_err *err)
+{
+	return ca_store_checkpoint(a->store, CA_CKPT_NOW, err);
+}
+
 static int load_settings(ca_agent *a, ca_err *err)
 {
 	char *text = NULL;

@@ -121,6 +121,10 @@ int cli_cmd_email_send(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_release(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_status(struct cli_ctx *ctx, const cli_args *args);
 
+/* servecmd.c: `serve`, the HTTP service. */
+extern const cli_opt cli_serve_opts[];
+int cli_cmd_serve(struct cli_ctx *ctx, const cli_args *args);
+
 /* piicmd.c: `pii redact` and `pii eval`, listed in the table. */
 int cli_cmd_pii_redact(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_pii_eval(struct cli_ctx *ctx, const cli_args *args);

@@ -1808,6 +1808,19 @@ const cli_cmd cli_commands[] = {
 	 "mentions naming a record) per field and per kind, and every miss. The\n"
 	 "set of the tests: tests/data/predict/linking. Nothing is written.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"serve", NULL, cli_cmd_serve, "", "Run the HTTP service: REST API, live events, metrics, background jobs",
+	 "Serves the API of docs/api.md on --listen (default 127.0.0.1:8080; a port\n"
+	 "of 0 picks a free one) over the database of --db (created if missing, as\n"
+	 "on a service's first start). Prints the address once listening; one JSON\n"
+	 "access-log line per request on stderr. Each of the --workers threads opens\n"
+	 "its own database connection. Request bodies are limited to 1 MiB (25 MiB for raw\n"
+	 "e-mail, 413), must arrive within 30 s (408), and connections beyond\n"
+	 "--max-connections are answered 503. A background worker runs harvest jobs\n"
+	 "and, when the settings give intervals, IMAP polling and SMTP sending.\n"
+	 "SIGTERM or SIGINT: stop accepting, finish the requests in flight and the\n"
+	 "current job batch, exit 0. Behind a TLS proxy, send X-Forwarded-Proto:\n"
+	 "https so the session cookie is marked Secure.\n",
+	 cli_serve_opts, 0, 0, 0, NULL},
 	{"user", "add", cli_cmd_user_add, "NAME --role ROLE", "Add a user of the service (a person or an integration)",
 	 "NAME is 1-64 letters, digits and . _ @ -. ROLE is one of the roles as the\n"
 	 "seed names them (case does not matter): \"System Administrator\", \"CSR\n"

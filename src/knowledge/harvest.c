@@ -14,7 +14,9 @@
  * keeps 100,000 records within a minute: SQLite writes each page a
  * transaction touches once into its write-ahead log. The job row's state doubles as
  * the stop flag: another process sets it to "stopped" and the running loop
- * sees it between batches and returns cleanly.
+ * sees it between batches and returns cleanly. A caller in the same process
+ * (serve's background worker, on SIGTERM) cancels through a flag instead,
+ * checked at the same point, which leaves the job "running" to continue.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +184,12 @@ int ca_knowledge_harvest_start(ca_agent *a, const char *source, const char *rule
 int ca_knowledge_harvest_run(ca_agent *a, int64_t job_id, ca_progress_fn progress, void *ud, char **ret_json,
 			     ca_err *err)
 {
+	return ca_knowledge_harvest_run_cancel(a, job_id, NULL, progress, ud, ret_json, err);
+}
+
+int ca_knowledge_harvest_run_cancel(ca_agent *a, int64_t job_id, const volatile int *cancel, ca_progress_fn progress,
+				    void *ud, char **ret_json, ca_err *err)
+{
 	int r = ca_agent_ready(a, err);
 	json_t *job = NULL;
 	if (!r)
@@ -213,8 +221,8 @@ int ca_knowledge_harvest_run(ca_agent *a, int64_t job_id, ca_progress_fn progres
 		return ca_err_set(err, CA_ENOMEM, NULL, "harvest: out of memory");
 	}
 	double t0 = ca_time_mono();
-	bool stopped = false;
-	while (!r && processed < total && !stopped) {
+	bool stopped = false, cancelled = false;
+	while (!r && processed < total && !stopped && !(cancelled = cancel && *cancel)) {
 		ca_strv ids = { 0 };
 		int64_t want = total - processed < HARVEST_BATCH ? total - processed : HARVEST_BATCH;
 		if ((r = next_batch(a, h.conversations, cursor, conv_cursor, (size_t)want, &ids, err))) {
@@ -277,7 +285,10 @@ int ca_knowledge_harvest_run(ca_agent *a, int64_t job_id, ca_progress_fn progres
 		(void)ca_store_harvest_set_state(a->store, job_id, "failed", NULL, NULL, &ignored);
 		return r;
 	}
-	if (!stopped && (r = ca_store_harvest_set_state(a->store, job_id, "done", "running", NULL, err)))
+	/* Cancelled by its caller (serve shutting down), the job stays
+	 * "running", as a job whose process died does, and the next run
+	 * continues after its last batch. */
+	if (!stopped && !cancelled && (r = ca_store_harvest_set_state(a->store, job_id, "done", "running", NULL, err)))
 		return r;
 	if ((r = ca_store_harvest_get(a->store, job_id, &job, err)))
 		return r;
@@ -285,6 +296,8 @@ int ca_knowledge_harvest_run(ca_agent *a, int64_t job_id, ca_progress_fn progres
 	json_object_set_new(job, "this_run",
 			    json_pack("{s:I, s:f, s:f}", "processed", (json_int_t)this_run, "seconds", secs,
 				      "records_per_second", secs > 0 ? (double)this_run / secs : 0.0));
+	if (cancelled)
+		json_object_set_new(job, "cancelled", json_true());
 	return ca_result(with_rate(job), ret_json);
 }
 

@@ -508,6 +508,11 @@ uint64_t ca_store_work(ca_store *s)
 	return s->drv->work ? s->drv->work(s->conn) : 0;
 }
 
+int ca_store_checkpoint(ca_store *s, int how, ca_err *err)
+{
+	return s->drv->checkpoint ? s->drv->checkpoint(s->conn, how, err) : 0;
+}
+
 int ca_store_bulk(ca_store *s, bool on, ca_err *err)
 {
 	return s->drv->bulk ? s->drv->bulk(s->conn, on, err) : 0;

@@ -86,7 +86,14 @@ typedef struct ca_sql_driver {
 	 * holds, right now, as far as the backend can tell (false when it
 	 * cannot). May be NULL. */
 	bool (*contended)(void *conn);
+	/* The write-ahead log: CA_CKPT_NOW copies what is committed into the
+	 * database without waiting for readers or writers (SQLite PASSIVE);
+	 * CA_CKPT_DEFER / CA_CKPT_AUTO: this connection's commits stop / go
+	 * back to checkpointing as they go. May be NULL. */
+	int (*checkpoint)(void *conn, int how, ca_err *err);
 } ca_sql_driver;
+
+enum { CA_CKPT_NOW, CA_CKPT_DEFER, CA_CKPT_AUTO };
 
 extern const ca_sql_driver ca_sqlite_driver;
 
@@ -119,6 +126,8 @@ uint64_t ca_store_work(ca_store *s);
 /* Bulk mode for a long import (ca_sql_driver.bulk; a no-op when the driver
  * has none): more memory for fewer writes. Turn it off after. */
 int ca_store_bulk(ca_store *s, bool on, ca_err *err);
+/* ca_sql_driver.checkpoint (a no-op when the driver has none). */
+int ca_store_checkpoint(ca_store *s, int how, ca_err *err);
 /* Whether another writer is waiting for the write lock right now
  * (ca_sql_driver.contended; false when the driver cannot tell), so a long
  * series of write batches can end the current one for it. */

@@ -457,14 +457,14 @@ static void test_throttle_per_user(void **state)
 	}
 	/* Locked: even the right password is refused, and says for how long. */
 	assert_int_equal(login_rc(a, "rep", "the right one", "192.0.2.99", &err), CA_ELIMIT);
-	assert_string_equal(err.where, "retry_after=1");
+	assert_string_equal(err.where, "retry_after=30");
 	/* The delay passed: one more try; failing doubles the delay. */
-	at(T0 + 1);
+	at(T0 + 30);
 	assert_int_equal(login_rc(a, "rep", "the wrong one", "192.0.2.6", &err), CA_EAUTH);
-	at(T0 + 2);
+	at(T0 + 31);
 	assert_int_equal(login_rc(a, "rep", "the right one", "192.0.2.99", &err), CA_ELIMIT);
-	assert_string_equal(err.where, "retry_after=1");
-	at(T0 + 3);
+	assert_string_equal(err.where, "retry_after=59");
+	at(T0 + 90);
 	assert_int_equal(login_rc(a, "rep", "the right one", "192.0.2.99", &err), 0);
 	/* Success forgets the user's failures. */
 	assert_int_equal(login_rc(a, "rep", "the wrong one", "192.0.2.7", &err), CA_EAUTH);
@@ -480,7 +480,7 @@ static void test_throttle_per_user(void **state)
 	assert_int_equal(ca_agent_open(fx->db, &b, &err), 0);
 	assert_int_equal(login_rc(b, "rep", "the right one", "192.0.2.99", &err), CA_ELIMIT);
 	/* Fifteen minutes without a failure forget them. */
-	at(T0 + 3 + 15 * 60 + 1);
+	at(T0 + 90 + 15 * 60 + 1);
 	assert_int_equal(login_rc(b, "rep", "the right one", "192.0.2.99", &err), 0);
 	ca_agent_close(b);
 }
