@@ -14,10 +14,11 @@ DEB_PACKAGES = build-essential clang cmake pkg-config python3 \
 	liblinear-dev libpcre2-dev libcmocka-dev libcsv-dev \
 	libgmime-3.0-dev libglib2.0-dev libxml2-dev libcurl4-openssl-dev libidn2-dev \
 	libmicrohttpd-dev libsodium-dev wrk \
+	chromium \
 	dovecot-imapd python3-aiosmtpd spamassassin spamd rspamd \
 	wamerican libtext-names-perl iso-codes tzdata
 
-.PHONY: all deps build asan-build release-builds test check demo bench install clean
+.PHONY: all deps build asan-build release-builds test check demo bench install clean web web-test web-e2e
 
 all: build
 
@@ -52,12 +53,28 @@ release-builds: deps
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The whole gate: the suite, then the same suite under ASan+UBSan, and the
-# optimised builds with both compilers.
+# The whole gate: the suite, then the same suite under ASan+UBSan, the
+# optimised builds with both compilers, and the web UI's component and
+# end-to-end tests (Debian's chromium driving the built UI against a real
+# `caseagent serve`).
 check: build asan-build release-builds
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	$(MAKE) web-test web-e2e
+
+# The browser UI (web/): Vue + TypeScript built by Vite into web/dist. Not
+# part of `all`, so the C-only steps need no Node; `make check` builds it.
+# npm ci installs exactly what web/package-lock.json pins. One make run
+# builds it once however many web-* targets ask for it.
+web: deps
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+web-test: web
+	cd web && npm test
+
+web-e2e: build web
+	tests/web/e2e.sh $(BUILD)/caseagent .
 
 demo: build
 	tools/demo.sh $(BUILD)/caseagent

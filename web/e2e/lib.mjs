@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// What the end-to-end tests share: Debian's chromium through playwright-core,
+// the chat platform's door of the API (with its Integration token), sign in
+// as a person, and screenshots under out/screenshots/. tests/web/e2e.sh
+// starts serve and the UI and sets the E2E_* variables.
+import { chromium } from 'playwright-core'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+
+export const BASE = process.env.E2E_BASE
+export const API = process.env.E2E_API
+export const CHAT_TOKEN = process.env.E2E_CHAT_TOKEN
+export const PASSWORD = process.env.E2E_PASSWORD
+const SHOTS = process.env.E2E_SCREENSHOTS
+if (!BASE || !API || !CHAT_TOKEN || !PASSWORD || !SHOTS) throw new Error('run these tests through tests/web/e2e.sh')
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  })
+}
+
+/** A page at 1280×800 that fails the test on a dialog (alert) or a page error. */
+export async function newPage(browser, problems) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await ctx.newPage()
+  page.on('dialog', async (d) => {
+    problems.push(`a dialog opened: ${d.type()} ${d.message()}`)
+    await d.dismiss()
+  })
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  return page
+}
+
+export async function signIn(page, user) {
+  await page.goto(`${BASE}/`)
+  await page.getByLabel('User name').fill(user)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { name: 'Workspace' }).waitFor()
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
+}
+
+/** One chat event through the API, as the live-chat platform posts it. */
+export async function chatEvent(conversation, event) {
+  const r = await fetch(`${API}/api/v1/conversations/${encodeURIComponent(conversation)}/events`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${CHAT_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(event),
+  })
+  const body = await r.json()
+  if (r.status !== 200) throw new Error(`chat event ${event.id}: ${r.status} ${JSON.stringify(body)}`)
+  return body
+}
+
+export async function message(conversation, id, role, text) {
+  return chatEvent(conversation, { id: `e-${id}`, type: 'message', message: { id, role, text } })
+}
+
+/** axe-core over the page as it is now: the serious and critical violations,
+ * each as "rule: target (help)". */
+export async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE })
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await window.axe.run(document, { resultTypes: ['violations'] })
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')} (${v.help})`)
+  })
+  return found
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// The pages and who may open them: a route's meta.right is the API right it
+// needs ("work", "configure"); without a session every page but sign-in
+// sends the person to sign in first and back afterwards.
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { can, loadSession } from './session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    right?: string
+    public?: boolean
+    title?: string
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/sign-in', name: 'sign-in', component: () => import('./views/SignInView.vue'), meta: { public: true, title: 'Sign in' } },
+  { path: '/', name: 'workspace', component: () => import('./views/WorkspaceView.vue'), meta: { right: 'work', title: 'Workspace' } },
+  {
+    path: '/conversations/:id',
+    name: 'conversation',
+    component: () => import('./views/ConversationView.vue'),
+    props: true,
+    meta: { right: 'work', title: 'Conversation' },
+  },
+  {
+    path: '/cases/:ref',
+    name: 'case',
+    component: () => import('./views/CaseView.vue'),
+    props: (r) => ({ caseRef: String(r.params.ref) }),
+    meta: { right: 'work', title: 'Case' },
+  },
+  { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue'), meta: { right: 'configure', title: 'Admin centre' } },
+  { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { public: true, title: 'Not found' } },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  const who = await loadSession()
+  if (!who) return { name: 'sign-in', query: { next: to.fullPath } }
+  if (to.meta.right && !can(to.meta.right)) {
+    // A representative sent to an admin page lands in the workspace.
+    return can('work') && to.name !== 'workspace' ? { name: 'workspace', query: { denied: String(to.meta.title || '') } } : { name: 'not-found', params: { rest: ['forbidden'] } }
+  }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} · caseagent` : 'caseagent'
+})
