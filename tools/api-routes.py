@@ -13,11 +13,13 @@ SOURCE is a URL (http://127.0.0.1:8080/openapi.json), a saved file, or "-"
 for standard input. --token TOKEN (or $CASEAGENT_TOKEN) is sent as
 "Authorization: Bearer TOKEN" when SOURCE is a URL; /api/v1/roles needs one
 (any user's). The output goes between the marker comments of docs/api.md
-(<!-- routes:begin --> ... <!-- routes:end -->, <!-- roles:begin --> ...).
+(<!-- routes:begin --> ... <!-- routes:end -->, <!-- roles:begin --> ...);
+--write docs/api.md puts it there instead of printing it.
 Python 3 standard library only."""
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.request
 
@@ -74,15 +76,31 @@ def roles_table(doc):
     return "\n".join(rows)
 
 
+def write_between(path, name, table):
+    """Replace what stands between <!-- NAME:begin --> and <!-- NAME:end --> in path."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    marks = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.S)
+    if not marks.search(text):
+        raise ValueError(f"no <!-- {name}:begin --> ... <!-- {name}:end --> markers in {path}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(marks.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text, count=1))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("source", help="a URL, a saved JSON file, or - for standard input")
     p.add_argument("--roles", action="store_true", help="the roles table (GET /api/v1/roles) instead of the routes")
+    p.add_argument("--write", metavar="DOC", help="put the table between the markers of DOC (docs/api.md)")
     p.add_argument("--token", default=os.environ.get("CASEAGENT_TOKEN"), help="an API token for a URL")
     a = p.parse_args()
     try:
         doc = load(a.source, a.token)
-        print(roles_table(doc) if a.roles else routes_table(doc))
+        table = roles_table(doc) if a.roles else routes_table(doc)
+        if a.write:
+            write_between(a.write, "roles" if a.roles else "routes", table)
+        else:
+            print(table)
     except (OSError, ValueError, KeyError, TypeError) as e:
         print(f"api-routes.py: {a.source}: {e}", file=sys.stderr)
         sys.exit(1)
