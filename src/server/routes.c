@@ -90,9 +90,10 @@ const srv_route srv_routes[] = {
 	{ "POST", "/api/v1/conversations/{id}/events", CA_RIGHT_CHAT_INGEST, 0, srv_h_chat_event, SRV_BODY_JSON, 0,
 	  NULL, "One chat event of conversation {id}, as `caseagent chat event` takes it; a replay answers as such",
 	  "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"type\":{\"enum\":[\"open\",\"message\","
-	  "\"accept\",\"update\",\"wrapup\",\"close\",\"link\"]},\"conversation\":{\"type\":\"string\"},"
+	  "\"accept\",\"update\",\"wait\",\"wrapup\",\"close\",\"link\"]},\"conversation\":{\"type\":\"string\"},"
 	  "\"message\":{\"type\":\"object\"},\"case\":{\"type\":\"string\"},\"actor\":{\"type\":\"string\"},"
-	  "\"identity\":{\"type\":\"string\"}},\"required\":[\"id\",\"type\"],\"additionalProperties\":false}",
+	  "\"identity\":{\"type\":\"string\"},\"channel\":{\"type\":\"string\"}},\"required\":[\"id\",\"type\"],"
+	  "\"additionalProperties\":false}",
 	  "{\"type\":\"object\",\"properties\":{\"event\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},"
 	  "\"case\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":\"boolean\"},\"changed\":{\"type\":\"array\"},"
 	  "\"no_changes\":{\"type\":\"boolean\"},\"missing\":{\"type\":\"array\"},\"replayed\":{\"type\":\"boolean\"}}}", 0, NULL, NULL },
