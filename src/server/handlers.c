@@ -249,7 +249,7 @@ int srv_h_notifications(srv_req *r, srv_reply *out, ca_err *err)
 
 int srv_h_notification_read(srv_req *r, srv_reply *out, ca_err *err)
 {
-	int64_t id;
+	int64_t id = 0;
 	int rc = path_id(r, "notification", &id, err);
 	(void)out;
 	return rc < 0 ? rc : ca_notification_read(r->agent, id, r->who->user, err);
@@ -439,7 +439,7 @@ int srv_h_email_log(srv_req *r, srv_reply *out, ca_err *err)
 
 int srv_h_email_show(srv_req *r, srv_reply *out, ca_err *err)
 {
-	int64_t id;
+	int64_t id = 0;
 	char *json = NULL;
 	int rc = path_id(r, "e-mail", &id, err);
 
@@ -461,7 +461,7 @@ int srv_h_email_held(srv_req *r, srv_reply *out, ca_err *err)
 
 int srv_h_email_release(srv_req *r, srv_reply *out, ca_err *err)
 {
-	int64_t id;
+	int64_t id = 0;
 	char *json = NULL;
 	int rc = path_id(r, "e-mail", &id, err);
 
@@ -582,7 +582,7 @@ int srv_h_token_create(srv_req *r, srv_reply *out, ca_err *err)
 
 int srv_h_token_revoke(srv_req *r, srv_reply *out, ca_err *err)
 {
-	int64_t id;
+	int64_t id = 0;
 	int rc = path_id(r, "token", &id, err);
 	(void)out;
 	return rc < 0 ? rc : ca_token_revoke(r->agent, id, err);
@@ -644,14 +644,14 @@ int srv_h_harvest_start(srv_req *r, srv_reply *out, ca_err *err)
 
 int srv_h_harvest_show(srv_req *r, srv_reply *out, ca_err *err)
 {
-	int64_t id;
+	int64_t id = 0;
 	int rc = path_id(r, "harvest job", &id, err);
 	return rc < 0 ? rc : one_job(r, id, out, err);
 }
 
 int srv_h_harvest_log(srv_req *r, srv_reply *out, ca_err *err)
 {
-	int64_t id;
+	int64_t id = 0;
 	size_t limit;
 	char *json = NULL;
 	int rc = path_id(r, "harvest job", &id, err);
@@ -665,7 +665,7 @@ int srv_h_harvest_log(srv_req *r, srv_reply *out, ca_err *err)
 
 int srv_h_harvest_stop(srv_req *r, srv_reply *out, ca_err *err)
 {
-	int64_t id;
+	int64_t id = 0;
 	char *json = NULL;
 	int rc = path_id(r, "harvest job", &id, err);
 
