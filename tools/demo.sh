@@ -20,7 +20,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 ABCD="$HERE/../../shared/data/abcd"
-OUT="$ROOT/out"
+OUT=${CASEAGENT_DEMO_OUT:-"$ROOT/out"}
 
 heading() { printf '\n== %s ==\n' "$*"; }
 ca() { printf '$ caseagent %s\n' "$*"; "$BIN" "$@"; }
