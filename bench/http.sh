@@ -4,7 +4,7 @@
 # usage `bench/http.sh BUILD_DIR`. A scratch SQLite file is prepared with the
 # CLI as the server tests prepare theirs (tests/server/lib/server.py: the
 # seed settings, contacts, products, a user per role with an API token), and
-# `caseagent serve --workers 2` runs on a free port of 127.0.0.1. Then, with
+# `caseagent serve --workers 4` (its default, as the systemd unit runs it) runs on a free port of 127.0.0.1. Then, with
 # wrk (Debian) at 32 connections (-t2 -c32) for HTTP_BENCH_S seconds
 # (default 10) each:
 # - chat events per second: bench/http_events.lua posts chat events with
@@ -32,7 +32,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 
 echo
-echo "caseagent benchmark: HTTP (caseagent serve --workers 2, wrk -t2 -c32)"
+echo "caseagent benchmark: HTTP (caseagent serve --workers 4, wrk -t2 -c32)"
 if ! command -v wrk >/dev/null 2>&1; then
 	echo "  skipped: wrk is not installed (Debian package wrk)"
 	exit 0
@@ -85,7 +85,7 @@ def verdict(ok):
 
 srv = Server(binary, root, name="bench-http")
 try:
-    srv.start(workers=2)
+    srv.start(workers=4)
     # The cases Update from conversation works on: product-defect chats left open.
     refs = []
     people = [("marit.torvik@example.com", "Aurel Smart Kettle"), ("lena.brennan@example.org", "Quill 10 Tablet"),
