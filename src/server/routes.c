@@ -72,10 +72,13 @@ const srv_route srv_routes[] = {
 	  "\"required\":[\"user\",\"password\"],\"additionalProperties\":false}",
 	  "{\"type\":\"object\",\"properties\":{\"csrf\":{\"type\":\"string\"},\"user\":{\"type\":\"string\"},"
 	  "\"role\":{\"type\":\"string\"},\"profile\":{\"type\":\"string\"},\"expires_at\":{\"type\":\"string\"}}}", 0, NULL, NULL },
-	{ "GET", "/api/v1/session", 0, 0, srv_h_whoami, SRV_BODY_NONE, 0, NULL, "Who you are and your rights", NULL,
+	{ "GET", "/api/v1/session", 0, 0, srv_h_whoami, SRV_BODY_NONE, 0, NULL, "Who you are: your rights, your agent experience profile's features, and for a cookie session its CSRF token "
+	  "(a reloaded page reads it here; the session secret stays in its HttpOnly cookie)", NULL,
 	  "{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},\"role\":{\"type\":\"string\"},"
 	  "\"profile\":{\"type\":\"string\"},\"rights\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-	  "\"via\":{\"enum\":[\"session\",\"token\"]}}}", 0, NULL, NULL },
+	  "\"via\":{\"enum\":[\"session\",\"token\"]},\"csrf\":{\"type\":\"string\"},"
+	  "\"features\":{\"type\":\"object\",\"properties\":{\"autonomous_case\":{\"type\":\"boolean\"},"
+	  "\"autonomous_followup\":{\"type\":\"boolean\"}}}}}", 0, NULL, NULL },
 	{ "DELETE", "/api/v1/session", 0, 0, srv_h_logout, SRV_BODY_JSON, 0, NULL,
 	  "Log out: ends the session and clears its cookie", EMPTY, NULL, 204, NULL, NULL },
 	{ "GET", "/api/v1/roles", 0, SRV_NO_AGENT, srv_h_roles, SRV_BODY_NONE, 0, NULL, "The roles and the rights each grants",
