@@ -215,7 +215,9 @@ extern const size_t srv_nroutes;
  * Find the route for a method and a parsed path. Returns the route, with
  * its {params} in params[] (borrowed from p); NULL when none matches: then
  * *ret_allow says which methods the path has ("GET, POST"; "" when the
- * path is unknown: 404; else 405). HEAD matches GET.
+ * path is unknown: 404; else 405). HEAD matches GET. The SRV_WEB route
+ * matches a path no other template matches whose first segment is none of
+ * srv_api_roots (so an unknown /api/v1/... stays 404).
  */
 const srv_route *srv_route_find(const char *method, const srv_path *p, const char **params, char *ret_allow,
 				size_t allow_size);
