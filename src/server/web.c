@@ -10,16 +10,19 @@
  * (openat), so neither "..", which the path parser already refuses, nor a
  * symbolic link leads outside it; only regular files of at most
  * SRV_WEB_FILE_MAX bytes are sent, names starting with "." never, and a
- * directory is never listed. Without a directory, every such path answers
+ * directory is never listed. Each file has an entity tag, and a client
+ * revalidating its copy (If-None-Match) gets 304 without the body. Without a directory, every such path answers
  * a small page saying how to build the UI; the API works the same. The
  * Content-Security-Policy of every answer is server.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <microhttpd.h>
 
 #include "srv.h"
 
@@ -85,9 +88,9 @@ int srv_web_open(const char *dir, int *ret_fd, ca_err *err)
 
 /* Open seg[0..n) below the directory `root`, one component at a time,
  * following no symbolic link. Returns the descriptor of a regular file
- * (its size in *ret_size), or -errno (EISDIR for a directory, ENODEV for
+ * (its status in *ret_st), or -errno (EISDIR for a directory, ENODEV for
  * anything else that is not a regular file). */
-static int open_beneath(int root, const char *const *seg, size_t n, uint64_t *ret_size)
+static int open_beneath(int root, const char *const *seg, size_t n, struct stat *ret_st)
 {
 	int dir = root;
 	struct stat st = { 0 };
@@ -107,23 +110,39 @@ static int open_beneath(int root, const char *const *seg, size_t n, uint64_t *re
 		close(dir);
 		return -e;
 	}
-	*ret_size = (uint64_t)st.st_size;
+	*ret_st = st;
 	return dir;
 }
 
-/* Answer the open file fd (taken) of `size` bytes. */
-static int send_file(srv_reply *out, int fd, uint64_t size, const char *name, const char *cache, ca_err *err)
+/* Answer the open file fd (taken), or 304 when the client's copy is this
+ * version (If-None-Match, RFC 9110 §13.1.2), so a revalidated index.html
+ * costs no body. The entity tag: the file's inode, size and modification
+ * time, which a new build changes. */
+static int send_file(srv_req *r, srv_reply *out, int fd, const struct stat *st, const char *name, const char *cache,
+		     ca_err *err)
 {
-	if (size > SRV_WEB_FILE_MAX) {
+	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	char quoted[sizeof out->etag + 2];
+
+	if ((uint64_t)st->st_size > SRV_WEB_FILE_MAX) {
 		close(fd);
 		return ca_err_set(err, CA_ENOTFOUND, "path", "the file is larger than serve sends (%llu bytes)",
 				  (unsigned long long)SRV_WEB_FILE_MAX);
 	}
-	out->has_file = true;
-	out->file_fd = fd;
-	out->file_size = size;
+	snprintf(out->etag, sizeof out->etag, "%llx-%llx-%llx", (unsigned long long)st->st_ino,
+		 (unsigned long long)st->st_size,
+		 (unsigned long long)st->st_mtim.tv_sec * 1000000000ull + (unsigned long long)st->st_mtim.tv_nsec);
+	snprintf(quoted, sizeof quoted, "\"%s\"", out->etag);
 	out->type = type_of(name);
 	out->cache = cache;
+	if (inm && (strstr(inm, quoted) || !strcmp(inm, "*"))) {
+		close(fd);
+		out->status = 304;
+		return 0;
+	}
+	out->has_file = true;
+	out->file_fd = fd;
+	out->file_size = (uint64_t)st->st_size;
 	return 0;
 }
 
@@ -133,7 +152,7 @@ int srv_h_web(srv_req *r, srv_reply *out, ca_err *err)
 	const srv_path *p = r->path;
 	const char *index = "index.html";
 	bool asset = p->nseg > 1 && !strcmp(p->seg[0], "assets");
-	uint64_t size = 0;
+	struct stat st;
 	int fd;
 
 	if (root < 0) {
@@ -147,9 +166,9 @@ int srv_h_web(srv_req *r, srv_reply *out, ca_err *err)
 	for (size_t i = 0; i < p->nseg; i++)
 		if (p->seg[i][0] == '.')
 			return ca_err_set(err, CA_ENOTFOUND, "path", "names starting with '.' are not served");
-	fd = p->nseg ? open_beneath(root, p->seg, p->nseg, &size) : -ENOENT;
+	fd = p->nseg ? open_beneath(root, p->seg, p->nseg, &st) : -ENOENT;
 	if (fd >= 0)
-		return send_file(out, fd, size, p->seg[p->nseg - 1], asset ? IMMUTABLE : "no-cache", err);
+		return send_file(r, out, fd, &st, p->seg[p->nseg - 1], asset ? IMMUTABLE : "no-cache", err);
 	if (fd == -ELOOP)
 		return ca_err_set(err, CA_ENOTFOUND, "path", "a symbolic link is not served");
 	if (fd != -ENOENT && fd != -ENOTDIR && fd != -EISDIR)
@@ -159,7 +178,7 @@ int srv_h_web(srv_req *r, srv_reply *out, ca_err *err)
 	 * parsed as script. Any other path is a route of the UI itself. */
 	if (asset)
 		return ca_err_set(err, CA_ENOTFOUND, "path", "no such file in the web UI's assets");
-	if ((fd = open_beneath(root, &index, 1, &size)) < 0)
+	if ((fd = open_beneath(root, &index, 1, &st)) < 0)
 		return ca_err_set(err, CA_ENOTFOUND, "path", "the web UI's index.html is gone");
-	return send_file(out, fd, size, index, "no-cache", err);
+	return send_file(r, out, fd, &st, index, "no-cache", err);
 }

@@ -5,7 +5,7 @@
 # and hashed assets with their cache headers (assets/ immutable for a year,
 # index.html no-cache), the strict Content-Security-Policy, Referrer-Policy and
 # nosniff on every answer, the UI's own routes answered with index.html,
-# content types by extension, HEAD, escapes refused ("..", %2e%2e, %2F,
+# content types by extension, HEAD, ETag and 304 on If-None-Match, escapes refused ("..", %2e%2e, %2F,
 # symbolic links to a file and to a directory outside, dot-files), a
 # directory never listed, unknown /api/v1 paths still 404 problem+json, POST
 # to a page 405; $CASEAGENT_WEB as the default; no UI: "/" says how to build
@@ -90,6 +90,22 @@ def test_files(srv):
           f"HEAD Content-Length {r.header('Content-Length')!r}")
     check(r.header("Cache-Control") == IMMUTABLE, "HEAD of an asset: Cache-Control")
     page(srv, "/", "HEAD /", method="HEAD")
+    # Revalidation: the entity tag answers 304 without a body; a new build's file another tag.
+    r = srv.request("GET", "/")
+    tag = r.header("ETag")
+    check(tag and tag.startswith('"'), f"index.html without an ETag: {dict(r.headers)}")
+    r = srv.request("GET", "/", headers={"If-None-Match": tag})
+    check(r.status == 304 and r.body == b"", f"If-None-Match of the current tag: {r!r}")
+    check(r.header("Cache-Control") == "no-cache" and r.header("ETag") == tag, f"304 headers {dict(r.headers)}")
+    r = srv.request("GET", "/cases/CAS-00009", headers={"If-None-Match": '"stale"'})
+    check(r.status == 200 and r.body == INDEX, f"If-None-Match of another tag: {r!r}")
+    with open(os.path.join(srv.web, "index.html"), "ab") as f:
+        f.write(b"<!-- a new build -->\n")
+    r = srv.request("GET", "/", headers={"If-None-Match": tag})
+    check(r.status == 200 and r.header("ETag") != tag and r.body.endswith(b"a new build -->\n"),
+          f"a changed index.html with the old tag: {r!r}")
+    with open(os.path.join(srv.web, "index.html"), "wb") as f:
+        f.write(INDEX)
 
 
 def test_routes(srv):
@@ -200,7 +216,7 @@ def test_session(srv):
 
 def static(binary, source):
     with Server(binary, source, name="static") as srv:
-        web = write_web(srv.dir)
+        web = srv.web = write_web(srv.dir)
         srv.start("--web", web)
         test_files(srv)
         test_routes(srv)
