@@ -3,7 +3,8 @@
 // The dev and preview servers pass the API's paths to a running
 // `caseagent serve` (CASEAGENT_API, default http://127.0.0.1:8080), so the
 // browser talks to one origin and the session cookie (SameSite=Strict,
-// Path=/) and the CSRF header work as they will when serve hosts the files.
+// Path=/) and the CSRF header work as when serve hosts the built files
+// (`caseagent serve --web web/dist`, which the e2e tests use).
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
 

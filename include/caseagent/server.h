@@ -21,6 +21,9 @@ typedef struct ca_serve_opts {
 	const char *listen;        /* "127.0.0.1:8080" (NULL: that), "[::1]:8080", "0.0.0.0:80" */
 	unsigned workers;          /* HTTP worker threads (0: 4); each opens its own ca_agent */
 	unsigned max_connections;  /* concurrent connections served; more get 503 (0: 256) */
+	/* The web UI's built files (web/dist) served at "/", or NULL/"" for
+	 * none (then "/" says how to build them). Must hold index.html. */
+	const char *web_dir;
 	/* Called once the port is bound, with the address served (for the
 	 * CLI's "listening on" line); may be NULL. */
 	void (*on_listening)(const char *address, void *ud);
@@ -37,7 +40,8 @@ typedef struct ca_serve_opts {
  * returns 0. One JSON line per request on stderr (method, route template,
  * status, duration_ms, user); never bodies, tokens, query strings or
  * personal data. Errors: CA_EINVAL (a bad listen address, err->where
- * "listen"), CA_EIO (the port cannot be bound), CA_EDB/CA_ESTATE (the
+ * "listen"), CA_EIO (the port cannot be bound, or web_dir cannot
+ * be opened or lacks index.html: err->where "web"), CA_EDB/CA_ESTATE (the
  * database cannot be opened), CA_ENOMEM. Not re-entrant: one server per
  * process.
  */

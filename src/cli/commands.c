@@ -1819,7 +1819,10 @@ const cli_cmd cli_commands[] = {
 	 "and, when the settings give intervals, IMAP polling and SMTP sending.\n"
 	 "SIGTERM or SIGINT: stop accepting, finish the requests in flight and the\n"
 	 "current job batch, exit 0. Behind a TLS proxy, send X-Forwarded-Proto:\n"
-	 "https so the session cookie is marked Secure.\n",
+	 "https so the session cookie is marked Secure. The built web UI (make web:\n"
+	 "web/dist) is served at / from --web DIR, else $CASEAGENT_WEB, else the\n"
+	 "installed PREFIX/share/caseagent/web: hashed assets/ cached a year, other\n"
+	 "paths index.html; without it, / says how to build it.\n",
 	 cli_serve_opts, 0, 0, 0, NULL},
 	{"user", "add", cli_cmd_user_add, "NAME --role ROLE", "Add a user of the service (a person or an integration)",
 	 "NAME is 1-64 letters, digits and . _ @ -. ROLE is one of the roles as the\n"

@@ -5,7 +5,8 @@
  * service's state directory is empty then), until SIGTERM or SIGINT. It prints
  * the address it listens on to stdout once the port is bound (a port of 0
  * picks a free one, so tests and scripts read the address from there); the
- * access log is on stderr, one JSON line per request.
+ * access log is on stderr, one JSON line per request. The web UI's files
+ * come from --web, $CASEAGENT_WEB or the installed CA_WEB_DIR.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@ const cli_opt cli_serve_opts[] = {
 	{"listen", CLI_ARG_STR, "ADDR", "address and port: 127.0.0.1:8080 (default), [::1]:8080, 0.0.0.0:80"},
 	{"workers", CLI_ARG_COUNT, "N", "HTTP worker threads, each with its own database connection (default 4)"},
 	{"max-connections", CLI_ARG_COUNT, "N", "connections served at once; more are answered 503 (default 256)"},
+	{"web", CLI_ARG_STR, "DIR", "the built web UI (web/dist) served at / (default: $CASEAGENT_WEB, else "
+	 CA_WEB_DIR " if it exists)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -55,6 +58,12 @@ int cli_cmd_serve(cli_ctx *ctx, const cli_args *a)
 		o.workers = (unsigned)a->num[i];
 	if ((i = cli_opt_index(a->cmd, "max-connections")) >= 0 && a->set[i])
 		o.max_connections = (unsigned)a->num[i];
+	/* The UI: --web, else the environment's, else the installed one. */
+	o.web_dir = cli_opt_str(a, "web");
+	if (!o.web_dir)
+		o.web_dir = getenv("CASEAGENT_WEB");
+	if (!o.web_dir && stat(CA_WEB_DIR "/index.html", &st) == 0)
+		o.web_dir = CA_WEB_DIR;
 	o.on_listening = on_listening;
 	o.ud = ctx;
 	ca_err_clear(&err);

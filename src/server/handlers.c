@@ -222,12 +222,40 @@ int srv_h_logout(srv_req *r, srv_reply *out, ca_err *err)
 	return 0;
 }
 
+/* The features of the caller's agent experience profile ("" is the
+ * out-of-the-box one, as for ca_user_add). */
+static int profile_features(srv_req *r, json_t **ret, ca_err *err)
+{
+	const char *name = r->who->profile[0] ? r->who->profile : "Default";
+	char *json = NULL;
+	json_t *profile;
+	int rc;
+
+	if ((rc = ca_profile_show(r->agent, name, &json, err)) < 0)
+		return rc;
+	profile = json_loads(json, 0, NULL);
+	free(json);
+	*ret = json_pack("{s:b, s:b}", "autonomous_case", json_is_true(json_object_get(profile, "autonomous_case")),
+			 "autonomous_followup", json_is_true(json_object_get(profile, "autonomous_followup")));
+	json_decref(profile);
+	return *ret ? 0 : ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
+}
+
 int srv_h_whoami(srv_req *r, srv_reply *out, ca_err *err)
 {
 	const ca_principal *p = r->who;
+	json_t *features = NULL;
+	int rc;
+
+	if ((rc = profile_features(r, &features, err)) < 0)
+		return rc;
+	/* A reloaded page reads its session's CSRF token here, so the UI
+	 * stores it nowhere; the session's own secret (the HttpOnly cookie)
+	 * is never in a body. */
 	return answer(out,
-		      json_pack("{s:s, s:s, s:s, s:o, s:s}", "user", p->user, "role", p->role, "profile", p->profile,
-				"rights", rights_json(p->rights), "via", p->via_session ? "session" : "token"),
+		      json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:s*}", "user", p->user, "role", p->role, "profile",
+				p->profile, "rights", rights_json(p->rights), "via", p->via_session ? "session" : "token",
+				"features", features, "csrf", p->via_session && p->csrf[0] ? p->csrf : NULL),
 		      err);
 }
 

@@ -76,6 +76,9 @@ static json_t *operation(const srv_route *r)
 			json_array_append_new(rights, json_string(srv_right_names[i]));
 	json_object_set_new(op, "x-caseagent-rights", rights);
 	json_object_set_new(op, "x-caseagent-public", json_boolean(r->flags & SRV_PUBLIC));
+	/* Not the API: the UI's files, for paths of any depth. */
+	if (r->flags & SRV_WEB)
+		json_object_set_new(op, "x-caseagent-web", json_true());
 	if (r->flags & SRV_PUBLIC)
 		json_object_set_new(op, "security", json_array());
 	else
@@ -94,6 +97,7 @@ static json_t *operation(const srv_route *r)
 	} else {
 		const char *type = r->flags & SRV_STREAM ? "text/event-stream"
 				   : r->fn == srv_h_metrics ? "text/plain"
+				   : r->flags & SRV_WEB      ? "text/html"
 							    : "application/json";
 		json_object_set_new(responses, ok,
 				    json_pack("{s:s, s:{s:{s:o}}}", "description", "Success", "content", type, "schema",

@@ -432,6 +432,8 @@ const srv_route *srv_route_find(const char *method, const srv_path *p, const cha
 	ret_allow[0] = '\0';
 	for (size_t i = 0; i < srv_nroutes; i++) {
 		const char *tmp[SRV_MAX_PARAMS];
+		if (srv_routes[i].flags & SRV_WEB)
+			continue;
 		if (!template_match(srv_routes[i].path, p, tmp))
 			continue;
 		if (!strcmp(srv_routes[i].method, m)) {
@@ -446,6 +448,20 @@ const srv_route *srv_route_find(const char *method, const srv_path *p, const cha
 			if (w > 0 && (size_t)w < allow_size - used)
 				used += (size_t)w;
 		}
+	}
+	if (used)
+		return NULL;
+	/* No API route has this path: the web UI's, unless it is under the API. */
+	for (const char *const *root = srv_api_roots; p->nseg && *root; root++)
+		if (!strcmp(p->seg[0], *root))
+			return NULL;
+	for (size_t i = 0; i < srv_nroutes; i++) {
+		if (!(srv_routes[i].flags & SRV_WEB))
+			continue;
+		if (!strcmp(srv_routes[i].method, m))
+			return &srv_routes[i];
+		snprintf(ret_allow, allow_size, "%s%s", srv_routes[i].method,
+			 strcmp(srv_routes[i].method, "GET") ? "" : ", HEAD");
 	}
 	return NULL;
 }

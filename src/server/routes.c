@@ -50,6 +50,8 @@
 
 const char *const srv_right_names[6] = { "work", "configure", "reports", "chat_ingest", "mail_ingest", "metrics" };
 
+const char *const srv_api_roots[] = { "api", "healthz", "readyz", "metrics", "openapi.json", NULL };
+
 const srv_route srv_routes[] = {
 	/* ---- outside /api/v1 ---- */
 	{ "GET", "/healthz", 0, SRV_PUBLIC | SRV_NO_AGENT, srv_h_healthz, SRV_BODY_NONE, 0, NULL, "Liveness: the process answers",
@@ -70,10 +72,13 @@ const srv_route srv_routes[] = {
 	  "\"required\":[\"user\",\"password\"],\"additionalProperties\":false}",
 	  "{\"type\":\"object\",\"properties\":{\"csrf\":{\"type\":\"string\"},\"user\":{\"type\":\"string\"},"
 	  "\"role\":{\"type\":\"string\"},\"profile\":{\"type\":\"string\"},\"expires_at\":{\"type\":\"string\"}}}", 0, NULL, NULL },
-	{ "GET", "/api/v1/session", 0, 0, srv_h_whoami, SRV_BODY_NONE, 0, NULL, "Who you are and your rights", NULL,
+	{ "GET", "/api/v1/session", 0, 0, srv_h_whoami, SRV_BODY_NONE, 0, NULL, "Who you are: your rights, your agent experience profile's features, and for a cookie session its CSRF token "
+	  "(a reloaded page reads it here; the session secret stays in its HttpOnly cookie)", NULL,
 	  "{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},\"role\":{\"type\":\"string\"},"
 	  "\"profile\":{\"type\":\"string\"},\"rights\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-	  "\"via\":{\"enum\":[\"session\",\"token\"]}}}", 0, NULL, NULL },
+	  "\"via\":{\"enum\":[\"session\",\"token\"]},\"csrf\":{\"type\":\"string\"},"
+	  "\"features\":{\"type\":\"object\",\"properties\":{\"autonomous_case\":{\"type\":\"boolean\"},"
+	  "\"autonomous_followup\":{\"type\":\"boolean\"}}}}}", 0, NULL, NULL },
 	{ "DELETE", "/api/v1/session", 0, 0, srv_h_logout, SRV_BODY_JSON, 0, NULL,
 	  "Log out: ends the session and clears its cookie", EMPTY, NULL, 204, NULL, NULL },
 	{ "GET", "/api/v1/roles", 0, SRV_NO_AGENT, srv_h_roles, SRV_BODY_NONE, 0, NULL, "The roles and the rights each grants",
@@ -240,6 +245,13 @@ const srv_route srv_routes[] = {
 	  "The agent's interaction log", NULL, LIST_OF("interactions"), 0, NULL, NULL },
 	{ "GET", "/api/v1/reports/agent", CA_RIGHT_REPORTS, 0, srv_h_report_agent, SRV_BODY_NONE, 0, "from,to",
 	  "The agent's own figures for a period [from, to) (ISO 8601 UTC)", NULL, OBJ, 0, NULL, NULL },
+
+	/* ---- the web UI (web.c) ---- */
+	{ "GET", "/{path}", 0, SRV_PUBLIC | SRV_NO_AGENT | SRV_WEB, srv_h_web, SRV_BODY_NONE, 0, NULL,
+	  "The web UI's built files (serve --web DIR), for any path of any depth outside /api/, /healthz, /readyz, "
+	  "/metrics and /openapi.json: /assets/* cached for a year (immutable), other paths index.html (no-cache) "
+	  "for the UI's own routing; without a built UI, a page saying how to build it",
+	  NULL, "{\"type\":\"string\",\"contentMediaType\":\"text/html\"}", 0, NULL, NULL },
 };
 
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];

@@ -35,6 +35,11 @@
 #define SESSION_COOKIE "caseagent_session"
 #define SHUTDOWN_GRACE_S 30.0
 #define IDLE_TIMEOUT_S 30u
+/* The web UI loads only its own files; nothing inline, no frames, no
+ * plug-ins, no <base>; forms post only here. */
+#define SRV_CSP                                                                                                      \
+	"default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "        \
+	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 struct srv_server {
 	char *db;
@@ -49,6 +54,7 @@ struct srv_server {
 	srv_events *events;
 	srv_worker *worker;
 	srv_checkpointer *checkpointer;
+	int web_fd;              /* the web UI's directory, or -1 */
 };
 
 /* A worker thread's agent. */
@@ -158,6 +164,11 @@ const char *srv_server_db(srv_server *s)
 	return s->db;
 }
 
+int srv_server_web_fd(srv_server *s)
+{
+	return s->web_fd;
+}
+
 /* ---- responses ---- */
 
 static bool unsafe_method(const char *m)
@@ -183,6 +194,10 @@ static enum MHD_Result queue(srv_server *s, struct MHD_Connection *conn, req_sta
 		return MHD_YES;
 	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* Every answer, not only the UI's HTML: a JSON or problem body opened
+	 * as a page runs nothing either. */
+	MHD_add_response_header(resp, "Content-Security-Policy", SRV_CSP);
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	if (!MHD_get_response_header(resp, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (atomic_load(&s->draining))
@@ -378,6 +393,9 @@ static enum MHD_Result on_headers(srv_server *s, struct MHD_Connection *conn, re
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 		return queue(s, conn, st, 405, resp);
 	}
+	/* The web UI's pages take the browser's own query, unread. */
+	if (st->route->flags & SRV_WEB)
+		goto credentials;
 	if ((rc = srv_query_parse(st->target, &st->query, &err)) < 0) {
 		if (rc == CA_ENOMEM)
 			return fail(s, conn, st, rc, &err);
@@ -388,6 +406,7 @@ static enum MHD_Result on_headers(srv_server *s, struct MHD_Connection *conn, re
 
 	/* Credentials first, so nobody learns from a later answer whether a
 	 * record exists. */
+credentials:
 	if (!(st->route->flags & SRV_PUBLIC)) {
 		if ((rc = authenticate(s, conn, st, &err)) < 0)
 			return fail(s, conn, st, rc, &err);
@@ -516,6 +535,7 @@ static enum MHD_Result on_complete(srv_server *s, struct MHD_Connection *conn, r
 	r.route = route;
 	r.who = st->authed ? &st->who : NULL;
 	memcpy(r.param, st->params, sizeof r.param);
+	r.path = &st->path;
 	r.query = &st->query;
 	r.body = body;
 	r.raw = st->body ? st->body : "";
@@ -542,6 +562,13 @@ static enum MHD_Result on_complete(srv_server *s, struct MHD_Connection *conn, r
 		resp = srv_events_response(out.stream);
 		st->stream = true;
 		atomic_fetch_sub(&s->in_flight, 1);
+	} else if (out.has_file) {
+		/* libmicrohttpd reads it as it sends (sendfile) and closes it. */
+		free(out.body);
+		if (!(resp = MHD_create_response_from_fd64(out.file_size, out.file_fd)))
+			close(out.file_fd);
+		else
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out.type);
 	} else {
 		if (status == 204) {
 			free(out.body);
@@ -560,6 +587,8 @@ static enum MHD_Result on_complete(srv_server *s, struct MHD_Connection *conn, r
 	}
 	if (out.set_cookie)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, out.set_cookie);
+	if (out.cache)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, out.cache);
 	free(out.set_cookie);
 	return queue(s, conn, st, status, resp);
 }
@@ -796,6 +825,8 @@ static void server_free(srv_server *s)
 	srv_events_free(s->events);
 	srv_metrics_free(s->metrics);
 	srv_schemas_free(s->schemas);
+	if (s->web_fd >= 0)
+		close(s->web_fd);
 	free(s->db);
 	free(s);
 }
@@ -810,10 +841,16 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 
 	if ((rc = parse_listen(opts->listen ? opts->listen : "127.0.0.1:8080", &la, err)) < 0)
 		return rc;
-	if (!(s = calloc(1, sizeof *s)) || !(s->db = strdup(opts->db_path)) || !(s->metrics = srv_metrics_new()) ||
-	    !(s->schemas = srv_schemas_load())) {
+	if (!(s = calloc(1, sizeof *s)))
+		return ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
+	s->web_fd = -1;
+	if (!(s->db = strdup(opts->db_path)) || !(s->metrics = srv_metrics_new()) || !(s->schemas = srv_schemas_load())) {
 		server_free(s);
 		return ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
+	}
+	if ((rc = srv_web_open(opts->web_dir, &s->web_fd, err)) < 0) {
+		server_free(s);
+		return rc;
 	}
 	s->max_connections = opts->max_connections ? opts->max_connections : 256;
 	/* Open (and migrate) once here, so a bad database fails at start. */

@@ -139,6 +139,10 @@ typedef struct srv_reply {
 	char etag[32];       /* "" = none; else the version, quoted by the server */
 	char *set_cookie;    /* taken: a Set-Cookie header value, or NULL */
 	void *stream;        /* events.c: an SSE client to stream instead of a body */
+	const char *cache;   /* Cache-Control; NULL = no-store */
+	bool has_file;       /* web.c: the body is the open file file_fd (taken), file_size bytes */
+	int file_fd;
+	uint64_t file_size;
 } srv_reply;
 
 struct srv_route;
@@ -150,6 +154,7 @@ typedef struct srv_req {
 	ca_agent *agent;                    /* the worker thread's own */
 	const ca_principal *who;            /* NULL: anonymous (public routes only) */
 	const char *param[SRV_MAX_PARAMS];  /* the template's {params}, decoded, in order */
+	const srv_path *path;               /* the whole path, decoded */
 	const srv_query *query;
 	json_t *body;                       /* the parsed JSON body, or NULL */
 	const char *raw;                    /* the raw body (any media type) */
@@ -174,6 +179,11 @@ enum srv_body { SRV_BODY_NONE, SRV_BODY_JSON, SRV_BODY_RFC822 };
 #define SRV_PUBLIC 0x1u   /* no credentials needed (rights 0) */
 #define SRV_STREAM 0x2u   /* a long-lived response (SSE): not counted as in flight at shutdown */
 #define SRV_NO_AGENT 0x4u /* the handler needs no agent (r->agent NULL): it answers when the database does not */
+/* The web UI's files (web.c): matched only when no other route's template
+ * matches, for any path whose first segment is none of srv_api_roots, with
+ * any query (the browser's own); its template "/{path}" stands for paths of
+ * any depth. */
+#define SRV_WEB 0x8u
 
 /* The API a table entry passes to a generic handler (handlers.c). */
 typedef int (*srv_ref_api)(ca_agent *a, const char *ref, char **ret_json, ca_err *err);
@@ -205,10 +215,16 @@ extern const size_t srv_nroutes;
  * Find the route for a method and a parsed path. Returns the route, with
  * its {params} in params[] (borrowed from p); NULL when none matches: then
  * *ret_allow says which methods the path has ("GET, POST"; "" when the
- * path is unknown: 404; else 405). HEAD matches GET.
+ * path is unknown: 404; else 405). HEAD matches GET. The SRV_WEB route
+ * matches a path no other template matches whose first segment is none of
+ * srv_api_roots (so an unknown /api/v1/... stays 404).
  */
 const srv_route *srv_route_find(const char *method, const srv_path *p, const char **params, char *ret_allow,
 				size_t allow_size);
+
+/* The first path segments that belong to the API, never to the web UI
+ * ("api", "healthz", ...; NULL-terminated). */
+extern const char *const srv_api_roots[];
 
 /* The names of rights bits, in CA_RIGHT_* order ("work", "configure",
  * "reports", "chat_ingest", "mail_ingest", "metrics"). */
@@ -261,6 +277,8 @@ srv_metrics *srv_server_metrics(srv_server *s);
 struct srv_events *srv_server_events(srv_server *s);
 /* The database path served, borrowed. */
 const char *srv_server_db(srv_server *s);
+/* The web UI's directory, open (O_DIRECTORY), or -1 when serve has none. */
+int srv_server_web_fd(srv_server *s);
 
 /* Monotonic seconds. */
 double srv_mono_now(void);
@@ -290,6 +308,16 @@ typedef struct srv_worker srv_worker;
 int srv_worker_start(const char *db_path, srv_metrics *m, srv_worker **ret, ca_err *err);
 /* Ask it to stop after its current batch and wait for it; NULL-safe. */
 void srv_worker_stop(srv_worker *w);
+
+/* ---- the web UI (web.c) ---- */
+
+/* Open the web UI's directory `dir` (O_DIRECTORY, O_CLOEXEC) into *ret_fd;
+ * dir NULL or "": *ret_fd -1 and 0. CA_EIO naming "web" when it cannot be
+ * opened or has no index.html. */
+int srv_web_open(const char *dir, int *ret_fd, ca_err *err);
+
+/* The largest file the web UI serves, bytes. */
+#define SRV_WEB_FILE_MAX ((uint64_t)32 << 20)
 
 /* ---- the OpenAPI document (openapi.c) ---- */
 
@@ -346,5 +374,6 @@ int srv_h_harvest_log(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_harvest_stop(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_interactions(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_report_agent(srv_req *r, srv_reply *out, ca_err *err);
+int srv_h_web(srv_req *r, srv_reply *out, ca_err *err);     /* web.c */
 
 #endif

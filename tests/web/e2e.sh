@@ -3,9 +3,9 @@
 # The web UI's end-to-end tests: a real `caseagent serve` on 127.0.0.1 over
 # a real SQLite file (the example settings, contacts and products; users
 # made with `caseagent user add`, the chat platform's token with `caseagent
-# token create`), the built UI (web/dist) served by Vite's preview server,
-# which passes /api to serve (serve does not host the files yet), and the
-# tests in web/e2e/ driving Debian's chromium through playwright-core.
+# token create`) hosting the built UI itself (`serve --web web/dist`: one
+# origin, its cache headers and Content-Security-Policy as in production),
+# and the tests in web/e2e/ driving Debian's chromium through playwright-core.
 # Screenshots go to out/screenshots/.
 #
 # Usage: tests/web/e2e.sh CASEAGENT_BINARY SOURCE_DIR
@@ -22,10 +22,8 @@ CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ca-web-e2e.XXXXXX")
 SERVE_PID=""
-PREVIEW_PID=""
 DRAIN_PID=""
 cleanup() {
-	if [ -n "$PREVIEW_PID" ]; then kill "$PREVIEW_PID" 2>/dev/null || true; wait "$PREVIEW_PID" 2>/dev/null || true; fi
 	if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
 	if [ -n "$DRAIN_PID" ]; then kill "$DRAIN_PID" 2>/dev/null || true; wait "$DRAIN_PID" 2>/dev/null || true; fi
 	rm -rf "$T"
@@ -48,7 +46,7 @@ CHAT_TOKEN=$(ca token create chatbot --name e2e 2>/dev/null)
 
 # serve on a free port: its first line of stdout says where it listens.
 mkfifo "$T/serve.out"
-"$BIN" --db "$DB" serve --listen 127.0.0.1:0 --workers 2 >"$T/serve.out" 2>"$T/serve.log" &
+"$BIN" --db "$DB" serve --listen 127.0.0.1:0 --workers 2 --web "$WEB/dist" >"$T/serve.out" 2>"$T/serve.log" &
 SERVE_PID=$!
 exec 3<"$T/serve.out"
 read -r -t 20 LINE <&3 || { echo "e2e: serve did not start" >&2; cat "$T/serve.log" >&2; exit 1; }
@@ -58,20 +56,15 @@ API_PORT=$(printf '%s' "$LINE" | sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p
 cat <&3 >/dev/null &
 DRAIN_PID=$!
 
-# Vite's preview server for web/dist, proxying the API to serve.
-UI_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-(cd "$WEB" && CASEAGENT_API="http://127.0.0.1:$API_PORT" exec node node_modules/vite/bin/vite.js preview \
-	--host 127.0.0.1 --port "$UI_PORT" --strictPort >"$T/preview.log" 2>&1) &
-PREVIEW_PID=$!
-for _ in $(seq 100); do
-	curl -fsS -o /dev/null "http://127.0.0.1:$UI_PORT/" 2>/dev/null && break
-	sleep 0.1
-done
-curl -fsS -o /dev/null "http://127.0.0.1:$UI_PORT/healthz" || { echo "e2e: the preview server does not pass the API" >&2; cat "$T/preview.log" >&2; exit 1; }
+# serve hosts the UI: its page, with the policy the tests rely on.
+curl -fsS -o /dev/null "http://127.0.0.1:$API_PORT/" || { echo "e2e: serve does not answer the UI at /" >&2; cat "$T/serve.log" >&2; exit 1; }
+HEADERS=$(curl -fsS -D - -o /dev/null "http://127.0.0.1:$API_PORT/")
+grep -qi "^Content-Security-Policy: default-src 'self'" <<<"$HEADERS" ||
+	{ echo "e2e: the UI is served without its Content-Security-Policy" >&2; exit 1; }
 
 mkdir -p "$SRC/out/screenshots"
 rc=0
-(cd "$WEB" && E2E_BASE="http://127.0.0.1:$UI_PORT" E2E_API="http://127.0.0.1:$API_PORT" E2E_CHAT_TOKEN="$CHAT_TOKEN" \
+(cd "$WEB" && E2E_BASE="http://127.0.0.1:$API_PORT" E2E_API="http://127.0.0.1:$API_PORT" E2E_CHAT_TOKEN="$CHAT_TOKEN" \
 	E2E_PASSWORD="$PASSWORD" E2E_SCREENSHOTS="$SRC/out/screenshots" CHROMIUM="$CHROMIUM" \
 	node --test --test-concurrency=1 e2e/) || rc=$?
 if [ "$rc" -ne 0 ]; then

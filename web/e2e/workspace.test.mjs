@@ -6,7 +6,9 @@
 // changes" when there is nothing new; a person's edit, and a conflict when
 // someone else saved first; the audit tab; resolving, with what the
 // knowledge agent did; customer text that looks like markup stays text; a
-// representative has no way into the admin centre.
+// representative has no way into the admin centre; served by serve itself,
+// a reloaded page keeps its CSRF token (from GET /api/v1/session, not
+// storage) and the Content-Security-Policy refuses inline script.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { API, BASE, PASSWORD, axeViolations, chatEvent, launch, message, newPage, shot, signIn } from './lib.mjs'
@@ -296,6 +298,34 @@ test('a representative cannot reach the admin centre; an administrator can', asy
   await page.getByRole('heading', { name: 'Admin centre' }).waitFor()
   await page.getByRole('cell', { name: 'Customer Service Representative' }).first().waitFor()
   await look(page, 'admin-users')
+  assert.deepEqual(problems, [])
+  await page.context().close()
+})
+
+test('serve hosts the UI: a reloaded page keeps its session and CSRF token; the policy blocks inline script', async () => {
+  const problems = [] // alerts and page errors
+  const page = await newPage(browser, problems)
+  await signIn(page, 'rep')
+  // A client-side route reloaded from the server, as a bookmark opens it.
+  await page.goto(`${BASE}/admin`)
+  await page.reload()
+  await page.getByRole('heading', { name: 'Workspace' }).waitFor()
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))
+  assert.ok(!/csrf/i.test(stored), `the CSRF token is kept in storage: ${stored}`)
+  // The page's inline script would set a global; the CSP refuses to run it.
+  const ran = await page.evaluate(async () => {
+    const s = document.createElement('script')
+    s.textContent = 'window.__inlineRan = true'
+    document.body.appendChild(s)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    return window.__inlineRan === true
+  })
+  assert.equal(ran, false, 'an inline script ran despite the Content-Security-Policy')
+  // Signing out is a DELETE: it needs the CSRF token the reloaded page read.
+  const out = page.waitForResponse((r) => r.url().endsWith('/api/v1/session') && r.request().method() === 'DELETE')
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  assert.equal((await out).status(), 204, 'sign-out after a reload (X-CSRF-Token from GET /api/v1/session)')
+  await page.getByRole('button', { name: 'Sign in' }).waitFor()
   assert.deepEqual(problems, [])
   await page.context().close()
 })

@@ -46,6 +46,8 @@ export async function loadSession(force = false): Promise<Whoami | null> {
   if (state.checked && !force) return state.who
   try {
     const r = await api.get<Whoami>('/api/v1/session')
+    // The CSRF token comes with who we are, so a reloaded page keeps working.
+    setCsrf(r.data.csrf ?? null)
     signedIn(r.data)
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) signedOut()

@@ -51,30 +51,20 @@ export interface RequestOptions {
   signal?: AbortSignal
 }
 
-const CSRF_KEY = 'caseagent.csrf'
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-/* The CSRF token lives in localStorage so a case opened in a new tab can
- * still save; it is useless without the HttpOnly cookie, which no script
- * reads. */
+/* The CSRF token lives in this page's memory only: a reloaded page or a
+ * case opened in a new tab reads it again from GET /api/v1/session, which
+ * answers it to the HttpOnly cookie's holder; nothing keeps it in storage
+ * where any script of the origin could read it after sign-out. */
+let memoryCsrf: string | null = null
+
 export function setCsrf(token: string | null): void {
-  try {
-    if (token) localStorage.setItem(CSRF_KEY, token)
-    else localStorage.removeItem(CSRF_KEY)
-  } catch {
-    /* storage disabled: the token only lasts the page */
-  }
   memoryCsrf = token
 }
 
-let memoryCsrf: string | null = null
-
 export function getCsrf(): string | null {
-  try {
-    return localStorage.getItem(CSRF_KEY) ?? memoryCsrf
-  } catch {
-    return memoryCsrf
-  }
+  return memoryCsrf
 }
 
 type UnauthorisedListener = () => void

@@ -189,6 +189,8 @@ export interface Whoami {
   via?: 'session' | 'token'
   /** The profile's features, when the server says them. */
   features?: { autonomous_case?: boolean; autonomous_followup?: boolean }
+  /** A cookie session's CSRF token (send as X-CSRF-Token); absent for a token. */
+  csrf?: string
 }
 
 export interface LoginResult {
