@@ -172,6 +172,8 @@ int ca_store_case_create(ca_store *s, const char *origin, const char *conversati
 	}
 	if (!r)
 		r = ev_case_created(s, id, origin, err);
+	if (!r)
+		r = fts_note_case(s, id, err);
 	r = op_end(s, r, "new case", err);
 	if (r) {
 		ca_buf_done(&ticket);
@@ -358,6 +360,8 @@ int ca_store_case_write(ca_store *s, int64_t case_id, const char *field, const c
 		ca_sql_param p[] = { ca_sql_text(value), ca_sql_text(at), ca_sql_int(case_id) };
 		if (!r)
 			r = db_exec(s, what, sql.data, p, 3, err);
+		if (!r && (!strcmp(col, "title") || !strcmp(col, "description") || !strcmp(col, "ticket_number")))
+			r = fts_note_case(s, case_id, err);
 	} else if (!r) {
 		ca_sql_param p[] = { ca_sql_int(case_id), ca_sql_text(field), ca_sql_text(value) };
 		if (value)

@@ -34,6 +34,11 @@ struct ca_store {
 	size_t *ev_marks;     /* ev_n when each open transaction level began */
 	size_t ev_marks_cap;
 	size_t ev_op_mark;    /* ev_n when the outermost atomic section began */
+	/* Cases whose title, description or ticket changed in the open
+	 * transaction: their search rows are written once, at its commit
+	 * (fts_flush), not by triggers at every write (case.c). */
+	int64_t *fts_dirty;
+	size_t fts_n, fts_cap;
 };
 typedef struct ev_pending ev_pending;
 
@@ -73,6 +78,8 @@ typedef struct ev_pending ev_pending;
 #define ev_flush ca_st_ev_flush
 #define ev_free ca_st_ev_free
 #define fts_query ca_st_fts_query
+#define fts_note_case ca_st_fts_note_case
+#define fts_flush ca_st_fts_flush
 #define has_fts ca_st_has_fts
 #define fts_ready ca_st_fts_ready
 
@@ -176,6 +183,15 @@ int fts_query(const char *const *words, size_t n, const char *joiner, ca_buf *q)
 /* Full-text search (migrations 7 and 14) is the sqlite driver's so far;
  * fts_ready: CA_EUNSUPPORTED naming `what` elsewhere. */
 bool has_fts(const ca_store *s);
+/* The case search index (migrations 14, 16): note a case whose title,
+ * description or ticket number was written; fts_flush writes the noted
+ * cases' rows from the case table as it is then (before the outermost
+ * COMMIT), once each; the list is emptied at the end of the outermost
+ * transaction either way. A virtual table written early in a transaction
+ * takes part in every savepoint after, which cost a third of e-mail
+ * ingest when triggers wrote it at each field. */
+int fts_note_case(ca_store *s, int64_t case_id, ca_err *err);
+int fts_flush(ca_store *s, ca_err *err);
 int fts_ready(ca_store *s, const char *what, ca_err *err);
 
 /* ---- directory (directory.c) ---- */

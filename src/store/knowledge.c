@@ -523,6 +523,41 @@ bool has_fts(const ca_store *s)
 	return !strcmp(s->drv->name, "sqlite");
 }
 
+int fts_note_case(ca_store *s, int64_t case_id, ca_err *err)
+{
+	if (!has_fts(s))
+		return 0;
+	for (size_t i = 0; i < s->fts_n; i++)
+		if (s->fts_dirty[i] == case_id)
+			return 0;
+	if (s->fts_n == s->fts_cap) {
+		size_t cap = s->fts_cap ? s->fts_cap * 2 : 8;
+		int64_t *v = realloc(s->fts_dirty, cap * sizeof(*v));
+		if (!v)
+			return enomem(err, "case search");
+		s->fts_dirty = v;
+		s->fts_cap = cap;
+	}
+	s->fts_dirty[s->fts_n++] = case_id;
+	return 0;
+}
+
+int fts_flush(ca_store *s, ca_err *err)
+{
+	int r = 0;
+	for (size_t i = 0; !r && i < s->fts_n; i++) {
+		ca_sql_param p[] = { ca_sql_int(s->fts_dirty[i]) };
+		r = db_exec(s, "case search", "DELETE FROM case_record_fts WHERE rowid = ?", p, 1, err);
+		if (!r)
+			r = db_exec(s, "case search",
+				    "INSERT INTO case_record_fts (rowid, title, body) SELECT id, COALESCE(title, ''), "
+				    "COALESCE(description, '') || ' ' || ticket_number FROM case_record WHERE id = ?",
+				    p, 1, err);
+	}
+	s->fts_n = 0;
+	return r;
+}
+
 int fts_ready(ca_store *s, const char *what, ca_err *err)
 {
 	return has_fts(s) ? 0

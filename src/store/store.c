@@ -390,6 +390,8 @@ int op_end(ca_store *s, int r, const char *what, ca_err *err)
 		return r;
 	/* In autocommit this is the transaction: its events go with it. */
 	if (!r && !s->tx_depth)
+		r = fts_flush(s, err);
+	if (!r && !s->tx_depth)
 		r = ev_flush(s, err);
 	if (!r) {
 		r = db_exec(s, what, s->tx_depth ? "RELEASE SAVEPOINT ca_op" : "COMMIT", NULL, 0, err);
@@ -403,6 +405,8 @@ int op_end(ca_store *s, int r, const char *what, ca_err *err)
 	 * better reason. */
 	undo_level(s, s->tx_depth ? "ca_op" : NULL);
 	ev_truncate(s, s->ev_op_mark);
+	if (!s->tx_depth)
+		s->fts_n = 0;
 	return r;
 }
 
@@ -492,6 +496,7 @@ void ca_store_close(ca_store *s)
 	while (s->tx_depth)
 		ca_store_rollback(s);
 	ev_free(s);
+	free(s->fts_dirty);
 	if (s->conn)
 		s->drv->close(s->conn);
 	ca_stemmer_free(s->st);
@@ -550,8 +555,10 @@ int ca_store_commit(ca_store *s, ca_err *err)
 {
 	if (!s->tx_depth)
 		return ca_err_set(err, CA_ESTATE, "transaction", "commit without an open transaction");
-	/* The transaction's events are written in it, last. */
-	int r = s->tx_depth == 1 ? ev_flush(s, err) : 0;
+	/* The transaction's search rows and events are written in it, last. */
+	int r = s->tx_depth == 1 ? fts_flush(s, err) : 0;
+	if (!r && s->tx_depth == 1)
+		r = ev_flush(s, err);
 	if (!r)
 		r = db_exec(s, "commit", s->tx_depth > 1 ? "RELEASE SAVEPOINT ca_tx" : "COMMIT", NULL, 0, err);
 	if (r) {
@@ -577,6 +584,8 @@ void ca_store_rollback(ca_store *s)
 		return;
 	undo_level(s, s->tx_depth > 1 ? "ca_tx" : NULL);
 	ev_truncate(s, s->ev_marks[--s->tx_depth]);
+	if (!s->tx_depth)
+		s->fts_n = 0; /* (a savepoint's cases stay noted: indexing a case again is harmless) */
 }
 
 bool ca_store_in_transaction(const ca_store *s)
