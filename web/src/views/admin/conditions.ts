@@ -129,3 +129,10 @@ export function controlFor(field: string | undefined, paths: string[]): string |
 export function idOf(path: string): string {
   return 'ctl-' + path.replace(/[^A-Za-z0-9_-]+/g, '-')
 }
+
+/** What marks the control of `path` when the error names it: its
+ * aria-describedby (the message's id) and aria-invalid. */
+export function marks(errorPath: string | null, path: string): Record<string, string | boolean | undefined> {
+  const at = errorPath === path
+  return { 'aria-describedby': at ? `${idOf(path)}-err` : undefined, 'aria-invalid': at || undefined }
+}
