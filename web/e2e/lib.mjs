@@ -82,3 +82,26 @@ export async function axeViolations(page) {
   })
   return found
 }
+
+/** A person's session straight on the API: its cookie and CSRF token, and
+ * a call with them. */
+export async function apiSession(user) {
+  const r = await fetch(`${API}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ user, password: PASSWORD }),
+  })
+  if (r.status !== 200) throw new Error(`login of ${user}: ${r.status}`)
+  const cookie = (r.headers.get('set-cookie') || '').split(';')[0]
+  const { csrf } = await r.json()
+  const call = async (method, path, body) => {
+    const res = await fetch(`${API}${path}`, {
+      method,
+      headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : null }
+  }
+  return { cookie, csrf, call }
+}

@@ -31,6 +31,9 @@ const routes: RouteRecordRaw[] = [
     meta: { right: 'work', title: 'Case' },
   },
   { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue'), meta: { right: 'configure', title: 'Admin centre' } },
+  { path: '/admin/agent', name: 'admin-agent', component: () => import('./views/admin/AgentSettingsView.vue'), meta: { right: 'configure', title: 'Case Management Agent' } },
+  { path: '/admin/users', name: 'admin-users', component: () => import('./views/admin/UsersView.vue'), meta: { right: 'configure', title: 'Users and roles' } },
+  { path: '/admin/profiles', name: 'admin-profiles', component: () => import('./views/admin/ProfilesView.vue'), meta: { right: 'configure', title: 'Agent experience profiles' } },
   { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { public: true, title: 'Not found' } },
 ]
 
