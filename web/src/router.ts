@@ -31,6 +31,16 @@ const routes: RouteRecordRaw[] = [
     meta: { right: 'work', title: 'Case' },
   },
   { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue'), meta: { right: 'configure', title: 'Admin centre' } },
+  { path: '/knowledge', name: 'knowledge', component: () => import('./views/knowledge/KnowledgeView.vue'), meta: { right: 'work', title: 'Knowledge' } },
+  {
+    path: '/knowledge/articles/:ref',
+    name: 'article',
+    component: () => import('./views/knowledge/ArticleView.vue'),
+    props: (r) => ({ articleRef: String(r.params.ref) }),
+    meta: { right: 'work', title: 'Knowledge article' },
+  },
+  { path: '/knowledge/harvest', name: 'harvest', component: () => import('./views/knowledge/HarvestView.vue'), meta: { right: 'configure', title: 'Harvest' } },
+  { path: '/insights', name: 'insights', component: () => import('./views/insights/InsightsView.vue'), meta: { right: 'reports', title: 'Insights' } },
   { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { public: true, title: 'Not found' } },
 ]
 
