@@ -21,7 +21,11 @@ describe('publishBlocked', () => {
   })
   it('allows a compliant draft unless it has unsaved changes', () => {
     expect(publishBlocked(draft({ compliance: 'compliant' }))).toBeNull()
-    expect(publishBlocked(draft({ compliance: 'compliant' }), true)).toMatch(/Save/)
+    expect(publishBlocked(draft({ compliance: 'compliant' }), { compliance: 'compliant', unsaved: true })).toMatch(/Save/)
+  })
+  it('speaks of the compliance chosen in the editor', () => {
+    expect(publishBlocked(draft(), { compliance: 'compliant', unsaved: true })).toMatch(/Save/)
+    expect(publishBlocked(draft({ compliance: 'compliant' }), { compliance: 'pending', unsaved: true })).toMatch(/pending/)
   })
   it('judges a published article by its pending version', () => {
     const pub = draft({ state: 'published', compliance: 'compliant' })

@@ -61,17 +61,18 @@ export function publishableCompliance(a: Article): Compliance {
 }
 
 /** Why Publish is unavailable for the saved article, or null when it may be
- * published. `unsaved`: the editor holds changes not saved yet (the server
- * judges the saved version). */
-export function publishBlocked(a: Article, unsaved = false): string | null {
+ * published. `edit`: the editor's state, when it holds changes not saved
+ * yet (the server judges the saved version): its compliance is the one the
+ * reason speaks of, and anything unsaved must be saved first. */
+export function publishBlocked(a: Article, edit?: { compliance: Compliance; unsaved: boolean }): string | null {
   if (a.state === 'discarded') return 'A discarded article cannot be published.'
   if (a.state === 'published' && !a.pending_version) return 'This version is already published.'
-  const c = publishableCompliance(a)
+  const c = edit ? edit.compliance : publishableCompliance(a)
   if (c !== 'compliant')
     return c === 'non_compliant'
       ? 'Publishing needs a compliant article: this one is marked not compliant.'
       : 'Publishing needs a compliant article: its compliance review is still pending.'
-  if (unsaved) return 'Save your changes first: Publish publishes the saved version.'
+  if (edit?.unsaved || publishableCompliance(a) !== 'compliant') return 'Save your changes first: Publish publishes the saved version.'
   return null
 }
 
