@@ -9,7 +9,7 @@
 // page shows its figures as charts with tables.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { API, PASSWORD, axeViolations, chatEvent, launch, message, newPage, shot, signIn } from './lib.mjs'
+import { API, apiSession, chatEvent, launch, look, message, newPage, signIn } from './lib.mjs'
 
 let browser
 before(async () => {
@@ -19,22 +19,7 @@ after(async () => {
   await browser?.close()
 })
 
-async function look(page, name) {
-  await shot(page, name)
-  assert.deepEqual(await axeViolations(page), [], `accessibility of ${name}`)
-}
 
-async function apiSession(user) {
-  const r = await fetch(`${API}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ user, password: PASSWORD }),
-  })
-  assert.equal(r.status, 200, `login of ${user}`)
-  const cookie = (r.headers.get('set-cookie') || '').split(';')[0]
-  const { csrf } = await r.json()
-  return { cookie, csrf }
-}
 
 const CONV = 'e2e-kestrel-hinge'
 

@@ -11,15 +11,10 @@
 // storage) and the Content-Security-Policy refuses inline script.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { API, BASE, PASSWORD, axeViolations, chatEvent, launch, message, newPage, shot, signIn } from './lib.mjs'
+import { API, BASE, PASSWORD, apiSession, chatEvent, launch, look, message, newPage, signIn } from './lib.mjs'
 
 let browser
 
-/** A screenshot, then axe-core on the same state of the page. */
-async function look(page, name) {
-  await shot(page, name)
-  assert.deepEqual(await axeViolations(page), [], `accessibility of ${name}`)
-}
 before(async () => {
   browser = await launch()
 })
@@ -30,18 +25,6 @@ after(async () => {
 const CONV = 'e2e-earbuds'
 let caseRef = null
 
-/** Another person's session straight on the API (cookie and CSRF token). */
-async function apiSession(user) {
-  const r = await fetch(`${API}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ user, password: PASSWORD }),
-  })
-  assert.equal(r.status, 200, `login of ${user}`)
-  const cookie = (r.headers.get('set-cookie') || '').split(';')[0]
-  const { csrf } = await r.json()
-  return { cookie, csrf }
-}
 
 test('a representative works a chat: the case appears, Update from conversation, an edit, a conflict, the audit, resolving', async () => {
   const problems = [] // alerts and page errors
