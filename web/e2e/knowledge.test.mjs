@@ -2,9 +2,11 @@
 // Knowledge review and the harvest end to end, in Debian's chromium against
 // a real `caseagent serve` (the example settings draft an article when a
 // case is resolved): a representative's case is resolved; an administrator
-// opens the draft from the review queue, Publish is disabled with its reason
-// while the article is not compliant, marks it compliant for external
-// readers, publishes it and finds it in external search; a harvest started
+// opens the draft from the review queue, Publish is disabled with its
+// reason while the article is not compliant, marks it compliant for external
+// readers with a representative as its owner, publishes it and finds it in
+// external search; a change to it is a new version in review, and its
+// owner opens it from the notification; a harvest started
 // from the page shows its progress and its per-record log; the insights
 // page shows its figures as charts with tables.
 import { test, before, after } from 'node:test'
@@ -64,6 +66,7 @@ test('a resolved case drafts an article; review, compliance, publish to external
   // Mark compliant for external readers, save, publish.
   await page.getByLabel('Compliance').selectOption('compliant')
   await page.getByLabel('Audience').selectOption('external')
+  await page.getByLabel('Owner (the user asked to review it)').fill('rep')
   await page.getByText('Save your changes first: Publish publishes the saved version.').waitFor()
   await page.getByRole('button', { name: 'Save', exact: true }).click()
   await page.getByText('Saved.', { exact: true }).waitFor()
@@ -74,6 +77,14 @@ test('a resolved case drafts an article; review, compliance, publish to external
   await page.getByRole('button', { name: 'Rate', exact: true }).click()
   await page.getByText('Rated 5 of 5.').waitFor()
   await look(page, 'article-published')
+
+  // A change to the published article is a new version waiting for review.
+  await page.getByLabel('Resolution').fill('Tightened the left hinge screw (T5) with thread locker; if it loosens again, replace the hinge.')
+  await page.getByRole('button', { name: 'Save', exact: true }).click()
+  await page.getByText(/A new version v1\.1 waits for review/).waitFor()
+  assert.equal(await publish.isDisabled(), true, 'Publish is disabled for the pending version')
+  await page.getByText('Publishing needs a compliant article: its compliance review is still pending.').waitFor()
+  await look(page, 'article-new-version')
 
   // External readers find it.
   await page.getByRole('link', { name: 'Back to knowledge' }).click()
@@ -95,6 +106,20 @@ test('a resolved case drafts an article; review, compliance, publish to external
   const logRow = page.locator('table', { hasText: 'Per-record log' }).locator('tbody tr').filter({ hasText: /covered|created|filtered|insufficient/ })
   await logRow.first().waitFor({ timeout: 10000 })
   await look(page, 'harvest')
+
+  // The owner the reviewer named is told of the new version: the notification, marked read, opens it.
+  const repPage = await newPage(browser, problems)
+  await signIn(repPage, 'rep')
+  await repPage.getByRole('link', { name: 'Knowledge', exact: true }).click()
+  const notes = repPage.locator('section', { has: repPage.getByRole('heading', { name: 'Notifications' }) })
+  const open = notes.getByRole('link', { name: `Open ${ref}` })
+  await open.waitFor({ timeout: 10000 })
+  await notes.getByRole('button', { name: 'Mark read' }).first().click()
+  await notes.getByText('New:').waitFor({ state: 'detached' })
+  await open.click()
+  await repPage.getByRole('heading', { name: new RegExp(`^${ref}:`) }).waitFor()
+  await repPage.context().close()
+
 
   // Insights: charts with their numbers in tables.
   await page.getByRole('link', { name: 'Insights', exact: true }).click()
