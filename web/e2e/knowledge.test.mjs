@@ -90,14 +90,15 @@ test('a resolved case drafts an article; review, compliance, publish to external
   await page.getByRole('link', { name: 'Back to knowledge' }).click()
   await page.getByLabel('Search text').fill('Kestrel hinge wobbles')
   await page.getByLabel('Audience').selectOption('external')
-  await page.getByRole('button', { name: 'Search', exact: true }).click()
+  await page.getByLabel('Search text').press('Enter') // by keyboard
   await page.getByRole('list', { name: 'Search results' }).getByRole('link', { name: new RegExp(`^${ref}:`) }).waitFor()
   await look(page, 'knowledge-search')
 
   // A harvest from the page: its progress reaches the total, and its log.
   await page.getByRole('link', { name: 'Harvest', exact: true }).click()
   await page.getByLabel('Records').selectOption('cases')
-  await page.getByRole('button', { name: 'Start harvest' }).click()
+  await page.getByRole('button', { name: 'Start harvest' }).focus()
+  await page.keyboard.press('Enter')
   const progress = page.getByLabel('Progress')
   await progress.waitFor()
   await page.getByRole('status').filter({ hasText: /records processed \((finished|done|completed)\)/ }).waitFor({ timeout: 20000 })
