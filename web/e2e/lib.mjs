@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core'
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
+import assert from 'node:assert/strict'
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 let axeSource = null
@@ -81,6 +82,12 @@ export async function axeViolations(page) {
       .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')} (${v.help})`)
   })
   return found
+}
+
+/** A screenshot, then axe-core on the same state of the page. */
+export async function look(page, name) {
+  await shot(page, name)
+  assert.deepEqual(await axeViolations(page), [], `accessibility of ${name}`)
 }
 
 /** A person's session straight on the API: its cookie and CSRF token, and

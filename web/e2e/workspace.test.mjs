@@ -11,15 +11,10 @@
 // storage) and the Content-Security-Policy refuses inline script.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { API, BASE, PASSWORD, apiSession, axeViolations, chatEvent, launch, message, newPage, shot, signIn } from './lib.mjs'
+import { API, BASE, PASSWORD, apiSession, chatEvent, launch, look, message, newPage, signIn } from './lib.mjs'
 
 let browser
 
-/** A screenshot, then axe-core on the same state of the page. */
-async function look(page, name) {
-  await shot(page, name)
-  assert.deepEqual(await axeViolations(page), [], `accessibility of ${name}`)
-}
 before(async () => {
   browser = await launch()
 })
@@ -29,6 +24,7 @@ after(async () => {
 
 const CONV = 'e2e-earbuds'
 let caseRef = null
+
 
 test('a representative works a chat: the case appears, Update from conversation, an edit, a conflict, the audit, resolving', async () => {
   const problems = [] // alerts and page errors

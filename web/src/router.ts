@@ -34,6 +34,16 @@ const routes: RouteRecordRaw[] = [
   { path: '/admin/agent', name: 'admin-agent', component: () => import('./views/admin/AgentSettingsView.vue'), meta: { right: 'configure', title: 'Case Management Agent' } },
   { path: '/admin/users', name: 'admin-users', component: () => import('./views/admin/UsersView.vue'), meta: { right: 'configure', title: 'Users and roles' } },
   { path: '/admin/profiles', name: 'admin-profiles', component: () => import('./views/admin/ProfilesView.vue'), meta: { right: 'configure', title: 'Agent experience profiles' } },
+  { path: '/knowledge', name: 'knowledge', component: () => import('./views/knowledge/KnowledgeView.vue'), meta: { right: 'work', title: 'Knowledge' } },
+  {
+    path: '/knowledge/articles/:ref',
+    name: 'article',
+    component: () => import('./views/knowledge/ArticleView.vue'),
+    props: (r) => ({ articleRef: String(r.params.ref) }),
+    meta: { right: 'work', title: 'Knowledge article' },
+  },
+  { path: '/knowledge/harvest', name: 'harvest', component: () => import('./views/knowledge/HarvestView.vue'), meta: { right: 'configure', title: 'Harvest' } },
+  { path: '/insights', name: 'insights', component: () => import('./views/insights/InsightsView.vue'), meta: { right: 'reports', title: 'Insights' } },
   { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { public: true, title: 'Not found' } },
 ]
 

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// The agent report (GET /api/v1/reports/agent) as groups of bars: every
+// number in the report, grouped by the object that holds it, so a figure the
+// server adds later is shown without a change here.
+
+/** One bar: its label and its number, both shown as text beside it. */
+export interface Bar {
+  label: string
+  value: number
+}
+
+export interface BarGroup {
+  caption: string
+  bars: Bar[]
+}
+
+const words = (k: string) => {
+  const s = k.replace(/_/g, ' ')
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
+
+/** Numbers at the top go to "Overview"; an object's numbers become its own
+ * group (nested objects named by their path); arrays of {name|field, count}
+ * become bars too. Period bounds and other strings are left out. */
+export function reportBars(report: Record<string, unknown>): BarGroup[] {
+  const groups = new Map<string, Bar[]>()
+  const add = (caption: string, bar: Bar) => {
+    const g = groups.get(caption) || []
+    g.push(bar)
+    groups.set(caption, g)
+  }
+  const walk = (o: Record<string, unknown>, path: string[]) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === 'number') add(path.length ? path.map(words).join(': ') : 'Overview', { label: words(k), value: v })
+      else if (Array.isArray(v)) {
+        for (const item of v) {
+          if (!item || typeof item !== 'object') continue
+          const it = item as Record<string, unknown>
+          const label = [it.name, it.field, it.label, it.outcome, it.key].find((x) => typeof x === 'string') as string | undefined
+          const value = [it.count, it.value, it.total].find((x) => typeof x === 'number') as number | undefined
+          if (label !== undefined && value !== undefined) add([...path, k].map(words).join(': '), { label, value })
+        }
+      } else if (v && typeof v === 'object') walk(v as Record<string, unknown>, [...path, k])
+    }
+  }
+  walk(report, [])
+  return [...groups].map(([caption, bars]) => ({ caption, bars }))
+}
