@@ -67,8 +67,6 @@ void ca_agent_invalidate(ca_agent *a)
 	ca_analysis_done(&a->cache);
 }
 
-static void preplan_drop(ca_agent *a);
-
 void ca_agent_close(ca_agent *a)
 {
 	if (!a)
@@ -76,7 +74,6 @@ void ca_agent_close(ca_agent *a)
 	if (a->hooks.close)
 		a->hooks.close(a);
 	ca_agent_invalidate(a);
-	preplan_drop(a);
 	ca_dir_cache_free(a->dir_cache);
 	ca_pii_lexicon_unref(a->pii_lexicon);
 	ca_settings_free(a->settings);
@@ -232,65 +229,12 @@ static int load_msgs(ca_agent *a, const char *conv, conv_msgs *out, ca_err *err)
 	return 0;
 }
 
-/*
- * A chat event's plan, made before its write transaction (preplan_make, in
- * a read snapshot, without the write lock, so a server's threads predict
- * side by side) and taken by try_create or do_update inside it if what it
- * rests on is still so: the same conversation with the same number of
- * messages and the same identity, and the same case (none, or the same
- * version). Otherwise they plan again under the lock, as before. The plan
- * is pure (the decision core touches no database), so a plan made from the
- * same inputs a moment earlier is the one they would make.
- */
-struct ca_preplan {
-	char *conv;
-	char *identity;
-	size_t n_msgs;
-	int64_t case_id, version; /* 0, 0: for a case not created yet */
-	ca_plan plan;             /* its writes' old_value dangle until preplan_take rebinds them */
-};
-
-static void preplan_drop(ca_agent *a)
-{
-	struct ca_preplan *p = a->preplan;
-	if (!p)
-		return;
-	free(p->conv);
-	free(p->identity);
-	ca_plan_done(&p->plan);
-	free(p);
-	a->preplan = NULL;
-}
-
-/* The stashed plan if it was made from these inputs (ownership passes to
- * *ret), else false. The old values its writes name are taken from `view`
- * (the case as read under the lock, NULL for none): the view they were
- * read from is gone, and at the same version it held the same values. */
-static bool preplan_take(ca_agent *a, const char *conv, const char *identity, size_t n_msgs, int64_t case_id,
-			 int64_t version, const ca_case_view *view, ca_plan *ret)
-{
-	struct ca_preplan *p = a->preplan;
-	bool ok = p && ca_streq(p->conv, conv) && ca_streq(p->identity, identity) && p->n_msgs == n_msgs &&
-		  p->case_id == case_id && p->version == version;
-	if (ok) {
-		*ret = p->plan;
-		memset(&p->plan, 0, sizeof(p->plan));
-		for (size_t i = 0; i < ret->n_writes; i++)
-			ret->writes[i].old_value =
-				view ? ca_json_str(view->fields, a->settings->fields[ret->writes[i].field].name) : NULL;
-	}
-	preplan_drop(a);
-	return ok;
-}
-
 /* Create a case from a complete plan, or report what was missing. */
 static int try_create(ca_agent *a, const char *conv, const char *identity, const conv_msgs *m, json_t *res,
 		      ca_err *err)
 {
 	ca_plan plan;
-	int r = 0;
-	if (!preplan_take(a, conv, identity, m->n, 0, 0, NULL, &plan))
-		r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, NULL, &plan, err);
+	int r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, NULL, &plan, err);
 	if (r)
 		return r;
 	json_object_set(res, "suggestions", plan.suggestions);
@@ -357,14 +301,9 @@ static int do_update(ca_agent *a, const char *conv, int64_t case_id, const char 
 	ca_case_view view = { 0 };
 	int64_t version;
 	ca_plan plan;
-	int r = ca_case_view_load(a, case_id, &view, &version, err);
+	int r = update_plan(a, case_id, identity, m, &view, &version, &plan, err);
 	if (r)
 		return r;
-	if (!preplan_take(a, conv, identity, m->n, case_id, version, &view, &plan) &&
-	    (r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, &view, &plan, err))) {
-		ca_case_view_done(&view);
-		return r;
-	}
 	r = update_apply(a, conv, case_id, version, &plan, res, err);
 	ca_plan_done(&plan);
 	ca_case_view_done(&view);
@@ -600,65 +539,6 @@ out:
 }
 
 /* Apply one parsed event in its own transaction. *ret: result (new ref). */
-/* For an accept, update, wrap-up or close: the plan its transaction will
- * want, made in a read snapshot (struct ca_preplan). Best effort: any
- * failure leaves no plan, and the event plans under the lock. The gate of
- * the agent experience profile is the transaction's to check; a plan it
- * does not use is dropped. */
-static void preplan_make(ca_agent *a, const char *conv, const char *type)
-{
-	preplan_drop(a);
-	bool update = !strcmp(type, "update") || !strcmp(type, "wrapup");
-	if (!update && strcmp(type, "accept") != 0 && strcmp(type, "close") != 0)
-		return;
-	if (ca_store_begin_read(a->store, NULL) != 0)
-		return;
-	json_t *c = NULL;
-	conv_msgs m = { 0 };
-	struct ca_preplan *p = calloc(1, sizeof(*p));
-	int r = p ? ca_store_conversation_get(a->store, conv, &c, NULL) : CA_ENOMEM;
-	json_t *cid = json_object_get(c, "case_id");
-	int64_t case_id = json_is_integer(cid) ? json_integer_value(cid) : 0;
-	const char *identity = ca_json_str(c, "contact_id");
-	/* A case already made is updated only by update and wrap-up. */
-	if (!r && (case_id && !update))
-		r = CA_ESTATE;
-	if (!r && ca_streq(ca_json_str(c, "state"), "closed"))
-		r = CA_ESTATE;
-	if (!r)
-		r = load_msgs(a, conv, &m, NULL);
-	if (!r && !(p->conv = strdup(conv)))
-		r = CA_ENOMEM;
-	if (!r && identity && !(p->identity = strdup(identity)))
-		r = CA_ENOMEM;
-	if (!r && case_id) {
-		ca_case_view view = { 0 };
-		r = ca_case_view_load(a, case_id, &view, &p->version, NULL);
-		if (!r)
-			r = ca_plan_update(a, m.msgs, m.n, &a->cache, identity, &view, &p->plan, NULL);
-		ca_case_view_done(&view);
-	} else if (!r) {
-		r = ca_plan_update(a, m.msgs, m.n, &a->cache, identity, NULL, &p->plan, NULL);
-	}
-	if (p) {
-		p->n_msgs = m.n;
-		p->case_id = case_id;
-	}
-	ca_store_rollback(a->store); /* a read: nothing to keep */
-	conv_msgs_done(&m);
-	json_decref(c);
-	if (r) {
-		if (p) {
-			free(p->conv);
-			free(p->identity);
-			ca_plan_done(&p->plan);
-			free(p);
-		}
-		return;
-	}
-	a->preplan = p;
-}
-
 static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 {
 	int r = validate_event(ev, err);
@@ -679,9 +559,7 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 	char *content = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!content)
 		return CA_ENOMEM;
-	preplan_make(a, conv, ca_json_str(ev, "type"));
 	if ((r = ca_store_begin(a->store, err))) {
-		preplan_drop(a);
 		free(content);
 		return r;
 	}
@@ -689,7 +567,6 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 	char *prev_content = NULL;
 	r = ca_store_event_lookup(a->store, conv, id, &prev_content, &prev, err);
 	if (!r && prev) {
-		preplan_drop(a);
 		ca_store_rollback(a->store);
 		/* Rows from before schema 10 kept no content: the type is all
 		 * there is to compare. */
@@ -723,7 +600,6 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 	 * it, and kept with the event for a replay. */
 	if (!r && !strcmp(ca_json_str(ev, "type"), "close"))
 		json_object_set_new(res, "knowledge", ca_agent_record_done(a, "conversation", ca_json_str(ev, "conversation")));
-	preplan_drop(a); /* used, or not wanted */
 	if (!r)
 		r = ca_store_event_record(a->store, conv, id, ca_json_str(ev, "type"), content, res, err);
 	free(content);

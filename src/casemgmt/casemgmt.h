@@ -182,7 +182,6 @@ struct ca_agent {
 	/* analysis cache for the conversation seen last */
 	char *cache_conv;
 	ca_analysis cache;
-	struct ca_preplan *preplan; /* a chat event's plan made before the write lock (agent.c) */
 };
 
 /* Ensure settings and predictor are loaded; CA_ESTATE with a hint if the
