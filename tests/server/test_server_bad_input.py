@@ -188,7 +188,7 @@ def test_paths(srv, ref):
 
 def test_connection_limit(srv, ref):
     """More connections than --max-connections: the next request is 503."""
-    before = srv.sockets()
+    before = srv.settled_sockets()
     idle = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(MAX_CONNECTIONS + 2)]
     try:
         # Accepted: all of them, or all but one should a connection of an

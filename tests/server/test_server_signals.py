@@ -46,7 +46,7 @@ def signals(binary, source):
         for conv in convs:
             srv.chat(conv, [{"id": f"{conv}-e1", "type": "open"}])
         stream = EventStream(srv, "rep")
-        before = srv.sockets()
+        before = srv.settled_sockets()
         inflight = [head_and_half(srv, conv) for conv in convs]
         srv.wait_sockets(before + N)
         time.sleep(0.3)  # and has read their headers

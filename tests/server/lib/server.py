@@ -223,6 +223,20 @@ class Server:
                 pass  # closed meanwhile
         return n
 
+    def settled_sockets(self, timeout=5):
+        """serve's open sockets once the count holds still for a quarter of a
+        second: a connection of an earlier request that serve is still
+        closing is then gone, so a later count of new connections is not
+        one short (it was, once in a while, on a loaded machine)."""
+        deadline = time.monotonic() + timeout
+        last, same = self.sockets(), 0
+        while same < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            n = self.sockets()
+            same = same + 1 if n == last else 0
+            last = n
+        return last
+
     def wait_sockets(self, n, timeout=20):
         """Waits until serve has n sockets open (it has accepted the connections)."""
         deadline = time.monotonic() + timeout
