@@ -11,18 +11,13 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { BASE, apiSession, axeViolations, launch, newPage, shot, signIn } from './lib.mjs'
+import { BASE, apiSession, launch, look, newPage, signIn } from './lib.mjs'
 
 const SEED = new URL('../../tests/server/data/seed_settings.json', import.meta.url)
 
 let browser
 let admin
 let original = null
-
-async function look(page, name) {
-  await shot(page, name)
-  assert.deepEqual(await axeViolations(page), [], `accessibility of ${name}`)
-}
 
 before(async () => {
   browser = await launch()
