@@ -553,9 +553,15 @@ static int sq_checkpoint(void *p, int how, ca_err *err)
 	conn *c = p;
 	switch (how) {
 	case CA_CKPT_DEFER:
-		return pragma(c, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864", "checkpoint", err);
-	case CA_CKPT_AUTO:
-		return pragma(c, "PRAGMA wal_autocheckpoint=1000", "checkpoint", err);
+	case CA_CKPT_AUTO: {
+		/* Not through pragma(): its message is about opening a database. */
+		const char *sql = how == CA_CKPT_DEFER ? "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864"
+						       : "PRAGMA wal_autocheckpoint=1000";
+		int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+		return rc == SQLITE_OK ? 0
+				       : ca_err_set(err, map_code(rc), "checkpoint", "cannot set the checkpoint mode: %s",
+						    sqlite3_errmsg(c->db));
+	}
 	default: {
 		int log = 0, done = 0;
 		int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
