@@ -801,6 +801,99 @@ int ca_events_since(ca_agent *a, int64_t after_id, size_t limit, char **ret_json
 /* The newest event id (0: none), to start a stream at "now". */
 int ca_events_last_id(ca_agent *a, int64_t *ret, ca_err *err);
 
+
+/* ==== issue 12: follow-up and closure (src/followup; docs/settings.md
+ * "followup", docs/followup.md) ==== */
+
+/*
+ * Read a customer's reply (src/followup/intent.c): text is the reply's new
+ * part (UTF-8; quoted history and signature may be left in, they are
+ * stripped first); headers_json NULL or a JSON object of the e-mail's
+ * headers by name (Auto-Submitted, X-Autoreply, Precedence, Subject, ...),
+ * which mark automatic replies. *ret_json (heap, caller frees):
+ * {"intent": "resolved"|"still_problem"|"question_or_info"|"unclear"|
+ * "automatic", "confidence": 0..1, "evidence": [{"text","start","end"
+ * (byte offsets into text),"cue"}], "scores": {intent: 0..1, ...}}. An
+ * intent below its confidence floor comes back "unclear", with the
+ * runner-up in "scores": a person decides. CA_EINVAL for text that is not
+ * UTF-8; CA_ETOOBIG over 256 KiB.
+ */
+int ca_reply_classify(ca_agent *a, const char *text, const char *headers_json, char **ret_json, ca_err *err);
+
+/* Options of a follow-up tick. */
+typedef struct ca_followup_opts {
+	int64_t now;       /* Unix seconds of the tick; 0 = ca_time_now() */
+	const char *rule;  /* only this rule (by name); NULL = every active rule */
+	size_t limit;      /* at most this many cases (0 = no limit; simulate: 1-100, 0 = 100) */
+	bool dry_run;      /* decide only: write nothing, send nothing (simulate) */
+} ca_followup_opts;
+
+/*
+ * One tick of the follow-up agent (src/followup): for every open case a
+ * rule matches (first match wins) whose owner's agent experience profile
+ * enables autonomous follow-up and closure, decide "wait", "send_followup"
+ * (step N), "stop" (a favourable reply), "hand_to_person" (negative or
+ * unclear reply: a draft), "resolve" (after the last follow-up) or, at
+ * level confirm, queue the same as a suggestion; at level shadow record the
+ * decision only. Each decision other than "wait" is one transaction with
+ * its audit rows, its interaction-log row (action "followup", outcome the
+ * decision) and its outbox message; a step is keyed by (case, step) so it
+ * is queued once, whatever restarts or other processes do. *ret_json:
+ * {"now","cases":N,"counts":{decision:N},"decisions":[{"case","rule",
+ * "level","decision","step","reason","intent"|null,"email"|null}]}
+ * (decisions other than "wait", at most 1000 listed; with dry_run every
+ * case's, as `followup simulate` shows them). CA_ESTATE without settings.
+ */
+int ca_followup_run(ca_agent *a, const ca_followup_opts *opts, char **ret_json, ca_err *err);
+
+/* What shadow rules decided, newest first: {"rule","decisions":[{"case",
+ * "at","decision","step","reason","intent","email"}]}; rule NULL = every
+ * rule; limit 0 = 100. */
+int ca_followup_shadow_log(ca_agent *a, const char *rule, size_t limit, char **ret_json, ca_err *err);
+
+/*
+ * A case's pending suggestion (level confirm): {"case","suggestion": null
+ * | {"id","rule","step","created_at","proposed": "send_followup"|
+ * "draft_reply"|"resolve","reply_summary" (of the customer's last reply,
+ * or null),"intent" (ca_reply_classify's, or null),"email": {"subject",
+ * "body"} | null,"resolution": text | null}}. A suggestion is gone once a
+ * person acts on it or the customer writes again.
+ */
+int ca_case_suggestion(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
+/*
+ * A person acts on suggestion `id` of the case: body_json {"action":
+ * "send"|"draft"|"resolve"|"dismiss", "subject"?, "body"? (an edited
+ * e-mail, for send), "resolution"? (for resolve)}. send queues the e-mail
+ * (as ca_case_reply, recorded as the person's, written by AI); draft hands
+ * back the draft for the reply editor and closes the suggestion; resolve
+ * resolves the case (ca_case_resolve); dismiss closes it. One transaction.
+ * CA_ENOTFOUND for no such suggestion of the case; CA_ESTATE when it is no
+ * longer pending. *ret_json: {"case","suggestion","action","outbox"|null,
+ * "draft"|null,"status"}.
+ */
+int ca_case_suggestion_act(ca_agent *a, const char *case_ref, int64_t id, const char *body_json, const char *actor,
+			   char **ret_json, ca_err *err);
+
+/*
+ * Resolution help: the agent's proposed resolution of a case, extractive
+ * from its thread (the representative's statements of what was done or
+ * should be done, in e-mails, chat messages and notes): {"case",
+ * "resolution": text | null, "confidence", "evidence": [{"source":
+ * "email"|"message"|"note","id","text"}]}. Writes nothing.
+ */
+int ca_case_resolution_proposal(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
+
+/*
+ * `caseagent eval replies`: the reply classifier on a labelled set
+ * (tests/data/followup/replies.jsonl; docs/replies.md, the labelling
+ * guideline), texts read from data_dir (../shared/data) where a row points
+ * there; part "train", "test" or "all". {"part","n","macro_f1",
+ * "per_intent":{intent:{"precision","recall","f1","support"}},
+ * "confusion":{...}}.
+ */
+int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, const char *part, char **ret_json,
+		    ca_err *err);
+
 #ifdef __cplusplus
 }
 #endif
