@@ -178,13 +178,7 @@ int ca_agent_ready(ca_agent *a, ca_err *err)
 
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err)
 {
-	json_t *c = NULL;
-	int r = ca_store_case_get(a->store, ref, &c, err);
-	if (r)
-		return r;
-	*ret_id = json_integer_value(json_object_get(c, "id"));
-	json_decref(c);
-	return 0;
+	return ca_store_case_id(a->store, ref, ret_id, err);
 }
 
 static int log_interaction(ca_agent *a, const char *conv, int64_t case_id, const char *action, const char *outcome,
@@ -269,10 +263,12 @@ static int try_create(ca_agent *a, const char *conv, const char *identity, const
 
 /* What an update would write to case_id now: its view and version, and the
  * plan (ca_plan_update). Reads only. The caller ends the plan and view. */
-static int update_plan(ca_agent *a, int64_t case_id, const char *identity, const conv_msgs *m, ca_case_view *view,
-		       int64_t *version, ca_plan *plan, ca_err *err)
+/* case_json: the case as read already, or NULL to read it. */
+static int update_plan(ca_agent *a, int64_t case_id, const json_t *case_json, const char *identity, const conv_msgs *m,
+		       ca_case_view *view, int64_t *version, ca_plan *plan, ca_err *err)
 {
-	int r = ca_case_view_load(a, case_id, view, version, err);
+	int r = case_json ? ca_case_view_of(a, case_json, view, version, err)
+			  : ca_case_view_load(a, case_id, view, version, err);
 	if (!r && (r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, view, plan, err)))
 		ca_case_view_done(view);
 	return r;
@@ -301,7 +297,7 @@ static int do_update(ca_agent *a, const char *conv, int64_t case_id, const char 
 	ca_case_view view = { 0 };
 	int64_t version;
 	ca_plan plan;
-	int r = update_plan(a, case_id, identity, m, &view, &version, &plan, err);
+	int r = update_plan(a, case_id, NULL, identity, m, &view, &version, &plan, err);
 	if (r)
 		return r;
 	r = update_apply(a, conv, case_id, version, &plan, res, err);
@@ -1257,7 +1253,7 @@ int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_e
 /* What an update from conversation reads about the case: its id, its
  * conversation (row and messages) and the result to fill. */
 static int ufc_gather(ca_agent *a, const char *case_ref, const char *actor, int64_t *case_id, char **conv,
-		      json_t **c, conv_msgs *m, json_t **res, ca_err *err)
+		      json_t **c, json_t **cj, conv_msgs *m, json_t **res, ca_err *err)
 {
 	int r = ca_case_ref(a, case_ref, case_id, err);
 	if (!r)
@@ -1271,14 +1267,12 @@ static int ufc_gather(ca_agent *a, const char *case_ref, const char *actor, int6
 	if (!r)
 		r = load_msgs(a, *conv, m, err);
 	if (!r) {
-		json_t *cj = NULL;
-		r = ca_store_case_get_id(a->store, *case_id, &cj, err);
+		r = ca_store_case_get_id(a->store, *case_id, cj, err);
 		*res = r ? NULL
 			 : json_pack("{s:n, s:s, s:s, s:s, s:O, s:b, s:[], s:b, s:[], s:[], s:b, s:b, s:s?}", "event",
 				     "type", "update", "conversation", *conv, "state", ca_json_str(*c, "state"), "case",
-				     json_object_get(cj, "ticket_number"), "created", 0, "changed", "no_changes", 0,
+				     json_object_get(*cj, "ticket_number"), "created", 0, "changed", "no_changes", 0,
 				     "missing", "suggestions", "note", 0, "replayed", 0, "requested_by", actor);
-		json_decref(cj);
 		if (!r && !*res)
 			r = CA_ENOMEM;
 	}
@@ -1308,7 +1302,7 @@ int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const ch
 	for (int locked = 0; locked < 2; locked++) {
 		int64_t case_id = 0, version = 0;
 		char *conv = NULL;
-		json_t *c = NULL;
+		json_t *c = NULL, *cj = NULL;
 		conv_msgs m = { 0 };
 		ca_case_view view = { 0 };
 		ca_plan plan;
@@ -1317,8 +1311,9 @@ int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const ch
 		r = locked ? ca_store_begin(a->store, err) : ca_store_begin_read(a->store, err);
 		if (r)
 			return r;
-		r = ufc_gather(a, case_ref, actor, &case_id, &conv, &c, &m, &res, err);
-		if (!r && !(r = update_plan(a, case_id, ca_json_str(c, "contact_id"), &m, &view, &version, &plan, err)))
+		r = ufc_gather(a, case_ref, actor, &case_id, &conv, &c, &cj, &m, &res, err);
+		if (!r &&
+		    !(r = update_plan(a, case_id, cj, ca_json_str(c, "contact_id"), &m, &view, &version, &plan, err)))
 			planned = true;
 		if (!r && !locked) { /* the snapshot ends; the write begins */
 			if (!(r = ca_store_commit(a->store, err)))
@@ -1330,6 +1325,7 @@ int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const ch
 				}
 				conv_msgs_done(&m);
 				json_decref(c);
+				json_decref(cj);
 				json_decref(res);
 				free(conv);
 				return r;
@@ -1354,6 +1350,7 @@ int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const ch
 		}
 		conv_msgs_done(&m);
 		json_decref(c);
+		json_decref(cj);
 		free(conv);
 		if (!again)
 			break;

@@ -265,8 +265,12 @@ int ca_plan_apply(ca_agent *a, int64_t case_id, int64_t expected_version, const 
 int ca_case_write_as(ca_agent *a, int64_t case_id, const char *field, const char *value, const char *source,
 		     const char *actor, ca_err *err);
 
-/* Load a stored case as a view (fields + sources) and its version. */
+/* Load a stored case as a view (fields + sources) and its version.
+ * ca_case_view_of: the same from a case already read (ca_store_case_get's
+ * JSON, borrowed), with one read of who set each field. On error the view
+ * holds nothing. */
 int ca_case_view_load(ca_agent *a, int64_t case_id, ca_case_view *view, int64_t *ret_version, ca_err *err);
+int ca_case_view_of(ca_agent *a, const json_t *c, ca_case_view *view, int64_t *ret_version, ca_err *err);
 void ca_case_view_done(ca_case_view *v);
 
 /* Messages JSON array ({"id","role","text"}) -> ca_msg array (borrowing). */

@@ -209,32 +209,32 @@ int ca_case_write_as(ca_agent *a, int64_t case_id, const char *field, const char
 	return r;
 }
 
-int ca_case_view_load(ca_agent *a, int64_t case_id, ca_case_view *view, int64_t *ret_version, ca_err *err)
+int ca_case_view_of(ca_agent *a, const json_t *c, ca_case_view *view, int64_t *ret_version, ca_err *err)
 {
-	json_t *c = NULL, *prov = NULL;
-	int r = ca_store_case_get_id(a->store, case_id, &c, err);
-	if (!r)
-		r = ca_store_case_provenance(a->store, case_id, &prov, err);
-	if (r) {
-		json_decref(c);
+	json_t *sources = NULL;
+	int r = ca_store_case_sources(a->store, json_integer_value(json_object_get(c, "id")), &sources, err);
+	if (r)
 		return r;
+	json_t *fields = json_object_get(c, "fields");
+	view->fields = fields ? json_incref(fields) : json_object();
+	if (!view->fields) {
+		json_decref(sources);
+		return CA_ENOMEM;
 	}
-	view->fields = json_incref(json_object_get(c, "fields"));
-	view->sources = json_object();
-	const char *k;
-	json_t *v;
-	json_object_foreach(prov, k, v) {
-		const char *src = ca_json_str(v, "source");
-		if (src)
-			json_object_set_new(view->sources, k, json_string(src));
-	}
+	view->sources = sources;
 	if (ret_version)
 		*ret_version = json_integer_value(json_object_get(c, "version"));
+	return 0;
+}
+
+int ca_case_view_load(ca_agent *a, int64_t case_id, ca_case_view *view, int64_t *ret_version, ca_err *err)
+{
+	json_t *c = NULL;
+	int r = ca_store_case_get_id(a->store, case_id, &c, err);
+	if (!r)
+		r = ca_case_view_of(a, c, view, ret_version, err);
 	json_decref(c);
-	json_decref(prov);
-	if (!view->fields)
-		view->fields = json_object();
-	return view->sources ? 0 : CA_ENOMEM;
+	return r;
 }
 
 int ca_msgs_from_json(const json_t *arr, ca_msg **ret, size_t *ret_n)

@@ -116,7 +116,7 @@ int ca_store_case_get_id(ca_store *s, int64_t id, json_t **ret, ca_err *err)
 	return r;
 }
 
-int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_err *err)
+int ca_store_case_id(ca_store *s, const char *id_or_ticket, int64_t *ret_id, ca_err *err)
 {
 	if (ca_str_empty(id_or_ticket))
 		return ca_err_set(err, CA_EINVAL, "case", "no case id or ticket number given");
@@ -127,9 +127,24 @@ int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_er
 	int r = db_i64(s, "case", "SELECT id FROM case_record WHERE ticket_number = ?", p, 1, &id, &found, err);
 	if (r)
 		return r;
-	if (!found && ca_parse_i64(id_or_ticket, &id) < 0)
-		return ca_err_set(err, CA_ENOTFOUND, "case", "case '%s' not found", id_or_ticket);
-	return ca_store_case_get_id(s, id, ret, err);
+	if (!found) {
+		ca_sql_param q[] = { ca_sql_int(0) };
+		if (ca_parse_i64(id_or_ticket, &q[0].i) == 0)
+			r = db_i64(s, "case", "SELECT id FROM case_record WHERE id = ?", q, 1, &id, &found, err);
+		if (r)
+			return r;
+		if (!found)
+			return ca_err_set(err, CA_ENOTFOUND, "case", "case '%s' not found", id_or_ticket);
+	}
+	*ret_id = id;
+	return 0;
+}
+
+int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_err *err)
+{
+	int64_t id = 0;
+	int r = ca_store_case_id(s, id_or_ticket, &id, err);
+	return r ? r : ca_store_case_get_id(s, id, ret, err);
 }
 
 int ca_store_case_create(ca_store *s, const char *origin, const char *conversation_id, int64_t *ret_id,
@@ -434,6 +449,31 @@ int ca_store_case_bump_version(ca_store *s, int64_t case_id, int64_t expected, i
 	return ca_err_set(err, CA_ECONFLICT, "version",
 			  "case %lld is at version %lld, not %lld: it changed under us; recompute", (long long)case_id,
 			  (long long)now, (long long)expected);
+}
+
+int ca_store_case_sources(ca_store *s, int64_t case_id, json_t **ret, ca_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "case %lld", (long long)case_id);
+	ca_sql_param p[] = { ca_sql_int(case_id) };
+	json_t *rows = NULL, *out = json_object();
+	if (!out)
+		return enomem(err, what);
+	int r = db_rows(s, what, "SELECT field, source FROM field_provenance WHERE case_id = ?", p, 1, &rows, err);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const char *field = ca_json_str(row, "field");
+		if (!r && field && json_object_set(out, field, json_object_get(row, "source")) < 0)
+			r = enomem(err, what);
+	}
+	json_decref(rows);
+	if (r) {
+		json_decref(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
 }
 
 int ca_store_case_provenance(ca_store *s, int64_t case_id, json_t **ret, ca_err *err)

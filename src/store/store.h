@@ -248,7 +248,10 @@ int ca_store_directory_name_prefix(ca_store *s, const char *kind, const char *st
  */
 int ca_store_case_create(ca_store *s, const char *origin, const char *conversation_id,
 			 int64_t *ret_id, char **ret_ticket, ca_err *err);
-/* By numeric id or ticket number ("CAS-00012" or "12"). New reference. */
+/* By numeric id or ticket number ("CAS-00012" or "12"). New reference.
+ * ca_store_case_id: only the numeric id, for callers that need no more
+ * (one indexed read; CA_ENOTFOUND naming the reference). */
+int ca_store_case_id(ca_store *s, const char *id_or_ticket, int64_t *ret_id, ca_err *err);
 int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_err *err);
 int ca_store_case_get_id(ca_store *s, int64_t id, json_t **ret, ca_err *err);
 /* All cases, newest first, at most `limit` (0 = all); array of case JSON. */
@@ -275,6 +278,10 @@ int ca_store_case_bump_version(ca_store *s, int64_t case_id, int64_t expected,
 			       int64_t *ret_version, ca_err *err);
 /* Provenance of every field of a case: {"field": prov, ...} (new reference). */
 int ca_store_case_provenance(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+/* Only who set each field, {"field": "agent"|"person"|"arc"|...} (new
+ * reference): what the update policy needs, without parsing the evidence.
+ * No existence check (the caller has read the case); none set = {}. */
+int ca_store_case_sources(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
 /* Audit history of a case, oldest first: array of {"id","field","old_value",
  * "new_value","source","actor","confidence","method","evidence","at"}. */
 int ca_store_audit_list(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
