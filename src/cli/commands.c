@@ -1213,6 +1213,10 @@ static int show_simulate(const cli_ctx *ctx, const json_t *r)
 		       (long long)json_integer_value(json_object_get(cal, "bins")),
 		       json_number_value(json_object_get(cal, "mean_confidence")),
 		       json_number_value(json_object_get(cal, "accuracy")));
+		const json_t *fl = json_object_get(cal, "ece_if_calibrated");
+		printf("    a calibrated field would measure ECE %.3f on as many (90 %% of draws below %.3f):\n"
+		       "    a figure under that is what this sample size gives by chance\n",
+		       json_number_value(json_object_get(fl, "mean")), json_number_value(json_object_get(fl, "p90")));
 	}
 
 	fputc('\n', stdout);

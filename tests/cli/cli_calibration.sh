@@ -31,6 +31,9 @@ a = after["fields"]["category"]["calibration"]
 assert b["bins"] == 10 and b["n"] == 20, b
 assert len(b["reliability"]) >= 1 and all(0 <= x["accuracy"] <= 1 for x in b["reliability"]), b
 assert cal["calibrated"]["category"]["examples"] == 20, cal
+# the noise floor: what a calibrated field measures on 20 predictions
+fl = b["ece_if_calibrated"]
+assert 0 < fl["mean"] <= fl["p90"] < 0.5, fl
 assert "priority" in cal["skipped"], cal  # ABCD labels no priority
 print("ok: category ECE on the dev half %.3f before, %.3f after calibrating on the training half" % (b["ece"], a["ece"]))
 assert b["ece"] > 0.10, b
