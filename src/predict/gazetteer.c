@@ -650,9 +650,17 @@ static void consume_numbers(const ca_gazetteer *g, gz_state *s, const ca_msg *m,
 					break;
 			}
 			size_t before = k.len;
-			for (const char *p = tj->norm; *p; p++)
-				if (isalnum((unsigned char)*p) && ca_buf_append(&k, p, 1) < 0)
+			/* the letters and digits, a span at a time */
+			for (const char *p = tj->norm; *p;) {
+				size_t span = 0;
+				while (p[span] && isalnum((unsigned char)p[span]))
+					span++;
+				if (span && ca_buf_append(&k, p, span) < 0)
 					goto out;
+				p += span;
+				while (*p && !isalnum((unsigned char)*p))
+					p++;
+			}
 			if (k.len == before || k.len > g->max_number)
 				break;
 			gz_number *num = g_hash_table_lookup(g->numbers, k.data);

@@ -35,6 +35,8 @@
 
 typedef struct cached_stmt {
 	char *sql;
+	const char *src; /* the caller's pointer it was cached from: most SQL is a
+			    literal, so a pointer compare finds it first */
 	sqlite3_stmt *st;
 	uint64_t used; /* tick of last use, for eviction */
 	bool busy;     /* stepping right now: a nested call must not reset it */
@@ -291,7 +293,12 @@ static int prepare(conn *c, const char *sql, sqlite3_stmt **ret, bool *ret_owned
 {
 	cached_stmt *slot = NULL, *victim = NULL;
 	bool in_use = false;
-	for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+	for (size_t i = 0; i < STMT_CACHE_SIZE && !slot; i++) {
+		cached_stmt *e = &c->cache[i];
+		if (e->src == sql && e->sql && !e->busy && strcmp(e->sql, sql) == 0)
+			slot = e;
+	}
+	for (size_t i = 0; i < STMT_CACHE_SIZE && !slot; i++) {
 		cached_stmt *e = &c->cache[i];
 		if (e->sql && strcmp(e->sql, sql) == 0) {
 			if (e->busy) {
@@ -335,6 +342,7 @@ static int prepare(conn *c, const char *sql, sqlite3_stmt **ret, bool *ret_owned
 	sqlite3_finalize(victim->st);
 	free(victim->sql);
 	victim->sql = copy;
+	victim->src = sql;
 	victim->st = st;
 	victim->used = ++c->tick;
 	victim->busy = true;
