@@ -23,7 +23,6 @@ int ca_casemgmt_open(const char *db_path, ca_agent **ret, ca_err *err)
 	ca_agent *a = calloc(1, sizeof(*a));
 	if (!a)
 		return CA_ENOMEM;
-	ca_analysis_init(&a->cache);
 	int r = ca_store_open(db_path, &a->store, err);
 	if (r) {
 		free(a);
@@ -31,6 +30,97 @@ int ca_casemgmt_open(const char *db_path, ca_agent **ret, ca_err *err)
 	}
 	*ret = a;
 	return 0;
+}
+
+/* ---- the analyses of conversations ----
+ *
+ * A conversation's analysis (its messages' tokens and the predictors'
+ * incremental state) is kept across its events, so an event or an update
+ * looks only at the messages new since: messages are append-only. An agent
+ * keeps CA_ANALYSES_MAX of them, the least recently used making way, so a
+ * server thread serving many chats in turn keeps each one's. An analysis is
+ * kept only while the directory is the one its linker asked (the
+ * directory's generation and this connection's own writes to it, read when
+ * the analysis is taken: a later write makes it start again); every one is
+ * dropped on a rollback (it may hold rolled-back messages) and with the
+ * predictor (its states are keyed by the predictor's parts).
+ */
+typedef struct ca_conv_analysis {
+	char *conv;
+	ca_analysis an;
+	int64_t dir_gen;
+	uint64_t dir_own;
+	uint64_t used; /* a->analyses_tick at its last use */
+} ca_conv_analysis;
+
+static void conv_analysis_free(ca_conv_analysis *c)
+{
+	if (c) {
+		free(c->conv);
+		ca_analysis_done(&c->an);
+		free(c);
+	}
+}
+
+static void forget_analyses(ca_agent *a)
+{
+	for (size_t i = 0; i < CA_ANALYSES_MAX; i++) {
+		conv_analysis_free(a->analyses[i]);
+		a->analyses[i] = NULL;
+	}
+}
+
+/* Drop conversation conv's analysis, if kept. */
+static void forget_analysis(ca_agent *a, const char *conv)
+{
+	for (size_t i = 0; conv && i < CA_ANALYSES_MAX; i++) {
+		ca_conv_analysis *c = a->analyses[i];
+		if (c && !strcmp(c->conv, conv)) {
+			conv_analysis_free(c);
+			a->analyses[i] = NULL;
+		}
+	}
+}
+
+/* The analysis to use for conversation `conv` of n_msgs messages: its own,
+ * as far as it is still good, else a fresh one in the place of an empty or
+ * the least recently used one. Borrowed: valid until the next call for
+ * another conversation or forget_analyses. NULL when out of memory. */
+static ca_analysis *analysis_for(ca_agent *a, const char *conv, size_t n_msgs)
+{
+	int64_t gen = 0;
+	uint64_t own = 0;
+	bool known = ca_store_directory_generation(a->store, &gen, &own, NULL) == 0;
+	ca_conv_analysis **slot = NULL;
+	for (size_t i = 0; i < CA_ANALYSES_MAX; i++) {
+		ca_conv_analysis *c = a->analyses[i];
+		if (c && !strcmp(c->conv, conv)) {
+			slot = &a->analyses[i];
+			break;
+		}
+		if (!slot || (*slot && (!c || c->used < (*slot)->used)))
+			slot = &a->analyses[i];
+	}
+	ca_conv_analysis *c = *slot;
+	if (c && strcmp(c->conv, conv)) { /* the least recently used makes way */
+		conv_analysis_free(c);
+		c = *slot = NULL;
+	}
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))) || !(c->conv = strdup(conv))) {
+			free(c);
+			return NULL;
+		}
+		ca_analysis_init(&c->an);
+		*slot = c;
+	} else if (!known || c->dir_gen != gen || c->dir_own != own || c->an.n > n_msgs) {
+		ca_analysis_done(&c->an);
+		ca_analysis_init(&c->an);
+	}
+	c->dir_gen = gen;
+	c->dir_own = own;
+	c->used = ++a->analyses_tick;
+	return &c->an;
 }
 
 json_t *ca_agent_record_done(ca_agent *a, const char *record_type, const char *record_id)
@@ -62,9 +152,7 @@ void ca_agent_invalidate(ca_agent *a)
 	a->predictor = NULL;
 	json_decref(a->models);
 	a->models = NULL;
-	free(a->cache_conv);
-	a->cache_conv = NULL;
-	ca_analysis_done(&a->cache);
+	forget_analyses(a); /* their states are keyed by the predictor's parts */
 }
 
 void ca_agent_close(ca_agent *a)
@@ -197,6 +285,7 @@ typedef struct conv_msgs {
 	json_t *json;
 	ca_msg *msgs;
 	size_t n;
+	ca_analysis *an; /* the conversation's analysis (analysis_for), borrowed */
 } conv_msgs;
 
 static void conv_msgs_done(conv_msgs *m)
@@ -213,14 +302,8 @@ static int load_msgs(ca_agent *a, const char *conv, conv_msgs *out, ca_err *err)
 		r = ca_msgs_from_json(out->json, &out->msgs, &out->n);
 	if (r)
 		return r;
-	if (!a->cache_conv || strcmp(a->cache_conv, conv) != 0 || a->cache.n > out->n) {
-		ca_analysis_done(&a->cache);
-		free(a->cache_conv);
-		a->cache_conv = strdup(conv);
-		if (!a->cache_conv)
-			return CA_ENOMEM;
-	}
-	return 0;
+	out->an = analysis_for(a, conv, out->n);
+	return out->an ? 0 : CA_ENOMEM;
 }
 
 /* Create a case from a complete plan, or report what was missing. */
@@ -228,7 +311,7 @@ static int try_create(ca_agent *a, const char *conv, const char *identity, const
 		      ca_err *err)
 {
 	ca_plan plan;
-	int r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, NULL, &plan, err);
+	int r = ca_plan_update(a, m->msgs, m->n, m->an, identity, NULL, &plan, err);
 	if (r)
 		return r;
 	json_object_set(res, "suggestions", plan.suggestions);
@@ -269,7 +352,7 @@ static int update_plan(ca_agent *a, int64_t case_id, const json_t *case_json, co
 {
 	int r = case_json ? ca_case_view_of(a, case_json, view, version, err)
 			  : ca_case_view_load(a, case_id, view, version, err);
-	if (!r && (r = ca_plan_update(a, m->msgs, m->n, &a->cache, identity, view, plan, err)))
+	if (!r && (r = ca_plan_update(a, m->msgs, m->n, m->an, identity, view, plan, err)))
 		ca_case_view_done(view);
 	return r;
 }
@@ -603,10 +686,7 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 		r = ca_store_commit(a->store, err);
 	if (r) {
 		ca_agent_rollback(a);
-		/* The analysis cache may hold messages that were rolled back. */
-		free(a->cache_conv);
-		a->cache_conv = NULL;
-		ca_analysis_done(&a->cache);
+		forget_analysis(a, conv); /* it may hold the messages rolled back */
 		json_decref(res);
 		return r;
 	}
@@ -1009,10 +1089,7 @@ int ca_chat_replay(ca_agent *a, const char *path, const ca_replay_opts *opts, ch
 			r = ca_store_commit(a->store, err);
 		if (r && in_tx) {
 			ca_agent_rollback(a);
-			/* The analysis cache may hold messages that were rolled back. */
-			free(a->cache_conv);
-			a->cache_conv = NULL;
-			ca_analysis_done(&a->cache);
+			forget_analyses(a); /* they may hold the messages rolled back */
 		}
 		json_decref(evs);
 		if (r)
@@ -1336,11 +1413,8 @@ int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const ch
 		if (!r)
 			r = ca_store_commit(a->store, err);
 		bool again = r == CA_ECONFLICT && !locked;
-		if (r) {
+		if (r) { /* an update writes no message: the analyses stand */
 			ca_agent_rollback(a);
-			free(a->cache_conv); /* it may hold what was rolled back */
-			a->cache_conv = NULL;
-			ca_analysis_done(&a->cache);
 			json_decref(res);
 			res = NULL;
 		}

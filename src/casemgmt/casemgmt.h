@@ -163,6 +163,11 @@ json_t *ca_agent_record_done(ca_agent *a, const char *record_type, const char *r
  * after record_done, the level may have held a module's writes. */
 void ca_agent_rollback(ca_agent *a);
 
+/* How many conversations' analyses an agent keeps (a server thread's share
+ * of the chats under way): each is the messages' tokens and the
+ * predictors' incremental state, a few KiB to tens of KiB. */
+#define CA_ANALYSES_MAX 64
+
 struct ca_agent {
 	ca_store *store;
 	ca_settings *settings;    /* NULL until settings are imported */
@@ -179,9 +184,9 @@ struct ca_agent {
 	json_t *models;           /* trained models or NULL */
 	ca_directory directory;   /* contacts and accounts over the store (directory.c) */
 	struct ca_dir_cache *dir_cache; /* its answers while the directory is unchanged (directory.c) */
-	/* analysis cache for the conversation seen last */
-	char *cache_conv;
-	ca_analysis cache;
+	/* the analyses of the conversations seen last (agent.c, "analyses") */
+	struct ca_conv_analysis *analyses[CA_ANALYSES_MAX];
+	uint64_t analyses_tick;
 };
 
 /* Ensure settings and predictor are loaded; CA_ESTATE with a hint if the
