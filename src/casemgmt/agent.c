@@ -82,6 +82,14 @@ static void forget_analysis(ca_agent *a, const char *conv)
 	}
 }
 
+const ca_analysis *ca_agent_analysis_of(const ca_agent *a, const char *conv)
+{
+	for (size_t i = 0; i < CA_ANALYSES_MAX; i++)
+		if (a->analyses[i] && !strcmp(a->analyses[i]->conv, conv))
+			return &a->analyses[i]->an;
+	return NULL;
+}
+
 /* The analysis to use for conversation `conv` of n_msgs messages: its own,
  * as far as it is still good, else a fresh one in the place of an empty or
  * the least recently used one. Borrowed: valid until the next call for

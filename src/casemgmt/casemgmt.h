@@ -196,6 +196,9 @@ struct ca_agent {
  * predictor: a PUT on one server thread is seen by every other thread's
  * agent at its next call. */
 int ca_agent_ready(ca_agent *a, ca_err *err);
+/* The analysis the agent keeps for conversation `conv` (agent.c, "the
+ * analyses of conversations"), or NULL: for tests and diagnostics. */
+const ca_analysis *ca_agent_analysis_of(const ca_agent *a, const char *conv);
 /* Drop the predictor (directory or models changed); rebuilt on next use. */
 void ca_agent_invalidate(ca_agent *a);
 /* The contacts and accounts the predictor looks up, over this agent's store

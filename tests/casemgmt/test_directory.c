@@ -334,12 +334,58 @@ static void test_settings_snapshot_is_shared(void **state)
 	ca_settings_free(held);
 }
 
+/* The agent keeps each conversation's analysis across its events, several
+ * conversations at once (a server thread serves many chats in turn): an
+ * event of a conversation seen before reads only its new message, whatever
+ * other conversation came between; and an analysis never outlives the
+ * directory it asked: a contact another connection adds is found at the
+ * next event for a message analysed before. */
+static void test_analyses_kept_per_conversation_and_follow_the_directory(void **state)
+{
+	fixture *fx = *state;
+	open_with_contacts(fx, "analyses", 50);
+	/* c1 names an address nobody has yet: accept withholds its case. */
+	event(fx, "{\"id\":\"e1\",\"type\":\"open\",\"conversation\":\"c1\"}");
+	event(fx, "{\"id\":\"e2\",\"type\":\"message\",\"conversation\":\"c1\",\"message\":{\"id\":\"m1\",\"role\":"
+		  "\"customer\",\"text\":\"Hi, it's rosa@example.com here. My blender is broken.\"}}");
+	event(fx, "{\"id\":\"e3\",\"type\":\"accept\",\"conversation\":\"c1\"}");
+	/* c2 comes between: its case is created (case 1). */
+	event(fx, "{\"id\":\"e1\",\"type\":\"open\",\"conversation\":\"c2\"}");
+	event(fx, "{\"id\":\"e2\",\"type\":\"message\",\"conversation\":\"c2\",\"message\":{\"id\":\"m1\",\"role\":"
+		  "\"customer\",\"text\":\"Hello, this is Dana Whitfield (dana@example.org). My blender is broken.\"}}");
+	event(fx, "{\"id\":\"e3\",\"type\":\"accept\",\"conversation\":\"c2\"}");
+	char *who = case_customer(fx);
+	assert_string_equal(who, "C-1");
+	free(who);
+	/* c1's analysis was kept beside c2's, its one message read once. */
+	const ca_analysis *an = ca_agent_analysis_of(fx->a, "c1");
+	assert_non_null(an);
+	assert_int_equal(an->n, 1);
+	assert_non_null(ca_agent_analysis_of(fx->a, "c2"));
+	/* Another connection adds the contact c1's message names; at wrap-up
+	 * the agent sees her, although that message was analysed before. */
+	ca_err err = { 0 };
+	ca_agent *other = NULL;
+	assert_int_equal(ca_agent_open(fx->db, &other, &err), 0);
+	json_t *c = json_pack("{s:s, s:s, s:s}", "id", "C-9", "full_name", "Rosa Quintero", "email", "rosa@example.com");
+	assert_int_equal(ca_store_directory_put(other->store, "contact", c, NULL), 0);
+	json_decref(c);
+	ca_agent_close(other);
+	event(fx, "{\"id\":\"e4\",\"type\":\"wrapup\",\"conversation\":\"c1\"}");
+	json_t *cs = NULL;
+	assert_int_equal(ca_store_case_get(fx->a->store, "2", &cs, NULL), 0);
+	assert_string_equal(ca_json_str(json_object_get(cs, "fields"), "customer"), "C-9");
+	json_decref(cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_event_work_does_not_grow_with_contacts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contacts_found_by_every_identifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remembered_answers_follow_the_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_analyses_kept_per_conversation_and_follow_the_directory, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_import_bom_duplicates_and_nothing_half_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_snapshot_is_shared, setup, teardown),
 	};
