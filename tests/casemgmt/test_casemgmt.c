@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "casemgmt.h"
+#include "fixture.h"
 
 static const char *SETTINGS =
 	"{\"version\":1,\"channels\":{\"chat\":true},"
@@ -36,64 +37,15 @@ static const char *SETTINGS =
 	"  {\"name\":\"product known\",\"condition\":{\"match\":\"all\",\"conditions\":[{\"field\":\"product\",\"operator\":\"is_not_empty\"}]},\"predict\":[\"priority\"]}],"
 	"\"summary_note_on_close\":true,\"record_agent_experience\":true}";
 
-typedef struct fixture {
-	char dir[64];
-	char db[128];
-	ca_agent *a;
-} fixture;
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static int setup(void **state)
 {
-	fixture *fx = calloc(1, sizeof(*fx));
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ca-casemgmt-XXXXXX");
-	if (!mkdtemp(fx->dir))
-		return -1;
-	snprintf(fx->db, sizeof(fx->db), "%s/t.db", fx->dir);
-	ca_err err = { 0 };
-	if (ca_agent_open(fx->db, &fx->a, &err))
-		return -1;
-	char p[160];
-	snprintf(p, sizeof(p), "%s/settings.json", fx->dir);
-	write_file(p, SETTINGS);
-	if (ca_settings_import_file(fx->a, p, &err)) {
-		fprintf(stderr, "settings: %s (%s)\n", err.message, err.where);
-		return -1;
-	}
-	snprintf(p, sizeof(p), "%s/contacts.jsonl", fx->dir);
-	write_file(p, "{\"id\":\"C-1\",\"full_name\":\"Dana Whitfield\",\"email\":\"dana@example.org\"}\n"
-		      "{\"id\":\"C-2\",\"full_name\":\"Omar Lindqvist\",\"email\":\"omar@example.net\",\"phone\":\"+1 555 201 3344\"}\n");
-	char *res = NULL;
-	if (ca_import_file(fx->a, "contacts", p, &res, &err))
-		return -1;
-	free(res);
-	snprintf(p, sizeof(p), "%s/products.jsonl", fx->dir);
-	write_file(p, "{\"id\":\"P-1\",\"name\":\"Blendmaster X200\",\"aliases\":[\"X200 blender\"]}\n"
-		      "{\"id\":\"P-2\",\"name\":\"Toastly Pro\"}\n");
-	if (ca_import_file(fx->a, "products", p, &res, &err))
-		return -1;
-	free(res);
+	fixture *fx = fixture_new("casemgmt");
 	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *fx = *state;
-	ca_agent_close(fx->a);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(fx);
-	return 0;
+	return fixture_load(fx, SETTINGS,
+			    "{\"id\":\"C-1\",\"full_name\":\"Dana Whitfield\",\"email\":\"dana@example.org\"}\n"
+			    "{\"id\":\"C-2\",\"full_name\":\"Omar Lindqvist\",\"email\":\"omar@example.net\",\"phone\":\"+1 555 201 3344\"}\n",
+			    "{\"id\":\"P-1\",\"name\":\"Blendmaster X200\",\"aliases\":[\"X200 blender\"]}\n"
+			    "{\"id\":\"P-2\",\"name\":\"Toastly Pro\"}\n");
 }
 
 /* Send one event; returns the parsed result (caller decrefs) or NULL with err. */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "casemgmt.h"
+#include "fixture.h"
 
 static const char *SETTINGS =
 	"{\"version\":1,\"channels\":{\"chat\":true},"
@@ -32,40 +33,11 @@ static const char *SETTINGS =
 	"\"default_fields\":[\"customer\",\"category\",\"description\"],"
 	"\"summary_note_on_close\":false,\"record_agent_experience\":true}";
 
-typedef struct fixture {
-	char dir[64];
-	char db[128];
-	ca_agent *a;
-} fixture;
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static int setup(void **state)
 {
-	fixture *fx = calloc(1, sizeof(*fx));
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ca-directory-XXXXXX");
-	if (!mkdtemp(fx->dir))
-		return -1;
+	fixture *fx = fixture_new("directory");
 	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *fx = *state;
-	ca_agent_close(fx->a);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", fx->dir);
-	free(fx);
-	return 0;
+	return fx && fx->a ? 0 : -1;
 }
 
 /* A fresh database with the settings and `n` contacts: the few the

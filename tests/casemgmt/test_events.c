@@ -18,60 +18,36 @@
 #include <string.h>
 #include <unistd.h>
 #include "casemgmt.h"
+#include "fixture.h"
 #include "internal.h" /* the store's connection, to age events for the retention test */
-
-typedef struct fixture {
-	char dir[64];
-	char db[128];
-	char ex[512]; /* examples/ */
-	ca_agent *a;
-} fixture;
 
 static void path_of(const fixture *fx, const char *name, char *out, size_t n)
 {
 	snprintf(out, n, "%s/%s", fx->ex, name);
 }
 
+/* The examples' settings, contacts and products. */
 static int setup(void **state)
 {
-	fixture *fx = calloc(1, sizeof(*fx));
 	const char *data = getenv("CA_TEST_DATA");
-	if (!fx || !data)
+	fixture *fx = data ? fixture_new("events") : NULL;
+	*state = fx;
+	if (!fx || !fx->a)
 		return -1;
 	snprintf(fx->ex, sizeof(fx->ex), "%s/../../examples", data);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ca-events-XXXXXX");
-	if (!mkdtemp(fx->dir))
-		return -1;
-	snprintf(fx->db, sizeof(fx->db), "%s/t.db", fx->dir);
-	ca_err err = { 0 };
 	char p[600], *res = NULL;
-	if (ca_agent_open(fx->db, &fx->a, &err))
-		return -1;
 	path_of(fx, "settings.json", p, sizeof(p));
-	if (ca_settings_import_file(fx->a, p, &err))
+	if (ca_settings_import_file(fx->a, p, &fx->err))
 		return -1;
 	static const char *const kinds[] = { "contacts", "products" };
 	for (size_t i = 0; i < 2; i++) {
 		char f[64];
 		snprintf(f, sizeof(f), "%s.jsonl", kinds[i]);
 		path_of(fx, f, p, sizeof(p));
-		if (ca_import_file(fx->a, kinds[i], p, &res, &err))
+		if (ca_import_file(fx->a, kinds[i], p, &res, &fx->err))
 			return -1;
 		free(res);
 	}
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *fx = *state;
-	ca_agent_close(fx->a);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(fx);
 	return 0;
 }
 

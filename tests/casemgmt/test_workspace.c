@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "casemgmt.h"
+#include "fixture.h"
 
 static const char *SETTINGS =
 	"{\"version\":1,\"channels\":{\"chat\":true,\"email\":true},"
@@ -36,56 +37,14 @@ static const char *SETTINGS =
 	"\"email\":{\"mailboxes\":[\"support@shop.example\"],\"case_token\":\"[{ticket}]\","
 	"  \"auto_response\":{\"from\":\"Shop support <support@shop.example>\"}}}";
 
-typedef struct fixture {
-	char dir[64];
-	char db[128];
-	ca_agent *a;
-	ca_err err;
-} fixture;
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static int setup(void **state)
 {
-	fixture *fx = calloc(1, sizeof(*fx));
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ca-workspace-XXXXXX");
-	if (!mkdtemp(fx->dir))
-		return -1;
-	snprintf(fx->db, sizeof(fx->db), "%s/t.db", fx->dir);
-	if (ca_agent_open(fx->db, &fx->a, &fx->err))
-		return -1;
-	if (ca_settings_import_text(fx->a, SETTINGS, strlen(SETTINGS), &fx->err)) {
-		fprintf(stderr, "settings: %s (%s)\n", fx->err.message, fx->err.where);
-		return -1;
-	}
-	char p[160];
-	snprintf(p, sizeof(p), "%s/contacts.jsonl", fx->dir);
-	write_file(p, "{\"id\":\"C-1\",\"full_name\":\"Dana Whitfield\",\"email\":\"dana@example.org\"}\n"
-		      "{\"id\":\"C-2\",\"full_name\":\"Omar Lindqvist\"}\n");
-	char *res = NULL;
-	if (ca_import_file(fx->a, "contacts", p, &res, &fx->err))
-		return -1;
-	free(res);
+	fixture *fx = fixture_new("workspace");
 	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *fx = *state;
-	ca_agent_close(fx->a);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(fx);
-	return 0;
+	return fixture_load(fx, SETTINGS,
+			    "{\"id\":\"C-1\",\"full_name\":\"Dana Whitfield\",\"email\":\"dana@example.org\"}\n"
+			    "{\"id\":\"C-2\",\"full_name\":\"Omar Lindqvist\"}\n",
+			    NULL);
 }
 
 /* The parsed result of a call that must succeed; *outp is read after the
