@@ -70,6 +70,8 @@ test('a representative works a chat: the case appears, Update from conversation,
   await assert.doesNotReject(description.getByText('Set by AI').waitFor())
   assert.match(await page.getByLabel('Issue description').inputValue(), /earbud/i)
   assert.match(await page.locator('[data-field="customer"] [data-testid="source"]').innerText(), /Set by AI/)
+  // A lookup shows its record's name beside the id (GET /api/v1/cases/{ref} "display").
+  assert.equal(await page.locator('[data-field="customer"] [data-testid="lookup-name"]').innerText(), 'Priya Vantassel (C-pvantassel)')
   await description.getByRole('button', { name: 'Show evidence' }).click()
   await description.locator('.evidence q').first().waitFor()
   await look(page, 'conversation')

@@ -50,6 +50,8 @@ export interface Case {
   provenance?: Record<string, Provenance>
   notes?: Note[]
   suggestions?: Suggestion[]
+  /** Display names of the lookup values: {"customer": "Pat Van Tassel"}. */
+  display?: Record<string, string>
 }
 
 export interface CasePage {
