@@ -166,6 +166,7 @@ export interface FieldOption {
   value: string
   label: string
   description?: string
+  cues?: string[]
 }
 
 export interface FieldDef {
@@ -175,6 +176,9 @@ export interface FieldDef {
   threshold?: number
   options?: FieldOption[]
   lookup?: string
+  pattern?: string
+  cues?: string[]
+  description?: string
 }
 
 export interface Settings {
