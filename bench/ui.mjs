@@ -12,6 +12,7 @@
 // Figures only: it never fails on them.
 import { createRequire } from 'node:module'
 import { readdir, readFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
@@ -83,6 +84,7 @@ try {
     if (last) await last.close()
     last = ctx
   }
+  console.log(`  load average            ${os.loadavg()[0].toFixed(1).padStart(8)}   (1 min, ${os.cpus().length} cores: other work on the machine slows the browser)`)
   console.log(`  interactive, cold (ms)  ${median(cold).toFixed(0).padStart(8)}   median of ${RUNS} (${cold.map((t) => t.toFixed(0)).join(', ')}); target <= 1000: ${verdict(median(cold) <= 1000)}`)
   console.log(`  interactive, warm (ms)  ${median(warm).toFixed(0).padStart(8)}   median of ${RUNS} (${warm.map((t) => t.toFixed(0)).join(', ')}); target <= 1000: ${verdict(median(warm) <= 1000)}`)
 

@@ -13,9 +13,13 @@ declare module 'vue-router' {
   }
 }
 
+const workspace = () => import('./views/WorkspaceView.vue')
+// The landing page's code loads while the session is checked, not after.
+if (typeof location !== 'undefined' && location.pathname === '/') void workspace().catch(() => undefined)
+
 const routes: RouteRecordRaw[] = [
   { path: '/sign-in', name: 'sign-in', component: () => import('./views/SignInView.vue'), meta: { public: true, title: 'Sign in' } },
-  { path: '/', name: 'workspace', component: () => import('./views/WorkspaceView.vue'), meta: { right: 'work', title: 'Workspace' } },
+  { path: '/', name: 'workspace', component: workspace, meta: { right: 'work', title: 'Workspace' } },
   {
     path: '/conversations/:id',
     name: 'conversation',
