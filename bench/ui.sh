@@ -28,16 +28,9 @@ CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
 [ -n "$CHROMIUM" ] || { echo "  skipped: Debian's chromium is not installed (make deps)"; exit 0; }
 command -v node >/dev/null 2>&1 || { echo "  skipped: node is not installed"; exit 0; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/ca-bench-ui.XXXXXX")
-SERVE_PID=""
-DRAIN_PID=""
-cleanup() {
-	if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
-	if [ -n "$DRAIN_PID" ]; then kill "$DRAIN_PID" 2>/dev/null || true; wait "$DRAIN_PID" 2>/dev/null || true; fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
+# shellcheck source=../tests/web/lib/serve.bash
+. "$ROOT/tests/web/lib/serve.bash"
+web_scratch ca-bench-ui
 
 export CASEAGENT_DB="$T/ui.db"
 "$BIN" --quiet init
@@ -64,15 +57,8 @@ for i in range(int(sys.argv[2])):
 PY
 "$BIN" --quiet import cases "$T/cases.jsonl"
 
-mkfifo "$T/serve.out"
-"$BIN" serve --listen 127.0.0.1:0 --workers 2 --web "$ROOT/web/dist" >"$T/serve.out" 2>"$T/serve.log" &
-SERVE_PID=$!
-exec 3<"$T/serve.out"
-read -r -t 20 LINE <&3 || { echo "bench: serve did not start" >&2; cat "$T/serve.log" >&2; exit 1; }
-PORT=$(printf '%s' "$LINE" | sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p')
-[ -n "$PORT" ] || { echo "bench: serve said: $LINE" >&2; exit 1; }
-cat <&3 >/dev/null &
-DRAIN_PID=$!
+web_serve "$BIN" "$CASEAGENT_DB" "$ROOT/web/dist" bench
+PORT=$WEB_PORT
 
 UI_BASE="http://127.0.0.1:$PORT" UI_USER=rep UI_PASSWORD="$PASSWORD" UI_CASES="$NCASES" UI_DIST="$ROOT/web/dist" \
 	CHROMIUM="$CHROMIUM" node "$HERE/ui.mjs"
