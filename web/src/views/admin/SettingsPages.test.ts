@@ -108,6 +108,10 @@ describe('ARC rules page', () => {
     const w = mount(ArcRulesView)
     await flushPromises()
     await w.get(`#${idOf('arc_rules[0].resolved_window_hours')}`).setValue('-1')
+    // A yes/no field of the e-mail: its value is a JSON boolean.
+    const known = w.get(`#${idOf('arc_rules[0].condition.conditions[0].value')}`)
+    expect(known.findAll('option').map((o) => o.text())).toEqual(['yes', 'no'])
+    await known.setValue('false')
     await w.get(`#${idOf('email.auto_response.body')}`).setValue('Your case is {ticket}.')
     // A second rule for everyone else: unknown senders refused.
     await w.findAll('button').find((b) => b.text() === 'Add ARC rule')!.trigger('click')
@@ -116,7 +120,12 @@ describe('ARC rules page', () => {
     await unknown.get('input').setValue(false)
     await saveIn(w)
     const sent = puts[0].body as Doc
-    expect(sent.arc_rules[0]).toEqual({ ...stored().arc_rules[0], resolved_window_hours: -1, accept_unknown_senders: true })
+    expect(sent.arc_rules[0]).toEqual({
+      ...stored().arc_rules[0],
+      condition: { match: 'all', conditions: [{ field: 'sender_known', operator: 'equals', value: false }] },
+      resolved_window_hours: -1,
+      accept_unknown_senders: true,
+    })
     expect(sent.arc_rules[1]).toEqual({
       name: 'everyone else',
       fields: { title: '{subject}', description: '{body}' },
