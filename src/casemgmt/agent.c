@@ -128,7 +128,8 @@ static int load_settings(ca_agent *a, ca_err *err)
 	return 0;
 }
 
-int ca_agent_ready(ca_agent *a, ca_err *err)
+/* The current settings, loaded again when they changed (not the predictor). */
+static int settings_ready(ca_agent *a, ca_err *err)
 {
 	int r = 0;
 	if (a->settings && !ca_store_in_transaction(a->store)) {
@@ -141,6 +142,14 @@ int ca_agent_ready(ca_agent *a, ca_err *err)
 			return r;
 	}
 	if (!a->settings && (r = load_settings(a, err)))
+		return r;
+	return 0;
+}
+
+int ca_agent_ready(ca_agent *a, ca_err *err)
+{
+	int r = settings_ready(a, err);
+	if (r)
 		return r;
 	if (a->predictor)
 		return 0;
@@ -1120,7 +1129,7 @@ static int case_display(ca_agent *a, const json_t *c, json_t **ret, ca_err *err)
 {
 	const json_t *fields = json_object_get(c, "fields");
 	/* Without settings (none imported yet) only the customer is a lookup. */
-	int r = ca_agent_ready(a, err);
+	int r = settings_ready(a, err);
 	if (r == CA_ENOMEM)
 		return r;
 	if (r)
