@@ -79,7 +79,7 @@ web-e2e: build web
 demo: build
 	tools/demo.sh $(BUILD)/caseagent
 
-bench: build
+bench: build web
 	bench/run.sh $(BUILD)
 
 # `make install PREFIX=/usr/local DESTDIR=/tmp/stage`: the command, the

@@ -27,6 +27,9 @@
 # Then the HTTP service (bench/http.sh): `caseagent serve --workers 2` under
 # wrk at 32 connections: chat events per second, Update-from-conversation
 # p50/p99 latency and serve's peak RSS (>= 2000/s, p99 <= 10 ms, <= 200 MB).
+# Then the web UI (bench/ui.sh, bench/ui.mjs): the built JavaScript's size,
+# gzip (<= 250 KB), and the time from navigation to an interactive
+# workspace with 500 cases, in Debian's chromium (<= 1 s).
 # It prints figures and never fails on them; it fails only if the run fails.
 set -euo pipefail
 
@@ -264,3 +267,6 @@ EOF
 
 # ---- the HTTP service (bench/http.sh) ----
 "$HERE/http.sh" "$BUILD"
+
+# ---- the web UI (bench/ui.sh) ----
+"$HERE/ui.sh" "$BUILD"

@@ -123,7 +123,10 @@ int ca_case_list(ca_agent *a, size_t limit, char **ret_json, ca_err *err);
  * {"id","ticket_number","version","fields":{},"provenance":{},"notes":[],
  *  "suggestions":[...]}: suggestions as in ca_chat_event's result, what the
  * agent predicts from the case's conversation now but may not write (below
- * the threshold); empty for a case without a conversation. */
+ * the threshold); empty for a case without a conversation. "display":
+ * {"field": "name"} the display name of each lookup value (a contact's
+ * full name; an account's, product's or subject's name) and of the
+ * customer, read by primary key; a value whose record is gone has none. */
 int ca_case_show(ca_agent *a, const char *case_ref, char **ret_json, ca_err *err);
 /*
  * A person's edit of one field (people win: the agent never overwrites it

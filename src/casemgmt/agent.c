@@ -224,7 +224,8 @@ static int load_settings(ca_agent *a, ca_err *err)
 	return 0;
 }
 
-int ca_agent_ready(ca_agent *a, ca_err *err)
+/* The current settings, loaded again when they changed (not the predictor). */
+static int settings_ready(ca_agent *a, ca_err *err)
 {
 	int r = 0;
 	if (a->settings && !ca_store_in_transaction(a->store)) {
@@ -237,6 +238,14 @@ int ca_agent_ready(ca_agent *a, ca_err *err)
 			return r;
 	}
 	if (!a->settings && (r = load_settings(a, err)))
+		return r;
+	return 0;
+}
+
+int ca_agent_ready(ca_agent *a, ca_err *err)
+{
+	int r = settings_ready(a, err);
+	if (r)
 		return r;
 	if (a->predictor)
 		return 0;
@@ -1173,6 +1182,62 @@ static int case_suggestions(ca_agent *a, const json_t *c, json_t **ret, ca_err *
 	return r;
 }
 
+/* The display name of one directory record: a contact's full name, an
+ * account's, product's or subject's name; NULL (nothing added) when the
+ * record is gone. Read by primary key: its cost does not grow with the
+ * directory. */
+static int lookup_display(ca_agent *a, const char *kind, const char *id, json_t *display, const char *field,
+			  ca_err *err)
+{
+	json_t *rec = NULL;
+	int r = ca_store_directory_get(a->store, kind, id, &rec, err);
+	if (r == CA_ENOTFOUND) {
+		ca_err_clear(err);
+		return 0;
+	}
+	if (r)
+		return r;
+	const char *name = ca_json_str(rec, strcmp(kind, "contact") ? "name" : "full_name");
+	if (name && json_object_set_new(display, field, json_string(name)) < 0)
+		r = CA_ENOMEM;
+	json_decref(rec);
+	return r;
+}
+
+/* {"field": "display name"} for the case's lookup values (and its customer,
+ * a contact even when not configured as a field). */
+static int case_display(ca_agent *a, const json_t *c, json_t **ret, ca_err *err)
+{
+	const json_t *fields = json_object_get(c, "fields");
+	/* Without settings (none imported yet) only the customer is a lookup. */
+	int r = settings_ready(a, err);
+	if (r == CA_ENOMEM)
+		return r;
+	if (r)
+		ca_err_clear(err);
+	const ca_settings *st = r ? NULL : a->settings;
+	json_t *display = json_object();
+	r = display ? 0 : CA_ENOMEM;
+	bool customer_done = false;
+	for (size_t i = 0; !r && st && i < st->n_fields; i++) {
+		const ca_field_def *f = &st->fields[i];
+		const char *v = ca_json_str(fields, f->name);
+		if (f->type != CA_FT_LOOKUP || ca_str_empty(v))
+			continue;
+		customer_done |= strcmp(f->name, "customer") == 0;
+		r = lookup_display(a, ca_entity_name(f->lookup), v, display, f->name, err);
+	}
+	const char *cust = ca_json_str(fields, "customer");
+	if (!r && !customer_done && !ca_str_empty(cust) && (!st || ca_settings_field(st, "customer") < 0))
+		r = lookup_display(a, "contact", cust, display, "customer", err);
+	if (r) {
+		json_decref(display);
+		return r;
+	}
+	*ret = display;
+	return 0;
+}
+
 int ca_case_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err)
 {
 	json_t *c = NULL, *prov = NULL, *notes = NULL;
@@ -1195,6 +1260,12 @@ int ca_case_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err)
 		return r;
 	}
 	json_object_set_new(c, "suggestions", sg);
+	json_t *display = NULL;
+	if ((r = case_display(a, c, &display, err))) {
+		json_decref(c);
+		return r;
+	}
+	json_object_set_new(c, "display", display);
 	return ca_result(c, ret_json);
 }
 

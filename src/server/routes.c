@@ -22,7 +22,8 @@
 #define CASE_OUT                                                                                                    \
 	"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},\"ticket_number\":{\"type\":\"string\"}," \
 	"\"version\":{\"type\":\"integer\"},\"fields\":{\"type\":\"object\"},\"provenance\":{\"type\":\"object\"},"   \
-	"\"notes\":{\"type\":\"array\"},\"suggestions\":{\"type\":\"array\"}}}"
+	"\"notes\":{\"type\":\"array\"},\"suggestions\":{\"type\":\"array\"},"                                        \
+	"\"display\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}}}"
 #define FIELDS_IN                                                                                                   \
 	"{\"type\":\"object\",\"properties\":{\"fields\":{\"type\":\"object\",\"additionalProperties\":"             \
 	"{\"type\":[\"string\",\"null\"]}}},\"required\":[\"fields\"],\"additionalProperties\":false}"
@@ -119,7 +120,7 @@ const srv_route srv_routes[] = {
 	{ "POST", "/api/v1/cases", W, 0, srv_h_case_create, SRV_BODY_JSON, 0, NULL,
 	  "A case a person creates by hand (every field set by a person)", FIELDS_IN, CASE_OUT, 201, NULL, NULL },
 	{ "GET", "/api/v1/cases/{ref}", W, 0, srv_h_case_show, SRV_BODY_NONE, 0, NULL,
-	  "One case: values, provenance, evidence, notes, version (also its ETag)", NULL, CASE_OUT, 0, NULL, NULL },
+	  "One case: values, provenance, evidence, notes, lookup display names, version (also its ETag)", NULL, CASE_OUT, 0, NULL, NULL },
 	{ "PATCH", "/api/v1/cases/{ref}", W, 0, srv_h_case_patch, SRV_BODY_JSON, 0, NULL,
 	  "A person's edit of fields, all or nothing; If-Match with the ETag refuses a stale edit (412)", FIELDS_IN,
 	  "{\"type\":\"object\",\"properties\":{\"case\":{\"type\":\"string\"},\"changed\":{\"type\":\"array\"},"

@@ -20,16 +20,9 @@ WEB="$SRC/web"
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
 [ -n "$CHROMIUM" ] || { echo "e2e: Debian's chromium is not installed (make deps)" >&2; exit 2; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/ca-web-e2e.XXXXXX")
-SERVE_PID=""
-DRAIN_PID=""
-cleanup() {
-	if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
-	if [ -n "$DRAIN_PID" ]; then kill "$DRAIN_PID" 2>/dev/null || true; wait "$DRAIN_PID" 2>/dev/null || true; fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
+# shellcheck source=lib/serve.bash
+. "$SRC/tests/web/lib/serve.bash"
+web_scratch ca-web-e2e
 
 DB="$T/e2e.db"
 ca() { "$BIN" --db "$DB" "$@"; }
@@ -44,17 +37,8 @@ ca user add ada --role "System Administrator" --password-file "$T/pw" >/dev/null
 ca user add chatbot --role Integration >/dev/null
 CHAT_TOKEN=$(ca token create chatbot --name e2e 2>/dev/null)
 
-# serve on a free port: its first line of stdout says where it listens.
-mkfifo "$T/serve.out"
-"$BIN" --db "$DB" serve --listen 127.0.0.1:0 --workers 2 --web "$WEB/dist" >"$T/serve.out" 2>"$T/serve.log" &
-SERVE_PID=$!
-exec 3<"$T/serve.out"
-read -r -t 20 LINE <&3 || { echo "e2e: serve did not start" >&2; cat "$T/serve.log" >&2; exit 1; }
-API_PORT=$(printf '%s' "$LINE" | sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p')
-[ -n "$API_PORT" ] || { echo "e2e: serve said: $LINE" >&2; exit 1; }
-# Keep reading the fifo so serve never blocks on a full pipe.
-cat <&3 >/dev/null &
-DRAIN_PID=$!
+web_serve "$BIN" "$DB" "$WEB/dist" e2e
+API_PORT=$WEB_PORT
 
 # serve hosts the UI: its page, with the policy the tests rely on.
 curl -fsS -o /dev/null "http://127.0.0.1:$API_PORT/" || { echo "e2e: serve does not answer the UI at /" >&2; cat "$T/serve.log" >&2; exit 1; }

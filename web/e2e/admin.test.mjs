@@ -4,7 +4,11 @@
 // description, Contact) and the update rule "Case category equals Product
 // defect → Product, Priority, Serial number" on the Case Management Agent
 // page, sees the API's error at the control it names, saves, and the
-// settings read back over the API hold them; adds a user, gives them an API
+// settings read back over the API hold them; edits the fields (a threshold,
+// an option), the ARC rules (a condition, unknown senders, the resolved-case
+// window, the reply template) and the knowledge agent (conversations,
+// auto-publish to external readers, case attributes), each page refusing
+// one bad value at its control first; adds a user, gives them an API
 // token (shown once) and revokes it; creates an agent experience profile.
 // A representative gets neither the pages nor their API. The settings the
 // other tests rely on are put back at the end.
@@ -103,6 +107,88 @@ test('an administrator sets the default fields and an update rule on the Case Ma
   assert.deepEqual(problems, [])
 })
 
+/** Save with the value `bad` in the control `label` of `scope`: the API's
+ * error stands at that control; then save `good` and the page says so. */
+async function errorThenSave(page, scope, label, bad, good, words, shotName) {
+  const control = scope.getByLabel(label, { exact: true })
+  await control.fill(bad)
+  await page.getByRole('button', { name: 'Save', exact: true }).click()
+  await page.locator('[aria-invalid=true]').first().waitFor()
+  assert.equal(await control.getAttribute('aria-invalid'), 'true', `the error is at ${label}`)
+  const ids = (await control.getAttribute('aria-describedby')).split(' ')
+  const err = ids.find((id) => id.endsWith('-err'))
+  assert.ok(err, `${label} is described by the error: ${ids}`)
+  assert.match(await page.locator(`#${err}`).innerText(), words)
+  assert.equal(await page.locator('[aria-invalid=true]').count(), 1, 'no other control is marked')
+  await look(page, shotName)
+  await control.fill(good)
+  await page.getByRole('button', { name: 'Save', exact: true }).click()
+  await page.getByText('Settings saved.').waitFor()
+  assert.equal(await page.locator('[aria-invalid=true]').count(), 0)
+}
+
+test('an administrator edits the fields, the ARC rules and the knowledge agent, each error at its control', async () => {
+  const problems = []
+  const page = await newPage(browser, problems)
+  await signIn(page, 'ada')
+  await page.goto(`${BASE}/admin`)
+
+  // Fields: a threshold outside 0..1 is refused at its control; an option relabelled.
+  await page.getByRole('link', { name: 'Fields', exact: true }).click()
+  await page.getByRole('heading', { name: 'Fields', level: 1 }).waitFor()
+  const serial = page.getByRole('group', { name: 'Serial number', exact: true })
+  await errorThenSave(page, serial, 'Threshold', '2', '0.55', /from 0 to 1/, 'admin-fields-error')
+  await page.getByRole('group', { name: 'Priority', exact: true }).getByRole('group', { name: 'Option 1: Low' }).getByLabel('Option label', { exact: true }).fill('Low priority')
+  await page.getByRole('button', { name: 'Save', exact: true }).click()
+  await page.getByText('Settings saved.').waitFor()
+  await look(page, 'admin-fields')
+  let got = (await admin.call('GET', '/api/v1/settings')).body
+  assert.equal(got.fields.find((f) => f.name === 'serial_number').threshold, 0.55)
+  assert.equal(got.fields.find((f) => f.name === 'priority').options[0].label, 'Low priority')
+
+  // ARC rules: the resolved-case window; unknown senders; a condition over the e-mail; the reply template.
+  await page.goto(`${BASE}/admin`)
+  await page.getByRole('link', { name: 'ARC rules', exact: true }).click()
+  await page.getByRole('heading', { name: 'ARC rules', level: 1 }).waitFor()
+  const arc = page.getByRole('group', { name: 'ARC rule 1: support mailbox' })
+  await arc.getByLabel('Only e-mail that matches a condition', { exact: true }).check()
+  await arc.getByLabel('Field', { exact: true }).selectOption({ label: 'Mailbox' })
+  await arc.getByLabel('Value', { exact: true }).fill('support@seedshop.example')
+  await arc.getByLabel(/^Accept unknown senders/).uncheck()
+  await page.getByLabel('Reply from', { exact: true }).fill('support@seedshop.example')
+  await page.getByLabel('Reply subject', { exact: true }).fill('{token} We received: {subject}')
+  await errorThenSave(page, arc, 'Resolved-case window (hours)', '-1', '48', /whole number/, 'admin-arc-error')
+  await look(page, 'admin-arc')
+  got = (await admin.call('GET', '/api/v1/settings')).body
+  assert.deepEqual(got.arc_rules[0], {
+    name: 'support mailbox',
+    condition: { match: 'all', conditions: [{ field: 'mailbox', operator: 'equals', value: 'support@seedshop.example' }] },
+    fields: { title: '{subject}', description: '{body}' },
+    accept_unknown_senders: false,
+    resolved_window_hours: 48,
+    auto_response: false,
+  })
+  assert.equal(got.email.auto_response.from, 'support@seedshop.example')
+
+  // Knowledge agent: the coverage threshold; auto-publish to external readers; conversations too.
+  await page.goto(`${BASE}/admin`)
+  await page.getByRole('link', { name: 'Knowledge agent', exact: true }).click()
+  await page.getByRole('heading', { name: 'Knowledge agent', level: 1 }).waitFor()
+  await page.getByLabel('Draft articles when a conversation closes', { exact: true }).check()
+  await page.getByLabel(/^Publish compliant articles at once/).check()
+  await page.getByLabel('Audience of auto-published articles', { exact: true }).selectOption({ label: 'Internal and external readers' })
+  await page.getByLabel('Use the subject', { exact: true }).uncheck()
+  await errorThenSave(page, page.locator('form'), 'Coverage threshold', '2', '0.4', /at most 1/, 'admin-knowledge-error')
+  await look(page, 'admin-knowledge')
+  got = (await admin.call('GET', '/api/v1/settings')).body
+  assert.equal(got.knowledge.realtime_conversations, true)
+  assert.equal(got.knowledge.auto_publish, true)
+  assert.equal(got.knowledge.audience, 'external')
+  assert.equal(got.knowledge.coverage_threshold, 0.4)
+  assert.equal(got.knowledge.case_attributes.subject, false)
+  assert.deepEqual(problems, [])
+})
+
 test('an administrator adds a user, gives them an API token and revokes it, and creates a profile', async () => {
   const problems = []
   const page = await newPage(browser, problems)
@@ -166,7 +252,7 @@ test('a representative gets no admin page, neither link nor API', async () => {
   const page = await newPage(browser, problems)
   await signIn(page, 'rep')
   assert.equal(await page.getByRole('link', { name: 'Admin centre' }).count(), 0)
-  for (const path of ['/admin', '/admin/agent', '/admin/users', '/admin/profiles']) {
+  for (const path of ['/admin', '/admin/agent', '/admin/fields', '/admin/arc-rules', '/admin/knowledge', '/admin/users', '/admin/profiles']) {
     await page.goto(`${BASE}${path}`)
     await page.getByRole('heading', { name: 'Workspace' }).waitFor()
     assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).count(), 0, `no Save at ${path}`)

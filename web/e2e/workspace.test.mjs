@@ -5,7 +5,8 @@
 // conversation highlights what it changed with the banner, and says "no
 // changes" when there is nothing new; a person's edit, and a conflict when
 // someone else saved first; the audit tab; resolving, with what the
-// knowledge agent did; customer text that looks like markup stays text; a
+// knowledge agent did; a conversation without enough context has no case
+// at accept, and at close the case is created once there is; customer text that looks like markup stays text; a
 // representative has no way into the admin centre; served by serve itself,
 // a reloaded page keeps its CSRF token (from GET /api/v1/session, not
 // storage) and the Content-Security-Policy refuses inline script.
@@ -70,6 +71,8 @@ test('a representative works a chat: the case appears, Update from conversation,
   await assert.doesNotReject(description.getByText('Set by AI').waitFor())
   assert.match(await page.getByLabel('Issue description').inputValue(), /earbud/i)
   assert.match(await page.locator('[data-field="customer"] [data-testid="source"]').innerText(), /Set by AI/)
+  // A lookup shows its record's name beside the id (GET /api/v1/cases/{ref} "display").
+  assert.equal(await page.locator('[data-field="customer"] [data-testid="lookup-name"]').innerText(), 'Priya Vantassel (C-pvantassel)')
   await description.getByRole('button', { name: 'Show evidence' }).click()
   await description.locator('.evidence q').first().waitFor()
   await look(page, 'conversation')
@@ -180,6 +183,57 @@ test('a representative works a chat: the case appears, Update from conversation,
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
   assert.ok(overflow <= 0, `the page scrolls sideways at 200 % zoom by ${overflow}px`)
   await look(page, 'case-at-200-percent')
+  assert.deepEqual(problems, [])
+  await page.context().close()
+})
+
+test('a conversation without enough context: no case at accept, and at close the case is created once there is', async () => {
+  const problems = []
+  const page = await newPage(browser, problems)
+  const conv = 'e2e-context'
+  await signIn(page, 'rep')
+  await chatEvent(conv, { id: 'k-open', type: 'open' })
+  await message(conv, 'k1', 'customer', 'Hello, is anyone there?')
+  const accepted = await chatEvent(conv, { id: 'k-accept', type: 'accept', actor: 'rep' })
+  assert.equal(accepted.case, null, `no case at accept: ${JSON.stringify(accepted)}`)
+  assert.equal(accepted.created, false)
+  assert.deepEqual(accepted.missing.map((m) => m.field).sort(), ['category', 'customer', 'description'])
+
+  await page.goto(`${BASE}/conversations/${conv}`)
+  await page.getByRole('heading', { name: `Conversation ${conv}` }).waitFor()
+  await page.getByRole('heading', { name: 'No case yet' }).waitFor()
+  const missing = page.getByRole('region', { name: 'Case' }).locator('p', { hasText: 'Still missing:' })
+  await missing.waitFor()
+  assert.match(await missing.innerText(), /Customer \(no value found in the conversation\)/)
+  await look(page, 'conversation-no-case')
+
+  // The chat goes on and says enough, but messages alone create nothing.
+  await message(conv, 'k2', 'agent', 'Hi! How can I help you today?')
+  await message(conv, 'k3', 'customer', 'My Lumora X2 earbuds will not charge, the left one is dead.')
+  await message(conv, 'k4', 'customer', 'I am Priya Vantassel, priya.vantassel@example.com')
+  await page.getByRole('list', { name: 'Messages' }).getByText('I am Priya Vantassel', { exact: false }).waitFor({ timeout: 10000 })
+  assert.equal(await page.getByRole('heading', { name: 'No case yet' }).count(), 1, 'no case before the close')
+
+  // At close the agent creates the case from the whole conversation; it appears without a reload.
+  const closed = await chatEvent(conv, { id: 'k-close', type: 'close', actor: 'rep' })
+  assert.equal(closed.created, true, `the case at close: ${JSON.stringify(closed)}`)
+  assert.ok(closed.case)
+  await page.getByRole('heading', { name: `Case ${closed.case}` }).waitFor({ timeout: 10000 })
+  await page.getByText(`The agent created case ${closed.case} from this conversation.`).waitFor()
+  assert.equal(await page.locator('[data-field="customer"] [data-testid="lookup-name"]').innerText(), 'Priya Vantassel (C-pvantassel)')
+  assert.match(await page.getByLabel('Issue description').inputValue(), /charge/)
+  assert.match(await page.locator('[data-field="category"] [data-testid="source"]').innerText(), /Set by AI/)
+  await look(page, 'conversation-case-at-close')
+
+  // One case: the close posted again is a replay, and the conversation names that case.
+  const again = await chatEvent(conv, { id: 'k-close', type: 'close', actor: 'rep' })
+  assert.equal(again.replayed, true)
+  assert.equal(again.case, closed.case)
+  const rep = await apiSession('rep')
+  const shown = await rep.call('GET', `/api/v1/conversations/${conv}`)
+  assert.equal(shown.body.case, closed.case)
+  const list = await rep.call('GET', '/api/v1/cases?limit=100')
+  assert.equal(list.body.cases.filter((c) => c.conversation_id === conv).length, 1, 'one case for the conversation')
   assert.deepEqual(problems, [])
   await page.context().close()
 })

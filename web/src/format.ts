@@ -49,10 +49,16 @@ export function evidenceWords(ev: Evidence, messages: Message[] | undefined): st
   return dec.decode(bytes.subarray(begin, end))
 }
 
+// One formatter for every date shown: toLocaleString builds a new one per
+// call, which costs milliseconds each in a list of 50 cases.
+let stamp: Intl.DateTimeFormat | null = null
+
 export function when(iso: string | null | undefined): string {
   if (!iso) return ''
   const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
+  if (Number.isNaN(d.getTime())) return iso
+  stamp ??= new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+  return stamp.format(d)
 }
 
 export function plural(n: number, one: string, many: string): string {

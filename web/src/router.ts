@@ -13,9 +13,13 @@ declare module 'vue-router' {
   }
 }
 
+const workspace = () => import('./views/WorkspaceView.vue')
+// The landing page's code loads while the session is checked, not after.
+if (typeof location !== 'undefined' && location.pathname === '/') void workspace().catch(() => undefined)
+
 const routes: RouteRecordRaw[] = [
   { path: '/sign-in', name: 'sign-in', component: () => import('./views/SignInView.vue'), meta: { public: true, title: 'Sign in' } },
-  { path: '/', name: 'workspace', component: () => import('./views/WorkspaceView.vue'), meta: { right: 'work', title: 'Workspace' } },
+  { path: '/', name: 'workspace', component: workspace, meta: { right: 'work', title: 'Workspace' } },
   {
     path: '/conversations/:id',
     name: 'conversation',
@@ -32,6 +36,9 @@ const routes: RouteRecordRaw[] = [
   },
   { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue'), meta: { right: 'configure', title: 'Admin centre' } },
   { path: '/admin/agent', name: 'admin-agent', component: () => import('./views/admin/AgentSettingsView.vue'), meta: { right: 'configure', title: 'Case Management Agent' } },
+  { path: '/admin/fields', name: 'admin-fields', component: () => import('./views/admin/FieldsView.vue'), meta: { right: 'configure', title: 'Fields' } },
+  { path: '/admin/arc-rules', name: 'admin-arc', component: () => import('./views/admin/ArcRulesView.vue'), meta: { right: 'configure', title: 'ARC rules' } },
+  { path: '/admin/knowledge', name: 'admin-knowledge', component: () => import('./views/admin/KnowledgeAgentView.vue'), meta: { right: 'configure', title: 'Knowledge agent' } },
   { path: '/admin/users', name: 'admin-users', component: () => import('./views/admin/UsersView.vue'), meta: { right: 'configure', title: 'Users and roles' } },
   { path: '/admin/profiles', name: 'admin-profiles', component: () => import('./views/admin/ProfilesView.vue'), meta: { right: 'configure', title: 'Agent experience profiles' } },
   { path: '/knowledge', name: 'knowledge', component: () => import('./views/knowledge/KnowledgeView.vue'), meta: { right: 'work', title: 'Knowledge' } },

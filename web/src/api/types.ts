@@ -50,6 +50,8 @@ export interface Case {
   provenance?: Record<string, Provenance>
   notes?: Note[]
   suggestions?: Suggestion[]
+  /** Display names of the lookup values: {"customer": "Pat Van Tassel"}. */
+  display?: Record<string, string>
 }
 
 export interface CasePage {
@@ -164,6 +166,7 @@ export interface FieldOption {
   value: string
   label: string
   description?: string
+  cues?: string[]
 }
 
 export interface FieldDef {
@@ -173,6 +176,9 @@ export interface FieldDef {
   threshold?: number
   options?: FieldOption[]
   lookup?: string
+  pattern?: string
+  cues?: string[]
+  description?: string
 }
 
 export interface Settings {

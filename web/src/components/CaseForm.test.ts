@@ -96,6 +96,21 @@ describe('CaseForm', () => {
     expect(w.find('b').exists()).toBe(false)
   })
 
+  it("shows a lookup value's display name with its id, as text", async () => {
+    kase.display = { customer: 'Priya <i>Vantassel</i>' }
+    routes()
+    const w = await mountForm()
+    const row = w.get('[data-field="customer"]')
+    expect(row.get('[data-testid="lookup-name"]').text()).toBe('Priya <i>Vantassel</i> (C-pvantassel)')
+    expect(row.find('i').exists()).toBe(false)
+    // The input still holds the id a person edits; the name describes it.
+    const input = row.get('input')
+    expect((input.element as HTMLInputElement).value).toBe('C-pvantassel')
+    expect(input.attributes('aria-describedby')).toContain(row.get('[data-testid="lookup-name"]').attributes('id'))
+    // A field without a display name has no such line.
+    expect(w.get('[data-field="description"]').find('[data-testid="lookup-name"]').exists()).toBe(false)
+  })
+
   it('shows the evidence on demand, quoting the message as text', async () => {
     routes()
     const w = await mountForm()
