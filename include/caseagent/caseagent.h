@@ -786,7 +786,8 @@ int ca_notification_read(ca_agent *a, int64_t id, const char *recipient, ca_err 
  * "configure"),"data":{...}}],"last_id"} with id > after_id, at most limit
  * (0 = 100, at most 1000). Types: case.created, case.updated (data.changed:
  * field names), note.added, email.received, knowledge.article_drafted,
- * notification.created, harvest.progress. Kept 7 days.
+ * notification.created, harvest.progress, conversation.updated. Kept 7
+ * days.
  * data by type (ids and names only, never a customer's personal data):
  * case.created {"case","origin","fields":[names written with it]};
  * case.updated {"case","changed":[names],"source": "agent"|"person"|"arc"|
@@ -795,7 +796,9 @@ int ca_notification_read(ca_agent *a, int64_t id, const char *recipient, ca_err 
  * per decision, as the e-mail log); knowledge.article_drafted {"article",
  * "title","state"}; notification.created {"notification","kind"} with the
  * recipient set; harvest.progress {"job","processed","total","state"}
- * (right "configure"; one per batch and state change). "case" in data is
+ * (right "configure"; one per batch and state change);
+ * conversation.updated {"conversation","event" (the chat event's type),
+ * "state"}, one per chat event applied. "case" in data is
  * the ticket as it is when read. last_id: the last event's id, or after_id
  * when there is none: pass it as the next after_id. CA_EINVAL for a
  * negative after_id.

@@ -302,6 +302,12 @@ int ca_store_event_record(ca_store *s, const char *conversation_id, const char *
 			    "VALUES (?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
 	}
+	/* For the live views: which conversation moved, never what was said. */
+	if (!r)
+		r = ev_plain(s, "conversation.updated", 0, NULL, "work",
+			     json_pack("{s:s, s:s, s:s?}", "conversation", conversation_id, "event", type, "state",
+				       ca_json_str(result, "state")),
+			     err);
 	free(text);
 	return op_end(s, r, what, err);
 }

@@ -142,6 +142,16 @@ static void test_chat_replay_events(void **state)
 	assert_string_equal(ca_json_str(c, "right"), "work");
 	assert_true(json_is_null(json_object_get(c, "recipient")));
 	assert_true(json_array_size(json_object_get(d, "fields")) >= 2);
+	/* one conversation.updated per chat event applied: which conversation
+	 * and what happened, never what was said */
+	json_int_t applied = json_integer_value(json_object_get(rep, "events"));
+	assert_true(applied > 0);
+	assert_int_equal(count_type(ev, "conversation.updated"), applied);
+	json_t *cu = nth_type(ev, "conversation.updated", 0);
+	json_t *cd = json_object_get(cu, "data");
+	assert_non_null(ca_json_str(cd, "conversation"));
+	assert_string_equal(ca_json_str(cd, "event"), "open");
+	assert_int_equal(json_object_size(cd), 3);
 	/* ids ascend; last_id is the last one's and the newest */
 	size_t i;
 	json_t *e;

@@ -26,32 +26,3 @@ export function useLive(care: (ev: LiveEvent) => boolean, reload: (ev: LiveEvent
     if (timer) clearTimeout(timer)
   })
 }
-
-/**
- * For what the stream has no event type for yet (a conversation's new
- * messages, a new chat): `refresh` every `everyMs` while the page is
- * visible, once at once when it becomes visible again, never while it is
- * hidden (a background tab costs the server nothing); stops on unmount.
- * Must be called during a component's setup.
- */
-export function usePoll(refresh: () => void, everyMs: number): void {
-  let timer: ReturnType<typeof setInterval> | null = null
-  const start = () => {
-    if (!timer) timer = setInterval(refresh, everyMs)
-  }
-  const stop = () => {
-    if (timer) clearInterval(timer)
-    timer = null
-  }
-  const onVisibility = () => {
-    if (document.visibilityState === 'hidden') return stop()
-    refresh()
-    start()
-  }
-  if (document.visibilityState !== 'hidden') start()
-  document.addEventListener('visibilitychange', onVisibility)
-  onBeforeUnmount(() => {
-    stop()
-    document.removeEventListener('visibilitychange', onVisibility)
-  })
-}

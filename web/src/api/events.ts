@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'knowledge.article_drafted',
   'notification.created',
   'harvest.progress',
+  'conversation.updated',
 ] as const
 
 export type EventType = (typeof EVENT_TYPES)[number]
