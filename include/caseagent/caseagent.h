@@ -698,7 +698,8 @@ typedef struct ca_case_filter {
 	size_t limit;         /* 1-200, 0 = 50 */
 	const char *cursor;   /* opaque, from a previous page's "next_cursor" */
 } ca_case_filter;
-/* Cases newest first: {"cases":[case...],"next_cursor": string|null}. A bad
+/* Cases newest first: {"cases":[case...],"next_cursor": string|null}, each
+ * case with "display" as ca_case_show gives it. A bad
  * cursor or limit is CA_EINVAL naming it. Served from indexes: the cost of a
  * page does not grow with the number of cases. Filters are exact values;
  * with several, one index serves and the others are checked per case. q:

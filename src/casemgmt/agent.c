@@ -1204,9 +1204,7 @@ static int lookup_display(ca_agent *a, const char *kind, const char *id, json_t 
 	return r;
 }
 
-/* {"field": "display name"} for the case's lookup values (and its customer,
- * a contact even when not configured as a field). */
-static int case_display(ca_agent *a, const json_t *c, json_t **ret, ca_err *err)
+int ca_case_display(ca_agent *a, const json_t *c, json_t **ret, ca_err *err)
 {
 	const json_t *fields = json_object_get(c, "fields");
 	/* Without settings (none imported yet) only the customer is a lookup. */
@@ -1261,7 +1259,7 @@ int ca_case_show(ca_agent *a, const char *ref, char **ret_json, ca_err *err)
 	}
 	json_object_set_new(c, "suggestions", sg);
 	json_t *display = NULL;
-	if ((r = case_display(a, c, &display, err))) {
+	if ((r = ca_case_display(a, c, &display, err))) {
 		json_decref(c);
 		return r;
 	}

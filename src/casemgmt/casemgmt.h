@@ -196,6 +196,10 @@ struct ca_agent {
  * predictor: a PUT on one server thread is seen by every other thread's
  * agent at its next call. */
 int ca_agent_ready(ca_agent *a, ca_err *err);
+/* {"field": "display name"} for a case's lookup values (and its customer,
+ * a contact even when not configured as a field), each read by primary key
+ * (new reference); a record gone adds nothing. c: the store's case JSON. */
+int ca_case_display(ca_agent *a, const json_t *c, json_t **ret, ca_err *err);
 /* The analysis the agent keeps for conversation `conv` (agent.c, "the
  * analyses of conversations"), or NULL: for tests and diagnostics. */
 const ca_analysis *ca_agent_analysis_of(const ca_agent *a, const char *conv);

@@ -315,10 +315,14 @@ int ca_case_query(ca_agent *a, const ca_case_filter *filter, char **ret_json, ca
 	if (!r && !cases)
 		r = CA_ENOMEM;
 	for (size_t i = 0; !r && i < n && i < want; i++) {
-		json_t *c = NULL;
+		json_t *c = NULL, *display = NULL;
 		r = ca_store_case_get_id(a->store, ids[i], &c, err);
+		if (!r && !(r = ca_case_display(a, c, &display, err)))
+			json_object_set_new(c, "display", display);
 		if (!r && json_array_append_new(cases, c) < 0)
 			r = CA_ENOMEM;
+		else if (r)
+			json_decref(c);
 	}
 	char *next = NULL;
 	if (!r && n > want) {

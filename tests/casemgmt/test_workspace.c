@@ -195,6 +195,14 @@ static void test_query_pages(void **state)
 	seen = all_pages(fx, (ca_case_filter){ .status = "resolved", .limit = 5 }, &pages);
 	assert_int_equal(json_array_size(seen), 0);
 	json_decref(seen);
+	/* a page names each case's contact, as the case itself does */
+	json_decref(create(fx, "{\"fields\":{\"title\":\"Named\",\"customer\":\"C-1\"}}"));
+	char *page = NULL;
+	json_t *r = parsed(ca_case_query(fx->a, &(ca_case_filter){ .limit = 2 }, &page, &fx->err), &page, &fx->err);
+	json_t *first = json_array_get(json_object_get(r, "cases"), 0);
+	assert_string_equal(ca_json_str(json_object_get(first, "display"), "customer"), "Dana Whitfield");
+	assert_int_equal(json_object_size(json_object_get(json_array_get(json_object_get(r, "cases"), 1), "display")), 0);
+	json_decref(r);
 
 	static const char *const bad[] = { "zz", "636173653a", "636173653a3078", "636173653a2d31", "636f6e766572736174696f6e3a31",
 					   "6361736", "636173653a310a" };
