@@ -464,7 +464,7 @@ static const char *const negator_list[] = {
 	"wont", "wouldnt", "shouldnt", "aint", "nt", "yet",
 };
 static ca_wordset negators = CA_WORDSET(negator_list);
-#define NEG_WINDOW 3
+#define NEG_WINDOW 6
 
 /* Per-intent bias: "unclear" is the reading of a reply without cues. */
 static const double bias[CA_REPLY_N] = {
@@ -568,6 +568,8 @@ static size_t negator_before(const scan *sc, size_t i)
 		size_t t = i - k;
 		if (sc->sent[t] != sc->sent[i])
 			break;
+		if (sc->used[t])
+			continue; /* part of another cue: "not a problem anymore" */
 		if (ca_wordset_has(&negators, sc->toks.v[t].norm))
 			return t;
 	}
