@@ -76,6 +76,7 @@ typedef struct cue_def {
 #define S CA_REPLY_STILL_PROBLEM
 #define Q CA_REPLY_QUESTION_OR_INFO
 #define A CA_REPLY_AUTOMATIC
+#define U CA_REPLY_UNCLEAR
 
 static const cue_def cues[] = {
 	/* automatic: out-of-office and auto-reply wording */
@@ -110,6 +111,20 @@ static const cue_def cues[] = {
 	{ "for urgent matters", A, 0, 2.0f },
 	{ "in my absence", A, 0, 2.5f },
 	{ "we have received your", A, 0, 2.5f },
+
+	/* unclear: the outcome is still to come */
+	{ "havent had a chance", U, 0, 2.0f },
+	{ "not had a chance", U, 0, 2.0f },
+	{ "havent tried", U, 0, 2.0f },
+	{ "not tried it yet", U, 0, 2.0f },
+	{ "will try", U, 0, 1.5f },
+	{ "ill try", U, 0, 1.5f },
+	{ "let you know", U, 0, 1.5f },
+	{ "get back to you", U, 0, 1.5f },
+	{ "come back to you", U, 0, 1.5f },
+	{ "not sure yet", U, 0, 2.0f },
+	{ "will check", U, 0, 1.2f },
+	{ "ill check", U, 0, 1.2f },
 
 	/* resolved: no longer needed, explicit before the problem words they hold */
 	{ "no longer an issue", R, 0, 3.0f },
@@ -245,6 +260,9 @@ static const cue_def cues[] = {
 	{ "still", S, 0, 1.6f },
 	{ "not yet", S, 0, 2.0f },
 	{ "not interested", S, 0, 2.0f },
+	{ "no option", S, 0, 2.0f },
+	{ "what a mess", S, 0, 2.5f },
+	{ "stopped responding", S, 0, 2.5f },
 	{ "dont help", S, 0, 3.0f },
 	{ "doesnt do anything", S, 0, 3.0f },
 	{ "does nothing", S, 0, 2.5f },
@@ -456,6 +474,7 @@ static const cue_def cues[] = {
 #undef S
 #undef Q
 #undef A
+#undef U
 
 /* Words that negate a favourable cue up to NEG_WINDOW words after them. */
 static const char *const negator_list[] = {
@@ -477,7 +496,7 @@ static const double bias[CA_REPLY_N] = {
 /* Below its floor an intent becomes "unclear". Resolved closes cases, so
  * its floor is the highest. */
 static const double floor_of[CA_REPLY_N] = {
-	[CA_REPLY_RESOLVED] = 0.55,
+	[CA_REPLY_RESOLVED] = 0.62,
 	[CA_REPLY_STILL_PROBLEM] = 0.35,
 	[CA_REPLY_QUESTION_OR_INFO] = 0.35,
 	[CA_REPLY_UNCLEAR] = 0.0,
@@ -638,7 +657,7 @@ static int match_features(scan *sc, const char *text, const ca_span *sents, size
 {
 	int r;
 	size_t questions = 0;
-	for (size_t s = 0; s < n_sents && questions < 2; s++) {
+	for (size_t s = 0; s < n_sents && questions < 1; s++) { /* one question is the ask */
 		const ca_span *sp = &sents[s];
 		/* The sentence splitter keeps the terminator; "??" and "?!" count. */
 		bool q = false;
