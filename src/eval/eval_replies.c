@@ -41,6 +41,20 @@ static int load_json(const char *dir, const char *rel, json_t **ret, ca_err *err
 	return ca_json_load_file(path, ret, err);
 }
 
+/* The next line of a NUL-terminated buffer, cut in place, or NULL at its
+ * end; *cursor moves past it. */
+static char *take_line(char **cursor)
+{
+	char *p = *cursor;
+	if (!p || !*p)
+		return NULL;
+	char *e = strchr(p, '\n');
+	if (e)
+		*e = '\0';
+	*cursor = e ? e + 1 : NULL;
+	return p;
+}
+
 /* map[ref] = texts (stolen); a conversation without an id is left out. */
 static int add_conv(json_t *map, const char *ref, json_t *texts)
 {
@@ -64,10 +78,8 @@ static int load_tweetsumm(sources *s, ca_err *err)
 		return r;
 	json_t *map = json_object();
 	size_t line = 0;
-	for (char *p = data, *e; map && p && *p && r == 0; p = e ? e + 1 : NULL) {
-		e = strchr(p, '\n');
-		if (e)
-			*e = '\0';
+	char *cursor = data, *p;
+	while (map && r == 0 && (p = take_line(&cursor))) {
 		line++;
 		if (!*p)
 			continue;
@@ -94,12 +106,24 @@ static int load_tweetsumm(sources *s, ca_err *err)
 	return 0;
 }
 
+/* A data set that is one JSON list of conversations: its id (a string or
+ * an integer) at id_path (one or two keys deep), its turns at turns_key,
+ * each turn's text at text_key, or at index 1 of a [speaker, text] pair. */
+typedef struct list_format {
+	const char *rel, *id_outer, *id_key, *turns_key, *text_key;
+} list_format;
+
 /* twitter_care_docpred/dev.json: [{"dialogHeader":{"sessionID"},
  * "dialogContent":[{"client"|"agent","message"}]}]. */
-static int load_twitter_care(sources *s, ca_err *err)
+static const list_format twitter_care_format = { "twitter_care_docpred/dev.json", "dialogHeader", "sessionID",
+						 "dialogContent", "message" };
+/* abcd/conversations.json: [{"convo_id", "original": [[speaker, text]]}]. */
+static const list_format abcd_format = { "abcd/conversations.json", NULL, "convo_id", "original", NULL };
+
+static int load_list(sources *s, const list_format *f, json_t **ret, ca_err *err)
 {
 	json_t *all, *d, *map = json_object();
-	int r = load_json(s->dir, "twitter_care_docpred/dev.json", &all, err);
+	int r = load_json(s->dir, f->rel, &all, err);
 	size_t i;
 	if (r < 0 || !map) {
 		json_decref(map);
@@ -107,48 +131,33 @@ static int load_twitter_care(sources *s, ca_err *err)
 	}
 	json_array_foreach(all, i, d) {
 		json_t *texts = json_array(), *t;
+		json_t *id = json_object_get(f->id_outer ? json_object_get(d, f->id_outer) : d, f->id_key);
 		size_t k;
-		json_array_foreach(json_object_get(d, "dialogContent"), k, t)
-			json_array_append(texts, json_object_get(t, "message"));
-		if ((r = add_conv(map, ca_json_str(json_object_get(d, "dialogHeader"), "sessionID"), texts)) < 0)
+		char ref[32];
+		if (json_is_integer(id))
+			snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(id));
+		json_array_foreach(json_object_get(d, f->turns_key), k, t)
+			json_array_append(texts, f->text_key ? json_object_get(t, f->text_key) : json_array_get(t, 1));
+		if ((r = add_conv(map, json_is_integer(id) ? ref : json_string_value(id), texts)) < 0)
 			break;
 	}
 	json_decref(all);
 	if (r < 0) {
 		json_decref(map);
-		return ca_err_set(err, r, "twitter_care", "out of memory");
+		return ca_err_set(err, r, f->rel, "out of memory");
 	}
-	s->twitter_care = map;
+	*ret = map;
 	return 0;
 }
 
-/* abcd/conversations.json: [{"convo_id", "original": [[speaker, text]]}]. */
+static int load_twitter_care(sources *s, ca_err *err)
+{
+	return load_list(s, &twitter_care_format, &s->twitter_care, err);
+}
+
 static int load_abcd(sources *s, ca_err *err)
 {
-	json_t *all, *d, *map = json_object();
-	int r = load_json(s->dir, "abcd/conversations.json", &all, err);
-	size_t i;
-	if (r < 0 || !map) {
-		json_decref(map);
-		return r < 0 ? r : CA_ENOMEM;
-	}
-	json_array_foreach(all, i, d) {
-		json_t *texts = json_array(), *t;
-		size_t k;
-		char ref[32];
-		snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(json_object_get(d, "convo_id")));
-		json_array_foreach(json_object_get(d, "original"), k, t)
-			json_array_append(texts, json_array_get(t, 1));
-		if ((r = add_conv(map, ref, texts)) < 0)
-			break;
-	}
-	json_decref(all);
-	if (r < 0) {
-		json_decref(map);
-		return ca_err_set(err, r, "abcd", "out of memory");
-	}
-	s->abcd = map;
-	return 0;
+	return load_list(s, &abcd_format, &s->abcd, err);
 }
 
 /* The turn a row points at (borrowed), or NULL with *ret_why. */
@@ -302,10 +311,8 @@ int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, 
 		r = ca_err_set(err, CA_ENOMEM, labels_path, "out of memory");
 		goto done;
 	}
-	for (char *p = data, *e; p && *p; p = e ? e + 1 : NULL) {
-		e = strchr(p, '\n');
-		if (e)
-			*e = '\0';
+	char *cursor = data, *p;
+	while ((p = take_line(&cursor))) {
 		line++;
 		if (!*p)
 			continue;
