@@ -608,15 +608,12 @@ static void logits_of(const fit_set *fs, const double *w, size_t i, double logit
 			logit[k] += w[(size_t)fs->feat[j] * CA_REPLY_N + k];
 }
 
+/* The reader's own softmax (ca_reply_decide), for the fit. */
 static void softmax(const double logit[CA_REPLY_N], double temperature, double p[CA_REPLY_N])
 {
-	double mx = logit[0], sum = 0;
-	for (int k = 1; k < CA_REPLY_N; k++)
-		mx = logit[k] > mx ? logit[k] : mx;
-	for (int k = 0; k < CA_REPLY_N; k++)
-		sum += p[k] = exp((logit[k] - mx) / temperature);
-	for (int k = 0; k < CA_REPLY_N; k++)
-		p[k] /= sum;
+	ca_reply_reading rd = { 0 };
+	ca_reply_decide(logit, temperature, &rd);
+	memcpy(p, rd.scores, sizeof(rd.scores));
 }
 
 /*
