@@ -820,7 +820,8 @@ int ca_events_last_id(ca_agent *a, int64_t *ret, ca_err *err);
  * which mark automatic replies. *ret_json (heap, caller frees):
  * {"intent": "resolved"|"still_problem"|"question_or_info"|"unclear"|
  * "automatic", "confidence": 0..1, "evidence": [{"text","start","end"
- * (byte offsets into text),"cue"}], "scores": {intent: 0..1, ...}}. An
+ * (byte offsets into text; null for a header),"cue","intent","weight"}],
+ * "scores": {intent: 0..1, ...}}. An
  * intent below its confidence floor comes back "unclear", with the
  * runner-up in "scores": a person decides. CA_EINVAL for text that is not
  * UTF-8; CA_ETOOBIG over 256 KiB.
@@ -900,6 +901,17 @@ int ca_case_resolution_proposal(ca_agent *a, const char *case_ref, char **ret_js
  */
 int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, const char *part, char **ret_json,
 		    ca_err *err);
+/*
+ * `caseagent eval replies --fit OUT`: fit the reply reader's learned layer
+ * (a multinomial logistic regression, docs/replies.md "The model") on the
+ * train part of the labelled set and write it to OUT as C source (the
+ * committed src/followup/reply_model.c); l2 the penalty (<= 0: the
+ * default). Returns the 5-fold cross-validated figures on the train part
+ * in the shape of ca_eval_replies, with "model", "features",
+ * "temperature", "l2". CA_EIO when OUT cannot be written.
+ */
+int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_dir, const char *out_path, double l2,
+			char **ret_json, ca_err *err);
 
 #ifdef __cplusplus
 }
