@@ -20,6 +20,7 @@
  * (spam_verdict, spam_gate). Every message leaves exactly one row in the
  * activity log saying what happened and why.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1045,14 +1046,51 @@ int ca_email_ingest_raw(ca_agent *a, const char *raw, size_t len, const char *or
 	return ca_email_ingest_prefix(a, raw, len, len, origin, mailbox, ret_json, err);
 }
 
+/*
+ * A walk over files (ca_email_ingest_path) commits its messages in batches:
+ * one transaction holds up to INGEST_TX_SECONDS of messages, each message a
+ * savepoint in it (store.h: nested begin/commit), so each is still all or
+ * nothing, as a harvest's records are. A message that fails is undone alone
+ * and the batch before it is committed before the error is returned; a
+ * crash loses the open batch whole, never part of a message, and the next
+ * run ingests those messages as if for the first time (ingest is
+ * idempotent). One commit a batch instead of one a message is a fifth of
+ * the work: each commit writes every page it touched, and the case search
+ * index a segment, into the write-ahead log. A batch ends early when
+ * another writer waits for the lock, and that writer is let in. With a spam
+ * filter to ask (email.spam), every message is its own transaction as
+ * before, so a slow filter never holds the write lock.
+ */
+#define INGEST_TX_SECONDS 0.25
+#define INGEST_PAUSE_NS 2000000L
+
 typedef struct walk_ctx {
 	ca_agent *a;
 	const ca_email_opts *opts;
 	json_t *results;
 	json_t *counts;
 	size_t done;
+	bool batch;     /* messages are savepoints in a batch transaction */
+	double started; /* when the open batch began (ca_time_mono) */
 	ca_err *err;
 } walk_ctx;
+
+/* Commit the open batch, if any; after a failure nothing of it is left
+ * open. Lets a waiting writer in before the next batch begins. */
+static int batch_end(walk_ctx *w, ca_err *err)
+{
+	if (!w->batch || !ca_store_in_transaction(w->a->store))
+		return 0;
+	int r = ca_store_commit(w->a->store, err);
+	if (r)
+		ca_store_rollback(w->a->store);
+	if (ca_store_contended(w->a->store)) {
+		struct timespec pause = { 0, INGEST_PAUSE_NS };
+		while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+			;
+	}
+	return r;
+}
 
 static int walk_one(const char *raw, size_t len, size_t received, const char *origin, const ca_err *read_err, void *ud)
 {
@@ -1063,9 +1101,19 @@ static int walk_one(const char *raw, size_t len, size_t received, const char *or
 		res = json_pack("{s:s, s:s, s:s}", "origin", origin, "outcome", "skipped", "reason",
 				read_err && read_err->message[0] ? read_err->message : "unreadable");
 	} else {
-		int r = ingest_one(w->a, raw, len, received, origin, w->opts ? w->opts->mailbox : NULL, &res, w->err);
-		if (r)
+		int r = 0;
+		if (w->batch && !ca_store_in_transaction(w->a->store)) {
+			r = ca_store_begin(w->a->store, w->err);
+			w->started = ca_time_mono();
+		}
+		if (!r)
+			r = ingest_one(w->a, raw, len, received, origin, w->opts ? w->opts->mailbox : NULL, &res, w->err);
+		if (!r && (ca_time_mono() - w->started >= INGEST_TX_SECONDS || ca_store_contended(w->a->store)))
+			r = batch_end(w, w->err);
+		if (r) {
+			json_decref(res);
 			return r;
+		}
 	}
 	const char *o = ca_json_str(res, "outcome");
 	json_object_set_new(w->counts, o, json_integer(json_integer_value(json_object_get(w->counts, o)) + 1));
@@ -1084,8 +1132,16 @@ int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opt
 	walk_ctx w = { .a = a, .opts = opts, .results = json_array(),
 		       .counts = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "created", 0, "updated", 0, "attached", 0,
 					   "skipped", 0, "spam", 0, "held", 0),
+		       .batch = a->settings->email.spam.service.kind == CA_SPAM_SERVICE_NONE &&
+				!ca_store_in_transaction(a->store),
 		       .err = err };
 	r = ca_email_sources_walk(path, a->settings->email.max_message_bytes, walk_one, &w, err);
+	/* The messages before a failure stay: the batch they are in is
+	 * committed; the first error is the one reported. */
+	ca_err late = { 0 };
+	int rc = batch_end(&w, r ? &late : err);
+	if (!r)
+		r = rc;
 	if (r) {
 		json_decref(w.results);
 		json_decref(w.counts);
