@@ -1108,6 +1108,8 @@ static int walk_one(const char *raw, size_t len, size_t received, const char *or
 		}
 		if (!r)
 			r = ingest_one(w->a, raw, len, received, origin, w->opts ? w->opts->mailbox : NULL, &res, w->err);
+		if (!r)
+			ca_store_unit_end(w->a->store);
 		if (!r && (ca_time_mono() - w->started >= INGEST_TX_SECONDS || ca_store_contended(w->a->store)))
 			r = batch_end(w, w->err);
 		if (r) {

@@ -156,6 +156,17 @@ int ca_store_begin_read(ca_store *s, ca_err *err);
 int ca_store_commit(ca_store *s, ca_err *err);
 void ca_store_rollback(ca_store *s); /* the innermost level; never fails visibly; NULL-safe */
 bool ca_store_in_transaction(const ca_store *s);
+/*
+ * Ends a unit of work in the open transaction (a no-op outside one;
+ * NULL-safe). What a unit wrote is announced as its own transaction would
+ * have announced it: its events are written at the commit as that
+ * transaction would have written them (one case.updated per case per unit,
+ * the next unit's writes never merged into them), and the directory's
+ * generation moves once per unit that writes the directory. An e-mail
+ * batch ends one after each message, so batching changes no event and no
+ * generation.
+ */
+void ca_store_unit_end(ca_store *s);
 
 /* Settings: one JSON document (text). get: CA_ENOTFOUND before any import;
  * *ret is a heap string the caller frees. */
