@@ -708,8 +708,13 @@ static int content_hash(const ca_email *e, char out[static 65])
 		r = ca_buf_puts(&b, "\ncc:");
 	if (!r)
 		r = join_addresses(e->cc, e->n_cc, &b);
+	/* The text with puts, not printf: printf would measure it twice. */
 	if (!r)
-		r = ca_buf_printf(&b, "\ntext:%s\n", e->text ? e->text : "");
+		r = ca_buf_puts(&b, "\ntext:");
+	if (!r && e->text)
+		r = ca_buf_puts(&b, e->text);
+	if (!r)
+		r = ca_buf_puts(&b, "\n");
 	for (size_t i = 0; !r && i < e->n_attachments; i++)
 		r = ca_buf_printf(&b, "attachment:%s\n", e->attachments[i].sha256);
 	if (!r)
@@ -983,14 +988,13 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received,
 		ca_store_rollback(a->store);
 		ca_err_locate(err, "%s", origin ? origin : "e-mail");
 	} else {
-		json_t *c = NULL;
-		const char *ticket = NULL;
-		if (d.case_id && ca_store_case_get_id(a->store, d.case_id, &c, NULL) == 0)
-			ticket = ca_json_str(c, "ticket_number");
+		char *ticket = NULL;
+		if (d.case_id && ca_store_case_ticket(a->store, d.case_id, &ticket, NULL) != 0)
+			ticket = NULL;
 		*ret = json_pack("{s:s?, s:I, s:s?, s:s, s:s, s:s?, s:s?, s:O}", "origin", origin, "email_id",
 				 (json_int_t)email_id, "message_id", pr == 0 ? e.message_id : NULL, "outcome", d.outcome,
 				 "reason", d.reason, "rule", d.rule, "case", ticket, "changed", d.changed);
-		json_decref(c);
+		free(ticket);
 		if (!*ret)
 			r = CA_ENOMEM;
 	}
@@ -1240,15 +1244,14 @@ int ca_email_release(ca_agent *a, int64_t id, const char *actor, char **ret_json
 			ca_store_rollback(a->store);
 	}
 	if (!r) {
-		json_t *c = NULL;
-		const char *ticket = NULL;
-		if (d.case_id && ca_store_case_get_id(a->store, d.case_id, &c, NULL) == 0)
-			ticket = ca_json_str(c, "ticket_number");
+		char *ticket = NULL;
+		if (d.case_id && ca_store_case_ticket(a->store, d.case_id, &ticket, NULL) != 0)
+			ticket = NULL;
 		r = ca_result(json_pack("{s:I, s:s?, s:s, s:s, s:s?, s:s?, s:O, s:s}", "email_id", (json_int_t)id,
 					"message_id", e.message_id, "outcome", d.outcome, "reason", reason.data, "rule",
 					d.rule, "case", ticket, "changed", d.changed, "released_by", actor),
 			      ret_json);
-		json_decref(c);
+		free(ticket);
 	}
 	if (parsed)
 		ca_email_done(&e);

@@ -261,6 +261,10 @@ int ca_store_case_create(ca_store *s, const char *origin, const char *conversati
 			 int64_t *ret_id, char **ret_ticket, ca_err *err);
 /* By numeric id or ticket number ("CAS-00012" or "12"). New reference. */
 int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_err *err);
+/* The ticket number of case `id` ("CAS-00012"): one primary-key read, for
+ * a caller that needs no more of the case. *ret: heap string the caller
+ * frees. CA_ENOTFOUND when there is no such case. */
+int ca_store_case_ticket(ca_store *s, int64_t id, char **ret, ca_err *err);
 int ca_store_case_get_id(ca_store *s, int64_t id, json_t **ret, ca_err *err);
 /* All cases, newest first, at most `limit` (0 = all); array of case JSON. */
 int ca_store_case_list(ca_store *s, size_t limit, json_t **ret, ca_err *err);
