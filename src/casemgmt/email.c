@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The case agent on e-mail (ARCHITECTURE §3): each message is one
- * transaction that stores it as received, then decides, in this order:
+ * transaction (or, in a walk over files, one savepoint of a batch: see
+ * INGEST_TX_SECONDS) that stores it as received, then decides, in this order:
  * duplicate (by Message-ID with the same content, or a hash of the bytes;
  * a Message-ID reused with other content is a message of its own), over
  * the size limit (kept in part, nothing done), unparsable, automatic
@@ -914,7 +915,7 @@ static int find_stored(ca_agent *a, ca_buf *key, const char *hash, bool *ret_fou
 	return ca_store_email_by_key(a->store, key->data, ret_found, ret_id, ret_case, err);
 }
 
-/* One message, one transaction. `received` is its size as received when
+/* One message, one transaction (a savepoint when a batch is open). `received` is its size as received when
  * the source kept only a prefix (raw[0..len)), else len. *ret: the outcome
  * (new reference). */
 static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received, const char *origin,
