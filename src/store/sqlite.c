@@ -25,14 +25,6 @@
  * evicted least-recently-used. */
 #define STMT_CACHE_SIZE 48
 
-/* Savepoint and statement journals stay in memory up to this size before
- * SQLite spills them to a temporary file (its default is 64 KiB). A batch
- * of records each in its own savepoint (an e-mail batch, a harvest) journals
- * every page a record changes, some 300 KiB for a message, and spilled
- * those were most of the write system calls. Per connection, only while a
- * savepoint or statement is open. */
-#define STMT_JOURNAL_SPILL (4 << 20)
-
 /* How long a writer waits for the write lock (busy_wait below): far longer
  * than any batch an import or a harvest holds it for (0.25 s). */
 #define BUSY_TIMEOUT_MS 5000
@@ -237,18 +229,8 @@ static void wlock_give(conn *c)
 	}
 }
 
-/* Process-wide settings, made before SQLite initialises (sqlite3_config
- * refuses them after; then SQLite's defaults hold, which are only slower). */
-static pthread_once_t config_once = PTHREAD_ONCE_INIT;
-
-static void config_sqlite(void)
-{
-	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_SPILL);
-}
-
 static int sq_open(const char *dsn, void **ret_conn, ca_err *err)
 {
-	pthread_once(&config_once, config_sqlite);
 	if (ca_str_empty(dsn))
 		return ca_err_set(err, CA_EINVAL, "path", "no database path given");
 	conn *c = calloc(1, sizeof(*c));
