@@ -1142,13 +1142,18 @@ int ca_email_ingest_path(ca_agent *a, const char *path, const ca_email_opts *opt
 		       .batch = a->settings->email.spam.service.kind == CA_SPAM_SERVICE_NONE &&
 				!ca_store_in_transaction(a->store),
 		       .err = err };
+	/* Each message's savepoint journal in memory (ca_store_temp_in_memory);
+	 * where that cannot be had, the batch is only slower. */
+	ca_err late = { 0 };
+	bool in_memory = w.batch && ca_store_temp_in_memory(a->store, true, &late) == 0;
 	r = ca_email_sources_walk(path, a->settings->email.max_message_bytes, walk_one, &w, err);
 	/* The messages before a failure stay: the batch they are in is
 	 * committed; the first error is the one reported. */
-	ca_err late = { 0 };
 	int rc = batch_end(&w, r ? &late : err);
 	if (!r)
 		r = rc;
+	if (in_memory)
+		(void)ca_store_temp_in_memory(a->store, false, &late);
 	if (r) {
 		json_decref(w.results);
 		json_decref(w.counts);

@@ -523,6 +523,11 @@ int ca_store_bulk(ca_store *s, bool on, ca_err *err)
 	return s->drv->bulk ? s->drv->bulk(s->conn, on, err) : 0;
 }
 
+int ca_store_temp_in_memory(ca_store *s, bool on, ca_err *err)
+{
+	return s->drv->temp_in_memory ? s->drv->temp_in_memory(s->conn, on, err) : 0;
+}
+
 bool ca_store_contended(ca_store *s)
 {
 	return s->drv->contended ? s->drv->contended(s->conn) : false;

@@ -91,6 +91,10 @@ typedef struct ca_sql_driver {
 	 * CA_CKPT_DEFER / CA_CKPT_AUTO: this connection's commits stop / go
 	 * back to checkpointing as they go. May be NULL. */
 	int (*checkpoint)(void *conn, int how, ca_err *err);
+	/* Keep the connection's temporary files (savepoint journals above all)
+	 * in memory (on) or back as the backend keeps them (off); outside a
+	 * transaction only. May be NULL. */
+	int (*temp_in_memory)(void *conn, bool on, ca_err *err);
 } ca_sql_driver;
 
 enum { CA_CKPT_NOW, CA_CKPT_DEFER, CA_CKPT_AUTO };
@@ -126,6 +130,12 @@ uint64_t ca_store_work(ca_store *s);
 /* Bulk mode for a long import (ca_sql_driver.bulk; a no-op when the driver
  * has none): more memory for fewer writes. Turn it off after. */
 int ca_store_bulk(ca_store *s, bool on, ca_err *err);
+/* Records each in its own savepoint, many to a transaction (an e-mail
+ * batch): the savepoint journals, which hold the pages a record changes
+ * until it is released, kept in memory rather than in temporary files
+ * (ca_sql_driver.temp_in_memory; a no-op when the driver has none). Call
+ * outside a transaction; turn it off after. */
+int ca_store_temp_in_memory(ca_store *s, bool on, ca_err *err);
 /* ca_sql_driver.checkpoint (a no-op when the driver has none). */
 int ca_store_checkpoint(ca_store *s, int how, ca_err *err);
 /* Whether another writer is waiting for the write lock right now
