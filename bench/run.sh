@@ -174,7 +174,7 @@ n = d["emails"]
 eps = n / wall if wall > 0 else 0
 def verdict(ok): return "meets" if ok else "MISSES"
 print()
-print("caseagent benchmark: e-mail ingest into SQLite (parse, dedup, thread, ARC, agent, log; one transaction each)")
+print("caseagent benchmark: e-mail ingest into SQLite (parse, dedup, thread, ARC, agent, log; each message all or nothing, committed in batches)")
 print("  data          $MAIL_SRC")
 print(f"  e-mails              {n:>10}   outcomes {d['outcomes']}")
 print(f"  seconds              {wall:>10.3f}   (wall, with start-up)")

@@ -326,9 +326,15 @@ typedef struct ca_email_opts {
 /*
  * Ingest every message at `path`: an .eml file, a directory (recursively),
  * an mbox file, a Maildir, or "-" for one message on standard input. Each
- * message is one transaction and gets one activity-log row; a message that
+ * message is all or nothing and gets one activity-log row; a message that
  * cannot be parsed is kept raw with the reason. The same message twice is a
- * duplicate, never a second case. *ret_json: {"path","emails",
+ * duplicate, never a second case. Messages are committed in batches of at
+ * most 0.25 s of work (each message a savepoint in its batch's transaction;
+ * a batch ends early for another writer waiting), one transaction each when
+ * a spam filter is to be asked; events and results are those of one
+ * transaction a message. A failed message is undone alone and the batch
+ * before it committed; a crash loses the open batch whole, which the next
+ * run ingests as new. *ret_json: {"path","emails",
  * "outcomes":{"created","updated","attached","skipped","spam","held"},"emails_detail":
  * [{"origin","email_id","message_id","outcome","reason","rule","case","changed"}]}.
  * Errors are the database's only (the message is then not recorded at all,

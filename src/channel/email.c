@@ -97,6 +97,14 @@ static int append_utf8(ca_buf *b, const char *s, size_t n, bool newlines, bool *
 	size_t i = 0, run = 0; /* run: bytes at p[i-run..i) still to copy */
 	int r = 0;
 	while (i < n && !r) {
+		/* ASCII other than NUL and CR, the bulk of most text, as one run. */
+		size_t a = i;
+		while (a < n && (unsigned)p[a] - 1u < 0x7Fu && p[a] != '\r')
+			a++;
+		run += a - i;
+		i = a;
+		if (i == n)
+			break;
 		unsigned char c = p[i];
 		size_t k = c ? utf8_seq(p + i, n - i) : 0;
 		if (k > 0 && !(newlines && c == '\r')) {
@@ -329,6 +337,10 @@ static size_t guard_rfc2047(const char *s, size_t n, char *patch)
 			if (e < n && (s[e] == ' ' || s[e] == '\t'))
 				continue;
 			break;
+		}
+		if (!memchr(s + i, '?', e - i)) {
+			i = e; /* no "=?" and no "?=" in this line */
+			continue;
 		}
 		size_t from = i;
 		for (size_t k = e; k >= i + 2; k--) {

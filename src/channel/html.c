@@ -26,34 +26,47 @@ typedef struct out {
 
 enum { EL_OTHER, EL_SKIP, EL_BLOCK, EL_PARA, EL_BR, EL_CELL, EL_LI, EL_PRE };
 
+/* Elements by kind, sorted by name for bsearch. Skipped: content a reader
+ * never sees; paragraph and block elements break the text around them. */
+typedef struct element {
+	const char *name;
+	int kind;
+} element;
+
+static const element elements[] = {
+	{ "address", EL_BLOCK }, { "article", EL_BLOCK }, { "aside", EL_BLOCK }, { "blockquote", EL_PARA },
+	{ "body", EL_BLOCK }, { "br", EL_BR }, { "caption", EL_BLOCK }, { "center", EL_BLOCK },
+	{ "dd", EL_BLOCK }, { "details", EL_BLOCK }, { "div", EL_BLOCK }, { "dl", EL_BLOCK },
+	{ "dt", EL_BLOCK }, { "fieldset", EL_BLOCK }, { "figcaption", EL_BLOCK }, { "figure", EL_BLOCK },
+	{ "footer", EL_BLOCK }, { "form", EL_BLOCK }, { "h1", EL_PARA }, { "h2", EL_PARA }, { "h3", EL_PARA },
+	{ "h4", EL_PARA }, { "h5", EL_PARA }, { "h6", EL_PARA }, { "head", EL_SKIP }, { "header", EL_BLOCK },
+	{ "hr", EL_BLOCK }, { "html", EL_BLOCK }, { "iframe", EL_SKIP }, { "li", EL_LI },
+	{ "main", EL_BLOCK }, { "math", EL_SKIP }, { "nav", EL_BLOCK }, { "noscript", EL_SKIP },
+	{ "object", EL_SKIP }, { "ol", EL_BLOCK }, { "p", EL_PARA }, { "pre", EL_PRE }, { "script", EL_SKIP },
+	{ "section", EL_BLOCK }, { "style", EL_SKIP }, { "summary", EL_BLOCK }, { "svg", EL_SKIP },
+	{ "table", EL_PARA }, { "tbody", EL_BLOCK }, { "td", EL_CELL }, { "template", EL_SKIP },
+	{ "textarea", EL_PRE }, { "tfoot", EL_BLOCK }, { "th", EL_CELL }, { "thead", EL_BLOCK },
+	{ "title", EL_SKIP }, { "tr", EL_BLOCK }, { "ul", EL_BLOCK }
+};
+
+static int element_cmp(const void *key, const void *e)
+{
+	return strcmp(key, ((const element *)e)->name);
+}
+
+/* HTML names are ASCII and case-insensitive; none listed is longer than 10. */
 static int element_kind(const char *name)
 {
-	/* Elements whose content a reader never sees. */
-	static const char *const skip[] = { "script", "style", "head", "title", "template", "noscript",
-					    "object", "iframe", "svg", "math" };
-	static const char *const para[] = { "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table" };
-	static const char *const block[] = { "div", "tr", "ul", "ol", "dl", "dt", "dd", "hr", "address",
-					     "section", "article", "header", "footer", "nav", "aside", "main",
-					     "form", "fieldset", "figure", "figcaption", "caption", "center",
-					     "body", "html", "tbody", "thead", "tfoot", "details", "summary" };
-	for (size_t i = 0; i < CA_ARRAY_SIZE(skip); i++)
-		if (strcasecmp(name, skip[i]) == 0)
-			return EL_SKIP;
-	if (strcasecmp(name, "br") == 0)
-		return EL_BR;
-	if (strcasecmp(name, "pre") == 0 || strcasecmp(name, "textarea") == 0)
-		return EL_PRE;
-	if (strcasecmp(name, "li") == 0)
-		return EL_LI;
-	if (strcasecmp(name, "td") == 0 || strcasecmp(name, "th") == 0)
-		return EL_CELL;
-	for (size_t i = 0; i < CA_ARRAY_SIZE(para); i++)
-		if (strcasecmp(name, para[i]) == 0)
-			return EL_PARA;
-	for (size_t i = 0; i < CA_ARRAY_SIZE(block); i++)
-		if (strcasecmp(name, block[i]) == 0)
-			return EL_BLOCK;
-	return EL_OTHER;
+	char low[16];
+	size_t i = 0;
+	for (; name[i]; i++) {
+		if (i + 1 == sizeof(low))
+			return EL_OTHER;
+		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+	}
+	low[i] = '\0';
+	const element *e = bsearch(low, elements, CA_ARRAY_SIZE(elements), sizeof(*elements), element_cmp);
+	return e ? e->kind : EL_OTHER;
 }
 
 static void put(out *o, const char *p, size_t n)

@@ -10,6 +10,7 @@
  * text. Subject normalisation strips reply/forward prefixes and [list] tags
  * and folds case with the text module.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,19 @@ static line trim(line l)
 	return l;
 }
 
+/* The first bytes compared as strncasecmp compares them (tolower), before
+ * the whole call: most lines and words differ there. */
+static bool same_ci(char a, char b)
+{
+	return tolower((unsigned char)a) == tolower((unsigned char)b);
+}
+
 static bool starts_ci(line l, const char *prefix)
 {
+	if (!prefix[0])
+		return true;
+	if (l.n == 0 || !same_ci(l.p[0], prefix[0]))
+		return false;
 	size_t k = strlen(prefix);
 	return l.n >= k && strncasecmp(l.p, prefix, k) == 0;
 }
@@ -105,7 +117,7 @@ static bool contains_ci(const char *p, size_t n, const char *word)
 {
 	size_t k = strlen(word);
 	for (size_t i = 0; i + k <= n; i++)
-		if (strncasecmp(p + i, word, k) == 0)
+		if (same_ci(p[i], word[0]) && strncasecmp(p + i, word, k) == 0)
 			return true;
 	return false;
 }

@@ -187,6 +187,67 @@ static int walk_mbox(walker *wk, const char *path, int fd, size_t size, bool *re
 	return r;
 }
 
+/* Where the header block of an mbox's only message begins: after its
+ * "From " line, when that line ends and the next one is a header field
+ * ("name:", RFC 5322 §2.2), else 0 (let walk_mbox decide). */
+static size_t one_message_begin(const char *buf, size_t size)
+{
+	const char *nl = memchr(buf, '\n', size);
+	if (!nl)
+		return 0;
+	size_t b = (size_t)(nl - buf) + 1, i = b;
+	while (i < size && buf[i] > ' ' && buf[i] < 127 && buf[i] != ':')
+		i++;
+	return i > b && i < size && buf[i] == ':' ? b : 0;
+}
+
+/* Whether a line of buf[0..n) after its first starts with "From " (mboxrd:
+ * a message boundary). */
+static bool later_from_line(const char *buf, size_t n)
+{
+	const char *p = buf, *end = buf + n;
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p++;
+		if ((size_t)(end - p) >= 5 && memcmp(p, "From ", 5) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An mbox within the size limit that holds one message, as most files of a
+ * mail archive do (each starts with its "From " line): no other line starts
+ * with "From ", so GMime's parser would find exactly this one message,
+ * running from the line after the "From " line to the end of the file. Read
+ * once and handed on, without constructing the message twice. *ret_found is
+ * false, and nothing handed, for anything else (walk_mbox splits it).
+ */
+static int walk_mbox_one(walker *wk, const char *path, int fd, size_t size, bool *ret_found)
+{
+	*ret_found = false;
+	char *buf = malloc(size + 1);
+	if (!buf)
+		return CA_ENOMEM;
+	if (read_at(fd, buf, size, 0) != 0) {
+		free(buf);
+		return 0; /* walk_mbox reads it again and says what went wrong */
+	}
+	buf[size] = '\0';
+	size_t b = one_message_begin(buf, size);
+	int r = 0;
+	if (b && !later_from_line(buf + b, size - b)) {
+		ca_buf origin;
+		ca_buf_init(&origin);
+		if ((r = ca_buf_printf(&origin, "%s#1", path)) >= 0) {
+			*ret_found = true;
+			r = hand(wk, buf + b, size - b, size - b, origin.data);
+		}
+		ca_buf_done(&origin);
+	}
+	free(buf);
+	return r;
+}
+
 /* Read a stream that cannot be measured first (standard input): at most
  * `max` bytes are kept; beyond, only a prefix is, and the rest is read and
  * dropped so the writer (an MTA's pipe) is not cut off. */
@@ -248,7 +309,9 @@ static int walk_file(walker *wk, const char *path, bool single)
 	bool mbox = !single && size >= 5 && read_at(fd, head, 5, 0) == 0 && memcmp(head, "From ", 5) == 0;
 	bool found = false;
 	int r = 0;
-	if (mbox)
+	if (mbox && size <= wk->max)
+		r = walk_mbox_one(wk, path, fd, size, &found);
+	if (!r && mbox && !found)
 		r = walk_mbox(wk, path, fd, size, &found);
 	if (!r && !found) {
 		size_t want = size <= wk->max ? size : (wk->max < CA_EMAIL_PEEK_BYTES ? wk->max : CA_EMAIL_PEEK_BYTES);

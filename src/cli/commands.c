@@ -964,6 +964,11 @@ static int cmd_email_ingest(cli_ctx *ctx, const cli_args *a)
 			json_decref(all);
 			return cli_fail(ctx, r, &err);
 		}
+		if (a->npos == 1) {
+			/* One path: its result is the summary as it stands. */
+			cli_progress_done(&p);
+			return cli_result(ctx, out, show_email_ingest);
+		}
 		json_t *j = json_loads(out, 0, NULL);
 		free(out);
 		if (!all) {

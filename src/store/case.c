@@ -147,6 +147,22 @@ int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_er
 	return r ? r : ca_store_case_get_id(s, id, ret, err);
 }
 
+int ca_store_case_ticket(ca_store *s, int64_t id, char **ret, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_int(id) };
+	char *t = NULL;
+	bool found;
+	int r = db_str(s, "case", "SELECT ticket_number FROM case_record WHERE id = ?", p, 1, &t, &found, err);
+	if (!r && (!found || !t))
+		r = ca_err_set(err, CA_ENOTFOUND, "case_id", "case %lld not found", (long long)id);
+	if (r) {
+		free(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
 int ca_store_case_create(ca_store *s, const char *origin, const char *conversation_id, int64_t *ret_id,
 			 char **ret_ticket, ca_err *err)
 {

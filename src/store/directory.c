@@ -248,15 +248,16 @@ int ca_store_directory_put_row(ca_store *s, const ca_dir_row *row, ca_err *err)
 	char what[160];
 	snprintf(what, sizeof(what), "%s '%s'", row->kind, row->v[0]);
 	r = db_exec(s, what, k->upsert, p, row->n, err);
-	/* The generation moves once per transaction that writes the directory
-	 * (an import batch is one UPDATE more), and rolls back with it. */
-	if (!r && (!s->tx_depth || s->dir_bumped_serial != s->tx_serial)) {
+	/* The generation moves once per transaction (or unit of work in it,
+	 * ca_store_unit_end) that writes the directory (an import batch is one
+	 * UPDATE more), and rolls back with it. */
+	if (!r && (!s->tx_depth || s->dir_bumped_serial != s->unit_serial)) {
 		r = db_exec(s, "directory generation",
 			    "INSERT INTO counter (name, value) VALUES ('directory', 1) "
 			    "ON CONFLICT (name) DO UPDATE SET value = counter.value + 1",
 			    NULL, 0, err);
 		if (!r && s->tx_depth)
-			s->dir_bumped_serial = s->tx_serial;
+			s->dir_bumped_serial = s->unit_serial;
 		if (!r)
 			s->dir_bumps++;
 		s->gen_serial = 0;

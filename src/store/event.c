@@ -10,7 +10,10 @@
  * outermost commit, just before COMMIT, as one INSERT per event. Writing
  * them then, not as they happen, is what lets the writes of one case in one
  * transaction become one case.updated (all the fields it changed), however
- * many calls made them, and a harvest batch one harvest.progress.
+ * many calls made them, and a harvest batch one harvest.progress. A
+ * transaction that holds several independent units of work (an e-mail
+ * batch: one message each) separates them (ca_store_unit_end), so each
+ * unit's events are what its own transaction would have written.
  * Retention: whenever an event's id is a multiple of EV_TIDY_EVERY (so it
  * runs as often in a process that writes one event and exits as in a
  * server), the oldest rows older than EV_KEEP_SECONDS go, at most twice as
@@ -39,6 +42,7 @@ struct ev_pending {
 	const char *right;     /* plain: "work" | "configure" (static) */
 	char *text;            /* field name, origin, or the plain event's data JSON */
 	char *recipient;       /* plain: a user, or NULL */
+	uint64_t unit;         /* s->unit_serial when noted: notes of two units never merge */
 };
 
 static void pending_drop(ev_pending *p)
@@ -87,7 +91,8 @@ static int push(ca_store *s, const ev_pending *p, ca_err *err)
 		s->ev = v;
 		s->ev_cap = cap;
 	}
-	s->ev[s->ev_n++] = *p;
+	s->ev[s->ev_n] = *p;
+	s->ev[s->ev_n++].unit = s->unit_serial;
 	return 0;
 }
 
@@ -132,6 +137,7 @@ int ev_plain(ca_store *s, const char *type, int64_t case_id, const char *recipie
 /* ---- writing them at commit ---- */
 
 typedef struct ev_key {
+	uint64_t unit;
 	int grp;
 	int64_t key;
 	size_t seq;
@@ -140,6 +146,8 @@ typedef struct ev_key {
 static int key_cmp(const void *a, const void *b)
 {
 	const ev_key *x = a, *y = b;
+	if (x->unit != y->unit)
+		return x->unit < y->unit ? -1 : 1;
 	if (x->grp != y->grp)
 		return x->grp < y->grp ? -1 : 1;
 	if (x->key != y->key)
@@ -245,13 +253,13 @@ int ev_flush(ca_store *s, ca_err *err)
 	for (size_t i = 0; i < n; i++) {
 		const ev_pending *p = &s->ev[i];
 		int grp = p->kind == EV_PLAIN ? GRP_PLAIN : p->kind == EV_HARVEST ? GRP_HARVEST : GRP_CASE;
-		k[i] = (ev_key){ .grp = grp, .key = grp == GRP_PLAIN ? (int64_t)i : p->key, .seq = i };
+		k[i] = (ev_key){ .unit = p->unit, .grp = grp, .key = grp == GRP_PLAIN ? (int64_t)i : p->key, .seq = i };
 	}
 	qsort(k, n, sizeof(*k), key_cmp);
 	size_t no = 0;
 	int r = 0;
 	for (size_t i = 0, j; !r && i < n; i = j) {
-		for (j = i + 1; j < n && k[j].grp == k[i].grp && k[j].key == k[i].key; j++)
+		for (j = i + 1; j < n && k[j].unit == k[i].unit && k[j].grp == k[i].grp && k[j].key == k[i].key; j++)
 			;
 		const ev_pending *p = &s->ev[k[i].seq];
 		bool found = true;

@@ -23,7 +23,9 @@ struct ca_store {
 		       * rollback that follows is for it, and must not reach the enclosing one */
 	int op_depth; /* nesting of the repository's own atomic sections */
 	uint64_t tx_serial;         /* outermost transactions begun so far */
-	uint64_t dir_bumped_serial; /* the one whose directory write bumped the generation */
+	uint64_t unit_serial;       /* units of work begun so far: each outermost transaction is
+				     * one, or several when ended by ca_store_unit_end */
+	uint64_t dir_bumped_serial; /* the unit whose directory write bumped the generation */
 	uint64_t dir_bumps;         /* generation bumps this connection made, committed or not */
 	uint64_t gen_serial;        /* the transaction the generation below was read in (0: none) */
 	int64_t gen;

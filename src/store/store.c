@@ -347,7 +347,7 @@ static void undo_level(ca_store *s, const char *savepoint)
 {
 	ca_err ignored;
 	ca_err_clear(&ignored);
-	if (s->dir_bumps && (s->dir_bumped_serial == s->tx_serial || !s->tx_depth)) {
+	if (s->dir_bumps && (s->dir_bumped_serial == s->unit_serial || !s->tx_depth)) {
 		/* A directory generation this level may have moved is undone:
 		 * whoever remembered answers under that number must not trust
 		 * it again (ca_store_directory_generation), and the next write
@@ -523,6 +523,11 @@ int ca_store_bulk(ca_store *s, bool on, ca_err *err)
 	return s->drv->bulk ? s->drv->bulk(s->conn, on, err) : 0;
 }
 
+int ca_store_temp_in_memory(ca_store *s, bool on, ca_err *err)
+{
+	return s->drv->temp_in_memory ? s->drv->temp_in_memory(s->conn, on, err) : 0;
+}
+
 bool ca_store_contended(ca_store *s)
 {
 	return s->drv->contended ? s->drv->contended(s->conn) : false;
@@ -534,11 +539,19 @@ static int begin_level(ca_store *s, const char *what, const char *sql, ca_err *e
 	int r = ev_reserve_level(s, err);
 	if (!r)
 		r = db_exec(s, what, sql, NULL, 0, err);
-	if (!r && s->tx_depth == 0)
+	if (!r && s->tx_depth == 0) {
 		s->tx_serial++;
+		s->unit_serial++;
+	}
 	if (!r)
 		s->ev_marks[s->tx_depth++] = s->ev_n;
 	return r;
+}
+
+void ca_store_unit_end(ca_store *s)
+{
+	if (s && s->tx_depth)
+		s->unit_serial++;
 }
 
 int ca_store_begin(ca_store *s, ca_err *err)

@@ -91,6 +91,10 @@ typedef struct ca_sql_driver {
 	 * CA_CKPT_DEFER / CA_CKPT_AUTO: this connection's commits stop / go
 	 * back to checkpointing as they go. May be NULL. */
 	int (*checkpoint)(void *conn, int how, ca_err *err);
+	/* Keep the connection's temporary files (savepoint journals above all)
+	 * in memory (on) or back as the backend keeps them (off); outside a
+	 * transaction only. May be NULL. */
+	int (*temp_in_memory)(void *conn, bool on, ca_err *err);
 } ca_sql_driver;
 
 enum { CA_CKPT_NOW, CA_CKPT_DEFER, CA_CKPT_AUTO };
@@ -126,6 +130,12 @@ uint64_t ca_store_work(ca_store *s);
 /* Bulk mode for a long import (ca_sql_driver.bulk; a no-op when the driver
  * has none): more memory for fewer writes. Turn it off after. */
 int ca_store_bulk(ca_store *s, bool on, ca_err *err);
+/* Records each in its own savepoint, many to a transaction (an e-mail
+ * batch): the savepoint journals, which hold the pages a record changes
+ * until it is released, kept in memory rather than in temporary files
+ * (ca_sql_driver.temp_in_memory; a no-op when the driver has none). Call
+ * outside a transaction; turn it off after. */
+int ca_store_temp_in_memory(ca_store *s, bool on, ca_err *err);
 /* ca_sql_driver.checkpoint (a no-op when the driver has none). */
 int ca_store_checkpoint(ca_store *s, int how, ca_err *err);
 /* Whether another writer is waiting for the write lock right now
@@ -156,6 +166,17 @@ int ca_store_begin_read(ca_store *s, ca_err *err);
 int ca_store_commit(ca_store *s, ca_err *err);
 void ca_store_rollback(ca_store *s); /* the innermost level; never fails visibly; NULL-safe */
 bool ca_store_in_transaction(const ca_store *s);
+/*
+ * Ends a unit of work in the open transaction (a no-op outside one;
+ * NULL-safe). What a unit wrote is announced as its own transaction would
+ * have announced it: its events are written at the commit as that
+ * transaction would have written them (one case.updated per case per unit,
+ * the next unit's writes never merged into them), and the directory's
+ * generation moves once per unit that writes the directory. An e-mail
+ * batch ends one after each message, so batching changes no event and no
+ * generation.
+ */
+void ca_store_unit_end(ca_store *s);
 
 /* Settings: one JSON document (text). get: CA_ENOTFOUND before any import;
  * *ret is a heap string the caller frees. */
@@ -253,6 +274,10 @@ int ca_store_case_create(ca_store *s, const char *origin, const char *conversati
  * (one indexed read; CA_ENOTFOUND naming the reference). */
 int ca_store_case_id(ca_store *s, const char *id_or_ticket, int64_t *ret_id, ca_err *err);
 int ca_store_case_get(ca_store *s, const char *id_or_ticket, json_t **ret, ca_err *err);
+/* The ticket number of case `id` ("CAS-00012"): one primary-key read, for
+ * a caller that needs no more of the case. *ret: heap string the caller
+ * frees. CA_ENOTFOUND when there is no such case. */
+int ca_store_case_ticket(ca_store *s, int64_t id, char **ret, ca_err *err);
 int ca_store_case_get_id(ca_store *s, int64_t id, json_t **ret, ca_err *err);
 /* All cases, newest first, at most `limit` (0 = all); array of case JSON. */
 int ca_store_case_list(ca_store *s, size_t limit, json_t **ret, ca_err *err);

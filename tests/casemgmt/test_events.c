@@ -268,6 +268,57 @@ static void test_grouped_per_transaction(void **state)
 	json_decref(pp);
 }
 
+/* Units of work in one transaction (an e-mail batch: one message each) are
+ * announced as their own transactions would be: a case written in two units
+ * gets two case.updated, and the directory's generation moves once per unit
+ * that writes it; a unit rolled back leaves no event. */
+static void test_units_in_one_transaction(void **state)
+{
+	fixture *fx = *state;
+	ca_store *s = fx->a->store;
+	ca_err err = { 0 };
+	int64_t c1 = new_case(s);
+	int64_t before = last_id(fx->a), g0 = 0, g1 = 0;
+	uint64_t own = 0;
+	assert_int_equal(ca_store_directory_generation(s, &g0, &own, &err), 0);
+	json_t *pa = prov("agent");
+	json_t *k1 = json_pack("{s:s, s:s, s:s}", "id", "unit-1", "full_name", "Una One", "email", "unit1@example.org");
+	json_t *k2 = json_pack("{s:s, s:s, s:s}", "id", "unit-2", "full_name", "Udo Two", "email", "unit2@example.org");
+	assert_int_equal(ca_store_begin(s, &err), 0);
+	assert_int_equal(ca_store_begin(s, &err), 0);
+	assert_int_equal(ca_store_case_write(s, c1, "title", "Left earbud", pa, &err), 0);
+	assert_int_equal(ca_store_directory_put(s, "contact", k1, &err), 0);
+	assert_int_equal(ca_store_commit(s, &err), 0);
+	ca_store_unit_end(s);
+	assert_int_equal(ca_store_begin(s, &err), 0);
+	assert_int_equal(ca_store_case_write(s, c1, "description", "does not charge", pa, &err), 0);
+	assert_int_equal(ca_store_directory_put(s, "contact", k2, &err), 0);
+	assert_int_equal(ca_store_commit(s, &err), 0);
+	ca_store_unit_end(s);
+	assert_int_equal(ca_store_begin(s, &err), 0);
+	assert_int_equal(ca_store_case_write(s, c1, "priority", "high", pa, &err), 0);
+	ca_store_rollback(s);
+	ca_store_unit_end(s);
+	assert_int_equal(ca_store_commit(s, &err), 0);
+	assert_int_equal(ca_store_directory_generation(s, &g1, &own, &err), 0);
+	assert_int_equal(g1, g0 + 2);
+	json_t *ev = since(fx->a, before, 0);
+	assert_int_equal(count_type(ev, "case.updated"), 2);
+	json_t *u1 = json_object_get(nth_type(ev, "case.updated", 0), "data");
+	json_t *u2 = json_object_get(nth_type(ev, "case.updated", 1), "data");
+	assert_int_equal(json_array_size(json_object_get(u1, "changed")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(u1, "changed"), 0)), "title");
+	assert_int_equal(json_array_size(json_object_get(u2, "changed")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(u2, "changed"), 0)), "description");
+	json_decref(ev);
+	/* outside a transaction it does nothing */
+	ca_store_unit_end(s);
+	ca_store_unit_end(NULL);
+	json_decref(k1);
+	json_decref(k2);
+	json_decref(pa);
+}
+
 static void test_rollback_leaves_no_event(void **state)
 {
 	fixture *fx = *state;
@@ -588,6 +639,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_chat_replay_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grouped_per_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_units_in_one_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_no_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_agent_sees_events, setup, teardown),

@@ -897,6 +897,54 @@ static void test_mbox_message_bytes(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* What an mbox of one message hands on: everything after its "From " line,
+ * byte for byte, as "path#1" (the SpamAssassin archive's files are such). */
+typedef struct one_seen {
+	char raw[256];
+	char origin[512];
+	int n;
+} one_seen;
+
+static int keep_raw(const char *raw, size_t len, size_t received, const char *origin, const ca_err *read_err,
+		    void *ud)
+{
+	one_seen *s = ud;
+	(void)read_err;
+	assert_non_null(raw);
+	assert_int_equal(received, len);
+	assert_true(len < sizeof(s->raw));
+	memcpy(s->raw, raw, len);
+	s->raw[len] = '\0';
+	snprintf(s->origin, sizeof(s->origin), "%s", origin);
+	s->n++;
+	return 0;
+}
+
+static void test_mbox_one_message(void **state)
+{
+	char dir[] = "/tmp/ca-channel-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	static const char *const files[][2] = {
+		{ "From ann@x.org  Thu Aug 22 12:46:39 2002\nSubject: one\nFrom: ann@x.org\n\nbody\n\n",
+		  "Subject: one\nFrom: ann@x.org\n\nbody\n\n" },
+		{ "From ann@x.org\r\nSubject: crlf\r\n\r\nbody\r\n", "Subject: crlf\r\n\r\nbody\r\n" },
+		{ "From ann@x.org\nX-Mailer: a\n\n>From an escaped line\nFromage\n", "X-Mailer: a\n\n>From an escaped line\nFromage\n" },
+	};
+	char p[512], want[600];
+	for (size_t i = 0; i < CA_ARRAY_SIZE(files); i++) {
+		write_file(dir, "box", files[i][0]);
+		sub(p, sizeof(p), dir, "box");
+		one_seen s = { .n = 0 };
+		assert_int_equal(ca_email_sources_walk(p, 0, keep_raw, &s, NULL), 0);
+		assert_int_equal(s.n, 1);
+		assert_string_equal(s.raw, files[i][1]);
+		snprintf(want, sizeof(want), "%s#1", p);
+		assert_string_equal(s.origin, want);
+		assert_int_equal(remove(p), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	ca_email_global_init();
@@ -921,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_sources_size_limit),
 		cmocka_unit_test(test_mbox_message_bytes),
+		cmocka_unit_test(test_mbox_one_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
