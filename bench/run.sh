@@ -265,8 +265,9 @@ EOF
 # ---- the directory at scale (bench/directory.sh) ----
 "$HERE/directory.sh" "$BUILD"
 
-# ---- the HTTP service (bench/http.sh) ----
+# ---- the HTTP service (bench/http.sh), and its instructions per request ----
 "$HERE/http.sh" "$BUILD"
+"$HERE/http_instructions.sh" "$BUILD"
 
 # ---- the web UI (bench/ui.sh) ----
 "$HERE/ui.sh" "$BUILD"
