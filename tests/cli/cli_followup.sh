@@ -190,7 +190,7 @@ echo "ok: left alone without the feature"
 
 # ---- 8. two runs at once, and a run killed mid-tick: a step once ----
 setup full
-N=400
+N=1000
 for i in $(seq 2 $N); do
 	printf '{"fields": {"title": "Case %d", "customer": "C-pvantassel", "status": "active", "status_reason": "waiting_for_customer", "owner": "ann"}}\n' "$i"
 done > "$T/cases.jsonl"
@@ -209,8 +209,8 @@ at 96
 p=$!
 # kill it once it has queued some of the second follow-ups, not all
 for _ in $(seq 200); do
-	[ "$(sq "SELECT COUNT(*) FROM outbox WHERE headers LIKE '%auto-generated%'")" -gt $((N + 5)) ] && break
-	sleep 0.02
+	[ "$(sq "SELECT COUNT(*) FROM followup_step")" -gt $((N + 5)) ] && break
+	sleep 0.01
 done
 kill -9 $p 2>/dev/null; wait $p 2>/dev/null
 mid=$(sq "SELECT COUNT(*) FROM outbox WHERE headers LIKE '%auto-generated%'")
