@@ -850,6 +850,10 @@ typedef struct ca_followup_opts {
  */
 int ca_followup_run(ca_agent *a, const ca_followup_opts *opts, char **ret_json, ca_err *err);
 
+/* How often serve's background worker runs a tick: the settings'
+ * followup.interval_minutes (0: never). CA_ESTATE without settings. */
+int ca_followup_interval(ca_agent *a, unsigned *ret_minutes, ca_err *err);
+
 /* What shadow rules decided, newest first: {"rule","decisions":[{"case",
  * "at","decision","step","reason","intent","email"}]}; rule NULL = every
  * rule; limit 0 = 100. */

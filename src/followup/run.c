@@ -396,6 +396,14 @@ int ca_followup_run(ca_agent *a, const ca_followup_opts *opts, char **ret_json, 
 	return ca_result(res, ret_json);
 }
 
+int ca_followup_interval(ca_agent *a, unsigned *ret_minutes, ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	if (!r)
+		*ret_minutes = a->settings->followup.n_rules ? a->settings->followup.interval_minutes : 0;
+	return r;
+}
+
 int ca_followup_shadow_log(ca_agent *a, const char *rule, size_t limit, char **ret_json, ca_err *err)
 {
 	json_t *rows = NULL;
