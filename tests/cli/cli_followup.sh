@@ -121,6 +121,8 @@ ok --json case suggestion CAS-00001
 [ "$(j 'd["suggestion"]["intent"] in ("still_problem","unclear") and "still does not work" in d["suggestion"]["reply_summary"] and bool(d["suggestion"]["email"]["body"])')" = True ] || fail "suggestion: $OUT"
 tick 200; [ "$(followups)" = 1 ] || fail "follow-ups went on after the case was handed to a person"
 ok --json case show CAS-00001; [ "$(j 'd["fields"]["status"]')" = active ] || fail "the case changed status"
+ok --json report agent
+[ "$(j '(d["cases_handed_to_person"], sum(d["replies_by_intent"].values()))')" = "(1, 1)" ] || fail "report after a hand-over: $OUT"
 echo "ok: a negative reply goes to a person with a draft"
 
 # ---- 4. an out-of-office reply is not an answer ----
@@ -156,6 +158,27 @@ ok --json case suggestion CAS-00001; sid=$(j 'd["suggestion"]["id"]')
 ok --json case suggestion CAS-00001 act "$sid" dismiss --actor ann
 tick 300; [ "$(decision)" = "" ] || fail "suggested again after a person dismissed: $OUT"
 echo "ok: confirm waits for a person (send, dismiss)"
+
+# ---- 5b. a representative's own e-mail counts as the first follow-up ----
+setup full
+at 10; ok case reply CAS-00001 --body "Could you send us a photo of the charging case's light?" --actor ann
+tick 57; [ "$(decision)" = "" ] || fail "a follow-up before 48 h after the representative's e-mail: $OUT"
+tick 58; [ "$(j '(d["decisions"][0]["decision"], d["decisions"][0]["step"])')" = "('send_followup', 2)" ] || fail "the representative's e-mail did not count as follow-up 1: $OUT"
+[ "$(j '"reminder 2 of 3" in d["decisions"][0]["email"]["body"]')" = True ] || fail "template step: $OUT"
+tick 106; tick 154
+[ "$(j 'd["decisions"][0]["decision"]')" = resolve ] || fail "not resolved after the representative's e-mail and two follow-ups: $OUT"
+[ "$(followups)" = 2 ] || fail "expected 2 follow-ups after the representative's e-mail"
+echo "ok: a representative's unanswered e-mail is the first follow-up"
+
+# ---- 5c. confirm: the customer writes before anyone answers the suggestion ----
+setup confirm
+tick 48; [ "$(decision)" = send_followup ] || fail "no suggestion: $OUT"
+at 50; reply r5.eml r5@example.com "Sorry for the delay: the order number is BW-654321 and I bought it in March. Can you check?"
+ok --json case suggestion CAS-00001; [ "$(j 'd["suggestion"]')" = None ] || fail "the suggestion stands after the customer wrote: $OUT"
+tick 51; [ "$(decision)" = hand_to_person ] || fail "the customer's message was not read: $OUT"
+[ "$(sq "SELECT group_concat(proposed || ':' || state, ' ') FROM case_suggestion ORDER BY id")" = "send_followup:superseded draft_reply:pending" ] \
+	|| fail "suggestions: $(sq "SELECT group_concat(proposed || ':' || state, ' ') FROM case_suggestion")"
+echo "ok: a suggestion is superseded when the customer writes"
 
 # ---- 6. shadow changes nothing but its own table ----
 setup shadow
