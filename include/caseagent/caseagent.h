@@ -817,7 +817,8 @@ int ca_events_last_id(ca_agent *a, int64_t *ret, ca_err *err);
  * which mark automatic replies. *ret_json (heap, caller frees):
  * {"intent": "resolved"|"still_problem"|"question_or_info"|"unclear"|
  * "automatic", "confidence": 0..1, "evidence": [{"text","start","end"
- * (byte offsets into text),"cue"}], "scores": {intent: 0..1, ...}}. An
+ * (byte offsets into text; null for a header),"cue","intent","weight"}],
+ * "scores": {intent: 0..1, ...}}. An
  * intent below its confidence floor comes back "unclear", with the
  * runner-up in "scores": a person decides. CA_EINVAL for text that is not
  * UTF-8; CA_ETOOBIG over 256 KiB.
