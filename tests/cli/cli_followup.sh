@@ -244,6 +244,20 @@ ok --json followup run
 [ "$(sq "SELECT COUNT(*) FROM outbox o WHERE headers LIKE '%auto-generated%' AND NOT EXISTS (SELECT 1 FROM followup_step s WHERE s.outbox_id = o.id)")" = 0 ] || fail "an outbox message without its step"
 echo "ok: concurrent and killed runs queue each step once ($mid of $((2 * N)) queued when killed)"
 
+# ---- 9. serve's background worker runs the tick and logs it ----
+setup full
+at 49
+"$BIN" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+sp=$!
+for _ in $(seq 100); do grep -q '"task":"followup"' "$T/serve.err" && break; sleep 0.1; done
+kill -TERM $sp; wait $sp || fail "serve did not stop cleanly: $(tail -3 "$T/serve.err")"
+line=$(grep '"task":"followup"' "$T/serve.err" | head -1)
+[ -n "$line" ] || fail "serve's worker logged no follow-up tick: $(tail -5 "$T/serve.err")"
+printf '%s' "$line" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["source"]=="worker" and d["counts"]=={"send_followup": 1}, d' \
+	|| fail "tick line: $line"
+[ "$(followups)" = 1 ] || fail "serve's tick queued no follow-up"
+echo "ok: serve runs the tick in its background worker"
+
 # ---- settings: a bad value is named by its path ----
 python3 - "$T/s.json" "$T/bad.json" <<'EOF'
 import json, sys
