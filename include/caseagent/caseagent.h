@@ -848,6 +848,14 @@ typedef struct ca_followup_opts {
  * "level","decision","step","reason","intent"|null,"email"|null}]}
  * (decisions other than "wait", at most 1000 listed; with dry_run every
  * case's, as `followup simulate` shows them). CA_ESTATE without settings.
+ * Also "decision" "left_alone" (the owner's profile lacks the feature, or
+ * no owner; counted, listed only with dry_run); counts "decided_elsewhere"
+ * (another process took the step first) and "error" (one case failed, the
+ * others went on; listed with its reason); each decision also gives
+ * "resolution", "outbox" and "suggestion" (ids or null); "dry_run" echoes
+ * opts, "decisions_not_listed" counts those past 1000. Rows the store
+ * stamps take ca_time_now(): `followup run --now` sets that clock.
+ * Details: docs/followup.md.
  */
 int ca_followup_run(ca_agent *a, const ca_followup_opts *opts, char **ret_json, ca_err *err);
 
