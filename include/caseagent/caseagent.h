@@ -773,8 +773,12 @@ int ca_conversation_show(ca_agent *a, const char *id, char **ret_json, ca_err *e
  * "cases_withheld","withheld_missing":{"field":N},"cases_enriched",
  * "fields_filled","no_change_updates","fields_changed_by_person",
  * "emails_sent_by_agent","emails_drafted_by_agent","articles_drafted",
- * "articles_published"}. From the interaction log, the audit and the
- * outbox; indexed by time. Times: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.f]Z,
+ * "articles_published", and the follow-up agent's (issue 12):
+ * "followups_sent","cases_resolved_by_agent","cases_handed_to_person",
+ * "replies_by_intent":{intent:N},"reopened_after_agent_resolution" (a case
+ * it resolved that the customer wrote into again within the resolved-case
+ * window, counted at query time)}. From the interaction log, the audit, the
+ * outbox and the follow-up steps; indexed by time. Times: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.f]Z,
  * else CA_EINVAL naming "from" or "to" (also when to <= from); the result
  * gives them as YYYY-MM-DDTHH:MM:SSZ. What each figure counts: store.h,
  * ca_store_agent_report.
@@ -857,8 +861,20 @@ typedef struct ca_followup_opts {
  * "level","decision","step","reason","intent"|null,"email"|null}]}
  * (decisions other than "wait", at most 1000 listed; with dry_run every
  * case's, as `followup simulate` shows them). CA_ESTATE without settings.
+ * Also "decision" "left_alone" (the owner's profile lacks the feature, or
+ * no owner; counted, listed only with dry_run); counts "decided_elsewhere"
+ * (another process took the step first) and "error" (one case failed, the
+ * others went on; listed with its reason); each decision also gives
+ * "resolution", "outbox" and "suggestion" (ids or null); "dry_run" echoes
+ * opts, "decisions_not_listed" counts those past 1000. Rows the store
+ * stamps take ca_time_now(): `followup run --now` sets that clock.
+ * Details: docs/followup.md.
  */
 int ca_followup_run(ca_agent *a, const ca_followup_opts *opts, char **ret_json, ca_err *err);
+
+/* How often serve's background worker runs a tick: the settings'
+ * followup.interval_minutes (0: never). CA_ESTATE without settings. */
+int ca_followup_interval(ca_agent *a, unsigned *ret_minutes, ca_err *err);
 
 /* What shadow rules decided, newest first: {"rule","decisions":[{"case",
  * "at","decision","step","reason","intent","email"}]}; rule NULL = every
