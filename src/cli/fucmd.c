@@ -15,8 +15,10 @@
 
 #include "cli.h"
 
-/* --now: ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD) or Unix
- * seconds; sets CA_NOW. *ret 0 when not given. */
+/* --now: ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD), Unix
+ * seconds, or +N followed by m, h or d: that long after the clock's now
+ * (what a tick will decide in 49 hours: --now +49h); sets CA_NOW. *ret 0
+ * when not given. */
 static int set_now(const cli_ctx *ctx, const cli_args *a, int64_t *ret)
 {
 	const char *v = cli_opt_str(a, "now");
@@ -30,7 +32,21 @@ static int set_now(const cli_ctx *ctx, const cli_args *a, int64_t *ret)
 
 	errno = 0;
 	secs = strtoll(v, &end, 10);
-	if (!errno && end && end != v && !*end && secs > 0) {
+	if (v[0] == '+') {
+		static const struct { char unit; int64_t secs; } units[] = { { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+		int64_t per = 0;
+		for (size_t i = 0; end && end != v + 1 && i < sizeof units / sizeof units[0]; i++)
+			if (end[0] == units[i].unit && !end[1])
+				per = units[i].secs;
+		if (errno || !per || secs < 0 || secs > 3650LL * 86400 / per)
+			return cli_usage_error(ctx, a->cmd, NULL,
+					       "--now %s: a relative time is +N with m, h or d (minutes, hours, days), "
+					       "at most ten years",
+					       v);
+		const char *fixed = getenv("CA_NOW"); /* the one clock, when a test set it */
+		int64_t base = fixed && *fixed ? (int64_t)strtoll(fixed, NULL, 10) : (int64_t)time(NULL);
+		*ret = base + (int64_t)secs * per;
+	} else if (!errno && end && end != v && !*end && secs > 0) {
 		*ret = (int64_t)secs;
 	} else if ((sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &n) == 6 && !v[n]) ||
 		   (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && !v[n])) {
@@ -45,7 +61,8 @@ static int set_now(const cli_ctx *ctx, const cli_args *a, int64_t *ret)
 		*ret = (int64_t)timegm(&tm);
 	} else {
 		return cli_usage_error(ctx, a->cmd, NULL,
-				       "--now takes a UTC time, YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (or Unix seconds)");
+				       "--now takes a UTC time, YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD, Unix seconds, or +N "
+				       "with m, h or d (from now)");
 	}
 	char buf[32];
 	snprintf(buf, sizeof buf, "%lld", (long long)*ret);
@@ -223,13 +240,13 @@ int cli_cmd_case_suggestion(cli_ctx *ctx, const cli_args *a)
 /* ---- options, for the table ---- */
 
 const cli_opt cli_followup_run_opts[] = {
-	{"now", CLI_ARG_STR, "TIME", "the tick's time, UTC YYYY-MM-DDTHH:MM:SSZ (default: now); sets the clock"},
+	{"now", CLI_ARG_STR, "TIME", "the tick's time, UTC YYYY-MM-DDTHH:MM:SSZ, or +49h / +2d from now (default: now); sets the clock"},
 	{"rule", CLI_ARG_STR, "NAME", "only cases of this rule (first match still wins)"},
 	{"limit", CLI_ARG_UINT, "N", "at most N matching cases (default: all)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 const cli_opt cli_followup_simulate_opts[] = {
-	{"now", CLI_ARG_STR, "TIME", "decide as of this UTC time (default: now)"},
+	{"now", CLI_ARG_STR, "TIME", "decide as of this UTC time, or +49h / +2d from now (default: now)"},
 	{"rule", CLI_ARG_STR, "NAME", "only this rule (also an inactive one)"},
 	{"limit", CLI_ARG_UINT, "N", "at most N matching cases, 1 to 100 (default 100)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},

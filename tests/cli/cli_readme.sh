@@ -27,7 +27,7 @@ python3 - "$SRC/README.md" "$SRC" >"$T/commands" <<'EOF' || fail "README.md has 
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 out = []
-for intro in ("run as they are inside `examples/`", "\nE-mail (", "\nKnowledge ("):
+for intro in ("run as they are inside `examples/`", "\nE-mail (", "\nKnowledge (", "\nFollow-up and closure ("):
     at = text.index(intro)
     m = re.compile(r"```sh\n(.*?)```", re.S).search(text, at)
     for line in m.group(1).splitlines():
@@ -67,4 +67,11 @@ ob=$("$BIN" --json email outbox) || fail "email outbox failed"
 	fail "an automatic response went to an out-of-office reply: $ob"
 ka=$("$BIN" --json knowledge search "earbuds will not pair" --audience external) || fail "search failed"
 printf '%s' "$ka" | grep -q 'KA-00001' || fail "the published article is not found externally: $ka"
+# The follow-up walk-through: three follow-ups to the earbuds customer, 48
+# hours apart, threaded and automatic, then the case resolved by the agent.
+fu=$("$BIN" --json case show CAS-00039) || fail "case show CAS-00039 failed"
+[ "$(printf '%s' "$fu" | j 'd["fields"]["status"]')" = resolved ] || fail "the follow-up agent did not resolve CAS-00039: $fu"
+ob=$("$BIN" --json email outbox) || fail "email outbox failed"
+[ "$(printf '%s' "$ob" | j 'sum(r.get("case") == "CAS-00039" and r["subject"].startswith("Following up") and r["headers"].get("Auto-Submitted") == "auto-generated" and bool(r["headers"].get("In-Reply-To")) for r in d["outbox"])')" = 3 ] ||
+	fail "not three follow-ups to CAS-00039: $ob"
 echo "ok: cli_readme"
