@@ -137,6 +137,14 @@ const srv_route srv_routes[] = {
 	  STATUS_OUT, 0, NULL, NULL },
 	{ "POST", "/api/v1/cases/{ref}/reactivate", W, 0, srv_h_case_reactivate, SRV_BODY_JSON, 0, NULL,
 	  "Reactivate a resolved or cancelled case", EMPTY, STATUS_OUT, 0, NULL, NULL },
+	{ "GET", "/api/v1/cases/{ref}/resolution-proposal", W, 0, srv_h_ref, SRV_BODY_NONE, 0, NULL,
+	  "Resolution help: the resolution the agent proposes from the case's thread, with its evidence (writes nothing)",
+	  NULL,
+	  "{\"type\":\"object\",\"properties\":{\"case\":{\"type\":\"string\"},\"resolution\":{\"type\":[\"string\",\"null\"]},"
+	  "\"confidence\":{\"type\":\"number\"},\"evidence\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+	  "\"properties\":{\"source\":{\"enum\":[\"email\",\"message\",\"note\"]},\"id\":{\"type\":[\"string\",\"integer\"]},"
+	  "\"text\":{\"type\":\"string\"}}}}}}",
+	  0, ca_case_resolution_proposal, NULL },
 	{ "GET", "/api/v1/cases/{ref}/audit", W, 0, srv_h_ref, SRV_BODY_NONE, 0, NULL,
 	  "The case's audit: every field change, oldest first", NULL, LIST_OF("audit"), 0, ca_case_audit, NULL },
 	{ "GET", "/api/v1/cases/{ref}/notes", W, 0, srv_h_ref, SRV_BODY_NONE, 0, NULL, "The case's notes, oldest first",
