@@ -33,6 +33,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue'), meta: { right: 'configure', title: 'Admin centre' } },
   { path: '/admin/agent', name: 'admin-agent', component: () => import('./views/admin/AgentSettingsView.vue'), meta: { right: 'configure', title: 'Case Management Agent' } },
   { path: '/admin/users', name: 'admin-users', component: () => import('./views/admin/UsersView.vue'), meta: { right: 'configure', title: 'Users and roles' } },
+  { path: '/admin/followup', name: 'admin-followup', component: () => import('./views/admin/FollowupView.vue'), meta: { right: 'configure', title: 'Follow-up agent' } },
   { path: '/admin/profiles', name: 'admin-profiles', component: () => import('./views/admin/ProfilesView.vue'), meta: { right: 'configure', title: 'Agent experience profiles' } },
   { path: '/knowledge', name: 'knowledge', component: () => import('./views/knowledge/KnowledgeView.vue'), meta: { right: 'work', title: 'Knowledge' } },
   {

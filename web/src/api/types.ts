@@ -260,7 +260,7 @@ export interface ResolutionProposal {
 /** One decision of a follow-up tick or a simulation. */
 export interface FollowupDecision {
   case: string
-  rule: string
+  rule?: string
   level?: string
   decision: string
   step?: number | null
