@@ -763,8 +763,12 @@ int ca_conversation_show(ca_agent *a, const char *id, char **ret_json, ca_err *e
  * "cases_withheld","withheld_missing":{"field":N},"cases_enriched",
  * "fields_filled","no_change_updates","fields_changed_by_person",
  * "emails_sent_by_agent","emails_drafted_by_agent","articles_drafted",
- * "articles_published"}. From the interaction log, the audit and the
- * outbox; indexed by time. Times: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.f]Z,
+ * "articles_published", and the follow-up agent's (issue 12):
+ * "followups_sent","cases_resolved_by_agent","cases_handed_to_person",
+ * "replies_by_intent":{intent:N},"reopened_after_agent_resolution" (a case
+ * it resolved that the customer wrote into again within the resolved-case
+ * window, counted at query time)}. From the interaction log, the audit, the
+ * outbox and the follow-up steps; indexed by time. Times: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.f]Z,
  * else CA_EINVAL naming "from" or "to" (also when to <= from); the result
  * gives them as YYYY-MM-DDTHH:MM:SSZ. What each figure counts: store.h,
  * ca_store_agent_report.

@@ -85,6 +85,11 @@ typedef struct ca_knowledge_settings {
 
 enum { CA_KATTR_TITLE, CA_KATTR_DESCRIPTION, CA_KATTR_PRODUCT, CA_KATTR_SUBJECT, CA_KATTR_NOTES };
 
+/* The placeholders of a follow-up template besides {field:NAME}
+ * (docs/settings.md, "followup"). */
+extern const char *const ca_followup_placeholders[];
+extern const size_t ca_followup_nplaceholders;
+
 /* What a template section may show: the article's own parts. */
 extern const char *const ca_article_parts[];
 extern const size_t ca_article_nparts;
@@ -99,6 +104,44 @@ typedef struct ca_arc_rule {
 	bool auto_response;
 } ca_arc_rule;
 
+/* The follow-up agent's settings (docs/settings.md, "followup";
+ * src/followup reads them). */
+typedef enum ca_followup_level { CA_FU_CONFIRM, CA_FU_SHADOW, CA_FU_FULL } ca_followup_level;
+
+typedef struct ca_followup_template {
+	char *subject, *body; /* case placeholders: docs/settings.md */
+} ca_followup_template;
+
+typedef struct ca_followup_rule {
+	char *name;
+	bool active;
+	ca_rule *condition;        /* over the case's fields; NULL: every case */
+	char *status_reason;       /* trigger: the case's status_reason equals it (folded), or NULL */
+	char *reply_context;       /* trigger: "waiting_on_customer" | "customer_replied", or NULL */
+	unsigned followups;        /* follow-ups before after_last, 1..10 */
+	int64_t wait_s;            /* before each: seconds (hours) or business days when wait_days */
+	bool wait_days;            /* wait given in days: with a calendar, business days */
+	unsigned wait_n;           /* the number given (hours or days) */
+	ca_followup_template *templates; /* per follow-up; NULL: the global ones */
+	size_t n_templates;
+	ca_followup_level level;
+	bool after_last_resolve;   /* "resolve" (true) or "suggest_resolve" */
+} ca_followup_rule;
+
+typedef struct ca_followup_settings {
+	unsigned interval_minutes;  /* serve's tick; 0: no tick */
+	struct {
+		bool on;
+		unsigned days;          /* bit d for weekday d, 0 = Sunday (as tm_wday) */
+		int start_min, end_min; /* business hours, minutes after midnight, start < end */
+		int utc_offset_min;     /* the calendar's time zone: minutes east of UTC */
+	} calendar;
+	ca_followup_template *templates;
+	size_t n_templates;
+	ca_followup_rule *rules;
+	size_t n_rules;
+} ca_followup_settings;
+
 typedef struct ca_settings {
 	bool chat_enabled, email_enabled;
 	ca_field_def *fields;
@@ -111,6 +154,7 @@ typedef struct ca_settings {
 	bool record_agent_experience;
 	ca_email_settings email;
 	ca_knowledge_settings knowledge;
+	ca_followup_settings followup;
 	ca_arc_rule *arc;
 	size_t n_arc;
 	json_t *json;         /* canonical form, for export */
@@ -355,6 +399,22 @@ int ca_case_field_check(ca_agent *a, const char *field, const char *value, ca_er
  * expected_version (0: any) is not the version. */
 int ca_case_for_edit(ca_agent *a, const char *ref, int64_t expected_version, json_t **ret_case, int64_t *ret_id,
 		     int64_t *ret_version, ca_err *err);
+
+/*
+ * Queue an e-mail to the customer of case `case_id` in the outbox, in the
+ * caller's transaction (a savepoint of it) or one of its own: to the
+ * customer contact's address, else the sender of the case's last e-mail;
+ * threaded with that e-mail (In-Reply-To, References: RFC 5322 §3.6.4);
+ * subject NULL: "Re: " + the thread's subject; the case token is added to
+ * any subject that lacks it; From the reply address; Auto-Submitted
+ * `auto_submitted` ("no" for a person's, "auto-generated" for the agent's
+ * own, RFC 3834 §5); actor NULL for the agent's own. The body is the
+ * caller's to check. *ret (NULL: not wanted): {"id","to","subject","case",
+ * "status"} (new reference). CA_ESTATE when there is nobody to write to or
+ * no From, or e-mail is off.
+ */
+int ca_case_email_queue(ca_agent *a, int64_t case_id, const char *subject, const char *body, const char *actor,
+			const char *auto_submitted, json_t **ret, ca_err *err);
 
 /* Resolve "CAS-00012" / "12" to a case id. */
 int ca_case_ref(ca_agent *a, const char *ref, int64_t *ret_id, ca_err *err);

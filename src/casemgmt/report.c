@@ -2,7 +2,8 @@
 /*
  * The agent's own figures for a period (issue 10, GET /reports/agent): what
  * it saw, created, withheld and filled, what people changed after it, the
- * e-mails and articles it wrote. The counting is the store's, one indexed
+ * e-mails and articles it wrote, and the follow-up agent's follow-ups,
+ * resolutions, hand-overs, replies by intent and reopenings. The counting is the store's, one indexed
  * range per figure (migration 14); here the period is checked and written
  * in the one form the store compares, so "2026-12-01" and
  * "2026-12-01T00:00:00Z" mean the same instant.
@@ -60,5 +61,22 @@ int ca_report_agent(ca_agent *a, const char *from, const char *to, char **ret_js
 	json_t *rep = NULL;
 	if (!r)
 		r = ca_store_agent_report(a->store, ca_str_empty(from) ? NULL : lo, ca_str_empty(to) ? NULL : hi, &rep, err);
+	/* The follow-up agent's figures (issue 12). A reply after an
+	 * autonomous resolution counts within the resolved-case window: the
+	 * widest of the ARC rules' (the e-mail channel attaches a reply to a
+	 * resolved case within it), 24 hours without settings. */
+	unsigned window = 0;
+	for (size_t i = 0; a->settings && i < a->settings->n_arc; i++)
+		if (a->settings->arc[i].resolved_window_hours > window)
+			window = a->settings->arc[i].resolved_window_hours;
+	json_t *fu = NULL;
+	if (!r)
+		r = ca_store_followup_report(a->store, ca_str_empty(from) ? NULL : lo, ca_str_empty(to) ? NULL : hi,
+					     window ? window : 24, &fu, err);
+	if (!r && json_object_update(rep, fu) < 0)
+		r = CA_ENOMEM;
+	json_decref(fu);
+	if (r)
+		json_decref(rep);
 	return r ? r : ca_result(rep, ret_json);
 }

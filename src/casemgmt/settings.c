@@ -13,7 +13,7 @@
 
 static const char *const top_keys[] = {
 	"version", "channels", "fields", "default_fields", "update_rules",
-	"summary_note_on_close", "record_agent_experience", "email", "arc_rules", "knowledge",
+	"summary_note_on_close", "record_agent_experience", "email", "arc_rules", "knowledge", "followup",
 };
 
 ca_settings *ca_settings_ref(ca_settings *s)
@@ -73,6 +73,25 @@ void ca_settings_free(ca_settings *s)
 		free(s->knowledge.attr[i].field);
 	free(s->knowledge.default_compliance);
 	free(s->knowledge.audience);
+	ca_followup_settings *fs = &s->followup;
+	for (size_t i = 0; i < fs->n_rules; i++) {
+		ca_followup_rule *fr = &fs->rules[i];
+		free(fr->name);
+		ca_rule_free(fr->condition);
+		free(fr->status_reason);
+		free(fr->reply_context);
+		for (size_t t = 0; t < fr->n_templates; t++) {
+			free(fr->templates[t].subject);
+			free(fr->templates[t].body);
+		}
+		free(fr->templates);
+	}
+	free(fs->rules);
+	for (size_t t = 0; t < fs->n_templates; t++) {
+		free(fs->templates[t].subject);
+		free(fs->templates[t].body);
+	}
+	free(fs->templates);
 	json_decref(s->json);
 	free(s);
 }
@@ -96,7 +115,7 @@ static int check_top_keys(const json_t *j, ca_err *err)
 		if (!ok)
 			return ca_err_set(err, CA_EINVAL, k,
 					  "settings: unknown key '%s' (known: version, channels, fields, default_fields, "
-					  "update_rules, summary_note_on_close, record_agent_experience, email, arc_rules, knowledge)", k);
+					  "update_rules, summary_note_on_close, record_agent_experience, email, arc_rules, knowledge, followup)", k);
 	}
 	return 0;
 }
@@ -290,13 +309,14 @@ static int header_safe(const char *v, const char *where, ca_err *err)
 	return 0;
 }
 
-/* Every {name} of an automatic-response template must be one the
- * expansion knows (casemgmt/email.c, expand): a typo would otherwise go
- * out to customers as written. Braces around anything that is not a name
- * ("{ }", JSON) are text. */
-static int placeholders_known(const char *tpl, const char *where, ca_err *err)
+/* Every {name} of a template must be one its expansion knows (`known`,
+ * or `prefix` followed by a name): a typo would otherwise go out to
+ * customers as written. Braces around anything that is not a name ("{ }",
+ * JSON) are text. `hint` lists the known ones for the message. */
+static int placeholders_check(const char *tpl, const char *where, const char *const *known, size_t n_known,
+			      const char *prefix, const char *hint, ca_err *err)
 {
-	static const char *const known[] = { "subject", "body", "from", "from_name", "ticket", "token", "mailbox" };
+	size_t np = strlen(prefix);
 	for (const char *o = tpl ? strchr(tpl, '{') : NULL; o; o = strchr(o + 1, '{')) {
 		const char *q = o + 1;
 		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_'))
@@ -307,16 +327,22 @@ static int placeholders_known(const char *tpl, const char *where, ca_err *err)
 		if (*q != '}')
 			continue;
 		size_t n = (size_t)(q - o - 1);
-		bool ok = n > 7 && !strncmp(o + 1, "header:", 7);
-		for (size_t i = 0; !ok && i < CA_ARRAY_SIZE(known); i++)
+		bool ok = n > np && !strncmp(o + 1, prefix, np);
+		for (size_t i = 0; !ok && i < n_known; i++)
 			ok = strlen(known[i]) == n && !strncmp(o + 1, known[i], n);
 		if (!ok)
-			return ca_err_set(err, CA_EINVAL, where,
-					  "settings: %s: unknown placeholder {%.*s} (known: {ticket}, {token}, {subject}, "
-					  "{body}, {from}, {from_name}, {mailbox}, {header:Name})",
-					  where, (int)n, o + 1);
+			return ca_err_set(err, CA_EINVAL, where, "settings: %s: unknown placeholder {%.*s} (known: %s)", where,
+					  (int)n, o + 1, hint);
 	}
 	return 0;
+}
+
+/* The automatic response's placeholders (casemgmt/email.c, expand). */
+static int placeholders_known(const char *tpl, const char *where, ca_err *err)
+{
+	static const char *const known[] = { "subject", "body", "from", "from_name", "ticket", "token", "mailbox" };
+	return placeholders_check(tpl, where, known, CA_ARRAY_SIZE(known), "header:",
+				  "{ticket}, {token}, {subject}, {body}, {from}, {from_name}, {mailbox}, {header:Name}", err);
 }
 
 static const char *const email_keys[] = {
@@ -843,6 +869,285 @@ static int parse_knowledge(ca_settings *s, const json_t *k, ca_err *err)
 	return r;
 }
 
+/* ---- the follow-up agent ("followup", docs/settings.md) ---- */
+
+const char *const ca_followup_placeholders[] = { "ticket", "token", "title", "customer_name", "owner", "step",
+						 "followups", "status_reason", "days_waiting" };
+const size_t ca_followup_nplaceholders = CA_ARRAY_SIZE(ca_followup_placeholders);
+
+/* The built-in follow-up when neither the rule nor the block gives one. */
+static const char fu_default_subject[] = "Following up: {title} {token}";
+static const char fu_default_body[] =
+	"Hello {customer_name},\n\nWe have not heard back from you about case {ticket} ({title}). Could you let us know "
+	"whether the problem is solved, or send us what we asked for?\n\nThis is reminder {step} of {followups}; if we "
+	"do not hear from you, we will close the case.";
+
+/* "HH:MM" -> minutes after midnight (24:00 allowed as an end). */
+static int clock_minutes(const json_t *o, const char *path, const char *key, const char *dflt, int *out, ca_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	const char *t = v ? json_string_value(v) : dflt;
+	char where[160];
+	snprintf(where, sizeof(where), "%s.%s", path, key);
+	if (!t || strlen(t) != 5 || t[2] != ':' || !strchr("012", t[0]) || t[1] < '0' || t[1] > '9' || t[3] < '0' ||
+	    t[3] > '5' || t[4] < '0' || t[4] > '9')
+		return ca_err_set(err, CA_EINVAL, where, "settings: %s must be a time of day \"HH:MM\" (24-hour)", where);
+	int m = ((t[0] - '0') * 10 + (t[1] - '0')) * 60 + (t[3] - '0') * 10 + (t[4] - '0');
+	if (m > 24 * 60)
+		return ca_err_set(err, CA_EINVAL, where, "settings: %s: '%s' is not a time of day", where, t);
+	*out = m;
+	return 0;
+}
+
+static int parse_calendar(ca_followup_settings *fs, const json_t *c, ca_err *err)
+{
+	static const char *const keys[] = { "days", "start", "end", "utc_offset" };
+	static const char *const wd[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+	const char *path = "followup.calendar";
+	if (!c)
+		return 0;
+	int r = json_is_object(c) ? only_keys(c, path, keys, CA_ARRAY_SIZE(keys), err)
+				  : ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object", path);
+	fs->calendar.on = true;
+	const json_t *days = json_object_get(c, "days");
+	if (!r && !days) {
+		fs->calendar.days = 0x3e; /* Monday to Friday */
+	} else if (!r && (!json_is_array(days) || !json_array_size(days))) {
+		r = ca_err_set(err, CA_EINVAL, "followup.calendar.days",
+			       "settings: followup.calendar.days must be a non-empty array of weekdays (\"mon\" ... \"sun\")");
+	}
+	size_t i;
+	json_t *d;
+	json_array_foreach(days, i, d) {
+		size_t k = 0;
+		while (!r && k < CA_ARRAY_SIZE(wd) && !(json_is_string(d) && ca_streq_ci(json_string_value(d), wd[k])))
+			k++;
+		if (!r && k == CA_ARRAY_SIZE(wd)) {
+			char where[64];
+			snprintf(where, sizeof(where), "followup.calendar.days[%zu]", i);
+			r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be one of mon, tue, wed, thu, fri, sat, sun", where);
+		}
+		if (!r)
+			fs->calendar.days |= 1u << k;
+	}
+	if (!r)
+		r = clock_minutes(c, path, "start", "09:00", &fs->calendar.start_min, err);
+	if (!r)
+		r = clock_minutes(c, path, "end", "17:00", &fs->calendar.end_min, err);
+	if (!r && fs->calendar.start_min >= fs->calendar.end_min)
+		r = ca_err_set(err, CA_EINVAL, "followup.calendar.end", "settings: followup.calendar.end must be after its start");
+	const json_t *off = json_object_get(c, "utc_offset");
+	const char *o = off ? json_string_value(off) : "+00:00";
+	if (!r && (!o || strlen(o) != 6 || (o[0] != '+' && o[0] != '-') || o[3] != ':' || strspn(o + 1, "0123456789") != 2 ||
+		   strspn(o + 4, "0123456789") != 2 || (o[1] - '0') * 10 + (o[2] - '0') > 14 || o[4] > '5'))
+		r = ca_err_set(err, CA_EINVAL, "followup.calendar.utc_offset",
+			       "settings: followup.calendar.utc_offset must be \"+HH:MM\" or \"-HH:MM\" (at most 14 hours)");
+	if (!r)
+		fs->calendar.utc_offset_min = (o[0] == '-' ? -1 : 1) *
+					      (((o[1] - '0') * 10 + (o[2] - '0')) * 60 + (o[4] - '0') * 10 + (o[5] - '0'));
+	return r;
+}
+
+/* A list of follow-up templates [{"subject","body"}], placeholders checked. */
+static int parse_fu_templates(const json_t *arr, const char *path, ca_followup_template **ret, size_t *ret_n,
+			      ca_err *err)
+{
+	static const char *const keys[] = { "subject", "body" };
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr) || !json_array_size(arr) || json_array_size(arr) > 10)
+		return ca_err_set(err, CA_EINVAL, path,
+				  "settings: %s must be an array of 1 to 10 templates {\"subject\", \"body\"}, one per follow-up",
+				  path);
+	if (!(*ret = calloc(json_array_size(arr), sizeof(**ret))))
+		return CA_ENOMEM;
+	int r = 0;
+	size_t i;
+	json_t *t;
+	json_array_foreach(arr, i, t) {
+		char p[96], where[128];
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		r = json_is_object(t) ? only_keys(t, p, keys, CA_ARRAY_SIZE(keys), err)
+				      : ca_err_set(err, CA_EINVAL, p, "settings: %s must be an object", p);
+		*ret_n = i + 1;
+		for (size_t k = 0; !r && k < CA_ARRAY_SIZE(keys); k++) {
+			snprintf(where, sizeof(where), "%s.%s", p, keys[k]);
+			const char *v = ca_json_str(t, keys[k]);
+			char **dst = k ? &(*ret)[i].body : &(*ret)[i].subject;
+			if (ca_str_empty(v))
+				r = ca_err_set(err, CA_EINVAL, where, "settings: %s is required text", where);
+			else if (!(*dst = strdup(v)))
+				r = CA_ENOMEM;
+			if (!r && !k)
+				r = header_safe(v, where, err);
+			if (!r)
+				r = placeholders_check(v, where, ca_followup_placeholders, ca_followup_nplaceholders, "field:",
+						       "{ticket}, {token}, {title}, {customer_name}, {owner}, {step}, {followups}, "
+						       "{status_reason}, {days_waiting}, {field:NAME}",
+						       err);
+		}
+		if (r)
+			break;
+	}
+	return r;
+}
+
+static int parse_fu_wait(ca_followup_rule *fr, const json_t *w, const char *path, ca_err *err)
+{
+	char where[128];
+	snprintf(where, sizeof(where), "%s.wait", path);
+	const json_t *h = json_object_get(w, "hours"), *d = json_object_get(w, "days");
+	if (!json_is_object(w) || json_object_size(w) != 1 || (!h && !d))
+		return ca_err_set(err, CA_EINVAL, where, "settings: %s must be {\"hours\": N} or {\"days\": N}", where);
+	const json_t *v = h ? h : d;
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+	snprintf(where, sizeof(where), "%s.wait.%s", path, h ? "hours" : "days");
+	if (n < 1 || n > (h ? 8760 : 365))
+		return ca_err_set(err, CA_EINVAL, where, "settings: %s must be a whole number from 1 to %d", where,
+				  h ? 8760 : 365);
+	fr->wait_days = d != NULL;
+	fr->wait_n = (unsigned)n;
+	fr->wait_s = (int64_t)n * (h ? 3600 : 86400);
+	return 0;
+}
+
+static int parse_fu_rule(const ca_settings *s, ca_followup_rule *fr, const json_t *rj, const char *path, ca_err *err)
+{
+	static const char *const keys[] = { "name", "active", "conditions", "trigger", "followups", "wait",
+					    "templates", "level", "after_last" };
+	static const char *const tkeys[] = { "status_reason", "reply_context" };
+	char where[128];
+	int r = json_is_object(rj) ? only_keys(rj, path, keys, CA_ARRAY_SIZE(keys), err)
+				   : ca_err_set(err, CA_EINVAL, path, "settings: %s must be an object", path);
+	const char *name = r ? NULL : ca_json_str(rj, "name");
+	snprintf(where, sizeof(where), "%s.name", path);
+	if (!r && (ca_str_empty(name) || strlen(name) > 200))
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s is required text of at most 200 bytes", where);
+	if (!r && !(fr->name = strdup(name)))
+		r = CA_ENOMEM;
+	const json_t *act = r ? NULL : json_object_get(rj, "active");
+	snprintf(where, sizeof(where), "%s.active", path);
+	if (act && !json_is_boolean(act))
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be true or false", where);
+	fr->active = !act || json_is_true(act);
+	snprintf(where, sizeof(where), "%s.conditions", path);
+	if (!r && json_object_get(rj, "conditions"))
+		r = ca_rule_compile(json_object_get(rj, "conditions"), where, &fr->condition, err);
+	ca_strv used = { 0 };
+	if (!r && fr->condition)
+		r = ca_rule_fields(fr->condition, &used);
+	for (size_t q = 0; !r && q < used.n; q++)
+		if (ca_settings_field(s, used.v[q]) < 0 && !ca_case_is_standard_field(used.v[q]))
+			r = ca_err_set(err, CA_EINVAL, where,
+				       "settings: %s reads field '%s', which is neither defined nor a standard case field", where,
+				       used.v[q]);
+	ca_strv_done(&used);
+	const json_t *tr = json_object_get(rj, "trigger");
+	snprintf(where, sizeof(where), "%s.trigger", path);
+	if (!r)
+		r = json_is_object(tr) ? only_keys(tr, where, tkeys, CA_ARRAY_SIZE(tkeys), err)
+				       : ca_err_set(err, CA_EINVAL, where,
+						    "settings: %s must be an object with \"status_reason\", \"reply_context\" or both",
+						    where);
+	if (!r && !json_object_size(tr))
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s names no trigger (\"status_reason\", \"reply_context\")",
+			       where);
+	if (!r)
+		r = get_str(tr, where, "status_reason", NULL, &fr->status_reason, err);
+	if (!r)
+		r = get_str(tr, where, "reply_context", NULL, &fr->reply_context, err);
+	if (!r && fr->status_reason && !*fr->status_reason)
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s.status_reason is empty", where);
+	if (!r && fr->reply_context && strcmp(fr->reply_context, "waiting_on_customer") &&
+	    strcmp(fr->reply_context, "customer_replied")) {
+		snprintf(where, sizeof(where), "%s.trigger.reply_context", path);
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be waiting_on_customer or customer_replied", where);
+	}
+	if (!r)
+		r = get_uint(rj, path, "followups", 3, &fr->followups, err);
+	snprintf(where, sizeof(where), "%s.followups", path);
+	if (!r && (fr->followups < 1 || fr->followups > 10))
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be from 1 to 10", where);
+	if (!r) {
+		const json_t *w = json_object_get(rj, "wait");
+		json_t *dflt = w ? NULL : json_pack("{s:i}", "hours", 48);
+		r = w || dflt ? parse_fu_wait(fr, w ? w : dflt, path, err) : CA_ENOMEM;
+		json_decref(dflt);
+	}
+	snprintf(where, sizeof(where), "%s.templates", path);
+	if (!r)
+		r = parse_fu_templates(json_object_get(rj, "templates"), where, &fr->templates, &fr->n_templates, err);
+	const char *level = r ? NULL : ca_json_str(rj, "level");
+	snprintf(where, sizeof(where), "%s.level", path);
+	if (!r && json_object_get(rj, "level") && !level)
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be confirm, shadow or full", where);
+	else if (!r && (!level || !strcmp(level, "confirm")))
+		fr->level = CA_FU_CONFIRM;
+	else if (!r && !strcmp(level, "shadow"))
+		fr->level = CA_FU_SHADOW;
+	else if (!r && !strcmp(level, "full"))
+		fr->level = CA_FU_FULL;
+	else if (!r)
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be confirm, shadow or full, not '%s'", where, level);
+	const char *after = r ? NULL : ca_json_str(rj, "after_last");
+	snprintf(where, sizeof(where), "%s.after_last", path);
+	if (!r && json_object_get(rj, "after_last") && !after)
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be resolve or suggest_resolve", where);
+	else if (!r && after && strcmp(after, "resolve") && strcmp(after, "suggest_resolve"))
+		r = ca_err_set(err, CA_EINVAL, where, "settings: %s must be resolve or suggest_resolve, not '%s'", where, after);
+	else if (!r)
+		fr->after_last_resolve = after && !strcmp(after, "resolve");
+	return r;
+}
+
+static int parse_followup(ca_settings *s, const json_t *f, ca_err *err)
+{
+	static const char *const keys[] = { "interval_minutes", "calendar", "templates", "rules" };
+	ca_followup_settings *fs = &s->followup;
+	fs->interval_minutes = 15;
+	if (!f)
+		return 0;
+	int r = json_is_object(f) ? only_keys(f, "followup", keys, CA_ARRAY_SIZE(keys), err)
+				  : ca_err_set(err, CA_EINVAL, "followup", "settings: followup must be an object");
+	if (!r)
+		r = get_uint(f, "followup", "interval_minutes", 15, &fs->interval_minutes, err);
+	if (!r && fs->interval_minutes > 1440)
+		r = ca_err_set(err, CA_EINVAL, "followup.interval_minutes",
+			       "settings: followup.interval_minutes must be from 0 (no tick in serve) to 1440");
+	if (!r)
+		r = parse_calendar(fs, json_object_get(f, "calendar"), err);
+	if (!r)
+		r = parse_fu_templates(json_object_get(f, "templates"), "followup.templates", &fs->templates,
+				       &fs->n_templates, err);
+	if (!r && !fs->templates) {
+		if (!(fs->templates = calloc(1, sizeof(*fs->templates))))
+			return CA_ENOMEM;
+		fs->n_templates = 1;
+		if (!(fs->templates[0].subject = strdup(fu_default_subject)) || !(fs->templates[0].body = strdup(fu_default_body)))
+			return CA_ENOMEM;
+	}
+	const json_t *rules = json_object_get(f, "rules");
+	if (!r && rules && !json_is_array(rules))
+		r = ca_err_set(err, CA_EINVAL, "followup.rules", "settings: followup.rules must be an array");
+	if (!r && json_array_size(rules) > 100)
+		r = ca_err_set(err, CA_EINVAL, "followup.rules", "settings: followup.rules holds more than 100 rules");
+	if (!r && json_array_size(rules) && !(fs->rules = calloc(json_array_size(rules), sizeof(*fs->rules))))
+		r = CA_ENOMEM;
+	for (size_t i = 0; !r && i < json_array_size(rules); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "followup.rules[%zu]", i);
+		fs->n_rules = i + 1; /* what was built is freed with the settings */
+		r = parse_fu_rule(s, &fs->rules[i], json_array_get(rules, i), path, err);
+		for (size_t k = 0; !r && k < i; k++)
+			if (!strcmp(fs->rules[k].name, fs->rules[i].name)) {
+				snprintf(path, sizeof(path), "followup.rules[%zu].name", i);
+				r = ca_err_set(err, CA_EINVAL, path, "settings: follow-up rule '%s' is defined twice",
+					       fs->rules[i].name);
+			}
+	}
+	return r;
+}
+
 int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err)
 {
 	if (!json_is_object(j))
@@ -913,6 +1218,8 @@ int ca_settings_parse(const json_t *j, ca_settings **ret, ca_err *err)
 		r = parse_arc(s, json_object_get(j, "arc_rules"), err);
 	if (!r)
 		r = parse_knowledge(s, json_object_get(j, "knowledge"), err);
+	if (!r)
+		r = parse_followup(s, json_object_get(j, "followup"), err);
 	if (r) {
 		ca_settings_free(s);
 		return r;

@@ -563,38 +563,66 @@ int ca_case_reply(ca_agent *a, const char *case_ref, const char *body_json, cons
 			 strpbrk(json_string_value(sj), "\r\n") || memchr(json_string_value(sj), 0, json_string_length(sj))))
 		r = ca_err_set(err, CA_EINVAL, "subject",
 			       "reply to case %s: \"subject\" must be one line of text of at most 998 bytes", case_ref);
-	const ca_email_settings *es = r ? NULL : &a->settings->email;
-	const char *from = es ? (es->reply_from ? es->reply_from : es->mailboxes.n ? es->mailboxes.v[0] : NULL) : NULL;
-	if (!r && !from)
-		r = ca_err_set(err, CA_ESTATE, "email.auto_response.from",
-			       "reply to case %s: the settings name no address to send from (email.auto_response.from "
-			       "or email.mailboxes)",
-			       case_ref);
 	if (r) {
 		json_decref(req);
 		return r;
 	}
-	json_t *c = NULL, *last = NULL, *headers = NULL, *msg = NULL;
-	char *to = NULL;
-	int64_t id = 0, outbox_id = 0;
-	ca_buf subject = { 0 }, token = { 0 };
+	json_t *c = NULL, *res = NULL;
+	int64_t id = 0;
 	r = ca_store_begin(a->store, err);
 	if (!r)
 		r = case_of_ref(a, case_ref, &c, &id, err);
 	if (!r)
-		r = last_incoming(a, id, &last, err);
+		r = ca_case_email_queue(a, id, sj ? json_string_value(sj) : NULL, json_string_value(bj),
+					actor_or_unknown(actor), "no", &res, err);
+	if (!r)
+		r = ca_store_commit(a->store, err);
+	if (r)
+		ca_store_rollback(a->store);
+	json_decref(c);
+	json_decref(req);
+	if (r)
+		return r;
+	return ca_result(res, ret_json);
+}
+
+int ca_case_email_queue(ca_agent *a, int64_t case_id, const char *subject_in, const char *body, const char *actor,
+			const char *auto_submitted, json_t **ret, ca_err *err)
+{
+	int r = ca_email_ready(a, err);
+	if (r)
+		return r;
+	const ca_email_settings *es = &a->settings->email;
+	const char *from = es->reply_from ? es->reply_from : es->mailboxes.n ? es->mailboxes.v[0] : NULL;
+	json_t *c = NULL, *last = NULL, *headers = NULL, *msg = NULL;
+	r = ca_store_case_get_id(a->store, case_id, &c, err);
+	const char *ticket = ca_json_str(c, "ticket_number");
+	if (!r && !from)
+		r = ca_err_set(err, CA_ESTATE, "email.auto_response.from",
+			       "reply to case %s: the settings name no address to send from (email.auto_response.from "
+			       "or email.mailboxes)",
+			       ticket);
+	char *to = NULL;
+	int64_t outbox_id = 0;
+	ca_buf subject = { 0 }, token = { 0 };
+	if (!r)
+		r = ca_store_begin(a->store, err);
+	if (r) {
+		json_decref(c);
+		return r;
+	}
+	r = last_incoming(a, case_id, &last, err);
 	if (!r)
 		r = customer_address(a, c, last, &to, err);
 	if (!r && !to)
 		r = ca_err_set(err, CA_ESTATE, "customer",
 			       "case %s: its customer has no e-mail address (and no e-mail came from them), so there is "
 			       "nobody to reply to",
-			       case_ref);
-	const char *ticket = ca_json_str(c, "ticket_number");
+			       ticket);
 	if (!r)
 		r = ca_buf_printf(&token, "%s%s%s", es->token_prefix, ticket, es->token_suffix);
-	if (!r && sj) {
-		r = ca_buf_puts(&subject, json_string_value(sj));
+	if (!r && subject_in) {
+		r = ca_buf_puts(&subject, subject_in);
 	} else if (!r) {
 		const char *thread_subject = ca_json_str(last, "subject");
 		if (!thread_subject)
@@ -605,35 +633,35 @@ int ca_case_reply(ca_agent *a, const char *case_ref, const char *body_json, cons
 	/* The token must be in the subject, so the customer's answer threads. */
 	if (!r && !strstr(subject.data, token.data))
 		r = ca_buf_printf(&subject, " %s", token.data);
-	if (!r && !(headers = json_pack("{s:s, s:s}", "From", from, "Auto-Submitted", "no")))
+	if (!r && !(headers = json_pack("{s:s, s:s}", "From", from, "Auto-Submitted", auto_submitted)))
 		r = CA_ENOMEM;
 	if (!r && last)
 		r = thread_headers(last, headers);
 	if (!r) {
 		json_t *in_reply = json_object_get(last, "id");
-		msg = json_pack("{s:I, s:O?, s:s, s:s, s:s, s:O, s:s}", "case_id", (json_int_t)id, "email_id", in_reply,
-				"to_addr", to, "subject", subject.data, "body", json_string_value(bj), "headers", headers, "actor",
-				actor_or_unknown(actor));
+		msg = json_pack("{s:I, s:O?, s:s, s:s, s:s, s:O, s:s?}", "case_id", (json_int_t)case_id, "email_id", in_reply,
+				"to_addr", to, "subject", subject.data, "body", body, "headers", headers, "actor", actor);
 		r = msg ? ca_store_outbox_add(a->store, msg, &outbox_id, err) : CA_ENOMEM;
 	}
 	if (!r)
 		r = ca_store_commit(a->store, err);
 	if (r)
 		ca_store_rollback(a->store);
-	json_t *res = r ? NULL
-			: json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)outbox_id, "to", to, "subject",
-				    subject.data, "case", ticket, "status", "queued");
+	json_t *res = r || !ret ? NULL
+				: json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)outbox_id, "to", to, "subject",
+					    subject.data, "case", ticket, "status", "queued");
+	if (!r && ret && !res)
+		r = CA_ENOMEM;
 	json_decref(msg);
 	json_decref(headers);
 	json_decref(last);
 	json_decref(c);
-	json_decref(req);
 	free(to);
 	ca_buf_done(&subject);
 	ca_buf_done(&token);
-	if (r)
-		return r;
-	return ca_result(res, ret_json);
+	if (!r && ret)
+		*ret = res;
+	return r;
 }
 
 /* ---- conversations ---- */

@@ -1092,6 +1092,11 @@ static bool ooo_subject(const char *subject)
 	return false;
 }
 
+bool ca_email_subject_auto(const char *subject)
+{
+	return subject && ooo_subject(subject);
+}
+
 static bool bounce_subject(const char *subject)
 {
 	static const char *const prefixes[] = {

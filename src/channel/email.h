@@ -96,6 +96,12 @@ void ca_email_done(ca_email *e);
  */
 char *ca_email_reply_text(const char *text);
 
+/* True when a subject reads as an out-of-office or automatic reply ("Out of
+ * Office: ...", "[Automatic reply]", "Abwesenheitsnotiz", in the common
+ * languages): the wording detect_auto uses, for readers of replies that
+ * have only the headers as JSON (the follow-up agent). */
+bool ca_email_subject_auto(const char *subject);
+
 /* HTML to plain text (libxml2 HTML parser, lenient): block elements become
  * line breaks, <br> a newline, script/style dropped, entities decoded,
  * whitespace collapsed. Heap string, caller frees; NULL on ENOMEM. */

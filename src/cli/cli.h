@@ -121,6 +121,17 @@ int cli_cmd_email_send(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_release(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_email_status(struct cli_ctx *ctx, const cli_args *args);
 
+/* fucmd.c: `followup run|simulate|shadow` and `case suggestion`. */
+extern const cli_opt cli_followup_run_opts[];
+extern const cli_opt cli_followup_simulate_opts[];
+extern const cli_opt cli_followup_shadow_opts[];
+extern const cli_opt cli_suggestion_opts[];
+int cli_cmd_followup_run(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_followup_simulate(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_followup_shadow(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_case_suggestion(struct cli_ctx *ctx, const cli_args *args);
+int cli_check_suggestion(const struct cli_ctx *ctx, const cli_args *args);
+
 /* servecmd.c: `serve`, the HTTP service. */
 extern const cli_opt cli_serve_opts[];
 int cli_cmd_serve(struct cli_ctx *ctx, const cli_args *args);

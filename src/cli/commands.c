@@ -1579,6 +1579,36 @@ const cli_cmd cli_commands[] = {
 	 "Auto-Submitted: no. `caseagent email send` sends it. The body is 1 byte to\n"
 	 "256 KiB of UTF-8. A customer without an address is refused.\n",
 	 cli_reply_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"case", "suggestion", cli_cmd_case_suggestion, "CASE [act ID send|draft|resolve|dismiss]",
+	 "Show a case's suggested action, or act on it",
+	 "The follow-up agent's pending suggestion for the case (docs/followup.md):\n"
+	 "the proposed step (send_followup, draft_reply, resolve), a summary of the\n"
+	 "customer's last reply and its intent, the e-mail or the resolution. `act ID`\n"
+	 "answers it: send queues the e-mail (edited with --subject/--body) as the\n"
+	 "person's reply, draft hands the draft back for the reply editor, resolve\n"
+	 "resolves the case (--resolution to change the text), dismiss closes it.\n"
+	 "A suggestion is gone once a person acts or the customer writes again.\n",
+	 cli_suggestion_opts, 1, 4, CLI_NEEDS_DB, cli_check_suggestion},
+	{"followup", "run", cli_cmd_followup_run, "", "Run one tick of the follow-up agent (for cron and tests)",
+	 "For every open case the first active follow-up rule matches, whose owner's\n"
+	 "agent experience profile enables autonomous follow-up and closure: wait,\n"
+	 "send follow-up N, stop (a favourable reply), hand to a person (a draft\n"
+	 "reply) or resolve after the last follow-up; at level confirm as a suggested\n"
+	 "action, at level shadow only recorded (`followup shadow`). A step is queued\n"
+	 "once, whatever restarts or other runs do. --now sets the clock. With\n"
+	 "--json: {\"now\",\"cases\",\"counts\",\"decisions\":[...]} (docs/followup.md).\n",
+	 cli_followup_run_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"followup", "simulate", cli_cmd_followup_simulate, "", "What the follow-up agent would do, writing nothing",
+	 "The same decisions as `followup run` over up to 100 matching cases (--limit),\n"
+	 "as of now or --now, in a read transaction: per case the rule, the reply's\n"
+	 "intent, the action and the e-mail it would send; cases left alone (no owner,\n"
+	 "or a profile without the feature) say so.\n",
+	 cli_followup_simulate_opts, 0, 0, CLI_NEEDS_DB, NULL},
+	{"followup", "shadow", cli_cmd_followup_shadow, "", "What shadow rules would have done",
+	 "Newest first: the decisions of rules at level shadow, each recorded once per\n"
+	 "case, decision and what it was decided on, with the e-mail it would have\n"
+	 "sent. Shadow rules change nothing else.\n",
+	 cli_followup_shadow_opts, 0, 0, CLI_NEEDS_DB, NULL},
 	{"conversation", "list", cli_cmd_conversation_list, "", "List conversations, newest first",
 	 "One page (50 unless --limit says, at most 200): id, state, case, contact,\n"
 	 "messages, who accepted it, when it opened; the last line gives the --cursor\n"

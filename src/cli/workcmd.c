@@ -392,6 +392,10 @@ static int show_report(const cli_ctx *ctx, const json_t *r)
 		{"emails_drafted_by_agent", "e-mails queued by the agent"},
 		{"articles_drafted", "articles drafted"},
 		{"articles_published", "articles published"},
+		{"followups_sent", "follow-ups sent"},
+		{"cases_resolved_by_agent", "cases resolved by the agent"},
+		{"cases_handed_to_person", "cases handed to a person"},
+		{"reopened_after_agent_resolution", "written into again after its resolution"},
 	};
 	const char *k;
 	json_t *v;
@@ -409,6 +413,12 @@ static int show_report(const cli_ctx *ctx, const json_t *r)
 		char *s = cli_scalar(v, 0);
 
 		printf("    missing %-30s %s\n", k, s ? s : "?");
+		free(s);
+	}
+	json_object_foreach(json_object_get(r, "replies_by_intent"), k, v) {
+		char *s = cli_scalar(v, 0);
+
+		printf("    replies read as %-22s %s\n", k, s ? s : "?");
 		free(s);
 	}
 	return CLI_EXIT_OK;

@@ -679,6 +679,72 @@ static int fill_case_fts(const ca_sql_driver *drv, void *conn, ca_err *err)
 	return strcmp(drv->name, "sqlite") ? 0 : drv->exec_script(conn, case_fts_sqlite, err);
 }
 
+/* The follow-up agent (issue 12; src/followup): one row per decision it
+ * took on a case, keyed by (case, step) and written in the transaction of
+ * the outbox message it queued, so a step is queued once whatever restarts
+ * or other processes do; the suggestions it leaves for a person (level
+ * confirm), at most one pending per case; what shadow rules would have
+ * done, once per decision and basis. The e-mail index lets a tick read a
+ * case's latest replies without its whole thread. */
+static const char schema_v17[] =
+	"CREATE TABLE followup_step (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  case_id INTEGER NOT NULL REFERENCES case_record (id),\n"
+	"  step INTEGER NOT NULL,\n"
+	"  followup INTEGER NOT NULL,\n"
+	"  rule TEXT NOT NULL,\n"
+	"  level TEXT NOT NULL,\n"
+	"  decision TEXT NOT NULL,\n"
+	"  reason TEXT NOT NULL,\n"
+	"  intent TEXT,\n"
+	"  reply_email_id INTEGER,\n"
+	"  outbox_id INTEGER,\n"
+	"  suggestion_id INTEGER,\n"
+	"  resolved INTEGER NOT NULL DEFAULT 0,\n"
+	"  at TEXT NOT NULL,\n"
+	"  at_epoch INTEGER NOT NULL,\n"
+	"  UNIQUE (case_id, step)\n"
+	");\n"
+	"CREATE INDEX followup_step_at_idx ON followup_step (at);\n"
+	"CREATE TABLE case_suggestion (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  case_id INTEGER NOT NULL REFERENCES case_record (id),\n"
+	"  step INTEGER NOT NULL,\n"
+	"  rule TEXT NOT NULL,\n"
+	"  proposed TEXT NOT NULL CHECK (proposed IN ('send_followup', 'draft_reply', 'resolve')),\n"
+	"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acted', 'dismissed', 'superseded')),\n"
+	"  reply_summary TEXT,\n"
+	"  intent TEXT,\n"
+	"  email_subject TEXT,\n"
+	"  email_body TEXT,\n"
+	"  resolution TEXT,\n"
+	"  reply_email_id INTEGER,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  created_epoch INTEGER NOT NULL,\n"
+	"  action TEXT,\n"
+	"  acted_by TEXT,\n"
+	"  acted_at TEXT,\n"
+	"  outbox_id INTEGER\n"
+	");\n"
+	"CREATE INDEX case_suggestion_case_idx ON case_suggestion (case_id, id);\n"
+	"CREATE UNIQUE INDEX case_suggestion_pending_idx ON case_suggestion (case_id) WHERE state = 'pending';\n"
+	"CREATE TABLE followup_shadow (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  case_id INTEGER NOT NULL,\n"
+	"  rule TEXT NOT NULL,\n"
+	"  decision TEXT NOT NULL,\n"
+	"  step INTEGER NOT NULL,\n"
+	"  basis TEXT NOT NULL,\n"
+	"  reason TEXT NOT NULL,\n"
+	"  intent TEXT,\n"
+	"  email TEXT,\n"
+	"  at TEXT NOT NULL,\n"
+	"  UNIQUE (case_id, rule, decision, step, basis)\n"
+	");\n"
+	"CREATE INDEX followup_shadow_rule_idx ON followup_shadow (rule, id);\n"
+	"CREATE INDEX email_case_direction_idx ON email (case_id, direction, received_epoch);\n"
+	"INSERT INTO counter (name, value) VALUES ('followup_step', 0), ('case_suggestion', 0), ('followup_shadow', 0);\n";
+
 static const migration migrations[] = {
 	{ 1, "initial schema", schema_v1, NULL },
 	{ 2, "e-mail channel", schema_v2, NULL },
@@ -696,6 +762,7 @@ static const migration migrations[] = {
 	{ 14, "case list filters, case search, report periods, settings generation", schema_v14, NULL },
 	{ 15, "event outbox, e-mail worker state", schema_v15, NULL },
 	{ 16, "case search index written once per transaction", schema_v16, NULL },
+	{ 17, "follow-up steps, suggested actions, shadow decisions", schema_v17, NULL },
 };
 
 static const migration_step migration_steps[] = {

@@ -765,4 +765,92 @@ int ca_store_login_failure_get(ca_store *s, const char *key, int64_t forget_befo
 int ca_store_login_failure_add(ca_store *s, const char *key, int64_t now, int64_t forget_before, ca_err *err);
 int ca_store_login_failure_clear(ca_store *s, const char *key, ca_err *err);
 
+/* ---- the follow-up agent (migration 17; followup.c) ---- */
+
+/* The distinct case statuses (NULL left out), appended to *out in byte
+ * order: one index seek each, so finding the open ones costs the same
+ * however many resolved cases there are. */
+int ca_store_case_statuses(ca_store *s, ca_strv *out, ca_err *err);
+
+/* Whether user `user`'s agent experience profile has autonomous case
+ * follow-up and closure on (one indexed query): *ret_found false when
+ * `user` is no user; caller frees *ret_profile. */
+int ca_store_user_followup(ca_store *s, const char *user, bool *ret_found, char **ret_profile, bool *ret_on,
+			   ca_err *err);
+
+/*
+ * What the follow-up agent reads of one case, each through an index on
+ * the case id, so the cost does not grow with the case's or the table's
+ * history: {"rep_out": {"id","at_epoch"} | null (the newest outbox row a
+ * person wrote), "replies": [{"id","received_epoch","subject","reply_text",
+ * "body_text","auto_kind"}] (the `max_replies` newest e-mails received on
+ * the case, newest first), "steps": [step rows, newest first, at most
+ * `max_steps`: {"step","followup","rule","level","decision","reason",
+ * "intent","reply_email_id","outbox_id","suggestion_id","resolved",
+ * "at_epoch"}], "suggestion": the pending suggestion (as
+ * ca_store_suggestion_get) | null, "status_reason_at": ISO time the status
+ * reason was last written | null}. New reference.
+ */
+int ca_store_followup_case(ca_store *s, int64_t case_id, size_t max_replies, size_t max_steps, json_t **ret,
+			   ca_err *err);
+
+/* One decision of the follow-up agent on a case. Strings borrowed. */
+typedef struct ca_store_followup_step {
+	int64_t case_id, step, followup;
+	const char *rule, *level, *decision, *reason, *intent;
+	int64_t reply_email_id, outbox_id, suggestion_id; /* 0: none */
+	bool resolved;    /* the decision resolved the case */
+	int64_t at_epoch;
+} ca_store_followup_step;
+/* Record a step; CA_EEXIST when (case, step) is recorded already (another
+ * process decided first: the caller rolls its decision back). */
+int ca_store_followup_step_add(ca_store *s, const ca_store_followup_step *st, ca_err *err);
+/* The follow-up of step (case, step) was queued as outbox row outbox_id
+ * (a person sent a suggested follow-up). */
+int ca_store_followup_step_sent(ca_store *s, int64_t case_id, int64_t step, int64_t outbox_id, ca_err *err);
+/* An audit row of the follow-up agent's decision on a case (field
+ * "followup", source "followup", actor "caseagent", new value the
+ * decision, method "followup:" + rule, evidence the detail), and the
+ * case.updated event it announces. */
+int ca_store_followup_audit(ca_store *s, int64_t case_id, const char *decision, const char *rule,
+			    const json_t *detail, ca_err *err);
+
+/*
+ * Suggested actions (level confirm). rec: {"case_id","step","rule",
+ * "proposed": "send_followup"|"draft_reply"|"resolve","reply_summary"?,
+ * "intent"?,"email_subject"?,"email_body"?,"resolution"?,"reply_email_id"?,
+ * "created_epoch"}. CA_EEXIST when the case has a pending one already.
+ * get: by id of the case (id 0: its pending one; *ret JSON null when
+ * none): {"id","case_id","step","rule","proposed","state","reply_summary",
+ * "intent","email_subject","email_body","resolution","reply_email_id",
+ * "created_at","created_epoch","action","acted_by","acted_at","outbox_id"};
+ * CA_ENOTFOUND for an id that is not the case's.
+ * close: pending -> state ("acted" | "dismissed" | "superseded") with the
+ * action, actor and outbox row; CA_ESTATE when it is no longer pending.
+ */
+int ca_store_suggestion_add(ca_store *s, const json_t *rec, int64_t *ret_id, ca_err *err);
+int ca_store_suggestion_get(ca_store *s, int64_t case_id, int64_t id, json_t **ret, ca_err *err);
+int ca_store_suggestion_close(ca_store *s, int64_t id, const char *state, const char *action, const char *actor,
+			      int64_t outbox_id, ca_err *err);
+
+/* What a shadow rule would have done: rec {"case_id","rule","decision",
+ * "step","basis" (what it decided on, so the same decision at the next
+ * tick is recorded once),"reason","intent"?,"email"? (object)}; a repeat
+ * is ignored (*ret_added false). list: newest first, rule NULL = all, at
+ * most limit: [{"case" (ticket),"rule","at","decision","step","reason",
+ * "intent","email"}]. */
+int ca_store_followup_shadow_add(ca_store *s, const json_t *rec, bool *ret_added, ca_err *err);
+int ca_store_followup_shadow_list(ca_store *s, const char *rule, size_t limit, json_t **ret, ca_err *err);
+
+/*
+ * The follow-up figures of the agent report for [from, to) (as
+ * ca_store_agent_report): {"followups_sent","cases_resolved_by_agent",
+ * "cases_handed_to_person","replies_by_intent": {intent: N},
+ * "reopened_after_agent_resolution"} — the last counted at query time:
+ * cases the agent resolved in the period that received an e-mail from the
+ * customer within window_hours after (the resolved-case window).
+ */
+int ca_store_followup_report(ca_store *s, const char *from, const char *to, unsigned window_hours, json_t **ret,
+			     ca_err *err);
+
 #endif
