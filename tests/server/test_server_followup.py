@@ -176,8 +176,12 @@ def test(binary, source):
         # ---- the agent report ----
         r = srv.request("GET", "/api/v1/reports/agent", user="manager")
         check(r.status == 200, f"report: {r!r}")
-        fu = r.json().get("followup")
-        check(isinstance(fu, dict), f"the report has follow-up figures: {r.json()}")
+        rep = r.json()
+        for k in ("followups_sent", "cases_resolved_by_agent", "cases_handed_to_person",
+                  "reopened_after_agent_resolution"):
+            check(isinstance(rep.get(k), int), f"the report has {k}: {rep}")
+        check(isinstance(rep.get("replies_by_intent"), dict), f"the report has replies_by_intent: {rep}")
+        check(rep["followups_sent"] >= 1, f"the sent suggestion counts as a follow-up sent: {rep}")
         srv.stop_clean()
 
 

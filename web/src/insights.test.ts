@@ -22,14 +22,11 @@ describe('followupFigures', () => {
   it('names the follow-up figures and the replies by intent', () => {
     const f = followupFigures({
       cases_created: 2,
-      followup: {
-        followups_sent: 9,
-        resolved_by_agent: 3,
-        handed_to_person: 2,
-        reopened: 1,
-        suggestions_pending: 4,
-        replies_by_intent: { resolved: 3, still_problem: 1, automatic: 2 },
-      },
+      followups_sent: 9,
+      cases_resolved_by_agent: 3,
+      cases_handed_to_person: 2,
+      reopened_after_agent_resolution: 1,
+      replies_by_intent: { resolved: 3, still_problem: 1, automatic: 2 },
     })
     expect(f).toEqual({
       figures: [
@@ -37,7 +34,6 @@ describe('followupFigures', () => {
         { label: 'Cases resolved by the agent', value: 3 },
         { label: 'Cases handed to a person', value: 2 },
         { label: 'Reopened after an autonomous resolution', value: 1 },
-        { label: 'Suggestions pending', value: 4 },
       ],
       byIntent: [
         { label: 'Resolved / thanks', value: 3 },
@@ -49,6 +45,5 @@ describe('followupFigures', () => {
 
   it('is null for a report without follow-up figures', () => {
     expect(followupFigures({ cases_created: 2 })).toBeNull()
-    expect(followupFigures({ followup: [1, 2] })).toBeNull()
   })
 })

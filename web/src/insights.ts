@@ -47,8 +47,9 @@ export function reportBars(report: Record<string, unknown>): BarGroup[] {
   return [...groups].map(([caption, bars]) => ({ caption, bars }))
 }
 
-/** The follow-up agent's figures of the agent report ("followup"): the
- * headline numbers, and the customers' replies by intent. */
+/** The follow-up agent's figures of the agent report (ca_report_agent
+ * gives them beside the others): the headline numbers, and the customers'
+ * replies by intent. */
 export interface FollowupFigures {
   figures: Bar[]
   byIntent: Bar[]
@@ -56,10 +57,13 @@ export interface FollowupFigures {
 
 const FOLLOWUP_FIGURES: [key: string, label: string][] = [
   ['followups_sent', 'Follow-ups sent'],
-  ['resolved_by_agent', 'Cases resolved by the agent'],
-  ['handed_to_person', 'Cases handed to a person'],
-  ['reopened', 'Reopened after an autonomous resolution'],
+  ['cases_resolved_by_agent', 'Cases resolved by the agent'],
+  ['cases_handed_to_person', 'Cases handed to a person'],
+  ['reopened_after_agent_resolution', 'Reopened after an autonomous resolution'],
 ]
+
+/** The report's keys that followupFigures shows. */
+export const FOLLOWUP_KEYS = [...FOLLOWUP_FIGURES.map(([k]) => k), 'replies_by_intent']
 
 export const INTENT_LABELS: Record<string, string> = {
   resolved: 'Resolved / thanks',
@@ -69,22 +73,16 @@ export const INTENT_LABELS: Record<string, string> = {
   automatic: 'Out of office / automatic',
 }
 
-/** The report's follow-up block as figures, or null when it has none. Any
- * other number in the block is shown after the named ones, by its key. */
+/** The report's follow-up figures, or null when it has none. */
 export function followupFigures(report: Record<string, unknown>): FollowupFigures | null {
-  const f = report.followup
-  if (!f || typeof f !== 'object' || Array.isArray(f)) return null
-  const o = f as Record<string, unknown>
   const figures: Bar[] = []
-  for (const [key, label] of FOLLOWUP_FIGURES) if (typeof o[key] === 'number') figures.push({ label, value: o[key] as number })
-  for (const [key, v] of Object.entries(o))
-    if (typeof v === 'number' && !FOLLOWUP_FIGURES.some(([k]) => k === key)) figures.push({ label: words(key), value: v })
-  const intents = o.replies_by_intent
+  for (const [key, label] of FOLLOWUP_FIGURES) if (typeof report[key] === 'number') figures.push({ label, value: report[key] as number })
+  const intents = report.replies_by_intent
   const byIntent: Bar[] =
-    intents && typeof intents === 'object'
+    intents && typeof intents === 'object' && !Array.isArray(intents)
       ? Object.entries(intents as Record<string, unknown>)
           .filter(([, v]) => typeof v === 'number')
           .map(([k, v]) => ({ label: INTENT_LABELS[k] ?? words(k), value: v as number }))
       : []
-  return { figures, byIntent }
+  return figures.length || intents ? { figures, byIntent } : null
 }
