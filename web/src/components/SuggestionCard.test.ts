@@ -202,6 +202,17 @@ describe('the resolve dialog', () => {
     expect(w.emitted('done')?.[0]?.[0]).toBe(`Case ${REF} is now resolved.`)
   })
 
+  it("starts from the follow-up suggestion's resolution, the thread's proposal one click away", async () => {
+    fakeApi({ [`GET /api/v1/cases/${REF}/resolution-proposal`]: { body: proposal } })
+    const w = mount(StatusDialog, { attachTo: document.body, props: { kind: 'resolve', caseRef: REF, suggestion: makeSuggestion() } })
+    await flushPromises()
+    const text = w.get('textarea')
+    expect((text.element as HTMLTextAreaElement).value).toBe('Updated the router firmware.')
+    expect(w.text()).toContain("the follow-up agent's resolution is filled in above")
+    await w.findAll('button').find((b) => b.text() === 'Use the proposed resolution')!.trigger('click')
+    expect((text.element as HTMLTextAreaElement).value).toBe(proposal.resolution)
+  })
+
   it('without a suggestion resolves the case itself, the proposal prefilled', async () => {
     const { calls } = fakeApi({
       [`GET /api/v1/cases/${REF}/resolution-proposal`]: { body: proposal },
