@@ -12,7 +12,7 @@
 #   (not JSON 400; no action, an unknown action, a wrong type, an unknown
 #   key 422) and change nothing; a bad id is 404; the integration user is
 #   403; dismiss closes it (then 409 for a second action); send queues the
-#   edited e-mail in the outbox.
+#   edited e-mail in the outbox; the customer's answer by e-mail closes it.
 # - POST /api/v1/followup/simulate and GET /api/v1/followup/shadow need
 #   "configure": a representative is 403; a limit over 100 or of the wrong
 #   type is 422; a simulation reports per case and writes nothing (cases,
@@ -92,7 +92,7 @@ def test(binary, source):
         cases = os.path.join(srv.dir, "cases.jsonl")
         with open(cases, "w") as f:
             for i, (reason, who) in enumerate([("waiting_for_customer", "C-mtorvik"), ("waiting_for_customer", "C-jokafor"),
-                                               ("waiting_for_parts", "C-mtorvik")]):
+                                               ("waiting_for_parts", "C-mtorvik"), ("waiting_for_customer", "C-jokafor")]):
                 f.write(json.dumps({"fields": {"title": f"follow-up case {i}", "description": "The parcel never came.",
                                                "customer": who, "status": "active", "status_reason": reason,
                                                "owner": "rep"}}) + "\n")
@@ -103,8 +103,9 @@ def test(binary, source):
             title = (c.get("fields") or {}).get("title") or c.get("title")
             if title and title.startswith("follow-up case "):
                 ref[int(title[-1])] = c["ticket_number"]
-        check(len(ref) == 3, f"the three imported cases: {listed}")
-        now = iso(time.time() + 3 * 86400)
+        check(len(ref) == 4, f"the four imported cases: {listed}")
+        t0 = time.time()
+        now = iso(t0 + 3 * 86400)
         outbox0 = len(srv.request("GET", "/api/v1/email/outbox", user="admin").json()["outbox"])
         run = json.loads(srv.cli("--json", "followup", "run", "--now", now).stdout)
         check(len(srv.request("GET", "/api/v1/email/outbox", user="admin").json()["outbox"]) == outbox0,
@@ -145,6 +146,24 @@ def test(binary, source):
         queued = [m for m in srv.request("GET", "/api/v1/email/outbox", user="admin").json()["outbox"] if m.get("case") == ref[1]]
         check(len(queued) == 1 and edited in queued[0]["body"] and queued[0]["to_addr"] == "jide.okafor@example.net",
               f"the edited e-mail in the outbox: {queued}")
+
+        # The customer answers: the suggestion is gone (the card with it).
+        check(srv.request("GET", f"/api/v1/cases/{ref[3]}/suggestion", user="rep").json()["suggestion"], f"{ref[3]} suggested")
+        mail = (f"From: Jide Okafor <jide.okafor@example.net>\r\nTo: support@seedshop.example\r\n"
+                f"Subject: Re: [{ref[3]}] follow-up case 3\r\nMessage-ID: <fu-answer@example.net>\r\n\r\n"
+                "The parcel is still not here.\r\n")
+        # ... a day after the tick (the one clock, CA_NOW, set for this CLI call)
+        eml = os.path.join(srv.dir, "answer.eml")
+        with open(eml, "w") as f:
+            f.write(mail)
+        os.environ["CA_NOW"] = str(int(t0 + 4 * 86400))
+        try:
+            got = json.loads(srv.cli("--json", "email", "ingest", eml).stdout)
+        finally:
+            del os.environ["CA_NOW"]
+        check(ref[3] in json.dumps(got), f"the customer's answer is on {ref[3]}: {got}")
+        check(srv.request("GET", f"/api/v1/cases/{ref[3]}/suggestion", user="rep").json()["suggestion"] is None,
+              "the suggestion is gone once the customer wrote again")
 
         # ---- simulation and the shadow log ----
         problem(srv.request("POST", "/api/v1/followup/simulate", {"limit": 5}, user="rep"), 403, "a representative simulates")
