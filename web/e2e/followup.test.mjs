@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The follow-up agent's suggested-actions card end to end, in Debian's
 // chromium against a real `caseagent serve`: the settings get a follow-up
-// rule at level confirm (cases waiting for the customer), three open cases
+// rule at level confirm (cases waiting for the customer), four open cases
 // owned by the representative (whose Default profile enables autonomous
 // follow-up and closure) are imported, and a tick of the follow-up agent at
 // a set time (`caseagent followup run --now`, three days on) queues a
@@ -9,15 +9,16 @@
 // each case's page: Review and send email (the edited e-mail is in the
 // outbox), Draft reply (the reply editor holds the draft), Resolve case
 // (the resolve dialog proposes the resolution with its evidence; the case
-// is resolved); after each the card is gone. The settings are put back at
-// the end, and the notifications the resolution brought the representative
-// are marked read.
+// is resolved); after each the card is gone. And once the customer answers
+// (an e-mail a day after the tick), the card is gone on the next refresh.
+// The settings are put back at the end, and the notifications the
+// resolution brought the representative are marked read.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { BASE, apiSession, cli, launch, look, newPage, signIn } from './lib.mjs'
+import { BASE, apiSession, cli, cliAt, launch, look, newPage, signIn } from './lib.mjs'
 
 const RULE = {
   name: 'e2e waiting for customer',
@@ -32,6 +33,7 @@ const CASES = [
   { title: 'e2e follow-up: earbuds will not charge', description: 'The left earbud does not charge in its case.', customer: 'C-pvantassel' },
   { title: 'e2e follow-up: speaker drops Wi-Fi', description: 'The smart speaker loses the Wi-Fi connection every evening.', customer: 'C-hmorcombe' },
   { title: 'e2e follow-up: charged twice', description: 'My card was charged twice for one order.', customer: 'C-hmorcombe' },
+  { title: 'e2e follow-up: parcel late', description: 'The parcel has not arrived.', customer: 'C-pvantassel' },
 ]
 
 let browser
@@ -39,6 +41,7 @@ let admin
 let rep
 let original = null
 const refs = []
+let tick = 0 // the follow-up tick's time, Unix seconds
 
 /** The case's pending suggestion, as the API has it. */
 async function suggestionOf(ref) {
@@ -78,7 +81,8 @@ before(async () => {
 
   // The agent's tick three days on: at level confirm it suggests, and sends nothing.
   const outboxBefore = (await rep.call('GET', '/api/v1/email/outbox')).body.outbox.length
-  const now = new Date(Date.now() + 3 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z')
+  tick = Math.trunc(Date.now() / 1000) + 3 * 86400
+  const now = new Date(tick * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
   const run = JSON.parse(await cli('--json', 'followup', 'run', '--now', now))
   for (const ref of refs) {
     const s = await suggestionOf(ref)
@@ -200,5 +204,32 @@ test('Resolve case: the resolve dialog proposes the resolution with its evidence
     `the resolution as the person confirmed it: ${JSON.stringify(notes)}`,
   )
   assert.equal(await suggestionOf(ref), null)
+  assert.deepEqual(problems, [])
+})
+
+test('once the customer answers, the card is gone on the next refresh', async () => {
+  const problems = []
+  const page = await newPage(browser, problems)
+  await signIn(page, 'rep')
+  const ref = refs[3]
+  await openCase(page, ref)
+  const dir = await mkdtemp(path.join(tmpdir(), 'ca-e2e-answer-'))
+  try {
+    const eml = path.join(dir, 'answer.eml')
+    await writeFile(
+      eml,
+      `From: Priya Vantassel <priya.vantassel@example.com>\r\nTo: support@brightwave.example\r\nSubject: Re: [${ref}] parcel late\r\n` +
+        `Message-ID: <e2e-answer-${ref}@example.com>\r\n\r\nThe parcel is still not here, can you check?\r\n`,
+    )
+    const got = await cliAt(tick + 86400, '--json', 'email', 'ingest', eml)
+    assert.match(got, new RegExp(ref), `the answer is on ${ref}: ${got}`)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+  assert.equal(await suggestionOf(ref), null, 'the server closed the suggestion')
+  await page.reload()
+  await page.getByRole('heading', { name: `Case ${ref}`, level: 1 }).waitFor()
+  await page.getByRole('tab', { name: 'Notes' }).waitFor()
+  assert.equal(await page.getByRole('region', { name: 'Suggested actions' }).count(), 0, 'no card after the refresh')
   assert.deepEqual(problems, [])
 })

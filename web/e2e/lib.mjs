@@ -25,11 +25,17 @@ if (!BASE || !API || !CHAT_TOKEN || !PASSWORD || !SHOTS) throw new Error('run th
  * follow-up tick at a set time); resolves to its stdout, throws on a
  * non-zero exit with its stderr. */
 export async function cli(...args) {
+  return cliAt(null, ...args)
+}
+
+/** cli() with the clock set (CA_NOW, Unix seconds; null: the real time). */
+export async function cliAt(epoch, ...args) {
   const bin = process.env.E2E_BIN
   const db = process.env.E2E_DB
   if (!bin || !db) throw new Error('run these tests through tests/web/e2e.sh (E2E_BIN, E2E_DB)')
+  const env = epoch === null ? process.env : { ...process.env, CA_NOW: String(Math.trunc(epoch)) }
   try {
-    const { stdout } = await promisify(execFile)(bin, ['--db', db, ...args], { timeout: 60000 })
+    const { stdout } = await promisify(execFile)(bin, ['--db', db, ...args], { timeout: 60000, env })
     return stdout
   } catch (e) {
     throw new Error(`caseagent ${args.join(' ')}: ${e.stderr || e.message}`)
