@@ -24,6 +24,10 @@
 # RSS against <= 30 s, <= 200 MB), and a chat event's latency and peak RSS
 # with 1,000 and with SCALE_N contacts (each event its own process, as
 # `chat event` is run; ratio <= 1.5, RSS <= 100 MB).
+# Then the follow-up agent (bench/followup.sh): a tick over FOLLOWUP_N
+# (default 100,000) open cases waiting for the customer: decisions per
+# second and peak RSS, for a tick where every case waits, one where every
+# case gets its first follow-up, and one more with that history.
 # Then the HTTP service (bench/http.sh): `caseagent serve --workers 2` under
 # wrk at 32 connections: chat events per second, Update-from-conversation
 # p50/p99 latency and serve's peak RSS (>= 2000/s, p99 <= 10 ms, <= 200 MB).
@@ -261,6 +265,9 @@ EOF
 
 # ---- the directory at scale (bench/directory.sh) ----
 "$HERE/directory.sh" "$BUILD"
+
+# ---- the follow-up agent (bench/followup.sh) ----
+"$HERE/followup.sh" "$BUILD"
 
 # ---- the HTTP service (bench/http.sh) ----
 "$HERE/http.sh" "$BUILD"

@@ -9,7 +9,8 @@
  * spamc protocol, rspamd's JSON) with the spam verdict of headers, and
  * the HTTP service's parsers (request path, query string, If-Match,
  * Last-Event-ID, Cookie, Authorization, Content-Type, X-Forwarded-For,
- * body schemas). The
+ * body schemas), and the reading of a customer's reply (its text, and the
+ * parsed e-mail's reply text with its headers). The
  * first byte chooses the parser; the
  * rest is the input. Built with -DCA_FUZZ=ON and clang it is a libFuzzer
  * binary; otherwise fuzz_replay, which CTest runs over fuzz/corpus so every
@@ -22,6 +23,7 @@
 #include "casemgmt.h"
 #include "email.h"
 #include "spam.h"
+#include "followup.h"
 #include "summary.h"
 #include "srv.h"
 
@@ -232,15 +234,20 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	case 7: { /* the parser alone, and what is derived from it */
 		ca_email_global_init();
 		ca_email e;
+		ca_reply_reading rd;
 		if (ca_email_parse(body, n, 0, &e, &err) == 0) {
 			char *sn = ca_email_subject_norm(e.subject);
 			free(sn);
+			if (ca_reply_read(e.text, e.headers, &rd, NULL) == 0)
+				ca_reply_reading_clear(&rd);
 			ca_email_done(&e);
 		}
 		char *h = ca_html_to_text(body, n);
 		free(h);
 		char *rt = ca_email_reply_text(text);
 		free(rt);
+		if (ca_reply_classify(agent, text, NULL, &out, NULL) == 0)
+			free(out);
 		break;
 	}
 	}

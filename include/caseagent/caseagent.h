@@ -817,7 +817,8 @@ int ca_events_last_id(ca_agent *a, int64_t *ret, ca_err *err);
  * which mark automatic replies. *ret_json (heap, caller frees):
  * {"intent": "resolved"|"still_problem"|"question_or_info"|"unclear"|
  * "automatic", "confidence": 0..1, "evidence": [{"text","start","end"
- * (byte offsets into text),"cue"}], "scores": {intent: 0..1, ...}}. An
+ * (byte offsets into text; null for a header),"cue","intent","weight"}],
+ * "scores": {intent: 0..1, ...}}. An
  * intent below its confidence floor comes back "unclear", with the
  * runner-up in "scores": a person decides. CA_EINVAL for text that is not
  * UTF-8; CA_ETOOBIG over 256 KiB.
@@ -847,8 +848,20 @@ typedef struct ca_followup_opts {
  * "level","decision","step","reason","intent"|null,"email"|null}]}
  * (decisions other than "wait", at most 1000 listed; with dry_run every
  * case's, as `followup simulate` shows them). CA_ESTATE without settings.
+ * Also "decision" "left_alone" (the owner's profile lacks the feature, or
+ * no owner; counted, listed only with dry_run); counts "decided_elsewhere"
+ * (another process took the step first) and "error" (one case failed, the
+ * others went on; listed with its reason); each decision also gives
+ * "resolution", "outbox" and "suggestion" (ids or null); "dry_run" echoes
+ * opts, "decisions_not_listed" counts those past 1000. Rows the store
+ * stamps take ca_time_now(): `followup run --now` sets that clock.
+ * Details: docs/followup.md.
  */
 int ca_followup_run(ca_agent *a, const ca_followup_opts *opts, char **ret_json, ca_err *err);
+
+/* How often serve's background worker runs a tick: the settings'
+ * followup.interval_minutes (0: never). CA_ESTATE without settings. */
+int ca_followup_interval(ca_agent *a, unsigned *ret_minutes, ca_err *err);
 
 /* What shadow rules decided, newest first: {"rule","decisions":[{"case",
  * "at","decision","step","reason","intent","email"}]}; rule NULL = every

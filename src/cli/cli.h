@@ -43,6 +43,9 @@ typedef struct cli_opt {
 struct cli_ctx;
 struct cli_cmd;
 
+/* Most values a command line gives its options, repeats included. */
+#define CLI_MAX_VALUES 32
+
 /* One parsed invocation. Strings are borrowed from argv. */
 typedef struct cli_args {
 	const struct cli_cmd *cmd;
@@ -51,6 +54,12 @@ typedef struct cli_args {
 	bool set[CLI_MAX_OPTS];                     /* opts[i] given */
 	const char *str[CLI_MAX_OPTS];              /* its text */
 	unsigned long long num[CLI_MAX_OPTS];       /* its value for a number option */
+	/* Every option value in command-line order, for options that may be
+	 * given more than once (str[] holds the last): value[k] of option
+	 * value_opt[k]. */
+	const char *value[CLI_MAX_VALUES];
+	unsigned char value_opt[CLI_MAX_VALUES];
+	size_t nvalues;
 } cli_args;
 
 /* A handler returns an exit status (CLI_EXIT_*), having printed its result
@@ -136,7 +145,10 @@ int cli_check_suggestion(const struct cli_ctx *ctx, const cli_args *args);
 extern const cli_opt cli_serve_opts[];
 int cli_cmd_serve(struct cli_ctx *ctx, const cli_args *args);
 
-/* piicmd.c: `pii redact` and `pii eval`, listed in the table. */
+/* piicmd.c: `pii redact` and `pii eval`, listed in the table; and all of
+ * standard input as a NUL-terminated string (caller frees), at most 16 MiB
+ * without NUL bytes, for the commands that take TEXT or "-". */
+int cli_read_stdin(const cli_ctx *ctx, char **ret);
 int cli_cmd_pii_redact(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_pii_eval(struct cli_ctx *ctx, const cli_args *args);
 
@@ -159,6 +171,11 @@ int cli_cmd_profile_put(struct cli_ctx *ctx, const cli_args *args);
 /* evalcmd.c: `eval summary`, listed in the table. */
 int cli_cmd_eval_summary(struct cli_ctx *ctx, const cli_args *args);
 int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *args);
+/* evalcmd.c: `eval replies` and `reply classify` (issue 12). */
+extern const cli_opt cli_eval_replies_opts[];
+extern const cli_opt cli_reply_classify_opts[];
+int cli_cmd_eval_replies(struct cli_ctx *ctx, const cli_args *args);
+int cli_cmd_reply_classify(struct cli_ctx *ctx, const cli_args *args);
 
 /* workcmd.c: a representative's daily commands (case create, note, notes,
  * reply, update; conversation list, show; report agent), listed in the

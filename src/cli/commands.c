@@ -1873,6 +1873,32 @@ const cli_cmd cli_commands[] = {
 	 "mentions naming a record) per field and per kind, and every miss. The\n"
 	 "set of the tests: tests/data/predict/linking. Nothing is written.\n",
 	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
+	{"eval", "replies", cli_cmd_eval_replies, "[LABELS]", "Score the reply classifier on its labelled set (per intent)",
+	 "LABELS (default tests/data/followup/replies.jsonl; docs/replies.md is the\n"
+	 "labelling guideline) holds one labelled customer reply a line; a row points\n"
+	 "at a turn of a dev data set under --data (tweetsumm, twitter_care, abcd:\n"
+	 "{\"source\",\"ref\",\"turn\",\"intent\",\"part\"}) or carries its own\n"
+	 "\"text\" (and \"headers\"). Each reply is read as the follow-up agent reads\n"
+	 "it (`reply classify`). Prints precision, recall and F1 per intent, macro-F1\n"
+	 "over the intents present, the confusion matrix and the calibration of the\n"
+	 "confidence (ECE). --part test is the held-back part: tune on train only.\n"
+	 "With --json: {\"part\",\"n\",\"macro_f1\",\"accuracy\",\"per_intent\":\n"
+	 "{intent:{\"precision\",\"recall\",\"f1\",\"support\",\"predicted\"}},\n"
+	 "\"confusion\":{label:{reading:N}},\"calibration\",\"missing\",\"misread\"}.\n"
+	 "Writes nothing.\n",
+	 cli_eval_replies_opts, 0, 1, 0, NULL},
+	{"reply", "classify", cli_cmd_reply_classify, "[TEXT|-]", "Read a customer's reply: resolved, still a problem, question, unclear, automatic",
+	 "Reads the reply (TEXT, or standard input without TEXT or with -) as the\n"
+	 "follow-up agent does: quoted history and signature are stripped, cue\n"
+	 "phrases (with negation: \"not fixed\", \"no longer an issue\"), questions and\n"
+	 "the headers of automatic mail (--header Auto-Submitted:auto-replied,\n"
+	 "--header 'Subject:Out of office', repeatable) are scored, and the intent\n"
+	 "comes with its confidence, the scores of all intents and the evidence\n"
+	 "(byte offsets into TEXT). Below an intent's confidence floor the reading is\n"
+	 "\"unclear\": a person decides. With --json: {\"intent\",\"confidence\",\n"
+	 "\"evidence\":[{\"text\",\"start\",\"end\",\"cue\"}],\"scores\":{...}}.\n"
+	 "At most 256 KiB of UTF-8.\n",
+	 cli_reply_classify_opts, 0, 1, 0, NULL},
 	{"serve", NULL, cli_cmd_serve, "", "Run the HTTP service: REST API, live events, metrics, background jobs",
 	 "Serves the API of docs/api.md on --listen (default 127.0.0.1:8080; a port\n"
 	 "of 0 picks a free one) over the database of --db (created if missing, as\n"

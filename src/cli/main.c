@@ -172,6 +172,12 @@ static int parse_command_args(const cli_ctx *ctx, const cli_cmd *cmd, char **tok
 					       o->name, o->arg == CLI_ARG_COUNT ? 1 : 0, UINT_MAX, val);
 		a->set[idx] = true;
 		a->str[idx] = val;
+		if (val) {
+			if (a->nvalues == CLI_MAX_VALUES)
+				return cli_usage_error(ctx, cmd, NULL, "more than %d option values", CLI_MAX_VALUES);
+			a->value_opt[a->nvalues] = (unsigned char)idx;
+			a->value[a->nvalues++] = val;
+		}
 	}
 	if (a->npos < cmd->min_pos)
 		return missing_arguments(ctx, cmd, a->npos);

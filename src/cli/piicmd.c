@@ -13,11 +13,10 @@
 
 #include "cli.h"
 
-/* Largest text `pii redact` reads from standard input. */
+/* Largest text `pii redact` and `reply classify` read from standard input. */
 #define MAX_REDACT_BYTES (16u << 20)
 
-/* All of standard input as a NUL-terminated string (caller frees). */
-static int read_stdin(const cli_ctx *ctx, char **ret)
+int cli_read_stdin(const cli_ctx *ctx, char **ret)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
@@ -88,7 +87,7 @@ int cli_cmd_pii_redact(cli_ctx *ctx, const cli_args *a)
 
 	ca_err_clear(&err);
 	if (a->npos == 0 || strcmp(a->pos[0], "-") == 0) {
-		rc = read_stdin(ctx, &input);
+		rc = cli_read_stdin(ctx, &input);
 		if (rc != CLI_EXIT_OK)
 			return rc;
 	}

@@ -17,4 +17,8 @@
  * left out). CA_ENOTFOUND when there is none (or no such path), CA_EIO. */
 int ca_dataset_files(const char *path, const char *preferred, const char *suffix, ca_strv *files, ca_err *err);
 
+/* Text with HTML character references decoded ("&amp;", "&#39;", "&#x2019;";
+ * tweets keep them): heap, caller frees; NULL on ENOMEM (eval_summary.c). */
+char *ca_eval_decode_entities(const char *s);
+
 #endif

@@ -119,8 +119,7 @@ static size_t entity(const char *s, unsigned long *ret_cp)
 	return i + 1;
 }
 
-/* Text with HTML character references decoded (tweets keep "&amp;"). Caller frees. */
-static char *decode_entities(const char *s)
+char *ca_eval_decode_entities(const char *s)
 {
 	ca_buf b = { 0 };
 	int r = 0;
@@ -165,7 +164,7 @@ static int add_turn(dialogue *d, const char *speaker, size_t speaker_len, const 
 		d->speaker = ns;
 		d->cap_turns = nc;
 	}
-	char *t = decode_entities(text);
+	char *t = ca_eval_decode_entities(text);
 	int r = t ? ca_strv_push(&d->text, t) : CA_ENOMEM;
 	free(t);
 	if (r < 0)
@@ -176,7 +175,7 @@ static int add_turn(dialogue *d, const char *speaker, size_t speaker_len, const 
 
 static int add_ref(dialogue *d, const char *text)
 {
-	char *t = decode_entities(text);
+	char *t = ca_eval_decode_entities(text);
 	int r = t ? ca_strv_push(&d->refs, t) : CA_ENOMEM;
 	free(t);
 	return r;

@@ -156,6 +156,20 @@ static int expand(const char *tpl, const fu_case *fc, unsigned step, unsigned st
 	return r ? CA_ENOMEM : 0;
 }
 
+/* The decision's e-mail from the subject and body built (r: whether
+ * building them failed). */
+static int take_email(int r, ca_buf *s, ca_buf *b, fu_decision *d)
+{
+	if (r) {
+		ca_buf_done(s);
+		ca_buf_done(b);
+		return CA_ENOMEM;
+	}
+	d->subject = ca_buf_steal(s);
+	d->body = ca_buf_steal(b);
+	return 0;
+}
+
 /* The e-mail of follow-up `step` (1-based) of rule fr. */
 static int followup_email(const ca_followup_settings *fs, const ca_followup_rule *fr, const fu_case *fc, unsigned step,
 			  fu_decision *d)
@@ -173,14 +187,7 @@ static int followup_email(const ca_followup_settings *fs, const ca_followup_rule
 		r = ca_buf_printf(&s, " %s", fc->token);
 	if (!r)
 		r = ca_buf_puts(&b, ai_note);
-	if (r) {
-		ca_buf_done(&s);
-		ca_buf_done(&b);
-		return CA_ENOMEM;
-	}
-	d->subject = ca_buf_steal(&s);
-	d->body = ca_buf_steal(&b);
-	return 0;
+	return take_email(r, &s, &b, d);
 }
 
 /* A draft answer to a reply a person takes over. */
@@ -199,14 +206,7 @@ static int draft_reply(const fu_case *fc, ca_reply_intent intent, fu_decision *d
 	if (!r)
 		r = ca_buf_printf(&b, "Hello %s,\n\nThank you for your reply about case %s. %s",
 				  fc->customer_name ? fc->customer_name : "customer", fc->ticket, middle);
-	if (r) {
-		ca_buf_done(&s);
-		ca_buf_done(&b);
-		return CA_ENOMEM;
-	}
-	d->subject = ca_buf_steal(&s);
-	d->body = ca_buf_steal(&b);
-	return 0;
+	return take_email(r, &s, &b, d);
 }
 
 void fu_decision_done(fu_decision *d)
@@ -358,13 +358,20 @@ int fu_decide(ca_agent *a, fu_tick *t, fu_case *fc, fu_decision *d, ca_err *err)
 		if (jint(s, "outbox_id") && jint(s, "at_epoch") > out_last)
 			out_last = jint(s, "at_epoch");
 	}
-	/* The customer's reply: the newest e-mail after it that is not automatic. */
+	/* Before any message to the customer, the case has waited since its
+	 * status reason was set (else since it was created). */
+	int64_t since = out_last;
+	if (!since)
+		since = iso_epoch(ca_json_str(st, "status_reason_at"));
+	if (!since)
+		since = iso_epoch(ca_json_str(fc->c, "created_at"));
+	/* The customer's reply: the newest e-mail since then that is not automatic. */
 	const json_t *reply = NULL;
 	ca_reply_reading rd = { 0 };
 	bool skipped_auto = false;
 	json_t *e;
 	json_array_foreach(replies, i, e) {
-		if (!out_last || jint(e, "received_epoch") <= out_last)
+		if (jint(e, "received_epoch") <= since)
 			break;
 		int r = read_reply(e, &rd, err);
 		if (r)
@@ -483,12 +490,7 @@ int fu_decide(ca_agent *a, fu_tick *t, fu_case *fc, fu_decision *d, ca_err *err)
 	/* A representative's own unanswered e-mail counts as the first. */
 	if (!sent && rep_at && (!end || rep_at > jint(end, "at_epoch")))
 		sent = 1;
-	int64_t anchor = out_last;
-	if (!sent) {
-		anchor = iso_epoch(ca_json_str(st, "status_reason_at"));
-		if (!anchor)
-			anchor = iso_epoch(ca_json_str(fc->c, "created_at"));
-	}
+	int64_t anchor = sent ? out_last : since;
 	d->followup_no = sent;
 	d->basis_out = anchor;
 	int64_t due = fu_due(fs, fr, anchor);

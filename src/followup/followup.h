@@ -32,7 +32,9 @@ typedef struct ca_reply_reading {
 	ca_reply_intent intent;   /* UNCLEAR when the best is below its floor */
 	double confidence;        /* of `intent`, 0..1 */
 	double scores[CA_REPLY_N];/* per intent, summing to 1 */
-	json_t *evidence;         /* [{"text","start","end","cue"}], owned: ca_reply_reading_clear */
+	json_t *evidence;         /* [{"text","start","end","cue","intent","weight"}], strongest
+				     for `intent` first; start/end are byte offsets into the
+				     caller's text, null for a header; owned: ca_reply_reading_clear */
 } ca_reply_reading;
 
 /*

@@ -76,6 +76,7 @@ typedef struct cue_def {
 #define S CA_REPLY_STILL_PROBLEM
 #define Q CA_REPLY_QUESTION_OR_INFO
 #define A CA_REPLY_AUTOMATIC
+#define U CA_REPLY_UNCLEAR
 
 static const cue_def cues[] = {
 	/* automatic: out-of-office and auto-reply wording */
@@ -110,6 +111,20 @@ static const cue_def cues[] = {
 	{ "for urgent matters", A, 0, 2.0f },
 	{ "in my absence", A, 0, 2.5f },
 	{ "we have received your", A, 0, 2.5f },
+
+	/* unclear: the outcome is still to come */
+	{ "havent had a chance", U, 0, 2.0f },
+	{ "not had a chance", U, 0, 2.0f },
+	{ "havent tried", U, 0, 2.0f },
+	{ "not tried it yet", U, 0, 2.0f },
+	{ "will try", U, 0, 1.5f },
+	{ "ill try", U, 0, 1.5f },
+	{ "let you know", U, 0, 1.5f },
+	{ "get back to you", U, 0, 1.5f },
+	{ "come back to you", U, 0, 1.5f },
+	{ "not sure yet", U, 0, 2.0f },
+	{ "will check", U, 0, 1.2f },
+	{ "ill check", U, 0, 1.2f },
 
 	/* resolved: no longer needed, explicit before the problem words they hold */
 	{ "no longer an issue", R, 0, 3.0f },
@@ -176,7 +191,42 @@ static const cue_def cues[] = {
 	{ "amazing", R, NEGATABLE, 1.0f },
 	{ "wonderful", R, NEGATABLE, 1.0f },
 	{ "appreciate it", R, THANKS, 2.0f },
-	{ "appreciate*", R, THANKS, 1.5f },
+	{ "appreciate*", R, THANKS, 2.0f },
+	{ "thanks again", R, THANKS, 2.0f },
+	{ "thank you again", R, THANKS, 2.0f },
+	{ "thats all", R, 0, 2.5f },
+	{ "that is all", R, 0, 2.5f },
+	{ "thats it", R, 0, 2.0f },
+	{ "that is it", R, 0, 2.0f },
+	{ "that will be all", R, 0, 2.5f },
+	{ "thats everything", R, 0, 2.5f },
+	{ "nothing else", R, 0, 2.5f },
+	{ "all i needed", R, 0, 2.5f },
+	{ "all i need", R, 0, 2.0f },
+	{ "you too", R, 0, 2.0f },
+	{ "u too", R, 0, 2.0f },
+	{ "have a nice day", R, 0, 2.0f },
+	{ "have a good day", R, 0, 2.0f },
+	{ "have a great day", R, 0, 2.0f },
+	{ "have a good night", R, 0, 2.0f },
+	{ "have a great night", R, 0, 2.0f },
+	{ "take care", R, 0, 1.5f },
+	{ "bye", R, 0, 1.5f },
+	{ "goodbye", R, 0, 1.5f },
+	{ "peace out", R, 0, 1.5f },
+	{ "makes sense", R, NEGATABLE, 2.0f },
+	{ "fair enough", R, 0, 2.0f },
+	{ "no need", R, 0, 2.0f },
+	{ "answered", R, NEGATABLE, 1.5f },
+	{ "glad", R, NEGATABLE, 1.5f },
+	{ "happy", R, NEGATABLE, 1.0f },
+	{ "love", R, NEGATABLE, 1.0f },
+	{ "good", R, NEGATABLE, 0.8f },
+	{ "nice", R, NEGATABLE, 0.8f },
+	{ "fine", R, NEGATABLE, 0.8f },
+	{ "exceptional", R, NEGATABLE, 1.5f },
+	{ "look forward", R, 0, 1.5f },
+	{ "looking forward", R, 0, 1.5f },
 	{ "thanks for nothing", S, 0, 3.5f },
 	{ "thank you for nothing", S, 0, 3.5f },
 	{ "thank you so much", R, THANKS, 2.5f },
@@ -207,7 +257,15 @@ static const cue_def cues[] = {
 	{ "still getting", S, 0, 2.5f },
 	{ "still the same", S, 0, 3.0f },
 	{ "still broken", S, 0, 3.0f },
-	{ "still", S, 0, 1.2f },
+	{ "still", S, 0, 1.6f },
+	{ "not yet", S, 0, 2.0f },
+	{ "not interested", S, 0, 2.0f },
+	{ "no option", S, 0, 2.0f },
+	{ "what a mess", S, 0, 2.5f },
+	{ "stopped responding", S, 0, 2.5f },
+	{ "dont help", S, 0, 3.0f },
+	{ "doesnt do anything", S, 0, 3.0f },
+	{ "does nothing", S, 0, 2.5f },
 	{ "same problem", S, 0, 2.5f },
 	{ "same issue", S, 0, 2.5f },
 	{ "same thing", S, 0, 1.5f },
@@ -275,6 +333,56 @@ static const cue_def cues[] = {
 	{ "complain*", S, 0, 1.5f },
 	{ "refund", S, 0, 0.8f },
 	{ "wtf", S, 0, 2.0f },
+	{ "not much help", S, 0, 2.5f },
+	{ "wasnt much help", S, 0, 2.5f },
+	{ "not helpful", S, 0, 2.5f },
+	{ "unhelpful", S, 0, 2.5f },
+	{ "no help", S, 0, 2.5f },
+	{ "please help", S, 0, 2.0f },
+	{ "help me", S, 0, 1.2f },
+	{ "heard nothing", S, 0, 2.5f },
+	{ "havent heard", S, 0, 2.5f },
+	{ "not heard", S, 0, 2.5f },
+	{ "no answer", S, 0, 2.5f },
+	{ "nothing at all", S, 0, 2.0f },
+	{ "nothing", S, 0, 1.2f },
+	{ "never", S, 0, 1.0f },
+	{ "not", S, 0, 0.8f },
+	{ "dont", S, 0, 0.6f },
+	{ "wasnt", S, 0, 0.8f },
+	{ "no one", S, 0, 1.2f },
+	{ "zero", S, 0, 1.0f },
+	{ "refus*", S, 0, 1.5f },
+	{ "ignor*", S, 0, 1.5f },
+	{ "wrong", S, 0, 1.2f },
+	{ "late", S, 0, 1.0f },
+	{ "delay*", S, 0, 1.0f },
+	{ "missing", S, 0, 1.0f },
+	{ "lost", S, 0, 1.0f },
+	{ "stuck", S, 0, 1.5f },
+	{ "fail*", S, 0, 1.2f },
+	{ "poor", S, 0, 1.5f },
+	{ "bad", S, 0, 1.2f },
+	{ "rubbish", S, 0, 2.0f },
+	{ "shame*", S, 0, 2.0f },
+	{ "disgrace*", S, 0, 2.0f },
+	{ "scam*", S, 0, 2.0f },
+	{ "lie", S, 0, 1.5f },
+	{ "liars", S, 0, 2.0f },
+	{ "lying", S, 0, 1.5f },
+	{ "fuck*", S, 0, 2.0f },
+	{ "shit*", S, 0, 2.0f },
+	{ "piss*", S, 0, 2.0f },
+	{ "crap", S, 0, 2.0f },
+	{ "damn", S, 0, 1.5f },
+	{ "why", S, 0, 1.0f },
+	{ "but", S, 0, 0.6f },
+	{ "however", S, 0, 0.6f },
+	{ "although", S, 0, 0.6f },
+	{ "though", S, 0, 0.4f },
+	{ "unfortunately", S, 0, 1.5f },
+	{ "sadly", S, 0, 1.0f },
+	{ "wait*", S, 0, 0.8f },
 	{ "smh", S, 0, 1.5f },
 
 	/* question, or the information asked for */
@@ -291,7 +399,6 @@ static const cue_def cues[] = {
 	{ "what", Q, OPENING, 1.0f },
 	{ "when", Q, OPENING, 0.8f },
 	{ "where", Q, OPENING, 1.0f },
-	{ "why", Q, OPENING, 1.0f },
 	{ "which", Q, OPENING, 1.0f },
 	{ "wondering", Q, 0, 1.2f },
 	{ "sent you a dm", Q, 0, 3.0f },
@@ -315,6 +422,8 @@ static const cue_def cues[] = {
 	{ "here is", Q, 0, 1.2f },
 	{ "heres", Q, 0, 1.2f },
 	{ "attached", Q, 0, 1.5f },
+	{ "https", Q, 0, 1.0f },
+	{ "http", Q, 0, 1.0f },
 	{ "my email is", Q, 0, 2.5f },
 	{ "my email address is", Q, 0, 2.5f },
 	{ "my number is", Q, 0, 2.5f },
@@ -326,6 +435,30 @@ static const cue_def cues[] = {
 	{ "windows", Q, 0, 0.6f },
 	{ "model", Q, 0, 0.6f },
 	{ "done", Q, 0, 1.2f },
+	{ "will dm", Q, 0, 2.0f },
+	{ "let me know", Q, 0, 0.8f },
+	{ "sure", Q, OPENING, 1.0f },
+	{ "im on", Q, 0, 1.0f },
+	{ "i am on", Q, 0, 1.0f },
+	{ "im using", Q, 0, 1.0f },
+	{ "i use", Q, 0, 0.8f },
+	{ "it is", Q, 0, 0.6f },
+	{ "it does", Q, 0, 0.6f },
+	{ "ps4", Q, 0, 1.0f },
+	{ "xbox", Q, 0, 0.8f },
+	{ "playstation", Q, 0, 0.8f },
+	{ "iphone", Q, 0, 0.6f },
+	{ "ipad", Q, 0, 0.6f },
+	{ "mac", Q, 0, 0.6f },
+	{ "pc", Q, 0, 0.6f },
+	{ "laptop", Q, 0, 0.6f },
+	{ "chrome", Q, 0, 0.6f },
+	{ "firefox", Q, 0, 0.6f },
+	{ "safari", Q, 0, 0.6f },
+	{ "wi-fi", Q, 0, 0.6f },
+	{ "wifi", Q, 0, 0.6f },
+	{ "bluetooth", Q, 0, 0.6f },
+	{ "account", Q, 0, 0.5f },
 	{ "yes", Q, OPENING, 1.0f },
 	{ "yep", Q, OPENING, 1.0f },
 	{ "yeah", Q, OPENING, 0.8f },
@@ -341,6 +474,7 @@ static const cue_def cues[] = {
 #undef S
 #undef Q
 #undef A
+#undef U
 
 /* Words that negate a favourable cue up to NEG_WINDOW words after them. */
 static const char *const negator_list[] = {
@@ -349,22 +483,22 @@ static const char *const negator_list[] = {
 	"wont", "wouldnt", "shouldnt", "aint", "nt", "yet",
 };
 static ca_wordset negators = CA_WORDSET(negator_list);
-#define NEG_WINDOW 3
+#define NEG_WINDOW 6
 
 /* Per-intent bias: "unclear" is the reading of a reply without cues. */
 static const double bias[CA_REPLY_N] = {
 	[CA_REPLY_RESOLVED] = 0.0,
 	[CA_REPLY_STILL_PROBLEM] = 0.0,
 	[CA_REPLY_QUESTION_OR_INFO] = 0.0,
-	[CA_REPLY_UNCLEAR] = 1.0,
+	[CA_REPLY_UNCLEAR] = 0.7,
 	[CA_REPLY_AUTOMATIC] = -1.0,
 };
 /* Below its floor an intent becomes "unclear". Resolved closes cases, so
  * its floor is the highest. */
 static const double floor_of[CA_REPLY_N] = {
-	[CA_REPLY_RESOLVED] = 0.60,
-	[CA_REPLY_STILL_PROBLEM] = 0.45,
-	[CA_REPLY_QUESTION_OR_INFO] = 0.45,
+	[CA_REPLY_RESOLVED] = 0.62,
+	[CA_REPLY_STILL_PROBLEM] = 0.35,
+	[CA_REPLY_QUESTION_OR_INFO] = 0.35,
 	[CA_REPLY_UNCLEAR] = 0.0,
 	[CA_REPLY_AUTOMATIC] = 0.50,
 };
@@ -376,6 +510,9 @@ static const double floor_of[CA_REPLY_N] = {
 #define W_IDENTIFIER 0.7
 #define W_HEADER 6.0
 #define THANKS_DISCOUNT 0.35
+#define W_SHOUTING 1.0
+#define W_SHORT_ANSWER 1.0
+#define SHORT_ANSWER_WORDS 8
 
 /* ---- matching ---- */
 
@@ -450,6 +587,8 @@ static size_t negator_before(const scan *sc, size_t i)
 		size_t t = i - k;
 		if (sc->sent[t] != sc->sent[i])
 			break;
+		if (sc->used[t])
+			continue; /* part of another cue: "not a problem anymore" */
 		if (ca_wordset_has(&negators, sc->toks.v[t].norm))
 			return t;
 	}
@@ -474,6 +613,7 @@ static int match_cues(scan *sc)
 			const cue_def *cu = &cues[c];
 			if (phrase_words(cu->phrase) != len)
 				continue;
+			bool counted = false; /* a cue counts once, however often it is said */
 			for (size_t i = 0; i < sc->toks.n; i++) {
 				if (sc->used[i] || (cu->flags & OPENING && !sentence_opening(sc, i)))
 					continue;
@@ -492,6 +632,9 @@ static int match_cues(scan *sc)
 				}
 				for (size_t t = i; t < i + k; t++)
 					sc->used[t] = true;
+				if (counted && !h.negated)
+					continue;
+				counted = true;
 				if ((r = add_hit(sc, h)) < 0)
 					return r;
 			}
@@ -502,8 +645,10 @@ static int match_cues(scan *sc)
 
 static bool identifier(const ca_token *t)
 {
-	if (t->kind == CA_TOK_EMAIL || t->kind == CA_TOK_ALNUM)
-		return t->end - t->begin >= 5;
+	if (t->kind == CA_TOK_EMAIL)
+		return true;
+	if (t->kind == CA_TOK_ALNUM)
+		return t->end - t->begin >= 3;
 	return t->kind == CA_TOK_NUMBER && t->end - t->begin >= 5;
 }
 
@@ -512,7 +657,7 @@ static int match_features(scan *sc, const char *text, const ca_span *sents, size
 {
 	int r;
 	size_t questions = 0;
-	for (size_t s = 0; s < n_sents && questions < 2; s++) {
+	for (size_t s = 0; s < n_sents && questions < 1; s++) { /* one question is the ask */
 		const ca_span *sp = &sents[s];
 		/* The sentence splitter keeps the terminator; "??" and "?!" count. */
 		bool q = false;
@@ -535,7 +680,36 @@ static int match_features(scan *sc, const char *text, const ca_span *sents, size
 			return r;
 		break; /* one is enough: a list of numbers is still one answer */
 	}
+
+	/* Shouting: words in capitals, runs of exclamation marks. */
+	size_t caps = 0, first_caps = SIZE_MAX;
+	for (size_t i = 0; i < sc->toks.n; i++) {
+		const ca_token *t = &sc->toks.v[i];
+		bool upper = t->kind == CA_TOK_WORD && t->end - t->begin >= 3;
+		for (uint32_t b = t->begin; upper && b < t->end; b++)
+			upper = (text[b] >= 'A' && text[b] <= 'Z') || text[b] == '\'';
+		if (upper && caps++ == 0)
+			first_caps = i;
+	}
+	if (caps >= 3 && (r = add_hit(sc, (hit){ sc->toks.v[first_caps].begin, sc->toks.v[first_caps].end,
+						 "words in capitals", CA_REPLY_STILL_PROBLEM, W_SHOUTING, false,
+						 0 })) < 0)
+		return r;
+	const char *bang = strstr(text, "!!");
+	if (bang && (r = add_hit(sc, (hit){ (uint32_t)(bang - text), (uint32_t)(bang - text) + 2, "!!",
+					    CA_REPLY_STILL_PROBLEM, W_SHOUTING, false, 0 })) < 0)
+		return r;
 	return 0;
+}
+
+/* A short answer with no cue at all ("PS4 console", "From my phone via
+ * Bluetooth") is most often the information asked for. */
+static int short_answer(scan *sc)
+{
+	if (sc->n_hits > 0 || sc->toks.n < 2 || sc->toks.n > SHORT_ANSWER_WORDS)
+		return 0;
+	return add_hit(sc, (hit){ sc->toks.v[0].begin, sc->toks.v[sc->toks.n - 1].end, "short answer",
+				  CA_REPLY_QUESTION_OR_INFO, W_SHORT_ANSWER, false, 0 });
 }
 
 /* Words as the cue tables spell them: folded, without apostrophes. */
@@ -798,7 +972,8 @@ int ca_reply_read(const char *text, const json_t *headers, ca_reply_reading *out
 		goto fail;
 	size_t slen = strlen(stripped);
 	if ((r = map_lines(text, len, stripped, &m)) < 0 || (r = scan_text(&sc, stripped, slen, &sents, &n_sents)) < 0 ||
-	    (r = match_cues(&sc)) < 0 || (r = match_features(&sc, stripped, sents, n_sents)) < 0)
+	    (r = match_cues(&sc)) < 0 || (r = match_features(&sc, stripped, sents, n_sents)) < 0 ||
+	    (r = short_answer(&sc)) < 0)
 		goto fail;
 
 	double score[CA_REPLY_N];

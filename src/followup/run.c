@@ -15,6 +15,8 @@
 
 #define PAGE 256
 #define LISTED_MAX 1000
+#define BATCH_MAX 64
+#define BATCH_SECONDS 0.25
 
 const char *fu_level_name(ca_followup_level l)
 {
@@ -306,9 +308,27 @@ static int run_page(ca_agent *a, fu_tick *t, const ca_followup_opts *opts, size_
 		ca_store_rollback(a->store);
 	else
 		r = ca_store_commit(a->store, err);
+	/* The cases to act on go in batches, each case in a savepoint of its
+	 * own (all or nothing), the batch committed at BATCH_MAX cases, after
+	 * BATCH_SECONDS, or when another writer waits: one commit's write-out
+	 * for many cases, and the write lock never held long. */
+	size_t in_batch = 0;
+	double began = 0;
 	for (size_t i = 0; !r && i < td.n; i++) {
 		ca_err e2 = { 0 };
+		if (!in_batch) {
+			if ((r = ca_store_begin(a->store, err)))
+				break;
+			began = ca_time_mono();
+		}
+		in_batch++;
 		int x = act_on(a, t, td.v[i], o, &e2);
+		if (i + 1 == td.n || in_batch >= BATCH_MAX || ca_time_mono() - began > BATCH_SECONDS ||
+		    ca_store_contended(a->store)) {
+			in_batch = 0;
+			if ((r = ca_store_commit(a->store, err)))
+				ca_agent_rollback(a);
+		}
 		if (x == CA_ENOMEM) {
 			r = x;
 		} else if (x) {
@@ -319,6 +339,10 @@ static int run_page(ca_agent *a, fu_tick *t, const ca_followup_opts *opts, size_
 						 "reason", e2.message[0] ? e2.message : ca_strerror(x));
 			list(o, item);
 		}
+	}
+	if (in_batch) {
+		/* a failure broke out of the loop with a batch open */
+		ca_agent_rollback(a);
 	}
 	free(td.v);
 	return r;
@@ -394,6 +418,14 @@ int ca_followup_run(ca_agent *a, const ca_followup_opts *opts, char **ret_json, 
 	if (r)
 		return r;
 	return ca_result(res, ret_json);
+}
+
+int ca_followup_interval(ca_agent *a, unsigned *ret_minutes, ca_err *err)
+{
+	int r = ca_agent_ready(a, err);
+	if (!r)
+		*ret_minutes = a->settings->followup.n_rules ? a->settings->followup.interval_minutes : 0;
+	return r;
 }
 
 int ca_followup_shadow_log(ca_agent *a, const char *rule, size_t limit, char **ret_json, ca_err *err)

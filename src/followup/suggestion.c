@@ -13,9 +13,14 @@
 #include "fu_internal.h"
 
 /* The pending suggestion of case `id` that still stands (*ret JSON null
- * when none, or when the customer wrote since it was made). */
-static int standing(ca_agent *a, int64_t id, json_t **ret, ca_err *err)
+ * when none, when the case is closed, or when the customer wrote since it
+ * was made). */
+static int standing(ca_agent *a, int64_t id, const json_t *c, json_t **ret, ca_err *err)
 {
+	if (fu_status_closed(ca_json_str(json_object_get(c, "fields"), "status"))) {
+		*ret = json_null();
+		return 0;
+	}
 	json_t *st = NULL;
 	int r = ca_store_followup_case(a->store, id, 5, 0, &st, err);
 	if (r)
@@ -52,7 +57,7 @@ int ca_case_suggestion(ca_agent *a, const char *case_ref, char **ret_json, ca_er
 	if (!r)
 		r = ca_store_case_get_id(a->store, id, &c, err);
 	if (!r)
-		r = standing(a, id, &sg, err);
+		r = standing(a, id, c, &sg, err);
 	json_t *res = r ? NULL
 			: json_pack("{s:O, s:o}", "case", json_object_get(c, "ticket_number"), "suggestion",
 				    suggestion_json(sg));
@@ -124,11 +129,12 @@ int ca_case_suggestion_act(ca_agent *a, const char *case_ref, int64_t sid, const
 		r = ca_err_set(err, CA_ESTATE, "suggestion", "suggestion %lld of case %s is %s already, not pending",
 			       (long long)sid, ticket, ca_json_str(sg, "state"));
 	if (!r)
-		r = standing(a, id, &still, err);
+		r = standing(a, id, c, &still, err);
 	if (!r && !json_is_object(still))
 		r = ca_err_set(err, CA_ESTATE, "suggestion",
-			       "suggestion %lld of case %s no longer stands: the customer wrote since it was made", (long long)sid,
-			       ticket);
+			       "suggestion %lld of case %s no longer stands: the case is closed or the customer wrote since it "
+			       "was made",
+			       (long long)sid, ticket);
 	const char *ssub = ca_json_str(sg, "email_subject"), *sbody = ca_json_str(sg, "email_body");
 	if (!r && !strcmp(action, "send")) {
 		if (!body)

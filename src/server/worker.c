@@ -4,7 +4,8 @@
  * second, runs the harvest jobs in state "running" (POST
  * /api/v1/knowledge/harvests starts one; a job whose process died is still
  * "running" and so continues when serve starts again), and polls IMAP and
- * sends the outbox through SMTP when the settings give intervals. On
+ * sends the outbox through SMTP when the settings give intervals, and runs
+ * the follow-up agent's tick every followup.interval_minutes. On
  * shutdown it finishes the batch it is in (ca_knowledge_harvest_run_cancel
  * leaves the job "running") and stops. Its outcomes go to the log as JSON
  * lines and to the metrics.
@@ -28,7 +29,7 @@ struct srv_worker {
 	pthread_cond_t wake;
 	bool stop;
 	volatile int cancel; /* read by the harvest between batches */
-	double last_poll, last_send;
+	double last_poll, last_send, last_followup;
 };
 
 
@@ -148,6 +149,32 @@ static void run_email(srv_worker *w)
 	json_decref(status);
 }
 
+/* The follow-up agent's tick, every followup.interval_minutes. */
+static void run_followup(srv_worker *w)
+{
+	unsigned minutes = 0;
+	char *out = NULL;
+	ca_err err;
+	int rc;
+
+	ca_err_clear(&err);
+	if (ca_followup_interval(w->agent, &minutes, &err) < 0 || !minutes ||
+	    srv_mono_now() - w->last_followup < minutes * 60.0)
+		return; /* no settings yet, no rules, or not due */
+	w->last_followup = srv_mono_now();
+	ca_err_clear(&err);
+	if ((rc = ca_followup_run(w->agent, NULL, &out, &err)) < 0) {
+		log_error("followup", rc, &err);
+		return;
+	}
+	json_t *r = json_loads(out, 0, NULL);
+	free(out);
+	srv_log_line(json_pack("{s:s, s:s, s:O?, s:O?, s:O?}", "source", "worker", "task", "followup", "now",
+			   json_object_get(r, "now"), "cases", json_object_get(r, "cases"), "counts",
+			   json_object_get(r, "counts")));
+	json_decref(r);
+}
+
 static void *worker_main(void *ud)
 {
 	srv_worker *w = ud;
@@ -158,6 +185,8 @@ static void *worker_main(void *ud)
 		run_harvests(w);
 		if (!w->cancel)
 			run_email(w);
+		if (!w->cancel)
+			run_followup(w);
 		pthread_mutex_lock(&w->lock);
 		if (!w->stop)
 			srv_cond_wait_ms(&w->wake, &w->lock, TICK_MS);
@@ -176,7 +205,7 @@ int srv_worker_start(const char *db_path, srv_metrics *m, srv_worker **ret, ca_e
 		return ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
 	}
 	w->metrics = m;
-	w->last_poll = w->last_send = -1e9; /* the first tick runs both */
+	w->last_poll = w->last_send = w->last_followup = -1e9; /* the first tick runs each */
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	if ((rc = ca_agent_open(db_path, &w->agent, err)) < 0)

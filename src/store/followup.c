@@ -38,28 +38,6 @@ int ca_store_case_statuses(ca_store *s, ca_strv *out, ca_err *err)
 	return r;
 }
 
-int ca_store_user_followup(ca_store *s, const char *user, bool *ret_found, char **ret_profile, bool *ret_on,
-			   ca_err *err)
-{
-	*ret_found = false;
-	if (!user || !*user || !utf8_valid(user, strlen(user)))
-		return 0;
-	ca_sql_param p[] = { ca_sql_text(user) };
-	first_row f = { 0 };
-	int r = db_first(s, "the case owner's profile",
-			 "SELECT p.name, p.autonomous_followup FROM users u JOIN agent_profile p ON p.name = u.profile "
-			 "WHERE u.name = ?",
-			 p, 1, &f, err);
-	if (!r && f.found) {
-		*ret_found = true;
-		*ret_on = f.v[1] && strcmp(f.v[1], "0") != 0;
-		*ret_profile = f.v[0];
-		f.v[0] = NULL;
-	}
-	first_row_done(&f);
-	return r;
-}
-
 #define SUGGESTION_COLS                                                                                        \
 	"id, case_id, step, rule, proposed, state, reply_summary, intent, email_subject, email_body, resolution, " \
 	"reply_email_id, created_at, created_epoch, action, acted_by, acted_at, outbox_id"

@@ -161,26 +161,43 @@ int ca_store_user_update(ca_store *s, const char *name, const json_t *changes, c
 	return op_end(s, r, what, err);
 }
 
-int ca_store_user_autonomy(ca_store *s, const char *user, bool *ret_found, char **ret_profile,
-			   bool *ret_autonomous_case, ca_err *err)
+/* The profile of `user` and one of its feature flags (a column name of
+ * ours, never the caller's), in one indexed query. */
+static int user_profile_flag(ca_store *s, const char *user, const char *what, const char *sql, bool *ret_found,
+			     char **ret_profile, bool *ret_on, ca_err *err)
 {
 	*ret_found = false;
 	if (!user || !*user || !utf8_valid(user, strlen(user)))
 		return 0;
 	ca_sql_param p[] = { ca_sql_text(user) };
 	first_row f = { 0 };
-	int r = db_first(s, "the accepting representative's profile",
-			 "SELECT p.name, p.autonomous_case FROM users u JOIN agent_profile p ON p.name = u.profile "
-			 "WHERE u.name = ?",
-			 p, 1, &f, err);
+	int r = db_first(s, what, sql, p, 1, &f, err);
 	if (!r && f.found) {
 		*ret_found = true;
-		*ret_autonomous_case = f.v[1] && strcmp(f.v[1], "0") != 0;
+		*ret_on = f.v[1] && strcmp(f.v[1], "0") != 0;
 		*ret_profile = f.v[0];
 		f.v[0] = NULL;
 	}
 	first_row_done(&f);
 	return r;
+}
+
+int ca_store_user_autonomy(ca_store *s, const char *user, bool *ret_found, char **ret_profile,
+			   bool *ret_autonomous_case, ca_err *err)
+{
+	return user_profile_flag(s, user, "the accepting representative's profile",
+				 "SELECT p.name, p.autonomous_case FROM users u JOIN agent_profile p ON p.name = u.profile "
+				 "WHERE u.name = ?",
+				 ret_found, ret_profile, ret_autonomous_case, err);
+}
+
+int ca_store_user_followup(ca_store *s, const char *user, bool *ret_found, char **ret_profile, bool *ret_on,
+			   ca_err *err)
+{
+	return user_profile_flag(s, user, "the case owner's profile",
+				 "SELECT p.name, p.autonomous_followup FROM users u JOIN agent_profile p ON p.name = u.profile "
+				 "WHERE u.name = ?",
+				 ret_found, ret_profile, ret_on, err);
 }
 
 /* ---- agent experience profiles ---- */

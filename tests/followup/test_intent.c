@@ -75,6 +75,7 @@ static void test_each_intent(void **state)
 	expect("Sent you a DM with my order number", CA_REPLY_QUESTION_OR_INFO);
 	expect("My email is jo.miller@example.com and the order is 88123457", CA_REPLY_QUESTION_OR_INFO);
 	expect("Hmm", CA_REPLY_UNCLEAR);
+	expect("I haven't had a chance to try it yet, thanks", CA_REPLY_UNCLEAR);
 	expect("", CA_REPLY_UNCLEAR);
 }
 

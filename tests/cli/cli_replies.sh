@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Reading the customer's reply (issue 12, item 2): `reply classify` on
+# replies written here (each intent, negation, an automatic reply by header
+# and by wording, evidence offsets into the text, bad input), and `eval
+# replies` on the labelled set tests/data/followup/replies.jsonl, whose rows
+# point into the dev data sets beside the repository: every row is found,
+# the figures are numbers with per-intent support adding up to n, the
+# confusion matrix adds up to n, train + test = all, and the precision of
+# "resolved" on the held-back part meets the issue's target (0.95).
+set -euo pipefail
+BIN=$1; SRC=$2
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+ca() { "$BIN" --db "$T/t.db" "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+intent() { ca --json reply classify "$@" | python3 -c "import json,sys; print(json.load(sys.stdin)['intent'])"; }
+
+ca reply classify --help | grep -q "unclear" || fail "reply classify --help"
+ca eval replies --help | grep -q "held-back" || fail "eval replies --help"
+
+[ "$(intent 'That fixed it, thanks a lot!')" = resolved ] || fail "resolved"
+[ "$(intent 'Thanks, but it is still not working.')" = still_problem ] || fail "thanks but still"
+[ "$(intent 'No longer an issue, we sorted it ourselves.')" = resolved ] || fail "no longer an issue"
+[ "$(intent 'How do I change the delivery address?')" = question_or_info ] || fail "question"
+[ "$(intent --header 'Auto-Submitted: auto-replied' 'Thanks for your message.')" = automatic ] || fail "header"
+[ "$(intent --header 'Subject: Out of Office: Re: your case' 'Back Monday.')" = automatic ] || fail "subject"
+printf 'I am out of the office until 3 May with limited access to email.\n' | ca --json reply classify - > "$T/ooo.json"
+python3 - "$T/ooo.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["intent"] == "automatic", d
+assert abs(sum(d["scores"].values()) - 1) < 1e-3, d
+text = "I am out of the office until 3 May with limited access to email.\n"
+ev = [e for e in d["evidence"] if e["cue"] == "out of the office"]
+assert ev and text.encode()[ev[0]["start"]:ev[0]["end"]].decode() == "out of the office", d
+PY
+ca reply classify 'It works now, cheers' | grep -q '^resolved (confidence' || fail "text output"
+ca reply classify --header 'no-colon' 'ok' 2>/dev/null && fail "a header without NAME:VALUE accepted"
+printf 'bad \xc3\x28 text' | ca reply classify - 2>"$T/err" && fail "invalid UTF-8 accepted"
+grep -q "UTF-8" "$T/err" || fail "the error does not say UTF-8: $(cat "$T/err")"
+head -c 300000 /dev/zero | tr '\0' 'a' | ca reply classify - 2>/dev/null && fail "a reply over 256 KiB accepted"
+
+LABELS="$SRC/tests/data/followup/replies.jsonl"
+ca eval replies "$LABELS" --part half 2>/dev/null && fail "an unknown part accepted"
+ca eval replies "$T/nosuch.jsonl" 2>/dev/null && fail "a missing labelled set accepted"
+echo '{"source":"own","text":"ok","intent":"maybe","part":"train"}' > "$T/bad.jsonl"
+ca eval replies "$T/bad.jsonl" 2>"$T/err" && fail "an unknown intent accepted"
+grep -q "line 1" "$T/err" || fail "the error does not name the line: $(cat "$T/err")"
+
+DATA="$SRC/../shared/data"
+[ -f "$DATA/tweetsumm/dialogs.jsonl" ] || { echo "no dev data at $DATA: only the own replies checked"; exit 0; }
+for part in all train test; do
+	ca --json eval replies "$LABELS" --data "$DATA" --part "$part" > "$T/$part.json"
+done
+python3 - "$T" "$LABELS" <<'PY'
+import json, sys
+t, labels = sys.argv[1], sys.argv[2]
+rows = [json.loads(l) for l in open(labels) if l.strip()]
+assert len(rows) >= 300, len(rows)
+sources = {r["source"] for r in rows}
+assert {"tweetsumm", "twitter_care", "abcd", "own"} <= sources, sources
+d = {p: json.load(open(f"{t}/{p}.json")) for p in ("all", "train", "test")}
+for p, r in d.items():
+    assert r["missing"] == [], (p, r["missing"])
+    assert isinstance(r["macro_f1"], float) and 0 <= r["macro_f1"] <= 1, r["macro_f1"]
+    assert sum(v["support"] for v in r["per_intent"].values()) == r["n"], p
+    assert sum(sum(row.values()) for row in r["confusion"].values()) == r["n"], p
+    assert 0 <= r["calibration"]["ece"] <= 1, r["calibration"]
+assert d["all"]["n"] == len(rows) == d["train"]["n"] + d["test"]["n"], (len(rows), d["train"]["n"], d["test"]["n"])
+test = d["test"]
+# the issue's target for the reading that closes cases, met on the held-back part
+assert test["per_intent"]["resolved"]["precision"] >= 0.95, test["per_intent"]["resolved"]
+print("test part: n %d, macro-F1 %.3f, resolved precision %.3f" %
+      (test["n"], test["macro_f1"], test["per_intent"]["resolved"]["precision"]))
+PY
+ca eval replies "$LABELS" --data "$DATA" --part test | grep -q "macro-F1" || fail "text output of eval replies"
