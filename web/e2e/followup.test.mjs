@@ -105,6 +105,21 @@ after(async () => {
   await browser?.close()
 })
 
+/** A page signed in as `user`, and the list its problems go to. */
+async function signedIn(user) {
+  const problems = []
+  const page = await newPage(browser, problems)
+  await signIn(page, user)
+  return { page, problems }
+}
+
+/** The case's page with its card not yet acted on. */
+async function noCard(page, ref) {
+  await page.getByRole('heading', { name: `Case ${ref}`, level: 1 }).waitFor()
+  await page.getByRole('tab', { name: 'Notes' }).waitFor()
+  assert.equal(await page.getByRole('region', { name: 'Suggested actions' }).count(), 0, `no card on ${ref}`)
+}
+
 /** The case's page with its card, as the representative. */
 async function openCase(page, ref) {
   await page.goto(`${BASE}/cases/${ref}`)
@@ -115,9 +130,7 @@ async function openCase(page, ref) {
 }
 
 test('Review and send email: the edited follow-up goes to the outbox, and the card is gone', async () => {
-  const problems = []
-  const page = await newPage(browser, problems)
-  await signIn(page, 'rep')
+  const { page, problems } = await signedIn('rep')
   const ref = refs[0]
   const card = await openCase(page, ref)
   for (const name of ['Review and send email', 'Draft reply', 'Resolve case', 'Dismiss'])
@@ -143,16 +156,12 @@ test('Review and send email: the edited follow-up goes to the outbox, and the ca
   assert.equal(await suggestionOf(ref), null)
   // and after a reload, still gone
   await page.reload()
-  await page.getByRole('heading', { name: `Case ${ref}`, level: 1 }).waitFor()
-  await page.getByRole('tab', { name: 'Notes' }).waitFor()
-  assert.equal(await page.getByRole('region', { name: 'Suggested actions' }).count(), 0)
+  await noCard(page, ref)
   assert.deepEqual(problems, [])
 })
 
 test('Draft reply: the reply editor gets the draft, and the card is gone', async () => {
-  const problems = []
-  const page = await newPage(browser, problems)
-  await signIn(page, 'rep')
+  const { page, problems } = await signedIn('rep')
   const ref = refs[1]
   const card = await openCase(page, ref)
   const drafted = await card.getByLabel(/^E-mail to the customer/).inputValue()
@@ -175,9 +184,7 @@ test('Draft reply: the reply editor gets the draft, and the card is gone', async
 })
 
 test('Resolve case: the resolve dialog proposes the resolution with its evidence, and the case is resolved', async () => {
-  const problems = []
-  const page = await newPage(browser, problems)
-  await signIn(page, 'rep')
+  const { page, problems } = await signedIn('rep')
   const ref = refs[2]
   // what the representative did, for resolution help to propose
   const note = await rep.call('POST', `/api/v1/cases/${ref}/notes`, { body: 'I have refunded the duplicate payment to the card the order was paid with.' })
@@ -208,9 +215,7 @@ test('Resolve case: the resolve dialog proposes the resolution with its evidence
 })
 
 test('once the customer answers, the card is gone on the next refresh', async () => {
-  const problems = []
-  const page = await newPage(browser, problems)
-  await signIn(page, 'rep')
+  const { page, problems } = await signedIn('rep')
   const ref = refs[3]
   await openCase(page, ref)
   const dir = await mkdtemp(path.join(tmpdir(), 'ca-e2e-answer-'))
@@ -228,16 +233,12 @@ test('once the customer answers, the card is gone on the next refresh', async ()
   }
   assert.equal(await suggestionOf(ref), null, 'the server closed the suggestion')
   await page.reload()
-  await page.getByRole('heading', { name: `Case ${ref}`, level: 1 }).waitFor()
-  await page.getByRole('tab', { name: 'Notes' }).waitFor()
-  assert.equal(await page.getByRole('region', { name: 'Suggested actions' }).count(), 0, 'no card after the refresh')
+  await noCard(page, ref)
   assert.deepEqual(problems, [])
 })
 
 test('an administrator simulates the follow-up rules and reads the shadow log', async () => {
-  const problems = []
-  const page = await newPage(browser, problems)
-  await signIn(page, 'ada')
+  const { page, problems } = await signedIn('ada')
   await page.getByRole('link', { name: 'Admin centre' }).click()
   await page.getByRole('link', { name: 'Follow-up agent' }).click()
   await page.getByRole('heading', { name: 'Follow-up agent', level: 1 }).waitFor()
