@@ -248,6 +248,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		free(rt);
 		if (ca_reply_classify(agent, text, NULL, &out, NULL) == 0)
 			free(out);
+		/* the reply with itself as the message it answers */
+		if (ca_reply_read_ctx(text, text, NULL, &rd, NULL) == 0)
+			ca_reply_reading_clear(&rd);
 		break;
 	}
 	}

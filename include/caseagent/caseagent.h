@@ -910,6 +910,17 @@ int ca_case_resolution_proposal(ca_agent *a, const char *case_ref, char **ret_js
  */
 int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, const char *part, char **ret_json,
 		    ca_err *err);
+/*
+ * `caseagent eval replies --fit OUT`: fit the reply reader's learned layer
+ * (a multinomial logistic regression, docs/replies.md "The model") on the
+ * train part of the labelled set and write it to OUT as C source (the
+ * committed src/followup/reply_model.c); l2 the penalty (<= 0: the
+ * default). Returns the 5-fold cross-validated figures on the train part
+ * in the shape of ca_eval_replies, with "model", "features",
+ * "temperature", "l2". CA_EIO when OUT cannot be written.
+ */
+int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_dir, const char *out_path, double l2,
+			char **ret_json, ca_err *err);
 
 #ifdef __cplusplus
 }

@@ -108,7 +108,9 @@ int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *a)
 
 const cli_opt cli_eval_replies_opts[] = {
 	{"data", CLI_ARG_STR, "DIR", "the dev data sets the rows point into (default ../shared/data)"},
-	{"part", CLI_ARG_STR, "PART", "train, test (the held-back part) or all (default)"},
+	{"part", CLI_ARG_STR, "PART", "train, test, test2 (the held-back parts) or all (default)"},
+	{"fit", CLI_ARG_STR, "OUT", "fit the learned layer on the train part and write it to OUT (C source)"},
+	{"l2", CLI_ARG_STR, "L", "with --fit: the L2 penalty (default 0.01)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -164,9 +166,19 @@ int cli_cmd_eval_replies(struct cli_ctx *ctx, const cli_args *a)
 	char *out = NULL;
 	const char *data = cli_opt_str(a, "data");
 
+	const char *labels = a->npos ? a->pos[0] : "tests/data/followup/replies.jsonl", *fit = cli_opt_str(a, "fit");
+	const char *l2 = cli_opt_str(a, "l2");
+	char *end = NULL;
+	double l2v = l2 ? strtod(l2, &end) : 0;
+
 	ca_err_clear(&err);
-	int rc = ca_eval_replies(ctx->agent, a->npos ? a->pos[0] : "tests/data/followup/replies.jsonl",
-				 data ? data : "../shared/data", cli_opt_str(a, "part"), &out, &err);
+	if (l2 && (end == l2 || *end || !(l2v > 0))) {
+		ca_err_set(&err, CA_EINVAL, "l2", "not a positive number: '%s'", l2);
+		return cli_fail(ctx, CA_EINVAL, &err);
+	}
+	int rc = fit ? ca_eval_replies_fit(ctx->agent, labels, data ? data : "../shared/data", fit, l2v, &out, &err)
+		     : ca_eval_replies(ctx->agent, labels, data ? data : "../shared/data", cli_opt_str(a, "part"), &out,
+				       &err);
 	return rc < 0 ? cli_fail(ctx, rc, &err) : cli_result(ctx, out, show_eval_replies);
 }
 

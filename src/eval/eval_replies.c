@@ -87,7 +87,8 @@ static int load_tweetsumm(sources *s, ca_err *err)
 		json_t *d = json_loads(p, 0, &je), *turns = json_object_get(d, "turns"), *texts = json_array(), *t;
 		size_t i;
 		json_array_foreach(turns, i, t)
-			json_array_append(texts, json_object_get(t, "text"));
+			json_array_append_new(texts, json_pack("[O?O?]", json_object_get(t, "speaker"),
+							       json_object_get(t, "text")));
 		if (!d) {
 			json_decref(texts);
 			r = ca_err_set(err, CA_EPARSE, path, "line %zu: %s", line, je.text);
@@ -108,17 +109,18 @@ static int load_tweetsumm(sources *s, ca_err *err)
 
 /* A data set that is one JSON list of conversations: its id (a string or
  * an integer) at id_path (one or two keys deep), its turns at turns_key,
- * each turn's text at text_key, or at index 1 of a [speaker, text] pair. */
+ * each turn's text at text_key (the representative's turns have the key
+ * agent_key), or a [speaker, text] pair. */
 typedef struct list_format {
-	const char *rel, *id_outer, *id_key, *turns_key, *text_key;
+	const char *rel, *id_outer, *id_key, *turns_key, *text_key, *agent_key;
 } list_format;
 
 /* twitter_care_docpred/dev.json: [{"dialogHeader":{"sessionID"},
  * "dialogContent":[{"client"|"agent","message"}]}]. */
 static const list_format twitter_care_format = { "twitter_care_docpred/dev.json", "dialogHeader", "sessionID",
-						 "dialogContent", "message" };
+						 "dialogContent", "message", "agent" };
 /* abcd/conversations.json: [{"convo_id", "original": [[speaker, text]]}]. */
-static const list_format abcd_format = { "abcd/conversations.json", NULL, "convo_id", "original", NULL };
+static const list_format abcd_format = { "abcd/conversations.json", NULL, "convo_id", "original", NULL, NULL };
 
 static int load_list(sources *s, const list_format *f, json_t **ret, ca_err *err)
 {
@@ -136,8 +138,12 @@ static int load_list(sources *s, const list_format *f, json_t **ret, ca_err *err
 		char ref[32];
 		if (json_is_integer(id))
 			snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(id));
-		json_array_foreach(json_object_get(d, f->turns_key), k, t)
-			json_array_append(texts, f->text_key ? json_object_get(t, f->text_key) : json_array_get(t, 1));
+		json_array_foreach(json_object_get(d, f->turns_key), k, t) {
+			json_t *pair = f->text_key ? json_pack("[sO?]", json_object_get(t, f->agent_key) ? "agent" : "customer",
+							       json_object_get(t, f->text_key))
+						   : json_incref(t);
+			json_array_append_new(texts, pair);
+		}
 		if ((r = add_conv(map, json_is_integer(id) ? ref : json_string_value(id), texts)) < 0)
 			break;
 	}
@@ -160,9 +166,12 @@ static int load_abcd(sources *s, ca_err *err)
 	return load_list(s, &abcd_format, &s->abcd, err);
 }
 
-/* The turn a row points at (borrowed), or NULL with *ret_why. */
-static const char *pointed_text(sources *s, const json_t *row, const char **ret_why, ca_err *err, int *ret_rc)
+/* The turn a row points at (borrowed), or NULL with *ret_why; *ret_context
+ * the representative's turn before it, or NULL. */
+static const char *pointed_text(sources *s, const json_t *row, const char **ret_context, const char **ret_why,
+				ca_err *err, int *ret_rc)
 {
+	*ret_context = NULL;
 	const char *src = ca_json_str(row, "source"), *ref = ca_json_str(row, "ref");
 	json_t *turn = json_object_get(row, "turn"), **map;
 	int (*load)(sources *, ca_err *);
@@ -188,9 +197,17 @@ static const char *pointed_text(sources *s, const json_t *row, const char **ret_
 		*ret_why = "no such conversation";
 		return NULL;
 	}
-	const char *t = json_string_value(json_array_get(texts, (size_t)json_integer_value(turn)));
-	if (!t)
+	json_int_t at = json_integer_value(turn);
+	const char *t = at >= 0 ? json_string_value(json_array_get(json_array_get(texts, (size_t)at), 1)) : NULL;
+	if (!t) {
 		*ret_why = "no such turn";
+		return NULL;
+	}
+	for (json_int_t i = at - 1; i >= 0 && !*ret_context; i--) {
+		json_t *pair = json_array_get(texts, (size_t)i);
+		if (ca_streq(json_string_value(json_array_get(pair, 0)), "agent"))
+			*ret_context = json_string_value(json_array_get(pair, 1));
+	}
 	return t;
 }
 
@@ -289,29 +306,58 @@ static json_t *figures(const tally *t, size_t n)
 			 bins);
 }
 
-int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, const char *part, char **ret_json,
-		    ca_err *err)
+/* One labelled reply with its text. */
+typedef struct reply_row {
+	size_t line;
+	json_t *row;        /* the label's line, owned */
+	const char *source; /* borrowed from row */
+	ca_reply_intent gold;
+	const char *text, *context; /* borrowed from row or the sources; context may be NULL */
+	char *own_text, *own_context; /* tweets read as replies (heap) */
+} reply_row;
+
+typedef struct reply_rows {
+	reply_row *v;
+	size_t n, cap;
+	sources s;
+	json_t *missing; /* rows whose turn was not found */
+} reply_rows;
+
+static void rows_done(reply_rows *rs)
 {
-	(void)a; /* the reading is pure: no store, no settings */
-	if (!part)
-		part = "all";
-	if (strcmp(part, "train") && strcmp(part, "test") && strcmp(part, "all"))
-		return ca_err_set(err, CA_EINVAL, "part", "part is train, test or all, not '%s'", part);
-	if (!labels_path)
-		return ca_err_set(err, CA_EINVAL, "labels", "no labelled set");
-	sources s = { data_dir ? data_dir : "../shared/data", NULL, NULL, NULL };
-	char *data = NULL;
-	size_t len, line = 0, n = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		json_decref(rs->v[i].row);
+		free(rs->v[i].own_text);
+		free(rs->v[i].own_context);
+	}
+	free(rs->v);
+	json_decref(rs->missing);
+	json_decref(rs->s.tweetsumm);
+	json_decref(rs->s.twitter_care);
+	json_decref(rs->s.abcd);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static bool known_part(const char *p)
+{
+	return ca_streq(p, "train") || ca_streq(p, "test") || ca_streq(p, "test2");
+}
+
+/* The rows of `part` ("all": every row) with their texts. */
+static int load_rows(const char *labels_path, const char *data_dir, const char *part, reply_rows *rs, ca_err *err)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->s.dir = data_dir ? data_dir : "../shared/data";
+	char *data = NULL, *cursor, *p;
+	size_t len, line = 0;
 	int r = ca_file_read(labels_path, MAX_LABEL_BYTES, &data, &len, err);
 	if (r < 0)
 		return r;
-	tally *t = calloc(1, sizeof(*t));
-	json_t *missing = json_array(), *misread = json_array(), *by_source = json_object();
-	if (!t || !missing || !misread || !by_source) {
+	if (!(rs->missing = json_array())) {
 		r = ca_err_set(err, CA_ENOMEM, labels_path, "out of memory");
 		goto done;
 	}
-	char *cursor = data, *p;
+	cursor = data;
 	while ((p = take_line(&cursor))) {
 		line++;
 		if (!*p)
@@ -325,7 +371,7 @@ int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, 
 		}
 		const char *rp = ca_json_str(row, "part"), *src = ca_json_str(row, "source");
 		ca_reply_intent gold = ca_reply_intent_parse(ca_json_str(row, "intent"));
-		if (gold == CA_REPLY_N || !src || (!ca_streq(rp, "train") && !ca_streq(rp, "test"))) {
+		if (gold == CA_REPLY_N || !src || !known_part(rp)) {
 			json_decref(row);
 			r = ca_err_set(err, CA_EINVAL, labels_path, "line %zu: needs a source, an intent and a part", line);
 			goto done;
@@ -334,71 +380,445 @@ int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, 
 			json_decref(row);
 			continue;
 		}
-		const char *why = NULL, *text;
-		char *own = NULL;
+		reply_row x = { line, row, src, gold, NULL, NULL, NULL, NULL };
+		const char *why = NULL;
 		if (ca_streq(src, "own")) {
-			text = ca_json_str(row, "text");
-			why = text ? NULL : "no text";
-		} else if ((text = pointed_text(&s, row, &why, err, &r)) != NULL) {
-			text = own = tweet_reply(text);
+			x.text = ca_json_str(row, "text");
+			x.context = ca_json_str(row, "context");
+			why = x.text ? NULL : "no text";
+		} else if ((x.text = pointed_text(&rs->s, row, &x.context, &why, err, &r)) != NULL) {
+			x.text = x.own_text = tweet_reply(x.text);
+			x.context = x.context ? (x.own_context = tweet_reply(x.context)) : NULL;
+			if (!x.own_text || (x.context && !x.own_context))
+				r = ca_err_set(err, CA_ENOMEM, labels_path, "out of memory");
 		}
-		if (r < 0) {
-			json_decref(row);
-			goto done;
+		if (r == 0 && !x.text &&
+		    json_array_append_new(rs->missing, json_pack("{s:I,s:s,s:O,s:s}", "line", (json_int_t)line, "source",
+								 src, "ref", json_object_get(row, "ref"), "reason",
+								 why ? why : "?")) < 0)
+			r = ca_err_set(err, CA_ENOMEM, labels_path, "out of memory");
+		if (r == 0 && x.text && rs->n == rs->cap) {
+			size_t cap = rs->cap ? rs->cap * 2 : 256;
+			reply_row *v = realloc(rs->v, cap * sizeof(*v));
+			if (v) {
+				rs->v = v;
+				rs->cap = cap;
+			} else
+				r = ca_err_set(err, CA_ENOMEM, labels_path, "out of memory");
 		}
-		if (!text) {
-			json_array_append_new(missing, json_pack("{s:I,s:s,s:O,s:s}", "line", (json_int_t)line, "source", src,
-								 "ref", json_object_get(row, "ref"), "reason", why ? why : "?"));
+		if (r < 0 || !x.text) {
+			free(x.own_text);
+			free(x.own_context);
 			json_decref(row);
+			if (r < 0)
+				goto done;
 			continue;
 		}
-		ca_reply_reading rd;
-		ca_err rerr = { 0 };
-		r = ca_reply_read(text, json_object_get(row, "headers"), &rd, &rerr);
-		if (r < 0) {
-			ca_err_set(err, r, labels_path, "line %zu: %s", line, rerr.message);
-			free(own);
-			json_decref(row);
-			goto done;
-		}
-		n++;
-		count(t, gold, &rd);
-		json_t *c = json_object_get(by_source, src);
-		json_object_set_new(by_source, src, json_integer(json_integer_value(c) + 1));
-		if (rd.intent != gold && json_array_size(misread) < MAX_LISTED) {
-			const json_t *ev = json_array_get(rd.evidence, 0);
-			json_array_append_new(misread, json_pack("{s:I,s:s,s:s,s:s,s:f,s:s%,s:O?}", "line", (json_int_t)line,
-								 "source", src, "intent", ca_reply_intent_name(gold), "read",
-								 ca_reply_intent_name(rd.intent), "confidence", rd.confidence,
-								 "text", text, strlen(text) > 160 ? (size_t)160 : strlen(text),
-								 "cue", json_object_get(ev, "cue")));
-		}
-		ca_reply_reading_clear(&rd);
-		free(own);
-		json_decref(row);
+		rs->v[rs->n++] = x;
 	}
-	json_t *res = figures(t, n);
-	if (!res || json_object_set_new(res, "part", json_string(part)) < 0 ||
-	    json_object_set_new(res, "n", json_integer((json_int_t)n)) < 0 ||
-	    json_object_set_new(res, "labels", json_string(labels_path)) < 0 ||
-	    json_object_set_new(res, "sources", json_incref(by_source)) < 0 ||
-	    json_object_set_new(res, "missing", json_incref(missing)) < 0 ||
-	    json_object_set_new(res, "misread", json_incref(misread)) < 0 ||
-	    !(*ret_json = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)))) {
-		json_decref(res);
-		r = ca_err_set(err, CA_ENOMEM, labels_path, "out of memory");
-		goto done;
-	}
-	json_decref(res);
 	r = 0;
 done:
 	free(data);
+	if (r < 0)
+		rows_done(rs);
+	return r;
+}
+
+static int check_part(const char *part, ca_err *err)
+{
+	if (!known_part(part) && !ca_streq(part, "all"))
+		return ca_err_set(err, CA_EINVAL, "part", "part is train, test, test2 or all, not '%s'", part);
+	return 0;
+}
+
+int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, const char *part, char **ret_json,
+		    ca_err *err)
+{
+	(void)a; /* the reading is pure: no store, no settings */
+	if (!part)
+		part = "all";
+	int r = check_part(part, err);
+	if (r < 0)
+		return r;
+	if (!labels_path)
+		return ca_err_set(err, CA_EINVAL, "labels", "no labelled set");
+	reply_rows rs;
+	if ((r = load_rows(labels_path, data_dir, part, &rs, err)) < 0)
+		return r;
+	tally *t = calloc(1, sizeof(*t));
+	json_t *misread = json_array(), *by_source = json_object(), *res = NULL;
+	if (!t || !misread || !by_source) {
+		r = ca_err_set(err, CA_ENOMEM, labels_path, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < rs.n; i++) {
+		const reply_row *x = &rs.v[i];
+		ca_reply_reading rd;
+		ca_err rerr = { 0 };
+		r = ca_reply_read_ctx(x->text, x->context, json_object_get(x->row, "headers"), &rd, &rerr);
+		if (r < 0) {
+			ca_err_set(err, r, labels_path, "line %zu: %s", x->line, rerr.message);
+			goto done;
+		}
+		count(t, x->gold, &rd);
+		json_t *c = json_object_get(by_source, x->source);
+		json_object_set_new(by_source, x->source, json_integer(json_integer_value(c) + 1));
+		if (rd.intent != x->gold && json_array_size(misread) < MAX_LISTED) {
+			const json_t *ev = json_array_get(rd.evidence, 0);
+			size_t tl = strlen(x->text);
+			json_array_append_new(misread, json_pack("{s:I,s:s,s:s,s:s,s:f,s:s%,s:O?}", "line", (json_int_t)x->line,
+								 "source", x->source, "intent", ca_reply_intent_name(x->gold),
+								 "read", ca_reply_intent_name(rd.intent), "confidence",
+								 rd.confidence, "text", x->text, tl > 160 ? (size_t)160 : tl,
+								 "cue", json_object_get(ev, "cue")));
+		}
+		ca_reply_reading_clear(&rd);
+	}
+	res = figures(t, rs.n);
+	if (!res || json_object_set_new(res, "part", json_string(part)) < 0 ||
+	    json_object_set_new(res, "n", json_integer((json_int_t)rs.n)) < 0 ||
+	    json_object_set_new(res, "labels", json_string(labels_path)) < 0 ||
+	    json_object_set_new(res, "sources", json_incref(by_source)) < 0 ||
+	    json_object_set_new(res, "missing", json_incref(rs.missing)) < 0 ||
+	    json_object_set_new(res, "misread", json_incref(misread)) < 0 ||
+	    !(*ret_json = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)))) {
+		r = ca_err_set(err, CA_ENOMEM, labels_path, "out of memory");
+		goto done;
+	}
+	r = 0;
+done:
+	json_decref(res);
 	free(t);
-	json_decref(missing);
 	json_decref(misread);
 	json_decref(by_source);
-	json_decref(s.tweetsumm);
-	json_decref(s.twitter_care);
-	json_decref(s.abcd);
+	rows_done(&rs);
+	return r;
+}
+
+/* ---- fitting the learned layer (docs/replies.md "The model") ---- */
+
+#define FIT_FOLDS 5
+#define FIT_ITERATIONS 3000
+#define FIT_RATE 1.0
+#define FIT_MIN_COUNT 2      /* a feature seen in fewer train replies is left out */
+#define FIT_DEFAULT_L2 0.01  /* per reply: the penalty is l2/2 * |W|^2 beside the mean log loss */
+
+typedef struct fit_set {
+	size_t n, nf;
+	int *start;           /* row i's features are feat[start[i] .. start[i + 1]) */
+	int *feat;
+	ca_reply_intent *gold;
+	int *fold;
+	char **names;         /* nf, owned */
+	double *prior;        /* nf x CA_REPLY_N: the weights the fit is drawn to */
+} fit_set;
+
+static void fit_set_done(fit_set *fs)
+{
+	for (size_t i = 0; i < fs->nf; i++)
+		free(fs->names[i]);
+	free(fs->names);
+	free(fs->prior);
+	free(fs->start);
+	free(fs->feat);
+	free(fs->gold);
+	free(fs->fold);
+}
+
+/* The fold of a row: by conversation, so that one conversation's replies
+ * are never both trained and scored on. */
+static int fold_of(const json_t *row)
+{
+	const char *ref = ca_json_str(row, "ref");
+	unsigned h = 2166136261u;
+	for (const char *p = ref ? ref : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (int)(h % FIT_FOLDS);
+}
+
+static int build_set(const reply_rows *rs, fit_set *fs, ca_err *err)
+{
+	memset(fs, 0, sizeof(*fs));
+	json_t *count = json_object(), *index = json_object();
+	ca_reply_features *all = calloc(rs->n ? rs->n : 1, sizeof(*all));
+	int r = count && index && all ? 0 : CA_ENOMEM;
+	size_t total = 0;
+	for (size_t i = 0; r == 0 && i < rs->n; i++) {
+		const reply_row *x = &rs->v[i];
+		if ((r = ca_reply_features_read(x->text, x->context, json_object_get(x->row, "headers"), &all[i], err)) < 0)
+			break;
+		for (size_t k = 0; k < all[i].n; k++) {
+			const char *nm = all[i].v[k].name;
+			json_object_set_new(count, nm, json_integer(json_integer_value(json_object_get(count, nm)) + 1));
+		}
+		total += all[i].n;
+	}
+	fs->n = rs->n;
+	fs->start = calloc(rs->n + 1, sizeof(int));
+	fs->feat = calloc(total ? total : 1, sizeof(int));
+	fs->gold = calloc(rs->n ? rs->n : 1, sizeof(*fs->gold));
+	fs->fold = calloc(rs->n ? rs->n : 1, sizeof(int));
+	fs->names = calloc(json_object_size(count) + 1, sizeof(char *));
+	fs->prior = calloc((json_object_size(count) + 1) * CA_REPLY_N, sizeof(double));
+	if (r == 0 && (!fs->start || !fs->feat || !fs->gold || !fs->fold || !fs->names || !fs->prior))
+		r = CA_ENOMEM;
+	size_t at = 0;
+	for (size_t i = 0; r == 0 && i < rs->n; i++) {
+		fs->start[i] = (int)at;
+		fs->gold[i] = rs->v[i].gold;
+		fs->fold[i] = fold_of(rs->v[i].row);
+		for (size_t k = 0; r == 0 && k < all[i].n; k++) {
+			const char *nm = all[i].v[k].name;
+			bool word = strncmp(nm, "w:", 2) == 0 || strncmp(nm, "b:", 2) == 0;
+			if (word && json_integer_value(json_object_get(count, nm)) < FIT_MIN_COUNT)
+				continue;
+			json_t *ix = json_object_get(index, nm);
+			if (!ix) {
+				if (!(fs->names[fs->nf] = strdup(nm)) ||
+				    json_object_set_new(index, nm, json_integer((json_int_t)fs->nf)) < 0) {
+					r = CA_ENOMEM;
+					break;
+				}
+				ix = json_object_get(index, nm);
+				if (all[i].v[k].intent < CA_REPLY_N)
+					fs->prior[fs->nf * CA_REPLY_N + all[i].v[k].intent] = all[i].v[k].prior;
+				fs->nf++;
+			}
+			fs->feat[at++] = (int)json_integer_value(ix);
+		}
+	}
+	if (r == 0)
+		fs->start[rs->n] = (int)at;
+	for (size_t i = 0; i < rs->n && all; i++)
+		ca_reply_features_done(&all[i]);
+	free(all);
+	json_decref(count);
+	json_decref(index);
+	if (r == CA_ENOMEM)
+		ca_err_set(err, r, "fit", "out of memory");
+	return r;
+}
+
+static void logits_of(const fit_set *fs, const double *w, size_t i, double logit[CA_REPLY_N])
+{
+	for (int k = 0; k < CA_REPLY_N; k++)
+		logit[k] = 0;
+	for (int j = fs->start[i]; j < fs->start[i + 1]; j++)
+		for (int k = 0; k < CA_REPLY_N; k++)
+			logit[k] += w[(size_t)fs->feat[j] * CA_REPLY_N + k];
+}
+
+/* The reader's own softmax (ca_reply_decide), for the fit. */
+static void softmax(const double logit[CA_REPLY_N], double temperature, double p[CA_REPLY_N])
+{
+	ca_reply_reading rd = { 0 };
+	ca_reply_decide(logit, temperature, &rd);
+	memcpy(p, rd.scores, sizeof(rd.scores));
+}
+
+/*
+ * Multinomial logistic regression by full-batch gradient descent from the
+ * cue tables' prior and with an L2 penalty towards it (a Gaussian prior
+ * centred on what the tables say, so a cue seen in few replies keeps its
+ * intent and the data moves the weights where it shows otherwise), rows
+ * whose fold is `skip` left out (-1: none), each intent weighted by the
+ * inverse of its share so that the rare intents count as much as the
+ * common ones. Deterministic: the same set gives the same weights.
+ */
+static int train(const fit_set *fs, int skip, double l2, double *w)
+{
+	size_t nw = fs->nf * CA_REPLY_N, n = 0, per[CA_REPLY_N] = { 0 };
+	double *g = calloc(nw ? nw : 1, sizeof(double)), cw[CA_REPLY_N];
+	if (!g)
+		return CA_ENOMEM;
+	memcpy(w, fs->prior, nw * sizeof(double));
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->fold[i] != skip) {
+			per[fs->gold[i]]++;
+			n++;
+		}
+	size_t present = 0;
+	for (int k = 0; k < CA_REPLY_N; k++)
+		present += per[k] > 0;
+	for (int k = 0; k < CA_REPLY_N; k++)
+		cw[k] = per[k] ? (double)n / ((double)present * (double)per[k]) : 0;
+	for (int it = 0; it < FIT_ITERATIONS && n; it++) {
+		memset(g, 0, nw * sizeof(double));
+		for (size_t i = 0; i < fs->n; i++) {
+			if (fs->fold[i] == skip)
+				continue;
+			double logit[CA_REPLY_N], p[CA_REPLY_N];
+			logits_of(fs, w, i, logit);
+			softmax(logit, 1.0, p);
+			for (int k = 0; k < CA_REPLY_N; k++)
+				p[k] = cw[fs->gold[i]] * (p[k] - (k == (int)fs->gold[i]));
+			for (int j = fs->start[i]; j < fs->start[i + 1]; j++)
+				for (int k = 0; k < CA_REPLY_N; k++)
+					g[(size_t)fs->feat[j] * CA_REPLY_N + k] += p[k];
+		}
+		for (size_t f = 0; f < fs->nf; f++)
+			for (int k = 0; k < CA_REPLY_N; k++) {
+				size_t x = f * CA_REPLY_N + k;
+				bool bias = strcmp(fs->names[f], "bias") == 0;
+				w[x] -= FIT_RATE * (g[x] / (double)n + (bias ? 0 : l2 * (w[x] - fs->prior[x])));
+			}
+	}
+	free(g);
+	return 0;
+}
+
+static const double fit_temperatures[] = { 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8, 2.0, 2.5, 3.0 };
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* A feature name as a C string literal's content. */
+static void put_c_string(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\' || c == '?')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\%03o", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static int write_model(const char *out_path, const fit_set *fs, const double *w, double temperature, double l2,
+		       size_t *ret_kept, ca_err *err)
+{
+	char ***order = calloc(fs->nf ? fs->nf : 1, sizeof(*order));
+	size_t kept = 0;
+	if (!order)
+		return ca_err_set(err, CA_ENOMEM, out_path, "out of memory");
+	for (size_t f = 0; f < fs->nf; f++) {
+		double mx = 0;
+		for (int k = 0; k < CA_REPLY_N; k++)
+			mx = fabs(w[f * CA_REPLY_N + k]) > mx ? fabs(w[f * CA_REPLY_N + k]) : mx;
+		if (mx >= 5e-4)
+			order[kept++] = &fs->names[f];
+	}
+	qsort(order, kept, sizeof(order[0]), cmp_name);
+	FILE *f = fopen(out_path, "w");
+	if (!f) {
+		free(order);
+		return ca_err_set(err, CA_EIO, out_path, "cannot write the model");
+	}
+	fprintf(f, "/* SPDX-License-Identifier: MIT */\n"
+		   "/*\n"
+		   " * The reply reader's learned layer (docs/replies.md \"The model\"): per\n"
+		   " * feature one weight per intent (resolved, still_problem, question_or_info,\n"
+		   " * unclear, automatic). GENERATED from the train part of\n"
+		   " * tests/data/followup/replies.jsonl (%zu replies, l2 %g, %d iterations,\n"
+		   " * features seen in at least %d replies) by\n"
+		   " *     caseagent eval replies --fit src/followup/reply_model.c\n"
+		   " * Do not edit by hand.\n"
+		   " */\n"
+		   "#include \"followup.h\"\n\n"
+		   "const ca_reply_weight ca_reply_model[] = {\n",
+		fs->n, l2, FIT_ITERATIONS, FIT_MIN_COUNT);
+	for (size_t i = 0; i < kept; i++) {
+		size_t x = (size_t)(order[i] - fs->names);
+		fputs("\t{ \"", f);
+		put_c_string(f, *order[i]);
+		fputs("\", {", f);
+		for (int k = 0; k < CA_REPLY_N; k++)
+			fprintf(f, " %.4ff%s", w[x * CA_REPLY_N + k], k + 1 < CA_REPLY_N ? "," : " } },\n");
+	}
+	fprintf(f, "};\n"
+		   "const size_t ca_reply_model_n = sizeof(ca_reply_model) / sizeof(ca_reply_model[0]);\n"
+		   "const double ca_reply_model_temperature = %.2f;\n",
+		temperature);
+	free(order);
+	if (fclose(f) != 0)
+		return ca_err_set(err, CA_EIO, out_path, "cannot write the model");
+	*ret_kept = kept;
+	return 0;
+}
+
+int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_dir, const char *out_path, double l2,
+			char **ret_json, ca_err *err)
+{
+	(void)a;
+	if (!labels_path || !out_path)
+		return ca_err_set(err, CA_EINVAL, "fit", "needs the labelled set and the output file");
+	if (!(l2 > 0))
+		l2 = FIT_DEFAULT_L2;
+	reply_rows rs;
+	fit_set fs;
+	int r = load_rows(labels_path, data_dir, "train", &rs, err);
+	if (r < 0)
+		return r;
+	if ((r = build_set(&rs, &fs, err)) < 0) {
+		rows_done(&rs);
+		return r;
+	}
+	size_t nw = fs.nf * CA_REPLY_N, kept = 0;
+	double *w = calloc(nw ? nw : 1, sizeof(double));
+	double *oof = calloc(fs.n ? fs.n * CA_REPLY_N : 1, sizeof(double));
+	tally *t = calloc(1, sizeof(*t));
+	json_t *res = NULL;
+	if (!w || !oof || !t) {
+		r = ca_err_set(err, CA_ENOMEM, "fit", "out of memory");
+		goto done;
+	}
+	/* Cross-validation on the train part: out-of-fold logits, the
+	 * temperature that fits them best, and the figures they give. */
+	for (int fold = 0; fold < FIT_FOLDS; fold++) {
+		if ((r = train(&fs, fold, l2, w)) < 0)
+			goto oom;
+		for (size_t i = 0; i < fs.n; i++)
+			if (fs.fold[i] == fold)
+				logits_of(&fs, w, i, &oof[i * CA_REPLY_N]);
+	}
+	size_t best = 0;
+	double best_nll = INFINITY;
+	for (size_t k = 0; k < CA_ARRAY_SIZE(fit_temperatures); k++) {
+		double nll = 0, p[CA_REPLY_N];
+		for (size_t i = 0; i < fs.n; i++) {
+			softmax(&oof[i * CA_REPLY_N], fit_temperatures[k], p);
+			nll -= log(p[fs.gold[i]] > 1e-12 ? p[fs.gold[i]] : 1e-12);
+		}
+		if (nll < best_nll) {
+			best_nll = nll;
+			best = k;
+		}
+	}
+	double temperature = fit_temperatures[best];
+	for (size_t i = 0; i < fs.n; i++) {
+		ca_reply_reading rd = { 0 };
+		ca_reply_decide(&oof[i * CA_REPLY_N], temperature, &rd);
+		count(t, fs.gold[i], &rd);
+	}
+	if ((r = train(&fs, -1, l2, w)) < 0)
+		goto oom;
+	if ((r = write_model(out_path, &fs, w, temperature, l2, &kept, err)) < 0)
+		goto done;
+	res = figures(t, fs.n);
+	if (!res || json_object_set_new(res, "part", json_string("train, cross-validated")) < 0 ||
+	    json_object_set_new(res, "n", json_integer((json_int_t)fs.n)) < 0 ||
+	    json_object_set_new(res, "labels", json_string(labels_path)) < 0 ||
+	    json_object_set_new(res, "model", json_string(out_path)) < 0 ||
+	    json_object_set_new(res, "features", json_integer((json_int_t)kept)) < 0 ||
+	    json_object_set_new(res, "temperature", json_real(temperature)) < 0 ||
+	    json_object_set_new(res, "l2", json_real(l2)) < 0 ||
+	    json_object_set_new(res, "missing", json_incref(rs.missing)) < 0 ||
+	    !(*ret_json = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))))
+		goto oom;
+	r = 0;
+	goto done;
+oom:
+	r = ca_err_set(err, CA_ENOMEM, "fit", "out of memory");
+done:
+	json_decref(res);
+	free(w);
+	free(oof);
+	free(t);
+	fit_set_done(&fs);
+	rows_done(&rs);
 	return r;
 }

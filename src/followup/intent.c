@@ -63,13 +63,13 @@ enum {
 	NEGATABLE = 1, /* favourable cue a negator before it turns into the problem */
 	THANKS = 2,    /* politeness: discounted next to a problem or a question */
 	OPENING = 4,   /* counts only as the first word(s) of a sentence */
+	FEATURE_SIGN = 8, /* not a phrase: a question mark, an identifier, shouting */
 };
 
 typedef struct cue_def {
 	const char *phrase; /* folded words without apostrophes, space-separated; "x*" = prefix */
 	uint8_t intent;
 	uint8_t flags;
-	float weight;
 } cue_def;
 
 #define R CA_REPLY_RESOLVED
@@ -80,394 +80,394 @@ typedef struct cue_def {
 
 static const cue_def cues[] = {
 	/* automatic: out-of-office and auto-reply wording */
-	{ "out of office", A, 0, 4.0f },
-	{ "out of the office", A, 0, 4.0f },
-	{ "automatic reply", A, 0, 4.0f },
-	{ "automated reply", A, 0, 4.0f },
-	{ "automated response", A, 0, 4.0f },
-	{ "auto-reply", A, 0, 4.0f },
-	{ "autoreply", A, 0, 4.0f },
-	{ "auto reply", A, 0, 4.0f },
-	{ "this is an automated", A, 0, 4.0f },
-	{ "away from the office", A, 0, 3.5f },
-	{ "away from my desk", A, 0, 3.0f },
-	{ "on annual leave", A, 0, 3.5f },
-	{ "on parental leave", A, 0, 3.5f },
-	{ "on maternity leave", A, 0, 3.5f },
-	{ "on leave until", A, 0, 3.5f },
-	{ "currently on leave", A, 0, 3.5f },
-	{ "currently on vacation", A, 0, 3.5f },
-	{ "currently on holiday", A, 0, 3.5f },
-	{ "currently away", A, 0, 3.0f },
-	{ "limited access to email", A, 0, 3.0f },
-	{ "limited access to my email", A, 0, 3.0f },
-	{ "limited access to e-mail", A, 0, 3.0f },
-	{ "until my return", A, 0, 2.5f },
-	{ "upon my return", A, 0, 2.5f },
-	{ "when i return", A, 0, 2.0f },
-	{ "when i am back", A, 0, 2.0f },
-	{ "this mailbox is not monitored", A, 0, 3.5f },
-	{ "do not reply to this", A, 0, 2.5f },
-	{ "for urgent matters", A, 0, 2.0f },
-	{ "in my absence", A, 0, 2.5f },
-	{ "we have received your", A, 0, 2.5f },
+	{ "out of office", A, 0 },
+	{ "out of the office", A, 0 },
+	{ "automatic reply", A, 0 },
+	{ "automated reply", A, 0 },
+	{ "automated response", A, 0 },
+	{ "auto-reply", A, 0 },
+	{ "autoreply", A, 0 },
+	{ "auto reply", A, 0 },
+	{ "this is an automated", A, 0 },
+	{ "away from the office", A, 0 },
+	{ "away from my desk", A, 0 },
+	{ "on annual leave", A, 0 },
+	{ "on parental leave", A, 0 },
+	{ "on maternity leave", A, 0 },
+	{ "on leave until", A, 0 },
+	{ "currently on leave", A, 0 },
+	{ "currently on vacation", A, 0 },
+	{ "currently on holiday", A, 0 },
+	{ "currently away", A, 0 },
+	{ "limited access to email", A, 0 },
+	{ "limited access to my email", A, 0 },
+	{ "limited access to e-mail", A, 0 },
+	{ "until my return", A, 0 },
+	{ "upon my return", A, 0 },
+	{ "when i return", A, 0 },
+	{ "when i am back", A, 0 },
+	{ "this mailbox is not monitored", A, 0 },
+	{ "do not reply to this", A, 0 },
+	{ "for urgent matters", A, 0 },
+	{ "in my absence", A, 0 },
+	{ "we have received your", A, 0 },
 
 	/* unclear: the outcome is still to come */
-	{ "havent had a chance", U, 0, 2.0f },
-	{ "not had a chance", U, 0, 2.0f },
-	{ "havent tried", U, 0, 2.0f },
-	{ "not tried it yet", U, 0, 2.0f },
-	{ "will try", U, 0, 1.5f },
-	{ "ill try", U, 0, 1.5f },
-	{ "let you know", U, 0, 1.5f },
-	{ "get back to you", U, 0, 1.5f },
-	{ "come back to you", U, 0, 1.5f },
-	{ "not sure yet", U, 0, 2.0f },
-	{ "will check", U, 0, 1.2f },
-	{ "ill check", U, 0, 1.2f },
+	{ "havent had a chance", U, 0 },
+	{ "not had a chance", U, 0 },
+	{ "havent tried", U, 0 },
+	{ "not tried it yet", U, 0 },
+	{ "will try", U, 0 },
+	{ "ill try", U, 0 },
+	{ "let you know", U, 0 },
+	{ "get back to you", U, 0 },
+	{ "come back to you", U, 0 },
+	{ "not sure yet", U, 0 },
+	{ "will check", U, 0 },
+	{ "ill check", U, 0 },
 
 	/* resolved: no longer needed, explicit before the problem words they hold */
-	{ "no longer an issue", R, 0, 3.0f },
-	{ "no longer a problem", R, 0, 3.0f },
-	{ "no longer need", R, 0, 3.0f },
-	{ "no longer needed", R, 0, 3.0f },
-	{ "not an issue anymore", R, 0, 3.0f },
-	{ "not a problem anymore", R, 0, 3.0f },
-	{ "not needed anymore", R, 0, 3.0f },
-	{ "dont need it anymore", R, 0, 3.0f },
-	{ "dont need help anymore", R, 0, 3.0f },
-	{ "no need anymore", R, 0, 3.0f },
-	{ "never mind", R, 0, 2.0f },
-	{ "nevermind", R, 0, 2.0f },
-	{ "no problem", R, 0, 1.2f },
-	{ "no worries", R, 0, 1.2f },
-	{ "no issues now", R, 0, 2.5f },
-	{ "no more issues", R, 0, 2.5f },
-	{ "you can close", R, 0, 3.0f },
-	{ "close the case", R, 0, 3.0f },
-	{ "close the ticket", R, 0, 3.0f },
-	{ "close this ticket", R, 0, 3.0f },
-	{ "all sorted", R, NEGATABLE, 3.0f },
-	{ "all good", R, NEGATABLE, 2.5f },
-	{ "all set", R, NEGATABLE, 2.5f },
-	{ "all fixed", R, NEGATABLE, 3.0f },
-	{ "working now", R, NEGATABLE, 3.0f },
-	{ "works now", R, NEGATABLE, 3.0f },
-	{ "working again", R, NEGATABLE, 3.0f },
-	{ "works again", R, NEGATABLE, 3.0f },
-	{ "working fine", R, NEGATABLE, 2.5f },
-	{ "works fine", R, NEGATABLE, 2.5f },
-	{ "working perfectly", R, NEGATABLE, 2.5f },
-	{ "is working", R, NEGATABLE, 1.8f },
-	{ "its working", R, NEGATABLE, 2.5f },
-	{ "it works", R, NEGATABLE, 2.5f },
-	{ "that worked", R, NEGATABLE, 3.0f },
-	{ "it worked", R, NEGATABLE, 3.0f },
-	{ "this worked", R, NEGATABLE, 3.0f },
-	{ "did the trick", R, NEGATABLE, 3.0f },
-	{ "that did it", R, NEGATABLE, 3.0f },
-	{ "problem solved", R, NEGATABLE, 3.0f },
-	{ "issue solved", R, NEGATABLE, 3.0f },
-	{ "figured it out", R, NEGATABLE, 3.0f },
-	{ "up and running", R, NEGATABLE, 3.0f },
-	{ "back up", R, NEGATABLE, 1.5f },
-	{ "back to normal", R, NEGATABLE, 3.0f },
-	{ "got it sorted", R, NEGATABLE, 3.0f },
-	{ "got it working", R, NEGATABLE, 3.0f },
-	{ "fixed", R, NEGATABLE, 2.5f },
-	{ "resolved", R, NEGATABLE, 2.5f },
-	{ "solved", R, NEGATABLE, 2.5f },
-	{ "sorted", R, NEGATABLE, 2.2f },
-	{ "sorted out", R, NEGATABLE, 2.5f },
-	{ "received it", R, NEGATABLE, 2.0f },
-	{ "arrived", R, NEGATABLE, 1.2f },
-	{ "helped", R, NEGATABLE, 1.5f },
-	{ "helpful", R, NEGATABLE, 1.2f },
-	{ "perfect", R, NEGATABLE, 1.5f },
-	{ "great", R, NEGATABLE, 1.0f },
-	{ "awesome", R, NEGATABLE, 1.2f },
-	{ "excellent", R, NEGATABLE, 1.2f },
-	{ "brilliant", R, NEGATABLE, 1.2f },
-	{ "amazing", R, NEGATABLE, 1.0f },
-	{ "wonderful", R, NEGATABLE, 1.0f },
-	{ "appreciate it", R, THANKS, 2.0f },
-	{ "appreciate*", R, THANKS, 2.0f },
-	{ "thanks again", R, THANKS, 2.0f },
-	{ "thank you again", R, THANKS, 2.0f },
-	{ "thats all", R, 0, 2.5f },
-	{ "that is all", R, 0, 2.5f },
-	{ "thats it", R, 0, 2.0f },
-	{ "that is it", R, 0, 2.0f },
-	{ "that will be all", R, 0, 2.5f },
-	{ "thats everything", R, 0, 2.5f },
-	{ "nothing else", R, 0, 2.5f },
-	{ "all i needed", R, 0, 2.5f },
-	{ "all i need", R, 0, 2.0f },
-	{ "you too", R, 0, 2.0f },
-	{ "u too", R, 0, 2.0f },
-	{ "have a nice day", R, 0, 2.0f },
-	{ "have a good day", R, 0, 2.0f },
-	{ "have a great day", R, 0, 2.0f },
-	{ "have a good night", R, 0, 2.0f },
-	{ "have a great night", R, 0, 2.0f },
-	{ "take care", R, 0, 1.5f },
-	{ "bye", R, 0, 1.5f },
-	{ "goodbye", R, 0, 1.5f },
-	{ "peace out", R, 0, 1.5f },
-	{ "makes sense", R, NEGATABLE, 2.0f },
-	{ "fair enough", R, 0, 2.0f },
-	{ "no need", R, 0, 2.0f },
-	{ "answered", R, NEGATABLE, 1.5f },
-	{ "glad", R, NEGATABLE, 1.5f },
-	{ "happy", R, NEGATABLE, 1.0f },
-	{ "love", R, NEGATABLE, 1.0f },
-	{ "good", R, NEGATABLE, 0.8f },
-	{ "nice", R, NEGATABLE, 0.8f },
-	{ "fine", R, NEGATABLE, 0.8f },
-	{ "exceptional", R, NEGATABLE, 1.5f },
-	{ "look forward", R, 0, 1.5f },
-	{ "looking forward", R, 0, 1.5f },
-	{ "thanks for nothing", S, 0, 3.5f },
-	{ "thank you for nothing", S, 0, 3.5f },
-	{ "thank you so much", R, THANKS, 2.5f },
-	{ "thanks so much", R, THANKS, 2.5f },
-	{ "thank you", R, THANKS, 2.0f },
-	{ "thanks", R, THANKS, 2.0f },
-	{ "thank", R, THANKS, 1.5f },
-	{ "thanx", R, THANKS, 2.0f },
-	{ "thx", R, THANKS, 2.0f },
-	{ "ty", R, THANKS, 1.5f },
-	{ "cheers", R, THANKS, 1.5f },
-	{ "ok", R, 0, 0.5f },
-	{ "okay", R, 0, 0.5f },
-	{ "will do", R, 0, 0.8f },
-	{ "got it", R, NEGATABLE, 1.0f },
+	{ "no longer an issue", R, 0 },
+	{ "no longer a problem", R, 0 },
+	{ "no longer need", R, 0 },
+	{ "no longer needed", R, 0 },
+	{ "not an issue anymore", R, 0 },
+	{ "not a problem anymore", R, 0 },
+	{ "not needed anymore", R, 0 },
+	{ "dont need it anymore", R, 0 },
+	{ "dont need help anymore", R, 0 },
+	{ "no need anymore", R, 0 },
+	{ "never mind", R, 0 },
+	{ "nevermind", R, 0 },
+	{ "no problem", R, 0 },
+	{ "no worries", R, 0 },
+	{ "no issues now", R, 0 },
+	{ "no more issues", R, 0 },
+	{ "you can close", R, 0 },
+	{ "close the case", R, 0 },
+	{ "close the ticket", R, 0 },
+	{ "close this ticket", R, 0 },
+	{ "all sorted", R, NEGATABLE },
+	{ "all good", R, NEGATABLE },
+	{ "all set", R, NEGATABLE },
+	{ "all fixed", R, NEGATABLE },
+	{ "working now", R, NEGATABLE },
+	{ "works now", R, NEGATABLE },
+	{ "working again", R, NEGATABLE },
+	{ "works again", R, NEGATABLE },
+	{ "working fine", R, NEGATABLE },
+	{ "works fine", R, NEGATABLE },
+	{ "working perfectly", R, NEGATABLE },
+	{ "is working", R, NEGATABLE },
+	{ "its working", R, NEGATABLE },
+	{ "it works", R, NEGATABLE },
+	{ "that worked", R, NEGATABLE },
+	{ "it worked", R, NEGATABLE },
+	{ "this worked", R, NEGATABLE },
+	{ "did the trick", R, NEGATABLE },
+	{ "that did it", R, NEGATABLE },
+	{ "problem solved", R, NEGATABLE },
+	{ "issue solved", R, NEGATABLE },
+	{ "figured it out", R, NEGATABLE },
+	{ "up and running", R, NEGATABLE },
+	{ "back up", R, NEGATABLE },
+	{ "back to normal", R, NEGATABLE },
+	{ "got it sorted", R, NEGATABLE },
+	{ "got it working", R, NEGATABLE },
+	{ "fixed", R, NEGATABLE },
+	{ "resolved", R, NEGATABLE },
+	{ "solved", R, NEGATABLE },
+	{ "sorted", R, NEGATABLE },
+	{ "sorted out", R, NEGATABLE },
+	{ "received it", R, NEGATABLE },
+	{ "arrived", R, NEGATABLE },
+	{ "helped", R, NEGATABLE },
+	{ "helpful", R, NEGATABLE },
+	{ "perfect", R, NEGATABLE },
+	{ "great", R, NEGATABLE },
+	{ "awesome", R, NEGATABLE },
+	{ "excellent", R, NEGATABLE },
+	{ "brilliant", R, NEGATABLE },
+	{ "amazing", R, NEGATABLE },
+	{ "wonderful", R, NEGATABLE },
+	{ "appreciate it", R, THANKS },
+	{ "appreciate*", R, THANKS },
+	{ "thanks again", R, THANKS },
+	{ "thank you again", R, THANKS },
+	{ "thats all", R, 0 },
+	{ "that is all", R, 0 },
+	{ "thats it", R, 0 },
+	{ "that is it", R, 0 },
+	{ "that will be all", R, 0 },
+	{ "thats everything", R, 0 },
+	{ "nothing else", R, 0 },
+	{ "all i needed", R, 0 },
+	{ "all i need", R, 0 },
+	{ "you too", R, 0 },
+	{ "u too", R, 0 },
+	{ "have a nice day", R, 0 },
+	{ "have a good day", R, 0 },
+	{ "have a great day", R, 0 },
+	{ "have a good night", R, 0 },
+	{ "have a great night", R, 0 },
+	{ "take care", R, 0 },
+	{ "bye", R, 0 },
+	{ "goodbye", R, 0 },
+	{ "peace out", R, 0 },
+	{ "makes sense", R, NEGATABLE },
+	{ "fair enough", R, 0 },
+	{ "no need", R, 0 },
+	{ "answered", R, NEGATABLE },
+	{ "glad", R, NEGATABLE },
+	{ "happy", R, NEGATABLE },
+	{ "love", R, NEGATABLE },
+	{ "good", R, NEGATABLE },
+	{ "nice", R, NEGATABLE },
+	{ "fine", R, NEGATABLE },
+	{ "exceptional", R, NEGATABLE },
+	{ "look forward", R, 0 },
+	{ "looking forward", R, 0 },
+	{ "thanks for nothing", S, 0 },
+	{ "thank you for nothing", S, 0 },
+	{ "thank you so much", R, THANKS },
+	{ "thanks so much", R, THANKS },
+	{ "thank you", R, THANKS },
+	{ "thanks", R, THANKS },
+	{ "thank", R, THANKS },
+	{ "thanx", R, THANKS },
+	{ "thx", R, THANKS },
+	{ "ty", R, THANKS },
+	{ "cheers", R, THANKS },
+	{ "ok", R, 0 },
+	{ "okay", R, 0 },
+	{ "will do", R, 0 },
+	{ "got it", R, NEGATABLE },
 
 	/* still has the problem, or a complaint */
-	{ "but it still", S, 0, 3.0f },
-	{ "but still", S, 0, 3.0f },
-	{ "still not", S, 0, 3.0f },
-	{ "still no", S, 0, 3.0f },
-	{ "still doesnt", S, 0, 3.0f },
-	{ "still dont", S, 0, 3.0f },
-	{ "still didnt", S, 0, 3.0f },
-	{ "still cant", S, 0, 3.0f },
-	{ "still having", S, 0, 3.0f },
-	{ "still waiting", S, 0, 3.0f },
-	{ "still getting", S, 0, 2.5f },
-	{ "still the same", S, 0, 3.0f },
-	{ "still broken", S, 0, 3.0f },
-	{ "still", S, 0, 1.6f },
-	{ "not yet", S, 0, 2.0f },
-	{ "not interested", S, 0, 2.0f },
-	{ "no option", S, 0, 2.0f },
-	{ "what a mess", S, 0, 2.5f },
-	{ "stopped responding", S, 0, 2.5f },
-	{ "dont help", S, 0, 3.0f },
-	{ "doesnt do anything", S, 0, 3.0f },
-	{ "does nothing", S, 0, 2.5f },
-	{ "same problem", S, 0, 2.5f },
-	{ "same issue", S, 0, 2.5f },
-	{ "same thing", S, 0, 1.5f },
-	{ "same error", S, 0, 2.5f },
-	{ "no luck", S, 0, 2.5f },
-	{ "no joy", S, 0, 2.5f },
-	{ "no change", S, 0, 2.0f },
-	{ "no difference", S, 0, 2.0f },
-	{ "no response", S, 0, 2.0f },
-	{ "no reply", S, 0, 1.5f },
-	{ "no one", S, 0, 1.2f },
-	{ "nobody", S, 0, 1.2f },
-	{ "nothing happens", S, 0, 2.5f },
-	{ "nothing has changed", S, 0, 2.5f },
-	{ "not working", S, 0, 3.0f },
-	{ "not resolved", S, 0, 3.0f },
-	{ "not fixed", S, 0, 3.0f },
-	{ "doesnt work", S, 0, 3.0f },
-	{ "didnt work", S, 0, 3.0f },
-	{ "didnt help", S, 0, 3.0f },
-	{ "doesnt help", S, 0, 2.5f },
-	{ "wont work", S, 0, 2.5f },
-	{ "wont let me", S, 0, 2.5f },
-	{ "isnt working", S, 0, 3.0f },
-	{ "wasnt working", S, 0, 2.0f },
-	{ "tried that", S, 0, 2.0f },
-	{ "already tried", S, 0, 2.5f },
-	{ "already did", S, 0, 2.0f },
-	{ "already done", S, 0, 1.5f },
-	{ "tried everything", S, 0, 2.5f },
-	{ "keeps", S, 0, 1.5f },
-	{ "again", S, 0, 1.0f },
-	{ "cant", S, 0, 1.2f },
-	{ "cannot", S, 0, 1.2f },
-	{ "unable", S, 0, 1.5f },
-	{ "wont", S, 0, 0.8f },
-	{ "doesnt", S, 0, 1.0f },
-	{ "didnt", S, 0, 1.0f },
-	{ "havent", S, 0, 1.0f },
-	{ "hasnt", S, 0, 1.0f },
-	{ "isnt", S, 0, 0.8f },
-	{ "broken", S, 0, 1.5f },
-	{ "crash*", S, 0, 1.5f },
-	{ "freez*", S, 0, 1.2f },
-	{ "error", S, 0, 1.2f },
-	{ "issue", S, 0, 0.6f },
-	{ "problem", S, 0, 0.6f },
-	{ "worse", S, 0, 1.5f },
-	{ "worst", S, 0, 2.0f },
-	{ "terrible", S, 0, 2.0f },
-	{ "horrible", S, 0, 2.0f },
-	{ "awful", S, 0, 2.0f },
-	{ "ridiculous", S, 0, 2.0f },
-	{ "unacceptable", S, 0, 2.5f },
-	{ "pathetic", S, 0, 2.0f },
-	{ "useless", S, 0, 2.0f },
-	{ "joke", S, 0, 1.5f },
-	{ "disappoint*", S, 0, 2.0f },
-	{ "frustrat*", S, 0, 2.0f },
-	{ "annoy*", S, 0, 1.5f },
-	{ "waste", S, 0, 1.5f },
-	{ "never again", S, 0, 2.5f },
-	{ "fed up", S, 0, 2.0f },
-	{ "sick of", S, 0, 2.0f },
-	{ "complain*", S, 0, 1.5f },
-	{ "refund", S, 0, 0.8f },
-	{ "wtf", S, 0, 2.0f },
-	{ "not much help", S, 0, 2.5f },
-	{ "wasnt much help", S, 0, 2.5f },
-	{ "not helpful", S, 0, 2.5f },
-	{ "unhelpful", S, 0, 2.5f },
-	{ "no help", S, 0, 2.5f },
-	{ "please help", S, 0, 2.0f },
-	{ "help me", S, 0, 1.2f },
-	{ "heard nothing", S, 0, 2.5f },
-	{ "havent heard", S, 0, 2.5f },
-	{ "not heard", S, 0, 2.5f },
-	{ "no answer", S, 0, 2.5f },
-	{ "nothing at all", S, 0, 2.0f },
-	{ "nothing", S, 0, 1.2f },
-	{ "never", S, 0, 1.0f },
-	{ "not", S, 0, 0.8f },
-	{ "dont", S, 0, 0.6f },
-	{ "wasnt", S, 0, 0.8f },
-	{ "no one", S, 0, 1.2f },
-	{ "zero", S, 0, 1.0f },
-	{ "refus*", S, 0, 1.5f },
-	{ "ignor*", S, 0, 1.5f },
-	{ "wrong", S, 0, 1.2f },
-	{ "late", S, 0, 1.0f },
-	{ "delay*", S, 0, 1.0f },
-	{ "missing", S, 0, 1.0f },
-	{ "lost", S, 0, 1.0f },
-	{ "stuck", S, 0, 1.5f },
-	{ "fail*", S, 0, 1.2f },
-	{ "poor", S, 0, 1.5f },
-	{ "bad", S, 0, 1.2f },
-	{ "rubbish", S, 0, 2.0f },
-	{ "shame*", S, 0, 2.0f },
-	{ "disgrace*", S, 0, 2.0f },
-	{ "scam*", S, 0, 2.0f },
-	{ "lie", S, 0, 1.5f },
-	{ "liars", S, 0, 2.0f },
-	{ "lying", S, 0, 1.5f },
-	{ "fuck*", S, 0, 2.0f },
-	{ "shit*", S, 0, 2.0f },
-	{ "piss*", S, 0, 2.0f },
-	{ "crap", S, 0, 2.0f },
-	{ "damn", S, 0, 1.5f },
-	{ "why", S, 0, 1.0f },
-	{ "but", S, 0, 0.6f },
-	{ "however", S, 0, 0.6f },
-	{ "although", S, 0, 0.6f },
-	{ "though", S, 0, 0.4f },
-	{ "unfortunately", S, 0, 1.5f },
-	{ "sadly", S, 0, 1.0f },
-	{ "wait*", S, 0, 0.8f },
-	{ "smh", S, 0, 1.5f },
+	{ "but it still", S, 0 },
+	{ "but still", S, 0 },
+	{ "still not", S, 0 },
+	{ "still no", S, 0 },
+	{ "still doesnt", S, 0 },
+	{ "still dont", S, 0 },
+	{ "still didnt", S, 0 },
+	{ "still cant", S, 0 },
+	{ "still having", S, 0 },
+	{ "still waiting", S, 0 },
+	{ "still getting", S, 0 },
+	{ "still the same", S, 0 },
+	{ "still broken", S, 0 },
+	{ "still", S, 0 },
+	{ "not yet", S, 0 },
+	{ "not interested", S, 0 },
+	{ "no option", S, 0 },
+	{ "what a mess", S, 0 },
+	{ "stopped responding", S, 0 },
+	{ "dont help", S, 0 },
+	{ "doesnt do anything", S, 0 },
+	{ "does nothing", S, 0 },
+	{ "same problem", S, 0 },
+	{ "same issue", S, 0 },
+	{ "same thing", S, 0 },
+	{ "same error", S, 0 },
+	{ "no luck", S, 0 },
+	{ "no joy", S, 0 },
+	{ "no change", S, 0 },
+	{ "no difference", S, 0 },
+	{ "no response", S, 0 },
+	{ "no reply", S, 0 },
+	{ "no one", S, 0 },
+	{ "nobody", S, 0 },
+	{ "nothing happens", S, 0 },
+	{ "nothing has changed", S, 0 },
+	{ "not working", S, 0 },
+	{ "not resolved", S, 0 },
+	{ "not fixed", S, 0 },
+	{ "doesnt work", S, 0 },
+	{ "didnt work", S, 0 },
+	{ "didnt help", S, 0 },
+	{ "doesnt help", S, 0 },
+	{ "wont work", S, 0 },
+	{ "wont let me", S, 0 },
+	{ "isnt working", S, 0 },
+	{ "wasnt working", S, 0 },
+	{ "tried that", S, 0 },
+	{ "already tried", S, 0 },
+	{ "already did", S, 0 },
+	{ "already done", S, 0 },
+	{ "tried everything", S, 0 },
+	{ "keeps", S, 0 },
+	{ "again", S, 0 },
+	{ "cant", S, 0 },
+	{ "cannot", S, 0 },
+	{ "unable", S, 0 },
+	{ "wont", S, 0 },
+	{ "doesnt", S, 0 },
+	{ "didnt", S, 0 },
+	{ "havent", S, 0 },
+	{ "hasnt", S, 0 },
+	{ "isnt", S, 0 },
+	{ "broken", S, 0 },
+	{ "crash*", S, 0 },
+	{ "freez*", S, 0 },
+	{ "error", S, 0 },
+	{ "issue", S, 0 },
+	{ "problem", S, 0 },
+	{ "worse", S, 0 },
+	{ "worst", S, 0 },
+	{ "terrible", S, 0 },
+	{ "horrible", S, 0 },
+	{ "awful", S, 0 },
+	{ "ridiculous", S, 0 },
+	{ "unacceptable", S, 0 },
+	{ "pathetic", S, 0 },
+	{ "useless", S, 0 },
+	{ "joke", S, 0 },
+	{ "disappoint*", S, 0 },
+	{ "frustrat*", S, 0 },
+	{ "annoy*", S, 0 },
+	{ "waste", S, 0 },
+	{ "never again", S, 0 },
+	{ "fed up", S, 0 },
+	{ "sick of", S, 0 },
+	{ "complain*", S, 0 },
+	{ "refund", S, 0 },
+	{ "wtf", S, 0 },
+	{ "not much help", S, 0 },
+	{ "wasnt much help", S, 0 },
+	{ "not helpful", S, 0 },
+	{ "unhelpful", S, 0 },
+	{ "no help", S, 0 },
+	{ "please help", S, 0 },
+	{ "help me", S, 0 },
+	{ "heard nothing", S, 0 },
+	{ "havent heard", S, 0 },
+	{ "not heard", S, 0 },
+	{ "no answer", S, 0 },
+	{ "nothing at all", S, 0 },
+	{ "nothing", S, 0 },
+	{ "never", S, 0 },
+	{ "not", S, 0 },
+	{ "dont", S, 0 },
+	{ "wasnt", S, 0 },
+	{ "no one", S, 0 },
+	{ "zero", S, 0 },
+	{ "refus*", S, 0 },
+	{ "ignor*", S, 0 },
+	{ "wrong", S, 0 },
+	{ "late", S, 0 },
+	{ "delay*", S, 0 },
+	{ "missing", S, 0 },
+	{ "lost", S, 0 },
+	{ "stuck", S, 0 },
+	{ "fail*", S, 0 },
+	{ "poor", S, 0 },
+	{ "bad", S, 0 },
+	{ "rubbish", S, 0 },
+	{ "shame*", S, 0 },
+	{ "disgrace*", S, 0 },
+	{ "scam*", S, 0 },
+	{ "lie", S, 0 },
+	{ "liars", S, 0 },
+	{ "lying", S, 0 },
+	{ "fuck*", S, 0 },
+	{ "shit*", S, 0 },
+	{ "piss*", S, 0 },
+	{ "crap", S, 0 },
+	{ "damn", S, 0 },
+	{ "why", S, 0 },
+	{ "but", S, 0 },
+	{ "however", S, 0 },
+	{ "although", S, 0 },
+	{ "though", S, 0 },
+	{ "unfortunately", S, 0 },
+	{ "sadly", S, 0 },
+	{ "wait*", S, 0 },
+	{ "smh", S, 0 },
 
 	/* question, or the information asked for */
-	{ "how do i", Q, 0, 2.0f },
-	{ "how can i", Q, 0, 2.0f },
-	{ "what do i", Q, 0, 1.5f },
-	{ "can you", Q, 0, 1.2f },
-	{ "could you", Q, 0, 1.2f },
-	{ "is there", Q, OPENING, 1.0f },
-	{ "do you", Q, OPENING, 1.0f },
-	{ "any update", Q, 0, 1.5f },
-	{ "any news", Q, 0, 1.5f },
-	{ "how", Q, OPENING, 1.0f },
-	{ "what", Q, OPENING, 1.0f },
-	{ "when", Q, OPENING, 0.8f },
-	{ "where", Q, OPENING, 1.0f },
-	{ "which", Q, OPENING, 1.0f },
-	{ "wondering", Q, 0, 1.2f },
-	{ "sent you a dm", Q, 0, 3.0f },
-	{ "sent a dm", Q, 0, 3.0f },
-	{ "sent you a message", Q, 0, 2.5f },
-	{ "sent you a private message", Q, 0, 3.0f },
-	{ "just sent", Q, 0, 2.0f },
-	{ "i sent", Q, 0, 1.5f },
-	{ "ive sent", Q, 0, 2.0f },
-	{ "have sent", Q, 0, 1.5f },
-	{ "dm sent", Q, 0, 3.0f },
-	{ "dmed", Q, 0, 2.5f },
-	{ "dmd", Q, 0, 2.5f },
-	{ "dm", Q, 0, 1.5f },
-	{ "direct message", Q, 0, 2.0f },
-	{ "check your dm", Q, 0, 3.0f },
-	{ "check dm", Q, 0, 3.0f },
-	{ "followed", Q, 0, 1.5f },
-	{ "following you", Q, 0, 1.5f },
-	{ "here it is", Q, 0, 2.0f },
-	{ "here is", Q, 0, 1.2f },
-	{ "heres", Q, 0, 1.2f },
-	{ "attached", Q, 0, 1.5f },
-	{ "https", Q, 0, 1.0f },
-	{ "http", Q, 0, 1.0f },
-	{ "my email is", Q, 0, 2.5f },
-	{ "my email address is", Q, 0, 2.5f },
-	{ "my number is", Q, 0, 2.5f },
-	{ "my order number", Q, 0, 2.0f },
-	{ "order number is", Q, 0, 2.5f },
-	{ "version", Q, 0, 1.0f },
-	{ "ios", Q, 0, 0.8f },
-	{ "android", Q, 0, 0.8f },
-	{ "windows", Q, 0, 0.6f },
-	{ "model", Q, 0, 0.6f },
-	{ "done", Q, 0, 1.2f },
-	{ "will dm", Q, 0, 2.0f },
-	{ "let me know", Q, 0, 0.8f },
-	{ "sure", Q, OPENING, 1.0f },
-	{ "im on", Q, 0, 1.0f },
-	{ "i am on", Q, 0, 1.0f },
-	{ "im using", Q, 0, 1.0f },
-	{ "i use", Q, 0, 0.8f },
-	{ "it is", Q, 0, 0.6f },
-	{ "it does", Q, 0, 0.6f },
-	{ "ps4", Q, 0, 1.0f },
-	{ "xbox", Q, 0, 0.8f },
-	{ "playstation", Q, 0, 0.8f },
-	{ "iphone", Q, 0, 0.6f },
-	{ "ipad", Q, 0, 0.6f },
-	{ "mac", Q, 0, 0.6f },
-	{ "pc", Q, 0, 0.6f },
-	{ "laptop", Q, 0, 0.6f },
-	{ "chrome", Q, 0, 0.6f },
-	{ "firefox", Q, 0, 0.6f },
-	{ "safari", Q, 0, 0.6f },
-	{ "wi-fi", Q, 0, 0.6f },
-	{ "wifi", Q, 0, 0.6f },
-	{ "bluetooth", Q, 0, 0.6f },
-	{ "account", Q, 0, 0.5f },
-	{ "yes", Q, OPENING, 1.0f },
-	{ "yep", Q, OPENING, 1.0f },
-	{ "yeah", Q, OPENING, 0.8f },
-	{ "no", Q, OPENING, 0.6f },
-	{ "nope", Q, OPENING, 0.8f },
-	{ "i did", Q, 0, 0.8f },
-	{ "i have", Q, OPENING, 0.5f },
-	{ "it says", Q, 0, 1.0f },
-	{ "says", Q, 0, 0.5f },
+	{ "how do i", Q, 0 },
+	{ "how can i", Q, 0 },
+	{ "what do i", Q, 0 },
+	{ "can you", Q, 0 },
+	{ "could you", Q, 0 },
+	{ "is there", Q, OPENING },
+	{ "do you", Q, OPENING },
+	{ "any update", Q, 0 },
+	{ "any news", Q, 0 },
+	{ "how", Q, OPENING },
+	{ "what", Q, OPENING },
+	{ "when", Q, OPENING },
+	{ "where", Q, OPENING },
+	{ "which", Q, OPENING },
+	{ "wondering", Q, 0 },
+	{ "sent you a dm", Q, 0 },
+	{ "sent a dm", Q, 0 },
+	{ "sent you a message", Q, 0 },
+	{ "sent you a private message", Q, 0 },
+	{ "just sent", Q, 0 },
+	{ "i sent", Q, 0 },
+	{ "ive sent", Q, 0 },
+	{ "have sent", Q, 0 },
+	{ "dm sent", Q, 0 },
+	{ "dmed", Q, 0 },
+	{ "dmd", Q, 0 },
+	{ "dm", Q, 0 },
+	{ "direct message", Q, 0 },
+	{ "check your dm", Q, 0 },
+	{ "check dm", Q, 0 },
+	{ "followed", Q, 0 },
+	{ "following you", Q, 0 },
+	{ "here it is", Q, 0 },
+	{ "here is", Q, 0 },
+	{ "heres", Q, 0 },
+	{ "attached", Q, 0 },
+	{ "https", Q, 0 },
+	{ "http", Q, 0 },
+	{ "my email is", Q, 0 },
+	{ "my email address is", Q, 0 },
+	{ "my number is", Q, 0 },
+	{ "my order number", Q, 0 },
+	{ "order number is", Q, 0 },
+	{ "version", Q, 0 },
+	{ "ios", Q, 0 },
+	{ "android", Q, 0 },
+	{ "windows", Q, 0 },
+	{ "model", Q, 0 },
+	{ "done", Q, 0 },
+	{ "will dm", Q, 0 },
+	{ "let me know", Q, 0 },
+	{ "sure", Q, OPENING },
+	{ "im on", Q, 0 },
+	{ "i am on", Q, 0 },
+	{ "im using", Q, 0 },
+	{ "i use", Q, 0 },
+	{ "it is", Q, 0 },
+	{ "it does", Q, 0 },
+	{ "ps4", Q, 0 },
+	{ "xbox", Q, 0 },
+	{ "playstation", Q, 0 },
+	{ "iphone", Q, 0 },
+	{ "ipad", Q, 0 },
+	{ "mac", Q, 0 },
+	{ "pc", Q, 0 },
+	{ "laptop", Q, 0 },
+	{ "chrome", Q, 0 },
+	{ "firefox", Q, 0 },
+	{ "safari", Q, 0 },
+	{ "wi-fi", Q, 0 },
+	{ "wifi", Q, 0 },
+	{ "bluetooth", Q, 0 },
+	{ "account", Q, 0 },
+	{ "yes", Q, OPENING },
+	{ "yep", Q, OPENING },
+	{ "yeah", Q, OPENING },
+	{ "no", Q, OPENING },
+	{ "nope", Q, OPENING },
+	{ "i did", Q, 0 },
+	{ "i have", Q, OPENING },
+	{ "it says", Q, 0 },
+	{ "says", Q, 0 },
 };
 
 #undef R
@@ -485,34 +485,19 @@ static const char *const negator_list[] = {
 static ca_wordset negators = CA_WORDSET(negator_list);
 #define NEG_WINDOW 6
 
-/* Per-intent bias: "unclear" is the reading of a reply without cues. */
-static const double bias[CA_REPLY_N] = {
-	[CA_REPLY_RESOLVED] = 0.0,
-	[CA_REPLY_STILL_PROBLEM] = 0.0,
-	[CA_REPLY_QUESTION_OR_INFO] = 0.0,
-	[CA_REPLY_UNCLEAR] = 0.7,
-	[CA_REPLY_AUTOMATIC] = -1.0,
-};
 /* Below its floor an intent becomes "unclear". Resolved closes cases, so
  * its floor is the highest. */
 static const double floor_of[CA_REPLY_N] = {
-	[CA_REPLY_RESOLVED] = 0.62,
+	[CA_REPLY_RESOLVED] = 0.75,
 	[CA_REPLY_STILL_PROBLEM] = 0.35,
 	[CA_REPLY_QUESTION_OR_INFO] = 0.35,
 	[CA_REPLY_UNCLEAR] = 0.0,
 	[CA_REPLY_AUTOMATIC] = 0.50,
 };
-/* Softmax temperature (docs/replies.md "Calibration"). */
-#define TEMPERATURE 0.7
-/* A question mark ends a question; an identifier, number or e-mail address
- * is information given; a headers' sign of automatic mail all but settles it. */
-#define W_QUESTION_MARK 1.6
-#define W_IDENTIFIER 0.7
-#define W_HEADER 6.0
-#define THANKS_DISCOUNT 0.35
-#define W_SHOUTING 1.0
-#define W_SHORT_ANSWER 1.0
+/* A reply of at most this many words with no cue is a short answer. */
 #define SHORT_ANSWER_WORDS 8
+/* Words of the reply read as word and word-pair features. */
+#define MAX_WORD_FEATURES 64
 
 /* ---- matching ---- */
 
@@ -520,7 +505,6 @@ typedef struct hit {
 	uint32_t begin, end; /* in the analysed (stripped) text */
 	const char *cue;     /* table phrase, or a feature's name */
 	ca_reply_intent intent;
-	double weight;
 	bool negated;
 	uint8_t flags;
 } hit;
@@ -621,7 +605,7 @@ static int match_cues(scan *sc)
 				if (!k)
 					continue;
 				hit h = { sc->toks.v[i].begin, sc->toks.v[i + k - 1].end, cu->phrase,
-					  (ca_reply_intent)cu->intent, cu->weight, false, cu->flags };
+					  (ca_reply_intent)cu->intent, false, cu->flags };
 				size_t neg;
 				if (cu->flags & NEGATABLE && (neg = negator_before(sc, i)) != SIZE_MAX) {
 					/* "not fixed", "still doesn't work": the problem persists. */
@@ -666,8 +650,7 @@ static int match_features(scan *sc, const char *text, const ca_span *sents, size
 		if (!q)
 			continue;
 		questions++;
-		if ((r = add_hit(sc, (hit){ sp->begin, sp->end, "?", CA_REPLY_QUESTION_OR_INFO, W_QUESTION_MARK,
-					    false, 0 })) < 0)
+		if ((r = add_hit(sc, (hit){ sp->begin, sp->end, "?", CA_REPLY_QUESTION_OR_INFO, false, FEATURE_SIGN })) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < sc->toks.n; i++) {
@@ -675,8 +658,7 @@ static int match_features(scan *sc, const char *text, const ca_span *sents, size
 			continue;
 		const ca_token *t = &sc->toks.v[i];
 		const char *what = t->kind == CA_TOK_EMAIL ? "e-mail address" : "identifier";
-		if ((r = add_hit(sc, (hit){ t->begin, t->end, what, CA_REPLY_QUESTION_OR_INFO, W_IDENTIFIER, false,
-					    0 })) < 0)
+		if ((r = add_hit(sc, (hit){ t->begin, t->end, what, CA_REPLY_QUESTION_OR_INFO, false, FEATURE_SIGN })) < 0)
 			return r;
 		break; /* one is enough: a list of numbers is still one answer */
 	}
@@ -692,12 +674,11 @@ static int match_features(scan *sc, const char *text, const ca_span *sents, size
 			first_caps = i;
 	}
 	if (caps >= 3 && (r = add_hit(sc, (hit){ sc->toks.v[first_caps].begin, sc->toks.v[first_caps].end,
-						 "words in capitals", CA_REPLY_STILL_PROBLEM, W_SHOUTING, false,
-						 0 })) < 0)
+						 "words in capitals", CA_REPLY_STILL_PROBLEM, false, FEATURE_SIGN })) < 0)
 		return r;
 	const char *bang = strstr(text, "!!");
 	if (bang && (r = add_hit(sc, (hit){ (uint32_t)(bang - text), (uint32_t)(bang - text) + 2, "!!",
-					    CA_REPLY_STILL_PROBLEM, W_SHOUTING, false, 0 })) < 0)
+					    CA_REPLY_STILL_PROBLEM, false, FEATURE_SIGN })) < 0)
 		return r;
 	return 0;
 }
@@ -709,7 +690,7 @@ static int short_answer(scan *sc)
 	if (sc->n_hits > 0 || sc->toks.n < 2 || sc->toks.n > SHORT_ANSWER_WORDS)
 		return 0;
 	return add_hit(sc, (hit){ sc->toks.v[0].begin, sc->toks.v[sc->toks.n - 1].end, "short answer",
-				  CA_REPLY_QUESTION_OR_INFO, W_SHORT_ANSWER, false, 0 });
+				  CA_REPLY_QUESTION_OR_INFO, false, FEATURE_SIGN });
 }
 
 /* Words as the cue tables spell them: folded, without apostrophes. */
@@ -848,52 +829,290 @@ static const char *automatic_header(const json_t *headers, const char **ret_valu
 	return NULL;
 }
 
-static json_t *evidence_item(const char *text, const offmap *m, const hit *h)
+/* ---- features ---- */
+
+/* The prior of the features the cue tables hold: a cue for its intent, an
+ * automatic-mail header strongest. */
+#define PRIOR_CUE 2.0f
+#define PRIOR_HEADER 4.0f
+
+static int add_feature_for(ca_reply_features *f, char where, const char *src, uint32_t begin, uint32_t end,
+			   const char *prefix, const char *name, ca_reply_intent intent, float prior)
 {
-	uint32_t b = map_off(m, h->begin, false), e = map_off(m, h->end, true);
-	if (e < b)
-		e = b;
-	char cue[128];
-	snprintf(cue, sizeof(cue), "%s%s", h->negated ? "not " : "", h->cue);
-	return json_pack("{s:s%,s:I,s:I,s:s,s:s,s:f}", "text", text + b, (size_t)(e - b), "start", (json_int_t)b,
-			 "end", (json_int_t)e, "cue", cue, "intent", ca_reply_intent_name(h->intent), "weight",
-			 h->weight);
+	char full[CA_REPLY_FEATURE_NAME];
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", prefix, name) >= sizeof(full))
+		return 0; /* a name that long is no word anyone repeats */
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].name, full) == 0)
+			return 0; /* a feature counts once; the first place is its evidence */
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 32;
+		ca_reply_feature *v = realloc(f->v, cap * sizeof(*v));
+		if (!v)
+			return CA_ENOMEM;
+		f->v = v;
+		f->cap = cap;
+	}
+	ca_reply_feature *x = &f->v[f->n++];
+	memcpy(x->name, full, strlen(full) + 1);
+	x->where = where;
+	x->src = src;
+	x->start = begin;
+	x->end = end;
+	x->intent = (uint8_t)intent;
+	x->prior = prior;
+	return 0;
 }
 
-/* Evidence: the hits for the chosen intent first, strongest first. */
-static int cmp_hits_for(const hit *a, const hit *b, ca_reply_intent chosen)
+static int add_feature(ca_reply_features *f, char where, const char *src, uint32_t begin, uint32_t end,
+		       const char *prefix, const char *name)
 {
-	int ca = a->intent == chosen, cb = b->intent == chosen;
-	if (ca != cb)
-		return cb - ca;
-	if (a->weight != b->weight)
-		return a->weight < b->weight ? 1 : -1;
-	return a->begin < b->begin ? -1 : a->begin > b->begin;
+	return add_feature_for(f, where, src, begin, end, prefix, name, CA_REPLY_N, 0);
 }
 
-static void sort_hits(hit *v, size_t n, ca_reply_intent chosen)
+void ca_reply_features_done(ca_reply_features *f)
 {
-	for (size_t i = 1; i < n; i++) /* insertion sort: a reply has few hits */
-		for (size_t j = i; j > 0 && cmp_hits_for(&v[j - 1], &v[j], chosen) > 0; j--) {
-			hit t = v[j - 1];
-			v[j - 1] = v[j];
-			v[j] = t;
+	if (!f)
+		return;
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The cue hits as features: each cue ("cue:fixed"), negated ("not:fixed"),
+ * the other signs ("f:?"), and per intent whether any of its cues is there
+ * ("g:resolved"), so that the model generalises over the phrases. */
+static int hit_features(ca_reply_features *f, const scan *sc, const char *text, const offmap *m)
+{
+	bool thanks = false, other = false, group[CA_REPLY_N] = { false };
+	int r = 0;
+	for (size_t i = 0; i < sc->n_hits && r == 0; i++) {
+		const hit *h = &sc->hits[i];
+		const char *prefix = h->negated ? "not:" : h->flags & FEATURE_SIGN ? "f:" : "cue:";
+		r = add_feature_for(f, 'r', text, map_off(m, h->begin, false), map_off(m, h->end, true), prefix, h->cue,
+				    h->intent, PRIOR_CUE);
+		thanks = thanks || (h->flags & THANKS && !h->negated);
+		other = other || h->intent == CA_REPLY_STILL_PROBLEM || h->intent == CA_REPLY_QUESTION_OR_INFO;
+		if (!group[h->intent] && r == 0) {
+			group[h->intent] = true;
+			r = add_feature_for(f, 'r', text, map_off(m, h->begin, false), map_off(m, h->end, true), "g:",
+					    intent_names[h->intent], h->intent, PRIOR_CUE);
 		}
+	}
+	if (r == 0 && thanks && other) /* "thanks, but it still ...": politeness */
+		r = add_feature(f, 'r', text, 0, 0, "g:", "thanks beside a problem or question");
+	return r;
 }
 
-static void decide(ca_reply_reading *out, const double score[CA_REPLY_N])
+/* Words and adjacent word pairs of the reply's opening ("w:still",
+ * "b:still_not"); the model keeps only those seen often enough in
+ * training. */
+static int word_features(ca_reply_features *f, const scan *sc, const char *text, const offmap *m)
 {
-	double mx = score[0], sum = 0;
+	int r = 0;
+	size_t n = sc->toks.n < MAX_WORD_FEATURES ? sc->toks.n : MAX_WORD_FEATURES;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const ca_token *t = &sc->toks.v[i];
+		if (t->kind != CA_TOK_WORD || !*t->norm)
+			continue;
+		r = add_feature(f, 'r', text, map_off(m, t->begin, false), map_off(m, t->end, true), "w:", t->norm);
+		const ca_token *u = i + 1 < n ? &sc->toks.v[i + 1] : NULL;
+		if (r == 0 && u && u->kind == CA_TOK_WORD && sc->sent[i] == sc->sent[i + 1]) {
+			char pair[CA_REPLY_FEATURE_NAME];
+			if ((size_t)snprintf(pair, sizeof(pair), "%s_%s", t->norm, u->norm) < sizeof(pair))
+				r = add_feature(f, 'r', text, map_off(m, t->begin, false), map_off(m, u->end, true),
+						"b:", pair);
+		}
+	}
+	return r;
+}
+
+/* What the message the customer replied to asked for. */
+typedef struct ctx_cue {
+	const char *phrase; /* as in the cue tables */
+	const char *what;
+} ctx_cue;
+
+static const ctx_cue ctx_cues[] = {
+	{ "anything else", "anything else" },
+	{ "anything more", "anything else" },
+	{ "any other", "anything else" },
+	{ "any further", "anything else" },
+	{ "further assist*", "anything else" },
+	{ "else i can", "anything else" },
+	{ "else we can", "anything else" },
+	{ "other questions", "anything else" },
+	{ "dm", "asked for information" },
+	{ "dms", "asked for information" },
+	{ "direct message", "asked for information" },
+	{ "order number", "asked for information" },
+	{ "email", "asked for information" },
+	{ "e-mail", "asked for information" },
+	{ "email address", "asked for information" },
+	{ "address", "asked for information" },
+	{ "account", "asked for information" },
+	{ "phone", "asked for information" },
+	{ "number", "asked for information" },
+	{ "details", "asked for information" },
+	{ "provide", "asked for information" },
+	{ "confirm", "asked for information" },
+	{ "screenshot", "asked for information" },
+	{ "model", "asked for information" },
+	{ "version", "asked for information" },
+	{ "device", "asked for information" },
+	{ "which", "asked for information" },
+	{ "what", "asked for information" },
+	{ "send us", "asked for information" },
+	{ "reach out", "asked for information" },
+	{ "follow us", "asked for information" },
+	{ "try", "proposed a fix" },
+	{ "trying", "proposed a fix" },
+	{ "restart*", "proposed a fix" },
+	{ "reboot*", "proposed a fix" },
+	{ "reinstall*", "proposed a fix" },
+	{ "reset*", "proposed a fix" },
+	{ "clear*", "proposed a fix" },
+	{ "update*", "proposed a fix" },
+	{ "uninstall*", "proposed a fix" },
+	{ "log out", "proposed a fix" },
+	{ "sign out", "proposed a fix" },
+	{ "unplug*", "proposed a fix" },
+	{ "power cycle", "proposed a fix" },
+	{ "steps", "proposed a fix" },
+	{ "glad", "closing" },
+	{ "happy to help", "closing" },
+	{ "welcome", "closing" },
+	{ "great day", "closing" },
+	{ "nice day", "closing" },
+	{ "good day", "closing" },
+	{ "enjoy", "closing" },
+	{ "sorry", "apology" },
+	{ "apolog*", "apology" },
+};
+
+/* Words that open a question answered with yes or no. */
+static const char *const yes_no_openers[] = {
+	"is", "are", "was", "were", "do", "does", "did", "have", "has", "had", "can", "could",
+	"would", "will", "should", "may", "shall", "isnt", "arent", "dont", "doesnt", "didnt",
+};
+static ca_wordset yes_no = CA_WORDSET(yes_no_openers);
+static const char *const yes_words[] = { "yes", "yep", "yeah", "yea", "yup", "sure", "correct", "ya" };
+static ca_wordset yes_set = CA_WORDSET(yes_words);
+static const char *const no_words[] = { "no", "nope", "nah", "nothing" };
+static ca_wordset no_set = CA_WORDSET(no_words);
+#define SHORT_REPLY_WORDS 5
+
+static int scan_text(scan *sc, const char *s, size_t len, ca_span **ret_sents, size_t *ret_n);
+static void scan_done(scan *sc);
+
+/* How the reply opens, for the context's conjunctions: "yes", "no",
+ * "thanks" or "other". */
+static const char *reply_opening(const scan *sc)
+{
+	if (!sc->toks.n)
+		return "other";
+	const char *w = sc->toks.v[0].norm;
+	if (ca_wordset_has(&yes_set, w))
+		return "yes";
+	if (ca_wordset_has(&no_set, w))
+		return "no";
+	for (size_t i = 0; i < sc->n_hits; i++)
+		if (sc->hits[i].flags & THANKS && !sc->hits[i].negated)
+			return "thanks";
+	return "other";
+}
+
+/* One context sign and its conjunctions with the reply's opening and
+ * length ("c:anything else", "c:anything else&no", "c:anything else&short"). */
+static int ctx_feature(ca_reply_features *f, const char *context, uint32_t b, uint32_t e, const char *what,
+		       const char *opening, bool short_reply)
+{
+	char name[CA_REPLY_FEATURE_NAME];
+	int r = add_feature(f, 'c', context, b, e, "c:", what);
+	snprintf(name, sizeof(name), "%s&%s", what, opening);
+	if (r == 0)
+		r = add_feature(f, 'c', context, b, e, "c:", name);
+	snprintf(name, sizeof(name), "%s&short", what);
+	if (r == 0 && short_reply)
+		r = add_feature(f, 'c', context, b, e, "c:", name);
+	return r;
+}
+
+static int context_features(ca_reply_features *f, const char *context, const scan *reply)
+{
+	const char *opening = reply_opening(reply);
+	bool short_reply = reply->toks.n <= SHORT_REPLY_WORDS;
+	size_t len = context ? strlen(context) : 0, bad;
+	if (!len || len > MAX_REPLY_BYTES || !ca_utf8_valid(context, len, &bad))
+		return 0; /* no context: the reading rests on the reply alone */
+	scan sc = { 0 };
+	ca_span *sents = NULL;
+	size_t n_sents = 0;
+	int r = scan_text(&sc, context, len, &sents, &n_sents);
+	for (size_t c = 0; r == 0 && c < CA_ARRAY_SIZE(ctx_cues); c++)
+		for (size_t i = 0; i < sc.toks.n; i++) {
+			size_t k = match_at(&sc, i, ctx_cues[c].phrase);
+			if (!k)
+				continue;
+			r = ctx_feature(f, context, sc.toks.v[i].begin, sc.toks.v[i + k - 1].end, ctx_cues[c].what, opening,
+					short_reply);
+			break;
+		}
+	/* a question: one answered with yes or no when it opens with "is", "do", "can" ... */
+	for (size_t s = 0; r == 0 && s < n_sents; s++) {
+		const ca_span *sp = &sents[s];
+		uint32_t e = sp->end;
+		while (e > sp->begin && (context[e - 1] == ' ' || context[e - 1] == '\n' || context[e - 1] == ')'))
+			e--;
+		if (e == sp->begin || context[e - 1] != '?')
+			continue;
+		bool yn = false;
+		for (size_t i = 0; i < sc.toks.n && !yn; i++)
+			if (sc.toks.v[i].begin >= sp->begin && sc.toks.v[i].begin < sp->end)
+				yn = ca_wordset_has(&yes_no, sc.toks.v[i].norm), i = sc.toks.n;
+		r = ctx_feature(f, context, sp->begin, sp->end, "question", opening, short_reply);
+		if (r == 0 && yn)
+			r = ctx_feature(f, context, sp->begin, sp->end, "yes/no question", opening, short_reply);
+	}
+	scan_done(&sc);
+	free(sents);
+	return r;
+}
+
+/* ---- the learned model ---- */
+
+static int cmp_weight(const void *key, const void *elem)
+{
+	return strcmp((const char *)key, ((const ca_reply_weight *)elem)->feature);
+}
+
+/* The weight row of a feature: the model's, or for a cue the fit never saw
+ * its prior (what the fit would have left it at), in *tmp. NULL: no weight. */
+static const ca_reply_weight *model_weight(const ca_reply_feature *f, ca_reply_weight *tmp)
+{
+	const ca_reply_weight *w =
+		bsearch(f->name, ca_reply_model, ca_reply_model_n, sizeof(ca_reply_model[0]), cmp_weight);
+	if (w || f->intent >= CA_REPLY_N)
+		return w;
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->feature = f->name;
+	tmp->w[f->intent] = f->prior;
+	return tmp;
+}
+
+void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_reply_reading *out)
+{
+	double mx = logit[0], sum = 0;
 	for (int k = 1; k < CA_REPLY_N; k++)
-		mx = score[k] > mx ? score[k] : mx;
+		mx = logit[k] > mx ? logit[k] : mx;
 	for (int k = 0; k < CA_REPLY_N; k++)
-		sum += out->scores[k] = exp((score[k] - mx) / TEMPERATURE);
+		sum += out->scores[k] = exp((logit[k] - mx) / temperature);
 	ca_reply_intent best = CA_REPLY_RESOLVED;
 	for (int k = 0; k < CA_REPLY_N; k++) {
 		out->scores[k] /= sum;
 		if (out->scores[k] > out->scores[best])
 			best = (ca_reply_intent)k;
 	}
+	out->guess = best;
 	if (out->scores[best] < floor_of[best]) {
 		/* Not sure enough: a person decides. The confidence of "unclear"
 		 * is then the chance that the best guess is wrong. */
@@ -903,6 +1122,76 @@ static void decide(ca_reply_reading *out, const double score[CA_REPLY_N])
 		out->intent = best;
 		out->confidence = out->scores[best];
 	}
+}
+
+/* How much a weight row favours intent k over the intents' mean. */
+static double lift(const ca_reply_weight *w, ca_reply_intent k)
+{
+	double mean = 0;
+	for (int i = 0; i < CA_REPLY_N; i++)
+		mean += w->w[i];
+	return w->w[k] - mean / CA_REPLY_N;
+}
+
+/* The feature's name as a person reads it: "not fixed", "word thanks". */
+static void cue_label(const char *name, char *out, size_t cap)
+{
+	static const struct {
+		const char *prefix, *label;
+	} labels[] = { { "cue:", "" },	    { "not:", "not " },	    { "f:", "" },	  { "g:", "any cue of " },
+		       { "w:", "word " },   { "b:", "words " },	    { "c:", "context: " }, { "hdr:", "header " } };
+	for (size_t i = 0; i < CA_ARRAY_SIZE(labels); i++) {
+		size_t n = strlen(labels[i].prefix);
+		if (strncmp(name, labels[i].prefix, n) == 0) {
+			snprintf(out, cap, "%s%s", labels[i].label, name + n);
+			return;
+		}
+	}
+	snprintf(out, cap, "%s", name);
+}
+
+typedef struct contribution {
+	const ca_reply_feature *f;
+	double lift;
+} contribution;
+
+/* Evidence: the features that favour `k` most, strongest first. */
+static int evidence_for(const ca_reply_features *fs, ca_reply_intent k, json_t *evidence)
+{
+	contribution top[MAX_EVIDENCE];
+	size_t n = 0;
+	for (size_t i = 0; i < fs->n; i++) {
+		ca_reply_weight tmp;
+		const ca_reply_weight *w = fs->v[i].where == 'b' ? NULL : model_weight(&fs->v[i], &tmp);
+		double l = w ? lift(w, k) : 0;
+		if (l <= 0.01)
+			continue;
+		size_t at = n < MAX_EVIDENCE ? n++ : MAX_EVIDENCE;
+		while (at > 0 && top[at - 1].lift < l) {
+			if (at < MAX_EVIDENCE)
+				top[at] = top[at - 1];
+			at--;
+		}
+		if (at < MAX_EVIDENCE)
+			top[at] = (contribution){ &fs->v[i], l };
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ca_reply_feature *f = top[i].f;
+		char cue[CA_REPLY_FEATURE_NAME + 16];
+		cue_label(f->name, cue, sizeof(cue));
+		uint32_t b = f->start, e = f->end > f->start ? f->end : f->start;
+		const char *src = f->src ? f->src : "";
+		json_t *ev = f->where == 'r'
+				     ? json_pack("{s:s%,s:I,s:I,s:s,s:s,s:f}", "text", src + b, (size_t)(e - b), "start",
+						 (json_int_t)b, "end", (json_int_t)e, "cue", cue, "intent",
+						 ca_reply_intent_name(k), "weight", round(top[i].lift * 1e3) / 1e3)
+				     : json_pack("{s:s%,s:n,s:n,s:s,s:s,s:f}", "text", src + b, (size_t)(e - b), "start",
+						 "end", "cue", cue, "intent", ca_reply_intent_name(k), "weight",
+						 round(top[i].lift * 1e3) / 1e3);
+		if (!ev || json_array_append_new(evidence, ev) < 0)
+			return CA_ENOMEM;
+	}
+	return 0;
 }
 
 void ca_reply_reading_clear(ca_reply_reading *r)
@@ -948,9 +1237,9 @@ static int scan_text(scan *sc, const char *s, size_t len, ca_span **ret_sents, s
 	return 0;
 }
 
-int ca_reply_read(const char *text, const json_t *headers, ca_reply_reading *out, ca_err *err)
+static int check_input(const char *text, const json_t *headers, ca_err *err)
 {
-	if (!text || !out)
+	if (!text)
 		return ca_err_set(err, CA_EINVAL, "reply", "no reply text");
 	size_t len = strlen(text), bad;
 	if (len > MAX_REPLY_BYTES)
@@ -960,71 +1249,85 @@ int ca_reply_read(const char *text, const json_t *headers, ca_reply_reading *out
 		return ca_err_set(err, CA_EINVAL, "reply", "reply is not UTF-8 (bad byte at offset %zu)", bad);
 	if (headers && !json_is_object(headers))
 		return ca_err_set(err, CA_EINVAL, "reply", "headers must be a JSON object");
+	return 0;
+}
 
-	ca_reply_reading rd = { 0 };
+int ca_reply_features_read(const char *text, const char *context, const json_t *headers, ca_reply_features *out,
+			   ca_err *err)
+{
+	if (!out)
+		return ca_err_set(err, CA_EINVAL, "reply", "nowhere to put the features");
+	memset(out, 0, sizeof(*out));
+	int r = check_input(text, headers, err);
+	if (r < 0)
+		return r;
 	scan sc = { 0 };
 	offmap m = { 0 };
 	ca_span *sents = NULL;
 	size_t n_sents = 0;
-	int r = CA_ENOMEM;
+	r = CA_ENOMEM;
 	char *stripped = ca_email_reply_text(text);
-	if (!stripped || !(rd.evidence = json_array()))
+	if (!stripped)
 		goto fail;
-	size_t slen = strlen(stripped);
+	size_t len = strlen(text), slen = strlen(stripped);
 	if ((r = map_lines(text, len, stripped, &m)) < 0 || (r = scan_text(&sc, stripped, slen, &sents, &n_sents)) < 0 ||
 	    (r = match_cues(&sc)) < 0 || (r = match_features(&sc, stripped, sents, n_sents)) < 0 ||
 	    (r = short_answer(&sc)) < 0)
 		goto fail;
-
-	double score[CA_REPLY_N];
-	memcpy(score, bias, sizeof(score));
-	bool other = false; /* a problem or a question beside the thanks */
-	for (size_t i = 0; i < sc.n_hits; i++)
-		other = other || sc.hits[i].intent == CA_REPLY_STILL_PROBLEM ||
-			(sc.hits[i].intent == CA_REPLY_QUESTION_OR_INFO && sc.hits[i].weight >= 1.0);
-	bool seen_thanks = false;
-	for (size_t i = 0; i < sc.n_hits; i++) {
-		hit *h = &sc.hits[i];
-		if (h->flags & THANKS) {
-			/* One thanks counts; "thanks, but it still ..." is politeness. */
-			h->weight = seen_thanks ? 0 : other ? h->weight * THANKS_DISCOUNT : h->weight;
-			seen_thanks = true;
-		}
-		score[h->intent] += h->weight;
-	}
+	if ((r = add_feature(out, 'b', NULL, 0, 0, "", "bias")) < 0 || (r = hit_features(out, &sc, text, &m)) < 0 ||
+	    (r = word_features(out, &sc, text, &m)) < 0 || (r = context_features(out, context, &sc)) < 0)
+		goto fail;
 	const char *hv = NULL, *hname = automatic_header(headers, &hv);
-	if (hname)
-		score[CA_REPLY_AUTOMATIC] += W_HEADER;
-	decide(&rd, score);
-
-	if (hname) {
-		char cue[64];
-		snprintf(cue, sizeof(cue), "header %s", hname);
-		json_t *ev = json_pack("{s:s++,s:n,s:n,s:s,s:s,s:f}", "text", hname, ": ", hv, "start", "end",
-				       "cue", cue, "intent", "automatic", "weight", W_HEADER);
-		if (!ev || json_array_append_new(rd.evidence, ev) < 0)
-			goto fail;
-	}
-	sort_hits(sc.hits, sc.n_hits, rd.intent == CA_REPLY_UNCLEAR ? CA_REPLY_N : rd.intent);
-	for (size_t i = 0; i < sc.n_hits && json_array_size(rd.evidence) < MAX_EVIDENCE; i++) {
-		if (sc.hits[i].weight <= 0)
-			continue;
-		json_t *ev = evidence_item(text, &m, &sc.hits[i]);
-		if (!ev || json_array_append_new(rd.evidence, ev) < 0)
-			goto fail;
-	}
+	if (hname && (r = add_feature_for(out, 'h', hv, 0, (uint32_t)strlen(hv), "hdr:", hname, CA_REPLY_AUTOMATIC,
+					  PRIOR_HEADER)) < 0)
+		goto fail;
+	if (hname && (r = add_feature_for(out, 'h', hv, 0, (uint32_t)strlen(hv), "g:", "automatic header",
+					  CA_REPLY_AUTOMATIC, PRIOR_HEADER)) < 0)
+		goto fail;
 	r = 0;
-	*out = rd;
-	rd.evidence = NULL;
 fail:
-	if (r < 0)
+	if (r < 0) {
+		ca_reply_features_done(out);
 		ca_err_set(err, r, "reply", "out of memory reading a reply");
-	json_decref(rd.evidence);
+	}
 	scan_done(&sc);
 	free(sents);
 	free(m.v);
 	free(stripped);
 	return r;
+}
+
+int ca_reply_read_ctx(const char *text, const char *context, const json_t *headers, ca_reply_reading *out,
+		      ca_err *err)
+{
+	if (!out)
+		return ca_err_set(err, CA_EINVAL, "reply", "nowhere to put the reading");
+	ca_reply_features fs;
+	int r = ca_reply_features_read(text, context, headers, &fs, err);
+	if (r < 0)
+		return r;
+	ca_reply_reading rd = { 0 };
+	double logit[CA_REPLY_N] = { 0 };
+	for (size_t i = 0; i < fs.n; i++) {
+		ca_reply_weight tmp;
+		const ca_reply_weight *w = model_weight(&fs.v[i], &tmp);
+		for (int k = 0; w && k < CA_REPLY_N; k++)
+			logit[k] += w->w[k];
+	}
+	ca_reply_decide(logit, ca_reply_model_temperature, &rd);
+	if (!(rd.evidence = json_array()) || evidence_for(&fs, rd.guess, rd.evidence) < 0) {
+		ca_reply_features_done(&fs);
+		json_decref(rd.evidence);
+		return ca_err_set(err, CA_ENOMEM, "reply", "out of memory reading a reply");
+	}
+	ca_reply_features_done(&fs);
+	*out = rd;
+	return 0;
+}
+
+int ca_reply_read(const char *text, const json_t *headers, ca_reply_reading *out, ca_err *err)
+{
+	return ca_reply_read_ctx(text, NULL, headers, out, err);
 }
 
 json_t *ca_reply_reading_json(const ca_reply_reading *r)
