@@ -7,7 +7,7 @@
 # through `import cases` into a fresh SQLite file; then three ticks of
 # `caseagent followup run --now`, each under /usr/bin/time -f %M: one where
 # every case waits (the read pass alone), one where every case is sent its
-# first follow-up (a transaction each: step row, outbox message, audit,
+# first follow-up (a savepoint each, committed in batches: step row, outbox message, audit,
 # interaction log), and one more 1 h later where every case waits again
 # with its history. Prints decisions per second and peak RSS. It prints
 # figures and never fails on them; it fails only if a run fails.
@@ -67,7 +67,7 @@ w, n = sys.argv[1], int(sys.argv[2])
 print()
 print(f"caseagent benchmark: follow-up tick over {n} open cases (one rule, level full; import {float(sys.argv[4]) - float(sys.argv[3]):.1f} s)")
 for name, what in (("wait", "every case waits (read pass only)"),
-                   ("send", "every case gets follow-up 1 (a transaction each)"),
+                   ("send", "every case gets follow-up 1 (a savepoint each, committed in batches)"),
                    ("again", "every case waits, with its follow-up history")):
     d = json.load(open(f"{w}/{name}.json"))
     secs = float(open(f"{w}/{name}.s").read())

@@ -494,16 +494,8 @@ static int customer_address(ca_agent *a, const json_t *c, const json_t *last_in,
 static int last_incoming(ca_agent *a, int64_t case_id, json_t **ret, ca_err *err)
 {
 	*ret = NULL;
-	json_t *thread = NULL;
-	int r = ca_store_email_thread(a->store, case_id, &thread, err);
 	int64_t last = 0;
-	size_t i;
-	json_t *e;
-	json_array_foreach(thread, i, e) {
-		if (ca_streq(ca_json_str(e, "direction"), "in"))
-			last = json_integer_value(json_object_get(e, "id"));
-	}
-	json_decref(thread);
+	int r = ca_store_email_last_in(a->store, case_id, &last, err);
 	if (!r && last)
 		r = ca_store_email_get(a->store, last, ret, err);
 	return r;

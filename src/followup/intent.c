@@ -15,12 +15,14 @@
  * politeness. Questions (a sentence ending in "?", or opening with a
  * question word), identifiers and e-mail addresses (information given) and
  * the headers of automatic mail (RFC 3834 Auto-Submitted, X-Autoreply,
- * Precedence) are features too. Per intent a score is a bias plus the sum of
- * its cue weights; a softmax with a temperature fitted on the training part
- * of the labelled set turns scores into probabilities, so that a confidence
- * of 0.9 is right about nine times in ten; below its intent's floor a reading
- * is "unclear" and a person decides. Every cue that counted is evidence,
- * with byte offsets into the caller's text.
+ * Precedence) are features too, with the reply's words and word pairs and
+ * the signs of the message it answers (the context: "anything else?", a
+ * yes/no question, a request for information, a proposed fix). A
+ * multinomial logistic regression fitted on the training part of the
+ * labelled set (src/followup/reply_model.c, drawn to the cue tables' intent
+ * as its prior) turns them into probabilities; below its intent's floor a
+ * reading is "unclear" and a person decides. The features that favour the
+ * reading most are its evidence, with byte offsets into the caller's text.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -174,6 +174,18 @@ int ca_store_email_thread(ca_store *s, int64_t case_id, json_t **ret, ca_err *er
 		       p, 1, ret, err);
 }
 
+int ca_store_email_last_in(ca_store *s, int64_t case_id, int64_t *ret_id, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_int(case_id) };
+	bool found = false;
+	int64_t id = 0;
+	int r = db_i64(s, "e-mail", "SELECT COALESCE(MAX(id), 0) FROM email WHERE case_id = ? AND direction = 'in'", p, 1,
+		       &id, &found, err);
+	if (!r)
+		*ret_id = id;
+	return r;
+}
+
 int ca_store_email_content_hash(ca_store *s, int64_t id, char **ret, ca_err *err)
 {
 	ca_sql_param p[] = { ca_sql_int(id) };

@@ -444,6 +444,10 @@ int ca_store_email_case_by_subject(ca_store *s, const char *from_addr, const cha
 /* The e-mails of a case, oldest first: [{"id","direction","from_addr","to_addrs","cc_addrs","subject",
  * "body_text","reply_text","received_epoch","auto_kind"}]. */
 int ca_store_email_thread(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
+/* The id of the case's last incoming e-mail (the highest id), 0 when it
+ * has none: through the (case_id, direction, ...) index (migration 17),
+ * reading no message. */
+int ca_store_email_last_in(ca_store *s, int64_t case_id, int64_t *ret_id, ca_err *err);
 /* The content hash stored with e-mail `id` (caller frees), NULL in *ret
  * when it has none (stored before migration 8, or unparsable). */
 int ca_store_email_content_hash(ca_store *s, int64_t id, char **ret, ca_err *err);
