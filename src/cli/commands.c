@@ -892,6 +892,33 @@ static int cmd_case_status(cli_ctx *ctx, const cli_args *a)
 	return cli_result(ctx, out, show_status_change);
 }
 
+static int show_resolution_proposal(const cli_ctx *ctx, const json_t *r)
+{
+	(void)ctx;
+	const char *text = cli_jstr(r, "resolution");
+	if (!text) {
+		printf("%s: the thread states no resolution (nothing the representative said was done)\n",
+		       cli_jstr(r, "case") ? cli_jstr(r, "case") : "?");
+		return CLI_EXIT_OK;
+	}
+	printf("%s: proposed resolution (confidence %.2f)\n%s\n", cli_jstr(r, "case") ? cli_jstr(r, "case") : "?",
+	       json_number_value(json_object_get(r, "confidence")), text);
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r, "evidence"), i, e) {
+		char *id = cli_scalar(json_object_get(e, "id"), 0);
+		printf("  from %s %s: %s\n", cli_jstr(e, "source") ? cli_jstr(e, "source") : "?", id ? id : "?",
+		       cli_jstr(e, "text") ? cli_jstr(e, "text") : "");
+		free(id);
+	}
+	return CLI_EXIT_OK;
+}
+
+static int cmd_case_resolution(cli_ctx *ctx, const cli_args *a)
+{
+	return cli_call_ref(ctx, ca_case_resolution_proposal, a->pos[0], show_resolution_proposal);
+}
+
 static int cmd_audit(cli_ctx *ctx, const cli_args *a)
 {
 	return cli_call_ref(ctx, ca_case_audit, a->pos[0], show_audit);
@@ -1626,6 +1653,14 @@ const cli_cmd cli_commands[] = {
 	 "text as a note. An e-mail reply within an ARC rule's window is then attached\n"
 	 "to the case; after it, a reply opens a new case.\n",
 	 resolve_opts, 1, 1, CLI_NEEDS_DB, NULL},
+	{"case", "resolution", cmd_case_resolution, "CASE", "Propose a case's resolution from its thread",
+	 "Resolution help: what the representative said was done or should be done,\n"
+	 "in the case's chat lines, e-mails and people's notes (questions and \"let\n"
+	 "me check\" left out), with the message each statement came from and a\n"
+	 "confidence. Writes nothing; give the text (or your own) to `case resolve`.\n"
+	 "With --json: {\"case\",\"resolution\"|null,\"confidence\",\"evidence\":\n"
+	 "[{\"source\":\"email\"|\"message\"|\"note\",\"id\",\"text\"}]}.\n",
+	 NULL, 1, 1, CLI_NEEDS_DB, NULL},
 	{"case", "cancel", cmd_case_status, "CASE", "Cancel an open case",
 	 "Sets status cancelled as a person's change (audited).\n",
 	 cancel_opts, 1, 1, CLI_NEEDS_DB, NULL},

@@ -78,10 +78,11 @@ static int qsize(const srv_req *r, const char *key, size_t max, size_t *ret, ca_
 	return 0;
 }
 
-/* A record id from the path: a positive whole number, else no such record. */
-static int path_id(const srv_req *r, const char *what, int64_t *ret, ca_err *err)
+/* A record id from the path's {param} number `at`: a positive whole
+ * number, else no such record. */
+static int param_id(const srv_req *r, size_t at, const char *what, int64_t *ret, ca_err *err)
 {
-	const char *v = r->param[0];
+	const char *v = r->param[at];
 	char *end = NULL;
 	long long n;
 
@@ -91,6 +92,12 @@ static int path_id(const srv_req *r, const char *what, int64_t *ret, ca_err *err
 		return ca_err_set(err, CA_ENOTFOUND, "id", "there is no %s '%s'", what, v);
 	*ret = (int64_t)n;
 	return 0;
+}
+
+/* The id of a path with one {param}. */
+static int path_id(const srv_req *r, const char *what, int64_t *ret, ca_err *err)
+{
+	return param_id(r, 0, what, ret, err);
 }
 
 static const char *actor(const srv_req *r)
@@ -449,6 +456,50 @@ int srv_h_case_reply(srv_req *r, srv_reply *out, ca_err *err)
 	if (rc == 0)
 		rc = ca_case_reply(r->agent, r->param[0], text, actor(r), &json, err);
 	free(text);
+	return rc < 0 ? rc : take(out, json);
+}
+
+/* ---- the follow-up agent ---- */
+
+/* A simulation's cases at most (ca_followup_opts.limit: 1-100). */
+#define SIMULATE_MAX 100
+
+int srv_h_case_suggestion_act(srv_req *r, srv_reply *out, ca_err *err)
+{
+	int64_t id = 0;
+	char *text = NULL, *json = NULL;
+	int rc = param_id(r, 1, "suggestion", &id, err);
+
+	if (rc == 0)
+		rc = body_text(r, &text, err);
+	if (rc == 0)
+		rc = ca_case_suggestion_act(r->agent, r->param[0], id, text, actor(r), &json, err);
+	free(text);
+	return rc < 0 ? rc : take(out, json);
+}
+
+int srv_h_followup_simulate(srv_req *r, srv_reply *out, ca_err *err)
+{
+	/* The schema checked the types; the range is the simulation's. */
+	const json_t *lim = json_object_get(r->body, "limit");
+	json_int_t n = lim ? json_integer_value(lim) : SIMULATE_MAX;
+	if (n < 1 || n > SIMULATE_MAX)
+		return ca_err_set(err, CA_EINVAL, "limit", "a simulation covers 1 to %d cases, not %lld",
+				  SIMULATE_MAX, (long long)n);
+	ca_followup_opts o = { .rule = bstr(r, "rule"), .limit = (size_t)n, .dry_run = true };
+	char *json = NULL;
+	int rc = ca_followup_run(r->agent, &o, &json, err);
+	return rc < 0 ? rc : take(out, json);
+}
+
+int srv_h_followup_shadow(srv_req *r, srv_reply *out, ca_err *err)
+{
+	size_t limit;
+	char *json = NULL;
+	int rc = qsize(r, "limit", 1000, &limit, err);
+
+	if (rc == 0)
+		rc = ca_followup_shadow_log(r->agent, qstr(r, "rule"), limit, &json, err);
 	return rc < 0 ? rc : take(out, json);
 }
 

@@ -44,6 +44,9 @@
 	"{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},"  \
 	"\"autonomous_case\":{\"type\":\"boolean\"},\"autonomous_followup\":{\"type\":\"boolean\"}},"                 \
 	"\"additionalProperties\":false}"
+#define FOLLOWUP_RUN                                                                                                \
+	"{\"type\":\"object\",\"properties\":{\"now\":{\"type\":[\"string\",\"integer\"]},\"cases\":{\"type\":\"integer\"}," \
+	"\"counts\":{\"type\":\"object\"},\"decisions\":{\"type\":\"array\"}}}"
 #define LIST_OF(key) "{\"type\":\"object\",\"properties\":{\"" key "\":{\"type\":\"array\"}}}"
 #define PAGE_OF(key)                                                                                                \
 	"{\"type\":\"object\",\"properties\":{\"" key "\":{\"type\":\"array\"},"                                    \
@@ -138,6 +141,31 @@ const srv_route srv_routes[] = {
 	  STATUS_OUT, 0, NULL, NULL },
 	{ "POST", "/api/v1/cases/{ref}/reactivate", W, 0, srv_h_case_reactivate, SRV_BODY_JSON, 0, NULL,
 	  "Reactivate a resolved or cancelled case", EMPTY, STATUS_OUT, 0, NULL, NULL },
+	{ "GET", "/api/v1/cases/{ref}/suggestion", W, 0, srv_h_ref, SRV_BODY_NONE, 0, NULL,
+	  "The follow-up agent's pending suggestion on the case (a rule at level confirm), or null", NULL,
+	  "{\"type\":\"object\",\"properties\":{\"case\":{\"type\":\"string\"},\"suggestion\":{\"type\":[\"object\",\"null\"],"
+	  "\"properties\":{\"id\":{\"type\":\"integer\"},\"rule\":{\"type\":\"string\"},\"step\":{\"type\":\"integer\"},"
+	  "\"created_at\":{\"type\":\"string\"},\"proposed\":{\"enum\":[\"send_followup\",\"draft_reply\",\"resolve\"]},"
+	  "\"reply_summary\":{\"type\":[\"string\",\"null\"]},\"intent\":{\"type\":[\"object\",\"null\"]},"
+	  "\"email\":{\"type\":[\"object\",\"null\"]},\"resolution\":{\"type\":[\"string\",\"null\"]}}}}}",
+	  0, ca_case_suggestion, NULL },
+	{ "POST", "/api/v1/cases/{ref}/suggestion/{id}", W, 0, srv_h_case_suggestion_act, SRV_BODY_JSON, 0, NULL,
+	  "Act on the case's suggestion {id}: send its e-mail (as edited), draft a reply from it, resolve, or dismiss",
+	  "{\"type\":\"object\",\"properties\":{\"action\":{\"type\":\"string\",\"enum\":[\"send\",\"draft\",\"resolve\","
+	  "\"dismiss\"]},\"subject\":{\"type\":\"string\"},\"body\":{\"type\":\"string\"},\"resolution\":{\"type\":\"string\"}},"
+	  "\"required\":[\"action\"],\"additionalProperties\":false}",
+	  "{\"type\":\"object\",\"properties\":{\"case\":{\"type\":\"string\"},\"suggestion\":{\"type\":\"integer\"},"
+	  "\"action\":{\"type\":\"string\"},\"outbox\":{\"type\":[\"object\",\"integer\",\"null\"]},"
+	  "\"draft\":{\"type\":[\"object\",\"null\"]},\"status\":{\"type\":\"string\"}}}",
+	  0, NULL, NULL },
+	{ "GET", "/api/v1/cases/{ref}/resolution-proposal", W, 0, srv_h_ref, SRV_BODY_NONE, 0, NULL,
+	  "Resolution help: the resolution the agent proposes from the case's thread, with its evidence (writes nothing)",
+	  NULL,
+	  "{\"type\":\"object\",\"properties\":{\"case\":{\"type\":\"string\"},\"resolution\":{\"type\":[\"string\",\"null\"]},"
+	  "\"confidence\":{\"type\":\"number\"},\"evidence\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+	  "\"properties\":{\"source\":{\"enum\":[\"email\",\"message\",\"note\"]},\"id\":{\"type\":[\"string\",\"integer\"]},"
+	  "\"text\":{\"type\":\"string\"}}}}}}",
+	  0, ca_case_resolution_proposal, NULL },
 	{ "GET", "/api/v1/cases/{ref}/audit", W, 0, srv_h_ref, SRV_BODY_NONE, 0, NULL,
 	  "The case's audit: every field change, oldest first", NULL, LIST_OF("audit"), 0, ca_case_audit, NULL },
 	{ "GET", "/api/v1/cases/{ref}/notes", W, 0, srv_h_ref, SRV_BODY_NONE, 0, NULL, "The case's notes, oldest first",
@@ -240,6 +268,18 @@ const srv_route srv_routes[] = {
 	  "A harvest job's per-record log", NULL, LIST_OF("log"), 0, NULL, NULL },
 	{ "POST", "/api/v1/knowledge/harvests/{id}/stop", CONF, 0, srv_h_harvest_stop, SRV_BODY_JSON, 0, NULL,
 	  "Stop a running harvest job after its current batch", EMPTY, JOB_OUT, 0, NULL, NULL },
+
+	{ "POST", "/api/v1/followup/simulate", CONF, 0, srv_h_followup_simulate, SRV_BODY_JSON, 0, NULL,
+	  "Simulate the follow-up rules over up to 100 matching cases as of now: per case the reply intent, the action "
+	  "and the e-mail; writes and sends nothing",
+	  "{\"type\":\"object\",\"properties\":{\"rule\":{\"type\":[\"string\",\"null\"]},"
+	  "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}},\"additionalProperties\":false}",
+	  FOLLOWUP_RUN, 0, NULL, NULL },
+	{ "GET", "/api/v1/followup/shadow", CONF, 0, srv_h_followup_shadow, SRV_BODY_NONE, 0, "rule,limit",
+	  "What follow-up rules at level shadow decided, newest first (they send and change nothing)", NULL,
+	  "{\"type\":\"object\",\"properties\":{\"rule\":{\"type\":[\"string\",\"null\"]},"
+	  "\"decisions\":{\"type\":\"array\"}}}",
+	  0, NULL, NULL },
 
 	/* ---- reports ---- */
 	{ "GET", "/api/v1/interactions", CA_RIGHT_REPORTS, 0, srv_h_interactions, SRV_BODY_NONE, 0, "conversation",

@@ -372,6 +372,9 @@ int srv_h_harvest_start(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_harvest_show(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_harvest_log(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_harvest_stop(srv_req *r, srv_reply *out, ca_err *err);
+int srv_h_case_suggestion_act(srv_req *r, srv_reply *out, ca_err *err);
+int srv_h_followup_simulate(srv_req *r, srv_reply *out, ca_err *err);
+int srv_h_followup_shadow(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_interactions(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_report_agent(srv_req *r, srv_reply *out, ca_err *err);
 int srv_h_web(srv_req *r, srv_reply *out, ca_err *err);     /* web.c */

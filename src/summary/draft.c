@@ -390,3 +390,115 @@ int ca_summary_resolution(const char *text, char **ret_resolution)
 	*ret_resolution = ca_buf_steal(&out);
 	return *ret_resolution ? 0 : CA_ENOMEM;
 }
+
+/* ---- a case's proposed resolution ---- */
+
+/* How much a line of each section says the case is resolved. */
+static double section_weight(ca_summary_section s)
+{
+	switch (s) {
+	case CA_SUM_OUTCOME:
+		return 0.6;
+	case CA_SUM_ACTIONS:
+		return 0.35;
+	case CA_SUM_NEXT_STEPS:
+		return 0.25;
+	default:
+		return 0;
+	}
+}
+
+/* The position of message `id` in msgs[0..n), n when absent. */
+static size_t msg_index(const ca_msg *msgs, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].id && !strcmp(msgs[i].id, id))
+			return i;
+	return n;
+}
+
+int ca_summary_propose_resolution(const ca_msg *msgs, size_t n, unsigned max_lines, ca_summary *out, char **ret_text,
+				  double *ret_confidence, ca_err *err)
+{
+	if ((!msgs && n) || !out || !ret_text || !ret_confidence)
+		return CA_EINVAL;
+	if (!max_lines)
+		max_lines = 4;
+	ca_summary sum = { 0 };
+	int r = ca_summarize(msgs, n, max_lines, &sum, err);
+	if (r)
+		return r;
+	/* The representative's lines in thread order (ca_summarize gives
+	 * them by section): message, then byte offset. */
+	size_t *ord = calloc(sum.n ? sum.n : 1, sizeof(*ord)), *pos = calloc(sum.n ? sum.n : 1, sizeof(*pos));
+	char **said = calloc(max_lines, sizeof(*said));
+	ca_summary res = { .lines = calloc(max_lines, sizeof(ca_summary_line)) };
+	size_t k = 0;
+	if (!ord || !pos || !said || !res.lines)
+		r = CA_ENOMEM;
+	for (size_t i = 0; !r && i < sum.n; i++) {
+		const ca_summary_line *l = &sum.lines[i];
+		if (l->role != CA_ROLE_AGENT || section_weight(l->section) <= 0)
+			continue;
+		size_t at = msg_index(msgs, n, l->msg_id), j = k;
+		while (j > 0 && (pos[j - 1] > at || (pos[j - 1] == at && sum.lines[ord[j - 1]].begin > l->begin))) {
+			ord[j] = ord[j - 1];
+			pos[j] = pos[j - 1];
+			j--;
+		}
+		ord[j] = i;
+		pos[j] = at;
+		k++;
+	}
+	ca_buf text = { 0 };
+	double miss = 1;
+	for (size_t j = 0; !r && j < k && res.n < max_lines; j++) {
+		ca_summary_line *l = &sum.lines[ord[j]];
+		char *st = NULL;
+		if ((r = ca_summary_resolution(l->text, &st)) == CA_ENOTFOUND) {
+			r = 0;
+			continue; /* "let me check" resolves nothing */
+		}
+		bool again = false;
+		for (size_t s = 0; !r && s < res.n && !again; s++)
+			again = !strcmp(said[s], st);
+		if (r || again) {
+			free(st);
+			continue;
+		}
+		if ((text.len && ca_buf_puts(&text, " ") < 0) || ca_buf_puts(&text, st) < 0) {
+			free(st);
+			r = CA_ENOMEM;
+			break;
+		}
+		said[res.n] = st;
+		res.lines[res.n++] = *l; /* the line moves: sum no longer frees it */
+		l->text = l->msg_id = NULL;
+		miss *= 1 - section_weight(l->section);
+	}
+	for (size_t s = 0; s < res.n; s++)
+		free(said[s]);
+	free(said);
+	free(ord);
+	free(pos);
+	ca_summary_done(&sum);
+	char *joined = NULL;
+	if (!r && text.len && !(joined = ca_buf_steal(&text)))
+		r = CA_ENOMEM;
+	if (r) {
+		if (err && !err->code)
+			ca_err_set(err, r, NULL, "out of memory");
+		ca_buf_done(&text);
+		ca_summary_done(&res);
+		return r;
+	}
+	ca_buf_done(&text);
+	if (!res.n) {
+		free(res.lines);
+		res.lines = NULL;
+	}
+	*out = res;
+	*ret_text = joined;
+	*ret_confidence = res.n ? 1 - miss : 0;
+	return 0;
+}

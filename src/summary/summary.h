@@ -136,6 +136,27 @@ int ca_summary_title(const char *title, const char *fallback, char **ret_title);
  */
 int ca_summary_resolution(const char *text, char **ret_resolution);
 
+/*
+ * A case's proposed resolution, extractive from its thread msgs[0..n)
+ * (chat lines, e-mails and people's notes, oldest first; a note is a
+ * CA_ROLE_AGENT message; the ids must be unique): the representative's
+ * lines ca_summarize picks as Outcome, Actions taken or Next steps, each
+ * reduced to its statements by ca_summary_resolution (a line that is only a
+ * question, a deferral or pleasantries is left out), a statement already
+ * taken not repeated, at most max_lines (0: 4) of them in thread order.
+ * Each line of *out keeps the source sentence in `text`, its message and
+ * byte span, and its section; *ret_text (NULL when nothing is stated) is
+ * the lines' statements joined by one space. *ret_confidence in [0, 1]:
+ * 1 - prod(1 - w) over the lines, w = 0.6 for an outcome, 0.35 for an
+ * action, 0.25 for a next step (an explicit outcome is what a resolution
+ * says; a heuristic, not a calibrated probability), 0 without lines.
+ * *out as ca_summarize's (caller frees with ca_summary_done), *ret_text a
+ * new string (caller frees). CA_EINVAL, CA_ENOMEM; nothing is written to
+ * the outputs on error.
+ */
+int ca_summary_propose_resolution(const ca_msg *msgs, size_t n, unsigned max_lines, ca_summary *out, char **ret_text,
+				  double *ret_confidence, ca_err *err);
+
 /* ---- ROUGE (src/summary/rouge.c) ---- */
 
 /*

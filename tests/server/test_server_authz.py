@@ -44,6 +44,8 @@ EXPECTED = [
     ("GET", "/api/v1/cases/{}/audit", WORK), ("GET", "/api/v1/cases/{}/notes", WORK),
     ("POST", "/api/v1/cases/{}/notes", WORK), ("GET", "/api/v1/cases/{}/emails", WORK),
     ("POST", "/api/v1/cases/{}/emails", WORK),
+    ("GET", "/api/v1/cases/{}/suggestion", WORK), ("POST", "/api/v1/cases/{}/suggestion/{}", WORK),
+    ("GET", "/api/v1/cases/{}/resolution-proposal", WORK),
     ("GET", "/api/v1/email/log", WORK), ("GET", "/api/v1/email/outbox", WORK), ("GET", "/api/v1/email/held", WORK),
     ("GET", "/api/v1/email/status", WORK), ("GET", "/api/v1/email/messages/{}", WORK),
     ("POST", "/api/v1/email/messages/{}/release", WORK),
@@ -61,6 +63,7 @@ EXPECTED = [
     ("GET", "/api/v1/knowledge/harvests", CONFIGURE), ("POST", "/api/v1/knowledge/harvests", CONFIGURE),
     ("GET", "/api/v1/knowledge/harvests/{}", CONFIGURE), ("GET", "/api/v1/knowledge/harvests/{}/log", CONFIGURE),
     ("POST", "/api/v1/knowledge/harvests/{}/stop", CONFIGURE),
+    ("POST", "/api/v1/followup/simulate", CONFIGURE), ("GET", "/api/v1/followup/shadow", CONFIGURE),
     ("GET", "/api/v1/interactions", REPORTS), ("GET", "/api/v1/reports/agent", REPORTS),
     ("GET", "/metrics", {"metrics"}),
 ]

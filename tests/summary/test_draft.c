@@ -4,7 +4,10 @@
  * without placeholders (issue 9: "[ORDER_NUMBER]" in a title after PII
  * removal), falling back to the issue when nothing is left, and resolutions
  * that state what was done, never a "let me check" (issue 9: a draft took
- * "Let me check the payments on that order." as its resolution).
+ * "Let me check the payments on that order." as its resolution), and a
+ * case's proposed resolution (issue 12, resolution help): the
+ * representative's statements in thread order with their messages, never
+ * the customer's words, a deferral or a question.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,11 +100,63 @@ static void test_resolution_statements(void **state)
 	assert_int_equal(ca_summary_resolution(NULL, &r), CA_EINVAL);
 }
 
+static void test_propose_resolution(void **state)
+{
+	(void)state;
+	const ca_msg thread[] = {
+		{ "m0", CA_ROLE_CUSTOMER, "My card statement shows two payments for order BW-522103. Could you refund one?", 0 },
+		{ "m1", CA_ROLE_AGENT, "Thanks for waiting. Let me check the payments on that order.", 0 },
+		{ "m2", CA_ROLE_AGENT, "I have refunded the duplicate payment to your card. Is there anything else?", 0 },
+		{ "m3", CA_ROLE_CUSTOMER, "Great, I have refunded nothing myself, thanks!", 0 },
+		{ "m4", CA_ROLE_AGENT, "You will see the refund on your statement within 5 business days.", 0 },
+	};
+	ca_msg m[5];
+	memcpy(m, thread, sizeof(m));
+	for (size_t i = 0; i < 5; i++)
+		m[i].len = strlen(m[i].text);
+	ca_summary s = { 0 };
+	char *text = NULL;
+	double conf = -1;
+	assert_int_equal(ca_summary_propose_resolution(m, 5, 0, &s, &text, &conf, NULL), 0);
+	assert_non_null(text);
+	if (strcmp(text, "I have refunded the duplicate payment to your card. "
+			 "You will see the refund on your statement within 5 business days."))
+		fail_msg("proposed: \"%s\"", text);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.lines[0].msg_id, "m2"); /* thread order, not section order */
+	assert_string_equal(s.lines[1].msg_id, "m4");
+	for (size_t i = 0; i < s.n; i++) {
+		assert_int_equal(s.lines[i].role, CA_ROLE_AGENT);
+		const ca_msg *src = strcmp(s.lines[i].msg_id, "m2") ? &m[4] : &m[2];
+		assert_memory_equal(src->text + s.lines[i].begin, s.lines[i].text, s.lines[i].end - s.lines[i].begin);
+	}
+	assert_true(conf > 0.3 && conf < 1);
+	ca_summary_done(&s);
+	free(text);
+
+	/* only deferrals and questions: nothing proposed, confidence 0 */
+	const ca_msg none[] = {
+		{ "a", CA_ROLE_CUSTOMER, "The parcel has not arrived yet, where is it?", 44 },
+		{ "b", CA_ROLE_AGENT, "Let me check with the courier. Could you confirm your address?", 62 },
+	};
+	text = (char *)"untouched";
+	assert_int_equal(ca_summary_propose_resolution(none, 2, 0, &s, &text, &conf, NULL), 0);
+	assert_null(text);
+	assert_int_equal(s.n, 0);
+	assert_true(conf == 0);
+	ca_summary_done(&s);
+	/* an empty thread is no error */
+	assert_int_equal(ca_summary_propose_resolution(NULL, 0, 0, &s, &text, &conf, NULL), 0);
+	assert_null(text);
+	assert_int_equal(ca_summary_propose_resolution(NULL, 1, 0, &s, &text, &conf, NULL), CA_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_title_placeholders),
 		cmocka_unit_test(test_resolution_statements),
+		cmocka_unit_test(test_propose_resolution),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

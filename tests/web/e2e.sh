@@ -6,7 +6,9 @@
 # token create`) hosting the built UI itself (`serve --web web/dist`: one
 # origin, its cache headers and Content-Security-Policy as in production),
 # and the tests in web/e2e/ driving Debian's chromium through playwright-core.
-# Screenshots go to out/screenshots/.
+# The tests get the binary and the database too (E2E_BIN, E2E_DB) for what
+# only the CLI does, such as a follow-up tick at a set time (`followup run
+# --now`). Screenshots go to out/screenshots/.
 #
 # Usage: tests/web/e2e.sh CASEAGENT_BINARY SOURCE_DIR
 set -euo pipefail
@@ -49,7 +51,7 @@ grep -qi "^Content-Security-Policy: default-src 'self'" <<<"$HEADERS" ||
 mkdir -p "$SRC/out/screenshots"
 rc=0
 (cd "$WEB" && E2E_BASE="http://127.0.0.1:$API_PORT" E2E_API="http://127.0.0.1:$API_PORT" E2E_CHAT_TOKEN="$CHAT_TOKEN" \
-	E2E_PASSWORD="$PASSWORD" E2E_SCREENSHOTS="$SRC/out/screenshots" CHROMIUM="$CHROMIUM" \
+	E2E_PASSWORD="$PASSWORD" E2E_SCREENSHOTS="$SRC/out/screenshots" CHROMIUM="$CHROMIUM" E2E_BIN="$BIN" E2E_DB="$DB" \
 	node --test --test-concurrency=1 e2e/) || rc=$?
 if [ "$rc" -ne 0 ]; then
 	echo "--- serve's access log (last 40 lines) ---" >&2

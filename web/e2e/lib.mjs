@@ -8,6 +8,8 @@ import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 let axeSource = null
@@ -18,6 +20,27 @@ export const CHAT_TOKEN = process.env.E2E_CHAT_TOKEN
 export const PASSWORD = process.env.E2E_PASSWORD
 const SHOTS = process.env.E2E_SCREENSHOTS
 if (!BASE || !API || !CHAT_TOKEN || !PASSWORD || !SHOTS) throw new Error('run these tests through tests/web/e2e.sh')
+
+/** The caseagent CLI on serve's database (what only the CLI does, such as a
+ * follow-up tick at a set time); resolves to its stdout, throws on a
+ * non-zero exit with its stderr. */
+export async function cli(...args) {
+  return cliAt(null, ...args)
+}
+
+/** cli() with the clock set (CA_NOW, Unix seconds; null: the real time). */
+export async function cliAt(epoch, ...args) {
+  const bin = process.env.E2E_BIN
+  const db = process.env.E2E_DB
+  if (!bin || !db) throw new Error('run these tests through tests/web/e2e.sh (E2E_BIN, E2E_DB)')
+  const env = epoch === null ? process.env : { ...process.env, CA_NOW: String(Math.trunc(epoch)) }
+  try {
+    const { stdout } = await promisify(execFile)(bin, ['--db', db, ...args], { timeout: 60000, env })
+    return stdout
+  } catch (e) {
+    throw new Error(`caseagent ${args.join(' ')}: ${e.stderr || e.message}`)
+  }
+}
 
 export async function launch() {
   return chromium.launch({

@@ -46,3 +46,43 @@ export function reportBars(report: Record<string, unknown>): BarGroup[] {
   walk(report, [])
   return [...groups].map(([caption, bars]) => ({ caption, bars }))
 }
+
+/** The follow-up agent's figures of the agent report (ca_report_agent
+ * gives them beside the others): the headline numbers, and the customers'
+ * replies by intent. */
+export interface FollowupFigures {
+  figures: Bar[]
+  byIntent: Bar[]
+}
+
+const FOLLOWUP_FIGURES: [key: string, label: string][] = [
+  ['followups_sent', 'Follow-ups sent'],
+  ['cases_resolved_by_agent', 'Cases resolved by the agent'],
+  ['cases_handed_to_person', 'Cases handed to a person'],
+  ['reopened_after_agent_resolution', 'Reopened after an autonomous resolution'],
+]
+
+/** The report's keys that followupFigures shows. */
+export const FOLLOWUP_KEYS = [...FOLLOWUP_FIGURES.map(([k]) => k), 'replies_by_intent']
+
+export const INTENT_LABELS: Record<string, string> = {
+  resolved: 'Resolved / thanks',
+  still_problem: 'Still has the problem',
+  question_or_info: 'Question or information',
+  unclear: 'Unclear',
+  automatic: 'Out of office / automatic',
+}
+
+/** The report's follow-up figures, or null when it has none. */
+export function followupFigures(report: Record<string, unknown>): FollowupFigures | null {
+  const figures: Bar[] = []
+  for (const [key, label] of FOLLOWUP_FIGURES) if (typeof report[key] === 'number') figures.push({ label, value: report[key] as number })
+  const intents = report.replies_by_intent
+  const byIntent: Bar[] =
+    intents && typeof intents === 'object' && !Array.isArray(intents)
+      ? Object.entries(intents as Record<string, unknown>)
+          .filter(([, v]) => typeof v === 'number')
+          .map(([k, v]) => ({ label: INTENT_LABELS[k] ?? words(k), value: v as number }))
+      : []
+  return figures.length || intents ? { figures, byIntent } : null
+}

@@ -40,6 +40,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/admin/arc-rules', name: 'admin-arc', component: () => import('./views/admin/ArcRulesView.vue'), meta: { right: 'configure', title: 'ARC rules' } },
   { path: '/admin/knowledge', name: 'admin-knowledge', component: () => import('./views/admin/KnowledgeAgentView.vue'), meta: { right: 'configure', title: 'Knowledge agent' } },
   { path: '/admin/users', name: 'admin-users', component: () => import('./views/admin/UsersView.vue'), meta: { right: 'configure', title: 'Users and roles' } },
+  { path: '/admin/followup', name: 'admin-followup', component: () => import('./views/admin/FollowupView.vue'), meta: { right: 'configure', title: 'Follow-up agent' } },
   { path: '/admin/profiles', name: 'admin-profiles', component: () => import('./views/admin/ProfilesView.vue'), meta: { right: 'configure', title: 'Agent experience profiles' } },
   { path: '/knowledge', name: 'knowledge', component: () => import('./views/knowledge/KnowledgeView.vue'), meta: { right: 'work', title: 'Knowledge' } },
   {

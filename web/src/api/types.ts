@@ -206,3 +206,86 @@ export interface LoginResult {
   profile: string
   expires_at: string
 }
+
+/* ---- issue 12: follow-up and closure ---- */
+
+export type ReplyIntent = 'resolved' | 'still_problem' | 'question_or_info' | 'unclear' | 'automatic'
+
+/** ca_reply_classify's reading of a customer's reply. */
+export interface ReplyReading {
+  intent: ReplyIntent | string
+  confidence: number
+  evidence?: { text: string; start: number; end: number; cue?: string }[]
+  scores?: Record<string, number>
+}
+
+export interface DraftEmail {
+  subject: string
+  body: string
+}
+
+/** A case's pending suggestion (a confirm-level follow-up rule). */
+export interface FollowupSuggestion {
+  id: number
+  rule: string
+  step: number
+  created_at: string
+  proposed: 'send_followup' | 'draft_reply' | 'resolve' | string
+  reply_summary: string | null
+  intent: ReplyReading | null
+  email: DraftEmail | null
+  resolution: string | null
+}
+
+/** GET /api/v1/cases/{ref}/suggestion */
+export interface CaseSuggestion {
+  case: string
+  suggestion: FollowupSuggestion | null
+}
+
+export type SuggestionAction = 'send' | 'draft' | 'resolve' | 'dismiss'
+
+/** POST /api/v1/cases/{ref}/suggestion/{id} */
+export interface SuggestionActResult {
+  case: string
+  suggestion: number
+  action: SuggestionAction
+  outbox: { id?: number; to?: string; subject?: string; status?: string } | number | null
+  draft: DraftEmail | null
+  status: string
+}
+
+/** GET /api/v1/cases/{ref}/resolution-proposal */
+export interface ResolutionProposal {
+  case: string
+  resolution: string | null
+  confidence: number
+  evidence: { source: 'email' | 'message' | 'note' | string; id: string | number | null; text: string }[]
+}
+
+/** One decision of a follow-up tick or a simulation. */
+export interface FollowupDecision {
+  case: string
+  rule?: string
+  level?: string
+  decision: string
+  step?: number | null
+  reason?: string | null
+  intent?: string | ReplyReading | null
+  email?: DraftEmail | null
+  at?: string
+}
+
+/** POST /api/v1/followup/simulate */
+export interface FollowupRun {
+  now: string | number
+  cases: number
+  counts: Record<string, number>
+  decisions: FollowupDecision[]
+}
+
+/** GET /api/v1/followup/shadow */
+export interface ShadowLog {
+  rule: string | null
+  decisions: FollowupDecision[]
+}
