@@ -103,7 +103,10 @@ test('a representative works a chat: the case appears, Update from conversation,
   await page.getByText('Saved: Priority.').waitFor()
   assert.match(await page.locator('[data-field="priority"] [data-testid="source"]').innerText(), /Set by a person \(rep\)/)
 
-  // Someone else saves first: the next save is a conflict, shown as one.
+  // Someone else saves first while this form holds an edit: the save is a
+  // conflict, shown as one. (The edit comes first: a form without one
+  // reloads on the live event, and then there is nothing to conflict.)
+  await page.getByLabel('Priority').selectOption({ label: 'Low' })
   const ada = await apiSession('ada')
   const cur = await fetch(`${API}/api/v1/cases/${caseRef}`, { headers: { Cookie: ada.cookie } })
   const patched = await fetch(`${API}/api/v1/cases/${caseRef}`, {
@@ -113,7 +116,6 @@ test('a representative works a chat: the case appears, Update from conversation,
   })
   assert.equal(patched.status, 200, 'the other edit')
   // The form may already know (live event); either way saving is refused.
-  await page.getByLabel('Priority').selectOption({ label: 'Low' })
   await page.getByRole('button', { name: 'Save' }).click()
   const conflict = page.getByTestId('conflict')
   await conflict.waitFor()
