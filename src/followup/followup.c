@@ -303,9 +303,10 @@ static int64_t iso_epoch(const char *iso)
 	return (int64_t)timegm(&tm);
 }
 
-/* Read one reply; *automatic when it is an automatic one. Reading
+/* Read one reply, in the context of the message it answers (context: its
+ * body, or NULL); *automatic when it is an automatic one. Reading
  * failures (bad text) are readings a person decides on: unclear. */
-static int read_reply(const json_t *e, ca_reply_reading *rd, ca_err *err)
+static int read_reply(const json_t *e, const char *context, ca_reply_reading *rd, ca_err *err)
 {
 	const char *text = ca_json_str(e, "reply_text");
 	if (ca_str_empty(text))
@@ -317,7 +318,7 @@ static int read_reply(const json_t *e, ca_reply_reading *rd, ca_err *err)
 	if (ak && strcmp(ak, "none"))
 		json_object_set_new(h, "Auto-Submitted", json_string("auto-replied"));
 	ca_err e2 = { 0 };
-	int r = ca_reply_read(text ? text : "", h, rd, &e2);
+	int r = ca_reply_read_ctx(text ? text : "", context, h, rd, &e2);
 	json_decref(h);
 	if (r == CA_ENOMEM)
 		return r;
@@ -373,7 +374,11 @@ int fu_decide(ca_agent *a, fu_tick *t, fu_case *fc, fu_decision *d, ca_err *err)
 	json_array_foreach(replies, i, e) {
 		if (jint(e, "received_epoch") <= since)
 			break;
-		int r = read_reply(e, &rd, err);
+		const json_t *lo = json_object_get(st, "last_out");
+		const char *context = json_is_object(lo) && jint(lo, "at_epoch") <= jint(e, "received_epoch")
+					      ? ca_json_str(lo, "body")
+					      : NULL;
+		int r = read_reply(e, context, &rd, err);
 		if (r)
 			return r;
 		if (rd.intent == CA_REPLY_AUTOMATIC) {

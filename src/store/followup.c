@@ -74,6 +74,13 @@ int ca_store_followup_case(ca_store *s, int64_t case_id, size_t max_replies, siz
 			c, 1, &v, err);
 	if (!r && json_object_set_new(out, "rep_out", v) < 0)
 		r = enomem(err, what);
+	/* The newest message to the customer, anyone's: what a reply answers. */
+	if (!r)
+		r = one_row(s, what,
+			    "SELECT body, created_epoch AS at_epoch FROM outbox WHERE case_id = ? ORDER BY id DESC LIMIT 1", c,
+			    1, &v, err);
+	if (!r && json_object_set_new(out, "last_out", v) < 0)
+		r = enomem(err, what);
 	if (!r)
 		r = db_rows(s, what,
 			    "SELECT id, received_epoch, subject, reply_text, body_text, auto_kind FROM email "

@@ -825,7 +825,9 @@ int ca_store_user_followup(ca_store *s, const char *user, bool *ret_found, char 
  * "intent","reply_email_id","outbox_id","suggestion_id","resolved",
  * "at_epoch"}], "suggestion": the pending suggestion (as
  * ca_store_suggestion_get) | null, "status_reason_at": ISO time the status
- * reason was last written | null}. New reference.
+ * reason was last written | null, "last_out": {"body","at_epoch"} of the
+ * newest outbox message of the case, anyone's (what a reply answers) |
+ * null}. New reference.
  */
 int ca_store_followup_case(ca_store *s, int64_t case_id, size_t max_replies, size_t max_steps, json_t **ret,
 			   ca_err *err);
