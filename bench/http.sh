@@ -45,7 +45,7 @@ python3 - "$BIN" "$ROOT" "${HTTP_BENCH_S:-10}" "${HTTP_BENCH_CASES:-128}" "${BUI
 import os, re, subprocess, sys
 binary, root, secs, ncases, build_type, sanitize = sys.argv[1:7]
 sys.path.insert(0, os.path.join(root, "tests", "server", "lib"))
-from server import Server, chat_events, has_serve  # noqa: E402
+from server import Server, defect_chats, has_serve  # noqa: E402
 
 if not has_serve(binary):
     print(f"  skipped: {binary} has no `serve` command")
@@ -87,20 +87,7 @@ srv = Server(binary, root, name="bench-http")
 try:
     srv.start(workers=4)
     # The cases Update from conversation works on: product-defect chats left open.
-    refs = []
-    people = [("marit.torvik@example.com", "Aurel Smart Kettle"), ("lena.brennan@example.org", "Quill 10 Tablet"),
-              ("jide.okafor@example.net", "Ember Fan Heater")]
-    for i in range(int(ncases)):
-        email, product = people[i % len(people)]
-        lines = [("customer", f"Hi, my {product} is broken, it stopped working."),
-                 ("agent", "Sorry to hear that. Could I have the e-mail on your order?"),
-                 ("customer", f"{email}, serial number SN-{100000 + i}."),
-                 ("agent", "Thank you, let me check the warranty."),
-                 ("customer", "It is urgent, I need it for work.")]
-        res = srv.chat(f"bu-{i}", chat_events(f"bu-{i}", lines, accept_after=3, wrapup=False, close=False))
-        ref = next((r["case"] for r in res if r.get("case")), None)
-        if ref:
-            refs.append(ref)
+    refs, _ = defect_chats(srv, int(ncases), "bu")
     if not refs:
         sys.exit("bench: no case was created by the seeding chats")
 

@@ -33,24 +33,11 @@ python3 - "$WORK/serve" "$ROOT" "${HTTP_INSN_UPDATES:-300}" <<'PY'
 import os, sys
 wrapper, root, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sys.path.insert(0, os.path.join(root, "tests", "server", "lib"))
-from server import Server, chat_events  # noqa: E402
+from server import Server, defect_chats  # noqa: E402
 srv = Server(wrapper, root, name="bench-insn")
 try:
     srv.start(workers=1)
-    people = [("marit.torvik@example.com", "Aurel Smart Kettle"), ("lena.brennan@example.org", "Quill 10 Tablet"),
-              ("jide.okafor@example.net", "Ember Fan Heater")]
-    refs, events = [], 0
-    for i in range(32):
-        email, product = people[i % len(people)]
-        lines = [("customer", f"Hi, my {product} is broken, it stopped working."),
-                 ("agent", "Sorry to hear that. Could I have the e-mail on your order?"),
-                 ("customer", f"{email}, serial number SN-{100000 + i}."),
-                 ("agent", "Thank you, let me check the warranty."),
-                 ("customer", "It is urgent, I need it for work.")]
-        evs = chat_events(f"bi-{i}", lines, accept_after=3, wrapup=False, close=False)
-        events += len(evs)
-        res = srv.chat(f"bi-{i}", evs)
-        refs += [next(r["case"] for r in res if r.get("case"))]
+    refs, events = defect_chats(srv, 32, "bi")
     for k in range(n):
         r = srv.request("POST", f"/api/v1/cases/{refs[k % len(refs)]}/update-from-conversation", body={}, user="rep")
         if r.status != 200:

@@ -303,10 +303,7 @@ static int64_t iso_epoch(const char *iso)
 	return (int64_t)timegm(&tm);
 }
 
-/* Read one reply, in the context of the message it answers (context: its
- * body, or NULL); *automatic when it is an automatic one. Reading
- * failures (bad text) are readings a person decides on: unclear. */
-static int read_reply(const json_t *e, const char *context, ca_reply_reading *rd, ca_err *err)
+int fu_read_reply(const json_t *e, const char *context, ca_reply_reading *rd, ca_err *err)
 {
 	const char *text = ca_json_str(e, "reply_text");
 	if (ca_str_empty(text))
@@ -378,7 +375,7 @@ int fu_decide(ca_agent *a, fu_tick *t, fu_case *fc, fu_decision *d, ca_err *err)
 		const char *context = json_is_object(lo) && jint(lo, "at_epoch") <= jint(e, "received_epoch")
 					      ? ca_json_str(lo, "body")
 					      : NULL;
-		int r = read_reply(e, context, &rd, err);
+		int r = fu_read_reply(e, context, &rd, err);
 		if (r)
 			return r;
 		if (rd.intent == CA_REPLY_AUTOMATIC) {

@@ -72,6 +72,12 @@ char *fu_summary(const char *text, size_t max);
 const char *fu_level_name(ca_followup_level l);
 /* resolved, cancelled or closed */
 bool fu_status_closed(const char *status);
+/* Read one received e-mail of the follow-up state (its reply text, else its
+ * body; an e-mail the channel marked automatic reads as automatic), in the
+ * context of the message it answers (its body, or NULL). A reading that
+ * fails (bad text) is unclear, for a person to decide; only CA_ENOMEM is
+ * returned. */
+int fu_read_reply(const json_t *e, const char *context, ca_reply_reading *rd, ca_err *err);
 /* The e-mails a case received, newest first, hold a non-automatic one
  * after `since` (epoch): the customer wrote again. */
 int fu_customer_wrote_since(const json_t *replies, int64_t since, int64_t except_id, bool *ret, ca_err *err);

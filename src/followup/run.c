@@ -40,29 +40,20 @@ int fu_customer_wrote_since(const json_t *replies, int64_t since, int64_t except
 			break;
 		if (json_integer_value(json_object_get(e, "id")) == except_id)
 			continue;
-		const char *text = ca_json_str(e, "reply_text");
-		if (ca_str_empty(text))
-			text = ca_json_str(e, "body_text");
 		const char *ak = ca_json_str(e, "auto_kind");
 		if (ak && strcmp(ak, "none"))
 			continue;
-		json_t *h = json_pack("{s:s?}", "Subject", ca_json_str(e, "subject"));
-		if (!h)
-			return CA_ENOMEM;
 		ca_reply_reading rd = { 0 };
-		ca_err e2 = { 0 };
-		int r = ca_reply_read(text ? text : "", h, &rd, &e2);
-		json_decref(h);
-		if (r == CA_ENOMEM)
+		int r = fu_read_reply(e, NULL, &rd, err);
+		if (r)
 			return r;
-		bool automatic = !r && rd.intent == CA_REPLY_AUTOMATIC;
+		bool automatic = rd.intent == CA_REPLY_AUTOMATIC;
 		ca_reply_reading_clear(&rd);
 		if (!automatic) {
 			*ret = true;
 			return 0;
 		}
 	}
-	(void)err;
 	return 0;
 }
 

@@ -351,6 +351,28 @@ def chat_events(conv, lines, accept_after=None, actor="rep", close=True, wrapup=
     return ev
 
 
+def defect_chats(srv, n, prefix):
+    """n product-defect chats left open (accepted after the customer named
+    her e-mail and serial number), as the HTTP benches seed them: the case
+    ticket of each that got one, and the number of events posted."""
+    people = [("marit.torvik@example.com", "Aurel Smart Kettle"), ("lena.brennan@example.org", "Quill 10 Tablet"),
+              ("jide.okafor@example.net", "Ember Fan Heater")]
+    refs, events = [], 0
+    for i in range(n):
+        email, product = people[i % len(people)]
+        lines = [("customer", f"Hi, my {product} is broken, it stopped working."),
+                 ("agent", "Sorry to hear that. Could I have the e-mail on your order?"),
+                 ("customer", f"{email}, serial number SN-{100000 + i}."),
+                 ("agent", "Thank you, let me check the warranty."),
+                 ("customer", "It is urgent, I need it for work.")]
+        evs = chat_events(f"{prefix}-{i}", lines, accept_after=3, wrapup=False, close=False)
+        events += len(evs)
+        ref = next((r["case"] for r in srv.chat(f"{prefix}-{i}", evs) if r.get("case")), None)
+        if ref:
+            refs.append(ref)
+    return refs, events
+
+
 def problem(r, status, what):
     """r is an RFC 9457 problem+json reply with `status` (an int, or a
     collection of allowed ints); returns the problem object."""
