@@ -46,6 +46,27 @@ void ca_agent_close(ca_agent *a);
 int ca_agent_defer_checkpoints(ca_agent *a, bool defer, ca_err *err);
 int ca_checkpoint(ca_agent *a, ca_err *err);
 
+/*
+ * For a server whose threads each hold an agent (src/casemgmt/interactions.c):
+ * the interaction-log rows of decisions that write nothing else (an Update
+ * from conversation with no changes) go into a queue the agents share, and
+ * one thread writes them in one transaction (ca_interactions_flush), so such
+ * a request takes no write lock and leaves the other connections' page
+ * caches warm. Each row keeps the time it was decided. The agent's own
+ * readers of the log (ca_interactions, ca_conversation_show,
+ * ca_report_agent) flush first. Rows still queued when the process is
+ * killed are lost (at most one flush interval); flush before freeing.
+ * new: CA_ENOMEM. defer: q NULL = write at once again; q is borrowed and
+ * must outlive the agent's use of it. flush: writes the rows of a's queue
+ * (none: returns 0); on failure they stay queued and the error is
+ * returned (CA_EDB, CA_EBUSY).
+ */
+typedef struct ca_interaction_queue ca_interaction_queue;
+int ca_interaction_queue_new(ca_interaction_queue **ret, ca_err *err);
+void ca_interaction_queue_free(ca_interaction_queue *q);
+void ca_agent_defer_interactions(ca_agent *a, ca_interaction_queue *q);
+int ca_interactions_flush(ca_agent *a, ca_err *err);
+
 /* Progress callback for long runs: done of total units (total 0 = unknown). */
 typedef void (*ca_progress_fn)(size_t done, size_t total, void *ud);
 

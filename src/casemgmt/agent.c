@@ -384,9 +384,15 @@ static int update_apply(ca_agent *a, const char *conv, int64_t case_id, int64_t 
 	json_object_set(res, "changed", changed);
 	json_object_set(res, "suggestions", plan->suggestions);
 	json_object_set_new(res, "no_changes", json_boolean(plan->n_writes == 0));
-	if (!r)
-		r = log_interaction(a, conv, case_id, "update_case", plan->n_writes ? "changed" : "no_changes",
-				    json_pack("{s:I}", "fields", (json_int_t)plan->n_writes), err);
+	json_t *detail = json_pack("{s:I}", "fields", (json_int_t)plan->n_writes);
+	if (r)
+		json_decref(detail);
+	else if (plan->n_writes)
+		r = log_interaction(a, conv, case_id, "update_case", "changed", detail, err);
+	else if (a->settings->record_agent_experience) /* wrote nothing: the row may wait in the queue */
+		r = ca_interaction_queue_put(a, conv, case_id, "update_case", "no_changes", detail, err);
+	else
+		json_decref(detail);
 	json_decref(changed);
 	return r;
 }
@@ -1397,6 +1403,7 @@ int ca_case_edit(ca_agent *a, const char *ref, const char *field, const char *va
 int ca_interactions(ca_agent *a, const char *conversation, char **ret_json, ca_err *err)
 {
 	json_t *list = NULL;
+	(void)ca_interactions_flush(a, NULL); /* what this process decided; a failure leaves them queued */
 	int r = conversation ? ca_store_interaction_list(a->store, conversation, &list, err)
 			     : ca_store_interaction_recent(a->store, CA_INTERACTIONS_RECENT, &list, err);
 	return r ? r : ca_result(json_pack("{s:o}", "interactions", list), ret_json);
@@ -1440,7 +1447,9 @@ static int ufc_gather(ca_agent *a, const char *case_ref, const char *actor, int6
  * write the plan, if the case has not moved on since (its version), and
  * the whole update runs again under the lock when it has. A plan that
  * writes nothing needs no version check: the update then says "no changes"
- * of the conversation as it was when asked.
+ * of the conversation as it was when asked, and, with an interaction queue
+ * (ca_agent_defer_interactions), takes no write lock at all: its row in the
+ * interaction log is queued.
  */
 int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const char *actor, char **ret_json,
 				     ca_err *err)
@@ -1469,8 +1478,9 @@ int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const ch
 		if (!r &&
 		    !(r = update_plan(a, case_id, cj, ca_json_str(c, "contact_id"), &m, &view, &version, &plan, err)))
 			planned = true;
+		bool reads_only = planned && plan.n_writes == 0 && a->iq;
 		if (!r && !locked) { /* the snapshot ends; the write begins */
-			if (!(r = ca_store_commit(a->store, err)))
+			if (!(r = ca_store_commit(a->store, err)) && !reads_only)
 				r = ca_store_begin(a->store, err);
 			if (r) { /* nothing of ours is open now */
 				if (planned) {
@@ -1487,7 +1497,7 @@ int ca_case_update_from_conversation(ca_agent *a, const char *case_ref, const ch
 		}
 		if (!r)
 			r = update_apply(a, conv, case_id, version, &plan, res, err);
-		if (!r)
+		if (!r && !(reads_only && !locked))
 			r = ca_store_commit(a->store, err);
 		bool again = r == CA_ECONFLICT && !locked;
 		if (r) { /* an update writes no message: the analyses stand */

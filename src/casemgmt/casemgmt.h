@@ -231,7 +231,14 @@ struct ca_agent {
 	/* the analyses of the conversations seen last (agent.c, "analyses") */
 	struct ca_conv_analysis *analyses[CA_ANALYSES_MAX];
 	uint64_t analyses_tick;
+	ca_interaction_queue *iq; /* where rows of decisions that write nothing go, or NULL (interactions.c) */
 };
+
+/* An interaction-log row of a decision that wrote nothing else: into the
+ * agent's queue when it has one (ca_agent_defer_interactions), else
+ * written now. Takes detail (may be NULL). */
+int ca_interaction_queue_put(ca_agent *a, const char *conv, int64_t case_id, const char *action,
+			     const char *outcome, json_t *detail, ca_err *err);
 
 /* Ensure settings and predictor are loaded; CA_ESTATE with a hint if the
  * database has no settings yet. Outside a transaction it also reads the

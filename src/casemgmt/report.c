@@ -52,6 +52,7 @@ int ca_report_agent(ca_agent *a, const char *from, const char *to, char **ret_js
 {
 	char lo[21], hi[21];
 	int r = 0;
+	(void)ca_interactions_flush(a, NULL); /* count what this process decided; a failure leaves them queued */
 	if (!ca_str_empty(from))
 		r = period_end(from, "from", lo, err);
 	if (!r && !ca_str_empty(to))

@@ -719,6 +719,7 @@ int ca_conversation_show(ca_agent *a, const char *id, char **ret_json, ca_err *e
 {
 	json_t *row = NULL, *msgs = NULL, *inter = NULL, *cj = NULL;
 	char *by = NULL;
+	(void)ca_interactions_flush(a, NULL); /* its interactions as this process decided them */
 	int r = ca_store_conversation_get(a->store, id, &row, err);
 	if (!r)
 		r = ca_store_conversation_accepted_by(a->store, id, &by, err);

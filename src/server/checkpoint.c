@@ -7,6 +7,9 @@
  * crosses 1000 WAL pages does the copying itself: one request in a
  * thousand then waits for it, which is the tail of the latency. A passive
  * checkpoint waits for nobody, so neither readers nor writers notice it.
+ * Each round first writes the interaction-log rows the request threads
+ * queued (ca_interactions_flush: one transaction for all of them), and the
+ * last round, after the requests are done, writes what is left.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -32,6 +35,10 @@ static void *checkpoint_main(void *ud)
 		bool stop = c->stop;
 		pthread_mutex_unlock(&c->lock);
 		ca_err err = { 0 };
+		if (ca_interactions_flush(c->agent, &err) < 0) {
+			srv_log_line(json_pack("{s:s, s:s}", "source", "interaction-log", "error", err.message));
+			ca_err_clear(&err);
+		}
 		if (ca_checkpoint(c->agent, &err) < 0)
 			srv_log_line(json_pack("{s:s, s:s}", "source", "checkpoint", "error", err.message));
 		pthread_mutex_lock(&c->lock);
@@ -44,7 +51,7 @@ static void *checkpoint_main(void *ud)
 	return NULL;
 }
 
-int srv_checkpointer_start(const char *db_path, srv_checkpointer **ret, ca_err *err)
+int srv_checkpointer_start(const char *db_path, ca_interaction_queue *iq, srv_checkpointer **ret, ca_err *err)
 {
 	srv_checkpointer *c = calloc(1, sizeof *c);
 	int rc;
@@ -54,6 +61,7 @@ int srv_checkpointer_start(const char *db_path, srv_checkpointer **ret, ca_err *
 		free(c);
 		return rc;
 	}
+	ca_agent_defer_interactions(c->agent, iq);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	if (pthread_create(&c->thread, NULL, checkpoint_main, c) != 0) {

@@ -54,6 +54,7 @@ struct srv_server {
 	srv_events *events;
 	srv_worker *worker;
 	srv_checkpointer *checkpointer;
+	ca_interaction_queue *iq; /* the agents' queued interaction-log rows; the checkpointer writes them */
 	int web_fd;              /* the web UI's directory, or -1 */
 };
 
@@ -145,6 +146,7 @@ int srv_agent(srv_server *s, ca_agent **ret, ca_err *err)
 	/* The checkpointer thread copies the WAL back; no request waits for it. */
 	if (!t->deferred && ca_agent_defer_checkpoints(t->agent, true, NULL) == 0)
 		t->deferred = true;
+	ca_agent_defer_interactions(t->agent, s->iq);
 	*ret = t->agent;
 	return 0;
 }
@@ -825,6 +827,7 @@ static void server_free(srv_server *s)
 	srv_events_free(s->events);
 	srv_metrics_free(s->metrics);
 	srv_schemas_free(s->schemas);
+	ca_interaction_queue_free(s->iq); /* after the checkpointer's last flush */
 	if (s->web_fd >= 0)
 		close(s->web_fd);
 	free(s->db);
@@ -871,7 +874,8 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 
-	if ((rc = srv_checkpointer_start(s->db, &s->checkpointer, err)) < 0)
+	if ((rc = ca_interaction_queue_new(&s->iq, err)) < 0 ||
+	    (rc = srv_checkpointer_start(s->db, s->iq, &s->checkpointer, err)) < 0)
 		goto out_key;
 	if ((rc = srv_events_start(s->db, s, &s->events, err)) < 0)
 		goto out_key;

@@ -118,9 +118,11 @@ void srv_log_line(json_t *line);
 
 /* The checkpointer thread (checkpoint.c): its own agent, a PASSIVE
  * checkpoint every 250 ms and a last one at stop; the request threads'
- * agents defer theirs. stop: NULL-safe, joins the thread. */
+ * agents defer theirs. Each round it first writes the interaction-log rows
+ * queued in iq (borrowed; it must outlive the thread). stop: NULL-safe,
+ * joins the thread. */
 typedef struct srv_checkpointer srv_checkpointer;
-int srv_checkpointer_start(const char *db_path, srv_checkpointer **ret, ca_err *err);
+int srv_checkpointer_start(const char *db_path, ca_interaction_queue *iq, srv_checkpointer **ret, ca_err *err);
 void srv_checkpointer_stop(srv_checkpointer *c);
 
 /* Constant-time comparison of two NUL-terminated secrets (time depends on

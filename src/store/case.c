@@ -631,6 +631,12 @@ int ca_store_note_list(ca_store *s, int64_t case_id, json_t **ret, ca_err *err)
 int ca_store_interaction_add(ca_store *s, const char *conversation_id, int64_t case_id, const char *action,
 			     const char *outcome, const json_t *detail, ca_err *err)
 {
+	return ca_store_interaction_add_at(s, conversation_id, case_id, action, outcome, detail, NULL, err);
+}
+
+int ca_store_interaction_add_at(ca_store *s, const char *conversation_id, int64_t case_id, const char *action,
+				const char *outcome, const json_t *detail, const char *at, ca_err *err)
+{
 	const char *what = "interaction log";
 	int r = check_str(conversation_id, false, what, "conversation_id", err);
 	if (!r)
@@ -652,8 +658,11 @@ int ca_store_interaction_add(ca_store *s, const char *conversation_id, int64_t c
 	int64_t id = 0;
 	r = next_id(s, what, "interaction", &id, err);
 	if (!r) {
-		char at[21];
-		now_iso(at);
+		char now[21];
+		if (!at) {
+			now_iso(now);
+			at = now;
+		}
 		ca_sql_param p[] = { ca_sql_int(id), ca_sql_text(conversation_id),
 				     case_id > 0 ? ca_sql_int(case_id) : ca_sql_null(), ca_sql_text(action),
 				     ca_sql_text(outcome), ca_sql_text(dt), ca_sql_text(at) };

@@ -6,7 +6,9 @@
  * several-field edit as one version step or nothing, update from
  * conversation leaving a person's value alone, notes, replies queued in
  * the outbox, conversations, the agent report over a period, notifications
- * read, and settings stored by one agent seen by another.
+ * read, settings stored by one agent seen by another, and the interaction
+ * queue a server's agents share (a "no changes" update writes nothing;
+ * its row reaches the log at the flush, or when the log is read).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -507,6 +509,93 @@ static void test_notification_read(void **state)
 	fails(fx, ca_notification_read(fx->a, id + 100, "bob", &fx->err), CA_ENOTFOUND, NULL);
 }
 
+/* Rows of the interaction log with this action and outcome, read from the
+ * store directly (no flush). */
+static size_t log_rows(ca_agent *a, const char *action, const char *outcome)
+{
+	json_t *list = NULL, *row;
+	size_t i, n = 0;
+	assert_int_equal(ca_store_interaction_list(a->store, NULL, &list, NULL), 0);
+	json_array_foreach(list, i, row) n += !strcmp(ca_json_str(row, "action"), action) &&
+					     !strcmp(ca_json_str(row, "outcome"), outcome);
+	json_decref(list);
+	return n;
+}
+
+static void test_interaction_queue(void **state)
+{
+	fixture *fx = *state;
+	json_decref(event(fx, "{\"id\":\"e1\",\"type\":\"open\",\"conversation\":\"q1\",\"identity\":\"C-1\"}"));
+	json_decref(event(fx, "{\"id\":\"e2\",\"type\":\"message\",\"conversation\":\"q1\",\"message\":{\"id\":\"m1\","
+			      "\"role\":\"customer\",\"text\":\"My blender is broken, it stopped working and will not turn on.\"}}"));
+	json_t *r = event(fx, "{\"id\":\"e3\",\"type\":\"accept\",\"conversation\":\"q1\",\"actor\":\"alice\"}");
+	char ticket[32];
+	snprintf(ticket, sizeof(ticket), "%s", ca_json_str(r, "case"));
+	json_decref(r);
+	char *out = NULL;
+	/* without a queue (the CLI), the row is written with the update */
+	ca_err_clear(&fx->err);
+	json_decref(parsed(ca_case_update_from_conversation(fx->a, ticket, "alice", &out, &fx->err), &out, &fx->err));
+	assert_int_equal(log_rows(fx->a, "update_case", "no_changes"), 1);
+
+	/* two agents, as two server threads, share a queue */
+	ca_interaction_queue *q = NULL;
+	ca_agent *b = NULL;
+	assert_int_equal(ca_interaction_queue_new(&q, &fx->err), 0);
+	assert_int_equal(ca_agent_open(fx->db, &b, &fx->err), 0);
+	ca_agent_defer_interactions(fx->a, q);
+	ca_agent_defer_interactions(b, q);
+	int64_t version = -1;
+	json_t *c = NULL;
+	assert_int_equal(ca_store_case_get(fx->a->store, ticket, &c, NULL), 0);
+	version = json_integer_value(json_object_get(c, "version"));
+	json_decref(c);
+	setenv("CA_NOW", "1700000000", 1); /* 2023-11-14T22:13:20Z: the time of the decision */
+	ca_err_clear(&fx->err);
+	r = parsed(ca_case_update_from_conversation(b, ticket, "alice", &out, &fx->err), &out, &fx->err);
+	assert_true(json_is_true(json_object_get(r, "no_changes")));
+	json_decref(r);
+	unsetenv("CA_NOW");
+	/* nothing written: neither the case nor the log */
+	assert_int_equal(log_rows(fx->a, "update_case", "no_changes"), 1);
+	assert_int_equal(ca_store_case_get(fx->a->store, ticket, &c, NULL), 0);
+	assert_int_equal(json_integer_value(json_object_get(c, "version")), version);
+	json_decref(c);
+	/* another agent reading the log flushes the queue first */
+	ca_err_clear(&fx->err);
+	r = parsed(ca_interactions(fx->a, "q1", &out, &fx->err), &out, &fx->err);
+	size_t i, n = 0;
+	json_t *row;
+	json_array_foreach(json_object_get(r, "interactions"), i, row) {
+		if (strcmp(ca_json_str(row, "outcome"), "no_changes"))
+			continue;
+		n++;
+		if (n == 2)
+			assert_string_equal(ca_json_str(row, "at"), "2023-11-14T22:13:20Z");
+	}
+	assert_int_equal(n, 2);
+	json_decref(r);
+	/* a flush with nothing queued writes nothing; a queued row goes at the flush */
+	assert_int_equal(ca_interactions_flush(b, &fx->err), 0);
+	ca_err_clear(&fx->err);
+	json_decref(parsed(ca_case_update_from_conversation(b, ticket, "alice", &out, &fx->err), &out, &fx->err));
+	assert_int_equal(log_rows(fx->a, "update_case", "no_changes"), 2);
+	assert_int_equal(ca_interactions_flush(b, &fx->err), 0);
+	assert_int_equal(log_rows(fx->a, "update_case", "no_changes"), 3);
+	/* the report counts what was decided, queued or not */
+	ca_err_clear(&fx->err);
+	json_decref(parsed(ca_case_update_from_conversation(b, ticket, "alice", &out, &fx->err), &out, &fx->err));
+	ca_err_clear(&fx->err);
+	r = parsed(ca_report_agent(fx->a, NULL, NULL, &out, &fx->err), &out, &fx->err);
+	char *text = json_dumps(r, JSON_COMPACT);
+	assert_non_null(strstr(text, "\"no_change_updates\":4") ? text : NULL);
+	free(text);
+	json_decref(r);
+	ca_agent_defer_interactions(fx->a, NULL);
+	ca_agent_close(b);
+	ca_interaction_queue_free(q);
+}
+
 static void test_settings_seen_by_other_agent(void **state)
 {
 	fixture *fx = *state;
@@ -579,6 +668,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notification_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_seen_by_other_agent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interactions_newest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interaction_queue, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,10 @@
 # and every request completes with its normal status and result. serve
 # exits 0 (the open event stream does not keep it alive), and after a
 # restart on the same file every one of the 32 messages is stored once.
+# Updates from conversation that change nothing, made the moment before
+# the SIGTERM, have their rows in the interaction log once serve has exited
+# (serve queues those rows and writes them in batches; stopping writes the
+# last batch).
 # Arguments: the caseagent binary, the source directory.
 import http.client
 import json
@@ -18,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from server import EventStream, Failure, Server, check, in_threads, main  # noqa: E402
+from server import EventStream, Failure, Server, check, defect_chats, in_threads, main  # noqa: E402
 
 N = 32
 
@@ -42,6 +46,8 @@ def head_and_half(srv, conv):
 def signals(binary, source):
     with Server(binary, source, name="signals") as srv:
         srv.start()
+        refs, _ = defect_chats(srv, 1, "sig-upd")
+        check(len(refs) == 1, "the product-defect chat made no case")
         convs = [f"sig-{i}" for i in range(N)]
         for conv in convs:
             srv.chat(conv, [{"id": f"{conv}-e1", "type": "open"}])
@@ -50,6 +56,9 @@ def signals(binary, source):
         inflight = [head_and_half(srv, conv) for conv in convs]
         srv.wait_sockets(before + N)
         time.sleep(0.3)  # and has read their headers
+        for _ in range(3):
+            r = srv.request("POST", f"/api/v1/cases/{refs[0]}/update-from-conversation", body={}, user="rep")
+            check(r.status == 200 and r.json().get("no_changes") is True, f"update from conversation: {r!r}")
         srv.proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         check(srv.proc.poll() is None, f"serve exited ({srv.proc.returncode}) with 32 requests in flight")
@@ -77,6 +86,9 @@ def signals(binary, source):
         stream.close()
         check(rc == 0, f"serve exited {rc} after SIGTERM, expected 0:\n{srv.log_tail()}")
         print(f"exit 0, {time.monotonic() - t0:.2f} s after the last request")
+        log = json.loads(srv.cli("interactions", "--conversation", "sig-upd-0", "--json").stdout)["interactions"]
+        quiet = [row for row in log if row["action"] == "update_case" and row["outcome"] == "no_changes"]
+        check(len(quiet) == 3, f"'no changes' rows in the interaction log after SIGTERM: {len(quiet)}, expected 3")
 
         srv.start()
         for conv in convs:
