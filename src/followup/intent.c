@@ -487,15 +487,6 @@ static const char *const negator_list[] = {
 static ca_wordset negators = CA_WORDSET(negator_list);
 #define NEG_WINDOW 6
 
-/* Below its floor an intent becomes "unclear". Resolved closes cases, so
- * its floor is the highest. */
-static const double floor_of[CA_REPLY_N] = {
-	[CA_REPLY_RESOLVED] = 0.75,
-	[CA_REPLY_STILL_PROBLEM] = 0.35,
-	[CA_REPLY_QUESTION_OR_INFO] = 0.35,
-	[CA_REPLY_UNCLEAR] = 0.0,
-	[CA_REPLY_AUTOMATIC] = 0.50,
-};
 /* A reply of at most this many words with no cue is a short answer. */
 #define SHORT_ANSWER_WORDS 8
 /* Words of the reply read as word and word-pair features. */
@@ -1101,7 +1092,8 @@ static const ca_reply_weight *model_weight(const ca_reply_feature *f, ca_reply_w
 	return tmp;
 }
 
-void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_reply_reading *out)
+void ca_reply_decide_floors(const double logit[CA_REPLY_N], double temperature, const double floors[CA_REPLY_N],
+			    ca_reply_reading *out)
 {
 	double mx = logit[0], sum = 0;
 	for (int k = 1; k < CA_REPLY_N; k++)
@@ -1115,7 +1107,7 @@ void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_repl
 			best = (ca_reply_intent)k;
 	}
 	out->guess = best;
-	if (out->scores[best] < floor_of[best]) {
+	if (out->scores[best] < floors[best]) {
 		/* Not sure enough: a person decides. The confidence of "unclear"
 		 * is then the chance that the best guess is wrong. */
 		out->intent = CA_REPLY_UNCLEAR;
@@ -1124,6 +1116,13 @@ void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_repl
 		out->intent = best;
 		out->confidence = out->scores[best];
 	}
+}
+
+/* Below its floor an intent is "unclear". The floors are chosen with the
+ * weights, on the cross-validated train part (reply_model.c). */
+void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_reply_reading *out)
+{
+	ca_reply_decide_floors(logit, temperature, ca_reply_model_floor, out);
 }
 
 /* How much a weight row favours intent k over the intents' mean. */

@@ -1004,3 +1004,4 @@ const ca_reply_weight ca_reply_model[] = {
 };
 const size_t ca_reply_model_n = sizeof(ca_reply_model) / sizeof(ca_reply_model[0]);
 const double ca_reply_model_temperature = 1.40;
+const double ca_reply_model_floor[CA_REPLY_N] = { 0.75, 0.35, 0.35, 0.00, 0.50 };
