@@ -501,7 +501,7 @@ done:
 #define FIT_ITERATIONS 3000
 #define FIT_RATE 1.0
 #define FIT_MIN_COUNT 2      /* a feature seen in fewer train replies is left out */
-#define FIT_DEFAULT_L2 0.01  /* per reply: the penalty is l2/2 * |W|^2 beside the mean log loss */
+#define FIT_DEFAULT_L2 0.001 /* per reply: the penalty is l2/2 * |W|^2 beside the mean log loss */
 
 typedef struct fit_set {
 	size_t n, nf;
@@ -669,10 +669,11 @@ static int train(const fit_set *fs, int skip, double l2, double *w)
 
 /* The floors below which a reading is unclear are chosen on the
  * out-of-fold readings of the train part: the ones with the best macro-F1
- * whose resolved precision is at least FLOOR_RESOLVED_PRECISION (above the
- * issue's 0.95, as a margin for the part never seen), ties to the higher
- * resolved floor. Automatic keeps its floor: its header features decide. */
-#define FLOOR_RESOLVED_PRECISION 0.97
+ * whose resolved precision is at least FLOOR_RESOLVED_PRECISION (the
+ * issue's 0.95), ties to the higher resolved floor; when none reaches it,
+ * the ones with the surest resolved. Automatic keeps its floor: its header
+ * features decide. */
+#define FLOOR_RESOLVED_PRECISION 0.95
 #define FLOOR_AUTOMATIC 0.50
 
 static double macro_f1_of(const size_t confusion[CA_REPLY_N][CA_REPLY_N], double *ret_resolved_precision)
@@ -698,9 +699,8 @@ static double macro_f1_of(const size_t confusion[CA_REPLY_N][CA_REPLY_N], double
 
 static void choose_floors(const fit_set *fs, const double *oof, double temperature, double floors[CA_REPLY_N])
 {
-	double best = -1, f[CA_REPLY_N] = { 0 };
+	double best = -1, f[CA_REPLY_N] = { 0 }, surest = -1, surest_m = -1, fallback[CA_REPLY_N];
 	f[CA_REPLY_AUTOMATIC] = FLOOR_AUTOMATIC;
-	memcpy(floors, ca_reply_model_floor, sizeof(f));
 	for (int r = 19; r >= 6; r--)
 		for (int s = 0; s <= 12; s++)
 			for (int q = 0; q <= 12; q++) {
@@ -714,14 +714,18 @@ static void choose_floors(const fit_set *fs, const double *oof, double temperatu
 					confusion[fs->gold[i]][rd.intent]++;
 				}
 				double prec, m = macro_f1_of(confusion, &prec);
-				if (getenv("CA_FLOOR_DEBUG") && s == 0 && q == 6)
-					fprintf(stderr, "floor %.2f: macro %.3f prec %.3f predicted %zu\n", r * 0.05, m, prec,
-						confusion[0][0] + confusion[1][0] + confusion[2][0] + confusion[3][0] + confusion[4][0]);
 				if (prec >= FLOOR_RESOLVED_PRECISION && m > best + 1e-9) {
 					best = m;
 					memcpy(floors, f, sizeof(f));
 				}
+				if (prec > surest + 1e-9 || (prec > surest - 1e-9 && m > surest_m + 1e-9)) {
+					surest = prec;
+					surest_m = m;
+					memcpy(fallback, f, sizeof(f));
+				}
 			}
+	if (best < 0) /* no floors reach it: the surest resolved there is */
+		memcpy(floors, fallback, sizeof(f));
 }
 
 static const double fit_temperatures[] = { 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8, 2.0, 2.5, 3.0 };
@@ -819,8 +823,8 @@ int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_d
 	double *w = calloc(nw ? nw : 1, sizeof(double));
 	double *oof = calloc(fs.n ? fs.n * CA_REPLY_N : 1, sizeof(double));
 	tally *t = calloc(1, sizeof(*t));
-	json_t *res = NULL;
-	if (!w || !oof || !t) {
+	json_t *res = NULL, *misread = json_array();
+	if (!w || !oof || !t || !misread) {
 		r = ca_err_set(err, CA_ENOMEM, "fit", "out of memory");
 		goto done;
 	}
@@ -852,6 +856,15 @@ int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_d
 		ca_reply_reading rd = { 0 };
 		ca_reply_decide_floors(&oof[i * CA_REPLY_N], temperature, floors, &rd);
 		count(t, fs.gold[i], &rd);
+		const reply_row *x = &rs.v[i];
+		size_t tl = strlen(x->text);
+		if (rd.intent != fs.gold[i] && json_array_size(misread) < MAX_LISTED &&
+		    json_array_append_new(misread, json_pack("{s:I,s:s,s:s,s:s,s:f,s:s%}", "line", (json_int_t)x->line,
+							     "source", x->source, "intent", ca_reply_intent_name(x->gold),
+							     "read", ca_reply_intent_name(rd.intent), "confidence",
+							     rd.confidence, "text", x->text,
+							     tl > 160 ? (size_t)160 : tl)) < 0)
+			goto oom;
 	}
 	if ((r = train(&fs, -1, l2, w)) < 0)
 		goto oom;
@@ -869,6 +882,7 @@ int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_d
 							 floors[1], "question_or_info", floors[2], "unclear", floors[3],
 							 "automatic", floors[4])) < 0 ||
 	    json_object_set_new(res, "missing", json_incref(rs.missing)) < 0 ||
+	    json_object_set_new(res, "misread", json_incref(misread)) < 0 ||
 	    !(*ret_json = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))))
 		goto oom;
 	r = 0;
@@ -877,6 +891,7 @@ oom:
 	r = ca_err_set(err, CA_ENOMEM, "fit", "out of memory");
 done:
 	json_decref(res);
+	json_decref(misread);
 	free(w);
 	free(oof);
 	free(t);
