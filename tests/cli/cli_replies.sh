@@ -67,12 +67,14 @@ for p, r in d.items():
     assert sum(sum(row.values()) for row in r["confusion"].values()) == r["n"], p
     assert 0 <= r["calibration"]["ece"] <= 1, r["calibration"]
 assert d["all"]["n"] == len(rows) == sum(d[p]["n"] for p in ("train", "test", "test2", "test3")), len(rows)
-# A regression guard for the reading that closes cases on both held-back
-# parts. The target is 0.95: met on test2 (1.00), not on test (0.92)
-# by the learned layer as frozen (docs/replies.md "Figures").
-for p in ("test", "test2"):
+# A regression guard for the reading that closes cases on the first two
+# held-back parts. The target is 0.95: met on test (0.96), not on
+# test2 (0.90) nor test3 (0.86, 6 of 7) by the learned layer as fitted
+# (docs/replies.md "Figures"); test3 is printed, not guarded (7 readings).
+for p in ("test", "test2", "test3"):
     r = d[p]
-    assert r["per_intent"]["resolved"]["precision"] >= 0.90, (p, r["per_intent"]["resolved"])
+    if p != "test3":
+        assert r["per_intent"]["resolved"]["precision"] >= 0.90, (p, r["per_intent"]["resolved"])
     print("%s part: n %d, macro-F1 %.3f, resolved precision %.3f" %
           (p, r["n"], r["macro_f1"], r["per_intent"]["resolved"]["precision"]))
 PY
