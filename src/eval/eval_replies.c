@@ -5,7 +5,7 @@
  * row points at a customer turn of a dev data set under data_dir, so no
  * copy of the data lives in the repository: {"source": "tweetsumm" |
  * "twitter_care" | "abcd", "ref": conversation id, "turn": index of the
- * turn, "intent", "part": "train" | "test"}; rows of "own" replies written
+ * turn, "intent", "part": "train" | "test" | "test2" | "test3"}; rows of "own" replies written
  * for the set carry their "text" (and "headers") inline. Tweets are read as
  * a reply's text would be: HTML character references decoded and the
  * leading @handles (the tweet's addressing, as an e-mail's To header) left
