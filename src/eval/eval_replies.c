@@ -5,11 +5,11 @@
  * row points at a customer turn of a dev data set under data_dir, so no
  * copy of the data lives in the repository: {"source": "tweetsumm" |
  * "twitter_care" | "abcd", "ref": conversation id, "turn": index of the
- * turn, "intent", "part": "train" | "test" | "test2" | "test3"}; rows of "own" replies written
- * for the set carry their "text" (and "headers") inline. Tweets are read as
- * a reply's text would be: HTML character references decoded and the
- * leading @handles (the tweet's addressing, as an e-mail's To header) left
- * out. Reports per-intent precision, recall and F1, macro-F1 over the
+ * turn, "intent", "part": "train" | "test" | "test2" | "test3"}; rows of
+ * "own" replies written for the set carry their "text" (and "headers")
+ * inline. Tweets are read as a reply's text would be: HTML character
+ * references decoded and the leading @handles (the tweet's addressing, as
+ * an e-mail's To header) left out. Reports per-intent precision, recall and F1, macro-F1 over the
  * intents the part holds, the confusion matrix, the expected calibration
  * error of the confidence (10 equal-width bins), the softmax temperature
  * that would fit the part best, and the misread rows. A row whose turn
