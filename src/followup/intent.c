@@ -519,6 +519,10 @@ static const char *const negator_list[] = {
 static ca_wordset negators = CA_WORDSET(negator_list);
 #define NEG_WINDOW 6
 
+/* Words of what the customer will do: the outcome may be still to come. */
+static const char *const future_list[] = { "ill", "will", "gonna", "going", "tomorrow", "later", "tonight", "monday" };
+static ca_wordset future = CA_WORDSET(future_list);
+
 /* A reply of at most this many words with no cue is a short answer. */
 #define SHORT_ANSWER_WORDS 8
 /* Words of the reply read as word and word-pair features. */
@@ -971,6 +975,22 @@ static int hit_features(ca_reply_features *f, const scan *sc, const char *text, 
 	}
 	if (r == 0 && thanks && other) /* "thanks, but it still ...": politeness */
 		r = add_feature(f, 'r', text, 0, 0, "g:", "thanks beside a problem or question");
+	/* the customer speaks of what they will do: the outcome may be still
+	 * to come (rules 8, 10) */
+	for (size_t i = 0; r == 0 && i < sc->toks.n; i++)
+		if (ca_wordset_has(&future, sc->toks.v[i].norm)) {
+			r = add_feature(f, 'r', text, map_off(m, sc->toks.v[i].begin, false),
+					map_off(m, sc->toks.v[i].end, true), "f:", "future");
+			break;
+		}
+	/* a complaint put as a question is the problem, a question without one
+	 * asks (rule 4) */
+	bool asked = false;
+	for (size_t i = 0; i < sc->n_hits; i++)
+		asked = asked || (sc->hits[i].flags & FEATURE_SIGN && strcmp(sc->hits[i].cue, "?") == 0);
+	if (r == 0 && asked)
+		r = add_feature(f, 'r', text, 0, 0, "g:",
+				group[CA_REPLY_STILL_PROBLEM] ? "question with a problem" : "question without a problem");
 	return r == 0 ? shape_features(f, sc, text, m) : r;
 }
 
