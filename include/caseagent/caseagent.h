@@ -938,7 +938,7 @@ int ca_case_resolution_proposal(ca_agent *a, const char *case_ref, char **ret_js
  * `caseagent eval replies`: the reply classifier on a labelled set
  * (tests/data/followup/replies.jsonl; docs/replies.md, the labelling
  * guideline), texts read from data_dir (../shared/data) where a row points
- * there; part "train", "test" or "all". {"part","n","macro_f1",
+ * there; part "train", "test", "test2", "test3" or "all". {"part","n","macro_f1",
  * "per_intent":{intent:{"precision","recall","f1","support"}},
  * "confusion":{...}}.
  */
@@ -948,10 +948,12 @@ int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, 
  * `caseagent eval replies --fit OUT`: fit the reply reader's learned layer
  * (a multinomial logistic regression, docs/replies.md "The model") on the
  * train part of the labelled set and write it to OUT as C source (the
- * committed src/followup/reply_model.c); l2 the penalty (<= 0: the
- * default). Returns the 5-fold cross-validated figures on the train part
- * in the shape of ca_eval_replies, with "model", "features",
- * "temperature", "l2". CA_EIO when OUT cannot be written.
+ * committed src/followup/reply_model.c) with the temperature and the
+ * floors of "unclear" chosen on the out-of-fold readings; l2 the penalty
+ * (<= 0: the default, 0.001). Returns the 5-fold cross-validated figures
+ * on the train part in the shape of ca_eval_replies, with "model",
+ * "features", "temperature", "l2", "floors" {intent: floor} and the
+ * out-of-fold "misread". CA_EIO when OUT cannot be written.
  */
 int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_dir, const char *out_path, double l2,
 			char **ret_json, ca_err *err);

@@ -1890,11 +1890,14 @@ const cli_cmd cli_commands[] = {
 	 "\"text\" (and \"headers\"). Each reply is read as the follow-up agent reads\n"
 	 "it (`reply classify`). Prints precision, recall and F1 per intent, macro-F1\n"
 	 "over the intents present, the confusion matrix and the calibration of the\n"
-	 "confidence (ECE). --part test is the held-back part: tune on train only.\n"
-	 "With --json: {\"part\",\"n\",\"macro_f1\",\"accuracy\",\"per_intent\":\n"
-	 "{intent:{\"precision\",\"recall\",\"f1\",\"support\",\"predicted\"}},\n"
-	 "\"confusion\":{label:{reading:N}},\"calibration\",\"missing\",\"misread\"}.\n"
-	 "Writes nothing.\n",
+	 "confidence (ECE). --part test, test2 and test3 are the held-back parts:\n"
+	 "tune on train only. With --json: {\"part\",\"n\",\"macro_f1\",\"accuracy\",\n"
+	 "\"per_intent\":{intent:{\"precision\",\"recall\",\"f1\",\"support\",\n"
+	 "\"predicted\"}},\"confusion\":{label:{reading:N}},\"calibration\",\"missing\",\n"
+	 "\"misread\"}. Writes nothing, but --fit OUT: it fits the weights, the\n"
+	 "temperature and the floors of \"unclear\" on the train part (5-fold\n"
+	 "cross-validated), writes them to OUT and prints the out-of-fold figures\n"
+	 "(with \"floors\", \"temperature\", \"l2\" and the out-of-fold \"misread\").\n",
 	 cli_eval_replies_opts, 0, 1, 0, NULL},
 	{"reply", "classify", cli_cmd_reply_classify, "[TEXT|-]", "Read a customer's reply: resolved, still a problem, question, unclear, automatic",
 	 "Reads the reply (TEXT, or standard input without TEXT or with -) as the\n"

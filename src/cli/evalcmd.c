@@ -108,9 +108,9 @@ int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *a)
 
 const cli_opt cli_eval_replies_opts[] = {
 	{"data", CLI_ARG_STR, "DIR", "the dev data sets the rows point into (default ../shared/data)"},
-	{"part", CLI_ARG_STR, "PART", "train, test, test2 (the held-back parts) or all (default)"},
+	{"part", CLI_ARG_STR, "PART", "train, test, test2, test3 (the held-back parts) or all (default)"},
 	{"fit", CLI_ARG_STR, "OUT", "fit the learned layer on the train part and write it to OUT (C source)"},
-	{"l2", CLI_ARG_STR, "L", "with --fit: the L2 penalty (default 0.01)"},
+	{"l2", CLI_ARG_STR, "L", "with --fit: the L2 penalty (default 0.001)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},
 };
 
@@ -154,6 +154,12 @@ static int show_eval_replies(const cli_ctx *ctx, const json_t *r)
 		return rc;
 	printf("\ncalibration: ECE %.3f, log loss %.3f (best temperature x%.2f)\n", num(cal, "ece"),
 	       num(cal, "log_loss"), num(cal, "best_temperature_scale"));
+	const json_t *floors = json_object_get(r, "floors");
+	if (floors)
+		printf("floors (chosen on these readings): resolved %.2f, still_problem %.2f, question_or_info %.2f, "
+		       "automatic %.2f; temperature %.2f\n",
+		       num(floors, "resolved"), num(floors, "still_problem"), num(floors, "question_or_info"),
+		       num(floors, "automatic"), num(r, "temperature"));
 	json_array_foreach(json_object_get(r, "missing"), i, v)
 		printf("  not found: line %lld %s %s: %s\n", (long long)json_integer_value(json_object_get(v, "line")),
 		       cli_jstr(v, "source"), cli_jstr(v, "ref") ? cli_jstr(v, "ref") : "?", cli_jstr(v, "reason"));

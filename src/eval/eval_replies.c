@@ -5,11 +5,11 @@
  * row points at a customer turn of a dev data set under data_dir, so no
  * copy of the data lives in the repository: {"source": "tweetsumm" |
  * "twitter_care" | "abcd", "ref": conversation id, "turn": index of the
- * turn, "intent", "part": "train" | "test"}; rows of "own" replies written
- * for the set carry their "text" (and "headers") inline. Tweets are read as
- * a reply's text would be: HTML character references decoded and the
- * leading @handles (the tweet's addressing, as an e-mail's To header) left
- * out. Reports per-intent precision, recall and F1, macro-F1 over the
+ * turn, "intent", "part": "train" | "test" | "test2" | "test3"}; rows of
+ * "own" replies written for the set carry their "text" (and "headers")
+ * inline. Tweets are read as a reply's text would be: HTML character
+ * references decoded and the leading @handles (the tweet's addressing, as
+ * an e-mail's To header) left out. Reports per-intent precision, recall and F1, macro-F1 over the
  * intents the part holds, the confusion matrix, the expected calibration
  * error of the confidence (10 equal-width bins), the softmax temperature
  * that would fit the part best, and the misread rows. A row whose turn
@@ -340,7 +340,7 @@ static void rows_done(reply_rows *rs)
 
 static bool known_part(const char *p)
 {
-	return ca_streq(p, "train") || ca_streq(p, "test") || ca_streq(p, "test2");
+	return ca_streq(p, "train") || ca_streq(p, "test") || ca_streq(p, "test2") || ca_streq(p, "test3");
 }
 
 /* The rows of `part` ("all": every row) with their texts. */
@@ -427,7 +427,7 @@ done:
 static int check_part(const char *part, ca_err *err)
 {
 	if (!known_part(part) && !ca_streq(part, "all"))
-		return ca_err_set(err, CA_EINVAL, "part", "part is train, test, test2 or all, not '%s'", part);
+		return ca_err_set(err, CA_EINVAL, "part", "part is train, test, test2, test3 or all, not '%s'", part);
 	return 0;
 }
 
@@ -501,7 +501,7 @@ done:
 #define FIT_ITERATIONS 3000
 #define FIT_RATE 1.0
 #define FIT_MIN_COUNT 2      /* a feature seen in fewer train replies is left out */
-#define FIT_DEFAULT_L2 0.01  /* per reply: the penalty is l2/2 * |W|^2 beside the mean log loss */
+#define FIT_DEFAULT_L2 0.001 /* per reply: the penalty is l2/2 * |W|^2 beside the mean log loss */
 
 typedef struct fit_set {
 	size_t n, nf;
@@ -667,6 +667,67 @@ static int train(const fit_set *fs, int skip, double l2, double *w)
 	return 0;
 }
 
+/* The floors below which a reading is unclear are chosen on the
+ * out-of-fold readings of the train part: the ones with the best macro-F1
+ * whose resolved precision is at least FLOOR_RESOLVED_PRECISION (the
+ * issue's 0.95), ties to the higher resolved floor; when none reaches it,
+ * the ones with the surest resolved. Automatic keeps its floor: its header
+ * features decide. */
+#define FLOOR_RESOLVED_PRECISION 0.97
+#define FLOOR_AUTOMATIC 0.50
+
+static double macro_f1_of(const size_t confusion[CA_REPLY_N][CA_REPLY_N], double *ret_resolved_precision)
+{
+	double sum = 0;
+	size_t present = 0;
+	for (int g = 0; g < CA_REPLY_N; g++) {
+		size_t tp = confusion[g][g], support = 0, predicted = 0;
+		for (int p = 0; p < CA_REPLY_N; p++) {
+			support += confusion[g][p];
+			predicted += confusion[p][g];
+		}
+		double pr = ratio(tp, predicted), rc = ratio(tp, support);
+		if (g == CA_REPLY_RESOLVED)
+			*ret_resolved_precision = predicted ? pr : 0;
+		if (support) {
+			present++;
+			sum += pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0;
+		}
+	}
+	return present ? sum / (double)present : 0;
+}
+
+static void choose_floors(const fit_set *fs, const double *oof, double temperature, double floors[CA_REPLY_N])
+{
+	double best = -1, f[CA_REPLY_N] = { 0 }, surest = -1, surest_m = -1, fallback[CA_REPLY_N];
+	f[CA_REPLY_AUTOMATIC] = FLOOR_AUTOMATIC;
+	for (int r = 19; r >= 6; r--)
+		for (int s = 0; s <= 12; s++)
+			for (int q = 0; q <= 12; q++) {
+				size_t confusion[CA_REPLY_N][CA_REPLY_N] = { { 0 } };
+				f[CA_REPLY_RESOLVED] = r * 0.05;
+				f[CA_REPLY_STILL_PROBLEM] = s * 0.05;
+				f[CA_REPLY_QUESTION_OR_INFO] = q * 0.05;
+				for (size_t i = 0; i < fs->n; i++) {
+					ca_reply_reading rd = { 0 };
+					ca_reply_decide_floors(&oof[i * CA_REPLY_N], temperature, f, &rd);
+					confusion[fs->gold[i]][rd.intent]++;
+				}
+				double prec, m = macro_f1_of(confusion, &prec);
+				if (prec >= FLOOR_RESOLVED_PRECISION && m > best + 1e-9) {
+					best = m;
+					memcpy(floors, f, sizeof(f));
+				}
+				if (prec > surest + 1e-9 || (prec > surest - 1e-9 && m > surest_m + 1e-9)) {
+					surest = prec;
+					surest_m = m;
+					memcpy(fallback, f, sizeof(f));
+				}
+			}
+	if (best < 0) /* no floors reach it: the surest resolved there is */
+		memcpy(floors, fallback, sizeof(f));
+}
+
 static const double fit_temperatures[] = { 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8, 2.0, 2.5, 3.0 };
 
 static int cmp_name(const void *a, const void *b)
@@ -688,8 +749,8 @@ static void put_c_string(FILE *f, const char *s)
 	}
 }
 
-static int write_model(const char *out_path, const fit_set *fs, const double *w, double temperature, double l2,
-		       size_t *ret_kept, ca_err *err)
+static int write_model(const char *out_path, const fit_set *fs, const double *w, double temperature,
+		       const double floors[CA_REPLY_N], double l2, size_t *ret_kept, ca_err *err)
 {
 	char ***order = calloc(fs->nf ? fs->nf : 1, sizeof(*order));
 	size_t kept = 0;
@@ -731,8 +792,9 @@ static int write_model(const char *out_path, const fit_set *fs, const double *w,
 	}
 	fprintf(f, "};\n"
 		   "const size_t ca_reply_model_n = sizeof(ca_reply_model) / sizeof(ca_reply_model[0]);\n"
-		   "const double ca_reply_model_temperature = %.2f;\n",
-		temperature);
+		   "const double ca_reply_model_temperature = %.2f;\n"
+		   "const double ca_reply_model_floor[CA_REPLY_N] = { %.2f, %.2f, %.2f, %.2f, %.2f };\n",
+		temperature, floors[0], floors[1], floors[2], floors[3], floors[4]);
 	free(order);
 	if (fclose(f) != 0)
 		return ca_err_set(err, CA_EIO, out_path, "cannot write the model");
@@ -761,8 +823,8 @@ int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_d
 	double *w = calloc(nw ? nw : 1, sizeof(double));
 	double *oof = calloc(fs.n ? fs.n * CA_REPLY_N : 1, sizeof(double));
 	tally *t = calloc(1, sizeof(*t));
-	json_t *res = NULL;
-	if (!w || !oof || !t) {
+	json_t *res = NULL, *misread = json_array();
+	if (!w || !oof || !t || !misread) {
 		r = ca_err_set(err, CA_ENOMEM, "fit", "out of memory");
 		goto done;
 	}
@@ -788,15 +850,25 @@ int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_d
 			best = k;
 		}
 	}
-	double temperature = fit_temperatures[best];
+	double temperature = fit_temperatures[best], floors[CA_REPLY_N];
+	choose_floors(&fs, oof, temperature, floors);
 	for (size_t i = 0; i < fs.n; i++) {
 		ca_reply_reading rd = { 0 };
-		ca_reply_decide(&oof[i * CA_REPLY_N], temperature, &rd);
+		ca_reply_decide_floors(&oof[i * CA_REPLY_N], temperature, floors, &rd);
 		count(t, fs.gold[i], &rd);
+		const reply_row *x = &rs.v[i];
+		size_t tl = strlen(x->text);
+		if (rd.intent != fs.gold[i] && json_array_size(misread) < MAX_LISTED &&
+		    json_array_append_new(misread, json_pack("{s:I,s:s,s:s,s:s,s:f,s:s%}", "line", (json_int_t)x->line,
+							     "source", x->source, "intent", ca_reply_intent_name(x->gold),
+							     "read", ca_reply_intent_name(rd.intent), "confidence",
+							     rd.confidence, "text", x->text,
+							     tl > 160 ? (size_t)160 : tl)) < 0)
+			goto oom;
 	}
 	if ((r = train(&fs, -1, l2, w)) < 0)
 		goto oom;
-	if ((r = write_model(out_path, &fs, w, temperature, l2, &kept, err)) < 0)
+	if ((r = write_model(out_path, &fs, w, temperature, floors, l2, &kept, err)) < 0)
 		goto done;
 	res = figures(t, fs.n);
 	if (!res || json_object_set_new(res, "part", json_string("train, cross-validated")) < 0 ||
@@ -806,7 +878,11 @@ int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_d
 	    json_object_set_new(res, "features", json_integer((json_int_t)kept)) < 0 ||
 	    json_object_set_new(res, "temperature", json_real(temperature)) < 0 ||
 	    json_object_set_new(res, "l2", json_real(l2)) < 0 ||
+	    json_object_set_new(res, "floors", json_pack("{s:f,s:f,s:f,s:f,s:f}", "resolved", floors[0], "still_problem",
+							 floors[1], "question_or_info", floors[2], "unclear", floors[3],
+							 "automatic", floors[4])) < 0 ||
 	    json_object_set_new(res, "missing", json_incref(rs.missing)) < 0 ||
+	    json_object_set_new(res, "misread", json_incref(misread)) < 0 ||
 	    !(*ret_json = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))))
 		goto oom;
 	r = 0;
@@ -815,6 +891,7 @@ oom:
 	r = ca_err_set(err, CA_ENOMEM, "fit", "out of memory");
 done:
 	json_decref(res);
+	json_decref(misread);
 	free(w);
 	free(oof);
 	free(t);

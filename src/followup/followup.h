@@ -97,6 +97,10 @@ void ca_reply_features_done(ca_reply_features *f);
 /* Logits -> out->scores (softmax at temperature), out->guess, out->intent
  * (UNCLEAR below the guess's floor) and out->confidence; evidence untouched. */
 void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_reply_reading *out);
+/* The same with other floors (the fit tries them): floors[k] the least
+ * score intent k needs, else the reading is UNCLEAR. */
+void ca_reply_decide_floors(const double logit[CA_REPLY_N], double temperature, const double floors[CA_REPLY_N],
+			    ca_reply_reading *out);
 
 /* One feature's weights, per intent; the model is sorted by feature (strcmp). */
 typedef struct ca_reply_weight {
@@ -106,5 +110,8 @@ typedef struct ca_reply_weight {
 extern const ca_reply_weight ca_reply_model[];
 extern const size_t ca_reply_model_n;
 extern const double ca_reply_model_temperature;
+/* Per intent the least score it needs, else the reading is unclear
+ * (resolved's highest: it closes cases); chosen by the fit. */
+extern const double ca_reply_model_floor[CA_REPLY_N];
 
 #endif

@@ -94,6 +94,9 @@ static const cue_def cues[] = {
 	{ "away from the office", A, 0 },
 	{ "away from my desk", A, 0 },
 	{ "on annual leave", A, 0 },
+	{ "on holiday with", A, 0 },
+	{ "on vacation with", A, 0 },
+	{ "no internet access", A, 0 },
 	{ "on parental leave", A, 0 },
 	{ "on maternity leave", A, 0 },
 	{ "on leave until", A, 0 },
@@ -122,6 +125,21 @@ static const cue_def cues[] = {
 	{ "will try", U, 0 },
 	{ "ill try", U, 0 },
 	{ "let you know", U, 0 },
+	{ "give it a shot", U, 0 },
+	{ "give it a try", U, 0 },
+	{ "give that a try", U, 0 },
+	{ "give that a shot", U, 0 },
+	{ "keep you posted", U, 0 },
+	{ "keep you updated", U, 0 },
+	{ "will dm", U, 0 },
+	{ "ill dm", U, 0 },
+	{ "will send", U, 0 },
+	{ "ill send", U, 0 },
+	{ "will do so", U, 0 },
+	{ "will reach out", U, 0 },
+	{ "we shall see", U, 0 },
+	{ "well see", U, 0 },
+	{ "tomorrow", U, 0 },
 	{ "get back to you", U, 0 },
 	{ "come back to you", U, 0 },
 	{ "not sure yet", U, 0 },
@@ -240,9 +258,10 @@ static const cue_def cues[] = {
 	{ "thx", R, THANKS },
 	{ "ty", R, THANKS },
 	{ "cheers", R, THANKS },
-	{ "ok", R, 0 },
-	{ "okay", R, 0 },
-	{ "will do", R, 0 },
+	/* a bare acknowledgement is unclear (rule 5); beside a thanks it closes */
+	{ "ok", U, 0 },
+	{ "okay", U, 0 },
+	{ "will do", U, 0 },
 	{ "got it", R, NEGATABLE },
 
 	/* still has the problem, or a complaint */
@@ -386,6 +405,14 @@ static const cue_def cues[] = {
 	{ "sadly", S, 0 },
 	{ "wait*", S, 0 },
 	{ "smh", S, 0 },
+	{ "seriously", S, 0 },
+	{ "do you even", S, 0 },
+	{ "so helpful", S, 0 },
+	{ "what a service", S, 0 },
+	{ "what is wrong", S, 0 },
+	{ "whats wrong", S, 0 },
+	{ "what was the point", S, 0 },
+	{ "whats the point", S, 0 },
 
 	/* question, or the information asked for */
 	{ "how do i", Q, 0 },
@@ -403,6 +430,12 @@ static const cue_def cues[] = {
 	{ "where", Q, OPENING },
 	{ "which", Q, OPENING },
 	{ "wondering", Q, 0 },
+	{ "call me", Q, 0 },
+	{ "please advise", Q, 0 },
+	{ "request*", Q, 0 },
+	{ "kindly", Q, 0 },
+	{ "please send", Q, 0 },
+	{ "please cancel", Q, 0 },
 	{ "sent you a dm", Q, 0 },
 	{ "sent a dm", Q, 0 },
 	{ "sent you a message", Q, 0 },
@@ -437,7 +470,6 @@ static const cue_def cues[] = {
 	{ "windows", Q, 0 },
 	{ "model", Q, 0 },
 	{ "done", Q, 0 },
-	{ "will dm", Q, 0 },
 	{ "let me know", Q, 0 },
 	{ "sure", Q, OPENING },
 	{ "im on", Q, 0 },
@@ -487,15 +519,10 @@ static const char *const negator_list[] = {
 static ca_wordset negators = CA_WORDSET(negator_list);
 #define NEG_WINDOW 6
 
-/* Below its floor an intent becomes "unclear". Resolved closes cases, so
- * its floor is the highest. */
-static const double floor_of[CA_REPLY_N] = {
-	[CA_REPLY_RESOLVED] = 0.75,
-	[CA_REPLY_STILL_PROBLEM] = 0.35,
-	[CA_REPLY_QUESTION_OR_INFO] = 0.35,
-	[CA_REPLY_UNCLEAR] = 0.0,
-	[CA_REPLY_AUTOMATIC] = 0.50,
-};
+/* Words of what the customer will do: the outcome may be still to come. */
+static const char *const future_list[] = { "ill", "will", "gonna", "going", "tomorrow", "later", "tonight", "monday" };
+static ca_wordset future = CA_WORDSET(future_list);
+
 /* A reply of at most this many words with no cue is a short answer. */
 #define SHORT_ANSWER_WORDS 8
 /* Words of the reply read as word and word-pair features. */
@@ -880,6 +907,52 @@ void ca_reply_features_done(ca_reply_features *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* The sentence of the token that starts at or after `off`. */
+static uint32_t sentence_at(const scan *sc, uint32_t off)
+{
+	for (size_t i = 0; i < sc->toks.n; i++)
+		if (sc->toks.v[i].end > off)
+			return sc->sent[i];
+	return sc->toks.n ? sc->sent[sc->toks.n - 1] : 0;
+}
+
+/* Where the cues are: the intents of the first and of the last sentence
+ * ("first:resolved", "last:still_problem"; a reply closes with what it
+ * means: "It crashed again. Anyway, thanks" is not a thanks), and whether
+ * the favourable cues are all there is ("only:resolved": "Thank you so
+ * much!", not "Thanks, will try tomorrow"). */
+static int shape_features(ca_reply_features *f, const scan *sc, const char *text, const offmap *m)
+{
+	if (!sc->toks.n)
+		return 0;
+	uint32_t last = sc->sent[sc->toks.n - 1];
+	bool first[CA_REPLY_N] = { false }, end[CA_REPLY_N] = { false }, any[CA_REPLY_N] = { false };
+	int r = 0;
+	for (size_t i = 0; i < sc->n_hits && r == 0; i++) {
+		const hit *h = &sc->hits[i];
+		uint32_t st = sentence_at(sc, h->begin);
+		any[h->intent] = true;
+		if (st == 0 && !first[h->intent]) {
+			first[h->intent] = true;
+			r = add_feature_for(f, 'r', text, map_off(m, h->begin, false), map_off(m, h->end, true), "first:",
+					    intent_names[h->intent], CA_REPLY_N, 0);
+		}
+		if (r == 0 && st == last && last > 0 && !end[h->intent]) {
+			end[h->intent] = true;
+			r = add_feature_for(f, 'r', text, map_off(m, h->begin, false), map_off(m, h->end, true), "last:",
+					    intent_names[h->intent], CA_REPLY_N, 0);
+		}
+	}
+	size_t kinds = 0;
+	for (int k = 0; k < CA_REPLY_N; k++)
+		kinds += any[k];
+	for (int k = 0; r == 0 && k < CA_REPLY_N; k++)
+		if (any[k] && kinds == 1)
+			r = add_feature_for(f, 'r', text, 0, 0, sc->toks.n <= SHORT_ANSWER_WORDS ? "only short:" : "only:",
+					    intent_names[k], CA_REPLY_N, 0);
+	return r;
+}
+
 /* The cue hits as features: each cue ("cue:fixed"), negated ("not:fixed"),
  * the other signs ("f:?"), and per intent whether any of its cues is there
  * ("g:resolved"), so that the model generalises over the phrases. */
@@ -902,7 +975,23 @@ static int hit_features(ca_reply_features *f, const scan *sc, const char *text, 
 	}
 	if (r == 0 && thanks && other) /* "thanks, but it still ...": politeness */
 		r = add_feature(f, 'r', text, 0, 0, "g:", "thanks beside a problem or question");
-	return r;
+	/* the customer speaks of what they will do: the outcome may be still
+	 * to come (rules 8, 10) */
+	for (size_t i = 0; r == 0 && i < sc->toks.n; i++)
+		if (ca_wordset_has(&future, sc->toks.v[i].norm)) {
+			r = add_feature(f, 'r', text, map_off(m, sc->toks.v[i].begin, false),
+					map_off(m, sc->toks.v[i].end, true), "f:", "future");
+			break;
+		}
+	/* a complaint put as a question is the problem, a question without one
+	 * asks (rule 4) */
+	bool asked = false;
+	for (size_t i = 0; i < sc->n_hits; i++)
+		asked = asked || (sc->hits[i].flags & FEATURE_SIGN && strcmp(sc->hits[i].cue, "?") == 0);
+	if (r == 0 && asked)
+		r = add_feature(f, 'r', text, 0, 0, "g:",
+				group[CA_REPLY_STILL_PROBLEM] ? "question with a problem" : "question without a problem");
+	return r == 0 ? shape_features(f, sc, text, m) : r;
 }
 
 /* Words and adjacent word pairs of the reply's opening ("w:still",
@@ -987,6 +1076,14 @@ static const ctx_cue ctx_cues[] = {
 	{ "nice day", "closing" },
 	{ "good day", "closing" },
 	{ "enjoy", "closing" },
+	{ "unable", "bad news" },
+	{ "unfortunately", "bad news" },
+	{ "cannot", "bad news" },
+	{ "cant", "bad news" },
+	{ "afraid", "bad news" },
+	{ "not possible", "bad news" },
+	{ "not able", "bad news" },
+	{ "regret*", "bad news" },
 	{ "sorry", "apology" },
 	{ "apolog*", "apology" },
 };
@@ -1026,7 +1123,7 @@ static const char *reply_opening(const scan *sc)
 /* One context sign and its conjunctions with the reply's opening and
  * length ("c:anything else", "c:anything else&no", "c:anything else&short"). */
 static int ctx_feature(ca_reply_features *f, const char *context, uint32_t b, uint32_t e, const char *what,
-		       const char *opening, bool short_reply)
+		       const char *opening, bool short_reply, const bool groups[CA_REPLY_N])
 {
 	char name[CA_REPLY_FEATURE_NAME];
 	int r = add_feature(f, 'c', context, b, e, "c:", what);
@@ -1036,13 +1133,23 @@ static int ctx_feature(ca_reply_features *f, const char *context, uint32_t b, ui
 	snprintf(name, sizeof(name), "%s&short", what);
 	if (r == 0 && short_reply)
 		r = add_feature(f, 'c', context, b, e, "c:", name);
+	/* what the reply's cues say to it: "will do" to a request for a DM is a
+	 * promise (rule 10), "great" to bad news is not praise */
+	for (int k = 0; r == 0 && k < CA_REPLY_N; k++) {
+		if (!groups[k])
+			continue;
+		snprintf(name, sizeof(name), "%s&%s", what, intent_names[k]);
+		r = add_feature(f, 'c', context, b, e, "c:", name);
+	}
 	return r;
 }
 
 static int context_features(ca_reply_features *f, const char *context, const scan *reply)
 {
 	const char *opening = reply_opening(reply);
-	bool short_reply = reply->toks.n <= SHORT_REPLY_WORDS;
+	bool short_reply = reply->toks.n <= SHORT_REPLY_WORDS, groups[CA_REPLY_N] = { false };
+	for (size_t i = 0; i < reply->n_hits; i++)
+		groups[reply->hits[i].intent] = true;
 	size_t len = context ? strlen(context) : 0, bad;
 	if (!len || len > MAX_REPLY_BYTES || !ca_utf8_valid(context, len, &bad))
 		return 0; /* no context: the reading rests on the reply alone */
@@ -1056,7 +1163,7 @@ static int context_features(ca_reply_features *f, const char *context, const sca
 			if (!k)
 				continue;
 			r = ctx_feature(f, context, sc.toks.v[i].begin, sc.toks.v[i + k - 1].end, ctx_cues[c].what, opening,
-					short_reply);
+					short_reply, groups);
 			break;
 		}
 	/* a question: one answered with yes or no when it opens with "is", "do", "can" ... */
@@ -1071,9 +1178,9 @@ static int context_features(ca_reply_features *f, const char *context, const sca
 		for (size_t i = 0; i < sc.toks.n && !yn; i++)
 			if (sc.toks.v[i].begin >= sp->begin && sc.toks.v[i].begin < sp->end)
 				yn = ca_wordset_has(&yes_no, sc.toks.v[i].norm), i = sc.toks.n;
-		r = ctx_feature(f, context, sp->begin, sp->end, "question", opening, short_reply);
+		r = ctx_feature(f, context, sp->begin, sp->end, "question", opening, short_reply, groups);
 		if (r == 0 && yn)
-			r = ctx_feature(f, context, sp->begin, sp->end, "yes/no question", opening, short_reply);
+			r = ctx_feature(f, context, sp->begin, sp->end, "yes/no question", opening, short_reply, groups);
 	}
 	scan_done(&sc);
 	free(sents);
@@ -1101,7 +1208,8 @@ static const ca_reply_weight *model_weight(const ca_reply_feature *f, ca_reply_w
 	return tmp;
 }
 
-void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_reply_reading *out)
+void ca_reply_decide_floors(const double logit[CA_REPLY_N], double temperature, const double floors[CA_REPLY_N],
+			    ca_reply_reading *out)
 {
 	double mx = logit[0], sum = 0;
 	for (int k = 1; k < CA_REPLY_N; k++)
@@ -1115,7 +1223,7 @@ void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_repl
 			best = (ca_reply_intent)k;
 	}
 	out->guess = best;
-	if (out->scores[best] < floor_of[best]) {
+	if (out->scores[best] < floors[best]) {
 		/* Not sure enough: a person decides. The confidence of "unclear"
 		 * is then the chance that the best guess is wrong. */
 		out->intent = CA_REPLY_UNCLEAR;
@@ -1124,6 +1232,13 @@ void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_repl
 		out->intent = best;
 		out->confidence = out->scores[best];
 	}
+}
+
+/* Below its floor an intent is "unclear". The floors are chosen with the
+ * weights, on the cross-validated train part (reply_model.c). */
+void ca_reply_decide(const double logit[CA_REPLY_N], double temperature, ca_reply_reading *out)
+{
+	ca_reply_decide_floors(logit, temperature, ca_reply_model_floor, out);
 }
 
 /* How much a weight row favours intent k over the intents' mean. */

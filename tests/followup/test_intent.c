@@ -223,6 +223,54 @@ static void test_context(void **state)
 	ca_reply_reading_clear(&rd);
 }
 
+/* Rule 10 (docs/replies.md): a promise to send what was asked for is
+ * unclear, what was sent is the information; rule 5: a bare "ok" is
+ * unclear. */
+static void test_promises(void **state)
+{
+	(void)state;
+	const char *ask = "Could you DM us your order number so we can take a look?";
+	static const struct {
+		const char *reply;
+		ca_reply_intent want;
+	} cases[] = {
+		{ "Will DM you", CA_REPLY_UNCLEAR },
+		{ "I will DM my details now", CA_REPLY_UNCLEAR },
+		{ "Thanks! I'll give it a try tomorrow.", CA_REPLY_UNCLEAR },
+		{ "DM sent", CA_REPLY_QUESTION_OR_INFO },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ca_reply_reading rd;
+		ca_err err = { 0 };
+		assert_int_equal(ca_reply_read_ctx(cases[i].reply, ask, NULL, &rd, &err), 0);
+		if (rd.intent != cases[i].want)
+			fail_msg("\"%s\": %s (%.2f), want %s", cases[i].reply, ca_reply_intent_name(rd.intent),
+				 rd.confidence, ca_reply_intent_name(cases[i].want));
+		ca_reply_reading_clear(&rd);
+	}
+	expect("ok", CA_REPLY_UNCLEAR);
+	expect("Okay!", CA_REPLY_UNCLEAR);
+}
+
+/* The floors come with the fitted weights; resolved's is the highest (it
+ * closes cases) and below it a reading is unclear. */
+static void test_floors(void **state)
+{
+	(void)state;
+	for (int k = 0; k < CA_REPLY_N; k++)
+		assert_true(ca_reply_model_floor[k] <= ca_reply_model_floor[CA_REPLY_RESOLVED]);
+	assert_true(ca_reply_model_floor[CA_REPLY_UNCLEAR] == 0);
+	double floors[CA_REPLY_N] = { 0.9, 0, 0, 0, 0 }, logit[CA_REPLY_N] = { 2, 0, 0, 0, 0 };
+	ca_reply_reading rd = { 0 };
+	ca_reply_decide_floors(logit, 1.0, floors, &rd);
+	assert_int_equal(rd.guess, CA_REPLY_RESOLVED);
+	assert_int_equal(rd.intent, CA_REPLY_UNCLEAR);
+	assert_true(rd.confidence > 0.3 && rd.confidence < 0.4); /* 1 - e^2 / (e^2 + 4) */
+	floors[CA_REPLY_RESOLVED] = 0.6;
+	ca_reply_decide_floors(logit, 1.0, floors, &rd);
+	assert_int_equal(rd.intent, CA_REPLY_RESOLVED);
+}
+
 static void test_classify_api(void **state)
 {
 	(void)state;
@@ -249,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_evidence_offsets),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_promises),
+		cmocka_unit_test(test_floors),
 		cmocka_unit_test(test_classify_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
