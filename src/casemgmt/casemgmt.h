@@ -207,10 +207,17 @@ json_t *ca_agent_record_done(ca_agent *a, const char *record_type, const char *r
  * after record_done, the level may have held a module's writes. */
 void ca_agent_rollback(ca_agent *a);
 
-/* How many conversations' analyses an agent keeps (a server thread's share
- * of the chats under way): each is the messages' tokens and the
- * predictors' incremental state, a few KiB to tens of KiB. */
-#define CA_ANALYSES_MAX 64
+/* How many conversations' analyses an agent keeps: each is the messages'
+ * tokens and the predictors' incremental state, a few KiB to tens of KiB.
+ * Not a thread's share of the chats under way: a server thread's
+ * connections (the chat platform's, a representative's) may bring any
+ * conversation, so each agent holds about all of them: fifty
+ * representatives with three chats each and their updates. With 64, the
+ * HTTP benchmark's 128 cases taken in turn missed every time (least
+ * recently used is the worst order for a cycle longer than the cache) and
+ * each update tokenised its chat again: 623,000 instructions per update
+ * against 440,000 with the analysis kept (bench/http_instructions.sh). */
+#define CA_ANALYSES_MAX 256
 
 struct ca_agent {
 	ca_store *store;
