@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `caseagent serve`'s engine: libmicrohttpd with a thread pool (one ca_agent
- * per worker thread, opened on first use, since the API is one agent per
- * thread) and each request's life: the raw request target from the URI log
+ * `caseagent serve`'s engine: libmicrohttpd's thread reading and writing
+ * the sockets, request workers running the handlers in the order the
+ * requests completed (pool.c: one queue, whatever the connection; one
+ * ca_agent per worker thread, opened on first use, since the API is one
+ * agent per thread) and each request's life: the raw request target from the URI log
  * callback (so the path is decoded and checked here, never by the library),
  * the connection limit (503), the route (404, 405 with Allow), credentials
  * (401, 403, CSRF) before any lookup or body check, the body read within
@@ -54,6 +56,7 @@ struct srv_server {
 	srv_events *events;
 	srv_worker *worker;
 	srv_checkpointer *checkpointer;
+	srv_pool *pool;          /* the request workers */
 	ca_interaction_queue *iq; /* the agents' queued interaction-log rows; the checkpointer writes them */
 	int web_fd;              /* the web UI's directory, or -1 */
 };
@@ -76,6 +79,13 @@ typedef struct req_state {
 	int reject;            /* 413 or 408: the body is dropped as it comes */
 	struct MHD_Response *deferred; /* an answer decided before a body-less request's end */
 	int deferred_status;
+	/* A request worker's turn (pool.c): the connection is suspended while
+	 * `pooled`; the answer waits in `ready` until it is resumed. */
+	bool pooled, resumed, ready_close;
+	struct MHD_Response *ready;
+	int ready_status;
+	srv_server *srv;
+	struct MHD_Connection *conn;
 	const srv_route *route;
 	int status;            /* queued status, 0 before */
 	char method[16];
@@ -184,6 +194,11 @@ static enum MHD_Result queue(srv_server *s, struct MHD_Connection *conn, req_sta
 {
 	enum MHD_Result r;
 
+	if (st->pooled) { /* a request worker's answer: queued when resumed */
+		st->ready = resp;
+		st->ready_status = status;
+		return resp ? MHD_YES : MHD_NO;
+	}
 	if (!resp)
 		return MHD_NO;
 	st->status = status;
@@ -595,6 +610,18 @@ static enum MHD_Result on_complete(srv_server *s, struct MHD_Connection *conn, r
 	return queue(s, conn, st, status, resp);
 }
 
+/* A request worker's job: the handler and its answer, then the connection
+ * resumed, which has libmicrohttpd call on_request again to queue it. */
+static void run_pooled(void *arg)
+{
+	req_state *st = arg;
+	if (on_complete(st->srv, st->conn, st) == MHD_NO)
+		st->ready_close = true;
+	st->pooled = false;
+	st->resumed = true;
+	MHD_resume_connection(st->conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **req_cls)
@@ -612,6 +639,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		st->started = true;
 		atomic_fetch_add(&s->in_flight, 1);
 		return on_headers(s, conn, st, method);
+	}
+	if (st->resumed) { /* back from a request worker with its answer */
+		struct MHD_Response *resp = st->ready;
+		st->resumed = false;
+		st->ready = NULL;
+		if (st->ready_close || !resp) {
+			if (resp)
+				MHD_destroy_response(resp);
+			return MHD_NO; /* out of memory: close */
+		}
+		return queue(s, conn, st, st->ready_status, resp);
 	}
 	if (st->deferred && !*upload_data_size) {
 		struct MHD_Response *resp = st->deferred;
@@ -633,6 +671,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return too_big(s, conn, st);
 	if (st->reject == 408)
 		return problem(s, conn, st, 408, "too-slow", "the request body did not arrive in time", NULL, NULL);
+	/* The handler runs on a request worker, in turn; what needs no agent
+	 * (health, metrics, the UI's files) is answered here at once. */
+	if (!(st->route->flags & SRV_NO_AGENT)) {
+		st->srv = s;
+		st->conn = conn;
+		st->pooled = true;
+		MHD_suspend_connection(conn);
+		/* The chat platform's and the mail server's doors are the feed. */
+		srv_lane lane = st->route->rights & (CA_RIGHT_CHAT_INGEST | CA_RIGHT_MAIL_INGEST) ? SRV_LANE_FEED
+												   : SRV_LANE_PEOPLE;
+		if (srv_pool_submit(s->pool, lane, run_pooled, st))
+			return MHD_YES;
+		st->pooled = false; /* the workers are stopping: answer here */
+		MHD_resume_connection(conn);
+	}
 	return on_complete(s, conn, st);
 }
 
@@ -686,6 +739,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	}
 	if (st->deferred)
 		MHD_destroy_response(st->deferred);
+	if (st->ready)
+		MHD_destroy_response(st->ready);
 	srv_query_done(&st->query);
 	free(st->body);
 	free(st->target);
@@ -827,6 +882,7 @@ static void server_free(srv_server *s)
 	srv_events_free(s->events);
 	srv_metrics_free(s->metrics);
 	srv_schemas_free(s->schemas);
+	srv_pool_free(s->pool); /* after the daemon: nothing submits now */
 	ca_interaction_queue_free(s->iq); /* after the checkpointer's last flush */
 	if (s->web_fd >= 0)
 		close(s->web_fd);
@@ -880,19 +936,23 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 	if ((rc = srv_events_start(s->db, s, &s->events, err)) < 0)
 		goto out_key;
 	unsigned workers = opts->workers ? opts->workers : 4;
+	if ((rc = srv_pool_start(workers, &s->pool, err)) < 0)
+		goto out_events;
 	/* poll(2), not epoll: libmicrohttpd 0.9.75's epoll mode misses a
 	 * client's half-close in the middle of a body until the idle timeout,
-	 * where poll sees it at once; a worker polls at most a few hundred
-	 * connections. */
+	 * where poll sees it at once; its thread polls at most a few hundred
+	 * connections. One thread for the sockets: it parses and
+	 * authenticates (a primary-key read) and the handlers run on the
+	 * request workers; two past eight workers. */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_POLL |
 			 (la.v6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(
 		flags, (uint16_t)la.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&la.ss,
-		MHD_OPTION_THREAD_POOL_SIZE, workers,
+		MHD_OPTION_THREAD_POOL_SIZE, workers > 8 ? 2u : 1u,
 		/* libmicrohttpd's hard limit stays above ours, so we answer 503. */
 		MHD_OPTION_CONNECTION_LIMIT, s->max_connections * 2 + 64, MHD_OPTION_CONNECTION_TIMEOUT,
-		IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_URI_LOG_CALLBACK,
+		IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_URI_LOG_CALLBACK,
 		on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
 	if (!s->daemon) {
@@ -924,6 +984,10 @@ int ca_serve(const ca_serve_opts *opts, ca_err *err)
 		struct timespec ts = { 0, 10 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+	/* The workers finish what they hold and resume its connections
+	 * (libmicrohttpd stops no daemon with a connection suspended); a
+	 * request arriving after is answered on the socket thread. */
+	srv_pool_stop(s->pool);
 	MHD_stop_daemon(s->daemon);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);

@@ -116,6 +116,21 @@ void srv_utf8_clean(char *s);
  */
 void srv_log_line(json_t *line);
 
+/* The request workers (pool.c): n threads running submitted jobs in the
+ * order submitted, people's before the machine feeds' (at most four in a
+ * row while a feed job waits). submit: false when the pool is stopping (or out of
+ * memory): the caller runs the job itself. stop: runs what is queued and
+ * joins the threads, after which submit says false; free: stops if need
+ * be and frees. Both NULL-safe; neither may race with submit's caller
+ * except through submit (stop first, free once nothing can submit). */
+typedef struct srv_pool srv_pool;
+typedef void (*srv_job_fn)(void *arg);
+typedef enum srv_lane { SRV_LANE_PEOPLE, SRV_LANE_FEED, SRV_LANES } srv_lane;
+int srv_pool_start(unsigned n, srv_pool **ret, ca_err *err);
+bool srv_pool_submit(srv_pool *p, srv_lane lane, srv_job_fn fn, void *arg);
+void srv_pool_stop(srv_pool *p);
+void srv_pool_free(srv_pool *p);
+
 /* The checkpointer thread (checkpoint.c): its own agent, a PASSIVE
  * checkpoint every 250 ms and a last one at stop; the request threads'
  * agents defer theirs. Each round it first writes the interaction-log rows

@@ -23,7 +23,7 @@
 
 /* Enough for every statement of the repository's hot paths; colder ones are
  * evicted least-recently-used. */
-#define STMT_CACHE_SIZE 48
+#define STMT_CACHE_SIZE 160
 
 /* How long a writer waits for the write lock (busy_wait below): far longer
  * than any batch an import or a harvest holds it for (0.25 s). */
