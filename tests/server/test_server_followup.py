@@ -86,7 +86,13 @@ def test(binary, source):
         settings.setdefault("email", {})["auto_response"] = {
             "from": "support@seedshop.example", "subject": "{token} We received: {subject}",
             "body": "Thank you for writing. Your case number is {ticket}."}
-        settings["followup"] = {"rules": [CONFIRM, SHADOW]}
+        # The ticks are this test's own (`followup run --now`): serve's
+        # worker, left at its default interval, runs one at a moment of its
+        # choosing (the first soon after these settings), and that one,
+        # finding the customer's answer below, drafts a reply onto the
+        # card the test expects gone. tests/cli/cli_followup.sh shows
+        # serve's own tick.
+        settings["followup"] = {"rules": [CONFIRM, SHADOW], "interval_minutes": 0}
         r = srv.request("PUT", "/api/v1/settings", settings, user="admin")
         check(r.status == 200, f"settings with follow-up rules: {r!r}")
         cases = os.path.join(srv.dir, "cases.jsonl")
