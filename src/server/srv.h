@@ -117,8 +117,10 @@ void srv_utf8_clean(char *s);
 void srv_log_line(json_t *line);
 
 /* The request workers (pool.c): n threads running submitted jobs in the
- * order submitted, people's before the machine feeds' (at most four in a
- * row while a feed job waits). submit: false when the pool is stopping (or out of
+ * order submitted. With two or more, the feed's jobs (SRV_LANE_FEED) run
+ * on the first worker only, one at a time, and people's on any worker;
+ * with one, people's first, at most four in a row while a feed job
+ * waits. submit: false when the pool is stopping (or out of
  * memory): the caller runs the job itself. stop: runs what is queued and
  * joins the threads, after which submit says false; free: stops if need
  * be and frees. Both NULL-safe; neither may race with submit's caller

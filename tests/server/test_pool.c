@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The request workers (src/server/pool.c) on real threads: people's jobs
- * before the feed's, but no more than four in a row while a feed job
- * waits; with two workers or more one is kept from the feed, so a person's
- * job runs while the feed's hold every other worker; stopping runs what is
- * queued, and a submit after it says no.
+ * The request workers (src/server/pool.c) on real threads: one worker
+ * takes people's jobs before the feed's, but no more than four in a row
+ * while a feed job waits; with two workers the feed's jobs are the first
+ * worker's, one at a time, so a person's job runs while a feed job holds
+ * it; stopping runs what is queued, and a submit after it says no.
  */
 #include <stdarg.h>
 #include <stddef.h>
