@@ -118,6 +118,12 @@ int ca_import_file(ca_agent *a, const char *kind, const char *path, char **ret_j
  *    so not written), "note": bool, "replayed": bool}
  */
 int ca_chat_event(ca_agent *a, const char *event_json, char **ret_json, ca_err *err);
+/* The same for an event already parsed (a jansson json_t, borrowed): *ret
+ * is the result as a new reference, for a caller that reads it before
+ * answering (the server's metrics), so the event and its result are not
+ * written out as text and read back. */
+struct json_t;
+int ca_chat_event_json(ca_agent *a, const struct json_t *event, struct json_t **ret, ca_err *err);
 
 typedef struct ca_replay_opts {
 	unsigned accept_after;   /* customer messages before accept (default 2) */

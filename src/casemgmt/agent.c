@@ -729,6 +729,13 @@ int ca_chat_event(ca_agent *a, const char *event_json, char **ret_json, ca_err *
 	return r ? r : ca_result(res, ret_json);
 }
 
+int ca_chat_event_json(ca_agent *a, const json_t *event, json_t **ret, ca_err *err)
+{
+	if (!json_is_object(event))
+		return ca_err_set(err, CA_EPARSE, "event", "an event is a JSON object");
+	return apply_event(a, event, ret, err);
+}
+
 /* ---- transcripts ---- */
 
 static const char *const step_names[] = { "open", "message", "accept", "update", "wait", "wrapup", "close", "link" };

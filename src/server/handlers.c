@@ -300,7 +300,7 @@ int srv_h_events(srv_req *r, srv_reply *out, ca_err *err)
 int srv_h_chat_event(srv_req *r, srv_reply *out, ca_err *err)
 {
 	const char *conv = bstr(r, "conversation");
-	char *text = NULL, *json = NULL;
+	char *json = NULL;
 	int rc;
 
 	if (conv && strcmp(conv, r->param[0]))
@@ -308,15 +308,14 @@ int srv_h_chat_event(srv_req *r, srv_reply *out, ca_err *err)
 				  "the body's conversation '%s' is not the one of the path", conv);
 	if (!conv && json_object_set_new(r->body, "conversation", json_string(r->param[0])) < 0)
 		return ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
-	if ((rc = body_text(r, &text, err)) < 0)
+	json_t *res = NULL;
+	if ((rc = ca_chat_event_json(r->agent, r->body, &res, err)) < 0)
 		return rc;
-	rc = ca_chat_event(r->agent, text, &json, err);
-	free(text);
-	if (rc < 0)
-		return rc;
-	json_t *res = json_loads(json, 0, NULL);
 	srv_metrics_decision(srv_server_metrics(r->srv), res);
+	json = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(6)); /* as the agent writes its results */
 	json_decref(res);
+	if (!json)
+		return ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
 	return take(out, json);
 }
 
