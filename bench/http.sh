@@ -4,7 +4,8 @@
 # usage `bench/http.sh BUILD_DIR`. A scratch SQLite file is prepared with the
 # CLI as the server tests prepare theirs (tests/server/lib/server.py: the
 # seed settings, contacts, products, a user per role with an API token), and
-# `caseagent serve --workers 4` (its default, as the systemd unit runs it) runs on a free port of 127.0.0.1. Then, with
+# `caseagent serve` with its default workers (one per CPU, at least two; as
+# the systemd unit runs it) runs on a free port of 127.0.0.1. Then, with
 # wrk (Debian) at 32 connections (-t2 -c32) for HTTP_BENCH_S seconds
 # (default 10) each:
 # - chat events per second: bench/http_events.lua posts chat events with
@@ -34,7 +35,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 
 echo
-echo "caseagent benchmark: HTTP (caseagent serve --workers 4, wrk -t2 -c32)"
+echo "caseagent benchmark: HTTP (caseagent serve, default workers: one per CPU; wrk -t2 -c32)"
 if ! command -v wrk >/dev/null 2>&1; then
 	echo "  skipped: wrk is not installed (Debian package wrk)"
 	exit 0
@@ -87,7 +88,7 @@ def verdict(ok):
 
 srv = Server(binary, root, name="bench-http")
 try:
-    srv.start(workers=4)
+    srv.start()
     # The cases Update from conversation works on: product-defect chats left open.
     refs, _ = defect_chats(srv, int(ncases), "bu")
     if not refs:

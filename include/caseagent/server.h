@@ -19,7 +19,7 @@ extern "C" {
 typedef struct ca_serve_opts {
 	const char *db_path;       /* the SQLite database (created and migrated if needed) */
 	const char *listen;        /* "127.0.0.1:8080" (NULL: that), "[::1]:8080", "0.0.0.0:80" */
-	unsigned workers;          /* HTTP worker threads (0: 4); each opens its own ca_agent */
+	unsigned workers;          /* request worker threads (0: one per CPU, 2-16); each opens its own ca_agent */
 	unsigned max_connections;  /* concurrent connections served; more get 503 (0: 256) */
 	/* The web UI's built files (web/dist) served at "/", or NULL/"" for
 	 * none (then "/" says how to build them). Must hold index.html. */

@@ -17,7 +17,7 @@
 
 const cli_opt cli_serve_opts[] = {
 	{"listen", CLI_ARG_STR, "ADDR", "address and port: 127.0.0.1:8080 (default), [::1]:8080, 0.0.0.0:80"},
-	{"workers", CLI_ARG_COUNT, "N", "HTTP worker threads, each with its own database connection (default 4)"},
+	{"workers", CLI_ARG_COUNT, "N", "request worker threads, each with its own database connection (default: one per CPU, at least 2)"},
 	{"max-connections", CLI_ARG_COUNT, "N", "connections served at once; more are answered 503 (default 256)"},
 	{"web", CLI_ARG_STR, "DIR", "the built web UI (web/dist) served at / (default: $CASEAGENT_WEB, else "
 	 CA_WEB_DIR " if it exists)"},
