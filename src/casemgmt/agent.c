@@ -389,10 +389,8 @@ static int update_apply(ca_agent *a, const char *conv, int64_t case_id, int64_t 
 		json_decref(detail);
 	else if (plan->n_writes)
 		r = log_interaction(a, conv, case_id, "update_case", "changed", detail, err);
-	else if (a->settings->record_agent_experience) /* wrote nothing: the row may wait in the queue */
+	else /* wrote nothing: the row may wait in the queue */
 		r = ca_interaction_queue_put(a, conv, case_id, "update_case", "no_changes", detail, err);
-	else
-		json_decref(detail);
 	json_decref(changed);
 	return r;
 }

@@ -241,9 +241,10 @@ struct ca_agent {
 	ca_interaction_queue *iq; /* where rows of decisions that write nothing go, or NULL (interactions.c) */
 };
 
-/* An interaction-log row of a decision that wrote nothing else: into the
- * agent's queue when it has one (ca_agent_defer_interactions), else
- * written now. Takes detail (may be NULL). */
+/* An interaction-log row of a decision that wrote nothing else, when the
+ * settings record the agent's interactions: into the agent's queue when it
+ * has one (ca_agent_defer_interactions), else written now. Takes detail
+ * (may be NULL). */
 int ca_interaction_queue_put(ca_agent *a, const char *conv, int64_t case_id, const char *action,
 			     const char *outcome, json_t *detail, ca_err *err);
 

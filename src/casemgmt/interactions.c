@@ -79,6 +79,10 @@ void ca_agent_defer_interactions(ca_agent *a, ca_interaction_queue *q)
 int ca_interaction_queue_put(ca_agent *a, const char *conv, int64_t case_id, const char *action,
 			     const char *outcome, json_t *detail, ca_err *err)
 {
+	if (!a->settings->record_agent_experience) { /* as log_interaction (agent.c) */
+		json_decref(detail);
+		return 0;
+	}
 	ca_interaction_queue *q = a->iq;
 	queued_row row = { .case_id = case_id, .detail = detail };
 	ca_time_iso(ca_time_now(), row.at);

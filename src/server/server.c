@@ -77,13 +77,13 @@ typedef struct req_state {
 	bool stream;           /* an SSE stream (not in flight for shutdown) */
 	bool has_body;         /* the client announced a body */
 	int reject;            /* 413 or 408: the body is dropped as it comes */
-	struct MHD_Response *deferred; /* an answer decided before a body-less request's end */
+	/* An answer decided before it can be queued: before a body-less
+	 * request's end, or by a request worker (pool.c) while the connection
+	 * is suspended (`pooled`), queued once it is resumed. */
+	struct MHD_Response *deferred;
 	int deferred_status;
-	/* A request worker's turn (pool.c): the connection is suspended while
-	 * `pooled`; the answer waits in `ready` until it is resumed. */
-	bool pooled, resumed, ready_close;
-	struct MHD_Response *ready;
-	int ready_status;
+	bool pooled;
+	bool pool_failed;      /* the worker found no answer (out of memory): close */
 	srv_server *srv;
 	struct MHD_Connection *conn;
 	const srv_route *route;
@@ -195,8 +195,8 @@ static enum MHD_Result queue(srv_server *s, struct MHD_Connection *conn, req_sta
 	enum MHD_Result r;
 
 	if (st->pooled) { /* a request worker's answer: queued when resumed */
-		st->ready = resp;
-		st->ready_status = status;
+		st->deferred = resp;
+		st->deferred_status = status;
 		return resp ? MHD_YES : MHD_NO;
 	}
 	if (!resp)
@@ -615,10 +615,9 @@ static enum MHD_Result on_complete(srv_server *s, struct MHD_Connection *conn, r
 static void run_pooled(void *arg)
 {
 	req_state *st = arg;
-	if (on_complete(st->srv, st->conn, st) == MHD_NO)
-		st->ready_close = true;
+	if (on_complete(st->srv, st->conn, st) == MHD_NO || !st->deferred)
+		st->pool_failed = true;
 	st->pooled = false;
-	st->resumed = true;
 	MHD_resume_connection(st->conn);
 }
 
@@ -640,17 +639,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		atomic_fetch_add(&s->in_flight, 1);
 		return on_headers(s, conn, st, method);
 	}
-	if (st->resumed) { /* back from a request worker with its answer */
-		struct MHD_Response *resp = st->ready;
-		st->resumed = false;
-		st->ready = NULL;
-		if (st->ready_close || !resp) {
-			if (resp)
-				MHD_destroy_response(resp);
-			return MHD_NO; /* out of memory: close */
-		}
-		return queue(s, conn, st, st->ready_status, resp);
-	}
+	if (st->pool_failed)
+		return MHD_NO; /* back from a request worker without an answer: close */
 	if (st->deferred && !*upload_data_size) {
 		struct MHD_Response *resp = st->deferred;
 		st->deferred = NULL;
@@ -739,8 +729,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	}
 	if (st->deferred)
 		MHD_destroy_response(st->deferred);
-	if (st->ready)
-		MHD_destroy_response(st->ready);
 	srv_query_done(&st->query);
 	free(st->body);
 	free(st->target);
