@@ -13,7 +13,7 @@ DEB_PACKAGES = build-essential clang cmake pkg-config python3 \
 	libjansson-dev libsqlite3-dev libutf8proc-dev libstemmer-dev \
 	liblinear-dev libpcre2-dev libcmocka-dev libcsv-dev \
 	libgmime-3.0-dev libglib2.0-dev libxml2-dev libcurl4-openssl-dev libidn2-dev \
-	libmicrohttpd-dev libsodium-dev wrk curl valgrind \
+	libmicrohttpd-dev libsodium-dev libmimalloc-dev wrk curl valgrind \
 	chromium \
 	dovecot-imapd python3-aiosmtpd spamassassin spamd rspamd \
 	wamerican libtext-names-perl iso-codes tzdata

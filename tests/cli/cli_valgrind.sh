@@ -28,7 +28,7 @@ fail() { echo "FAIL (cli_valgrind): $*" >&2; exit 1; }
 n=0
 vg() {
 	n=$((n + 1))
-	valgrind --quiet --suppressions="$SRC/tests/cli/valgrind.supp" --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+	valgrind --quiet --soname-synonyms=somalloc=libmimalloc.so* --suppressions="$SRC/tests/cli/valgrind.supp" --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
 		--errors-for-leak-kinds=definite,indirect --log-file="$T/vg.$n.log" "$BIN" "$@" >"$T/out.$n" 2>&1
 	local rc=$?
 	if [ "$rc" -eq 99 ]; then
