@@ -132,16 +132,17 @@ int ca_interactions_flush(ca_agent *a, ca_err *err)
 		free(rows);
 		return 0;
 	}
-	int r = ca_store_begin(a->store, err);
-	for (size_t i = 0; !r && i < n; i++)
-		r = ca_store_interaction_add_at(a->store, rows[i].conversation, rows[i].case_id, rows[i].action,
-						rows[i].outcome, rows[i].detail, rows[i].at, err);
-	if (!r)
-		r = ca_store_commit(a->store, err);
+	ca_interaction_row *batch = malloc(n * sizeof *batch);
+	int r = batch ? 0 : ca_err_set(err, CA_ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; batch && i < n; i++)
+		batch[i] = (ca_interaction_row){ rows[i].conversation, rows[i].case_id, rows[i].action,
+					     rows[i].outcome, rows[i].detail, rows[i].at };
+	if (!r) /* one transaction of its own for all of them */
+		r = ca_store_interaction_add_rows(a->store, batch, n, err);
+	free(batch);
 	if (r) {
 		/* Not written: back into the queue, behind what came since, for
 		 * the next flush (the rows keep the times they were decided). */
-		ca_store_rollback(a->store);
 		pthread_mutex_lock(&q->lock);
 		size_t need = q->n + n;
 		queued_row *v = need > q->cap ? realloc(q->rows, need * sizeof *v) : q->rows;

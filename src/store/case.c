@@ -631,47 +631,61 @@ int ca_store_note_list(ca_store *s, int64_t case_id, json_t **ret, ca_err *err)
 int ca_store_interaction_add(ca_store *s, const char *conversation_id, int64_t case_id, const char *action,
 			     const char *outcome, const json_t *detail, ca_err *err)
 {
-	return ca_store_interaction_add_at(s, conversation_id, case_id, action, outcome, detail, NULL, err);
+	ca_interaction_row row = { conversation_id, case_id, action, outcome, detail, NULL };
+	return ca_store_interaction_add_rows(s, &row, 1, err);
 }
 
-int ca_store_interaction_add_at(ca_store *s, const char *conversation_id, int64_t case_id, const char *action,
-				const char *outcome, const json_t *detail, const char *at, ca_err *err)
+static int interaction_row_check(const ca_interaction_row *row, size_t i, size_t n, ca_err *err)
 {
 	const char *what = "interaction log";
-	int r = check_str(conversation_id, false, what, "conversation_id", err);
+	int r = check_str(row->conversation_id, false, what, "conversation_id", err);
 	if (!r)
-		r = check_str(action, true, what, "action", err);
+		r = check_str(row->action, true, what, "action", err);
 	if (!r)
-		r = check_str(outcome, false, what, "outcome", err);
+		r = check_str(row->outcome, false, what, "outcome", err);
+	if (!r && row->at)
+		r = check_str(row->at, true, what, "at", err);
+	if (!r && row->detail && !json_is_object(row->detail))
+		r = ca_err_set(err, CA_EINVAL, "detail", "%s: detail must be a JSON object", what);
+	if (r && n > 1)
+		ca_err_locate(err, "row %zu of %zu", i + 1, n);
+	return r;
+}
+
+int ca_store_interaction_add_rows(ca_store *s, const ca_interaction_row *rows, size_t n, ca_err *err)
+{
+	const char *what = "interaction log";
+	for (size_t i = 0; i < n; i++) {
+		int r = interaction_row_check(&rows[i], i, n, err);
+		if (r)
+			return r;
+	}
+	if (!n)
+		return 0;
+	int r = op_begin(s, what, err);
 	if (r)
 		return r;
-	if (detail && !json_is_object(detail))
-		return ca_err_set(err, CA_EINVAL, "detail", "%s: detail must be a JSON object", what);
-	char *dt = NULL;
-	if (detail && !(dt = dump(detail)))
-		return enomem(err, what);
-	r = op_begin(s, what, err);
-	if (r) {
-		free(dt);
-		return r;
-	}
 	int64_t id = 0;
-	r = next_id(s, what, "interaction", &id, err);
-	if (!r) {
-		char now[21];
-		if (!at) {
-			now_iso(now);
-			at = now;
+	r = next_ids(s, what, "interaction", (int64_t)n, &id, err);
+	for (size_t i = 0; !r && i < n; i++, id++) {
+		const ca_interaction_row *row = &rows[i];
+		char now[21], *dt = NULL;
+		if (row->detail && !(dt = dump(row->detail))) {
+			r = enomem(err, what);
+			break;
 		}
-		ca_sql_param p[] = { ca_sql_int(id), ca_sql_text(conversation_id),
-				     case_id > 0 ? ca_sql_int(case_id) : ca_sql_null(), ca_sql_text(action),
-				     ca_sql_text(outcome), ca_sql_text(dt), ca_sql_text(at) };
+		if (!row->at)
+			now_iso(now);
+		ca_sql_param p[] = { ca_sql_int(id), ca_sql_text(row->conversation_id),
+				     row->case_id > 0 ? ca_sql_int(row->case_id) : ca_sql_null(),
+				     ca_sql_text(row->action), ca_sql_text(row->outcome), ca_sql_text(dt),
+				     ca_sql_text(row->at ? row->at : now) };
 		r = db_exec(s, what,
 			    "INSERT INTO interaction_log (id, conversation_id, case_id, action, outcome, detail, at) "
 			    "VALUES (?, ?, ?, ?, ?, ?, ?)",
 			    p, CA_ARRAY_SIZE(p), err);
+		free(dt);
 	}
-	free(dt);
 	return op_end(s, r, what, err);
 }
 

@@ -66,6 +66,7 @@ typedef struct ev_pending ev_pending;
 #define op_begin ca_st_op_begin
 #define op_end ca_st_op_end
 #define next_id ca_st_next_id
+#define next_ids ca_st_next_ids
 #define parse_col ca_st_parse_col
 #define parse_col_all ca_st_parse_col_all
 #define case_exists ca_st_case_exists
@@ -147,6 +148,9 @@ int op_begin(ca_store *s, const char *what, ca_err *err);
 int op_end(ca_store *s, int r, const char *what, ca_err *err);
 /* Next id of a numbered record; call inside an atomic section. */
 int next_id(ca_store *s, const char *what, const char *counter, int64_t *ret, ca_err *err);
+/* The next n ids (n >= 1) of a numbered record at once: *ret_first, ...,
+ * *ret_first + n - 1; call inside an atomic section. */
+int next_ids(ca_store *s, const char *what, const char *counter, int64_t n, int64_t *ret_first, ca_err *err);
 /* Parse a column that holds JSON text back into JSON, in place. */
 int parse_col(json_t *obj, const char *key, const char *what, ca_err *err);
 int parse_col_all(json_t *arr, const char *key, const char *what, ca_err *err);

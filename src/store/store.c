@@ -413,13 +413,21 @@ int op_end(ca_store *s, int r, const char *what, ca_err *err)
 /* Next id of a numbered record; call inside an atomic section. */
 int next_id(ca_store *s, const char *what, const char *counter, int64_t *ret, ca_err *err)
 {
-	ca_sql_param p[] = { ca_sql_text(counter) };
+	return next_ids(s, what, counter, 1, ret, err);
+}
+
+int next_ids(ca_store *s, const char *what, const char *counter, int64_t n, int64_t *ret_first, ca_err *err)
+{
+	ca_sql_param p[] = { ca_sql_int(n), ca_sql_text(counter) };
 	bool found;
-	int r = db_i64(s, what, "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", p, 1, ret,
+	int64_t last = 0;
+	int r = db_i64(s, what, "UPDATE counter SET value = value + ? WHERE name = ? RETURNING value", p, 2, &last,
 		       &found, err);
 	if (!r && !found)
 		r = ca_err_set(err, CA_EDB, "counter", "%s: id counter '%s' is missing from the database", what,
 			       counter);
+	if (!r)
+		*ret_first = last - n + 1;
 	return r;
 }
 

@@ -364,10 +364,22 @@ int ca_store_note_list(ca_store *s, int64_t case_id, json_t **ret, ca_err *err);
  * fields, timings). */
 int ca_store_interaction_add(ca_store *s, const char *conversation_id, int64_t case_id,
 			     const char *action, const char *outcome, const json_t *detail, ca_err *err);
-/* The same with the time it happened: `at` is ISO-8601 UTC as the store
- * writes it ("2026-12-02T15:30:00Z"), or NULL for now. */
-int ca_store_interaction_add_at(ca_store *s, const char *conversation_id, int64_t case_id, const char *action,
-				const char *outcome, const json_t *detail, const char *at, ca_err *err);
+/* One row of ca_store_interaction_add_rows, its strings borrowed: as
+ * ca_store_interaction_add takes them, with the time it happened: `at` is
+ * ISO-8601 UTC as the store writes it ("2026-12-02T15:30:00Z"), or NULL for
+ * now. */
+typedef struct ca_interaction_row {
+	const char *conversation_id;
+	int64_t case_id;
+	const char *action;
+	const char *outcome;
+	const json_t *detail;
+	const char *at;
+} ca_interaction_row;
+/* n rows at once, all or none (CA_EINVAL names the first bad row's field):
+ * one atomic section and one reservation of n ids for all of them, where n
+ * calls of ca_store_interaction_add take n of each. */
+int ca_store_interaction_add_rows(ca_store *s, const ca_interaction_row *rows, size_t n, ca_err *err);
 /* Array of {"id","conversation_id","case_id","action","outcome","detail","at"},
  * optionally filtered by conversation (NULL = all). */
 int ca_store_interaction_list(ca_store *s, const char *conversation_id, json_t **ret, ca_err *err);

@@ -1288,6 +1288,36 @@ static void test_interactions(void **state)
 	assert_int_equal(json_array_size(list), 3);
 	assert_true(json_is_null(json_object_get(json_array_get(list, 2), "conversation_id")));
 	json_decref(list);
+
+	/* Rows at once: all or none, ids one after another, each its own time. */
+	ca_interaction_row rows[] = {
+		{ "c2", 0, "update", "no_changes", detail, "2026-12-01T08:00:00Z" },
+		{ "c2", 3, "", "changed", NULL, NULL }, /* an empty action is refused */
+		{ "c2", 0, "update", "changed", NULL, NULL },
+	};
+	FAILS(CA_EINVAL, ca_store_interaction_add_rows(f->s, rows, 3, &f->err));
+	assert_non_null(strstr(f->err.where, "row 2 of 3"));
+	ca_err_clear(&f->err);
+	OK(ca_store_interaction_list(f->s, "c2", &list, &f->err));
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+	rows[1].action = "update";
+	OK(ca_store_interaction_add_rows(f->s, rows, 3, &f->err));
+	OK(ca_store_interaction_add_rows(f->s, rows, 0, &f->err));
+	OK(ca_store_interaction_list(f->s, "c2", &list, &f->err));
+	assert_int_equal(json_array_size(list), 3);
+	json_int_t id0 = json_integer_value(json_object_get(json_array_get(list, 0), "id"));
+	for (size_t i = 0; i < 3; i++) {
+		json_t *row = json_array_get(list, i);
+		assert_int_equal(json_integer_value(json_object_get(row, "id")), id0 + (json_int_t)i);
+		assert_string_equal(ca_json_str(row, "at"), i == 0 ? "2026-12-01T08:00:00Z" : NOW_ISO);
+	}
+	assert_true(json_equal(json_object_get(json_array_get(list, 0), "detail"), detail));
+	json_decref(list);
+	OK(ca_store_interaction_add(f->s, "c2", 0, "update", "changed", NULL, &f->err));
+	OK(ca_store_interaction_list(f->s, "c2", &list, &f->err));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 3), "id")), id0 + 3);
+	json_decref(list);
 	json_decref(detail);
 }
 
