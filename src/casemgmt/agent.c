@@ -43,11 +43,15 @@ int ca_casemgmt_open(const char *db_path, ca_agent **ret, ca_err *err)
  * directory's generation and this connection's own writes to it, read when
  * the analysis is taken: a later write makes it start again); every one is
  * dropped on a rollback (it may hold rolled-back messages) and with the
- * predictor (its states are keyed by the predictor's parts).
+ * predictor (its states are keyed by the predictor's parts). With it are
+ * the messages read so far, so the next event or update reads only the
+ * ones after them (ca_store_message_list_after).
  */
 typedef struct ca_conv_analysis {
 	char *conv;
 	ca_analysis an;
+	json_t *msgs;     /* the messages read so far (ca_store_message_list rows), or NULL */
+	int64_t msgs_seq; /* the seq of the last of them */
 	int64_t dir_gen;
 	uint64_t dir_own;
 	uint64_t used; /* a->analyses_tick at its last use */
@@ -58,6 +62,7 @@ static void conv_analysis_free(ca_conv_analysis *c)
 	if (c) {
 		free(c->conv);
 		ca_analysis_done(&c->an);
+		json_decref(c->msgs);
 		free(c);
 	}
 }
@@ -90,15 +95,11 @@ const ca_analysis *ca_agent_analysis_of(const ca_agent *a, const char *conv)
 	return NULL;
 }
 
-/* The analysis to use for conversation `conv` of n_msgs messages: its own,
- * as far as it is still good, else a fresh one in the place of an empty or
- * the least recently used one. Borrowed: valid until the next call for
- * another conversation or forget_analyses. NULL when out of memory. */
-static ca_analysis *analysis_for(ca_agent *a, const char *conv, size_t n_msgs)
+/* Conversation conv's entry: its own, else a fresh one in the place of an
+ * empty or the least recently used one. Borrowed: valid until the next call
+ * for another conversation or forget_analyses. NULL when out of memory. */
+static ca_conv_analysis *conv_entry(ca_agent *a, const char *conv)
 {
-	int64_t gen = 0;
-	uint64_t own = 0;
-	bool known = ca_store_directory_generation(a->store, &gen, &own, NULL) == 0;
 	ca_conv_analysis **slot = NULL;
 	for (size_t i = 0; i < CA_ANALYSES_MAX; i++) {
 		ca_conv_analysis *c = a->analyses[i];
@@ -121,13 +122,24 @@ static ca_analysis *analysis_for(ca_agent *a, const char *conv, size_t n_msgs)
 		}
 		ca_analysis_init(&c->an);
 		*slot = c;
-	} else if (!known || c->dir_gen != gen || c->dir_own != own || c->an.n > n_msgs) {
+	}
+	c->used = ++a->analyses_tick;
+	return c;
+}
+
+/* Entry c's analysis for its n_msgs messages, as far as it is still good:
+ * started again when the directory moved since (module comment). */
+static ca_analysis *analysis_of(ca_agent *a, ca_conv_analysis *c, size_t n_msgs)
+{
+	int64_t gen = 0;
+	uint64_t own = 0;
+	bool known = ca_store_directory_generation(a->store, &gen, &own, NULL) == 0;
+	if (!known || c->dir_gen != gen || c->dir_own != own || c->an.n > n_msgs) {
 		ca_analysis_done(&c->an);
 		ca_analysis_init(&c->an);
 	}
 	c->dir_gen = gen;
 	c->dir_own = own;
-	c->used = ++a->analyses_tick;
 	return &c->an;
 }
 
@@ -314,13 +326,29 @@ static void conv_msgs_done(conv_msgs *m)
 static int load_msgs(ca_agent *a, const char *conv, conv_msgs *out, ca_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	int r = ca_store_message_list(a->store, conv, &out->json, err);
-	if (!r)
-		r = ca_msgs_from_json(out->json, &out->msgs, &out->n);
+	ca_conv_analysis *c = conv_entry(a, conv);
+	if (!c)
+		return ca_err_set(err, CA_ENOMEM, "conversation", "out of memory");
+	json_t *fresh = NULL;
+	int r = ca_store_message_list_after(a->store, conv, c->msgs ? c->msgs_seq : INT64_MIN, &fresh, err);
 	if (r)
 		return r;
-	out->an = analysis_for(a, conv, out->n);
-	return out->an ? 0 : CA_ENOMEM;
+	if (!c->msgs) {
+		c->msgs = fresh;
+		fresh = NULL;
+	} else if (json_array_extend(c->msgs, fresh) < 0) {
+		json_decref(fresh);
+		return ca_err_set(err, CA_ENOMEM, "conversation", "out of memory");
+	}
+	json_decref(fresh);
+	size_t n = json_array_size(c->msgs);
+	if (n)
+		c->msgs_seq = json_integer_value(json_object_get(json_array_get(c->msgs, n - 1), "seq"));
+	out->json = json_incref(c->msgs);
+	if ((r = ca_msgs_from_json(out->json, &out->msgs, &out->n)))
+		return r;
+	out->an = analysis_of(a, c, out->n);
+	return 0;
 }
 
 /* Create a case from a complete plan, or report what was missing. */

@@ -204,6 +204,12 @@ int ca_store_message_add(ca_store *s, const char *conversation_id, const char *m
 
 int ca_store_message_list(ca_store *s, const char *conversation_id, json_t **ret, ca_err *err)
 {
+	return ca_store_message_list_after(s, conversation_id, INT64_MIN, ret, err);
+}
+
+int ca_store_message_list_after(ca_store *s, const char *conversation_id, int64_t after_seq, json_t **ret,
+				ca_err *err)
+{
 	int r = check_str(conversation_id, true, "messages", "conversation_id", err);
 	if (r)
 		return r;
@@ -218,8 +224,10 @@ int ca_store_message_list(ca_store *s, const char *conversation_id, json_t **ret
 		r = ca_err_set(err, CA_ENOTFOUND, "conversation_id", "%s not found", what);
 	if (r)
 		return r;
-	return db_rows(s, what, "SELECT id, role, text, seq, at FROM message WHERE conversation_id = ? ORDER BY seq", p,
-		       1, ret, err);
+	ca_sql_param q[] = { ca_sql_text(conversation_id), ca_sql_int(after_seq) };
+	return db_rows(s, what,
+		       "SELECT id, role, text, seq, at FROM message WHERE conversation_id = ? AND seq > ? ORDER BY seq", q,
+		       2, ret, err);
 }
 
 /* ---- chat events ---- */

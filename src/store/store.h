@@ -336,8 +336,12 @@ int ca_store_conversation_set_case(ca_store *s, const char *id, int64_t case_id,
  * add: CA_EEXIST if the message id exists already. */
 int ca_store_message_add(ca_store *s, const char *conversation_id, const char *msg_id,
 			 const char *role, const char *text, ca_err *err);
-/* Array of {"id","role","text","seq","at"} (new reference). */
+/* Array of {"id","role","text","seq","at"} (new reference), in seq order. */
 int ca_store_message_list(ca_store *s, const char *conversation_id, json_t **ret, ca_err *err);
+/* The same for the messages after seq after_seq only: what came since a
+ * list the caller keeps (messages are never changed or removed). */
+int ca_store_message_list_after(ca_store *s, const char *conversation_id, int64_t after_seq, json_t **ret,
+				ca_err *err);
 
 /* Chat event idempotency. Event ids are scoped to their conversation (a
  * chat platform numbers events per conversation): the pair (conversation_id,
