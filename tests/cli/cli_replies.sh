@@ -68,12 +68,13 @@ for p, r in d.items():
     assert 0 <= r["calibration"]["ece"] <= 1, r["calibration"]
 assert d["all"]["n"] == len(rows) == sum(d[p]["n"] for p in ("train", "test", "test2", "test3", "test4")), len(rows)
 # A regression guard for the reading that closes cases on the first two
-# held-back parts. The target is 0.95: met on test (0.96), not on
-# test2 (0.90) nor test3 (0.83, 5 of 6) by the learned layer as fitted
-# (docs/replies.md "Figures"); test3 is printed, not guarded (6 readings).
-for p in ("test", "test2", "test3"):
+# held-back parts. The target is 0.95: met on test and test2 (1.00,
+# 18 of 18 and 11 of 11), not on test3 (0.67, 4 of 6) nor test4 (0.80, 4
+# of 5) by the learned layer as fitted (docs/replies.md "Figures"); test3
+# and test4 are printed, not guarded (5 or 6 readings).
+for p in ("test", "test2", "test3", "test4"):
     r = d[p]
-    if p != "test3":
+    if p not in ("test3", "test4"):
         assert r["per_intent"]["resolved"]["precision"] >= 0.90, (p, r["per_intent"]["resolved"])
     print("%s part: n %d, macro-F1 %.3f, resolved precision %.3f" %
           (p, r["n"], r["macro_f1"], r["per_intent"]["resolved"]["precision"]))
