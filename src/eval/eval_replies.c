@@ -502,7 +502,7 @@ done:
 #define FIT_ITERATIONS 3000
 #define FIT_RATE 1.0
 #define FIT_MIN_COUNT 2      /* a feature seen in fewer train replies is left out */
-#define FIT_DEFAULT_L2 0.01  /* per reply: the penalty is l2/2 * |W|^2 beside the mean log loss */
+#define FIT_DEFAULT_L2 0.005 /* per reply: the penalty is l2/2 * |W|^2 beside the mean log loss */
 
 typedef struct fit_set {
 	size_t n, nf;

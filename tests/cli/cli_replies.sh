@@ -68,10 +68,10 @@ for p, r in d.items():
     assert 0 <= r["calibration"]["ece"] <= 1, r["calibration"]
 assert d["all"]["n"] == len(rows) == sum(d[p]["n"] for p in ("train", "test", "test2", "test3", "test4")), len(rows)
 # A regression guard for the reading that closes cases on the first two
-# held-back parts. The target is 0.95: met on test and test2 (1.00,
-# 18 of 18 and 11 of 11), not on test3 (0.67, 4 of 6) nor test4 (0.80, 4
-# of 5) by the learned layer as fitted (docs/replies.md "Figures"); test3
-# and test4 are printed, not guarded (5 or 6 readings).
+# held-back parts. The target is 0.95: met on every held-back part
+# by the learned layer as fitted (1.00: 14 of 14, 11 of 11, 4 of 4, 4 of 4;
+# docs/replies.md "Figures"); test3 and test4 are printed, not guarded (4
+# readings each).
 for p in ("test", "test2", "test3", "test4"):
     r = d[p]
     if p not in ("test3", "test4"):
