@@ -674,7 +674,7 @@ static int train(const fit_set *fs, int skip, double l2, double *w)
  * issue's 0.95), ties to the higher resolved floor; when none reaches it,
  * the ones with the surest resolved. Automatic keeps its floor: its header
  * features decide. */
-#define FLOOR_RESOLVED_PRECISION 0.97
+#define FLOOR_RESOLVED_PRECISION 0.95
 #define FLOOR_AUTOMATIC 0.50
 
 static double macro_f1_of(const size_t confusion[CA_REPLY_N][CA_REPLY_N], double *ret_resolved_precision)
