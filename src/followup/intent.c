@@ -202,6 +202,7 @@ static const cue_def cues[] = {
 	{ "received it", R, NEGATABLE },
 	{ "arrived", R, NEGATABLE },
 	{ "helped", R, NEGATABLE },
+	{ "helping", R, NEGATABLE },
 	{ "helpful", R, NEGATABLE },
 	{ "perfect", R, NEGATABLE },
 	{ "great", R, NEGATABLE },
@@ -313,6 +314,8 @@ static const cue_def cues[] = {
 	{ "isnt working", S, 0 },
 	{ "wasnt working", S, 0 },
 	{ "tried that", S, 0 },
+	{ "no dice", S, 0 },
+	{ "spoke too soon", S, 0 },
 	{ "already tried", S, 0 },
 	{ "already did", S, 0 },
 	{ "already done", S, 0 },
@@ -362,6 +365,8 @@ static const cue_def cues[] = {
 	{ "please help", S, 0 },
 	{ "help me", S, 0 },
 	{ "heard nothing", S, 0 },
+	{ "no update yet", S, 0 },
+	{ "still no update", S, 0 },
 	{ "havent heard", S, 0 },
 	{ "not heard", S, 0 },
 	{ "no answer", S, 0 },
@@ -950,6 +955,24 @@ static int shape_features(ca_reply_features *f, const scan *sc, const char *text
 		if (any[k] && kinds == 1)
 			r = add_feature_for(f, 'r', text, 0, 0, sc->toks.n <= SHORT_ANSWER_WORDS ? "only short:" : "only:",
 					    intent_names[k], CA_REPLY_N, 0);
+	/* How much the reply says beyond its cues ("f:rest 0": every word is
+	 * a cue, "Thank you so much"; "f:rest 3-6&only:resolved": "Should be
+	 * with you now. Many thanks"), alone, with the one intent its cues are
+	 * of, and for a reply without any cue. */
+	size_t rest = 0;
+	for (size_t i = 0; i < sc->toks.n; i++)
+		rest += !sc->used[i];
+	const char *b = rest == 0 ? "0" : rest <= 2 ? "1-2" : rest <= 6 ? "3-6" : rest <= 15 ? "7-15" : "16+";
+	if (r == 0)
+		r = add_feature(f, 'r', text, 0, 0, "f:rest ", b);
+	for (int k = 0; r == 0 && k < CA_REPLY_N; k++)
+		if (any[k] && kinds == 1) {
+			char name[CA_REPLY_FEATURE_NAME];
+			snprintf(name, sizeof(name), "%s&only:%s", b, intent_names[k]);
+			r = add_feature(f, 'r', text, 0, 0, "f:rest ", name);
+		}
+	if (r == 0 && kinds == 0)
+		r = add_feature(f, 'r', text, 0, 0, "f:rest ", rest == 0 ? "0&none" : "some&none");
 	return r;
 }
 
