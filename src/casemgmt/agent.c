@@ -41,11 +41,12 @@ int ca_casemgmt_open(const char *db_path, ca_agent **ret, ca_err *err)
  * server thread serving many chats in turn keeps each one's. An analysis is
  * kept only while the directory is the one its linker asked (the
  * directory's generation and this connection's own writes to it, read when
- * the analysis is taken: a later write makes it start again); every one is
- * dropped on a rollback (it may hold rolled-back messages) and with the
- * predictor (its states are keyed by the predictor's parts). With it are
+ * the analysis is taken: a later write makes it start again). With it are
  * the messages read so far, so the next event or update reads only the
- * ones after them (ca_store_message_list_after).
+ * ones after them (ca_store_message_list_after). A conversation's entry is
+ * dropped when one of its events rolls back (it may hold the event's
+ * messages; an update writes none), and every entry with the predictor
+ * (the states are keyed by the predictor's parts).
  */
 typedef struct ca_conv_analysis {
 	char *conv;

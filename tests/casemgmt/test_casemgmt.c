@@ -270,6 +270,33 @@ static void test_replayed_event_is_noop(void **state)
 	json_decref(r2);
 }
 
+/* An agent keeps the messages it has read with the conversation's analysis
+ * and reads only the ones after them: what another agent (another server
+ * thread or process) added since is read all the same. */
+static void test_messages_added_elsewhere_are_read(void **state)
+{
+	fixture *fx = *state;
+	ca_agent *other = NULL;
+	ca_err err = { 0 };
+	assert_int_equal(ca_casemgmt_open(fx->db, &other, &err), 0);
+	json_decref(ok_event(fx->a, "{\"id\":\"c11-open\",\"type\":\"open\",\"conversation\":\"c11\"}"));
+	say(fx->a, "c11", "m1", "agent", "Hello, how can I help you today?");
+	say(fx->a, "c11", "m2", "customer", "Hi, my Blendmaster X200 is broken and not working since yesterday.");
+	/* this agent reads m1 and m2: no contact yet, so no case */
+	json_t *r = ok_event(fx->a, "{\"id\":\"c11-u1\",\"type\":\"update\",\"conversation\":\"c11\"}");
+	assert_false(json_is_true(json_object_get(r, "created")));
+	json_decref(r);
+	say(other, "c11", "m3", "customer", "dana@example.org, serial number SN-77120");
+	r = ok_event(fx->a, "{\"id\":\"c11-accept\",\"type\":\"accept\",\"conversation\":\"c11\"}");
+	assert_true(json_is_true(json_object_get(r, "created")));
+	json_t *c = case_json(fx->a, ca_json_str(r, "case"));
+	assert_string_equal(ca_json_str(json_object_get(c, "fields"), "customer"), "C-1");
+	assert_string_equal(ca_json_str(json_object_get(c, "fields"), "serial_number"), "SN-77120");
+	json_decref(c);
+	json_decref(r);
+	ca_agent_close(other);
+}
+
 static void test_close_writes_summary_note(void **state)
 {
 	fixture *fx = *state;
@@ -430,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_when_all_default_fields_known, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withheld_lists_missing_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_wins_and_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_added_elsewhere_are_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_plan_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replayed_event_is_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_writes_summary_note, setup, teardown),
