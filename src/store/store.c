@@ -175,8 +175,8 @@ static int cell(const ca_sql_row *row, size_t i, json_t **ret)
 		break;
 	case CA_SQL_TEXT:
 	default:
-		v = json_string(t);
-		if (!v && !utf8_valid(t, strlen(t)))
+		v = json_stringn(t, row->lens[i]); /* checks the UTF-8, as the value came from a file */
+		if (!v && !utf8_valid(t, row->lens[i]))
 			return CA_EUTF8;
 		break;
 	}
@@ -202,7 +202,8 @@ static int collect_row(const ca_sql_row *row, void *ud)
 	for (size_t i = 0; i < row->n; i++) {
 		json_t *v;
 		int r = cell(row, i, &v);
-		if (!r && json_object_set_new(o, row->names[i], v) < 0)
+		/* column names are the SQL's own identifiers: no UTF-8 to check */
+		if (!r && json_object_set_new_nocheck(o, row->names[i], v) < 0)
 			r = CA_ENOMEM;
 		if (r) {
 			c->rc = r;
