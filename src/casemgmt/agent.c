@@ -43,27 +43,43 @@ int ca_casemgmt_open(const char *db_path, ca_agent **ret, ca_err *err)
  * directory's generation and this connection's own writes to it, read when
  * the analysis is taken: a later write makes it start again). With it are
  * the messages read so far, so the next event or update reads only the
- * ones after them (ca_store_message_list_after). A conversation's entry is
+ * ones after them (ca_store_message_list_after), as long as their text
+ * stays within KEPT_CONV_BYTES a conversation and KEPT_AGENT_BYTES all
+ * together (past that a conversation's are read whole each time, so memory
+ * stays bounded whatever the chats send). A conversation's entry is
  * dropped when one of its events rolls back (it may hold the event's
  * messages; an update writes none), and every entry with the predictor
  * (the states are keyed by the predictor's parts).
  */
+#define KEPT_CONV_BYTES ((size_t)256 * 1024)
+#define KEPT_AGENT_BYTES ((size_t)8 * 1024 * 1024)
+
 typedef struct ca_conv_analysis {
 	char *conv;
 	ca_analysis an;
-	json_t *msgs;     /* the messages read so far (ca_store_message_list rows), or NULL */
-	int64_t msgs_seq; /* the seq of the last of them */
+	json_t *msgs;      /* the messages read so far (ca_store_message_list rows), or NULL */
+	int64_t msgs_seq;  /* the seq of the last of them */
+	size_t msgs_bytes; /* the bytes of their text */
 	int64_t dir_gen;
 	uint64_t dir_own;
 	uint64_t used; /* a->analyses_tick at its last use */
 } ca_conv_analysis;
 
-static void conv_analysis_free(ca_conv_analysis *c)
+/* Let go of the messages entry c keeps. */
+static void drop_msgs(ca_agent *a, ca_conv_analysis *c)
+{
+	json_decref(c->msgs);
+	c->msgs = NULL;
+	a->kept_msg_bytes -= c->msgs_bytes;
+	c->msgs_bytes = 0;
+}
+
+static void conv_analysis_free(ca_agent *a, ca_conv_analysis *c)
 {
 	if (c) {
+		drop_msgs(a, c);
 		free(c->conv);
 		ca_analysis_done(&c->an);
-		json_decref(c->msgs);
 		free(c);
 	}
 }
@@ -71,7 +87,7 @@ static void conv_analysis_free(ca_conv_analysis *c)
 static void forget_analyses(ca_agent *a)
 {
 	for (size_t i = 0; i < CA_ANALYSES_MAX; i++) {
-		conv_analysis_free(a->analyses[i]);
+		conv_analysis_free(a, a->analyses[i]);
 		a->analyses[i] = NULL;
 	}
 }
@@ -82,7 +98,7 @@ static void forget_analysis(ca_agent *a, const char *conv)
 	for (size_t i = 0; conv && i < CA_ANALYSES_MAX; i++) {
 		ca_conv_analysis *c = a->analyses[i];
 		if (c && !strcmp(c->conv, conv)) {
-			conv_analysis_free(c);
+			conv_analysis_free(a, c);
 			a->analyses[i] = NULL;
 		}
 	}
@@ -113,7 +129,7 @@ static ca_conv_analysis *conv_entry(ca_agent *a, const char *conv)
 	}
 	ca_conv_analysis *c = *slot;
 	if (c && strcmp(c->conv, conv)) { /* the least recently used makes way */
-		conv_analysis_free(c);
+		conv_analysis_free(a, c);
 		c = *slot = NULL;
 	}
 	if (!c) {
@@ -334,6 +350,10 @@ static int load_msgs(ca_agent *a, const char *conv, conv_msgs *out, ca_err *err)
 	int r = ca_store_message_list_after(a->store, conv, c->msgs ? c->msgs_seq : INT64_MIN, &fresh, err);
 	if (r)
 		return r;
+	size_t bytes = 0, i;
+	json_t *m;
+	json_array_foreach(fresh, i, m)
+		bytes += json_string_length(json_object_get(m, "text"));
 	if (!c->msgs) {
 		c->msgs = fresh;
 		fresh = NULL;
@@ -342,10 +362,14 @@ static int load_msgs(ca_agent *a, const char *conv, conv_msgs *out, ca_err *err)
 		return ca_err_set(err, CA_ENOMEM, "conversation", "out of memory");
 	}
 	json_decref(fresh);
+	c->msgs_bytes += bytes;
+	a->kept_msg_bytes += bytes;
 	size_t n = json_array_size(c->msgs);
 	if (n)
 		c->msgs_seq = json_integer_value(json_object_get(json_array_get(c->msgs, n - 1), "seq"));
 	out->json = json_incref(c->msgs);
+	if (c->msgs_bytes > KEPT_CONV_BYTES || a->kept_msg_bytes > KEPT_AGENT_BYTES)
+		drop_msgs(a, c); /* out holds them for this call; the next reads them whole */
 	if ((r = ca_msgs_from_json(out->json, &out->msgs, &out->n)))
 		return r;
 	out->an = analysis_of(a, c, out->n);

@@ -238,6 +238,7 @@ struct ca_agent {
 	/* the analyses of the conversations seen last (agent.c, "analyses") */
 	struct ca_conv_analysis *analyses[CA_ANALYSES_MAX];
 	uint64_t analyses_tick;
+	size_t kept_msg_bytes; /* the text of the messages the analyses keep (agent.c) */
 	ca_interaction_queue *iq; /* where rows of decisions that write nothing go, or NULL (interactions.c) */
 };
 

@@ -294,6 +294,34 @@ static void test_messages_added_elsewhere_are_read(void **state)
 	assert_string_equal(ca_json_str(json_object_get(c, "fields"), "serial_number"), "SN-77120");
 	json_decref(c);
 	json_decref(r);
+
+	/* Past its budget a conversation's messages are not kept (a hostile
+	 * chat cannot fill the memory), and are read whole the next time. */
+	json_decref(ok_event(fx->a, "{\"id\":\"c12-open\",\"type\":\"open\",\"conversation\":\"c12\"}"));
+	say(fx->a, "c12", "m1", "customer", "Hi, my Blendmaster X200 is broken and not working since yesterday.");
+	json_decref(ok_event(fx->a, "{\"id\":\"c12-u1\",\"type\":\"update\",\"conversation\":\"c12\"}"));
+	assert_true(fx->a->kept_msg_bytes > 0);
+	size_t words = 45000, k;
+	char *big = malloc(words * 7 + 256);
+	assert_non_null(big);
+	k = (size_t)snprintf(big, 256, "{\"id\":\"c12-m2\",\"type\":\"message\",\"conversation\":\"c12\",\"message\":{\"id\":\"m2\",\"role\":\"customer\",\"text\":\"");
+	for (size_t w = 0; w < words; w++, k += 7)
+		memcpy(big + k, "filler ", 7);
+	snprintf(big + k, 16, "\"}}");
+	char *out = NULL;
+	assert_int_equal(ca_chat_event(other, big, &out, &err), 0);
+	free(out);
+	free(big);
+	size_t before = fx->a->kept_msg_bytes;
+	json_decref(ok_event(fx->a, "{\"id\":\"c12-u2\",\"type\":\"update\",\"conversation\":\"c12\"}"));
+	assert_true(fx->a->kept_msg_bytes < before); /* c12's are no longer kept */
+	say(other, "c12", "m3", "customer", "dana@example.org, serial number SN-44211");
+	r = ok_event(fx->a, "{\"id\":\"c12-accept\",\"type\":\"accept\",\"conversation\":\"c12\"}");
+	assert_true(json_is_true(json_object_get(r, "created")));
+	c = case_json(fx->a, ca_json_str(r, "case"));
+	assert_string_equal(ca_json_str(json_object_get(c, "fields"), "serial_number"), "SN-44211");
+	json_decref(c);
+	json_decref(r);
 	ca_agent_close(other);
 }
 
