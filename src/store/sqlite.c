@@ -460,17 +460,7 @@ static int run_stmt(conn *c, const char *sql, const ca_sql_param *p, size_t n, c
 	const char **names = NULL, **text = NULL;
 	ca_sql_type *types = NULL;
 	size_t *lens = NULL;
-	size_t ncol = (size_t)sqlite3_column_count(st);
-	if (!r && fn && ncol) {
-		names = calloc(ncol, sizeof(*names));
-		text = calloc(ncol, sizeof(*text));
-		types = calloc(ncol, sizeof(*types));
-		lens = calloc(ncol, sizeof(*lens));
-		if (!names || !text || !types || !lens)
-			r = ca_err_set(err, CA_ENOMEM, "sql", "out of memory running \"%.80s\"", sql);
-		for (size_t i = 0; !r && i < ncol; i++)
-			names[i] = sqlite3_column_name(st, (int)i);
-	}
+	size_t ncol = 0;
 	while (!r) {
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_DONE)
@@ -481,6 +471,23 @@ static int run_stmt(conn *c, const char *sql, const ca_sql_param *p, size_t n, c
 		}
 		if (!fn)
 			continue;
+		/* The columns are read at the first row, not before the first
+		 * step: a step may prepare the statement again (the schema
+		 * changed: another connection's migration or trigger, a
+		 * temp_store change), which frees the names read before. */
+		if (!names) {
+			ncol = (size_t)sqlite3_column_count(st);
+			names = calloc(ncol + 1, sizeof(*names));
+			text = calloc(ncol + 1, sizeof(*text));
+			types = calloc(ncol + 1, sizeof(*types));
+			lens = calloc(ncol + 1, sizeof(*lens));
+			if (!names || !text || !types || !lens) {
+				r = ca_err_set(err, CA_ENOMEM, "sql", "out of memory running \"%.80s\"", sql);
+				break;
+			}
+			for (size_t i = 0; i < ncol; i++)
+				names[i] = sqlite3_column_name(st, (int)i);
+		}
 		for (size_t i = 0; i < ncol; i++) {
 			/* The type first: reading the text converts the value. */
 			switch (sqlite3_column_type(st, (int)i)) {

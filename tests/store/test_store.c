@@ -356,6 +356,31 @@ static void test_open_twice(void **state)
 	assert_non_null(strstr(f->err.message, "newer"));
 }
 
+/* A cached statement prepared again by SQLite (the schema changed under
+ * it: another connection's migration or trigger) still names its columns:
+ * the names are read after the step that prepares it again, not before. */
+static void test_column_names_after_schema_change(void **state)
+{
+	fixture *f = *state;
+	const ca_sql_driver *d = f->b->drv;
+	void *c = NULL, *other = NULL;
+	OK(d->open(f->dsn, &c, &f->err));
+	OK(d->open(f->dsn, &other, &f->err));
+	const char *q = "SELECT version AS first_column, name AS second_column FROM schema_version LIMIT 1";
+	for (int round = 0; round < 3; round++) {
+		seen s = { 0 };
+		OK(d->query(c, q, NULL, 0, see_row, &s, &f->err));
+		assert_int_equal(s.rows, 1);
+		assert_string_equal(s.names[0], "first_column");
+		assert_string_equal(s.names[1], "second_column");
+		char sql[64];
+		snprintf(sql, sizeof sql, "CREATE TABLE schema_moved_%d (x)", round);
+		OK(d->exec(other, sql, NULL, 0, &f->err));
+	}
+	d->close(other);
+	d->close(c);
+}
+
 static void test_driver_version_checked(void **state)
 {
 	fixture *f = *state;
@@ -1486,6 +1511,7 @@ static const struct CMUnitTest contract[] = {
 	cmocka_unit_test_setup_teardown(test_open_twice, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_write_lock_waiter, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_driver_version_checked, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_column_names_after_schema_change, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_directory_keys, setup, teardown),
