@@ -47,6 +47,24 @@ int ca_agent_defer_checkpoints(ca_agent *a, bool defer, ca_err *err);
 int ca_checkpoint(ca_agent *a, ca_err *err);
 
 /*
+ * Group commit, for a server's chat feed (src/server/server.c): between
+ * ca_agent_batch_begin and ca_agent_batch_end, each ca_chat_event* call is
+ * a savepoint of one transaction (all or nothing on its own, as outside a
+ * batch, and its replay answered as one), and nothing of them is durable
+ * or seen by other connections until end(commit true) commits them all.
+ * end(commit false), or a commit that fails, undoes every event of the
+ * batch and forgets what the agent kept in memory of them. One commit a
+ * batch writes each page the events touched into the write-ahead log
+ * once, not once an event. contended: another writer waits for the write
+ * lock now (end the batch to let it in). begin: CA_ESTATE inside a
+ * transaction, CA_EDB; end: CA_ESTATE without a batch, CA_EDB when the
+ * commit fails (nothing of the batch is then kept); 0 after an undo.
+ */
+int ca_agent_batch_begin(ca_agent *a, ca_err *err);
+int ca_agent_batch_end(ca_agent *a, bool commit, ca_err *err);
+bool ca_agent_batch_contended(ca_agent *a);
+
+/*
  * For a server whose threads each hold an agent (src/casemgmt/interactions.c):
  * the interaction-log rows of decisions that write nothing else (an Update
  * from conversation with no changes) go into a queue the agents share, and

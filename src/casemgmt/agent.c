@@ -764,8 +764,40 @@ static int apply_event(ca_agent *a, const json_t *ev, json_t **ret, ca_err *err)
 		json_decref(res);
 		return r;
 	}
+	ca_store_unit_end(a->store); /* in a batch, the next event is a unit of its own */
 	*ret = res;
 	return 0;
+}
+
+int ca_agent_batch_begin(ca_agent *a, ca_err *err)
+{
+	if (ca_store_in_transaction(a->store))
+		return ca_err_set(err, CA_ESTATE, "batch", "a batch begins outside any transaction");
+	if (!a->batch_temp_in_memory && ca_store_temp_in_memory(a->store, true, NULL) == 0)
+		a->batch_temp_in_memory = true;
+	return ca_store_begin(a->store, err);
+}
+
+int ca_agent_batch_end(ca_agent *a, bool commit, ca_err *err)
+{
+	if (!ca_store_in_transaction(a->store))
+		return ca_err_set(err, CA_ESTATE, "batch", "no batch is open");
+	int r = commit ? ca_store_commit(a->store, err) : CA_EDB;
+	if (r) {
+		/* A failed commit has rolled back already; the modules and the
+		 * analyses may hold what the batch's events wrote. */
+		if (!commit)
+			ca_agent_rollback(a);
+		else if (a->hooks.rolled_back)
+			a->hooks.rolled_back(a);
+		forget_analyses(a);
+	}
+	return commit ? r : 0;
+}
+
+bool ca_agent_batch_contended(ca_agent *a)
+{
+	return ca_store_contended(a->store);
 }
 
 int ca_chat_event(ca_agent *a, const char *event_json, char **ret_json, ca_err *err)

@@ -227,6 +227,7 @@ struct ca_agent {
 				       a caller still holding its pointers */
 	ca_predictor *predictor;  /* built lazily from settings + directory */
 	bool directory_stale;     /* contacts were added since it was built */
+	bool batch_temp_in_memory; /* the savepoints' journals in memory since the first batch (ca_agent_batch_begin) */
 	int64_t spam_retry_ms;    /* monotonic ms before which the spam filter, having failed, is not asked */
 	struct ca_pii_lexicon *pii_lexicon; /* Debian word lists, loaded once */
 	struct ca_kb_index *kb;   /* the knowledge agent's index (src/knowledge); NULL = build on use */

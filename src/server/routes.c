@@ -96,7 +96,7 @@ const srv_route srv_routes[] = {
 	  "{\"type\":\"string\",\"contentMediaType\":\"text/event-stream\"}", 0, NULL, NULL },
 
 	/* ---- the integrations' doors ---- */
-	{ "POST", "/api/v1/conversations/{id}/events", CA_RIGHT_CHAT_INGEST, 0, srv_h_chat_event, SRV_BODY_JSON, 0,
+	{ "POST", "/api/v1/conversations/{id}/events", CA_RIGHT_CHAT_INGEST, SRV_BATCH, srv_h_chat_event, SRV_BODY_JSON, 0,
 	  NULL, "One chat event of conversation {id}, as `caseagent chat event` takes it; a replay answers as such",
 	  "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"type\":{\"enum\":[\"open\",\"message\","
 	  "\"accept\",\"update\",\"wait\",\"wrapup\",\"close\",\"link\"]},\"conversation\":{\"type\":\"string\"},"

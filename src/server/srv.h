@@ -118,17 +118,28 @@ void srv_log_line(json_t *line);
 
 /* The request workers (pool.c): n threads running submitted jobs in the
  * order submitted. With two or more, the feed's jobs (SRV_LANE_FEED) run
- * on the first worker only, one at a time, and people's on any worker;
+ * on the first worker only, one at a time or a batch at a time (below),
+ * and people's on any worker;
  * with one, people's first, at most four in a row while a feed job
  * waits. submit: false when the pool is stopping (or out of
  * memory): the caller runs the job itself. stop: runs what is queued and
  * joins the threads, after which submit says false; free: stops if need
  * be and frees. Both NULL-safe; neither may race with submit's caller
- * except through submit (stop first, free once nothing can submit). */
+ * except through submit (stop first, free once nothing can submit).
+ * feed_batch (or NULL): the feed's jobs go to it, not to their own fn:
+ * every feed job queued when a worker takes the feed (at least one, at
+ * most SRV_FEED_BATCH, in the order submitted), borrowed for the call; it
+ * must see each one done (typically by calling its fn). */
 typedef struct srv_pool srv_pool;
 typedef void (*srv_job_fn)(void *arg);
+typedef struct srv_job {
+	srv_job_fn fn;
+	void *arg;
+} srv_job;
+typedef void (*srv_batch_fn)(const srv_job *jobs, size_t n, void *ud);
+#define SRV_FEED_BATCH 32
 typedef enum srv_lane { SRV_LANE_PEOPLE, SRV_LANE_FEED, SRV_LANES } srv_lane;
-int srv_pool_start(unsigned n, srv_pool **ret, ca_err *err);
+int srv_pool_start(unsigned n, srv_batch_fn feed_batch, void *feed_ud, srv_pool **ret, ca_err *err);
 bool srv_pool_submit(srv_pool *p, srv_lane lane, srv_job_fn fn, void *arg);
 void srv_pool_stop(srv_pool *p);
 void srv_pool_free(srv_pool *p);
@@ -203,6 +214,9 @@ enum srv_body { SRV_BODY_NONE, SRV_BODY_JSON, SRV_BODY_RFC822 };
  * any query (the browser's own); its template "/{path}" stands for paths of
  * any depth. */
 #define SRV_WEB 0x8u
+/* A feed request that may share one transaction with the others queued
+ * beside it (the chat feed's group commit: server.c, run_feed). */
+#define SRV_BATCH 0x10u
 
 /* The API a table entry passes to a generic handler (handlers.c). */
 typedef int (*srv_ref_api)(ca_agent *a, const char *ref, char **ret_json, ca_err *err);

@@ -92,6 +92,7 @@ typedef struct conn {
 	uint64_t tick;
 	char *wait_path; /* "<database>-wait", NULL for a database without a file */
 	int wait_fd;     /* wait_path open for reading (sq_contended), or -1 */
+	bool stamped;    /* this connection's stamp is in wait_path (unstamp) */
 	cached_stmt cache[STMT_CACHE_SIZE];
 } conn;
 
@@ -188,8 +189,26 @@ static void stamp_wait(conn *c)
 	if (fd < 0)
 		return;
 	int64_t t = now_ns();
+	if (pwrite(fd, &t, sizeof(t), 0) == (ssize_t)sizeof(t))
+		c->stamped = true;
+	close(fd);
+}
+
+/* The wait is over (the lock was had, or given up on): the stamp goes, or
+ * the holder would end its batches early for the next WAITING_NS for a
+ * waiter that is no longer there. Another process's waiter stamps again
+ * on its next try, a millisecond later. */
+static void unstamp(conn *c)
+{
+	if (!c->stamped)
+		return;
+	c->stamped = false;
+	int fd = open(c->wait_path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	int64_t t = 0;
 	if (pwrite(fd, &t, sizeof(t), 0) != (ssize_t)sizeof(t)) {
-		/* nothing to do: see above */
+		/* nothing to do: the stamp ages out */
 	}
 	close(fd);
 }
@@ -441,6 +460,7 @@ static int run(conn *c, const char *sql, const ca_sql_param *p, size_t n, ca_sql
 		sql = "BEGIN DEFERRED";
 	}
 	r = run_stmt(c, sql, p, n, fn, ud, err);
+	unstamp(c);
 	/* The transaction ended (committed, rolled back, or never began). */
 	if (c->wl_held && sqlite3_get_autocommit(c->db))
 		wlock_give(c);
@@ -613,6 +633,7 @@ static int sq_checkpoint(void *p, int how, ca_err *err)
 		int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 		if (rc == SQLITE_OK && log > CKPT_RESTART_FRAMES)
 			rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+		unstamp(c);
 		/* BUSY: another checkpoint is running, or the readers outlasted
 		 * the busy timeout: the next round does the same work. */
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)

@@ -325,6 +325,49 @@ static void test_messages_added_elsewhere_are_read(void **state)
 	ca_agent_close(other);
 }
 
+/* Group commit (ca_agent_batch_begin): an undone batch leaves nothing, in
+ * the database or in what the agent kept of the conversation; a committed
+ * one is there for every connection. */
+static void test_batch_undone_and_committed(void **state)
+{
+	fixture *fx = *state;
+	ca_agent *other = NULL;
+	ca_err err = { 0 };
+	assert_int_equal(ca_casemgmt_open(fx->db, &other, &err), 0);
+	json_decref(ok_event(fx->a, "{\"id\":\"c13-open\",\"type\":\"open\",\"conversation\":\"c13\"}"));
+	say(fx->a, "c13", "m1", "customer", "Hi, my Blendmaster X200 is broken and not working since yesterday.");
+	json_decref(ok_event(fx->a, "{\"id\":\"c13-u1\",\"type\":\"update\",\"conversation\":\"c13\"}"));
+	assert_int_equal(ca_agent_batch_begin(fx->a, &err), 0);
+	assert_int_equal(ca_agent_batch_begin(fx->a, &err), CA_ESTATE); /* one at a time */
+	say(fx->a, "c13", "m2", "customer", "dana@example.org, serial number SN-90001");
+	json_decref(ok_event(fx->a, "{\"id\":\"c13-u2\",\"type\":\"update\",\"conversation\":\"c13\"}"));
+	assert_int_equal(ca_agent_batch_end(fx->a, false, &err), 0);
+	assert_int_equal(ca_agent_batch_end(fx->a, false, &err), CA_ESTATE);
+	/* the undone message's id is free (the same id with other content
+	 * would be refused), and the agent reads the new one, not its memory */
+	say(other, "c13", "m2", "customer", "dana@example.org, serial number SN-90002");
+	json_t *r = ok_event(fx->a, "{\"id\":\"c13-accept\",\"type\":\"accept\",\"conversation\":\"c13\"}");
+	assert_true(json_is_true(json_object_get(r, "created")));
+	json_t *c = case_json(fx->a, ca_json_str(r, "case"));
+	assert_string_equal(ca_json_str(json_object_get(c, "fields"), "serial_number"), "SN-90002");
+	json_decref(c);
+	json_decref(r);
+
+	assert_int_equal(ca_agent_batch_begin(fx->a, &err), 0);
+	json_decref(ok_event(fx->a, "{\"id\":\"c14-open\",\"type\":\"open\",\"conversation\":\"c14\"}"));
+	say(fx->a, "c14", "m1", "customer", "Hello there");
+	char *out = NULL;
+	assert_int_equal(ca_conversation_show(other, "c14", &out, &err), CA_ENOTFOUND); /* not yet committed */
+	ca_err_clear(&err);
+	assert_int_equal(ca_agent_batch_end(fx->a, true, &err), 0);
+	assert_int_equal(ca_conversation_show(other, "c14", &out, &err), 0);
+	json_t *conv = json_loads(out, 0, NULL);
+	free(out);
+	assert_int_equal(json_array_size(json_object_get(conv, "messages")), 1);
+	json_decref(conv);
+	ca_agent_close(other);
+}
+
 static void test_close_writes_summary_note(void **state)
 {
 	fixture *fx = *state;
@@ -486,6 +529,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_withheld_lists_missing_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_wins_and_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_added_elsewhere_are_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_undone_and_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_plan_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replayed_event_is_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_writes_summary_note, setup, teardown),

@@ -4,7 +4,9 @@
  * takes people's jobs before the feed's, but no more than four in a row
  * while a feed job waits; with two workers the feed's jobs are the first
  * worker's, one at a time, so a person's job runs while a feed job holds
- * it; stopping runs what is queued, and a submit after it says no.
+ * it; stopping runs what is queued, and a submit after it says no; with
+ * a batch function, the feed's jobs queued together reach it together, in
+ * order, at most SRV_FEED_BATCH at a time, and people's never do.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +29,7 @@ typedef struct gate {
 static gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
 
 static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
-static char order[64];
+static char order[96];
 
 static void gate_reset(void)
 {
@@ -99,7 +101,7 @@ static void test_people_first(void **state)
 	srv_pool *p = NULL;
 	ca_err err = { 0 };
 	gate_reset();
-	assert_int_equal(srv_pool_start(1, &p, &err), 0);
+	assert_int_equal(srv_pool_start(1, NULL, NULL, &p, &err), 0);
 	assert_true(srv_pool_submit(p, SRV_LANE_PEOPLE, at_gate, "g"));
 	wait_started(1); /* the one worker is held */
 	assert_true(srv_pool_submit(p, SRV_LANE_FEED, note, "F"));
@@ -122,7 +124,7 @@ static void test_worker_kept_from_feed(void **state)
 	srv_pool *p = NULL;
 	ca_err err = { 0 };
 	gate_reset();
-	assert_int_equal(srv_pool_start(2, &p, &err), 0);
+	assert_int_equal(srv_pool_start(2, NULL, NULL, &p, &err), 0);
 	assert_true(srv_pool_submit(p, SRV_LANE_FEED, at_gate, "A"));
 	assert_true(srv_pool_submit(p, SRV_LANE_FEED, at_gate, "B"));
 	wait_started(1);
@@ -141,11 +143,52 @@ static void test_worker_kept_from_feed(void **state)
 	assert_string_equal(order, "pAB");
 }
 
+/* The batch function: notes "[" and each job's name (running its fn), "]". */
+static void batch_of(const srv_job *jobs, size_t n, void *ud)
+{
+	(void)ud;
+	note("[");
+	for (size_t i = 0; i < n; i++)
+		jobs[i].fn(jobs[i].arg);
+	note("]");
+}
+
+static void test_feed_in_batches(void **state)
+{
+	(void)state;
+	srv_pool *p = NULL;
+	ca_err err = { 0 };
+	gate_reset();
+	assert_int_equal(srv_pool_start(2, batch_of, NULL, &p, &err), 0);
+	assert_true(srv_pool_submit(p, SRV_LANE_FEED, at_gate, "a"));
+	wait_started(1); /* the feed's worker is held in a batch of one */
+	/* queued meanwhile: one batch, in order, at most SRV_FEED_BATCH jobs */
+	static char names[SRV_FEED_BATCH + 2][2];
+	for (int i = 0; i < SRV_FEED_BATCH + 2; i++) {
+		names[i][0] = (char)('A' + i % 26);
+		assert_true(srv_pool_submit(p, SRV_LANE_FEED, note, names[i]));
+	}
+	/* people's jobs are never in a batch, and run while the feed is held */
+	assert_true(srv_pool_submit(p, SRV_LANE_PEOPLE, note, "p"));
+	assert_true(order_has("p", 5));
+	open_gate();
+	srv_pool_free(p);
+	char want[64] = "[pa][";
+	for (int i = 0; i < SRV_FEED_BATCH; i++)
+		strcat(want, names[i]);
+	strcat(want, "][");
+	strcat(want, names[SRV_FEED_BATCH]);
+	strcat(want, names[SRV_FEED_BATCH + 1]);
+	strcat(want, "]");
+	assert_string_equal(order, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_people_first),
 		cmocka_unit_test(test_worker_kept_from_feed),
+		cmocka_unit_test(test_feed_in_batches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

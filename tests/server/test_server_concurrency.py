@@ -12,15 +12,25 @@
 #    every event that got a 2xx is there exactly once; then every event is
 #    posted again (those answered before must come back as replays), and
 #    each conversation ends complete, exactly once, with one case.
+# 3. The feed's group commit (src/server/server.c, run_feed): chat events
+#    queued together run in one transaction, answered after it commits.
+#    The test holds the database's write lock from its own connection so
+#    the events queue up behind the first, then lets go: in one batch an
+#    event that fails inside the agent (an accept of a conversation never
+#    opened, 4xx) is undone alone; an event the database refuses (a
+#    trigger the test adds, 500) undoes the events of its batch before it,
+#    which are answered 503 batch-undone and stored nowhere; sent again,
+#    they are stored once. Every 2xx event is stored exactly once.
 # Arguments: the caseagent binary, the source directory.
 import http.client
 import os
+import sqlite3
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from server import Server, all_pages, chat_events, check, in_threads, main  # noqa: E402
+from server import Server, all_pages, chat_events, check, in_threads, main, problem  # noqa: E402
 
 N = 32
 WHO = [("jide.okafor@example.net", "parcel has not arrived and the tracking has not moved"),
@@ -163,11 +173,99 @@ def crash_and_restart(srv):
     check_complete(srv, convs)
 
 
+def open_event(conv, eid=None):
+    return {"id": eid or f"{conv}-e1", "type": "open"}
+
+
+def post_all(srv, items):
+    """Posts (conv, event) pairs, each from a thread of its own started in
+    order 20 ms apart, so they queue in the feed in that order; returns the
+    replies in the same order."""
+    out = [None] * len(items)
+
+    def post(k):
+        conv, e = items[k]
+        out[k] = srv.post_event(conv, e, timeout=60)
+
+    threads = []
+    for k in range(len(items)):
+        threads.append(threading.Thread(target=post, args=(k,)))
+        threads[-1].start()
+        time.sleep(0.02)
+    return out, threads
+
+
+def batch_round(srv, db, k):
+    """One round of part 3 on conversations bb{k}-*; returns the events
+    undone with the refused one (a batch ends early after 10 ms or for a
+    waiting writer, so the refused event may have started a batch)."""
+    first = (f"bb{k}-first", open_event(f"bb{k}-first"))
+    before = [(f"bb{k}-a{i}", open_event(f"bb{k}-a{i}")) for i in range(4)]
+    refused = (f"bb{k}-refused", open_event(f"bb{k}-refused", "bb-refused"))
+    after = [(f"bb{k}-b{i}", open_event(f"bb{k}-b{i}")) for i in range(4)]
+    never = f"bb{k}-never"
+    after.insert(2, (never, {"id": f"{never}-e2", "type": "accept", "actor": "rep"}))
+    db.execute("BEGIN IMMEDIATE")  # the write lock: the first event waits for it, the rest queue
+    items = [first] + before + [refused] + after
+    replies, threads = post_all(srv, items)
+    time.sleep(0.5)
+    db.execute("COMMIT")
+    for t in threads:
+        t.join()
+    got = dict(zip([c for c, _ in items], replies))
+    check(200 <= got[first[0]].status < 300, f"the first event: {got[first[0]]!r}")
+    p = problem(got[refused[0]], 500, "the event the database refused")
+    check("refused by the test" in p.get("detail", ""), f"the refused event's problem: {p}")
+    problem(got[never], range(400, 500), "an accept of a conversation never opened")
+    for c, _ in before + after:
+        r = got[c]
+        if c == never:
+            continue
+        if r.status == 503:
+            p = problem(r, 503, f"{c}, undone with its batch")
+            check(p["type"] == "urn:caseagent:problem:batch-undone", f"{c}: {p}")
+            check(r.header("Retry-After") == "1", f"{c}: Retry-After {r.header('Retry-After')!r}")
+            check(c in dict(before), f"{c}, queued after the refused event, was undone with it")
+        else:
+            check(200 <= r.status < 300, f"{c}: {r!r}")
+    for c, _ in items:
+        _, conv = stored_messages(srv, c)
+        stored = conv is not None
+        want = c not in (refused[0], never) and 200 <= got[c].status < 300
+        check(stored == want, f"{c}: answered {got[c].status}, {'stored' if stored else 'not stored'}")
+    undone = [c for c, _ in before if got[c].status == 503]
+    for c in undone:  # sent again, stored once
+        r = srv.post_event(c, open_event(c))
+        check(200 <= r.status < 300 and r.json().get("replayed") is False, f"{c} sent again: {r!r}")
+        _, conv = stored_messages(srv, c)
+        check(conv is not None and conv["state"] == "open", f"{c} sent again: {conv}")
+    print(f"batch round {k}: {len(undone)} events undone with the refused one, "
+          f"{sum(200 <= got[c].status < 300 for c, _ in before)} queued before it committed")
+    return undone
+
+
+def batch_undone(srv):
+    db = sqlite3.connect(srv.db, timeout=30, isolation_level=None, check_same_thread=False)
+    db.execute("CREATE TRIGGER test_refuse BEFORE INSERT ON chat_event WHEN NEW.event_id = 'bb-refused' "
+               "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    undone = []
+    for k in range(5):
+        undone = batch_round(srv, db, k)
+        if undone:
+            break
+    check(undone, "in 5 rounds, no event of the refused one's batch was answered 503 batch-undone")
+    db.execute("DROP TRIGGER test_refuse")
+    db.close()
+    r = srv.post_event("bb0-refused", open_event("bb0-refused", "bb-refused"))
+    check(200 <= r.status < 300, f"the refused event, the trigger gone: {r!r}")
+
+
 def concurrency(binary, source):
     with Server(binary, source, name="concurrency") as srv:
         srv.start()
         load_and_replay(srv)
         crash_and_restart(srv)
+        batch_undone(srv)
         srv.stop_clean()
 
 
