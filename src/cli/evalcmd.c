@@ -154,6 +154,11 @@ static int show_eval_replies(const cli_ctx *ctx, const json_t *r)
 		return rc;
 	printf("\ncalibration: ECE %.3f, log loss %.3f (best temperature x%.2f)\n", num(cal, "ece"),
 	       num(cal, "log_loss"), num(cal, "best_temperature_scale"));
+	const json_t *guess = json_object_get(r, "best_guess");
+	if (guess)
+		printf("best guess, the floors aside: macro-F1 %.3f, resolved "
+		       "precision %.3f, recall %.3f\n",
+		       num(guess, "macro_f1"), num(guess, "resolved_precision"), num(guess, "resolved_recall"));
 	const json_t *floors = json_object_get(r, "floors");
 	if (floors)
 		printf("floors (chosen on these readings): resolved %.2f, still_problem %.2f, question_or_info %.2f, "

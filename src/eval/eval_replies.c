@@ -228,6 +228,7 @@ static char *tweet_reply(const char *t)
 
 typedef struct tally {
 	size_t confusion[CA_REPLY_N][CA_REPLY_N]; /* [gold][predicted] */
+	size_t guessed[CA_REPLY_N][CA_REPLY_N];   /* [gold][best guess], the floors aside */
 	size_t bin_n[CAL_BINS], bin_right[CAL_BINS];
 	double bin_conf[CAL_BINS];
 	/* log-likelihood of the gold intent under a temperature rescale t/T0 */
@@ -240,6 +241,7 @@ static const double temp_scale[16] = { 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1
 static void count(tally *t, ca_reply_intent gold, const ca_reply_reading *rd)
 {
 	t->confusion[gold][rd->intent]++;
+	t->guessed[gold][rd->guess]++;
 	int b = (int)(rd->confidence * CAL_BINS);
 	b = b >= CAL_BINS ? CAL_BINS - 1 : b < 0 ? 0 : b;
 	t->bin_n[b]++;
@@ -260,6 +262,31 @@ static void count(tally *t, ca_reply_intent gold, const ca_reply_reading *rd)
 static double ratio(size_t a, size_t b)
 {
 	return b ? (double)a / (double)b : 0.0;
+}
+
+/* Macro-F1 over the intents present, and resolved's precision and recall. */
+static json_t *guess_figures(const size_t m[CA_REPLY_N][CA_REPLY_N])
+{
+	double f1_sum = 0, rp = 0, rr = 0;
+	size_t present = 0;
+	for (int g = 0; g < CA_REPLY_N; g++) {
+		size_t support = 0, predicted = 0;
+		for (int p = 0; p < CA_REPLY_N; p++) {
+			support += m[g][p];
+			predicted += m[p][g];
+		}
+		double pr = ratio(m[g][g], predicted), rc = ratio(m[g][g], support);
+		if (support) {
+			present++;
+			f1_sum += pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0;
+		}
+		if (g == CA_REPLY_RESOLVED) {
+			rp = pr;
+			rr = rc;
+		}
+	}
+	return json_pack("{s:f,s:f,s:f}", "macro_f1", present ? f1_sum / (double)present : 0.0, "resolved_precision", rp,
+			 "resolved_recall", rr);
 }
 
 static json_t *figures(const tally *t, size_t n)
@@ -300,10 +327,10 @@ static json_t *figures(const tally *t, size_t n)
 	int best = 6;
 	for (int k = 0; k < 16; k++)
 		best = t->nll[k] < t->nll[best] ? k : best;
-	return json_pack("{s:f,s:f,s:o,s:o,s:{s:f,s:f,s:f,s:o}}", "macro_f1", present ? f1_sum / (double)present : 0.0,
+	return json_pack("{s:f,s:f,s:o,s:o,s:{s:f,s:f,s:f,s:o},s:o}", "macro_f1", present ? f1_sum / (double)present : 0.0,
 			 "accuracy", ratio(right, n), "per_intent", per, "confusion", conf, "calibration", "ece", ece,
 			 "log_loss", n ? t->nll[6] / (double)n : 0.0, "best_temperature_scale", temp_scale[best], "bins",
-			 bins);
+			 bins, "best_guess", guess_figures(t->guessed));
 }
 
 /* One labelled reply with its text. */
