@@ -17,8 +17,10 @@
 #   while 31 connections post chat events: what a person clicking sees
 #   when the service is busy, where the figure above, with 32 clients all
 #   updating, is bound by throughput (Little's law: latency = 32 / rate);
-#   serve answers the chat feed on one worker and people's requests on
-#   the others (src/server/pool.c), which this figure shows;
+#   serve answers the chat feed on one worker, the chat events queued
+#   together in one transaction (src/server/server.c, run_feed), and
+#   people's requests on the others (src/server/pool.c), which this
+#   figure shows;
 # - serve's CPU time per event and per update (user + system from
 #   /proc/PID/stat), which other load on the machine does not skew;
 # - serve's peak RSS (VmHWM from /proc/PID/status) after the loads.
