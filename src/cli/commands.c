@@ -1891,7 +1891,7 @@ const cli_cmd cli_commands[] = {
 	 "it (`reply classify`). Prints precision, recall and F1 per intent, macro-F1\n"
 	 "over the intents present, the confusion matrix, the calibration of the\n"
 	 "confidence (ECE) and the figures of the best guess with the floors aside\n"
-	 "(what the floors cost). --part test, test2, test3 and test4 are the\n"
+	 "(what the floors cost). --part test, test2, test3, test4 and test5 are the\n"
 	 "held-back parts: tune on train only. With --json: {\"part\",\"n\",\"macro_f1\",\n"
 	 "\"accuracy\",\"per_intent\":{intent:{\"precision\",\"recall\",\"f1\",\"support\",\n"
 	 "\"predicted\"}},\"confusion\":{label:{reading:N}},\"calibration\",\"best_guess\":\n"

@@ -5,7 +5,7 @@
  * row points at a customer turn of a dev data set under data_dir, so no
  * copy of the data lives in the repository: {"source": "tweetsumm" |
  * "twitter_care" | "abcd", "ref": conversation id, "turn": index of the
- * turn, "intent", "part": "train" | "test" | "test2" | "test3" | "test4"}; rows of
+ * turn, "intent", "part": "train" | "test" | "test2" | "test3" | "test4" | "test5"}; rows of
  * "own" replies written for the set carry their "text" (and "headers")
  * inline. Tweets are read as a reply's text would be: HTML character
  * references decoded and the leading @handles (the tweet's addressing, as
@@ -368,7 +368,7 @@ static void rows_done(reply_rows *rs)
 static bool known_part(const char *p)
 {
 	return ca_streq(p, "train") || ca_streq(p, "test") || ca_streq(p, "test2") || ca_streq(p, "test3") ||
-	       ca_streq(p, "test4");
+	       ca_streq(p, "test4") || ca_streq(p, "test5");
 }
 
 /* The rows of `part` ("all": every row) with their texts. */
@@ -455,7 +455,7 @@ done:
 static int check_part(const char *part, ca_err *err)
 {
 	if (!known_part(part) && !ca_streq(part, "all"))
-		return ca_err_set(err, CA_EINVAL, "part", "part is train, test, test2, test3, test4 or all, not '%s'", part);
+		return ca_err_set(err, CA_EINVAL, "part", "part is train, test, test2, test3, test4, test5 or all, not '%s'", part);
 	return 0;
 }
 
