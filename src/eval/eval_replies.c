@@ -264,29 +264,31 @@ static double ratio(size_t a, size_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
-/* Macro-F1 over the intents present, and resolved's precision and recall. */
-static json_t *guess_figures(const size_t m[CA_REPLY_N][CA_REPLY_N])
+/* Macro-F1 of a confusion matrix ([gold][read]) over the intents it holds;
+ * resolved's precision and (ret_resolved_recall, if not NULL) recall. */
+static double macro_f1_of(const size_t confusion[CA_REPLY_N][CA_REPLY_N], double *ret_resolved_precision,
+			  double *ret_resolved_recall)
 {
-	double f1_sum = 0, rp = 0, rr = 0;
+	double sum = 0;
 	size_t present = 0;
 	for (int g = 0; g < CA_REPLY_N; g++) {
-		size_t support = 0, predicted = 0;
+		size_t tp = confusion[g][g], support = 0, predicted = 0;
 		for (int p = 0; p < CA_REPLY_N; p++) {
-			support += m[g][p];
-			predicted += m[p][g];
+			support += confusion[g][p];
+			predicted += confusion[p][g];
 		}
-		double pr = ratio(m[g][g], predicted), rc = ratio(m[g][g], support);
+		double pr = ratio(tp, predicted), rc = ratio(tp, support);
+		if (g == CA_REPLY_RESOLVED) {
+			*ret_resolved_precision = pr;
+			if (ret_resolved_recall)
+				*ret_resolved_recall = rc;
+		}
 		if (support) {
 			present++;
-			f1_sum += pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0;
-		}
-		if (g == CA_REPLY_RESOLVED) {
-			rp = pr;
-			rr = rc;
+			sum += pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0;
 		}
 	}
-	return json_pack("{s:f,s:f,s:f}", "macro_f1", present ? f1_sum / (double)present : 0.0, "resolved_precision", rp,
-			 "resolved_recall", rr);
+	return present ? sum / (double)present : 0;
 }
 
 static json_t *figures(const tally *t, size_t n)
@@ -327,10 +329,12 @@ static json_t *figures(const tally *t, size_t n)
 	int best = 6;
 	for (int k = 0; k < 16; k++)
 		best = t->nll[k] < t->nll[best] ? k : best;
+	double gp = 0, gr = 0, gm = macro_f1_of(t->guessed, &gp, &gr);
+	json_t *guess = json_pack("{s:f,s:f,s:f}", "macro_f1", gm, "resolved_precision", gp, "resolved_recall", gr);
 	return json_pack("{s:f,s:f,s:o,s:o,s:{s:f,s:f,s:f,s:o},s:o}", "macro_f1", present ? f1_sum / (double)present : 0.0,
 			 "accuracy", ratio(right, n), "per_intent", per, "confusion", conf, "calibration", "ece", ece,
 			 "log_loss", n ? t->nll[6] / (double)n : 0.0, "best_temperature_scale", temp_scale[best], "bins",
-			 bins, "best_guess", guess_figures(t->guessed));
+			 bins, "best_guess", guess);
 }
 
 /* One labelled reply with its text. */
@@ -704,27 +708,6 @@ static int train(const fit_set *fs, int skip, double l2, double *w)
 #define FLOOR_RESOLVED_PRECISION 0.95
 #define FLOOR_AUTOMATIC 0.50
 
-static double macro_f1_of(const size_t confusion[CA_REPLY_N][CA_REPLY_N], double *ret_resolved_precision)
-{
-	double sum = 0;
-	size_t present = 0;
-	for (int g = 0; g < CA_REPLY_N; g++) {
-		size_t tp = confusion[g][g], support = 0, predicted = 0;
-		for (int p = 0; p < CA_REPLY_N; p++) {
-			support += confusion[g][p];
-			predicted += confusion[p][g];
-		}
-		double pr = ratio(tp, predicted), rc = ratio(tp, support);
-		if (g == CA_REPLY_RESOLVED)
-			*ret_resolved_precision = predicted ? pr : 0;
-		if (support) {
-			present++;
-			sum += pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0;
-		}
-	}
-	return present ? sum / (double)present : 0;
-}
-
 static void choose_floors(const fit_set *fs, const double *oof, double temperature, double floors[CA_REPLY_N])
 {
 	double best = -1, f[CA_REPLY_N] = { 0 }, surest = -1, surest_m = -1, fallback[CA_REPLY_N];
@@ -741,7 +724,7 @@ static void choose_floors(const fit_set *fs, const double *oof, double temperatu
 					ca_reply_decide_floors(&oof[i * CA_REPLY_N], temperature, f, &rd);
 					confusion[fs->gold[i]][rd.intent]++;
 				}
-				double prec, m = macro_f1_of(confusion, &prec);
+				double prec, m = macro_f1_of(confusion, &prec, NULL);
 				if (prec >= FLOOR_RESOLVED_PRECISION && m > best + 1e-9) {
 					best = m;
 					memcpy(floors, f, sizeof(f));
