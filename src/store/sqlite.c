@@ -181,36 +181,33 @@ static int64_t now_ns(void)
  * stays open in an idle connection; a failure only means the holder does
  * not hear of this waiter and ends its batch at its longest bound instead.
  */
-static void stamp_wait(conn *c)
+static bool write_stamp(const conn *c, int64_t t)
 {
-	if (!c || !c->wait_path)
-		return;
 	int fd = open(c->wait_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return;
-	int64_t t = now_ns();
-	if (pwrite(fd, &t, sizeof(t), 0) == (ssize_t)sizeof(t))
-		c->stamped = true;
+		return false;
+	bool ok = pwrite(fd, &t, sizeof(t), 0) == (ssize_t)sizeof(t);
 	close(fd);
+	return ok;
+}
+
+static void stamp_wait(conn *c)
+{
+	if (c && c->wait_path && write_stamp(c, now_ns()))
+		c->stamped = true;
 }
 
 /* The wait is over (the lock was had, or given up on): the stamp goes, or
  * the holder would end its batches early for the next WAITING_NS for a
  * waiter that is no longer there. Another process's waiter stamps again
- * on its next try, a millisecond later. */
+ * on its next try, a millisecond later; a stamp that cannot be cleared
+ * ages out. */
 static void unstamp(conn *c)
 {
-	if (!c->stamped)
-		return;
-	c->stamped = false;
-	int fd = open(c->wait_path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	int64_t t = 0;
-	if (pwrite(fd, &t, sizeof(t), 0) != (ssize_t)sizeof(t)) {
-		/* nothing to do: the stamp ages out */
+	if (c->stamped) {
+		c->stamped = false;
+		(void)write_stamp(c, 0);
 	}
-	close(fd);
 }
 
 static int busy_wait(void *ud, int tries)
