@@ -782,17 +782,15 @@ int ca_agent_batch_end(ca_agent *a, bool commit, ca_err *err)
 {
 	if (!ca_store_in_transaction(a->store))
 		return ca_err_set(err, CA_ESTATE, "batch", "no batch is open");
-	int r = commit ? ca_store_commit(a->store, err) : CA_EDB;
-	if (r) {
-		/* A failed commit has rolled back already; the modules and the
-		 * analyses may hold what the batch's events wrote. */
-		if (!commit)
-			ca_agent_rollback(a);
-		else if (a->hooks.rolled_back)
-			a->hooks.rolled_back(a);
+	int r = 0;
+	if (!commit)
+		ca_agent_rollback(a);
+	else if ((r = ca_store_commit(a->store, err)) && a->hooks.rolled_back)
+		a->hooks.rolled_back(a); /* a failed commit has rolled back already */
+	/* What the agent kept in memory may hold what the batch's events wrote. */
+	if (!commit || r)
 		forget_analyses(a);
-	}
-	return commit ? r : 0;
+	return r;
 }
 
 bool ca_agent_batch_contended(ca_agent *a)

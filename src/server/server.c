@@ -629,10 +629,10 @@ static void run_pooled(void *arg)
  * an event that is written, and the batch pays for one commit: every page
  * the events touched goes into the write-ahead log once, not once an
  * event, and the savepoints' journals stay in memory (CPU per event
- * 0.43-0.52 -> 0.31-0.35 ms, chat events/s 2,100-2,600 -> 3,300-3,700,
- * bench/http.sh). A batch ends early when
- * another writer waits for the lock (a representative's edit does not
- * wait behind thirty events), after FEED_BATCH_S, and at an event that
+ * 0.43-0.52 -> 0.31-0.40 ms, chat events/s 2,100-2,600 -> 2,800-3,700,
+ * bench/http.sh). A batch ends early when another writer waits for the
+ * lock (a representative's edit does not wait behind thirty events),
+ * after FEED_BATCH_S, and at an event that
  * fails with a server error: SQLite may have undone the whole transaction
  * with it, so every event of the batch is undone and answered 503, to be
  * sent again. A job that cannot share (an e-mail, whose spam filter must
