@@ -438,11 +438,7 @@ static char *reason(const char *name, const char *value)
 	ca_buf b;
 	ca_buf_init(&b);
 	size_t n = value ? strlen(value) : 0;
-	if (n > REASON_MAX) {
-		n = REASON_MAX;
-		while (n > 0 && ((unsigned char)value[n] & 0xC0) == 0x80)
-			n--;
-	}
+	n = ca_utf8_cut(value, n, REASON_MAX);
 	int r = ca_buf_puts(&b, name);
 	if (!r && value)
 		r = ca_buf_puts(&b, ": ");

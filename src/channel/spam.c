@@ -22,6 +22,7 @@
 #include <glib.h>
 #include "mailnet.h"
 #include "spam.h"
+#include "text.h"
 
 /* A SYMBOLS answer is a status line, two headers and one line of rule
  * names: far below this. More is not spamd. */
@@ -62,11 +63,8 @@ static int set_verdict(ca_spam_verdict *v, ca_spam_source src, bool spam, bool h
 		       double threshold, const char *origin, const char *detail, size_t detail_len)
 {
 	char *o = origin ? strdup(origin) : NULL;
-	if (detail_len > MAX_DETAIL) {
-		detail_len = MAX_DETAIL;
-		while (detail_len > 0 && ((unsigned char)detail[detail_len] & 0xC0) == 0x80)
-			detail_len--;
-	}
+	if (detail)
+		detail_len = ca_utf8_cut(detail, detail_len, MAX_DETAIL);
 	char *d = detail ? strndup(detail, detail_len) : NULL;
 	if ((origin && !o) || (detail && !d)) {
 		free(o);

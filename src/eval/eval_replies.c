@@ -21,6 +21,7 @@
 #include <string.h>
 #include "eval.h"
 #include "followup.h"
+#include "text.h"
 
 #define MAX_LABEL_BYTES ((size_t)16 << 20)
 #define MAX_DATA_BYTES ((size_t)256 << 20)
@@ -501,7 +502,7 @@ int ca_eval_replies(ca_agent *a, const char *labels_path, const char *data_dir, 
 			json_array_append_new(misread, json_pack("{s:I,s:s,s:s,s:s,s:f,s:s%,s:O?}", "line", (json_int_t)x->line,
 								 "source", x->source, "intent", ca_reply_intent_name(x->gold),
 								 "read", ca_reply_intent_name(rd.intent), "confidence",
-								 rd.confidence, "text", x->text, tl > 160 ? (size_t)160 : tl,
+								 rd.confidence, "text", x->text, ca_utf8_cut(x->text, tl, 160),
 								 "cue", json_object_get(ev, "cue")));
 		}
 		ca_reply_reading_clear(&rd);
@@ -874,7 +875,7 @@ int ca_eval_replies_fit(ca_agent *a, const char *labels_path, const char *data_d
 							     "source", x->source, "intent", ca_reply_intent_name(x->gold),
 							     "read", ca_reply_intent_name(rd.intent), "confidence",
 							     rd.confidence, "text", x->text,
-							     tl > 160 ? (size_t)160 : tl)) < 0)
+							     ca_utf8_cut(x->text, tl, 160))) < 0)
 			goto oom;
 	}
 	if ((r = train(&fs, -1, l2, w)) < 0)

@@ -87,8 +87,7 @@ char *fu_summary(const char *text, size_t max)
 			cut = i + 1;
 			break;
 		}
-	while (cut < n && cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
-		cut--;
+	cut = ca_utf8_cut(text, n, cut);
 	char *s = strndup(text, cut);
 	for (char *p = s; p && *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')

@@ -48,6 +48,15 @@ static inline unsigned char to_lower(unsigned char c)
 
 /* ---- UTF-8 ---- */
 
+size_t ca_utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (max >= len)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
 bool ca_utf8_valid(const char *s, size_t len, size_t *ret_bad)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -27,6 +27,12 @@
  * byte offset of the first bad sequence. */
 bool ca_utf8_valid(const char *s, size_t len, size_t *ret_bad);
 
+/* The length of s[0..len) cut to at most max bytes without splitting a UTF-8
+ * sequence: max itself when s[max] starts a character (or max >= len), else
+ * the start of the character that s[max] continues. For log rows, excerpts
+ * and JSON strings (jansson refuses a split sequence). */
+size_t ca_utf8_cut(const char *s, size_t len, size_t max);
+
 /* Unicode NFKC + case fold + strip combining marks, via utf8proc
  * (utf8proc_map with COMPOSE|COMPAT|CASEFOLD|STRIPMARK|STABLE).
  * Returns a heap string the caller frees with free(); CA_EUTF8 on invalid

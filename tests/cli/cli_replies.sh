@@ -46,6 +46,24 @@ ca eval replies "$T/nosuch.jsonl" 2>/dev/null && fail "a missing labelled set ac
 echo '{"source":"own","text":"ok","intent":"maybe","part":"train"}' > "$T/bad.jsonl"
 ca eval replies "$T/bad.jsonl" 2>"$T/err" && fail "an unknown intent accepted"
 grep -q "line 1" "$T/err" || fail "the error does not name the line: $(cat "$T/err")"
+# A misread reply is listed cut to 160 bytes, never inside a UTF-8
+# sequence (jansson refuses a split one: the fit once failed "out of memory").
+python3 - "$T/cut.jsonl" <<'PY'
+import json, sys
+long = "a" * 159 + "\u00e9 and it still fails every time"
+with open(sys.argv[1], "w") as f:
+    for i, (text, intent) in enumerate([(long, "automatic"), ("Thanks, that fixed it!", "resolved"),
+                                        ("Still broken.", "still_problem"), ("What is the fee?", "question_or_info")]):
+        f.write(json.dumps({"source": "own", "ref": "own-%d" % i, "text": text, "intent": intent, "part": "train"}) + "\n")
+PY
+ca --json eval replies "$T/cut.jsonl" --part train > "$T/cut.json" || fail "eval replies on a misread reply cut at 160 bytes"
+ca --json eval replies "$T/cut.jsonl" --fit "$T/cut.c" > "$T/cutfit.json" || fail "eval replies --fit on a misread reply cut at 160 bytes"
+python3 - "$T/cut.json" "$T/cutfit.json" <<'PY'
+import json, sys
+for p in sys.argv[1:]:
+    m = [x for x in json.load(open(p))["misread"] if x["text"].startswith("aaa")]
+    assert m and m[0]["text"] == "a" * 159, (p, m)
+PY
 
 DATA="$SRC/../shared/data"
 [ -f "$DATA/tweetsumm/dialogs.jsonl" ] || { echo "no dev data at $DATA: only the own replies checked"; exit 0; }

@@ -19,6 +19,20 @@
 
 /* ---- UTF-8 ---- */
 
+static void test_utf8_cut(void **state)
+{
+	(void)state;
+	const char *s = "ab\xC3\xA9\xE2\x82\xAC"; /* a b é € : 2 + 2 + 3 bytes */
+	assert_int_equal(ca_utf8_cut(s, 7, 99), 7);
+	assert_int_equal(ca_utf8_cut(s, 7, 7), 7);
+	assert_int_equal(ca_utf8_cut(s, 7, 2), 2);  /* before é */
+	assert_int_equal(ca_utf8_cut(s, 7, 3), 2);  /* inside é */
+	assert_int_equal(ca_utf8_cut(s, 7, 4), 4);  /* before € */
+	assert_int_equal(ca_utf8_cut(s, 7, 6), 4);  /* inside € */
+	assert_int_equal(ca_utf8_cut("\xE2\x82\xAC", 3, 2), 0);
+	assert_int_equal(ca_utf8_cut("", 0, 0), 0);
+}
+
 static void test_utf8_valid(void **state)
 {
 	(void)state;
@@ -796,6 +810,7 @@ static void test_email_addr_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_cut),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_text_fold),
 		cmocka_unit_test(test_tokenize_kinds),
