@@ -292,21 +292,36 @@ static double macro_f1_of(const size_t confusion[CA_REPLY_N][CA_REPLY_N], double
 	return present ? sum / (double)present : 0;
 }
 
+/* {label: {reading: N}} of a confusion matrix, every intent in both. */
+static json_t *confusion_json(const size_t m[CA_REPLY_N][CA_REPLY_N])
+{
+	json_t *conf = json_object();
+	for (int g = 0; g < CA_REPLY_N && conf; g++) {
+		json_t *row = json_object();
+		for (int p = 0; p < CA_REPLY_N && row; p++)
+			if (json_object_set_new(row, ca_reply_intent_name((ca_reply_intent)p), json_integer((json_int_t)m[g][p])) < 0) {
+				json_decref(row);
+				row = NULL;
+			}
+		if (!row || json_object_set_new(conf, ca_reply_intent_name((ca_reply_intent)g), row) < 0) {
+			json_decref(conf);
+			conf = NULL;
+		}
+	}
+	return conf;
+}
+
 static json_t *figures(const tally *t, size_t n)
 {
-	json_t *per = json_object(), *conf = json_object();
+	json_t *per = json_object(), *conf = confusion_json(t->confusion);
 	double f1_sum = 0;
 	size_t present = 0, right = 0;
 	for (int g = 0; g < CA_REPLY_N; g++) {
 		size_t tp = t->confusion[g][g], support = 0, predicted = 0;
-		json_t *row = json_object();
 		for (int p = 0; p < CA_REPLY_N; p++) {
 			support += t->confusion[g][p];
 			predicted += t->confusion[p][g];
-			json_object_set_new(row, ca_reply_intent_name((ca_reply_intent)p),
-					    json_integer((json_int_t)t->confusion[g][p]));
 		}
-		json_object_set_new(conf, ca_reply_intent_name((ca_reply_intent)g), row);
 		double pr = ratio(tp, predicted), rc = ratio(tp, support), f1 = pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0;
 		right += tp;
 		if (support) {
@@ -331,7 +346,8 @@ static json_t *figures(const tally *t, size_t n)
 	for (int k = 0; k < 16; k++)
 		best = t->nll[k] < t->nll[best] ? k : best;
 	double gp = 0, gr = 0, gm = macro_f1_of(t->guessed, &gp, &gr);
-	json_t *guess = json_pack("{s:f,s:f,s:f}", "macro_f1", gm, "resolved_precision", gp, "resolved_recall", gr);
+	json_t *guess = json_pack("{s:f,s:f,s:f,s:o?}", "macro_f1", gm, "resolved_precision", gp, "resolved_recall", gr,
+				  "confusion", confusion_json(t->guessed));
 	return json_pack("{s:f,s:f,s:o,s:o,s:{s:f,s:f,s:f,s:o},s:o}", "macro_f1", present ? f1_sum / (double)present : 0.0,
 			 "accuracy", ratio(right, n), "per_intent", per, "confusion", conf, "calibration", "ece", ece,
 			 "log_loss", n ? t->nll[6] / (double)n : 0.0, "best_temperature_scale", temp_scale[best], "bins",

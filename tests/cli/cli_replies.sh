@@ -90,6 +90,14 @@ for p, r in d.items():
     g = r["best_guess"]
     assert 0 <= g["macro_f1"] <= 1 and 0 <= g["resolved_precision"] <= 1, g
     assert g["resolved_recall"] >= r["per_intent"]["resolved"]["recall"], (p, g, r["per_intent"]["resolved"])
+    # the guess's confusion holds every reply, and only the unclear column
+    # gains from the guess to the reading
+    gc = g["confusion"]
+    assert sum(sum(row.values()) for row in gc.values()) == r["n"], p
+    for label, row in gc.items():
+        for read, n in row.items():
+            if read != "unclear":
+                assert r["confusion"][label][read] <= n, (p, label, read)
 assert d["all"]["n"] == len(rows) == sum(d[p]["n"] for p in PARTS), len(rows)
 # A regression guard for the reading that closes cases on the first two
 # held-back parts. The target is 0.95: met on every held-back part
