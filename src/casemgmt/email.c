@@ -564,6 +564,8 @@ static int route(ca_agent *a, const ca_email *e, int64_t email_id, const char *m
 	int r = sender_contact(a, e->from.email, &contact, err);
 	if (r)
 		return r;
+	if (e->via_list)
+		d->no_response = true; /* a list may pass an automatic answer on */
 	char *subject_norm = ca_email_subject_norm(e->subject);
 	thread_pick t = { 0 };
 	r = subject_norm ? find_thread(a, e, subject_norm, contact, &t, err) : CA_ENOMEM;
@@ -968,6 +970,8 @@ static int ingest_one(ca_agent *a, const char *raw, size_t len, size_t received,
 			size_t l = strlen(d.reason);
 			if (sc.failed)
 				snprintf(d.reason + l, sizeof(d.reason) - l, "; not spam-checked");
+			else if (e.via_list)
+				snprintf(d.reason + l, sizeof(d.reason) - l, "; no automatic response (relayed by a list)");
 			else
 				snprintf(d.reason + l, sizeof(d.reason) - l, "; no automatic response (spam score %.1f)",
 					 sc.v.score);

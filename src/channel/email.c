@@ -1080,6 +1080,20 @@ static const char *skip_ws(const char *s)
 	return s;
 }
 
+static bool is_reply_subject(const char *subject)
+{
+	static const char *const prefixes[] = { "re:", "re :", "aw:", "sv:", "antw:", "odp:", "ref:", "rif:" };
+	const char *s = skip_ws(subject);
+	for (size_t i = 0; i < CA_ARRAY_SIZE(prefixes); i++)
+		if (starts_ci(s, prefixes[i]))
+			return true;
+	return false;
+}
+
+/* An out-of-office subject: one of the wordings below at its start (after
+ * a "[" or "("), or, not in a reply, Lotus Notes' "<name> is out of the
+ * office." anywhere after the list tags ("[list] Kim is out of the
+ * office"); "Re: Kim is out of the office" is a person's reply to one. */
 static bool ooo_subject(const char *subject)
 {
 	static const char *const prefixes[] = {
@@ -1097,6 +1111,18 @@ static bool ooo_subject(const char *subject)
 	for (size_t i = 0; i < CA_ARRAY_SIZE(prefixes); i++)
 		if (starts_ci(s, prefixes[i]))
 			return true;
+	s = skip_ws(subject);
+	while (*s == '[') { /* list tags */
+		const char *e = strchr(s, ']');
+		if (!e)
+			break;
+		s = skip_ws(e + 1);
+	}
+	if (is_reply_subject(s))
+		return false;
+	for (; *s; s++)
+		if (starts_ci(s, " is out of the office"))
+			return true;
 	return false;
 }
 
@@ -1113,16 +1139,6 @@ static bool bounce_subject(const char *subject)
 		"delivery has failed", "message not delivered", "unzustellbar", "non remis",
 		"nondeliverable", "could not send message", "mail system error",
 	};
-	const char *s = skip_ws(subject);
-	for (size_t i = 0; i < CA_ARRAY_SIZE(prefixes); i++)
-		if (starts_ci(s, prefixes[i]))
-			return true;
-	return false;
-}
-
-static bool is_reply_subject(const char *subject)
-{
-	static const char *const prefixes[] = { "re:", "re :", "aw:", "sv:", "antw:", "odp:", "ref:", "rif:" };
 	const char *s = skip_ws(subject);
 	for (size_t i = 0; i < CA_ARRAY_SIZE(prefixes); i++)
 		if (starts_ci(s, prefixes[i]))
@@ -1156,7 +1172,14 @@ static bool local_part_is(const char *email, const char *local)
  * whatever else it says; Auto-Submitted (RFC 3834) names the kind, which an
  * out-of-office subject refines; then out-of-office wording alone,
  * X-Auto-Response-Suppress, read receipts, the X-Autoreply family; a
- * Precedence header is the weakest signal.
+ * Precedence header is the weakest signal. "Precedence: list" (and a
+ * List-Id) only says that a list relayed the message, which a person may
+ * have written: e->via_list, not automatic (a support address that is a
+ * Google group or a list adds it to every customer's mail; osTicket's
+ * users lost replies to the same rule). "Precedence: bulk" or "junk" stays
+ * automatic, also with a List-Id: it marks newsletters, and Mailman puts it
+ * on every post (docs/settings.md says what that means for a support
+ * address behind Mailman).
  */
 static int detect_auto(GMimeObject *m, ca_email *e, const walk *w)
 {
@@ -1217,7 +1240,7 @@ static int detect_auto(GMimeObject *m, ca_email *e, const walk *w)
 		}
 		if (kind == CA_AUTO_NONE && (v = header(m, "Precedence"))) {
 			token(v, tok, sizeof(tok));
-			if (strcmp(tok, "bulk") == 0 || strcmp(tok, "junk") == 0 || strcmp(tok, "list") == 0) {
+			if (strcmp(tok, "bulk") == 0 || strcmp(tok, "junk") == 0) {
 				kind = CA_AUTO_GENERATED;
 				why = reason("Precedence", v);
 			} else if (strcmp(tok, "auto_reply") == 0 || strcmp(tok, "auto-reply") == 0) {
@@ -1228,6 +1251,10 @@ static int detect_auto(GMimeObject *m, ca_email *e, const walk *w)
 	}
 	if (kind != CA_AUTO_NONE && !why)
 		return CA_ENOMEM;
+	if (header(m, "List-Id"))
+		e->via_list = true;
+	else if ((v = header(m, "Precedence")))
+		e->via_list = (token(v, tok, sizeof(tok)), strcmp(tok, "list") == 0);
 	e->auto_kind = kind;
 	e->auto_reason = why;
 	return 0;

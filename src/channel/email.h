@@ -70,6 +70,11 @@ typedef struct ca_email {
 	size_t n_attachments;
 	ca_auto_kind auto_kind;
 	char *auto_reason;   /* what decided auto_kind ("Auto-Submitted: auto-replied"), or NULL */
+	/* Relayed by a mailing list (Precedence: list, or a List-Id, RFC 2919):
+	 * a person's mail (a support address that is itself a list or group
+	 * relays every customer's mail so), not automatic by that alone, but never answered
+	 * automatically: a list may pass the answer on (RFC 3834 section 2). */
+	bool via_list;
 	/* For a bounce: the Message-ID of the original message when the report
 	 * carries it (message/rfc822 or text/rfc822-headers part), else NULL. */
 	char *bounced_message_id;

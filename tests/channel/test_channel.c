@@ -461,18 +461,56 @@ static void auto_case(const char *headers, ca_auto_kind want, const char *reason
 	ca_email_done(&e);
 }
 
+/* Relayed by a list: via_list, whatever the automatic kind. */
+static void test_via_list(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *headers;
+		bool via_list;
+		ca_auto_kind kind;
+	} cases[] = {
+		{ "Subject: Re: order\nPrecedence: list\n", true, CA_AUTO_NONE },
+		{ "Subject: Re: order\nList-Id: Support <support.y.org>\n", true, CA_AUTO_NONE },
+		{ "Subject: Re: order\nPrecedence: bulk\n", false, CA_AUTO_GENERATED },
+		/* bulk stays automatic, also on a reply through a list (Mailman). */
+		{ "Subject: Re: order\nList-Id: <l.x.org>\nPrecedence: bulk\nIn-Reply-To: <1@x.org>\n", true,
+		  CA_AUTO_GENERATED },
+		{ "Subject: News\nList-Id: <news.x.org>\nPrecedence: bulk\n", true, CA_AUTO_GENERATED },
+		{ "Subject: Re: order\nList-Id: <l.x.org>\nAuto-Submitted: auto-replied\n", true, CA_AUTO_REPLY },
+		{ "Subject: Re: order\n", false, CA_AUTO_NONE },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char raw[512];
+		snprintf(raw, sizeof(raw), "From: p@x.org\nTo: s@y.org\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n%s\nbody\n",
+			 cases[i].headers);
+		ca_email e;
+		assert_int_equal(parse(raw, &e), 0);
+		assert_int_equal(e.via_list, cases[i].via_list);
+		assert_int_equal(e.auto_kind, cases[i].kind);
+		ca_email_done(&e);
+	}
+}
+
 static void test_auto_kinds(void **state)
 {
 	auto_case("Subject: Re: order\nAuto-Submitted: auto-replied\n", CA_AUTO_REPLY, "Auto-Submitted: auto-replied");
 	auto_case("Subject: news\nAuto-Submitted: auto-generated\n", CA_AUTO_GENERATED, "Auto-Submitted: auto-generated");
 	auto_case("Subject: hello\nAuto-Submitted: no\n", CA_AUTO_NONE, NULL);
 	auto_case("Subject: digest\nPrecedence: bulk\n", CA_AUTO_GENERATED, "Precedence: bulk");
-	auto_case("Subject: list\nList-Id: <l.x.org>\nPrecedence: list\n", CA_AUTO_GENERATED, "Precedence: list");
+	/* A list relays a person's mail: not automatic (a support address
+	 * that is a list or group adds it to every customer's mail). */
+	auto_case("Subject: list\nList-Id: <l.x.org>\nPrecedence: list\n", CA_AUTO_NONE, NULL);
+	auto_case("Subject: list\nPrecedence: list\n", CA_AUTO_NONE, NULL);
 	auto_case("Subject: list\nList-Id: <l.x.org>\n", CA_AUTO_NONE, NULL);
 	auto_case("Subject: Re: order\nX-Autoreply: yes\n", CA_AUTO_REPLY, "X-Autoreply: yes");
 	auto_case("Subject: Re: order\nX-Autorespond: Thanks for writing\n", CA_AUTO_REPLY, "X-Autorespond");
 	auto_case("Subject: Out of Office: Re: order\n", CA_AUTO_OOO, "Subject: Out of Office");
 	auto_case("Subject: Automatic reply: order 4711\n", CA_AUTO_OOO, "Subject: Automatic reply");
+	/* Lotus Notes: "<name> is out of the office."; a reply to one is a person's. */
+	auto_case("Subject: Terry Ryan/Chesco is out of the office.\n", CA_AUTO_OOO, "is out of the office");
+	auto_case("Subject: [SAtalk] Terry Ryan is out of the office.\n", CA_AUTO_OOO, "is out of the office");
+	auto_case("Subject: [ILUG] Re: Terry Ryan is out of the office.\n", CA_AUTO_NONE, NULL);
 	auto_case("Subject: =?UTF-8?Q?R=C3=A9ponse_automatique=C2=A0:_commande?=\n", CA_AUTO_OOO, "Réponse automatique");
 	/* Auto-Submitted names the kind; out-of-office wording refines it. */
 	auto_case("Subject: Out of office\nAuto-Submitted: auto-replied\n", CA_AUTO_OOO, "Auto-Submitted");
@@ -963,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_no_message_id),
 		cmocka_unit_test(test_auto_kinds),
+		cmocka_unit_test(test_via_list),
 		cmocka_unit_test(test_bounce),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_large),

@@ -61,6 +61,25 @@ mail ooo.eml 'Hugo Morcombe <hugo.m@example.net>' 'Out of Office: back on Monday
 I am out of the office until Monday.
 B
 r=$(outcome ooo.eml); [[ $r == "skipped None out-of-office"* ]] || fail "out-of-office: $r"
+# Mail a list relayed (a support address that is a list or a Google group
+# adds Precedence: list and List-Id to every customer's mail) is a person's:
+# a reply threads into its case, a new request makes a case, and neither is
+# answered automatically (the list could pass the answer on).
+mail list-reply.eml 'Priya Vantassel <priya.vantassel@example.com>' 'Re: [CAS-00001] We received: My earbuds will not pair' l1@example.com 'Precedence: list' 'List-Id: Support <support.brightwave.example>' <<'B'
+Still not pairing after the reset, sorry.
+B
+r=$(outcome list-reply.eml); [[ $r == "updated CAS-00001 reply found by case token"* ]] || fail "a list-relayed reply: $r"
+before=$(ca --json email outbox | j 'len(d["outbox"])')
+mail list-new.eml 'Hugo Morcombe <hugo.m@example.net>' 'My charger is broken' l2@example.net 'Precedence: list' 'List-Id: <support.brightwave.example>' <<'B'
+Hello, the charger of my earbuds stopped working yesterday.
+B
+r=$(outcome list-new.eml); [[ $r == "created CAS-"*"no automatic response (relayed by a list)"* ]] || fail "a list-relayed request: $r"
+# Precedence: bulk stays automatic, with a List-Id too (a newsletter).
+mail news.eml 'Gadget News <news@gadgets.example>' 'This week in gadgets' n1@gadgets.example 'Precedence: bulk' 'List-Id: <news.gadgets.example>' <<'B'
+Ten new earbuds you will love.
+B
+r=$(outcome news.eml); [[ $r == "skipped None auto-generated"* ]] || fail "a newsletter: $r"
+ca --json email outbox | j 'len(d["outbox"])' | grep -qx "$before" || fail "an automatic response to list-relayed mail"
 cat > "$T/bounce.eml" <<'B'
 From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>
 To: noreply@brightwave.example
@@ -143,7 +162,7 @@ r=$(outcome late2.eml); [[ $r == "created CAS-"* && $r != "created CAS-00001 "* 
 printf '\x00\x01\x02 not a message' > "$T/garbage.eml"
 r=$(outcome garbage.eml); [[ $r == "skipped None parse error"* ]] || fail "garbage: $r"
 rows=$(ca --json email log --limit 0 | j 'len(d["log"])')
-[ "$rows" -eq 113 ] || fail "expected 113 log rows (one per message), got $rows"
+[ "$rows" -eq 116 ] || fail "expected 116 log rows (one per message), got $rows"
 
 # 9. stdin, as an MTA pipes it
 mail pipe.eml 'Omar Lindqvist <omar@example.org>' 'Question about my invoice' p1@example.org <<'B'
