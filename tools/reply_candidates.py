@@ -11,12 +11,76 @@ The labels are a person's, written by hand per docs/replies.md; this tool
 only shows the text and the pointer ({"source","ref","turn"}) a row needs.
 
     tools/reply_candidates.py [--data DIR] [--source S] [--second] [--skip N] [--limit N]
+    tools/reply_candidates.py --mail [--data DIR] [--seed 6] [--limit 150]
+
+With --mail it prints e-mail replies of the SpamAssassin set instead (the
+only real e-mail replies in the dev data; its ham is 2002 mailing-list and
+personal mail, not support mail): every ham message of a users' list
+(SUPPORT_LISTS: where people ask for help and answer) whose subject starts
+"Re:" and whose new text (the body's first text/plain part without quoted
+lines, "... wrote:" lines and what follows a signature or an original-
+message separator, as this tool approximates ca_email_reply_text) is 1 to
+600 characters, drawn at random (seeded), and every ham message whose
+subject reads as an out-of-office notice; each with the lines it quotes
+(the message it answers) and the pointer {"source": "spamassassin",
+"ref": "GROUP/FILE"} a row needs.
 """
 import argparse
+import email
+import email.policy
 import html
 import json
 import os
+import random
+import re
 import sys
+
+HAM = ("easy-ham-1", "easy-ham-2", "hard-ham-1")
+# The users' lists of the set, where people ask for help and answer (the
+# others are discussion lists, FoRK and forteana most of all).
+SUPPORT_LISTS = ("ilug.linux.ie", "rpm-zzzlist.freshrpms.net", "razor-users.", "spamassassin-talk.", "exmh-users.")
+OOO = re.compile(r"\bis out of (the )?office\b|^out of (the )?office|auto.?reply|automatic reply", re.I)
+
+
+def mail_replies(data):
+    """(ref, subject, new text, quoted text, out-of-office) per ham reply."""
+    raw_dir = os.path.join(data, "spamassassin_emails", "raw")
+    for group in HAM:
+        for name in sorted(os.listdir(os.path.join(raw_dir, group))):
+            with open(os.path.join(raw_dir, group, name), "rb") as f:
+                m = email.message_from_bytes(f.read(), policy=email.policy.compat32)
+            subject = re.sub(r"\s+", " ", str(m.get("Subject", "")))
+            ooo = bool(OOO.search(subject)) and not subject.lower().startswith("re:")
+            support = any(l in str(m.get("List-Id", "")) for l in SUPPORT_LISTS)
+            if not ooo and not (support and subject.lower().startswith("re:")):
+                continue
+            part = next((p for p in m.walk() if p.get_content_type() == "text/plain"), None)
+            try:
+                body = part.get_payload(decode=True).decode("utf-8", "replace") if part else ""
+            except (AttributeError, LookupError):
+                body = ""
+            new, quoted = [], []
+            for line in body.split("\n"):
+                if re.match(r"^\s*(-- ?$|_{5,}|-----Original)", line):
+                    break
+                if line.startswith(">"):
+                    if not line.startswith(">>"):
+                        quoted.append(line[1:].strip())
+                elif not re.match(r"^.*(wrote|writes):\s*$", line):
+                    new.append(line)
+            yield f"{group}/{name}", subject, "\n".join(new).strip(), "\n".join(quoted).strip(), ooo
+
+
+def print_mail(a):
+    rows = list(mail_replies(a.data))
+    short = [r for r in rows if not r[4] and 0 < len(r[2]) <= 600]
+    random.seed(a.seed)
+    chosen = sorted(random.sample(short, min(a.limit, len(short)))) + [r for r in rows if r[4]]
+    for ref, subject, new, quoted, ooo in chosen:
+        print(json.dumps({"source": "spamassassin", "ref": ref}) + ("  (out-of-office subject)" if ooo else ""))
+        print("   subject:", subject[:160])
+        print("   quoted :", re.sub(r"\s+", " ", quoted)[:300])
+        print("   REPLY  :", re.sub(r"\s+", " ", new)[:600])
 
 
 def conversations(data):
@@ -48,7 +112,11 @@ def main():
     ap.add_argument("--second", action="store_true")
     ap.add_argument("--skip", type=int, default=0)
     ap.add_argument("--limit", type=int, default=50)
+    ap.add_argument("--mail", action="store_true")
+    ap.add_argument("--seed", type=int, default=6)
     a = ap.parse_args()
+    if a.mail:
+        return print_mail(a)
     n = 0
     for source, ref, turns in conversations(a.data):
         if a.source and source != a.source:

@@ -108,7 +108,7 @@ int cli_cmd_eval_linking(struct cli_ctx *ctx, const cli_args *a)
 
 const cli_opt cli_eval_replies_opts[] = {
 	{"data", CLI_ARG_STR, "DIR", "the dev data sets the rows point into (default ../shared/data)"},
-	{"part", CLI_ARG_STR, "PART", "train, test, test2, test3, test4, test5 (the held-back parts) or all (default)"},
+	{"part", CLI_ARG_STR, "PART", "train, test, test2, test3, test4, test5, mail (the held-back parts) or all (default)"},
 	{"fit", CLI_ARG_STR, "OUT", "fit the learned layer on the train part and write it to OUT (C source)"},
 	{"l2", CLI_ARG_STR, "L", "with --fit: the L2 penalty (default 0.005)"},
 	{NULL, CLI_ARG_NONE, NULL, NULL},

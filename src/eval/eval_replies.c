@@ -5,8 +5,10 @@
  * row points at a customer turn of a dev data set under data_dir, so no
  * copy of the data lives in the repository: {"source": "tweetsumm" |
  * "twitter_care" | "abcd", "ref": conversation id, "turn": index of the
- * turn, "intent", "part": "train" | "test" | "test2" | "test3" | "test4" | "test5"}; rows of
- * "own" replies written for the set carry their "text" (and "headers")
+ * turn, "intent", "part": "train" | "test" | "test2" | "test3" | "test4" | "test5" |
+ * "mail"}; an e-mail reply of the SpamAssassin set is {"source":
+ * "spamassassin", "ref": "GROUP/FILE" under spamassassin_emails/raw}, read
+ * as the follow-up agent reads a mail (mail_reply); rows of "own" replies written for the set carry their "text" (and "headers")
  * inline. Tweets are read as a reply's text would be: HTML character
  * references decoded and the leading @handles (the tweet's addressing, as
  * an e-mail's To header) left out. Reports per-intent precision, recall and F1, macro-F1 over the
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "eval.h"
+#include "email.h"
 #include "followup.h"
 #include "text.h"
 
@@ -227,6 +230,106 @@ static char *tweet_reply(const char *t)
 	return ca_eval_decode_entities(t);
 }
 
+/* ---- e-mail replies of the SpamAssassin set ---- */
+
+#define MAIL_DIR "spamassassin_emails/raw"
+#define MAX_MAIL_BYTES ((size_t)4 << 20)
+#define MAIL_CONTEXT_BYTES 2000
+
+/* A row's ref into MAIL_DIR: "GROUP/FILE", letters, digits, '.', '_', '-'
+ * and one '/' between two names, so a labelled set cannot point outside. */
+static bool mail_ref_ok(const char *ref)
+{
+	if (!ref || !*ref || strlen(ref) > 200 || *ref == '.' || *ref == '/')
+		return false;
+	int slashes = 0;
+	for (const char *p = ref; *p; p++) {
+		if (*p == '/') {
+			if (++slashes > 1 || p[1] == '.' || p[1] == '\0')
+				return false;
+		} else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+			     *p == '_' || *p == '-'))
+			return false;
+	}
+	return slashes == 1;
+}
+
+/* The lines of `text` quoted once ("> " as a reply quotes the message it
+ * answers; deeper quotes are older messages), without the mark, cut to
+ * MAIL_CONTEXT_BYTES; *ret NULL when there are none. */
+static int quoted_once(const char *text, char **ret)
+{
+	*ret = NULL;
+	ca_buf b;
+	ca_buf_init(&b);
+	int r = 0;
+	for (const char *p = text; r == 0 && p && *p;) {
+		const char *e = strchr(p, '\n'), *end = e ? e : p + strlen(p);
+		if (*p == '>' && p[1] != '>') {
+			const char *q = p + 1 + (p[1] == ' ');
+			if (q < end && (r = ca_buf_append(&b, q, (size_t)(end - q))) == 0)
+				r = ca_buf_append(&b, "\n", 1);
+		}
+		p = e ? e + 1 : NULL;
+	}
+	if (r == 0 && b.len) {
+		size_t n = ca_utf8_cut(b.data, b.len, MAIL_CONTEXT_BYTES);
+		if (!(*ret = strndup(b.data, n)))
+			r = CA_ENOMEM;
+	}
+	ca_buf_done(&b);
+	return r;
+}
+
+/* The reply of a mail row (ref: "GROUP/FILE" under MAIL_DIR) as the
+ * follow-up agent reads an e-mail reply (fu_read_reply): the text without
+ * quoted history and signature (the body when that is empty), the headers
+ * of ca_reply_mail_headers, set on the row as its "headers", but for the
+ * list's Precedence mark (list_mark below); the context
+ * is the message it quotes (quoted_once). A missing or unreadable file is
+ * *ret_why (the row is listed as missing), never an error. */
+static int mail_reply(const char *dir, json_t *row, char **ret_text, char **ret_context, const char **ret_why,
+		      ca_err *err)
+{
+	*ret_text = *ret_context = NULL;
+	const char *ref = ca_json_str(row, "ref");
+	if (!mail_ref_ok(ref)) {
+		*ret_why = "ref is not GROUP/FILE";
+		return 0;
+	}
+	char path[4096], *raw = NULL;
+	size_t len;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", dir, MAIL_DIR, ref) >= sizeof(path))
+		return ca_err_set(err, CA_EINVAL, dir, "data folder path too long");
+	ca_err e2 = { 0 };
+	if (ca_file_read(path, MAX_MAIL_BYTES, &raw, &len, &e2) < 0) {
+		*ret_why = "no such message";
+		return 0;
+	}
+	ca_email m;
+	int r = ca_email_parse(raw, len, MAX_MAIL_BYTES, &m, &e2);
+	free(raw);
+	if (r < 0) {
+		*ret_why = "not a message";
+		return r == CA_ENOMEM ? ca_err_set(err, r, path, "out of memory") : 0;
+	}
+	/* The set's mail is list mail, which Mailman marks "Precedence: bulk":
+	 * read as if sent to the support address directly, that mark is not
+	 * given to the reader (every row would read automatic by it); any
+	 * other sign of automatic mail is. */
+	bool list_mark = m.via_list && m.auto_reason && strncmp(m.auto_reason, "Precedence", 10) == 0;
+	const char *text = !ca_str_empty(m.reply_text) ? m.reply_text : m.text;
+	json_t *h = ca_reply_mail_headers(m.subject, m.auto_kind != CA_AUTO_NONE && !list_mark);
+	if (!h || json_object_set_new(row, "headers", h) < 0 || !(*ret_text = strdup(text ? text : "")) ||
+	    quoted_once(m.text, ret_context) < 0) {
+		free(*ret_text);
+		*ret_text = NULL;
+		r = ca_err_set(err, CA_ENOMEM, path, "out of memory");
+	}
+	ca_email_done(&m);
+	return r;
+}
+
 typedef struct tally {
 	size_t confusion[CA_REPLY_N][CA_REPLY_N]; /* [gold][predicted] */
 	size_t guessed[CA_REPLY_N][CA_REPLY_N];   /* [gold][best guess], the floors aside */
@@ -389,7 +492,7 @@ static void rows_done(reply_rows *rs)
 static bool known_part(const char *p)
 {
 	return ca_streq(p, "train") || ca_streq(p, "test") || ca_streq(p, "test2") || ca_streq(p, "test3") ||
-	       ca_streq(p, "test4") || ca_streq(p, "test5");
+	       ca_streq(p, "test4") || ca_streq(p, "test5") || ca_streq(p, "mail");
 }
 
 /* The rows of `part` ("all": every row) with their texts. */
@@ -435,6 +538,10 @@ static int load_rows(const char *labels_path, const char *data_dir, const char *
 			x.text = ca_json_str(row, "text");
 			x.context = ca_json_str(row, "context");
 			why = x.text ? NULL : "no text";
+		} else if (ca_streq(src, "spamassassin")) {
+			r = mail_reply(rs->s.dir, row, &x.own_text, &x.own_context, &why, err);
+			x.text = x.own_text;
+			x.context = x.own_context;
 		} else if ((x.text = pointed_text(&rs->s, row, &x.context, &why, err, &r)) != NULL) {
 			x.text = x.own_text = tweet_reply(x.text);
 			x.context = x.context ? (x.own_context = tweet_reply(x.context)) : NULL;
@@ -476,7 +583,7 @@ done:
 static int check_part(const char *part, ca_err *err)
 {
 	if (!known_part(part) && !ca_streq(part, "all"))
-		return ca_err_set(err, CA_EINVAL, "part", "part is train, test, test2, test3, test4, test5 or all, not '%s'", part);
+		return ca_err_set(err, CA_EINVAL, "part", "part is train, test, test2, test3, test4, test5, mail or all, not '%s'", part);
 	return 0;
 }
 

@@ -302,17 +302,25 @@ static int64_t iso_epoch(const char *iso)
 	return (int64_t)timegm(&tm);
 }
 
+json_t *ca_reply_mail_headers(const char *subject, bool automatic)
+{
+	json_t *h = json_pack("{s:s?}", "Subject", subject);
+	if (h && automatic && json_object_set_new(h, "Auto-Submitted", json_string("auto-replied")) < 0) {
+		json_decref(h);
+		return NULL;
+	}
+	return h;
+}
+
 int fu_read_reply(const json_t *e, const char *context, ca_reply_reading *rd, ca_err *err)
 {
 	const char *text = ca_json_str(e, "reply_text");
 	if (ca_str_empty(text))
 		text = ca_json_str(e, "body_text");
-	json_t *h = json_pack("{s:s?}", "Subject", ca_json_str(e, "subject"));
+	const char *ak = ca_json_str(e, "auto_kind");
+	json_t *h = ca_reply_mail_headers(ca_json_str(e, "subject"), ak && strcmp(ak, "none"));
 	if (!h)
 		return CA_ENOMEM;
-	const char *ak = ca_json_str(e, "auto_kind");
-	if (ak && strcmp(ak, "none"))
-		json_object_set_new(h, "Auto-Submitted", json_string("auto-replied"));
 	ca_err e2 = { 0 };
 	int r = ca_reply_read_ctx(text ? text : "", context, h, rd, &e2);
 	json_decref(h);

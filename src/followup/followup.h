@@ -58,6 +58,12 @@ int ca_reply_read(const char *text, const json_t *headers, ca_reply_reading *out
 int ca_reply_read_ctx(const char *text, const char *context, const json_t *headers, ca_reply_reading *out,
 		      ca_err *err);
 void ca_reply_reading_clear(ca_reply_reading *r);
+/* The headers an e-mail reply gives the reader: its Subject (NULL: none)
+ * and, when the e-mail parser found the message automatic (ca_email's
+ * auto_kind other than none), "Auto-Submitted: auto-replied". New
+ * reference, NULL on ENOMEM. The follow-up agent and `eval replies` read
+ * a mail through it, so both read it alike. */
+json_t *ca_reply_mail_headers(const char *subject, bool automatic);
 /* The reading as ca_reply_classify gives it (new reference). */
 json_t *ca_reply_reading_json(const ca_reply_reading *r);
 

@@ -6,7 +6,7 @@
 # replies` on the labelled set tests/data/followup/replies.jsonl, whose rows
 # point into the dev data sets beside the repository: every row is found,
 # the figures are numbers with per-intent support adding up to n, the
-# confusion matrix adds up to n, train + test + test2 + test3 + test4 + test5 = all, and the
+# confusion matrix adds up to n, train + test + test2 + test3 + test4 + test5 + mail = all, and the
 # precision of "resolved" on the held-back parts stays at 0.90 or more.
 set -euo pipefail
 BIN=$1; SRC=$2
@@ -67,7 +67,7 @@ PY
 
 DATA="$SRC/../shared/data"
 [ -f "$DATA/tweetsumm/dialogs.jsonl" ] || { echo "no dev data at $DATA: only the own replies checked"; exit 0; }
-for part in all train test test2 test3 test4 test5; do
+for part in all train test test2 test3 test4 test5 mail; do
 	ca --json eval replies "$LABELS" --data "$DATA" --part "$part" > "$T/$part.json"
 done
 python3 - "$T" "$LABELS" <<'PY'
@@ -76,8 +76,8 @@ t, labels = sys.argv[1], sys.argv[2]
 rows = [json.loads(l) for l in open(labels) if l.strip()]
 assert len(rows) >= 300, len(rows)
 sources = {r["source"] for r in rows}
-assert {"tweetsumm", "twitter_care", "abcd", "own"} <= sources, sources
-PARTS = ("train", "test", "test2", "test3", "test4", "test5")  # as the loop above, without "all"
+assert {"tweetsumm", "twitter_care", "abcd", "own", "spamassassin"} <= sources, sources
+PARTS = ("train", "test", "test2", "test3", "test4", "test5", "mail")  # as the loop above, without "all"
 d = {p: json.load(open(f"{t}/{p}.json")) for p in ("all",) + PARTS}
 for p, r in d.items():
     assert r["missing"] == [], (p, r["missing"])
@@ -102,11 +102,11 @@ assert d["all"]["n"] == len(rows) == sum(d[p]["n"] for p in PARTS), len(rows)
 # A regression guard for the reading that closes cases on the first two
 # held-back parts. The issue's target is 0.95: met on every held-back part
 # by the learned layer as fitted (1.00: 14 of 14, 11 of 11, 4 of 4, 4 of 4,
-# 2 of 2; docs/replies.md "Figures"); test3, test4 and test5 are printed,
-# not guarded (2 to 4 readings each).
+# 2 of 2; docs/replies.md "Figures"); test3, test4, test5 and mail are
+# printed, not guarded (0 to 4 readings each).
 for p in PARTS[1:]:
     r = d[p]
-    if p not in ("test3", "test4", "test5"):
+    if p not in ("test3", "test4", "test5", "mail"):
         assert r["per_intent"]["resolved"]["precision"] >= 0.90, (p, r["per_intent"]["resolved"])
     print("%s part: n %d, macro-F1 %.3f, resolved precision %.3f" %
           (p, r["n"], r["macro_f1"], r["per_intent"]["resolved"]["precision"]))
