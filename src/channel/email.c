@@ -1190,6 +1190,10 @@ static int detect_auto(GMimeObject *m, ca_email *e, const walk *w)
 	const char *subject = e->subject ? e->subject : "";
 	const char *rp = header(m, "Return-Path");
 	bool null_sender = rp && strcmp(skip_ws(rp), "<>") == 0;
+	const char *precedence = header(m, "Precedence");
+	char prec[32] = "";
+	if (precedence)
+		token(precedence, prec, sizeof(prec));
 
 	if (w->dsn_report) {
 		kind = CA_AUTO_BOUNCE;
@@ -1238,23 +1242,19 @@ static int detect_auto(GMimeObject *m, ca_email *e, const walk *w)
 											   : CA_AUTO_REPLY;
 			why = reason(autoreply[i], v);
 		}
-		if (kind == CA_AUTO_NONE && (v = header(m, "Precedence"))) {
-			token(v, tok, sizeof(tok));
-			if (strcmp(tok, "bulk") == 0 || strcmp(tok, "junk") == 0) {
+		if (kind == CA_AUTO_NONE && precedence) {
+			if (strcmp(prec, "bulk") == 0 || strcmp(prec, "junk") == 0) {
 				kind = CA_AUTO_GENERATED;
-				why = reason("Precedence", v);
-			} else if (strcmp(tok, "auto_reply") == 0 || strcmp(tok, "auto-reply") == 0) {
+				why = reason("Precedence", precedence);
+			} else if (strcmp(prec, "auto_reply") == 0 || strcmp(prec, "auto-reply") == 0) {
 				kind = CA_AUTO_REPLY;
-				why = reason("Precedence", v);
+				why = reason("Precedence", precedence);
 			}
 		}
 	}
 	if (kind != CA_AUTO_NONE && !why)
 		return CA_ENOMEM;
-	if (header(m, "List-Id"))
-		e->via_list = true;
-	else if ((v = header(m, "Precedence")))
-		e->via_list = (token(v, tok, sizeof(tok)), strcmp(tok, "list") == 0);
+	e->via_list = header(m, "List-Id") || strcmp(prec, "list") == 0;
 	e->auto_kind = kind;
 	e->auto_reason = why;
 	return 0;
