@@ -417,8 +417,7 @@ static json_t *confusion_json(const size_t m[CA_REPLY_N][CA_REPLY_N])
 static json_t *figures(const tally *t, size_t n)
 {
 	json_t *per = json_object(), *conf = confusion_json(t->confusion);
-	double f1_sum = 0;
-	size_t present = 0, right = 0;
+	size_t right = 0;
 	for (int g = 0; g < CA_REPLY_N; g++) {
 		size_t tp = t->confusion[g][g], support = 0, predicted = 0;
 		for (int p = 0; p < CA_REPLY_N; p++) {
@@ -427,10 +426,6 @@ static json_t *figures(const tally *t, size_t n)
 		}
 		double pr = ratio(tp, predicted), rc = ratio(tp, support), f1 = pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0;
 		right += tp;
-		if (support) {
-			present++;
-			f1_sum += f1;
-		}
 		json_object_set_new(per, ca_reply_intent_name((ca_reply_intent)g),
 				    json_pack("{s:f,s:f,s:f,s:I,s:I}", "precision", pr, "recall", rc, "f1", f1, "support",
 					      (json_int_t)support, "predicted", (json_int_t)predicted));
@@ -448,10 +443,11 @@ static json_t *figures(const tally *t, size_t n)
 	int best = 6;
 	for (int k = 0; k < 16; k++)
 		best = t->nll[k] < t->nll[best] ? k : best;
+	double rp = 0, macro = macro_f1_of(t->confusion, &rp, NULL);
 	double gp = 0, gr = 0, gm = macro_f1_of(t->guessed, &gp, &gr);
 	json_t *guess = json_pack("{s:f,s:f,s:f,s:o?}", "macro_f1", gm, "resolved_precision", gp, "resolved_recall", gr,
 				  "confusion", confusion_json(t->guessed));
-	return json_pack("{s:f,s:f,s:o,s:o,s:{s:f,s:f,s:f,s:o},s:o}", "macro_f1", present ? f1_sum / (double)present : 0.0,
+	return json_pack("{s:f,s:f,s:o,s:o,s:{s:f,s:f,s:f,s:o},s:o}", "macro_f1", macro,
 			 "accuracy", ratio(right, n), "per_intent", per, "confusion", conf, "calibration", "ece", ece,
 			 "log_loss", n ? t->nll[6] / (double)n : 0.0, "best_temperature_scale", temp_scale[best], "bins",
 			 bins, "best_guess", guess);
